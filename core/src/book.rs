@@ -1,0 +1,431 @@
+//! `RedBook`: the public API the bindings and the CLI stand on. One handle per open
+//! database file; `Send + Sync`, every call takes the lock for its whole duration and
+//! never calls out to the app while holding it.
+
+use crate::model::{
+    validate, Author, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView,
+    RecordId, Role, StoredEntry, ValidationError,
+};
+use crate::record::{DetailConflict, Record};
+use crate::store::{OpenOptions, Store, Unlock};
+use crate::Error;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+const DEVICE_PROFILE: &str = "device_profile";
+
+pub struct RedBook {
+    store: Mutex<Store>,
+}
+
+/// One child's whole record as the app shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChildRecord {
+    pub id: RecordId,
+    pub details: ChildDetails,
+    /// Details two devices set apart; resolved by writing the field again.
+    pub conflicts: Vec<DetailConflict>,
+    /// Every entry, oldest written first, with its status; none is ever removed.
+    pub entries: Vec<EntryView>,
+    /// Entries a newer version of the app wrote that this one cannot read: kept.
+    pub unreadable_entries: Vec<EntryId>,
+}
+
+impl ChildRecord {
+    /// What the timeline shows: current entries (not amended, not in error), by date.
+    pub fn timeline(&self) -> Vec<&EntryView> {
+        let mut current: Vec<&EntryView> = self
+            .entries
+            .iter()
+            .filter(|v| v.status == EntryStatus::Current)
+            .filter(|v| !matches!(v.entry.body, EntryBody::EnteredInError { .. }))
+            .collect();
+        current.sort_by_key(|v| (v.entry.body.date(), v.entry.recorded_at));
+        current
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChildSummary {
+    pub id: RecordId,
+    pub name: String,
+    pub birth_date: Option<NaiveDate>,
+    pub entry_count: usize,
+    pub has_conflicts: bool,
+}
+
+/// The children in a file. A damaged record is listed here, never hidden, and never
+/// stops the others being read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChildList {
+    pub children: Vec<ChildSummary>,
+    /// Records that could not be read; `None` where even the record's id is damaged.
+    pub damaged: Vec<Option<RecordId>>,
+}
+
+/// One line of a record's history: who did what to which entry, when, on which device.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEvent {
+    pub entry_id: EntryId,
+    pub recorded_at: DateTime<Utc>,
+    pub author: Author,
+    pub action: HistoryAction,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum HistoryAction {
+    Added,
+    Amended { target: EntryId },
+    MarkedEnteredInError { target: EntryId, reason: String },
+}
+
+/// This installation as it signs its entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceProfile {
+    pub role: Role,
+    pub display_name: String,
+    pub organisation: Option<String>,
+}
+
+impl RedBook {
+    /// Opens the database at `path`, creating it if it does not exist.
+    pub fn open(path: &Path, unlock: Unlock) -> Result<Self, Error> {
+        Self::open_with(path, unlock, OpenOptions::default())
+    }
+
+    pub fn open_with(path: &Path, unlock: Unlock, options: OpenOptions) -> Result<Self, Error> {
+        let store = Store::open(path, &unlock, options)?;
+        if store.sealed_meta("device_id")?.is_none() {
+            store.put_sealed_meta(
+                "device_id",
+                hex::encode(crate::crypto::random_bytes::<16>()?).as_bytes(),
+            )?;
+            let profile = DeviceProfile {
+                role: Role::Parent,
+                display_name: "This device".into(),
+                organisation: None,
+            };
+            store.put_sealed_meta(
+                DEVICE_PROFILE,
+                &serde_json::to_vec(&profile).expect("serialisable"),
+            )?;
+        }
+        Ok(Self {
+            store: Mutex::new(store),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock leaves the store usable: every write is one
+        // SQLite transaction, and a failed write drops the in-memory copy.
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn today() -> NaiveDate {
+        chrono::Local::now().date_naive()
+    }
+
+    /// The author this device writes entries as.
+    pub fn author(&self) -> Result<Author, Error> {
+        let store = self.lock();
+        author_of(&store)
+    }
+
+    pub fn set_device_profile(&self, profile: DeviceProfile) -> Result<(), Error> {
+        if profile.display_name.trim().is_empty() {
+            return Err(ValidationError::new("display_name", "must not be empty").into());
+        }
+        if profile.role.is_professional()
+            && profile
+                .organisation
+                .as_deref()
+                .unwrap_or("")
+                .trim()
+                .is_empty()
+        {
+            return Err(ValidationError::new(
+                "organisation",
+                "professionals give their organisation code",
+            )
+            .into());
+        }
+        let store = self.lock();
+        store.put_sealed_meta(
+            DEVICE_PROFILE,
+            &serde_json::to_vec(&profile).expect("serialisable"),
+        )
+    }
+
+    pub fn add_child(&self, details: ChildDetails) -> Result<RecordId, Error> {
+        let details = validate::validate_details(&details, Self::today())?;
+        let id = RecordId::generate()?;
+        let mut record = Record::genesis(&id)?;
+        let fields: Vec<_> = DetailField::ALL
+            .into_iter()
+            .filter_map(|f| details.field_text(f).map(|text| (f, Some(text))))
+            .collect();
+        record.set_details(&fields)?;
+        self.lock().create_record(&id, record)?;
+        Ok(id)
+    }
+
+    pub fn children(&self) -> Result<ChildList, Error> {
+        let mut store = self.lock();
+        let mut list = ChildList {
+            children: Vec::new(),
+            damaged: Vec::new(),
+        };
+        for listing in store.list_records()? {
+            let Some(id) = listing.id else {
+                list.damaged.push(None);
+                continue;
+            };
+            match store.record(&id) {
+                Ok(record) => {
+                    let details = record.details();
+                    list.children.push(ChildSummary {
+                        name: details.name,
+                        birth_date: details.birth_date,
+                        entry_count: record.entry_count(),
+                        has_conflicts: !record.conflicts().is_empty(),
+                        id,
+                    });
+                }
+                Err(Error::CorruptData { .. }) => list.damaged.push(Some(id)),
+                Err(e) => return Err(e),
+            }
+        }
+        list.children
+            .sort_by(|a, b| a.birth_date.cmp(&b.birth_date).then(a.name.cmp(&b.name)));
+        Ok(list)
+    }
+
+    pub fn child(&self, id: &RecordId) -> Result<ChildRecord, Error> {
+        let mut store = self.lock();
+        let record = store.record(id)?;
+        let (entries, unreadable_entries) = record.entries();
+        Ok(ChildRecord {
+            id: id.clone(),
+            details: record.details(),
+            conflicts: record.conflicts(),
+            entries: crate::record::entry_views(entries),
+            unreadable_entries,
+        })
+    }
+
+    /// Sets detail fields (None clears one). Writing a field resolves its conflict.
+    pub fn update_details(
+        &self,
+        id: &RecordId,
+        updates: &[(DetailField, Option<String>)],
+    ) -> Result<(), Error> {
+        let today = Self::today();
+        let mut store = self.lock();
+        store.update_record(id, |record| {
+            let mut details = record.details();
+            for (field, text) in updates {
+                if *field == DetailField::Name && text.is_none() {
+                    return Err(ValidationError::new("name", "must not be empty").into());
+                }
+                details.set_field_text(*field, text.as_deref());
+                // Text that did not parse would silently clear the field: refuse it.
+                if text.is_some() && details.field_text(*field).is_none() {
+                    return Err(
+                        ValidationError::new(field.key(), "is not in the expected form").into(),
+                    );
+                }
+            }
+            let details = validate::validate_details(&details, today)?;
+            let normalised: Vec<_> = updates
+                .iter()
+                .map(|(f, _)| (*f, details.field_text(*f)))
+                .collect();
+            record.set_details(&normalised)?;
+            Ok(())
+        })
+    }
+
+    pub fn add_entry(&self, id: &RecordId, body: EntryBody) -> Result<EntryView, Error> {
+        if matches!(body, EntryBody::EnteredInError { .. }) {
+            return Err(ValidationError::new("kind", "use mark_entered_in_error").into());
+        }
+        self.write_entry(id, None, body)
+    }
+
+    /// Writes a correction of `target`; the original stays readable, marked amended.
+    pub fn amend_entry(
+        &self,
+        id: &RecordId,
+        target: &EntryId,
+        body: EntryBody,
+    ) -> Result<EntryView, Error> {
+        if matches!(body, EntryBody::EnteredInError { .. }) {
+            return Err(ValidationError::new("kind", "use mark_entered_in_error").into());
+        }
+        self.write_entry(id, Some(target.clone()), body)
+    }
+
+    /// Hides `target` from the timeline; it stays in the record and its history.
+    pub fn mark_entered_in_error(
+        &self,
+        id: &RecordId,
+        target: &EntryId,
+        reason: &str,
+    ) -> Result<EntryView, Error> {
+        let body = EntryBody::EnteredInError {
+            target: target.clone(),
+            reason: reason.trim().to_string(),
+        };
+        self.write_entry(id, None, body)
+    }
+
+    fn write_entry(
+        &self,
+        id: &RecordId,
+        amends: Option<EntryId>,
+        body: EntryBody,
+    ) -> Result<EntryView, Error> {
+        let today = Self::today();
+        let mut store = self.lock();
+        let author = author_of(&store)?;
+        let entry_id = EntryId::generate()?;
+        store.update_record(id, |record| {
+            let birth_date = record.details().birth_date;
+            let flags = validate::validate_entry(&body, birth_date, today)?;
+            let (existing, _) = record.entries();
+            let find = |target: &EntryId| existing.iter().find(|e| &e.id == target);
+            if let Some(target) = &amends {
+                let original = find(target).ok_or(Error::NotFound { what: "entry" })?;
+                if original.body.kind_name() != body.kind_name() {
+                    return Err(ValidationError::new(
+                        "kind",
+                        "an amendment has the kind of the entry it corrects",
+                    )
+                    .into());
+                }
+            }
+            if let EntryBody::EnteredInError { target, .. } = &body {
+                let original = find(target).ok_or(Error::NotFound { what: "entry" })?;
+                if matches!(original.body, EntryBody::EnteredInError { .. }) {
+                    return Err(ValidationError::new("target", "is itself an error mark").into());
+                }
+                let views = crate::record::entry_views(existing.clone());
+                if views.iter().any(|v| {
+                    &v.entry.id == target && matches!(v.status, EntryStatus::EnteredInError { .. })
+                }) {
+                    return Err(ValidationError::new(
+                        "target",
+                        "is already marked entered in error",
+                    )
+                    .into());
+                }
+            }
+            let entry = StoredEntry {
+                id: entry_id,
+                author,
+                recorded_at: Utc::now(),
+                amends,
+                body,
+            };
+            record.put_entry(&entry)?;
+            Ok(EntryView {
+                entry,
+                status: EntryStatus::Current,
+                flags,
+            })
+        })
+    }
+
+    /// Every entry's history, oldest first: who added, amended or marked what, and when.
+    pub fn history(&self, id: &RecordId) -> Result<Vec<HistoryEvent>, Error> {
+        let mut store = self.lock();
+        let (entries, _) = store.record(id)?.entries();
+        Ok(entries
+            .into_iter()
+            .map(|entry| {
+                let action = match (&entry.body, &entry.amends) {
+                    (EntryBody::EnteredInError { target, reason }, _) => {
+                        HistoryAction::MarkedEnteredInError {
+                            target: target.clone(),
+                            reason: reason.clone(),
+                        }
+                    }
+                    (_, Some(target)) => HistoryAction::Amended {
+                        target: target.clone(),
+                    },
+                    (_, None) => HistoryAction::Added,
+                };
+                HistoryEvent {
+                    kind: entry.body.kind_name().to_string(),
+                    entry_id: entry.id,
+                    recorded_at: entry.recorded_at,
+                    author: entry.author,
+                    action,
+                }
+            })
+            .collect())
+    }
+
+    /// Re-wraps the database key; the records are not rewritten.
+    pub fn change_unlock(&self, current: &Unlock, new: &Unlock) -> Result<(), Error> {
+        self.lock().change_unlock(current, new)
+    }
+
+    /// The record's whole document, for merging into another copy.
+    pub fn record_bytes(&self, id: &RecordId) -> Result<Vec<u8>, Error> {
+        Ok(self.lock().record(id)?.save())
+    }
+
+    /// Merges another copy of a record (its saved bytes) into this one, durably.
+    pub fn merge_record_bytes(&self, id: &RecordId, bytes: &[u8]) -> Result<(), Error> {
+        let mut other = Record::load(bytes).map_err(|_| Error::CorruptData {
+            record: Some(id.clone()),
+        })?;
+        if other.record_id().as_ref() != Some(id) {
+            return Err(ValidationError::new("record", "is a different child's record").into());
+        }
+        self.lock()
+            .update_record(id, |record| Ok(record.merge(&mut other)?))
+    }
+
+    /// Adds another device's copy of a record (its saved bytes), or merges it into the
+    /// copy this database already holds. Returns the record's id.
+    pub fn import_record(&self, bytes: &[u8]) -> Result<RecordId, Error> {
+        let mut other = Record::load(bytes).map_err(|_| Error::CorruptData { record: None })?;
+        let id = other
+            .record_id()
+            .ok_or(Error::CorruptData { record: None })?;
+        let mut store = self.lock();
+        match store.record(&id) {
+            Ok(_) => store.update_record(&id, |record| Ok(record.merge(&mut other)?))?,
+            Err(Error::NotFound { .. }) => store.create_record(&id, other)?,
+            Err(e) => return Err(e),
+        }
+        Ok(id)
+    }
+
+    /// (chunks, bytes) stored for a record.
+    pub fn storage_stats(&self, id: &RecordId) -> Result<(usize, usize), Error> {
+        self.lock().chunk_stats(id)
+    }
+}
+
+fn author_of(store: &Store) -> Result<Author, Error> {
+    let corrupt = || Error::CorruptData { record: None };
+    let device_id = store.sealed_meta("device_id")?.ok_or_else(corrupt)?;
+    let profile: DeviceProfile =
+        serde_json::from_slice(&store.sealed_meta(DEVICE_PROFILE)?.ok_or_else(corrupt)?)
+            .map_err(|_| corrupt())?;
+    Ok(Author {
+        device_id: String::from_utf8(device_id).map_err(|_| corrupt())?,
+        role: profile.role,
+        display_name: profile.display_name,
+        organisation: profile.organisation,
+    })
+}

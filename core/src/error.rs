@@ -1,0 +1,58 @@
+//! The core's error. Messages name fields, records and causes, never a person's data.
+
+use crate::crypto::{CryptoError, KeyProviderError};
+use crate::model::{RecordId, ValidationError};
+use rusqlite::ErrorCode;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("wrong passphrase or key")]
+    WrongKey,
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error(transparent)]
+    InvalidInput(#[from] ValidationError),
+    #[error("{}", corrupt_message(record))]
+    CorruptData { record: Option<RecordId> },
+    /// The file was renamed to `moved_to`, never deleted; opening the path again starts
+    /// a new database.
+    #[error("the database file is damaged and was moved aside")]
+    CorruptDatabase { moved_to: PathBuf },
+    #[error("this file is not a redbook database; it was left untouched")]
+    NotARedbookDatabase,
+    #[error("this database was written by a newer version of redbook (schema {found})")]
+    NewerVersion { found: u32 },
+    #[error("the device's storage is full")]
+    StorageFull,
+    #[error("the database is busy; try again")]
+    Busy,
+    #[error(transparent)]
+    KeyProvider(#[from] KeyProviderError),
+    #[error("storage error: {0}")]
+    Storage(rusqlite::Error),
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("encryption error: {0}")]
+    Crypto(CryptoError),
+}
+
+fn corrupt_message(record: &Option<RecordId>) -> String {
+    match record {
+        Some(id) => format!("the stored data of record {id} is damaged or was tampered with"),
+        None => "stored data is damaged or was tampered with".to_string(),
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => Error::StorageFull,
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy,
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+                Error::CorruptData { record: None }
+            }
+            _ => Error::Storage(e),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! redbook-core: England's parent-held child health record ("red book") as an encrypted,
+//! mergeable local store. No UniFFI here; `bindings/` wraps this API for the apps.
+//!
+//! Dependence runs one way: `model` <- `record` <- `store` <- `RedBook`.
+//! `crypto` depends on nothing of ours.
+
+mod book;
+pub mod crypto;
+mod error;
+pub mod model;
+pub mod record;
+pub mod store;
+
+pub use book::{
+    ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent, RedBook,
+};
+pub use error::Error;
+pub use store::{OpenOptions, Unlock};

@@ -1,0 +1,312 @@
+//! One type per red book section (DOMAIN.md, "What the record holds").
+
+use super::{EntryId, Gestation};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// What an entry says. Adding a variant is a compatible change: an older app that meets
+/// an unknown kind keeps it and shows it as such (see `record`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EntryBody {
+    BirthDetails(BirthDetails),
+    Measurement(Measurement),
+    Immunisation(Immunisation),
+    NewbornScreening(NewbornScreening),
+    Review(Review),
+    HealthEvent(HealthEvent),
+    Medicine(Medicine),
+    Allergy(Allergy),
+    Contact(Contact),
+    Note(Note),
+    /// Marks another entry "entered in error": it is hidden, never deleted.
+    EnteredInError {
+        target: EntryId,
+        reason: String,
+    },
+}
+
+impl EntryBody {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            EntryBody::BirthDetails(_) => "birth_details",
+            EntryBody::Measurement(_) => "measurement",
+            EntryBody::Immunisation(_) => "immunisation",
+            EntryBody::NewbornScreening(_) => "newborn_screening",
+            EntryBody::Review(_) => "review",
+            EntryBody::HealthEvent(_) => "health_event",
+            EntryBody::Medicine(_) => "medicine",
+            EntryBody::Allergy(_) => "allergy",
+            EntryBody::Contact(_) => "contact",
+            EntryBody::Note(_) => "note",
+            EntryBody::EnteredInError { .. } => "entered_in_error",
+        }
+    }
+
+    /// The clinical date the entry is about, for the timeline.
+    pub fn date(&self) -> Option<NaiveDate> {
+        match self {
+            EntryBody::BirthDetails(_) | EntryBody::Contact(_) => None,
+            EntryBody::EnteredInError { .. } => None,
+            EntryBody::Measurement(m) => Some(m.date),
+            EntryBody::Immunisation(i) => Some(i.date),
+            EntryBody::NewbornScreening(s) => Some(s.date()),
+            EntryBody::Review(r) => Some(r.date),
+            EntryBody::HealthEvent(h) => Some(h.date),
+            EntryBody::Medicine(m) => Some(m.started),
+            EntryBody::Allergy(a) => a.noted_on,
+            EntryBody::Note(n) => Some(n.date),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryMode {
+    SpontaneousVaginal,
+    AssistedVaginal,
+    ElectiveCaesarean,
+    EmergencyCaesarean,
+    Other,
+}
+
+/// Written by the midwife at birth.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct BirthDetails {
+    pub gestation: Option<Gestation>,
+    pub birth_weight_kg: Option<f64>,
+    pub head_circumference_cm: Option<f64>,
+    pub length_cm: Option<f64>,
+    pub place_of_birth: Option<String>,
+    pub delivery_mode: Option<DeliveryMode>,
+    pub apgar_1_min: Option<u8>,
+    pub apgar_5_min: Option<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasuredBy {
+    Professional,
+    /// Parents' home measurements are kept but marked as such.
+    Parent,
+}
+
+/// Growth: at least one of the measures is present.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub date: NaiveDate,
+    pub weight_kg: Option<f64>,
+    /// Lying length, under 2 years.
+    pub length_cm: Option<f64>,
+    /// Standing height, from 2 years.
+    pub height_cm: Option<f64>,
+    pub head_circumference_cm: Option<f64>,
+    pub measured_by: MeasuredBy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Immunisation {
+    pub date: NaiveDate,
+    /// Vaccine as the schedule names it (e.g. "6-in-1", "MenB"); unknown ones are kept.
+    pub vaccine: String,
+    /// Dose number in the course, from 1.
+    pub dose: u8,
+    pub product: Option<String>,
+    pub batch: Option<String>,
+    pub site: Option<String>,
+    pub route: Option<String>,
+    pub given_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScreeningResult {
+    Normal,
+    Abnormal,
+    Referred,
+    NotDone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NipeStage {
+    /// Within 72 hours of birth.
+    Newborn,
+    SixToEightWeeks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HearingEarResult {
+    ClearResponse,
+    NoClearResponse,
+    NotTested,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HearingOutcome {
+    Discharged,
+    TargetedFollowUp,
+    ReferredToAudiology,
+}
+
+/// Conditions the blood spot test screens for (HT1 from October 2025).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum BloodSpotCondition {
+    Pku,
+    Scd,
+    Cf,
+    Cht,
+    Mcadd,
+    Hcu,
+    Msud,
+    Ga1,
+    Iva,
+    Ht1,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BloodSpotOutcome {
+    NotSuspected,
+    Suspected,
+    CarrierDetected,
+    RepeatRequired,
+    NotScreened,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "test", rename_all = "snake_case")]
+pub enum NewbornScreening {
+    /// Newborn and infant physical examination.
+    Nipe {
+        date: NaiveDate,
+        stage: NipeStage,
+        hips: ScreeningResult,
+        eyes: ScreeningResult,
+        heart: ScreeningResult,
+        /// Boys only.
+        testes: Option<ScreeningResult>,
+    },
+    Hearing {
+        date: NaiveDate,
+        left: HearingEarResult,
+        right: HearingEarResult,
+        outcome: HearingOutcome,
+    },
+    BloodSpot {
+        sample_date: NaiveDate,
+        results: Vec<(BloodSpotCondition, BloodSpotOutcome)>,
+    },
+}
+
+impl NewbornScreening {
+    pub fn date(&self) -> NaiveDate {
+        match self {
+            NewbornScreening::Nipe { date, .. } | NewbornScreening::Hearing { date, .. } => *date,
+            NewbornScreening::BloodSpot { sample_date, .. } => *sample_date,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewKind {
+    Antenatal,
+    NewBaby,
+    SixToEightWeeks,
+    NineToTwelveMonths,
+    TwoToTwoAndAHalfYears,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Review {
+    pub date: NaiveDate,
+    pub kind: ReviewKind,
+    pub outcome: String,
+    /// ASQ-3 domain scores as written on the form (domain name, score).
+    pub asq3_scores: Vec<(String, u16)>,
+    pub advice: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthEventKind {
+    Illness,
+    Accident,
+    HospitalVisit,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthEvent {
+    pub date: NaiveDate,
+    pub kind: HealthEventKind,
+    pub description: String,
+    pub place: Option<String>,
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Medicine {
+    pub name: String,
+    pub dose: Option<String>,
+    pub started: NaiveDate,
+    pub stopped: Option<NaiveDate>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AllergySeverity {
+    Mild,
+    Moderate,
+    Severe,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Allergy {
+    pub substance: String,
+    pub reaction: Option<String>,
+    pub severity: AllergySeverity,
+    pub noted_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactRole {
+    HealthVisitor,
+    Gp,
+    Clinic,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub role: ContactRole,
+    pub name: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// The parent's own pages.
+    Observation,
+    DevelopmentalFirst,
+    QuestionForNextVisit,
+    FamilyHistory,
+    ImportantHealthProblem,
+    /// A professional's comment (Child Health Digital Event CH026).
+    ProfessionalComment,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    pub date: NaiveDate,
+    pub kind: NoteKind,
+    pub text: String,
+}

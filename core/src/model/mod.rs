@@ -1,0 +1,250 @@
+//! The record's content: the child's details and the entries of each red book section.
+//! Plain serde types; validation at the door lives in `validate`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+mod entries;
+mod ids;
+pub mod validate;
+
+pub use entries::*;
+pub use ids::{EntryId, RecordId};
+pub use validate::{Flag, ValidationError};
+
+/// Days of gestation as weeks+days (`40+0`), the way midwives write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Gestation {
+    pub total_days: u16,
+}
+
+impl Gestation {
+    pub fn new(weeks: u16, days: u16) -> Self {
+        Self {
+            total_days: weeks * 7 + days,
+        }
+    }
+    pub fn weeks(self) -> u16 {
+        self.total_days / 7
+    }
+    pub fn days(self) -> u16 {
+        self.total_days % 7
+    }
+}
+
+impl fmt::Display for Gestation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}+{}", self.weeks(), self.days())
+    }
+}
+
+impl std::str::FromStr for Gestation {
+    type Err = ValidationError;
+    /// Accepts `39+4` or `39` (whole weeks).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let invalid = || ValidationError::new("gestation", "write it as weeks+days, e.g. 39+4");
+        let (weeks, days) = match s.trim().split_once('+') {
+            Some((w, d)) => (w.trim(), d.trim()),
+            None => (s.trim(), "0"),
+        };
+        let weeks: u16 = weeks.parse().map_err(|_| invalid())?;
+        let days: u16 = days.parse().map_err(|_| invalid())?;
+        if days > 6 || weeks > 60 {
+            return Err(invalid());
+        }
+        Ok(Gestation::new(weeks, days))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    Female,
+    Male,
+}
+
+impl fmt::Display for Sex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Sex::Female => "female",
+            Sex::Male => "male",
+        })
+    }
+}
+
+/// The child-and-family section's single-valued fields. These are edited in place and
+/// merged field by field; two devices setting one field apart is reported as a conflict.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ChildDetails {
+    pub name: String,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Option<Sex>,
+    pub gestation: Option<Gestation>,
+    pub nhs_number: Option<String>,
+    pub address: Option<String>,
+    pub gp_practice: Option<String>,
+}
+
+/// One field of `ChildDetails`, named for setting and for reporting conflicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetailField {
+    Name,
+    BirthDate,
+    Sex,
+    Gestation,
+    NhsNumber,
+    Address,
+    GpPractice,
+}
+
+impl DetailField {
+    pub const ALL: [DetailField; 7] = [
+        DetailField::Name,
+        DetailField::BirthDate,
+        DetailField::Sex,
+        DetailField::Gestation,
+        DetailField::NhsNumber,
+        DetailField::Address,
+        DetailField::GpPractice,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            DetailField::Name => "name",
+            DetailField::BirthDate => "birth_date",
+            DetailField::Sex => "sex",
+            DetailField::Gestation => "gestation",
+            DetailField::NhsNumber => "nhs_number",
+            DetailField::Address => "address",
+            DetailField::GpPractice => "gp_practice",
+        }
+    }
+}
+
+impl ChildDetails {
+    /// The field's value as the text the document stores (None when unset).
+    pub fn field_text(&self, field: DetailField) -> Option<String> {
+        match field {
+            DetailField::Name => Some(self.name.clone()),
+            DetailField::BirthDate => self.birth_date.map(|d| d.to_string()),
+            DetailField::Sex => self.sex.map(|s| s.to_string()),
+            DetailField::Gestation => self.gestation.map(|g| g.to_string()),
+            DetailField::NhsNumber => self.nhs_number.clone(),
+            DetailField::Address => self.address.clone(),
+            DetailField::GpPractice => self.gp_practice.clone(),
+        }
+    }
+
+    /// Sets one field from its stored text; text that does not parse leaves it unset,
+    /// because a value another device wrote must never make the record unreadable.
+    pub fn set_field_text(&mut self, field: DetailField, text: Option<&str>) {
+        match field {
+            DetailField::Name => self.name = text.unwrap_or_default().to_string(),
+            DetailField::BirthDate => self.birth_date = text.and_then(|t| t.parse().ok()),
+            DetailField::Sex => {
+                self.sex = match text {
+                    Some("female") => Some(Sex::Female),
+                    Some("male") => Some(Sex::Male),
+                    _ => None,
+                }
+            }
+            DetailField::Gestation => self.gestation = text.and_then(|t| t.parse().ok()),
+            DetailField::NhsNumber => self.nhs_number = text.map(str::to_string),
+            DetailField::Address => self.address = text.map(str::to_string),
+            DetailField::GpPractice => self.gp_practice = text.map(str::to_string),
+        }
+    }
+}
+
+/// Who wrote an entry: the device and the person's role on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    /// Opaque device id (hex).
+    pub device_id: String,
+    pub role: Role,
+    pub display_name: String,
+    /// ODS code of the organisation, for professionals.
+    pub organisation: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Parent,
+    Carer,
+    Midwife,
+    HealthVisitor,
+    Gp,
+    Nurse,
+}
+
+impl Role {
+    pub fn is_professional(self) -> bool {
+        !matches!(self, Role::Parent | Role::Carer)
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s
+                .trim()
+                .to_ascii_lowercase()
+                .replace(['-', ' '], "_")
+                .as_str()
+            {
+                "parent" => Role::Parent,
+                "carer" => Role::Carer,
+                "midwife" => Role::Midwife,
+                "health_visitor" => Role::HealthVisitor,
+                "gp" => Role::Gp,
+                "nurse" => Role::Nurse,
+                _ => {
+                    return Err(ValidationError::new(
+                        "role",
+                        "one of parent, carer, midwife, health-visitor, gp, nurse",
+                    ))
+                }
+            },
+        )
+    }
+}
+
+/// An entry as stored: immutable once written. Stored in the document as one value,
+/// its canonical JSON bytes (one automerge put, DESIGN.md measurements).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEntry {
+    pub id: EntryId,
+    pub author: Author,
+    pub recorded_at: DateTime<Utc>,
+    /// The entry this one corrects, if it is an amendment.
+    pub amends: Option<EntryId>,
+    pub body: EntryBody,
+}
+
+/// An entry as the app sees it, with what later entries say about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntryView {
+    pub entry: StoredEntry,
+    pub status: EntryStatus,
+    pub flags: Vec<Flag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum EntryStatus {
+    Current,
+    /// A later entry corrects this one; it stays readable.
+    Amended {
+        by: EntryId,
+    },
+    /// Marked "entered in error": hidden from the timeline, never deleted.
+    EnteredInError {
+        marked_by: EntryId,
+        reason: String,
+    },
+}

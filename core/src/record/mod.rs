@@ -1,0 +1,375 @@
+//! One child's record as an automerge document.
+//!
+//! Shape: `{ format, record_id, details: { field: text }, entries: { entry id: bytes } }`.
+//! Details are single-valued and merged field by field; entries are immutable, each
+//! stored as one value (its canonical JSON), because one put costs a twelfth of writing
+//! the same entry field by field (DESIGN.md measurements).
+
+use crate::model::{
+    validate, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView, RecordId,
+    StoredEntry,
+};
+use automerge::{
+    transaction::{CommitOptions, Transactable},
+    ActorId, Automerge, AutomergeError, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue,
+    ScalarValueRef, Value, ValueRef, ROOT,
+};
+use serde::Serialize;
+use std::collections::HashMap;
+
+const FORMAT_VERSION: i64 = 1;
+const DETAILS: &str = "details";
+const ENTRIES: &str = "entries";
+/// Every device builds the same first change from the record id alone, so devices that
+/// create the skeleton apart never make concurrent `put_object`s on one key (TOOLCHAIN.md,
+/// "CRDT trap").
+const GENESIS_ACTOR: &[u8; 16] = b"redbook-genesis!";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("the record document is malformed: {0}")]
+    Malformed(&'static str),
+    #[error("automerge: {0}")]
+    Automerge(#[from] AutomergeError),
+}
+
+/// Two or more devices set one detail apart; every value is kept until the app writes
+/// the field again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DetailConflict {
+    pub field: DetailField,
+    pub values: Vec<String>,
+}
+
+pub struct Record {
+    doc: Automerge,
+    details: ObjId,
+    entries: ObjId,
+}
+
+impl Record {
+    /// The deterministic first change of a record, then a fresh actor for this session.
+    pub fn genesis(record_id: &RecordId) -> Result<Self, RecordError> {
+        let mut doc = Automerge::new().with_actor(ActorId::from(&GENESIS_ACTOR[..]));
+        let mut tx = doc.transaction();
+        tx.put(ROOT, "format", FORMAT_VERSION)?;
+        tx.put(ROOT, "record_id", record_id.as_str())?;
+        tx.put_object(ROOT, DETAILS, ObjType::Map)?;
+        tx.put_object(ROOT, ENTRIES, ObjType::Map)?;
+        tx.commit_with(CommitOptions::default().with_time(0));
+        Self::from_doc(doc.with_actor(ActorId::random()))
+    }
+
+    /// Loads saved bytes: a snapshot followed by any number of change chunks.
+    pub fn load(bytes: &[u8]) -> Result<Self, RecordError> {
+        Self::from_doc(Automerge::load(bytes)?.with_actor(ActorId::random()))
+    }
+
+    fn from_doc(doc: Automerge) -> Result<Self, RecordError> {
+        let object = |key| match doc.get(ROOT, key)? {
+            Some((Value::Object(ObjType::Map), id)) => Ok(id),
+            _ => Err(RecordError::Malformed("missing top-level map")),
+        };
+        let details = object(DETAILS)?;
+        let entries = object(ENTRIES)?;
+        Ok(Self {
+            doc,
+            details,
+            entries,
+        })
+    }
+
+    pub fn record_id(&self) -> Option<RecordId> {
+        match self.doc.get(ROOT, "record_id").ok()?? {
+            (Value::Scalar(s), _) => s.as_str()?.parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    pub fn save(&self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The changes made since `heads`, as bytes `load_incremental` takes.
+    pub fn save_after(&self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
+    }
+
+    pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<(), RecordError> {
+        self.doc.load_incremental(bytes)?;
+        Ok(())
+    }
+
+    /// Merges another copy of the record; the result is the same whatever the order.
+    pub fn merge(&mut self, other: &mut Record) -> Result<(), RecordError> {
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    pub fn automerge(&self) -> &Automerge {
+        &self.doc
+    }
+
+    pub fn automerge_mut(&mut self) -> &mut Automerge {
+        &mut self.doc
+    }
+
+    /// Sets detail fields in one change. `None` clears a field.
+    pub fn set_details(
+        &mut self,
+        fields: &[(DetailField, Option<String>)],
+    ) -> Result<(), RecordError> {
+        let details = self.details.clone();
+        let mut tx = self.doc.transaction();
+        for (field, value) in fields {
+            match value {
+                Some(text) => tx.put(&details, field.key(), text.as_str())?,
+                None => tx.delete(&details, field.key())?,
+            }
+        }
+        tx.commit_with(CommitOptions::default().with_time(now_millis()));
+        Ok(())
+    }
+
+    /// The details as automerge resolves them (a deterministic winner per field).
+    pub fn details(&self) -> ChildDetails {
+        let mut details = ChildDetails::default();
+        for field in DetailField::ALL {
+            let text = match self.doc.get(&self.details, field.key()) {
+                Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_string),
+                _ => None,
+            };
+            details.set_field_text(field, text.as_deref());
+        }
+        details
+    }
+
+    pub fn conflicts(&self) -> Vec<DetailConflict> {
+        DetailField::ALL
+            .into_iter()
+            .filter_map(|field| {
+                let values: Vec<String> = self
+                    .doc
+                    .get_all(&self.details, field.key())
+                    .ok()?
+                    .into_iter()
+                    .filter_map(|(v, _)| match v {
+                        Value::Scalar(s) => s.as_str().map(str::to_string),
+                        _ => None,
+                    })
+                    .collect();
+                (values.len() > 1).then_some(DetailConflict { field, values })
+            })
+            .collect()
+    }
+
+    pub fn put_entry(&mut self, entry: &StoredEntry) -> Result<(), RecordError> {
+        let bytes = serde_json::to_vec(entry).map_err(|_| RecordError::Malformed("entry"))?;
+        let entries = self.entries.clone();
+        let mut tx = self.doc.transaction();
+        tx.put(&entries, entry.id.as_str(), ScalarValue::Bytes(bytes))?;
+        tx.commit_with(CommitOptions::default().with_time(now_millis()));
+        Ok(())
+    }
+
+    pub fn contains_entry(&self, id: &EntryId) -> bool {
+        matches!(self.doc.get(&self.entries, id.as_str()), Ok(Some(_)))
+    }
+
+    pub fn entry_count(&self) -> usize {
+        self.doc.length(&self.entries)
+    }
+
+    /// Every entry, in the order written; entries this version cannot read (written by a
+    /// newer app) are returned by id, never dropped.
+    pub fn entries(&self) -> (Vec<StoredEntry>, Vec<EntryId>) {
+        let mut readable = Vec::new();
+        let mut unreadable = Vec::new();
+        for item in self.doc.map_range(&self.entries, ..) {
+            let parsed = match &item.value {
+                ValueRef::Scalar(ScalarValueRef::Bytes(bytes)) => {
+                    serde_json::from_slice::<StoredEntry>(bytes).ok()
+                }
+                _ => None,
+            }
+            .filter(|entry| entry.id.as_str() == item.key);
+            match parsed {
+                Some(entry) => readable.push(entry),
+                None => unreadable.extend(item.key.parse().ok()),
+            }
+        }
+        readable.sort_by(|a, b| a.recorded_at.cmp(&b.recorded_at).then(a.id.cmp(&b.id)));
+        (readable, unreadable)
+    }
+
+    /// Every readable entry with what later entries say about it.
+    pub fn entry_views(&self) -> Vec<EntryView> {
+        let (entries, _) = self.entries();
+        entry_views(entries)
+    }
+}
+
+/// Works out each entry's status from the amendments and error marks that point at it.
+pub fn entry_views(entries: Vec<StoredEntry>) -> Vec<EntryView> {
+    let mut status: HashMap<EntryId, EntryStatus> = HashMap::new();
+    // Entries come sorted by time written, so the latest amendment wins; an error mark
+    // outranks an amendment whatever the order.
+    for entry in &entries {
+        if let Some(target) = &entry.amends {
+            if !matches!(status.get(target), Some(EntryStatus::EnteredInError { .. })) {
+                status.insert(
+                    target.clone(),
+                    EntryStatus::Amended {
+                        by: entry.id.clone(),
+                    },
+                );
+            }
+        }
+        if let EntryBody::EnteredInError { target, reason } = &entry.body {
+            status.insert(
+                target.clone(),
+                EntryStatus::EnteredInError {
+                    marked_by: entry.id.clone(),
+                    reason: reason.clone(),
+                },
+            );
+        }
+    }
+    entries
+        .into_iter()
+        .map(|entry| EntryView {
+            status: status.remove(&entry.id).unwrap_or(EntryStatus::Current),
+            flags: validate::flags_of(&entry.body),
+            entry,
+        })
+        .collect()
+}
+
+fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Author, Note, NoteKind, Role};
+
+    fn note(text: &str) -> StoredEntry {
+        StoredEntry {
+            id: EntryId::generate().unwrap(),
+            author: Author {
+                device_id: "d".into(),
+                role: Role::Parent,
+                display_name: "Mum".into(),
+                organisation: None,
+            },
+            recorded_at: chrono::Utc::now(),
+            amends: None,
+            body: EntryBody::Note(Note {
+                date: "2026-01-02".parse().unwrap(),
+                kind: NoteKind::Observation,
+                text: text.into(),
+            }),
+        }
+    }
+
+    fn fork(record: &Record) -> Record {
+        Record::load(&record.save()).unwrap()
+    }
+
+    #[test]
+    fn genesis_is_identical_on_every_device() {
+        let id = RecordId::generate().unwrap();
+        let mut a = Record::genesis(&id).unwrap();
+        let mut b = Record::genesis(&id).unwrap();
+        assert_eq!(a.heads(), b.heads());
+        a.put_entry(&note("from a")).unwrap();
+        b.put_entry(&note("from b")).unwrap();
+        a.merge(&mut b).unwrap();
+        assert_eq!(
+            a.entry_count(),
+            2,
+            "both devices' entries survive the merge"
+        );
+        assert_eq!(a.record_id(), Some(id));
+    }
+
+    #[test]
+    fn merge_converges_whatever_the_order() {
+        let id = RecordId::generate().unwrap();
+        let base = Record::genesis(&id).unwrap();
+        let (mut a, mut b, mut c) = (fork(&base), fork(&base), fork(&base));
+        a.put_entry(&note("a")).unwrap();
+        b.put_entry(&note("b")).unwrap();
+        c.set_details(&[(DetailField::Address, Some("1 Road".into()))])
+            .unwrap();
+        let (mut ab, mut ba) = (fork(&a), fork(&b));
+        ab.merge(&mut fork(&b)).unwrap();
+        ab.merge(&mut fork(&c)).unwrap();
+        ba.merge(&mut fork(&c)).unwrap();
+        ba.merge(&mut fork(&a)).unwrap();
+        let mut sorted_heads = |r: &Record| {
+            let mut h = r.heads();
+            h.sort();
+            h
+        };
+        assert_eq!(sorted_heads(&ab), sorted_heads(&ba));
+        assert_eq!(ab.entry_views(), ba.entry_views());
+        assert_eq!(ab.details(), ba.details());
+        assert_eq!(ab.entry_count(), 2);
+    }
+
+    #[test]
+    fn concurrent_detail_edits_keep_both_values_until_resolved() {
+        let base = Record::genesis(&RecordId::generate().unwrap()).unwrap();
+        let (mut a, mut b) = (fork(&base), fork(&base));
+        a.set_details(&[(DetailField::Name, Some("Amara".into()))])
+            .unwrap();
+        b.set_details(&[(DetailField::Name, Some("Amarah".into()))])
+            .unwrap();
+        a.merge(&mut b).unwrap();
+        let conflicts = a.conflicts();
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(conflicts[0].field, DetailField::Name);
+        let mut values = conflicts[0].values.clone();
+        values.sort();
+        assert_eq!(values, ["Amara", "Amarah"]);
+        a.set_details(&[(DetailField::Name, Some("Amarah".into()))])
+            .unwrap();
+        assert!(a.conflicts().is_empty());
+        assert_eq!(a.details().name, "Amarah");
+    }
+
+    #[test]
+    fn amendments_and_error_marks_set_status_without_deleting() {
+        let mut record = Record::genesis(&RecordId::generate().unwrap()).unwrap();
+        let original = note("first");
+        record.put_entry(&original).unwrap();
+        let mut correction = note("corrected");
+        correction.amends = Some(original.id.clone());
+        record.put_entry(&correction).unwrap();
+        let mut mark = note("");
+        mark.body = EntryBody::EnteredInError {
+            target: correction.id.clone(),
+            reason: "wrong child".into(),
+        };
+        record.put_entry(&mark).unwrap();
+        let views = record.entry_views();
+        assert_eq!(views.len(), 3);
+        assert_eq!(
+            views[0].status,
+            EntryStatus::Amended {
+                by: correction.id.clone()
+            }
+        );
+        assert!(matches!(
+            views[1].status,
+            EntryStatus::EnteredInError { .. }
+        ));
+        assert_eq!(views[2].status, EntryStatus::Current);
+    }
+}

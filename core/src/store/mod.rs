@@ -1,0 +1,690 @@
+//! The encrypted SQLite store: many children's records in one file.
+//!
+//! Key hierarchy (DESIGN.md): a random database key, wrapped by a passphrase-derived key
+//! or by the platform keystore; each record has its own random key sealed under the
+//! database key; each record's automerge chunks are sealed with the record key, with the
+//! row's identity (record, sequence, kind) as associated data so rows cannot be swapped.
+
+use crate::crypto::{random_bytes, CryptoError, KeyProvider, SecretKey, MIN_PASSPHRASE_ROUNDS};
+use crate::model::RecordId;
+use crate::record::{Record, RecordError};
+use crate::Error;
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub mod schema;
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+const DB_KEY_AAD: &[u8] = b"redbook/db-key/v1";
+const CANARY_AAD: &[u8] = b"redbook/canary/v1";
+const CANARY_PLAINTEXT: &[u8] = b"redbook canary: the database key is right";
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How the database key is unlocked.
+#[derive(Clone)]
+pub enum Unlock {
+    /// Stretched once per open with PBKDF2-HMAC-SHA256.
+    Passphrase(String),
+    /// The platform keystore wraps and unwraps the database key.
+    KeyProvider(Arc<dyn KeyProvider>),
+}
+
+impl Unlock {
+    fn method(&self) -> &'static [u8] {
+        match self {
+            Unlock::Passphrase(_) => b"passphrase",
+            Unlock::KeyProvider(_) => b"key_provider",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// PBKDF2 rounds for a new passphrase; never fewer than 600,000.
+    pub passphrase_rounds: u32,
+    /// Compact a record once it has at least this many loose change chunks and they
+    /// hold at least as many bytes as its snapshot (so compaction stays linear overall).
+    pub compact_min_changes: usize,
+    /// Schema version a new file is created at; only tests of migrations lower it.
+    pub create_at_version: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            passphrase_rounds: MIN_PASSPHRASE_ROUNDS,
+            compact_min_changes: 64,
+            create_at_version: schema::CURRENT_VERSION,
+        }
+    }
+}
+
+/// A record as this handle holds it in memory, with where it is in the chunk log.
+struct OpenRecord {
+    record: Record,
+    key: SecretKey,
+    record_ref: [u8; 32],
+    last_seq: i64,
+    loose_changes: usize,
+    loose_bytes: usize,
+    snapshot_bytes: usize,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    sealing_key: SecretKey,
+    lookup_key: SecretKey,
+    options: OpenOptions,
+    open_records: HashMap<RecordId, OpenRecord>,
+}
+
+/// What one record's row says; a damaged row still names its place.
+pub struct RecordListing {
+    pub id: Option<RecordId>,
+}
+
+enum FileState {
+    Empty,
+    Foreign,
+    Redbook { version: u32 },
+}
+
+impl Store {
+    /// Opens or creates the database. A wrong key is refused before anything is written.
+    pub fn open(path: &Path, unlock: &Unlock, options: OpenOptions) -> Result<Self, Error> {
+        if path.exists() {
+            let mut header = [0u8; 16];
+            let len = std::fs::metadata(path)?.len();
+            if len > 0 {
+                use std::io::Read;
+                let read = std::fs::File::open(path)?.read(&mut header)?;
+                if read < 16 || &header != SQLITE_MAGIC {
+                    return Err(Error::NotARedbookDatabase);
+                }
+            }
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let state = match inspect(&conn) {
+            Ok(state) => state,
+            Err(e) if is_corruption(&e) => {
+                drop(conn);
+                return Err(Error::CorruptDatabase {
+                    moved_to: move_aside(path)?,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut store = Self {
+            conn,
+            path: path.to_path_buf(),
+            sealing_key: SecretKey::from_slice(&[0; 32])?,
+            lookup_key: SecretKey::from_slice(&[0; 32])?,
+            options,
+            open_records: HashMap::new(),
+        };
+        match state {
+            FileState::Foreign => return Err(Error::NotARedbookDatabase),
+            FileState::Empty => store.create(unlock)?,
+            FileState::Redbook { version } if version > schema::CURRENT_VERSION => {
+                return Err(Error::NewerVersion { found: version })
+            }
+            FileState::Redbook { version } => {
+                store.unlock(unlock)?;
+                store.configure()?;
+                if version < schema::CURRENT_VERSION {
+                    let tx = store
+                        .conn
+                        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                    schema::migrate(&tx, version, schema::CURRENT_VERSION)?;
+                    tx.commit()?;
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Clinical data: every commit is on disk before the write returns.
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(())
+    }
+
+    fn create(&mut self, unlock: &Unlock) -> Result<(), Error> {
+        self.configure()?;
+        let db_key = SecretKey::generate()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another handle may have created it since we looked.
+        if matches!(inspect(&tx)?, FileState::Redbook { .. }) {
+            drop(tx);
+            return self.unlock(unlock);
+        }
+        schema::migrate(&tx, 0, self.options.create_at_version)?;
+        tx.execute(
+            "INSERT INTO redbook_meta (name, value) VALUES ('format', ?1)",
+            params![b"redbook".as_slice()],
+        )?;
+        let (sealing_key, lookup_key) = derive_keys(&db_key);
+        let canary = sealing_key.seal(CANARY_AAD, CANARY_PLAINTEXT)?;
+        put_meta(&tx, "canary", &canary)?;
+        write_wrapped_key(&tx, &db_key, unlock, self.options.passphrase_rounds)?;
+        tx.commit()?;
+        self.sealing_key = sealing_key;
+        self.lookup_key = lookup_key;
+        Ok(())
+    }
+
+    /// Reads only; a wrong key leaves the file as it was.
+    fn unlock(&mut self, unlock: &Unlock) -> Result<(), Error> {
+        let (sealing_key, lookup_key) = derive_keys(&self.database_key(unlock)?);
+        self.sealing_key = sealing_key;
+        self.lookup_key = lookup_key;
+        Ok(())
+    }
+
+    /// Re-wraps the database key under a new passphrase or keystore key. The data is
+    /// not touched: only the wrapped key and its parameters change, in one transaction.
+    pub fn change_unlock(&mut self, current: &Unlock, new: &Unlock) -> Result<(), Error> {
+        // The caller must know the current key, not merely hold an open handle.
+        let db_key = self.database_key(current)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        write_wrapped_key(&tx, &db_key, new, self.options.passphrase_rounds)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Unwraps the database key and checks it against the canary.
+    fn database_key(&self, unlock: &Unlock) -> Result<SecretKey, Error> {
+        let meta = |name| get_meta(&self.conn, name)?.ok_or(Error::NotARedbookDatabase);
+        if meta("unlock_method")? != unlock.method() {
+            return Err(Error::WrongKey);
+        }
+        let wrapped = meta("wrapped_db_key")?;
+        let bytes = match unlock {
+            Unlock::Passphrase(passphrase) => {
+                let salt = meta("kdf_salt")?;
+                let rounds = <[u8; 4]>::try_from(meta("kdf_rounds")?.as_slice())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| Error::NotARedbookDatabase)?;
+                SecretKey::from_passphrase(passphrase, &salt, rounds)
+                    .open(DB_KEY_AAD, &wrapped)
+                    .map_err(|_| Error::WrongKey)?
+            }
+            Unlock::KeyProvider(provider) => provider.unwrap_key(&wrapped)?,
+        };
+        let db_key = SecretKey::from_slice(&bytes).map_err(|_| Error::WrongKey)?;
+        let canary = meta("canary")?;
+        if derive_keys(&db_key).0.open(CANARY_AAD, &canary).as_deref() != Ok(CANARY_PLAINTEXT) {
+            return Err(Error::WrongKey);
+        }
+        Ok(db_key)
+    }
+
+    /// A value sealed under the database key and stored in the meta table.
+    pub fn put_sealed_meta(&self, name: &str, value: &[u8]) -> Result<(), Error> {
+        let sealed = self.sealing_key.seal(meta_aad(name).as_bytes(), value)?;
+        put_meta(&self.conn, name, &sealed)?;
+        Ok(())
+    }
+
+    pub fn sealed_meta(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        match get_meta(&self.conn, name)? {
+            None => Ok(None),
+            Some(sealed) => Ok(Some(
+                self.sealing_key
+                    .open(meta_aad(name).as_bytes(), &sealed)
+                    .map_err(|_| Error::CorruptData { record: None })?,
+            )),
+        }
+    }
+
+    fn record_ref(&self, id: &RecordId) -> [u8; 32] {
+        self.lookup_key.keyed_hash(id.as_str().as_bytes())
+    }
+
+    /// Every record in the file; a row whose sealed id does not open is listed by `None`.
+    pub fn list_records(&self) -> Result<Vec<RecordListing>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT record_ref, sealed_id FROM records")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut listings = Vec::new();
+        for row in rows {
+            let (record_ref, sealed_id) = row?;
+            let id = self
+                .sealing_key
+                .open(&row_aad("records/id", &record_ref), &sealed_id)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .and_then(|s| s.parse::<RecordId>().ok())
+                .filter(|id| self.record_ref(id).as_slice() == record_ref.as_slice());
+            listings.push(RecordListing { id });
+        }
+        Ok(listings)
+    }
+
+    /// Creates a record whose first chunk is `record`'s saved state, in one transaction.
+    pub fn create_record(&mut self, id: &RecordId, record: Record) -> Result<(), Error> {
+        let record_ref = self.record_ref(id);
+        let key = SecretKey::generate()?;
+        let snapshot = record.save();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO records (record_ref, sealed_id, sealed_key) VALUES (?1, ?2, ?3)",
+            params![
+                record_ref.as_slice(),
+                self.sealing_key
+                    .seal(&row_aad("records/id", &record_ref), id.as_str().as_bytes())?,
+                self.sealing_key
+                    .seal(&row_aad("records/key", &record_ref), key.as_bytes())?,
+            ],
+        )?;
+        insert_chunk(&tx, &key, &record_ref, 1, true, &snapshot)?;
+        tx.commit()?;
+        self.open_records.insert(
+            id.clone(),
+            OpenRecord {
+                record,
+                key,
+                record_ref,
+                last_seq: 1,
+                loose_changes: 0,
+                loose_bytes: 0,
+                snapshot_bytes: snapshot.len(),
+            },
+        );
+        Ok(())
+    }
+
+    /// The record as it is on disk now, including what other handles wrote.
+    pub fn record(&mut self, id: &RecordId) -> Result<&Record, Error> {
+        self.refresh(id)?;
+        Ok(&self.open_records[id].record)
+    }
+
+    /// Loads the record if it is not open, else applies the chunks written since.
+    fn refresh(&mut self, id: &RecordId) -> Result<(), Error> {
+        if !self.open_records.contains_key(id) {
+            let open = self.load_record(id)?;
+            self.open_records.insert(id.clone(), open);
+            return Ok(());
+        }
+        let open = self.open_records.get_mut(id).expect("checked above");
+        if let Err(e) = catch_up(&self.conn, open, id) {
+            self.open_records.remove(id);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn load_record(&self, id: &RecordId) -> Result<OpenRecord, Error> {
+        let record_ref = self.record_ref(id);
+        let sealed_key: Vec<u8> = self
+            .conn
+            .query_row(
+                "SELECT sealed_key FROM records WHERE record_ref = ?1",
+                [record_ref.as_slice()],
+                |row| row.get(0),
+            )
+            .optional()?
+            .ok_or(Error::NotFound {
+                what: "child record",
+            })?;
+        let corrupt = || Error::CorruptData {
+            record: Some(id.clone()),
+        };
+        let key = self
+            .sealing_key
+            .open(&row_aad("records/key", &record_ref), &sealed_key)
+            .ok()
+            .and_then(|k| SecretKey::from_slice(&k).ok())
+            .ok_or_else(corrupt)?;
+        // Decrypt every chunk and load once: applying them one at a time is quadratic.
+        let chunks = read_chunks(&self.conn, &key, &record_ref, 0).map_err(|e| e.for_record(id))?;
+        let all: Vec<u8> = chunks
+            .iter()
+            .flat_map(|c| c.bytes.iter().copied())
+            .collect();
+        let record = Record::load(&all).map_err(|_| corrupt())?;
+        if record.record_id().as_ref() != Some(id) {
+            return Err(corrupt());
+        }
+        let mut open = OpenRecord {
+            record,
+            key,
+            record_ref,
+            last_seq: 0,
+            loose_changes: 0,
+            loose_bytes: 0,
+            snapshot_bytes: 0,
+        };
+        chunks.iter().for_each(|chunk| open.note_chunk(chunk));
+        Ok(open)
+    }
+
+    /// Applies `change` to the record and appends what it changed as one encrypted chunk,
+    /// compacting in the same transaction when due. Returns once the commit is durable.
+    pub fn update_record<T>(
+        &mut self,
+        id: &RecordId,
+        change: impl FnOnce(&mut Record) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if !self.open_records.contains_key(id) {
+            let open = self.load_record(id)?;
+            self.open_records.insert(id.clone(), open);
+        }
+        let min_changes = self.options.compact_min_changes;
+        let open = self.open_records.get_mut(id).expect("loaded above");
+        let result = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            catch_up(&tx, open, id)?;
+            let heads = open.record.heads();
+            let value = change(&mut open.record)?;
+            let bytes = open.record.save_after(&heads);
+            if bytes.is_empty() {
+                return Ok(value);
+            }
+            let seq = open.last_seq + 1;
+            let compact = open.loose_changes + 1 >= min_changes
+                && open.loose_bytes + bytes.len() >= open.snapshot_bytes;
+            if compact {
+                let snapshot = open.record.save();
+                insert_chunk(&tx, &open.key, &open.record_ref, seq, true, &snapshot)?;
+                tx.execute(
+                    "DELETE FROM chunks WHERE record_ref = ?1 AND seq < ?2",
+                    params![open.record_ref.as_slice(), seq],
+                )?;
+                tx.commit()?;
+                open.snapshot_bytes = snapshot.len();
+                open.loose_changes = 0;
+                open.loose_bytes = 0;
+            } else {
+                insert_chunk(&tx, &open.key, &open.record_ref, seq, false, &bytes)?;
+                tx.commit()?;
+                open.loose_changes += 1;
+                open.loose_bytes += bytes.len();
+            }
+            open.last_seq = seq;
+            Ok(value)
+        })();
+        if result.is_err() {
+            // The in-memory document may hold a change that never reached the disk.
+            self.open_records.remove(id);
+        }
+        result
+    }
+
+    /// Forgets the in-memory copy so the next read loads from disk.
+    pub fn evict(&mut self, id: &RecordId) {
+        self.open_records.remove(id);
+    }
+
+    /// How a record is stored now: (chunks, bytes), for compaction tests and the CLI.
+    pub fn chunk_stats(&self, id: &RecordId) -> Result<(usize, usize), Error> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(sealed)), 0) FROM chunks WHERE record_ref = ?1",
+            [self.record_ref(id).as_slice()],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)? as usize,
+                    row.get::<_, i64>(1)? as usize,
+                ))
+            },
+        )?)
+    }
+}
+
+impl OpenRecord {
+    fn note_chunk(&mut self, chunk: &Chunk) {
+        self.last_seq = chunk.seq;
+        if chunk.is_snapshot {
+            self.snapshot_bytes = chunk.bytes.len();
+            self.loose_changes = 0;
+            self.loose_bytes = 0;
+        } else {
+            self.loose_changes += 1;
+            self.loose_bytes += chunk.bytes.len();
+        }
+    }
+}
+
+/// Applies chunks other handles wrote since this one last looked.
+fn catch_up(conn: &Connection, open: &mut OpenRecord, id: &RecordId) -> Result<(), Error> {
+    let chunks = read_chunks(conn, &open.key, &open.record_ref, open.last_seq)
+        .map_err(|e| e.for_record(id))?;
+    for chunk in chunks {
+        open.record
+            .load_incremental(&chunk.bytes)
+            .map_err(|_| Error::CorruptData {
+                record: Some(id.clone()),
+            })?;
+        open.note_chunk(&chunk);
+    }
+    Ok(())
+}
+
+struct Chunk {
+    seq: i64,
+    is_snapshot: bool,
+    bytes: Vec<u8>,
+}
+
+enum ChunkError {
+    Unauthentic,
+    Sql(rusqlite::Error),
+}
+
+impl ChunkError {
+    fn for_record(self, id: &RecordId) -> Error {
+        match self {
+            ChunkError::Unauthentic => Error::CorruptData {
+                record: Some(id.clone()),
+            },
+            ChunkError::Sql(e) => e.into(),
+        }
+    }
+}
+
+fn read_chunks(
+    conn: &Connection,
+    key: &SecretKey,
+    record_ref: &[u8; 32],
+    after_seq: i64,
+) -> Result<Vec<Chunk>, ChunkError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, is_snapshot, sealed FROM chunks WHERE record_ref = ?1 AND seq > ?2 ORDER BY seq",
+        )
+        .map_err(ChunkError::Sql)?;
+    let rows = stmt
+        .query_map(params![record_ref.as_slice(), after_seq], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, bool>(1)?,
+                row.get::<_, Vec<u8>>(2)?,
+            ))
+        })
+        .map_err(ChunkError::Sql)?;
+    let mut chunks = Vec::new();
+    for row in rows {
+        let (seq, is_snapshot, sealed) = row.map_err(ChunkError::Sql)?;
+        let bytes = key
+            .open(&chunk_aad(record_ref, seq, is_snapshot), &sealed)
+            .map_err(|_| ChunkError::Unauthentic)?;
+        chunks.push(Chunk {
+            seq,
+            is_snapshot,
+            bytes,
+        });
+    }
+    Ok(chunks)
+}
+
+fn insert_chunk(
+    conn: &Connection,
+    key: &SecretKey,
+    record_ref: &[u8; 32],
+    seq: i64,
+    is_snapshot: bool,
+    bytes: &[u8],
+) -> Result<(), Error> {
+    let sealed = key.seal(&chunk_aad(record_ref, seq, is_snapshot), bytes)?;
+    conn.prepare_cached(
+        "INSERT INTO chunks (record_ref, seq, is_snapshot, sealed) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![record_ref.as_slice(), seq, is_snapshot, sealed])?;
+    Ok(())
+}
+
+fn chunk_aad(record_ref: &[u8; 32], seq: i64, is_snapshot: bool) -> Vec<u8> {
+    let mut aad = b"redbook/chunk/v1".to_vec();
+    aad.extend_from_slice(record_ref);
+    aad.extend_from_slice(&seq.to_be_bytes());
+    aad.push(u8::from(is_snapshot));
+    aad
+}
+
+fn row_aad(what: &str, record_ref: &[u8]) -> Vec<u8> {
+    let mut aad = format!("redbook/{what}/v1").into_bytes();
+    aad.extend_from_slice(record_ref);
+    aad
+}
+
+fn meta_aad(name: &str) -> String {
+    format!("redbook/meta/{name}/v1")
+}
+
+fn derive_keys(db_key: &SecretKey) -> (SecretKey, SecretKey) {
+    (
+        db_key.derive("redbook/seal/v1"),
+        db_key.derive("redbook/lookup/v1"),
+    )
+}
+
+fn write_wrapped_key(
+    conn: &Connection,
+    db_key: &SecretKey,
+    unlock: &Unlock,
+    rounds: u32,
+) -> Result<(), Error> {
+    let wrapped = match unlock {
+        Unlock::Passphrase(passphrase) => {
+            let rounds = rounds.max(MIN_PASSPHRASE_ROUNDS);
+            let salt = random_bytes::<16>()?;
+            put_meta(conn, "kdf_salt", &salt)?;
+            put_meta(conn, "kdf_rounds", &rounds.to_be_bytes())?;
+            SecretKey::from_passphrase(passphrase, &salt, rounds)
+                .seal(DB_KEY_AAD, db_key.as_bytes())?
+        }
+        Unlock::KeyProvider(provider) => {
+            conn.execute(
+                "DELETE FROM redbook_meta WHERE name IN ('kdf_salt', 'kdf_rounds')",
+                [],
+            )?;
+            provider.wrap_key(db_key.as_bytes())?
+        }
+    };
+    put_meta(conn, "wrapped_db_key", &wrapped)?;
+    put_meta(conn, "unlock_method", unlock.method())?;
+    Ok(())
+}
+
+fn put_meta(conn: &Connection, name: &str, value: &[u8]) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO redbook_meta (name, value) VALUES (?1, ?2)
+         ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+        params![name, value],
+    )?;
+    Ok(())
+}
+
+fn get_meta(conn: &Connection, name: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.query_row(
+        "SELECT value FROM redbook_meta WHERE name = ?1",
+        [name],
+        |row| row.get(0),
+    )
+    .optional()
+}
+
+/// Looks without writing: is this an empty file, ours, or someone else's?
+fn inspect(conn: &Connection) -> rusqlite::Result<FileState> {
+    let check: String = conn.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
+    if check != "ok" {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            Some("quick_check failed".into()),
+        ));
+    }
+    let tables: i64 = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |row| row.get(0))?;
+    let ours: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [schema::META_TABLE],
+        |row| row.get(0),
+    )?;
+    let version = schema::user_version(conn)?;
+    Ok(match (tables, ours) {
+        (0, _) if version == 0 => FileState::Empty,
+        (_, 1) => FileState::Redbook { version },
+        _ => FileState::Foreign,
+    })
+}
+
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+    )
+}
+
+/// Renames a damaged file (and its WAL) aside; never deletes it (application-services
+/// ADR 0002).
+fn move_aside(path: &Path) -> Result<PathBuf, Error> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let mut target = path.as_os_str().to_owned();
+    target.push(format!(".corrupt-{stamp}"));
+    let target = PathBuf::from(target);
+    std::fs::rename(path, &target)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let mut side_target = target.as_os_str().to_owned();
+        side_target.push(suffix);
+        if Path::new(&side).exists() {
+            std::fs::rename(&side, &side_target)?;
+        }
+    }
+    Ok(target)
+}
+
+impl From<CryptoError> for Error {
+    fn from(e: CryptoError) -> Self {
+        Error::Crypto(e)
+    }
+}
+
+impl From<RecordError> for Error {
+    fn from(_: RecordError) -> Self {
+        Error::CorruptData { record: None }
+    }
+}
