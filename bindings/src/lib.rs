@@ -1,1 +1,274 @@
+//! redbook-ffi: the whole UniFFI surface of redbook, thin over `redbook-core`.
+//! Calls are coarse (whole records and lists): a JNA call costs microseconds.
+
+use redbook_core::model::{Author, ChildDetails, EntryBody, EntryId, EntryView, RecordId};
+use redbook_core::{
+    ChildList, ChildRecord, DeviceProfile, Error as CoreError, HistoryEvent, Unlock,
+};
+use std::sync::Arc;
+
+mod types;
+pub use types::DetailUpdate;
+
 uniffi::setup_scaffolding!();
+
+/// Every error an app must handle. Messages carry no personal data.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum RedbookError {
+    #[error("wrong passphrase or key")]
+    WrongKey,
+    #[error("{what} not found")]
+    NotFound { what: String },
+    #[error("invalid {field}: {reason}")]
+    InvalidInput { field: String, reason: String },
+    /// A record's stored data failed authentication or did not parse.
+    #[error("stored data is damaged or was tampered with (record {})", record_id.as_deref().unwrap_or("unknown"))]
+    CorruptData { record_id: Option<String> },
+    /// The file was renamed to `moved_to`; opening the path again starts afresh.
+    #[error("the database file is damaged and was moved aside")]
+    CorruptDatabase { moved_to: String },
+    #[error("this file is not a redbook database; it was left untouched")]
+    NotARedbookDatabase,
+    #[error("this database was written by a newer version of redbook (schema {found})")]
+    NewerVersion { found: u32 },
+    #[error("the device's storage is full")]
+    StorageFull,
+    #[error("the database is busy; try again")]
+    Busy,
+    #[error("the key provider failed: {reason}")]
+    KeyProvider { reason: String },
+    #[error("internal error: {message}")]
+    Internal { message: String },
+}
+
+impl From<CoreError> for RedbookError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::WrongKey => RedbookError::WrongKey,
+            CoreError::NotFound { what } => RedbookError::NotFound { what: what.into() },
+            CoreError::InvalidInput(v) => RedbookError::InvalidInput {
+                field: v.field,
+                reason: v.reason,
+            },
+            CoreError::CorruptData { record } => RedbookError::CorruptData {
+                record_id: record.map(|r| r.to_string()),
+            },
+            CoreError::CorruptDatabase { moved_to } => RedbookError::CorruptDatabase {
+                moved_to: moved_to.display().to_string(),
+            },
+            CoreError::NotARedbookDatabase => RedbookError::NotARedbookDatabase,
+            CoreError::NewerVersion { found } => RedbookError::NewerVersion { found },
+            CoreError::StorageFull => RedbookError::StorageFull,
+            CoreError::Busy => RedbookError::Busy,
+            CoreError::KeyProvider(e) => RedbookError::KeyProvider { reason: e.reason },
+            other @ (CoreError::Storage(_) | CoreError::Io(_) | CoreError::Crypto(_)) => {
+                RedbookError::Internal {
+                    message: other.to_string(),
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum KeyProviderError {
+    /// `reason` is shown to developers; it must carry no personal data.
+    #[error("key provider failed: {reason}")]
+    Failed { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for KeyProviderError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        KeyProviderError::Failed { reason: e.reason }
+    }
+}
+
+/// The platform keystore (Android Keystore, iOS Keychain): it wraps and unwraps the
+/// database key with a key that never leaves secure hardware.
+#[uniffi::export(with_foreign)]
+pub trait KeyProvider: Send + Sync {
+    fn wrap_key(&self, database_key: Vec<u8>) -> Result<Vec<u8>, KeyProviderError>;
+    fn unwrap_key(&self, wrapped_key: Vec<u8>) -> Result<Vec<u8>, KeyProviderError>;
+}
+
+/// A key provider over a 32-byte key the app holds itself (tests, the CLI's raw key).
+#[derive(uniffi::Object)]
+pub struct RawKeyProvider {
+    inner: redbook_core::crypto::RawKeyProvider,
+}
+
+#[uniffi::export]
+impl RawKeyProvider {
+    #[uniffi::constructor]
+    pub fn new(key: Vec<u8>) -> Result<Arc<Self>, RedbookError> {
+        let inner = redbook_core::crypto::RawKeyProvider::new(&key).map_err(|_| {
+            RedbookError::InvalidInput {
+                field: "key".into(),
+                reason: "must be 32 bytes".into(),
+            }
+        })?;
+        Ok(Arc::new(Self { inner }))
+    }
+}
+
+#[uniffi::export]
+impl KeyProvider for RawKeyProvider {
+    fn wrap_key(&self, database_key: Vec<u8>) -> Result<Vec<u8>, KeyProviderError> {
+        use redbook_core::crypto::KeyProvider as _;
+        self.inner
+            .wrap_key(&database_key)
+            .map_err(|e| KeyProviderError::Failed { reason: e.reason })
+    }
+    fn unwrap_key(&self, wrapped_key: Vec<u8>) -> Result<Vec<u8>, KeyProviderError> {
+        use redbook_core::crypto::KeyProvider as _;
+        self.inner
+            .unwrap_key(&wrapped_key)
+            .map_err(|e| KeyProviderError::Failed { reason: e.reason })
+    }
+}
+
+/// Lets the core call a keystore implemented in Kotlin or Swift.
+struct ForeignKeyProvider(Arc<dyn KeyProvider>);
+
+impl redbook_core::crypto::KeyProvider for ForeignKeyProvider {
+    fn wrap_key(&self, key: &[u8]) -> Result<Vec<u8>, redbook_core::crypto::KeyProviderError> {
+        self.0
+            .wrap_key(key.to_vec())
+            .map_err(
+                |KeyProviderError::Failed { reason }| redbook_core::crypto::KeyProviderError {
+                    reason,
+                },
+            )
+    }
+    fn unwrap_key(
+        &self,
+        wrapped: &[u8],
+    ) -> Result<Vec<u8>, redbook_core::crypto::KeyProviderError> {
+        self.0
+            .unwrap_key(wrapped.to_vec())
+            .map_err(
+                |KeyProviderError::Failed { reason }| redbook_core::crypto::KeyProviderError {
+                    reason,
+                },
+            )
+    }
+}
+
+fn unlock_with(provider: Arc<dyn KeyProvider>) -> Unlock {
+    Unlock::KeyProvider(Arc::new(ForeignKeyProvider(provider)))
+}
+
+/// One open database file holding a family's children's records. Thread-safe; close it
+/// (Kotlin `close()`/`use {}`, Swift deinit) to release the file.
+#[derive(uniffi::Object)]
+pub struct RedBook {
+    inner: redbook_core::RedBook,
+}
+
+type Result<T, E = RedbookError> = std::result::Result<T, E>;
+
+#[uniffi::export]
+impl RedBook {
+    /// Opens (or creates) the database, unlocking it with a passphrase.
+    #[uniffi::constructor]
+    pub fn open_with_passphrase(path: String, passphrase: String) -> Result<Arc<Self>> {
+        let inner = redbook_core::RedBook::open(path.as_ref(), Unlock::Passphrase(passphrase))?;
+        Ok(Arc::new(Self { inner }))
+    }
+
+    /// Opens (or creates) the database, unlocking it with the platform keystore.
+    #[uniffi::constructor]
+    pub fn open_with_key_provider(
+        path: String,
+        key_provider: Arc<dyn KeyProvider>,
+    ) -> Result<Arc<Self>> {
+        let inner = redbook_core::RedBook::open(path.as_ref(), unlock_with(key_provider))?;
+        Ok(Arc::new(Self { inner }))
+    }
+
+    /// Who this device writes entries as.
+    pub fn author(&self) -> Result<Author> {
+        Ok(self.inner.author()?)
+    }
+
+    pub fn set_device_profile(&self, profile: DeviceProfile) -> Result<()> {
+        Ok(self.inner.set_device_profile(profile)?)
+    }
+
+    pub fn add_child(&self, details: ChildDetails) -> Result<RecordId> {
+        Ok(self.inner.add_child(details)?)
+    }
+
+    pub fn children(&self) -> Result<ChildList> {
+        Ok(self.inner.children()?)
+    }
+
+    pub fn child(&self, id: RecordId) -> Result<ChildRecord> {
+        Ok(self.inner.child(&id)?)
+    }
+
+    pub fn update_details(&self, id: RecordId, updates: Vec<DetailUpdate>) -> Result<()> {
+        let updates: Vec<_> = updates.into_iter().map(|u| (u.field, u.value)).collect();
+        Ok(self.inner.update_details(&id, &updates)?)
+    }
+
+    pub fn add_entry(&self, id: RecordId, entry: EntryBody) -> Result<EntryView> {
+        Ok(self.inner.add_entry(&id, entry)?)
+    }
+
+    /// Writes a correction; the original stays readable, marked amended.
+    pub fn amend_entry(
+        &self,
+        id: RecordId,
+        target: EntryId,
+        entry: EntryBody,
+    ) -> Result<EntryView> {
+        Ok(self.inner.amend_entry(&id, &target, entry)?)
+    }
+
+    /// Hides an entry from the timeline; it is never deleted.
+    pub fn mark_entered_in_error(
+        &self,
+        id: RecordId,
+        target: EntryId,
+        reason: String,
+    ) -> Result<EntryView> {
+        Ok(self.inner.mark_entered_in_error(&id, &target, &reason)?)
+    }
+
+    pub fn history(&self, id: RecordId) -> Result<Vec<HistoryEvent>> {
+        Ok(self.inner.history(&id)?)
+    }
+
+    /// Re-wraps the database key under a new passphrase; nothing else is rewritten.
+    pub fn change_passphrase(&self, current: String, new: String) -> Result<()> {
+        Ok(self
+            .inner
+            .change_unlock(&Unlock::Passphrase(current), &Unlock::Passphrase(new))?)
+    }
+
+    /// Moves from a passphrase to the platform keystore.
+    pub fn switch_to_key_provider(
+        &self,
+        current_passphrase: String,
+        key_provider: Arc<dyn KeyProvider>,
+    ) -> Result<()> {
+        Ok(self.inner.change_unlock(
+            &Unlock::Passphrase(current_passphrase),
+            &unlock_with(key_provider),
+        )?)
+    }
+}
+
+impl RedBook {
+    /// The core handle, for Rust callers (the CLI) that need what the FFI leaves out.
+    pub fn core(&self) -> &redbook_core::RedBook {
+        &self.inner
+    }
+}
+
+/// One line describing an entry, the same in every app.
+#[uniffi::export]
+pub fn describe_entry(entry: EntryBody) -> String {
+    entry.summary()
+}

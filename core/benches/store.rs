@@ -1,1 +1,112 @@
-fn main() {}
+//! Store benchmarks, each against the plain baseline it must stay close to (issue 2):
+//! - `add_entry`: a durable add to a 5,000-entry record vs a bare rusqlite insert of the
+//!   same entry's JSON in its own `synchronous=FULL` WAL transaction.
+//! - `open_record`: opening the store with a raw key and loading a 5,000-entry record vs
+//!   bare `Automerge::load` of the same document's saved bytes.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use redbook_core::crypto::RawKeyProvider;
+use redbook_core::model::*;
+use redbook_core::{RedBook, Unlock};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+const ENTRIES: usize = 5_000;
+
+fn raw_key() -> Unlock {
+    Unlock::KeyProvider(Arc::new(RawKeyProvider::new(&[42; 32]).unwrap()))
+}
+
+fn measurement(i: usize) -> EntryBody {
+    EntryBody::Measurement(Measurement {
+        date: "2026-02-01".parse().unwrap(),
+        weight_kg: Some(4.0 + (i % 100) as f64 / 100.0),
+        length_cm: Some(55.0),
+        height_cm: None,
+        head_circumference_cm: Some(38.0),
+        measured_by: MeasuredBy::Professional,
+    })
+}
+
+/// A database holding one child with `ENTRIES` measurements.
+fn populated(path: &Path) -> (RedBook, RecordId) {
+    let book = RedBook::open(path, raw_key()).unwrap();
+    let id = book
+        .add_child(ChildDetails {
+            name: "Bench Child".into(),
+            birth_date: Some("2026-01-01".parse().unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+    for i in 0..ENTRIES {
+        book.add_entry(&id, measurement(i)).unwrap();
+    }
+    (book, id)
+}
+
+fn add_entry(c: &mut Criterion) {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (book, id) = populated(&dir.path().join("bench.redbook"));
+
+    let plain = rusqlite::Connection::open(dir.path().join("plain.sqlite")).unwrap();
+    plain.pragma_update(None, "journal_mode", "WAL").unwrap();
+    plain.pragma_update(None, "synchronous", "FULL").unwrap();
+    plain
+        .execute_batch("CREATE TABLE entries (id INTEGER PRIMARY KEY, json BLOB NOT NULL)")
+        .unwrap();
+    let json = serde_json::to_vec(&book.child(&id).unwrap().entries[0].entry).unwrap();
+
+    let mut group = c.benchmark_group("add_entry");
+    group.measurement_time(Duration::from_secs(8));
+    let mut i = 0;
+    group.bench_function("redbook", |b| {
+        b.iter(|| {
+            i += 1;
+            book.add_entry(&id, measurement(i)).unwrap()
+        })
+    });
+    group.bench_function("plain_rusqlite", |b| {
+        b.iter(|| {
+            let tx = plain.unchecked_transaction().unwrap();
+            tx.execute("INSERT INTO entries (json) VALUES (?1)", [&json])
+                .unwrap();
+            tx.commit().unwrap();
+        })
+    });
+    group.finish();
+}
+
+fn open_record(c: &mut Criterion) {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("bench.redbook");
+    let (book, id) = populated(&path);
+    let saved = book.record_bytes(&id).unwrap();
+    let (chunks, bytes) = book.storage_stats(&id).unwrap();
+    eprintln!("open_record: {ENTRIES} entries stored as {chunks} chunks, {bytes} bytes; saved document {} bytes", saved.len());
+    drop(book);
+
+    let mut group = c.benchmark_group("open_record");
+    group.sample_size(20);
+    group.bench_function("redbook", |b| {
+        b.iter(|| {
+            let book = RedBook::open(&path, raw_key()).unwrap();
+            // Loads the record: decrypt every chunk, one automerge load, read the details.
+            book.children().unwrap()
+        })
+    });
+    group.bench_function("automerge_load", |b| {
+        b.iter_batched(
+            || saved.clone(),
+            |bytes| automerge::Automerge::load(&bytes).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("redbook_and_decode_every_entry", |b| {
+        b.iter(|| RedBook::open(&path, raw_key()).unwrap().child(&id).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, add_entry, open_record);
+criterion_main!(benches);

@@ -52,7 +52,7 @@ pub struct ChildSummary {
     pub id: RecordId,
     pub name: String,
     pub birth_date: Option<NaiveDate>,
-    pub entry_count: usize,
+    pub entry_count: u64,
     pub has_conflicts: bool,
 }
 
@@ -192,7 +192,7 @@ impl RedBook {
                     list.children.push(ChildSummary {
                         name: details.name,
                         birth_date: details.birth_date,
-                        entry_count: record.entry_count(),
+                        entry_count: record.entry_count() as u64,
                         has_conflicts: !record.conflicts().is_empty(),
                         id,
                     });
@@ -298,10 +298,11 @@ impl RedBook {
         store.update_record(id, |record| {
             let birth_date = record.details().birth_date;
             let flags = validate::validate_entry(&body, birth_date, today)?;
-            let (existing, _) = record.entries();
-            let find = |target: &EntryId| existing.iter().find(|e| &e.id == target);
+            // Only corrections look at other entries: a plain add stays O(1).
             if let Some(target) = &amends {
-                let original = find(target).ok_or(Error::NotFound { what: "entry" })?;
+                let original = record
+                    .entry(target)
+                    .ok_or(Error::NotFound { what: "entry" })?;
                 if original.body.kind_name() != body.kind_name() {
                     return Err(ValidationError::new(
                         "kind",
@@ -311,14 +312,16 @@ impl RedBook {
                 }
             }
             if let EntryBody::EnteredInError { target, .. } = &body {
-                let original = find(target).ok_or(Error::NotFound { what: "entry" })?;
+                let original = record
+                    .entry(target)
+                    .ok_or(Error::NotFound { what: "entry" })?;
                 if matches!(original.body, EntryBody::EnteredInError { .. }) {
                     return Err(ValidationError::new("target", "is itself an error mark").into());
                 }
-                let views = crate::record::entry_views(existing.clone());
-                if views.iter().any(|v| {
+                let already_marked = record.entry_views().into_iter().any(|v| {
                     &v.entry.id == target && matches!(v.status, EntryStatus::EnteredInError { .. })
-                }) {
+                });
+                if already_marked {
                     return Err(ValidationError::new(
                         "target",
                         "is already marked entered in error",

@@ -75,15 +75,24 @@ fn every_kind_of_entry() -> Vec<EntryBody> {
         EntryBody::NewbornScreening(NewbornScreening::BloodSpot {
             sample_date: date("2026-01-06"),
             results: vec![
-                (BloodSpotCondition::Pku, BloodSpotOutcome::NotSuspected),
-                (BloodSpotCondition::Ht1, BloodSpotOutcome::NotSuspected),
+                BloodSpotResult {
+                    condition: BloodSpotCondition::Pku,
+                    outcome: BloodSpotOutcome::NotSuspected,
+                },
+                BloodSpotResult {
+                    condition: BloodSpotCondition::Ht1,
+                    outcome: BloodSpotOutcome::NotSuspected,
+                },
             ],
         }),
         EntryBody::Review(Review {
             date: date("2026-02-12"),
             kind: ReviewKind::SixToEightWeeks,
             outcome: "Thriving".into(),
-            asq3_scores: vec![("communication".into(), 50)],
+            asq3_scores: vec![AsqScore {
+                domain: "communication".into(),
+                score: 50,
+            }],
             advice: Some("Tummy time".into()),
         }),
         EntryBody::HealthEvent(HealthEvent {
@@ -141,7 +150,10 @@ fn every_kind_of_entry_survives_reopening() {
         .all(|v| v.status == EntryStatus::Current));
     let list = book.children().unwrap();
     assert_eq!(list.children.len(), 1);
-    assert_eq!(list.children[0].entry_count, every_kind_of_entry().len());
+    assert_eq!(
+        list.children[0].entry_count as usize,
+        every_kind_of_entry().len()
+    );
 }
 
 #[test]

@@ -177,6 +177,12 @@ pub enum BloodSpotOutcome {
     NotScreened,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BloodSpotResult {
+    pub condition: BloodSpotCondition,
+    pub outcome: BloodSpotOutcome,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "test", rename_all = "snake_case")]
 pub enum NewbornScreening {
@@ -198,7 +204,7 @@ pub enum NewbornScreening {
     },
     BloodSpot {
         sample_date: NaiveDate,
-        results: Vec<(BloodSpotCondition, BloodSpotOutcome)>,
+        results: Vec<BloodSpotResult>,
     },
 }
 
@@ -227,9 +233,17 @@ pub struct Review {
     pub date: NaiveDate,
     pub kind: ReviewKind,
     pub outcome: String,
-    /// ASQ-3 domain scores as written on the form (domain name, score).
-    pub asq3_scores: Vec<(String, u16)>,
+    /// ASQ-3 domain scores as written on the form.
+    pub asq3_scores: Vec<AsqScore>,
     pub advice: Option<String>,
+}
+
+/// One ASQ-3 domain (communication, gross motor, fine motor, problem solving,
+/// personal-social), scored 0-60.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AsqScore {
+    pub domain: String,
+    pub score: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,4 +323,108 @@ pub struct Note {
     pub date: NaiveDate,
     pub kind: NoteKind,
     pub text: String,
+}
+
+impl EntryBody {
+    /// One line a parent understands, the same in the CLI and both apps.
+    pub fn summary(&self) -> String {
+        fn join(parts: Vec<String>) -> String {
+            parts.join(", ")
+        }
+        fn snake(value: impl Serialize) -> String {
+            serde_json::to_value(value)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                .unwrap_or_default()
+        }
+        match self {
+            EntryBody::BirthDetails(b) => {
+                let mut parts = vec!["Birth".to_string()];
+                parts.extend(b.gestation.map(|g| format!("{g} weeks")));
+                parts.extend(b.birth_weight_kg.map(|w| format!("weight {w:.3} kg")));
+                parts.extend(b.length_cm.map(|l| format!("length {l:.1} cm")));
+                parts.extend(b.head_circumference_cm.map(|h| format!("head {h:.1} cm")));
+                parts.extend(b.delivery_mode.map(snake));
+                join(parts)
+            }
+            EntryBody::Measurement(m) => {
+                let mut parts = Vec::new();
+                parts.extend(m.weight_kg.map(|w| format!("weight {w:.2} kg")));
+                parts.extend(m.length_cm.map(|l| format!("length {l:.1} cm")));
+                parts.extend(m.height_cm.map(|h| format!("height {h:.1} cm")));
+                parts.extend(m.head_circumference_cm.map(|h| format!("head {h:.1} cm")));
+                if m.measured_by == MeasuredBy::Parent {
+                    parts.push("measured at home".into());
+                }
+                join(parts)
+            }
+            EntryBody::Immunisation(i) => {
+                let mut text = format!("{} dose {}", i.vaccine, i.dose);
+                if let Some(batch) = &i.batch {
+                    text.push_str(&format!(" (batch {batch})"));
+                }
+                text
+            }
+            EntryBody::NewbornScreening(NewbornScreening::Nipe {
+                stage,
+                hips,
+                eyes,
+                heart,
+                testes,
+                ..
+            }) => {
+                let mut parts = vec![
+                    format!("NIPE {}", snake(stage)),
+                    format!("hips {}", snake(hips)),
+                    format!("eyes {}", snake(eyes)),
+                    format!("heart {}", snake(heart)),
+                ];
+                parts.extend(testes.map(|t| format!("testes {}", snake(t))));
+                join(parts)
+            }
+            EntryBody::NewbornScreening(NewbornScreening::Hearing {
+                left,
+                right,
+                outcome,
+                ..
+            }) => {
+                format!(
+                    "Hearing: left {}, right {}; {}",
+                    snake(left),
+                    snake(right),
+                    snake(outcome)
+                )
+            }
+            EntryBody::NewbornScreening(NewbornScreening::BloodSpot { results, .. }) => {
+                let flagged: Vec<String> = results
+                    .iter()
+                    .filter(|r| r.outcome != BloodSpotOutcome::NotSuspected)
+                    .map(|r| format!("{:?} {}", r.condition, snake(r.outcome)).to_uppercase())
+                    .collect();
+                if flagged.is_empty() {
+                    format!(
+                        "Blood spot: {} conditions screened, none suspected",
+                        results.len()
+                    )
+                } else {
+                    format!("Blood spot: {}", flagged.join(", "))
+                }
+            }
+            EntryBody::Review(r) => format!("{} review: {}", snake(r.kind), r.outcome),
+            EntryBody::HealthEvent(h) => format!("{}: {}", snake(h.kind), h.description),
+            EntryBody::Medicine(m) => match &m.dose {
+                Some(dose) => format!("{} {}", m.name, dose),
+                None => m.name.clone(),
+            },
+            EntryBody::Allergy(a) => format!("Allergy: {} ({})", a.substance, snake(a.severity)),
+            EntryBody::Contact(c) => match &c.phone {
+                Some(phone) => format!("{}: {} {}", snake(c.role), c.name, phone),
+                None => format!("{}: {}", snake(c.role), c.name),
+            },
+            EntryBody::Note(n) => format!("{}: {}", snake(n.kind), n.text),
+            EntryBody::EnteredInError { reason, .. } => {
+                format!("marked an entry entered in error: {reason}")
+            }
+        }
+    }
 }

@@ -289,7 +289,7 @@ pub fn validate_entry(
             check_date("date", r.date, earliest.or(birth_date), today)?;
             check_text("outcome", &r.outcome, false)?;
             check_optional_text("advice", &r.advice)?;
-            if r.asq3_scores.iter().any(|(_, score)| *score > 60) {
+            if r.asq3_scores.iter().any(|s| s.score > 60) {
                 return Err(ValidationError::new(
                     "asq3_scores",
                     "each domain scores 0 to 60",

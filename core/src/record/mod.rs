@@ -180,6 +180,17 @@ impl Record {
         matches!(self.doc.get(&self.entries, id.as_str()), Ok(Some(_)))
     }
 
+    /// One entry by id, if it is there and readable.
+    pub fn entry(&self, id: &EntryId) -> Option<StoredEntry> {
+        match self.doc.get(&self.entries, id.as_str()).ok()?? {
+            (Value::Scalar(scalar), _) => match scalar.as_ref() {
+                ScalarValue::Bytes(bytes) => serde_json::from_slice(bytes).ok(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     pub fn entry_count(&self) -> usize {
         self.doc.length(&self.entries)
     }

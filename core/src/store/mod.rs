@@ -393,12 +393,15 @@ impl Store {
         }
         let min_changes = self.options.compact_min_changes;
         let open = self.open_records.get_mut(id).expect("loaded above");
+        // The heads as committed, once caught up; None until then.
+        let mut committed: Option<Vec<automerge::ChangeHash>> = None;
         let result = (|| {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             catch_up(&tx, open, id)?;
             let heads = open.record.heads();
+            committed = Some(heads.clone());
             let value = change(&mut open.record)?;
             let bytes = open.record.save_after(&heads);
             if bytes.is_empty() {
@@ -427,8 +430,10 @@ impl Store {
             open.last_seq = seq;
             Ok(value)
         })();
-        if result.is_err() {
-            // The in-memory document may hold a change that never reached the disk.
+        let in_step = |open: &OpenRecord| committed.as_ref() == Some(&open.record.heads());
+        if result.is_err() && !in_step(&self.open_records[id]) {
+            // The in-memory document holds a change that never reached the disk (a refused
+            // input leaves it untouched and keeps it cached).
             self.open_records.remove(id);
         }
         result

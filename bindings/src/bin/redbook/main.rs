@@ -1,0 +1,601 @@
+//! The `redbook` command line, over the same API the apps use (redbook-ffi).
+//! Errors go to stderr as one line, with a non-zero exit code.
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use redbook_core::model::*;
+use redbook_core::{ChildRecord, HistoryAction};
+use redbook_ffi::{DetailUpdate, RedBook, RedbookError};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+mod demo;
+
+#[derive(Parser)]
+#[command(
+    name = "redbook",
+    version,
+    about = "England's parent-held child health record, on your own device"
+)]
+struct Cli {
+    /// Database file [default: redbook.db in the platform's data folder]
+    #[arg(long, global = true, env = "REDBOOK_DB")]
+    db: Option<PathBuf>,
+    /// Print data as JSON
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the database (asks for a new passphrase)
+    Init,
+    /// Add, list or edit children
+    #[command(subcommand)]
+    Child(ChildCommand),
+    /// Record a weight, length/height or head circumference
+    Measure(MeasureArgs),
+    /// Record a vaccination
+    Immunise(ImmuniseArgs),
+    /// Add a note to the parent's pages
+    Note(NoteArgs),
+    /// Show a child's record
+    Show { child: String },
+    /// Who added, amended or marked each entry, and when
+    History { child: String },
+    /// Correct an entry: the original stays, marked as amended
+    Amend(AmendArgs),
+    /// Mark an entry entered in error: hidden, never deleted
+    MarkError {
+        child: String,
+        entry: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Change the passphrase (re-wraps the key; records are not rewritten)
+    #[command(subcommand)]
+    Passphrase(PassphraseCommand),
+    /// Run the demo: a family, two children, a year of entries
+    Demo {
+        /// Folder for the demo database [default: ./redbook-demo]
+        #[arg(long, default_value = "redbook-demo")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChildCommand {
+    /// Add a child; prints the new child's id
+    Add(ChildArgs),
+    /// List the children in this database
+    List,
+    /// Set details (writing a field resolves a conflict on it)
+    Set(SetArgs),
+}
+
+#[derive(Subcommand)]
+enum PassphraseCommand {
+    /// New passphrase from REDBOOK_NEW_PASSPHRASE or a prompt
+    Change,
+}
+
+#[derive(Args)]
+struct ChildArgs {
+    #[arg(long)]
+    name: String,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    birth_date: NaiveDate,
+    #[arg(long, value_parser = parse_sex)]
+    sex: Sex,
+    #[arg(long, value_name = "WW+D")]
+    gestation: String,
+    #[arg(long)]
+    nhs_number: Option<String>,
+}
+
+#[derive(Args)]
+struct SetArgs {
+    child: String,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    address: Option<String>,
+    #[arg(long)]
+    gp_practice: Option<String>,
+    #[arg(long)]
+    nhs_number: Option<String>,
+}
+
+#[derive(Args)]
+struct MeasureArgs {
+    child: String,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: NaiveDate,
+    #[arg(long)]
+    weight_kg: Option<f64>,
+    #[arg(long)]
+    length_cm: Option<f64>,
+    #[arg(long)]
+    height_cm: Option<f64>,
+    #[arg(long)]
+    head_cm: Option<f64>,
+    /// Measured at home by a parent, not at a clinic
+    #[arg(long)]
+    by_parent: bool,
+}
+
+impl MeasureArgs {
+    fn body(&self) -> EntryBody {
+        EntryBody::Measurement(Measurement {
+            date: self.date,
+            weight_kg: self.weight_kg,
+            length_cm: self.length_cm,
+            height_cm: self.height_cm,
+            head_circumference_cm: self.head_cm,
+            measured_by: if self.by_parent {
+                MeasuredBy::Parent
+            } else {
+                MeasuredBy::Professional
+            },
+        })
+    }
+}
+
+#[derive(Args)]
+struct ImmuniseArgs {
+    child: String,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: NaiveDate,
+    #[arg(long)]
+    vaccine: String,
+    #[arg(long)]
+    dose: u8,
+    #[arg(long)]
+    batch: Option<String>,
+    #[arg(long)]
+    product: Option<String>,
+    #[arg(long)]
+    site: Option<String>,
+    #[arg(long)]
+    given_by: Option<String>,
+}
+
+#[derive(Args)]
+struct NoteArgs {
+    child: String,
+    #[arg(long)]
+    text: String,
+    /// [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: Option<NaiveDate>,
+    /// A developmental first rather than an observation
+    #[arg(long)]
+    first: bool,
+}
+
+#[derive(Args)]
+struct AmendArgs {
+    child: String,
+    entry: String,
+    #[command(flatten)]
+    measurement: AmendMeasurement,
+}
+
+#[derive(Args)]
+struct AmendMeasurement {
+    /// The corrected measurement's date
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: NaiveDate,
+    #[arg(long)]
+    weight_kg: Option<f64>,
+    #[arg(long)]
+    length_cm: Option<f64>,
+    #[arg(long)]
+    height_cm: Option<f64>,
+    #[arg(long)]
+    head_cm: Option<f64>,
+}
+
+fn parse_sex(s: &str) -> Result<Sex, String> {
+    match s {
+        "female" | "f" => Ok(Sex::Female),
+        "male" | "m" => Ok(Sex::Male),
+        _ => Err("female or male".into()),
+    }
+}
+
+/// A failure the CLI reports: one line, no personal data.
+struct CliError(String);
+
+impl From<RedbookError> for CliError {
+    fn from(e: RedbookError) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+impl From<ValidationError> for CliError {
+    fn from(e: ValidationError) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+type CliResult<T = ()> = Result<T, CliError>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError(message)) => {
+            eprintln!("redbook: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> CliResult {
+    if let Command::Demo { dir } = &cli.command {
+        return demo::run(dir);
+    }
+    let path = database_path(cli.db.clone())?;
+    let out = Output { json: cli.json };
+    match cli.command {
+        Command::Init => {
+            let existed = path.exists();
+            let passphrase = passphrase("REDBOOK_PASSPHRASE", "Passphrase", !existed)?;
+            open(&path, passphrase)?;
+            if existed {
+                println!("{} already exists; the passphrase opens it", path.display());
+            } else {
+                println!("created {}", path.display());
+            }
+        }
+        Command::Child(ChildCommand::Add(args)) => {
+            let book = open_existing(&path)?;
+            let details = ChildDetails {
+                name: args.name,
+                birth_date: Some(args.birth_date),
+                sex: Some(args.sex),
+                gestation: Some(args.gestation.parse()?),
+                nhs_number: args.nhs_number,
+                ..Default::default()
+            };
+            let id = book.add_child(details)?;
+            out.print(&serde_json::json!({ "id": id }), || println!("{id}"));
+        }
+        Command::Child(ChildCommand::List) => {
+            let book = open_existing(&path)?;
+            let list = book.children()?;
+            out.print(&list, || {
+                for c in &list.children {
+                    let born = c.birth_date.map(|d| d.to_string()).unwrap_or_default();
+                    let conflict = if c.has_conflicts {
+                        "  (details in conflict)"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{}  {:<24} born {born}  {} entries{conflict}",
+                        c.id, c.name, c.entry_count
+                    );
+                }
+                for damaged in &list.damaged {
+                    let id = damaged
+                        .as_ref()
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "(unknown)".into());
+                    println!("{id}  DAMAGED: this record's stored data failed its integrity check");
+                }
+            });
+        }
+        Command::Child(ChildCommand::Set(args)) => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &args.child)?;
+            let updates: Vec<DetailUpdate> = [
+                (DetailField::Name, args.name),
+                (DetailField::Address, args.address),
+                (DetailField::GpPractice, args.gp_practice),
+                (DetailField::NhsNumber, args.nhs_number),
+            ]
+            .into_iter()
+            .filter_map(|(field, value)| {
+                value.map(|v| DetailUpdate {
+                    field,
+                    value: Some(v),
+                })
+            })
+            .collect();
+            if updates.is_empty() {
+                return Err(CliError(
+                    "give at least one of --name, --address, --gp-practice, --nhs-number".into(),
+                ));
+            }
+            book.update_details(id, updates)?;
+        }
+        Command::Measure(args) => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &args.child)?;
+            print_added(&out, &book.add_entry(id, args.body())?);
+        }
+        Command::Immunise(args) => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &args.child)?;
+            let body = EntryBody::Immunisation(Immunisation {
+                date: args.date,
+                vaccine: args.vaccine,
+                dose: args.dose,
+                product: args.product,
+                batch: args.batch,
+                site: args.site,
+                route: None,
+                given_by: args.given_by,
+            });
+            print_added(&out, &book.add_entry(id, body)?);
+        }
+        Command::Note(args) => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &args.child)?;
+            let body = EntryBody::Note(Note {
+                date: args
+                    .date
+                    .unwrap_or_else(|| chrono::Local::now().date_naive()),
+                kind: if args.first {
+                    NoteKind::DevelopmentalFirst
+                } else {
+                    NoteKind::Observation
+                },
+                text: args.text,
+            });
+            print_added(&out, &book.add_entry(id, body)?);
+        }
+        Command::Show { child } => {
+            let book = open_existing(&path)?;
+            let record = book.child(find_child(&book, &child)?)?;
+            out.print(&record, || print_record(&record));
+        }
+        Command::History { child } => {
+            let book = open_existing(&path)?;
+            let history = book.history(find_child(&book, &child)?)?;
+            out.print(&history, || {
+                for event in &history {
+                    let what = match &event.action {
+                        HistoryAction::Added => format!("added {}", event.kind),
+                        HistoryAction::Amended { target } => {
+                            format!("amended {} {}", event.kind, short(target.as_str()))
+                        }
+                        HistoryAction::MarkedEnteredInError { target, reason } => {
+                            format!(
+                                "marked {} entered in error ({reason})",
+                                short(target.as_str())
+                            )
+                        }
+                    };
+                    println!(
+                        "{}  {}  {what}  by {} ({}) on device {}",
+                        event.recorded_at.format("%Y-%m-%d %H:%M:%S"),
+                        short(event.entry_id.as_str()),
+                        event.author.display_name,
+                        role_name(event.author.role),
+                        short(&event.author.device_id),
+                    );
+                }
+            });
+        }
+        Command::Amend(args) => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &args.child)?;
+            let record = book.child(id.clone())?;
+            let target = find_entry(&record, &args.entry)?;
+            let m = args.measurement;
+            let body = EntryBody::Measurement(Measurement {
+                date: m.date,
+                weight_kg: m.weight_kg,
+                length_cm: m.length_cm,
+                height_cm: m.height_cm,
+                head_circumference_cm: m.head_cm,
+                measured_by: MeasuredBy::Professional,
+            });
+            print_added(&out, &book.amend_entry(id, target, body)?);
+        }
+        Command::MarkError {
+            child,
+            entry,
+            reason,
+        } => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &child)?;
+            let target = find_entry(&book.child(id.clone())?, &entry)?;
+            print_added(&out, &book.mark_entered_in_error(id, target, reason)?);
+        }
+        Command::Passphrase(PassphraseCommand::Change) => {
+            let current = passphrase("REDBOOK_PASSPHRASE", "Current passphrase", false)?;
+            let book = open(&path, current.clone())?;
+            let new = passphrase("REDBOOK_NEW_PASSPHRASE", "New passphrase", true)?;
+            book.change_passphrase(current, new)?;
+            println!("passphrase changed");
+        }
+        Command::Demo { .. } => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+struct Output {
+    json: bool,
+}
+
+impl Output {
+    fn print<T: Serialize>(&self, value: &T, human: impl FnOnce()) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).expect("serialisable")
+            );
+        } else {
+            human();
+        }
+    }
+}
+
+fn print_added(out: &Output, view: &EntryView) {
+    out.print(view, || {
+        println!("{}", view.entry.id);
+        for flag in &view.flags {
+            eprintln!("note: {}: {}", flag.field, flag.note);
+        }
+    });
+}
+
+fn database_path(given: Option<PathBuf>) -> CliResult<PathBuf> {
+    let path = match given {
+        Some(path) => path,
+        None => dirs::data_dir()
+            .ok_or_else(|| CliError("no data folder on this platform; give --db".into()))?
+            .join("redbook")
+            .join("redbook.db"),
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| CliError(format!("cannot create the data folder: {e}")))?;
+    }
+    Ok(path)
+}
+
+/// From the environment variable, else a prompt (twice for a new passphrase).
+fn passphrase(env: &str, prompt: &str, confirm: bool) -> CliResult<String> {
+    if let Ok(value) = std::env::var(env) {
+        return Ok(value);
+    }
+    let ask = |p: &str| {
+        rpassword::prompt_password(format!("{p}: "))
+            .map_err(|_| CliError(format!("cannot prompt for a passphrase here; set {env}")))
+    };
+    let first = ask(prompt)?;
+    if confirm && ask("Again")? != first {
+        return Err(CliError("the passphrases differ".into()));
+    }
+    if first.is_empty() {
+        return Err(CliError("the passphrase must not be empty".into()));
+    }
+    Ok(first)
+}
+
+fn open(path: &std::path::Path, passphrase: String) -> CliResult<Arc<RedBook>> {
+    Ok(RedBook::open_with_passphrase(
+        path.display().to_string(),
+        passphrase,
+    )?)
+}
+
+fn open_existing(path: &std::path::Path) -> CliResult<Arc<RedBook>> {
+    if !path.exists() {
+        return Err(CliError(format!(
+            "no database at {}; run `redbook init` first",
+            path.display()
+        )));
+    }
+    open(path, passphrase("REDBOOK_PASSPHRASE", "Passphrase", false)?)
+}
+
+/// A child by id, unique id prefix, or the start of their name (case-insensitive).
+fn find_child(book: &RedBook, query: &str) -> CliResult<RecordId> {
+    let list = book.children()?;
+    let q = query.trim().to_lowercase();
+    let matches: Vec<_> = list
+        .children
+        .iter()
+        .filter(|c| {
+            c.id.as_str() == q
+                || (q.len() >= 4 && c.id.as_str().starts_with(&q))
+                || c.name.to_lowercase().starts_with(&q)
+        })
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => Err(CliError("no such child; see `redbook child list`".into())),
+        _ => Err(CliError("more than one child matches; give the id".into())),
+    }
+}
+
+fn find_entry(record: &ChildRecord, query: &str) -> CliResult<EntryId> {
+    let q = query.trim().to_lowercase();
+    let matches: Vec<_> = record
+        .entries
+        .iter()
+        .filter(|v| q.len() >= 4 && v.entry.id.as_str().starts_with(&q))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.entry.id.clone()),
+        [] => Err(CliError("no such entry; see `redbook show`".into())),
+        _ => Err(CliError(
+            "more than one entry matches; give more of the id".into(),
+        )),
+    }
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Parent => "parent",
+        Role::Carer => "carer",
+        Role::Midwife => "midwife",
+        Role::HealthVisitor => "health visitor",
+        Role::Gp => "GP",
+        Role::Nurse => "nurse",
+    }
+}
+
+fn print_record(record: &ChildRecord) {
+    let d = &record.details;
+    let mut facts = Vec::new();
+    facts.extend(d.sex.map(|s| s.to_string()));
+    facts.extend(d.birth_date.map(|b| format!("born {b}")));
+    facts.extend(d.gestation.map(|g| format!("{g} weeks")));
+    println!("{}  ({})", d.name, facts.join(", "));
+    if let Some(nhs) = &d.nhs_number {
+        println!("NHS number {} {} {}", &nhs[..3], &nhs[3..6], &nhs[6..]);
+    }
+    for conflict in &record.conflicts {
+        println!(
+            "CONFLICT: {} was set to different values on different devices: {}. Set it again to resolve.",
+            conflict.field.key(),
+            conflict.values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(" | ")
+        );
+    }
+    println!("id {}", record.id);
+    println!();
+    let timeline = record.timeline();
+    for view in &timeline {
+        let date = view
+            .entry
+            .body
+            .date()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "          ".into());
+        println!(
+            "{date}  {}  {:<60}  {} ({})",
+            short(view.entry.id.as_str()),
+            view.entry.body.summary(),
+            view.entry.author.display_name,
+            role_name(view.entry.author.role)
+        );
+        for flag in &view.flags {
+            println!("            note: {}: {}", flag.field, flag.note);
+        }
+    }
+    let hidden = record.entries.len() - timeline.len();
+    if hidden > 0 {
+        println!("\n{hidden} amended, error-marked or marker entries are kept; `redbook history` shows them.");
+    }
+    if !record.unreadable_entries.is_empty() {
+        println!(
+            "{} entries were written by a newer version of redbook and are kept unread.",
+            record.unreadable_entries.len()
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! The `redbook` CLI as a person runs it: real binary, real files, exit codes, stderr.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn redbook(db: &Path, passphrase: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_redbook"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("REDBOOK_PASSPHRASE", passphrase)
+        .env_remove("REDBOOK_NEW_PASSPHRASE")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_parent_records_and_reads_back_a_childs_entries() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("family.db");
+    assert!(redbook(&db, "pw", &["init"]).status.success());
+    let add = redbook(
+        &db,
+        "pw",
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada Lovelace",
+            "--birth-date",
+            "2026-03-01",
+            "--sex",
+            "female",
+            "--gestation",
+            "38+2",
+            "--nhs-number",
+            "943 476 5919",
+        ],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    let id = stdout(&add).trim().to_string();
+    assert_eq!(id.len(), 32);
+    for args in [
+        vec![
+            "measure",
+            "ada",
+            "--date",
+            "2026-04-01",
+            "--weight-kg",
+            "4.4",
+            "--length-cm",
+            "55",
+        ],
+        vec![
+            "immunise",
+            &id,
+            "--date",
+            "2026-05-01",
+            "--vaccine",
+            "6-in-1",
+            "--dose",
+            "1",
+            "--batch",
+            "AB12",
+        ],
+        vec![
+            "note",
+            "Ada",
+            "--text",
+            "Loves bath time",
+            "--date",
+            "2026-05-02",
+        ],
+    ] {
+        let out = redbook(&db, "pw", &args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let show = redbook(&db, "pw", &["show", "ada", "--json"]);
+    assert!(show.status.success());
+    let record: serde_json::Value = serde_json::from_str(&stdout(&show)).unwrap();
+    assert_eq!(record["details"]["name"], "Ada Lovelace");
+    assert_eq!(record["details"]["nhs_number"], "9434765919");
+    assert_eq!(record["entries"].as_array().unwrap().len(), 3);
+    let human = stdout(&redbook(&db, "pw", &["show", "ada"]));
+    assert!(human.contains("6-in-1 dose 1 (batch AB12)"), "{human}");
+    let history = stdout(&redbook(&db, "pw", &["history", "ada"]));
+    assert_eq!(history.lines().count(), 3);
+    let list: serde_json::Value =
+        serde_json::from_str(&stdout(&redbook(&db, "pw", &["child", "list", "--json"]))).unwrap();
+    assert_eq!(list["children"][0]["entry_count"], 3);
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_a_failing_exit_code() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("family.db");
+    redbook(&db, "pw", &["init"]);
+    redbook(
+        &db,
+        "pw",
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada",
+            "--birth-date",
+            "2026-03-01",
+            "--sex",
+            "female",
+            "--gestation",
+            "40+0",
+        ],
+    );
+    let cases: [(&[&str], &str, &str); 5] = [
+        (
+            &[
+                "measure",
+                "ada",
+                "--date",
+                "2026-04-01",
+                "--weight-kg",
+                "900",
+            ],
+            "pw",
+            "invalid weight_kg",
+        ),
+        (
+            &["measure", "ada", "--date", "2099-04-01", "--weight-kg", "4"],
+            "pw",
+            "invalid date: is in the future",
+        ),
+        (
+            &[
+                "measure",
+                "nobody",
+                "--date",
+                "2026-04-01",
+                "--weight-kg",
+                "4",
+            ],
+            "pw",
+            "no such child",
+        ),
+        (&["show", "ada"], "wrong", "wrong passphrase or key"),
+        (
+            &[
+                "child",
+                "add",
+                "--name",
+                "B",
+                "--birth-date",
+                "2026-01-01",
+                "--sex",
+                "male",
+                "--gestation",
+                "39+4",
+                "--nhs-number",
+                "1234567890",
+            ],
+            "pw",
+            "invalid nhs_number",
+        ),
+    ];
+    for (args, passphrase, expected) in cases {
+        let out = redbook(&db, passphrase, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(
+            !err.contains("1234567890"),
+            "personal data in an error: {err}"
+        );
+    }
+    let not_ours = dir.path().join("notes.txt");
+    std::fs::write(&not_ours, "shopping").unwrap();
+    let out = redbook(&not_ours, "pw", &["child", "list"]);
+    assert!(stderr(&out).contains("not a redbook database"));
+    assert_eq!(std::fs::read_to_string(&not_ours).unwrap(), "shopping");
+}
+
+#[test]
+fn changing_the_passphrase_locks_out_the_old_one() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("family.db");
+    redbook(&db, "old", &["init"]);
+    let change = Command::new(env!("CARGO_BIN_EXE_redbook"))
+        .args(["--db", db.to_str().unwrap(), "passphrase", "change"])
+        .env("REDBOOK_PASSPHRASE", "old")
+        .env("REDBOOK_NEW_PASSPHRASE", "new")
+        .output()
+        .unwrap();
+    assert!(change.status.success(), "{}", stderr(&change));
+    assert!(!redbook(&db, "old", &["child", "list"]).status.success());
+    assert!(redbook(&db, "new", &["child", "list"]).status.success());
+}
+
+#[test]
+fn the_demo_runs_and_checks_nothing_is_readable_on_disk() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_redbook"))
+        .args(["demo", "--dir"])
+        .arg(dir.path().join("demo"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("passphrase:"),
+        "the demo announces its passphrase"
+    );
+    assert!(text.contains("Amara Okafor") && text.contains("Kofi Okafor"));
+    assert!(text.contains("Checked: none of"), "{text}");
+    // It can run again over its own folder.
+    let again = Command::new(env!("CARGO_BIN_EXE_redbook"))
+        .args(["demo", "--dir"])
+        .arg(dir.path().join("demo"))
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+}
