@@ -1,7 +1,9 @@
 //! redbook-ffi: the whole UniFFI surface of redbook, thin over `redbook-core`.
 //! Calls are coarse (whole records and lists): a JNA call costs microseconds.
 
+use chrono::NaiveDate;
 use redbook_core::model::{Author, ChildDetails, EntryBody, EntryId, EntryView, RecordId};
+use redbook_core::schedule::{DueReport, Eligibility};
 use redbook_core::{
     ChildList, ChildRecord, DeviceProfile, Error as CoreError, HistoryEvent, Unlock,
 };
@@ -240,6 +242,17 @@ impl RedBook {
         Ok(self.inner.history(&id)?)
     }
 
+    /// Immunisations, reviews and screening for the child: given, due, overdue,
+    /// upcoming or not applicable, with reminders to schedule. `on` defaults to today.
+    pub fn due(
+        &self,
+        id: RecordId,
+        on: Option<NaiveDate>,
+        eligibility: Eligibility,
+    ) -> Result<DueReport> {
+        Ok(self.inner.due(&id, on.unwrap_or_else(today), eligibility)?)
+    }
+
     /// Re-wraps the database key under a new passphrase; nothing else is rewritten.
     pub fn change_passphrase(&self, current: String, new: String) -> Result<()> {
         Ok(self
@@ -265,6 +278,24 @@ impl RedBook {
     pub fn core(&self) -> &redbook_core::RedBook {
         &self.inner
     }
+}
+
+/// What is due for a child known only by date of birth. `on` defaults to today.
+#[uniffi::export]
+pub fn due_for_birth_date(
+    birth_date: NaiveDate,
+    on: Option<NaiveDate>,
+    eligibility: Eligibility,
+) -> Result<DueReport> {
+    Ok(redbook_core::due_for_birth_date(
+        birth_date,
+        on.unwrap_or_else(today),
+        eligibility,
+    )?)
+}
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
 }
 
 /// One line describing an entry, the same in every app.

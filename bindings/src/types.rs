@@ -6,6 +6,9 @@ use crate::RedbookError;
 use chrono::{DateTime, NaiveDate, Utc};
 use redbook_core::model::*;
 use redbook_core::record::DetailConflict;
+use redbook_core::schedule::{
+    Check, CheckItem, DueItem, DueReport, DueStatus, Eligibility, GivenDose, Programme, Reminder,
+};
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
 };
@@ -431,4 +434,91 @@ pub struct HistoryEvent {
 pub struct DetailUpdate {
     pub field: DetailField,
     pub value: Option<String>,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Programme {
+    Routine,
+    HepBAtRisk,
+    Bcg,
+    MmrvCatchUp,
+    Flu,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Check {
+    NipeNewborn,
+    BloodSpot,
+    Hearing,
+    NewBabyReview,
+    NipeSixToEightWeeks,
+    SixToEightWeekReview,
+    NineToTwelveMonthReview,
+    TwoYearReview,
+}
+
+#[uniffi::remote(Enum)]
+pub enum DueStatus {
+    Given,
+    Due,
+    Overdue,
+    Upcoming,
+    NotApplicable,
+}
+
+#[uniffi::remote(Record)]
+pub struct Eligibility {
+    pub hep_b_at_risk: bool,
+    pub bcg: bool,
+    pub flu_clinical_risk: bool,
+    pub had_chickenpox: bool,
+}
+
+#[uniffi::remote(Record)]
+pub struct GivenDose {
+    pub vaccine: String,
+    pub dose: u8,
+    pub date: NaiveDate,
+}
+
+#[uniffi::remote(Record)]
+pub struct DueItem {
+    pub programme: Programme,
+    pub vaccine: String,
+    pub dose: u8,
+    pub visit: String,
+    pub due_date: NaiveDate,
+    pub overdue_from: NaiveDate,
+    pub status: DueStatus,
+    pub given_on: Option<NaiveDate>,
+    pub note: Option<String>,
+    pub source: String,
+}
+
+#[uniffi::remote(Record)]
+pub struct CheckItem {
+    pub check: Check,
+    pub title: String,
+    pub window_from: NaiveDate,
+    pub window_until: NaiveDate,
+    pub status: DueStatus,
+    pub done_on: Option<NaiveDate>,
+    pub source: String,
+}
+
+#[uniffi::remote(Record)]
+pub struct Reminder {
+    pub remind_on: NaiveDate,
+    pub due_date: NaiveDate,
+    pub title: String,
+}
+
+#[uniffi::remote(Record)]
+pub struct DueReport {
+    pub on: NaiveDate,
+    pub birth_date: NaiveDate,
+    pub immunisations: Vec<DueItem>,
+    pub checks: Vec<CheckItem>,
+    pub other_vaccines: Vec<GivenDose>,
+    pub reminders: Vec<Reminder>,
 }

@@ -227,3 +227,88 @@ fn the_demo_runs_and_checks_nothing_is_readable_on_disk() {
         .unwrap();
     assert!(again.status.success());
 }
+
+#[test]
+fn due_vaccines_by_date_of_birth_and_for_a_recorded_child() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("family.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_redbook"))
+        .args([
+            "due",
+            "--birth-date",
+            "2025-01-01",
+            "--on",
+            "2026-01-10",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let items = report["immunisations"].as_array().unwrap();
+    let find = |vaccine: &str, dose: u64| {
+        items
+            .iter()
+            .find(|i| i["vaccine"] == vaccine && i["dose"] == dose)
+            .unwrap_or_else(|| panic!("{vaccine} #{dose}"))
+    };
+    assert_eq!(find("MMRV", 1)["due_date"], "2026-01-01");
+    assert_eq!(find("MMRV", 1)["status"], "due");
+    assert_eq!(find("6-in-1", 4)["status"], "upcoming");
+
+    redbook(&db, "pw", &["init"]);
+    redbook(
+        &db,
+        "pw",
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada",
+            "--birth-date",
+            "2026-09-01",
+            "--sex",
+            "female",
+            "--gestation",
+            "40+0",
+        ],
+    );
+    let immunise = redbook(
+        &db,
+        "pw",
+        &[
+            "immunise",
+            "ada",
+            "--date",
+            "2026-10-27",
+            "--vaccine",
+            "Infanrix hexa",
+            "--dose",
+            "1",
+        ],
+    );
+    assert!(immunise.status.success(), "{}", stderr(&immunise));
+    let out = redbook(&db, "pw", &["due", "ada", "--on", "2026-11-20", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let items = report["immunisations"].as_array().unwrap();
+    let six_in_one = items
+        .iter()
+        .find(|i| i["vaccine"] == "6-in-1" && i["dose"] == 1)
+        .unwrap();
+    assert_eq!(six_in_one["status"], "given");
+    let menb = items
+        .iter()
+        .find(|i| i["vaccine"] == "MenB" && i["dose"] == 1)
+        .unwrap();
+    assert_eq!(menb["status"], "due");
+    let human = stdout(&redbook(&db, "pw", &["due", "ada", "--on", "2026-11-20"]));
+    assert!(human.contains("Next reminders"), "{human}");
+
+    let before_birth = redbook(&db, "pw", &["due", "ada", "--on", "2026-08-01"]);
+    assert!(
+        stderr(&before_birth).contains("invalid on"),
+        "{}",
+        stderr(&before_birth)
+    );
+}

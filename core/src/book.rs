@@ -6,7 +6,11 @@ use crate::model::{
     validate, Author, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView,
     RecordId, Role, StoredEntry, ValidationError,
 };
+use crate::model::{NewbornScreening, NipeStage, ReviewKind};
 use crate::record::{DetailConflict, Record};
+use crate::schedule::{
+    self, Check, DueReport, Eligibility, GivenDose, ScheduleError, ScheduleInput,
+};
 use crate::store::{OpenOptions, Store, Unlock};
 use crate::Error;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -17,7 +21,13 @@ use std::sync::{Mutex, MutexGuard};
 const DEVICE_PROFILE: &str = "device_profile";
 
 pub struct RedBook {
-    store: Mutex<Store>,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    /// Read once at open and kept in step by `set_device_profile`: every write needs it.
+    author: Author,
 }
 
 /// One child's whole record as the app shows it.
@@ -114,15 +124,16 @@ impl RedBook {
                 &serde_json::to_vec(&profile).expect("serialisable"),
             )?;
         }
+        let author = author_of(&store)?;
         Ok(Self {
-            store: Mutex::new(store),
+            inner: Mutex::new(Inner { store, author }),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Store> {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves the store usable: every write is one
         // SQLite transaction, and a failed write drops the in-memory copy.
-        self.store
+        self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -133,8 +144,7 @@ impl RedBook {
 
     /// The author this device writes entries as.
     pub fn author(&self) -> Result<Author, Error> {
-        let store = self.lock();
-        author_of(&store)
+        Ok(self.lock().author.clone())
     }
 
     pub fn set_device_profile(&self, profile: DeviceProfile) -> Result<(), Error> {
@@ -155,11 +165,13 @@ impl RedBook {
             )
             .into());
         }
-        let store = self.lock();
-        store.put_sealed_meta(
+        let mut inner = self.lock();
+        inner.store.put_sealed_meta(
             DEVICE_PROFILE,
             &serde_json::to_vec(&profile).expect("serialisable"),
-        )
+        )?;
+        inner.author = author_of(&inner.store)?;
+        Ok(())
     }
 
     pub fn add_child(&self, details: ChildDetails) -> Result<RecordId, Error> {
@@ -171,12 +183,13 @@ impl RedBook {
             .filter_map(|f| details.field_text(f).map(|text| (f, Some(text))))
             .collect();
         record.set_details(&fields)?;
-        self.lock().create_record(&id, record)?;
+        self.lock().store.create_record(&id, record)?;
         Ok(id)
     }
 
     pub fn children(&self) -> Result<ChildList, Error> {
-        let mut store = self.lock();
+        let mut inner = self.lock();
+        let store = &mut inner.store;
         let mut list = ChildList {
             children: Vec::new(),
             damaged: Vec::new(),
@@ -207,7 +220,8 @@ impl RedBook {
     }
 
     pub fn child(&self, id: &RecordId) -> Result<ChildRecord, Error> {
-        let mut store = self.lock();
+        let mut inner = self.lock();
+        let store = &mut inner.store;
         let record = store.record(id)?;
         let (entries, unreadable_entries) = record.entries();
         Ok(ChildRecord {
@@ -226,7 +240,8 @@ impl RedBook {
         updates: &[(DetailField, Option<String>)],
     ) -> Result<(), Error> {
         let today = Self::today();
-        let mut store = self.lock();
+        let mut inner = self.lock();
+        let store = &mut inner.store;
         store.update_record(id, |record| {
             let mut details = record.details();
             for (field, text) in updates {
@@ -292,11 +307,12 @@ impl RedBook {
         body: EntryBody,
     ) -> Result<EntryView, Error> {
         let today = Self::today();
-        let mut store = self.lock();
-        let author = author_of(&store)?;
+        let mut inner = self.lock();
+        let author = inner.author.clone();
+        let store = &mut inner.store;
         let entry_id = EntryId::generate()?;
         store.update_record(id, |record| {
-            let birth_date = record.details().birth_date;
+            let birth_date = record.birth_date();
             let flags = validate::validate_entry(&body, birth_date, today)?;
             // Only corrections look at other entries: a plain add stays O(1).
             if let Some(target) = &amends {
@@ -347,7 +363,8 @@ impl RedBook {
 
     /// Every entry's history, oldest first: who added, amended or marked what, and when.
     pub fn history(&self, id: &RecordId) -> Result<Vec<HistoryEvent>, Error> {
-        let mut store = self.lock();
+        let mut inner = self.lock();
+        let store = &mut inner.store;
         let (entries, _) = store.record(id)?.entries();
         Ok(entries
             .into_iter()
@@ -377,12 +394,12 @@ impl RedBook {
 
     /// Re-wraps the database key; the records are not rewritten.
     pub fn change_unlock(&self, current: &Unlock, new: &Unlock) -> Result<(), Error> {
-        self.lock().change_unlock(current, new)
+        self.lock().store.change_unlock(current, new)
     }
 
     /// The record's whole document, for merging into another copy.
     pub fn record_bytes(&self, id: &RecordId) -> Result<Vec<u8>, Error> {
-        Ok(self.lock().record(id)?.save())
+        Ok(self.lock().store.record(id)?.save())
     }
 
     /// Merges another copy of a record (its saved bytes) into this one, durably.
@@ -394,6 +411,7 @@ impl RedBook {
             return Err(ValidationError::new("record", "is a different child's record").into());
         }
         self.lock()
+            .store
             .update_record(id, |record| Ok(record.merge(&mut other)?))
     }
 
@@ -404,7 +422,8 @@ impl RedBook {
         let id = other
             .record_id()
             .ok_or(Error::CorruptData { record: None })?;
-        let mut store = self.lock();
+        let mut inner = self.lock();
+        let store = &mut inner.store;
         match store.record(&id) {
             Ok(_) => store.update_record(&id, |record| Ok(record.merge(&mut other)?))?,
             Err(Error::NotFound { .. }) => store.create_record(&id, other)?,
@@ -413,10 +432,109 @@ impl RedBook {
         Ok(id)
     }
 
+    /// What is due, overdue and done for a child on a date: immunisations, reviews and
+    /// newborn screening, from what the record holds.
+    pub fn due(
+        &self,
+        id: &RecordId,
+        on: NaiveDate,
+        eligibility: Eligibility,
+    ) -> Result<DueReport, Error> {
+        let record = self.child(id)?;
+        let input = schedule_input(&record, eligibility)?;
+        schedule::due(&input, on).map_err(schedule_error)
+    }
+
     /// (chunks, bytes) stored for a record.
     pub fn storage_stats(&self, id: &RecordId) -> Result<(usize, usize), Error> {
-        self.lock().chunk_stats(id)
+        self.lock().store.chunk_stats(id)
     }
+}
+
+/// The schedule's view of a record: current entries only (amended and error-marked
+/// ones do not count as given or done).
+fn schedule_input(record: &ChildRecord, eligibility: Eligibility) -> Result<ScheduleInput, Error> {
+    let birth_date = record
+        .details
+        .birth_date
+        .ok_or_else(|| ValidationError::new("birth_date", "is needed to work out what is due"))?;
+    let mut input = ScheduleInput {
+        birth_date,
+        eligibility,
+        ..Default::default()
+    };
+    for view in record.timeline() {
+        match &view.entry.body {
+            EntryBody::Immunisation(i) => input.given.push(GivenDose {
+                vaccine: i.vaccine.clone(),
+                dose: i.dose,
+                date: i.date,
+            }),
+            EntryBody::Review(r) => {
+                let check = match r.kind {
+                    ReviewKind::NewBaby => Some(Check::NewBabyReview),
+                    ReviewKind::SixToEightWeeks => Some(Check::SixToEightWeekReview),
+                    ReviewKind::NineToTwelveMonths => Some(Check::NineToTwelveMonthReview),
+                    ReviewKind::TwoToTwoAndAHalfYears => Some(Check::TwoYearReview),
+                    ReviewKind::Antenatal | ReviewKind::Other => None,
+                };
+                input.checks_done.extend(check.map(|c| (c, r.date)));
+            }
+            EntryBody::NewbornScreening(screening) => {
+                let check = match screening {
+                    NewbornScreening::Nipe {
+                        stage: NipeStage::Newborn,
+                        ..
+                    } => Check::NipeNewborn,
+                    NewbornScreening::Nipe {
+                        stage: NipeStage::SixToEightWeeks,
+                        ..
+                    } => Check::NipeSixToEightWeeks,
+                    NewbornScreening::Hearing { .. } => Check::Hearing,
+                    NewbornScreening::BloodSpot { .. } => Check::BloodSpot,
+                };
+                input.checks_done.push((check, screening.date()));
+            }
+            EntryBody::HealthEvent(h) => {
+                let text = h.description.to_lowercase();
+                if text.contains("chickenpox") || text.contains("varicella") {
+                    input.eligibility.had_chickenpox = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    // A monovalent hepatitis B dose on record means the baby is in that programme.
+    if input
+        .given
+        .iter()
+        .any(|g| schedule::canonical_vaccine(&g.vaccine) == Some(schedule::data::HEP_B))
+    {
+        input.eligibility.hep_b_at_risk = true;
+    }
+    Ok(input)
+}
+
+fn schedule_error(e: ScheduleError) -> Error {
+    let field = match e {
+        ScheduleError::BornBeforeCoveredCohorts { .. } => "birth_date",
+        ScheduleError::BeforeBirth => "on",
+    };
+    ValidationError::new(field, &e.to_string()).into()
+}
+
+/// What is due for a child known only by date of birth (no record needed).
+pub fn due_for_birth_date(
+    birth_date: NaiveDate,
+    on: NaiveDate,
+    eligibility: Eligibility,
+) -> Result<DueReport, Error> {
+    let input = ScheduleInput {
+        birth_date,
+        eligibility,
+        ..Default::default()
+    };
+    schedule::due(&input, on).map_err(schedule_error)
 }
 
 fn author_of(store: &Store) -> Result<Author, Error> {

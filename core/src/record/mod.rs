@@ -148,6 +148,14 @@ impl Record {
         details
     }
 
+    /// The date of birth alone: every entry's dates are checked against it.
+    pub fn birth_date(&self) -> Option<chrono::NaiveDate> {
+        match self.doc.get(&self.details, DetailField::BirthDate.key()) {
+            Ok(Some((Value::Scalar(s), _))) => s.as_str()?.parse().ok(),
+            _ => None,
+        }
+    }
+
     pub fn conflicts(&self) -> Vec<DetailConflict> {
         DetailField::ALL
             .into_iter()
@@ -323,7 +331,7 @@ mod tests {
         ab.merge(&mut fork(&c)).unwrap();
         ba.merge(&mut fork(&c)).unwrap();
         ba.merge(&mut fork(&a)).unwrap();
-        let mut sorted_heads = |r: &Record| {
+        let sorted_heads = |r: &Record| {
             let mut h = r.heads();
             h.sort();
             h

@@ -4,6 +4,7 @@
 use super::{role_name, CliError, CliResult};
 use chrono::{Duration, Local, NaiveDate};
 use redbook_core::model::*;
+use redbook_core::schedule::{DueStatus, Eligibility};
 use redbook_core::DeviceProfile;
 use redbook_ffi::RedBook;
 use std::path::Path;
@@ -210,6 +211,19 @@ pub fn run(dir: &Path) -> CliResult {
         }),
     )?;
 
+    as_who(Role::Gp, "Dr Mensah", Some("F84001"))?;
+    add(
+        &amara,
+        EntryBody::NewbornScreening(NewbornScreening::Nipe {
+            date: on(amara_born, 45),
+            stage: NipeStage::SixToEightWeeks,
+            hips: ScreeningResult::Normal,
+            eyes: ScreeningResult::Normal,
+            heart: ScreeningResult::Normal,
+            testes: None,
+        }),
+    )?;
+
     // Immunisations: the practice nurse, on the schedule in force for a 2025 birth.
     as_who(Role::Nurse, "Nurse Patel", Some("F84001"))?;
     for (day, vaccine, dose, batch) in [
@@ -290,7 +304,36 @@ pub fn run(dir: &Path) -> CliResult {
         }),
     )?;
 
-    // Kofi, the older brother: his third year.
+    // Kofi, the older brother: his parent copies his jabs from the paper red book.
+    for (day, vaccine, dose) in [
+        (56, "6-in-1", 1),
+        (56, "MenB", 1),
+        (56, "Rotavirus", 1),
+        (84, "6-in-1", 2),
+        (84, "PCV", 1),
+        (84, "Rotavirus", 2),
+        (112, "6-in-1", 3),
+        (112, "MenB", 2),
+        (366, "Hib/MenC", 1),
+        (366, "MMR", 1),
+        (366, "MenB", 3),
+        (366, "PCV", 2),
+    ] {
+        add(
+            &kofi,
+            EntryBody::Immunisation(Immunisation {
+                date: on(kofi_born, day),
+                vaccine: vaccine.into(),
+                dose,
+                product: None,
+                batch: None,
+                site: None,
+                route: None,
+                given_by: Some("GP surgery (copied from the paper red book)".into()),
+            }),
+        )?;
+    }
+    // His third year.
     let kofi_year = 2 * 365 + 60;
     for (day, kg, cm) in [
         (kofi_year, 12.6, 88.0),
@@ -401,6 +444,22 @@ pub fn run(dir: &Path) -> CliResult {
                 .map(|d| d.to_string())
                 .unwrap_or_default();
             println!("    {date}  {}", view.entry.body.summary());
+        }
+        let due = book.due(summary.id.clone(), None, Eligibility::default())?;
+        let overdue: Vec<String> = due
+            .immunisations
+            .iter()
+            .filter(|i| i.status == DueStatus::Overdue)
+            .map(|i| format!("{} #{}", i.vaccine, i.dose))
+            .collect();
+        if !overdue.is_empty() {
+            println!(
+                "    overdue: {} (no record of them here)",
+                overdue.join(", ")
+            );
+        }
+        if let Some(next) = due.reminders.iter().find(|r| r.due_date >= today) {
+            println!("    next: {} on {}", next.title, next.due_date);
         }
         let corrected = record.entries.len() - timeline.len();
         if corrected > 0 {

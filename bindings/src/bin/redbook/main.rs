@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use redbook_core::model::*;
+use redbook_core::schedule::{DueReport, DueStatus, Eligibility};
 use redbook_core::{ChildRecord, HistoryAction};
 use redbook_ffi::{DetailUpdate, RedBook, RedbookError};
 use serde::Serialize;
@@ -56,6 +57,8 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Immunisations, reviews and screening: given, due, overdue, upcoming
+    Due(DueArgs),
     /// Change the passphrase (re-wraps the key; records are not rewritten)
     #[command(subcommand)]
     Passphrase(PassphraseCommand),
@@ -175,6 +178,30 @@ struct NoteArgs {
     /// A developmental first rather than an observation
     #[arg(long)]
     first: bool,
+}
+
+#[derive(Args)]
+struct DueArgs {
+    /// A child in the database (or give --birth-date instead)
+    #[arg(required_unless_present = "birth_date", conflicts_with = "birth_date")]
+    child: Option<String>,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    birth_date: Option<NaiveDate>,
+    /// [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    on: Option<NaiveDate>,
+    /// Mother has hepatitis B: the selective hepatitis B programme
+    #[arg(long)]
+    hep_b_at_risk: bool,
+    /// Eligible for BCG
+    #[arg(long)]
+    bcg: bool,
+    /// In a clinical risk group for flu
+    #[arg(long)]
+    flu_risk: bool,
+    /// Has had chickenpox (no MMRV catch-up)
+    #[arg(long)]
+    had_chickenpox: bool,
 }
 
 #[derive(Args)]
@@ -410,6 +437,25 @@ fn run(cli: Cli) -> CliResult {
             let target = find_entry(&book.child(id.clone())?, &entry)?;
             print_added(&out, &book.mark_entered_in_error(id, target, reason)?);
         }
+        Command::Due(args) => {
+            let eligibility = Eligibility {
+                hep_b_at_risk: args.hep_b_at_risk,
+                bcg: args.bcg,
+                flu_clinical_risk: args.flu_risk,
+                had_chickenpox: args.had_chickenpox,
+            };
+            let report = match (&args.child, args.birth_date) {
+                (Some(child), _) => {
+                    let book = open_existing(&path)?;
+                    book.due(find_child(&book, child)?, args.on, eligibility)?
+                }
+                (None, Some(birth_date)) => {
+                    redbook_ffi::due_for_birth_date(birth_date, args.on, eligibility)?
+                }
+                (None, None) => unreachable!("clap requires one"),
+            };
+            out.print(&report, || print_due(&report));
+        }
         Command::Passphrase(PassphraseCommand::Change) => {
             let current = passphrase("REDBOOK_PASSPHRASE", "Current passphrase", false)?;
             let book = open(&path, current.clone())?;
@@ -547,6 +593,65 @@ fn role_name(role: Role) -> &'static str {
         Role::HealthVisitor => "health visitor",
         Role::Gp => "GP",
         Role::Nurse => "nurse",
+    }
+}
+
+fn status_word(status: DueStatus) -> &'static str {
+    match status {
+        DueStatus::Given => "given",
+        DueStatus::Due => "DUE",
+        DueStatus::Overdue => "OVERDUE",
+        DueStatus::Upcoming => "upcoming",
+        DueStatus::NotApplicable => "not applicable",
+    }
+}
+
+fn print_due(report: &DueReport) {
+    println!("For a child born {}, on {}:", report.birth_date, report.on);
+    println!("\nImmunisations");
+    for item in &report.immunisations {
+        let when = match item.given_on {
+            Some(given) => format!("given {given}"),
+            None => format!("due {}", item.due_date),
+        };
+        let note = item
+            .note
+            .as_deref()
+            .map(|n| format!("  ({n})"))
+            .unwrap_or_default();
+        println!(
+            "  {:<15} {:<18} {:<10} #{}  {when}{note}",
+            status_word(item.status),
+            item.visit,
+            item.vaccine,
+            item.dose
+        );
+    }
+    println!("\nReviews and newborn screening");
+    for check in &report.checks {
+        let when = match check.done_on {
+            Some(done) => format!("done {done}"),
+            None => format!("{} to {}", check.window_from, check.window_until),
+        };
+        let status = if check.status == DueStatus::Given {
+            "done"
+        } else {
+            status_word(check.status)
+        };
+        println!("  {status:<15} {:<38} {when}", check.title);
+    }
+    if !report.other_vaccines.is_empty() {
+        println!("\nOther vaccines recorded (not in the routine schedule)");
+        for dose in &report.other_vaccines {
+            println!("  {} dose {} on {}", dose.vaccine, dose.dose, dose.date);
+        }
+    }
+    let next: Vec<_> = report.reminders.iter().take(5).collect();
+    if !next.is_empty() {
+        println!("\nNext reminders");
+        for r in next {
+            println!("  {}  {} (due {})", r.remind_on, r.title, r.due_date);
+        }
     }
 }
 

@@ -1,0 +1,441 @@
+//! What is due, overdue and done: immunisations, health visiting reviews and newborn
+//! screening, for a child born on a given date, as of a given date. Pure functions over
+//! the dated data in `data`; depends on nothing else of ours.
+
+use chrono::{Duration, Months, NaiveDate};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub mod data;
+use data::{
+    DoseRule, CHECKS, FLU, FLU_SEASONS, MMRV_CATCH_UP, VACCINE_ALIASES, VARICELLA_CONTAINING,
+};
+
+/// An age as the schedule states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Age {
+    Days(u32),
+    Weeks(u32),
+    /// Calendar months: "1 year" is the first birthday itself.
+    Months(u32),
+}
+
+impl Age {
+    pub fn date_from(self, birth: NaiveDate) -> NaiveDate {
+        match self {
+            Age::Days(d) => birth + Duration::days(d.into()),
+            Age::Weeks(w) => birth + Duration::weeks(w.into()),
+            // Born 29 Feb or 31 Jan: chrono clamps to the month's last day.
+            Age::Months(m) => birth
+                .checked_add_months(Months::new(m))
+                .unwrap_or(NaiveDate::MAX),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Programme {
+    Routine,
+    HepBAtRisk,
+    Bcg,
+    MmrvCatchUp,
+    Flu,
+}
+
+/// A review or screening test with an age window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    NipeNewborn,
+    BloodSpot,
+    Hearing,
+    NewBabyReview,
+    NipeSixToEightWeeks,
+    SixToEightWeekReview,
+    NineToTwelveMonthReview,
+    TwoYearReview,
+}
+
+impl Check {
+    pub fn title(self) -> &'static str {
+        match self {
+            Check::NipeNewborn => "Newborn physical examination (NIPE)",
+            Check::BloodSpot => "Newborn blood spot test",
+            Check::Hearing => "Newborn hearing test",
+            Check::NewBabyReview => "New baby review",
+            Check::NipeSixToEightWeeks => "6-8 week physical examination (NIPE)",
+            Check::SixToEightWeekReview => "6-8 week review",
+            Check::NineToTwelveMonthReview => "9-12 month review",
+            Check::TwoYearReview => "2-2.5 year review",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DueStatus {
+    /// Given (a vaccine) or done (a check).
+    Given,
+    Due,
+    Overdue,
+    Upcoming,
+    /// Too late to give (rotavirus), not needed, or a campaign that has ended.
+    NotApplicable,
+}
+
+/// Selective programmes the child is in; the clinic or parent says so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Eligibility {
+    /// Mother has hepatitis B: monovalent doses from birth.
+    pub hep_b_at_risk: bool,
+    /// Eligible for BCG (tuberculosis risk).
+    pub bcg: bool,
+    /// In a clinical risk group for flu, from 6 months.
+    pub flu_clinical_risk: bool,
+    /// Has had chickenpox: no MMRV catch-up needed.
+    pub had_chickenpox: bool,
+}
+
+/// A dose recorded in the child's record, as the clinic named it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GivenDose {
+    pub vaccine: String,
+    pub dose: u8,
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleInput {
+    pub birth_date: NaiveDate,
+    pub given: Vec<GivenDose>,
+    pub checks_done: Vec<(Check, NaiveDate)>,
+    pub eligibility: Eligibility,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DueItem {
+    pub programme: Programme,
+    pub vaccine: String,
+    pub dose: u8,
+    pub visit: String,
+    pub due_date: NaiveDate,
+    /// From this date a dose not given is overdue.
+    pub overdue_from: NaiveDate,
+    pub status: DueStatus,
+    pub given_on: Option<NaiveDate>,
+    pub note: Option<String>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckItem {
+    pub check: Check,
+    pub title: String,
+    pub window_from: NaiveDate,
+    pub window_until: NaiveDate,
+    pub status: DueStatus,
+    pub done_on: Option<NaiveDate>,
+    pub source: String,
+}
+
+/// A notification for the app to schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reminder {
+    pub remind_on: NaiveDate,
+    pub due_date: NaiveDate,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DueReport {
+    pub on: NaiveDate,
+    pub birth_date: NaiveDate,
+    pub immunisations: Vec<DueItem>,
+    pub checks: Vec<CheckItem>,
+    /// Vaccines the schedule does not know (travel, private): kept and shown.
+    pub other_vaccines: Vec<GivenDose>,
+    pub reminders: Vec<Reminder>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("the schedule covers children born from {earliest}")]
+    BornBeforeCoveredCohorts { earliest: NaiveDate },
+    #[error("the date asked about is before the date of birth")]
+    BeforeBirth,
+}
+
+/// Days before a visit that its reminder fires.
+const REMIND_DAYS_BEFORE: i64 = 7;
+
+/// The schedule's name for a vaccine as a clinic wrote it, if the schedule knows it.
+pub fn canonical_vaccine(name: &str) -> Option<&'static str> {
+    let key: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    VACCINE_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == key)
+        .map(|(_, canonical)| *canonical)
+}
+
+pub fn due(input: &ScheduleInput, on: NaiveDate) -> Result<DueReport, ScheduleError> {
+    let birth = input.birth_date;
+    if birth < data::EARLIEST_COHORT {
+        return Err(ScheduleError::BornBeforeCoveredCohorts {
+            earliest: data::EARLIEST_COHORT,
+        });
+    }
+    if on < birth {
+        return Err(ScheduleError::BeforeBirth);
+    }
+    // First date each (vaccine, dose) was given; unknown names kept aside.
+    let mut given: BTreeMap<(&'static str, u8), NaiveDate> = BTreeMap::new();
+    let mut other_vaccines = Vec::new();
+    for dose in &input.given {
+        match canonical_vaccine(&dose.vaccine) {
+            Some(v) => {
+                let slot = given.entry((v, dose.dose)).or_insert(dose.date);
+                *slot = (*slot).min(dose.date);
+            }
+            None => other_vaccines.push(dose.clone()),
+        }
+    }
+
+    let e = input.eligibility;
+    let mut rules: Vec<&DoseRule> = data::ROUTINE.iter().collect();
+    if e.hep_b_at_risk {
+        rules.extend(data::HEP_B_AT_RISK);
+    }
+    if e.bcg {
+        rules.extend(data::BCG_ELIGIBLE);
+    }
+    let mut immunisations: Vec<DueItem> = rules
+        .into_iter()
+        .filter(|r| birth >= r.born_from && r.born_until.is_none_or(|until| birth <= until))
+        .map(|rule| dose_item(rule, birth, &given, on))
+        .collect();
+    immunisations.extend(catch_up_item(birth, &input.given, e, on));
+    immunisations.extend(flu_items(birth, &input.given, e, on));
+    immunisations.sort_by(|a, b| {
+        a.due_date
+            .cmp(&b.due_date)
+            .then(a.vaccine.cmp(&b.vaccine))
+            .then(a.dose.cmp(&b.dose))
+    });
+
+    let checks: Vec<CheckItem> = CHECKS
+        .iter()
+        .map(|rule| {
+            let window_from = rule.from.date_from(birth);
+            let window_until = rule.until.date_from(birth);
+            let done_on = input
+                .checks_done
+                .iter()
+                .filter(|(c, _)| *c == rule.check)
+                .map(|(_, d)| *d)
+                .min();
+            let status = match done_on {
+                Some(_) => DueStatus::Given,
+                None => timing(on, window_from, window_until + Duration::days(1)),
+            };
+            CheckItem {
+                check: rule.check,
+                title: rule.check.title().to_string(),
+                window_from,
+                window_until,
+                status,
+                done_on,
+                source: rule.source.to_string(),
+            }
+        })
+        .collect();
+
+    let reminders = reminders(&immunisations, &checks, on);
+    Ok(DueReport {
+        on,
+        birth_date: birth,
+        immunisations,
+        checks,
+        other_vaccines,
+        reminders,
+    })
+}
+
+/// Upcoming before `due`, due until `overdue_from`, overdue after.
+fn timing(on: NaiveDate, due: NaiveDate, overdue_from: NaiveDate) -> DueStatus {
+    if on < due {
+        DueStatus::Upcoming
+    } else if on < overdue_from {
+        DueStatus::Due
+    } else {
+        DueStatus::Overdue
+    }
+}
+
+fn dose_item(
+    rule: &DoseRule,
+    birth: NaiveDate,
+    given: &BTreeMap<(&'static str, u8), NaiveDate>,
+    on: NaiveDate,
+) -> DueItem {
+    let scheduled = rule.age.date_from(birth);
+    // A previous dose given late moves this one: at least the minimum interval after it.
+    let after_previous = (rule.dose > 1)
+        .then(|| given.get(&(rule.vaccine, rule.dose - 1)))
+        .flatten()
+        .map(|prev| *prev + Duration::days(rule.min_days_after_previous.into()));
+    let due_date = after_previous.map_or(scheduled, |d| d.max(scheduled));
+    let overdue_from = due_date + Duration::days(rule.grace_days.into());
+    let given_on = given.get(&(rule.vaccine, rule.dose)).copied();
+    let too_late = rule.not_from_age.map(|age| age.date_from(birth));
+    let status = match (given_on, too_late) {
+        (Some(_), _) => DueStatus::Given,
+        (None, Some(limit)) if on >= limit || due_date >= limit => DueStatus::NotApplicable,
+        (None, _) => timing(on, due_date, overdue_from),
+    };
+    DueItem {
+        programme: rule.programme,
+        vaccine: rule.vaccine.to_string(),
+        dose: rule.dose,
+        visit: rule.visit.to_string(),
+        due_date,
+        overdue_from: too_late.map_or(overdue_from, |limit| overdue_from.min(limit)),
+        status,
+        given_on,
+        note: rule.note.map(str::to_string),
+        source: rule.source.to_string(),
+    }
+}
+
+fn catch_up_item(
+    birth: NaiveDate,
+    doses: &[GivenDose],
+    e: Eligibility,
+    on: NaiveDate,
+) -> Option<DueItem> {
+    let c = &MMRV_CATCH_UP;
+    if birth < c.born_from || birth > c.born_until {
+        return None;
+    }
+    let varicella = doses.iter().filter(|d| {
+        let name = canonical_vaccine(&d.vaccine).unwrap_or(d.vaccine.as_str());
+        VARICELLA_CONTAINING
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(name))
+    });
+    let given_on = varicella.map(|d| d.date).min();
+    let status = match given_on {
+        Some(_) => DueStatus::Given,
+        None if e.had_chickenpox || on > c.offered_until => DueStatus::NotApplicable,
+        None => timing(on, c.offered_from, c.offered_until + Duration::days(1)),
+    };
+    Some(DueItem {
+        programme: Programme::MmrvCatchUp,
+        vaccine: c.vaccine.to_string(),
+        dose: 1,
+        visit: "catch-up".into(),
+        due_date: c.offered_from,
+        overdue_from: c.offered_until + Duration::days(1),
+        status,
+        given_on,
+        note: Some("one dose, offered to children who have had neither chickenpox nor a chickenpox vaccine".into()),
+        source: c.source.to_string(),
+    })
+}
+
+fn flu_items(birth: NaiveDate, doses: &[GivenDose], e: Eligibility, on: NaiveDate) -> Vec<DueItem> {
+    FLU_SEASONS
+        .iter()
+        .filter_map(|season| {
+            let in_range = |(from, until): (NaiveDate, NaiveDate)| birth >= from && birth <= until;
+            let risk_from = season.clinical_risk_from.date_from(birth);
+            let eligible = in_range(season.preschool_born)
+                || in_range(season.school_born)
+                || (e.flu_clinical_risk && risk_from <= season.ends);
+            if !eligible {
+                return None;
+            }
+            let due_date = if in_range(season.preschool_born) || in_range(season.school_born) {
+                season.starts
+            } else {
+                season.starts.max(risk_from)
+            };
+            let given_on = doses
+                .iter()
+                .filter(|d| canonical_vaccine(&d.vaccine) == Some(FLU))
+                .map(|d| d.date)
+                .filter(|d| *d >= season.starts && *d <= season.ends)
+                .min();
+            let status = match given_on {
+                Some(_) => DueStatus::Given,
+                None if on > season.ends => DueStatus::NotApplicable,
+                None => timing(on, due_date, season.overdue_from.max(due_date)),
+            };
+            Some(DueItem {
+                programme: Programme::Flu,
+                vaccine: FLU.to_string(),
+                dose: 1,
+                visit: format!("flu season {}", season.label),
+                due_date,
+                overdue_from: season.overdue_from.max(due_date),
+                status,
+                given_on,
+                note: None,
+                source: season.source.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// One reminder per visit date, a week ahead; what is already due is reminded today.
+fn reminders(immunisations: &[DueItem], checks: &[CheckItem], on: NaiveDate) -> Vec<Reminder> {
+    let mut visits: BTreeMap<(NaiveDate, String), Vec<String>> = BTreeMap::new();
+    for item in immunisations.iter().filter(|i| {
+        matches!(
+            i.status,
+            DueStatus::Upcoming | DueStatus::Due | DueStatus::Overdue
+        )
+    }) {
+        visits
+            .entry((item.due_date, format!("{} vaccines", item.visit)))
+            .or_default()
+            .push(item.vaccine.clone());
+    }
+    let mut reminders: Vec<Reminder> = visits
+        .into_iter()
+        .map(|((due_date, visit), vaccines)| Reminder {
+            remind_on: (due_date - Duration::days(REMIND_DAYS_BEFORE)).max(on),
+            due_date,
+            title: format!("{visit}: {}", vaccines.join(", ")),
+        })
+        .collect();
+    reminders.extend(
+        checks
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.status,
+                    DueStatus::Upcoming | DueStatus::Due | DueStatus::Overdue
+                )
+            })
+            .map(|c| Reminder {
+                remind_on: (c.window_from - Duration::days(REMIND_DAYS_BEFORE)).max(on),
+                due_date: c.window_from,
+                title: c.title.clone(),
+            }),
+    );
+    reminders.sort_by(|a, b| {
+        a.remind_on
+            .cmp(&b.remind_on)
+            .then(a.due_date.cmp(&b.due_date))
+    });
+    reminders
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,393 @@
+use super::*;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn report(born: &str, on: &str) -> DueReport {
+    due(
+        &ScheduleInput {
+            birth_date: d(born),
+            ..Default::default()
+        },
+        d(on),
+    )
+    .unwrap()
+}
+
+fn with_doses(born: &str, on: &str, doses: &[(&str, u8, &str)]) -> DueReport {
+    let given = doses
+        .iter()
+        .map(|(v, n, date)| GivenDose {
+            vaccine: v.to_string(),
+            dose: *n,
+            date: d(date),
+        })
+        .collect();
+    due(
+        &ScheduleInput {
+            birth_date: d(born),
+            given,
+            ..Default::default()
+        },
+        d(on),
+    )
+    .unwrap()
+}
+
+/// (vaccine, dose) offered at a visit, sorted.
+fn at_visit(r: &DueReport, visit: &str) -> Vec<(String, u8)> {
+    let mut items: Vec<_> = r
+        .immunisations
+        .iter()
+        .filter(|i| i.visit == visit && i.programme == Programme::Routine)
+        .map(|i| (i.vaccine.clone(), i.dose))
+        .collect();
+    items.sort();
+    items
+}
+
+fn item<'a>(r: &'a DueReport, vaccine: &str, dose: u8) -> &'a DueItem {
+    r.immunisations
+        .iter()
+        .find(|i| i.vaccine == vaccine && i.dose == dose)
+        .unwrap_or_else(|| panic!("no {vaccine} #{dose}"))
+}
+
+fn v(items: &[(&str, u8)]) -> Vec<(String, u8)> {
+    let mut v: Vec<_> = items.iter().map(|(n, d)| (n.to_string(), *d)).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn hib_menc_and_the_18_month_visit_turn_on_1_july_2024() {
+    let before = report("2024-06-30", "2026-11-23");
+    let after = report("2024-07-01", "2026-11-23");
+    assert_eq!(
+        at_visit(&before, "1 year"),
+        v(&[("Hib/MenC", 1), ("MMR", 1), ("MenB", 3), ("PCV", 2)])
+    );
+    assert_eq!(
+        at_visit(&after, "1 year"),
+        v(&[("MMR", 1), ("MenB", 3), ("PCV", 2)])
+    );
+    assert!(at_visit(&before, "18 months").is_empty());
+    assert_eq!(
+        at_visit(&after, "18 months"),
+        v(&[("6-in-1", 4), ("MMRV", 1)])
+    );
+    assert_eq!(
+        at_visit(&before, "3 years 4 months"),
+        v(&[("MMRV", 1), ("dTaP/IPV", 1)])
+    );
+    assert_eq!(
+        at_visit(&after, "3 years 4 months"),
+        v(&[("MMRV", 2), ("dTaP/IPV", 1)])
+    );
+}
+
+#[test]
+fn mmrv_replaces_mmr_at_one_year_from_1_january_2025() {
+    let before = report("2024-12-31", "2026-11-23");
+    let after = report("2025-01-01", "2026-11-23");
+    assert_eq!(
+        at_visit(&before, "1 year"),
+        v(&[("MMR", 1), ("MenB", 3), ("PCV", 2)])
+    );
+    assert_eq!(
+        at_visit(&after, "1 year"),
+        v(&[("MMRV", 1), ("MenB", 3), ("PCV", 2)])
+    );
+    assert_eq!(
+        at_visit(&before, "18 months"),
+        v(&[("6-in-1", 4), ("MMRV", 1)])
+    );
+    assert_eq!(
+        at_visit(&after, "18 months"),
+        v(&[("6-in-1", 4), ("MMRV", 2)])
+    );
+    assert_eq!(at_visit(&after, "3 years 4 months"), v(&[("dTaP/IPV", 1)]));
+}
+
+#[test]
+fn pre_school_mmr_becomes_mmrv_from_1_september_2022_and_older_children_get_the_catch_up() {
+    let before = report("2022-08-31", "2026-11-23");
+    let after = report("2022-09-01", "2026-11-23");
+    assert_eq!(
+        at_visit(&before, "3 years 4 months"),
+        v(&[("MMR", 2), ("dTaP/IPV", 1)])
+    );
+    assert_eq!(
+        at_visit(&after, "3 years 4 months"),
+        v(&[("MMRV", 1), ("dTaP/IPV", 1)])
+    );
+    let catch_up = |r: &DueReport| {
+        r.immunisations
+            .iter()
+            .find(|i| i.programme == Programme::MmrvCatchUp)
+            .cloned()
+    };
+    let offered = catch_up(&before).expect("born 31 Aug 2022 is in the catch-up");
+    assert_eq!(
+        (offered.status, offered.due_date),
+        (DueStatus::Due, d("2026-11-01"))
+    );
+    assert!(catch_up(&after).is_none());
+    // Not before the campaign opens, not after it closes, not after chickenpox.
+    assert_eq!(
+        catch_up(&report("2021-03-01", "2026-10-01"))
+            .unwrap()
+            .status,
+        DueStatus::Upcoming
+    );
+    assert_eq!(
+        catch_up(&report("2021-03-01", "2028-04-01"))
+            .unwrap()
+            .status,
+        DueStatus::NotApplicable
+    );
+    let had_it = ScheduleInput {
+        birth_date: d("2021-03-01"),
+        eligibility: Eligibility {
+            had_chickenpox: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    assert_eq!(
+        catch_up(&due(&had_it, d("2026-11-23")).unwrap())
+            .unwrap()
+            .status,
+        DueStatus::NotApplicable
+    );
+}
+
+#[test]
+fn the_july_2025_infant_change_swaps_menb_and_pcv_between_12_and_16_weeks() {
+    let old = report("2025-04-07", "2026-11-23");
+    let new = report("2025-04-08", "2026-11-23");
+    assert_eq!(
+        at_visit(&old, "12 weeks"),
+        v(&[("6-in-1", 2), ("PCV", 1), ("Rotavirus", 2)])
+    );
+    assert_eq!(at_visit(&old, "16 weeks"), v(&[("6-in-1", 3), ("MenB", 2)]));
+    assert_eq!(
+        at_visit(&new, "12 weeks"),
+        v(&[("6-in-1", 2), ("MenB", 2), ("Rotavirus", 2)])
+    );
+    assert_eq!(at_visit(&new, "16 weeks"), v(&[("6-in-1", 3), ("PCV", 1)]));
+    assert_eq!(
+        at_visit(&new, "8 weeks"),
+        v(&[("6-in-1", 1), ("MenB", 1), ("Rotavirus", 1)])
+    );
+}
+
+#[test]
+fn statuses_move_from_upcoming_to_due_to_overdue_and_given() {
+    let born = "2026-09-01"; // 8 weeks: 27 Oct 2026
+    assert_eq!(
+        item(&report(born, "2026-10-20"), "6-in-1", 1).status,
+        DueStatus::Upcoming
+    );
+    assert_eq!(
+        item(&report(born, "2026-10-27"), "6-in-1", 1).status,
+        DueStatus::Due
+    );
+    assert_eq!(
+        item(&report(born, "2026-11-23"), "6-in-1", 1).status,
+        DueStatus::Due
+    );
+    assert_eq!(
+        item(&report(born, "2026-11-24"), "6-in-1", 1).status,
+        DueStatus::Overdue
+    );
+    let given = with_doses(born, "2026-11-24", &[("Infanrix hexa", 1, "2026-10-28")]);
+    let first = item(&given, "6-in-1", 1);
+    assert_eq!(
+        (first.status, first.given_on),
+        (DueStatus::Given, Some(d("2026-10-28")))
+    );
+}
+
+#[test]
+fn a_late_dose_moves_the_next_one_by_the_minimum_interval() {
+    // 6-in-1 #1 given at 11 weeks: #2 cannot be before 4 weeks later, not at 12 weeks.
+    let r = with_doses("2026-01-01", "2026-03-20", &[("6-in-1", 1, "2026-03-19")]);
+    assert_eq!(item(&r, "6-in-1", 2).due_date, d("2026-04-16"));
+    assert_eq!(item(&r, "6-in-1", 2).status, DueStatus::Upcoming);
+    // On time, the next dose stays at its scheduled age.
+    let r = with_doses("2026-01-01", "2026-03-20", &[("6-in-1", 1, "2026-02-26")]);
+    assert_eq!(item(&r, "6-in-1", 2).due_date, d("2026-03-26"));
+}
+
+#[test]
+fn missed_rotavirus_becomes_not_applicable_once_too_old() {
+    let born = "2026-01-01";
+    assert_eq!(
+        item(&report(born, "2026-04-08"), "Rotavirus", 1).status,
+        DueStatus::Overdue
+    );
+    // 15 weeks: 16 April 2026.
+    assert_eq!(
+        item(&report(born, "2026-04-16"), "Rotavirus", 1).status,
+        DueStatus::NotApplicable
+    );
+    // First dose at 14 weeks: the second is due 4 weeks later, still before 24 weeks.
+    let r = with_doses(born, "2026-04-10", &[("Rotarix", 1, "2026-04-09")]);
+    assert_eq!(item(&r, "Rotavirus", 2).due_date, d("2026-05-07"));
+    assert_eq!(item(&r, "Rotavirus", 2).status, DueStatus::Upcoming);
+}
+
+#[test]
+fn unknown_vaccines_are_kept_and_aliases_are_recognised() {
+    let r = with_doses(
+        "2026-01-01",
+        "2026-06-01",
+        &[
+            ("Bexsero", 1, "2026-02-26"),
+            ("Yellow fever", 1, "2026-05-01"),
+            ("ROTA", 1, "2026-02-26"),
+        ],
+    );
+    assert_eq!(item(&r, "MenB", 1).status, DueStatus::Given);
+    assert_eq!(item(&r, "Rotavirus", 1).status, DueStatus::Given);
+    assert_eq!(r.other_vaccines.len(), 1);
+    assert_eq!(r.other_vaccines[0].vaccine, "Yellow fever");
+}
+
+#[test]
+fn reviews_and_screening_are_done_or_due_in_their_windows() {
+    let input = ScheduleInput {
+        birth_date: d("2026-11-01"),
+        checks_done: vec![
+            (Check::NipeNewborn, d("2026-11-02")),
+            (Check::Hearing, d("2026-11-03")),
+        ],
+        ..Default::default()
+    };
+    let r = due(&input, d("2026-11-12")).unwrap();
+    let status = |c: Check| r.checks.iter().find(|i| i.check == c).unwrap().status;
+    assert_eq!(status(Check::NipeNewborn), DueStatus::Given);
+    assert_eq!(status(Check::Hearing), DueStatus::Given);
+    assert_eq!(
+        status(Check::BloodSpot),
+        DueStatus::Overdue,
+        "day 5 to day 8"
+    );
+    assert_eq!(
+        status(Check::NewBabyReview),
+        DueStatus::Due,
+        "10 to 14 days"
+    );
+    assert_eq!(status(Check::SixToEightWeekReview), DueStatus::Upcoming);
+}
+
+#[test]
+fn reminders_group_each_visit_a_week_ahead() {
+    let r = report("2026-11-01", "2026-11-02");
+    let eight_weeks = r
+        .reminders
+        .iter()
+        .find(|m| m.due_date == d("2026-12-27"))
+        .unwrap();
+    assert_eq!(eight_weeks.remind_on, d("2026-12-20"));
+    assert_eq!(
+        eight_weeks.title,
+        "8 weeks vaccines: 6-in-1, MenB, Rotavirus"
+    );
+    assert!(r
+        .reminders
+        .windows(2)
+        .all(|w| w[0].remind_on <= w[1].remind_on));
+    assert!(r.reminders.iter().all(|m| m.remind_on >= r.on));
+}
+
+#[test]
+fn flu_2026_27_by_age_on_31_august_and_for_clinical_risk() {
+    let flu = |r: &DueReport| {
+        r.immunisations
+            .iter()
+            .find(|i| i.programme == Programme::Flu)
+            .map(|i| i.status)
+    };
+    assert_eq!(
+        flu(&report("2023-05-01", "2026-11-23")),
+        Some(DueStatus::Due),
+        "aged 3 on 31 Aug 2026"
+    );
+    assert_eq!(
+        flu(&report("2020-05-01", "2026-11-23")),
+        Some(DueStatus::Due),
+        "school year"
+    );
+    assert_eq!(
+        flu(&report("2025-01-01", "2026-11-23")),
+        None,
+        "too young, no risk"
+    );
+    let at_risk = ScheduleInput {
+        birth_date: d("2026-01-01"),
+        eligibility: Eligibility {
+            flu_clinical_risk: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let r = due(&at_risk, d("2026-11-23")).unwrap();
+    assert_eq!(flu(&r), Some(DueStatus::Due));
+    let given = with_doses("2023-05-01", "2026-11-23", &[("Fluenz", 1, "2026-10-10")]);
+    assert_eq!(flu(&given), Some(DueStatus::Given));
+}
+
+#[test]
+fn selective_hepatitis_b_and_bcg() {
+    let input = ScheduleInput {
+        birth_date: d("2026-11-01"),
+        eligibility: Eligibility {
+            hep_b_at_risk: true,
+            bcg: true,
+            ..Default::default()
+        },
+        given: vec![GivenDose {
+            vaccine: "Engerix B".into(),
+            dose: 1,
+            date: d("2026-11-01"),
+        }],
+        ..Default::default()
+    };
+    let r = due(&input, d("2026-11-23")).unwrap();
+    assert_eq!(item(&r, "HepB", 1).status, DueStatus::Given);
+    assert_eq!(item(&r, "HepB", 2).due_date, d("2026-11-29"));
+    assert_eq!(item(&r, "BCG", 1).due_date, d("2026-11-29"));
+    assert!(item(&r, "HBsAg test", 1).due_date == d("2027-11-01"));
+    assert!(
+        r.immunisations
+            .iter()
+            .all(|i| !(i.vaccine == "HepB" && i.dose == 3)),
+        "no 1-year dose after July 2024"
+    );
+}
+
+#[test]
+fn impossible_requests_are_errors() {
+    let err = due(
+        &ScheduleInput {
+            birth_date: d("2019-12-31"),
+            ..Default::default()
+        },
+        d("2026-01-01"),
+    );
+    assert!(matches!(
+        err,
+        Err(ScheduleError::BornBeforeCoveredCohorts { .. })
+    ));
+    let err = due(
+        &ScheduleInput {
+            birth_date: d("2026-01-01"),
+            ..Default::default()
+        },
+        d("2025-12-31"),
+    );
+    assert_eq!(err, Err(ScheduleError::BeforeBirth));
+}
