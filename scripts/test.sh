@@ -3,11 +3,34 @@
 # CI calls exactly this (.ci/run); so does a newcomer (README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
+tools="$root/.tools"
+work="$root/target/test-data"
+mkdir -p "$tools" "$work"
 
 if ! command -v cargo >/dev/null; then
     echo "cargo is not installed: install Rust (https://rustup.rs) first" >&2
     exit 1
 fi
 
-echo "== Rust: unit, store, crash and CLI tests"
+echo "== Set-up: rcpchgrowth (the growth oracle and the UK90 pack's source) in .tools/venv"
+if [ ! -x "$tools/venv/bin/python" ]; then
+    python3 -m venv "$tools/venv"
+fi
+"$tools/venv/bin/python" -c "import rcpchgrowth" 2>/dev/null \
+    || "$tools/venv/bin/pip" install --quiet --disable-pip-version-check "rcpchgrowth==4.6.5"
+py="$tools/venv/bin/python"
+"$py" scripts/growth-tables.py who "$work/who_2006_lms.csv" >/dev/null
+if ! cmp -s "$work/who_2006_lms.csv" core/data/who_2006_lms.csv; then
+    echo "core/data/who_2006_lms.csv differs from what scripts/growth-tables.py builds" >&2
+    exit 1
+fi
+"$py" scripts/growth-tables.py uk90 "$work/uk90-pack.csv"
+"$py" scripts/growth-oracle.py "$work/growth-oracle.json"
+
+echo "== Rust: unit, store, crash, schedule, growth and CLI tests"
 cargo test --workspace --all-targets --locked
+
+echo "== Rust: growth engine against the rcpchgrowth oracle (needs the files above)"
+REDBOOK_UK90_PACK="$work/uk90-pack.csv" REDBOOK_GROWTH_ORACLE="$work/growth-oracle.json" \
+    cargo test --locked -p redbook-tests --test growth_oracle -- --ignored

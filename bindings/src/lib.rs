@@ -2,15 +2,20 @@
 //! Calls are coarse (whole records and lists): a JNA call costs microseconds.
 
 use chrono::NaiveDate;
+use redbook_core::growth::{
+    self, Assessment, Correction, GrowthReferences, Measure, Observation, Reference,
+};
+use redbook_core::model::Sex;
 use redbook_core::model::{Author, ChildDetails, EntryBody, EntryId, EntryView, RecordId};
 use redbook_core::schedule::{DueReport, Eligibility};
+use redbook_core::GrowthSeries;
 use redbook_core::{
     ChildList, ChildRecord, DeviceProfile, Error as CoreError, HistoryEvent, Unlock,
 };
 use std::sync::Arc;
 
 mod types;
-pub use types::DetailUpdate;
+pub use types::{CentileQuery, DetailUpdate};
 
 uniffi::setup_scaffolding!();
 
@@ -253,6 +258,32 @@ impl RedBook {
         Ok(self.inner.due(&id, on.unwrap_or_else(today), eligibility)?)
     }
 
+    /// The child's measurements of one kind on the UK-WHO charts, with faltering signals.
+    pub fn growth(
+        &self,
+        id: RecordId,
+        measure: Measure,
+        charts: Arc<GrowthCharts>,
+        correction: Correction,
+    ) -> Result<GrowthSeries> {
+        Ok(self
+            .inner
+            .growth(&id, measure, &charts.references, correction)?)
+    }
+
+    /// The child's growth chart for one measure, as SVG for the app to show.
+    pub fn growth_chart(
+        &self,
+        id: RecordId,
+        measure: Measure,
+        charts: Arc<GrowthCharts>,
+        correction: Correction,
+    ) -> Result<String> {
+        Ok(self
+            .inner
+            .growth_chart(&id, measure, &charts.references, correction)?)
+    }
+
     /// Re-wraps the database key under a new passphrase; nothing else is rewritten.
     pub fn change_passphrase(&self, current: String, new: String) -> Result<()> {
         Ok(self
@@ -277,6 +308,68 @@ impl RedBook {
     /// The core handle, for Rust callers (the CLI) that need what the FFI leaves out.
     pub fn core(&self) -> &redbook_core::RedBook {
         &self.inner
+    }
+}
+
+/// The growth references this installation has: WHO 2006 always (embedded), UK90
+/// (preterm, and 4 to 20 years) only from a licensed data pack the deployer supplies.
+#[derive(uniffi::Object)]
+pub struct GrowthCharts {
+    references: GrowthReferences,
+}
+
+#[uniffi::export]
+impl GrowthCharts {
+    /// WHO 2006 only: UK90 ages answer "reference not available".
+    #[uniffi::constructor]
+    pub fn who_only() -> Arc<Self> {
+        Arc::new(Self {
+            references: GrowthReferences::embedded().clone(),
+        })
+    }
+
+    /// WHO plus the UK90 pack at `path` (built by scripts/growth-tables.py uk90).
+    #[uniffi::constructor]
+    pub fn with_uk90_pack(path: String) -> Result<Arc<Self>> {
+        let text = std::fs::read_to_string(&path).map_err(|_| RedbookError::InvalidInput {
+            field: "uk90_pack".into(),
+            reason: "cannot be read".into(),
+        })?;
+        let references =
+            GrowthReferences::with_uk90_pack(&text).map_err(|e| RedbookError::InvalidInput {
+                field: "uk90_pack".into(),
+                reason: e.to_string(),
+            })?;
+        Ok(Arc::new(Self { references }))
+    }
+
+    pub fn has_uk90(&self) -> bool {
+        self.references.has(Reference::Uk90Child)
+    }
+
+    /// The centile of one measurement.
+    pub fn assess(&self, query: CentileQuery, correction: Correction) -> Result<Assessment> {
+        let observation = Observation {
+            sex: match query.sex {
+                Sex::Female => growth::Sex::Female,
+                Sex::Male => growth::Sex::Male,
+            },
+            birth_date: query.birth_date,
+            gestation_days: query.gestation.total_days,
+            date: query.date,
+            measure: query.measure,
+            value: query.value,
+        };
+        growth::assess(&self.references, &observation, correction).map_err(|e| match e {
+            growth::GrowthError::InvalidInput { field, reason } => RedbookError::InvalidInput {
+                field: field.into(),
+                reason,
+            },
+            other => RedbookError::InvalidInput {
+                field: "measurement".into(),
+                reason: other.to_string(),
+            },
+        })
     }
 }
 

@@ -4,6 +4,9 @@
 
 use crate::RedbookError;
 use chrono::{DateTime, NaiveDate, Utc};
+use redbook_core::growth::{
+    Assessment, Correction, FalteringConcern, GrowthFlag, Lms, Measure, Reference,
+};
 use redbook_core::model::*;
 use redbook_core::record::DetailConflict;
 use redbook_core::schedule::{
@@ -12,6 +15,7 @@ use redbook_core::schedule::{
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
 };
+use redbook_core::{GrowthPoint, GrowthSeries};
 use std::time::SystemTime;
 
 fn invalid(field: &str, reason: &str) -> anyhow_error::Error {
@@ -521,4 +525,96 @@ pub struct DueReport {
     pub checks: Vec<CheckItem>,
     pub other_vaccines: Vec<GivenDose>,
     pub reminders: Vec<Reminder>,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Measure {
+    WeightKg,
+    HeightCm,
+    HeadCircumferenceCm,
+    Bmi,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Reference {
+    Uk90Preterm,
+    Who2006Infant,
+    Who2006Child,
+    Uk90Child,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Correction {
+    RcpchDigital,
+    PaperChart,
+}
+
+#[uniffi::remote(Enum)]
+pub enum GrowthFlag {
+    Implausible,
+}
+
+#[uniffi::remote(Record)]
+pub struct Lms {
+    pub l: f64,
+    pub m: f64,
+    pub s: f64,
+}
+
+#[uniffi::remote(Record)]
+pub struct Assessment {
+    pub measure: Measure,
+    pub value: f64,
+    pub reference: Reference,
+    pub correction: Correction,
+    pub chronological_age_days: i64,
+    pub corrected_age_days: i64,
+    pub used_corrected_age: bool,
+    pub z: f64,
+    pub centile: f64,
+    pub description: String,
+    pub flags: Vec<GrowthFlag>,
+    pub lms: Lms,
+}
+
+#[uniffi::remote(Enum)]
+pub enum FalteringConcern {
+    EarlyWeightLoss {
+        percent: f64,
+        on: NaiveDate,
+    },
+    CentileFall {
+        spaces: f64,
+        threshold: f64,
+        on: NaiveDate,
+    },
+}
+
+#[uniffi::remote(Record)]
+pub struct GrowthPoint {
+    pub entry_id: EntryId,
+    pub date: NaiveDate,
+    pub value: f64,
+    pub assessment: Option<Assessment>,
+    pub problem: Option<String>,
+}
+
+#[uniffi::remote(Record)]
+pub struct GrowthSeries {
+    pub measure: Measure,
+    pub correction: Correction,
+    pub gestation_assumed: bool,
+    pub points: Vec<GrowthPoint>,
+    pub faltering: Vec<FalteringConcern>,
+}
+
+/// One measurement to put on the chart, for a child who need not be in a record.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CentileQuery {
+    pub sex: Sex,
+    pub birth_date: NaiveDate,
+    pub gestation: Gestation,
+    pub date: NaiveDate,
+    pub measure: Measure,
+    pub value: f64,
 }

@@ -312,3 +312,162 @@ fn due_vaccines_by_date_of_birth_and_for_a_recorded_child() {
         stderr(&before_birth)
     );
 }
+
+#[test]
+fn centile_of_the_worked_example_and_clear_errors_without_the_uk90_pack() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_redbook"))
+            .args(args)
+            .env_remove("REDBOOK_UK90_PACK")
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "centile",
+        "--sex",
+        "male",
+        "--birth-date",
+        "2026-01-01",
+        "--gestation",
+        "40+0",
+        "--date",
+        "2026-05-01",
+        "--weight-kg",
+        "7.2",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let a: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(a["reference"], "who_2006_infant");
+    assert!((a["z"].as_f64().unwrap() - 0.2873).abs() < 1e-4);
+    assert!((a["centile"].as_f64().unwrap() - 61.31).abs() < 0.01);
+    assert_eq!(
+        (
+            a["chronological_age_days"].as_i64(),
+            a["corrected_age_days"].as_i64()
+        ),
+        (Some(120), Some(120))
+    );
+    assert_eq!(a["flags"], serde_json::json!([]));
+    assert_eq!(a["description"], "between the 50th and 75th centile");
+
+    let preterm = run(&[
+        "centile",
+        "--sex",
+        "female",
+        "--birth-date",
+        "2026-01-01",
+        "--gestation",
+        "30+0",
+        "--date",
+        "2026-01-20",
+        "--weight-kg",
+        "1.5",
+    ]);
+    assert_eq!(preterm.status.code(), Some(1));
+    assert!(
+        stderr(&preterm).contains("uk90_preterm reference is not installed"),
+        "{}",
+        stderr(&preterm)
+    );
+    let impossible = run(&[
+        "centile",
+        "--sex",
+        "male",
+        "--birth-date",
+        "2026-01-01",
+        "--gestation",
+        "40+0",
+        "--date",
+        "2026-05-01",
+        "--weight-kg",
+        "70",
+    ]);
+    assert!(
+        stderr(&impossible).contains("impossible for the child's age"),
+        "{}",
+        stderr(&impossible)
+    );
+    let future = run(&[
+        "centile",
+        "--sex",
+        "male",
+        "--birth-date",
+        "2026-01-01",
+        "--gestation",
+        "40+0",
+        "--date",
+        "2025-05-01",
+        "--weight-kg",
+        "7",
+    ]);
+    assert!(
+        stderr(&future).contains("before the date of birth"),
+        "{}",
+        stderr(&future)
+    );
+}
+
+#[test]
+fn a_childs_growth_chart_is_written_as_svg() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("family.db");
+    redbook(&db, "pw", &["init"]);
+    redbook(
+        &db,
+        "pw",
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada",
+            "--birth-date",
+            "2026-01-01",
+            "--sex",
+            "female",
+            "--gestation",
+            "40+0",
+        ],
+    );
+    for (date, kg) in [
+        ("2026-02-01", "4.2"),
+        ("2026-04-01", "5.9"),
+        ("2026-07-01", "7.3"),
+    ] {
+        assert!(redbook(
+            &db,
+            "pw",
+            &["measure", "ada", "--date", date, "--weight-kg", kg]
+        )
+        .status
+        .success());
+    }
+    let svg_path = dir.path().join("weight.svg");
+    let out = redbook(
+        &db,
+        "pw",
+        &[
+            "chart",
+            "ada",
+            "--measure",
+            "weight",
+            "--out",
+            svg_path.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.contains("<title id=\"chart-title\">Weight (kg) for a girl"));
+    assert!(!svg.contains("Ada"), "no names on a chart");
+    let growth: serde_json::Value = serde_json::from_str(&stdout(&redbook(
+        &db,
+        "pw",
+        &["growth", "ada", "--measure", "weight", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(growth["points"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        growth["points"][0]["assessment"]["reference"],
+        "who_2006_infant"
+    );
+}

@@ -2,11 +2,16 @@
 //! database file; `Send + Sync`, every call takes the lock for its whole duration and
 //! never calls out to the app while holding it.
 
+use crate::growth::chart::ChartRequest;
+use crate::growth::{
+    self, Assessment, Correction, FalteringConcern, GrowthError, GrowthReferences, Measure,
+    Observation,
+};
 use crate::model::{
     validate, Author, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView,
     RecordId, Role, StoredEntry, ValidationError,
 };
-use crate::model::{NewbornScreening, NipeStage, ReviewKind};
+use crate::model::{NewbornScreening, NipeStage, ReviewKind, Sex};
 use crate::record::{DetailConflict, Record};
 use crate::schedule::{
     self, Check, DueReport, Eligibility, GivenDose, ScheduleError, ScheduleInput,
@@ -445,6 +450,92 @@ impl RedBook {
         schedule::due(&input, on).map_err(schedule_error)
     }
 
+    /// A child's measurements of one kind on the UK-WHO charts: each point's centile (or
+    /// why it cannot be charted), and NICE NG75 faltering-growth signals for weight.
+    pub fn growth(
+        &self,
+        id: &RecordId,
+        measure: Measure,
+        refs: &GrowthReferences,
+        correction: Correction,
+    ) -> Result<GrowthSeries, Error> {
+        let record = self.child(id)?;
+        let child = growth_child(&record)?;
+        let points: Vec<GrowthPoint> = growth_points(&record, measure)
+            .into_iter()
+            .map(|(entry_id, date, value)| {
+                let obs = Observation {
+                    sex: child.sex,
+                    birth_date: child.birth_date,
+                    gestation_days: child.gestation_days,
+                    date,
+                    measure,
+                    value,
+                };
+                match growth::assess(refs, &obs, correction) {
+                    Ok(assessment) => GrowthPoint {
+                        entry_id,
+                        date,
+                        value,
+                        assessment: Some(assessment),
+                        problem: None,
+                    },
+                    Err(e) => GrowthPoint {
+                        entry_id,
+                        date,
+                        value,
+                        assessment: None,
+                        problem: Some(e.to_string()),
+                    },
+                }
+            })
+            .collect();
+        let faltering = if measure == Measure::WeightKg {
+            let weights: Vec<_> = points.iter().map(|p| (p.date, p.value)).collect();
+            growth::faltering(
+                refs,
+                child.sex,
+                child.birth_date,
+                child.gestation_days,
+                &weights,
+                correction,
+            )
+        } else {
+            Vec::new()
+        };
+        Ok(GrowthSeries {
+            measure,
+            correction,
+            gestation_assumed: child.gestation_assumed,
+            points,
+            faltering,
+        })
+    }
+
+    /// The child's growth chart for one measure, as SVG.
+    pub fn growth_chart(
+        &self,
+        id: &RecordId,
+        measure: Measure,
+        refs: &GrowthReferences,
+        correction: Correction,
+    ) -> Result<String, Error> {
+        let record = self.child(id)?;
+        let child = growth_child(&record)?;
+        let request = ChartRequest {
+            sex: child.sex,
+            measure,
+            birth_date: child.birth_date,
+            gestation_days: child.gestation_days,
+            correction,
+            points: growth_points(&record, measure)
+                .into_iter()
+                .map(|(_, date, value)| (date, value))
+                .collect(),
+        };
+        growth::chart::render(refs, &request).map_err(growth_error)
+    }
+
     /// (chunks, bytes) stored for a record.
     pub fn storage_stats(&self, id: &RecordId) -> Result<(usize, usize), Error> {
         self.lock().store.chunk_stats(id)
@@ -513,6 +604,101 @@ fn schedule_input(record: &ChildRecord, eligibility: Eligibility) -> Result<Sche
         input.eligibility.hep_b_at_risk = true;
     }
     Ok(input)
+}
+
+/// One measurement on a child's chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrowthPoint {
+    /// The entry it comes from (birth details or a measurement).
+    pub entry_id: EntryId,
+    pub date: NaiveDate,
+    pub value: f64,
+    pub assessment: Option<Assessment>,
+    /// Why it could not be charted (e.g. the UK90 pack is not installed).
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrowthSeries {
+    pub measure: Measure,
+    pub correction: Correction,
+    /// No gestation on record: charted as born at 40+0 weeks.
+    pub gestation_assumed: bool,
+    pub points: Vec<GrowthPoint>,
+    pub faltering: Vec<FalteringConcern>,
+}
+
+struct GrowthChild {
+    sex: growth::Sex,
+    birth_date: NaiveDate,
+    gestation_days: u16,
+    gestation_assumed: bool,
+}
+
+fn growth_child(record: &ChildRecord) -> Result<GrowthChild, Error> {
+    let d = &record.details;
+    let birth_date = d
+        .birth_date
+        .ok_or_else(|| ValidationError::new("birth_date", "is needed to chart growth"))?;
+    let sex = match d
+        .sex
+        .ok_or_else(|| ValidationError::new("sex", "is needed to chart growth"))?
+    {
+        Sex::Female => growth::Sex::Female,
+        Sex::Male => growth::Sex::Male,
+    };
+    Ok(GrowthChild {
+        sex,
+        birth_date,
+        gestation_days: d.gestation.map_or(280, |g| g.total_days),
+        gestation_assumed: d.gestation.is_none(),
+    })
+}
+
+/// (entry, date, value) of one measure from current entries, birth details first.
+fn growth_points(record: &ChildRecord, measure: Measure) -> Vec<(EntryId, NaiveDate, f64)> {
+    let mut points = Vec::new();
+    for view in record.timeline() {
+        let id = view.entry.id.clone();
+        match &view.entry.body {
+            EntryBody::BirthDetails(b) => {
+                let value = match measure {
+                    Measure::WeightKg => b.birth_weight_kg,
+                    Measure::HeightCm => b.length_cm,
+                    Measure::HeadCircumferenceCm => b.head_circumference_cm,
+                    Measure::Bmi => None,
+                };
+                points.extend(
+                    value
+                        .zip(record.details.birth_date)
+                        .map(|(v, born)| (id, born, v)),
+                );
+            }
+            EntryBody::Measurement(m) => {
+                let length = m.length_cm.or(m.height_cm);
+                let value = match measure {
+                    Measure::WeightKg => m.weight_kg,
+                    Measure::HeightCm => length,
+                    Measure::HeadCircumferenceCm => m.head_circumference_cm,
+                    Measure::Bmi => m
+                        .weight_kg
+                        .zip(length)
+                        .map(|(kg, cm)| kg / (cm / 100.0).powi(2)),
+                };
+                points.extend(value.map(|v| (id, m.date, v)));
+            }
+            _ => {}
+        }
+    }
+    points.sort_by_key(|p| p.1);
+    points
+}
+
+fn growth_error(e: GrowthError) -> Error {
+    match e {
+        GrowthError::InvalidInput { field, reason } => ValidationError::new(field, &reason).into(),
+        other => ValidationError::new("growth", &other.to_string()).into(),
+    }
 }
 
 fn schedule_error(e: ScheduleError) -> Error {

@@ -2,19 +2,20 @@
 //! mergeable local store. No UniFFI here; `bindings/` wraps this API for the apps.
 //!
 //! Dependence runs one way: `model` <- `record` <- `store` <- `RedBook`.
-//! `crypto` and `schedule` depend on nothing of ours.
+//! `crypto`, `growth` and `schedule` depend on nothing of ours.
 
 mod book;
 pub mod crypto;
 mod error;
+pub mod growth;
 pub mod model;
 pub mod record;
 pub mod schedule;
 pub mod store;
 
 pub use book::{
-    due_for_birth_date, ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction,
-    HistoryEvent, RedBook,
+    due_for_birth_date, ChildList, ChildRecord, ChildSummary, DeviceProfile, GrowthPoint,
+    GrowthSeries, HistoryAction, HistoryEvent, RedBook,
 };
 pub use error::Error;
 pub use store::{OpenOptions, Unlock};

@@ -3,10 +3,11 @@
 
 use super::{role_name, CliError, CliResult};
 use chrono::{Duration, Local, NaiveDate};
+use redbook_core::growth::{Correction, Measure};
 use redbook_core::model::*;
 use redbook_core::schedule::{DueStatus, Eligibility};
 use redbook_core::DeviceProfile;
-use redbook_ffi::RedBook;
+use redbook_ffi::{GrowthCharts, RedBook};
 use std::path::Path;
 
 /// Announced on screen: the demo database is throwaway.
@@ -386,6 +387,10 @@ pub fn run(dir: &Path) -> CliResult {
     as_who(Role::Parent, "Mum (Ngozi)", None)?;
 
     // Summary, read back through the same API the apps use.
+    let charts = match std::env::var("REDBOOK_UK90_PACK") {
+        Ok(pack) => GrowthCharts::with_uk90_pack(pack)?,
+        Err(_) => GrowthCharts::who_only(),
+    };
     let list = book.children()?;
     println!("The family's records ({} children):", list.children.len());
     for summary in &list.children {
@@ -419,7 +424,20 @@ pub fn run(dir: &Path) -> CliResult {
             count("note"),
         );
         if let Some((date, kg)) = latest_weight {
-            println!("    latest weight {kg:.2} kg on {date}");
+            let series = book.growth(
+                summary.id.clone(),
+                Measure::WeightKg,
+                charts.clone(),
+                Correction::RcpchDigital,
+            )?;
+            let centile = series
+                .points
+                .iter()
+                .rev()
+                .find_map(|p| p.assessment.as_ref())
+                .map(|a| format!(", {} (UK-WHO)", a.description))
+                .unwrap_or_default();
+            println!("    latest weight {kg:.2} kg on {date}{centile}");
         }
         let authors: std::collections::BTreeSet<String> = record
             .entries

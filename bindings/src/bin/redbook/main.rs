@@ -3,10 +3,11 @@
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
+use redbook_core::growth::{Assessment, Correction, FalteringConcern, GrowthFlag, Measure};
 use redbook_core::model::*;
 use redbook_core::schedule::{DueReport, DueStatus, Eligibility};
 use redbook_core::{ChildRecord, HistoryAction};
-use redbook_ffi::{DetailUpdate, RedBook, RedbookError};
+use redbook_ffi::{CentileQuery, DetailUpdate, GrowthCharts, RedBook, RedbookError};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +60,26 @@ enum Command {
     },
     /// Immunisations, reviews and screening: given, due, overdue, upcoming
     Due(DueArgs),
+    /// The UK-WHO centile of one measurement (no database needed)
+    Centile(CentileArgs),
+    /// A child's measurements of one kind with their centiles
+    Growth {
+        child: String,
+        #[arg(long, value_parser = parse_measure)]
+        measure: Measure,
+        #[command(flatten)]
+        charts: ChartOptions,
+    },
+    /// Draw a child's growth chart as SVG
+    Chart {
+        child: String,
+        #[arg(long, value_parser = parse_measure)]
+        measure: Measure,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        charts: ChartOptions,
+    },
     /// Change the passphrase (re-wraps the key; records are not rewritten)
     #[command(subcommand)]
     Passphrase(PassphraseCommand),
@@ -178,6 +199,70 @@ struct NoteArgs {
     /// A developmental first rather than an observation
     #[arg(long)]
     first: bool,
+}
+
+#[derive(Args)]
+struct ChartOptions {
+    /// UK90 data pack (preterm and 4-20 years); built by scripts/growth-tables.py uk90
+    #[arg(long, env = "REDBOOK_UK90_PACK")]
+    uk90_pack: Option<PathBuf>,
+    /// Correct for gestation as the paper charts did (under 37 weeks, to 1 or 2 years)
+    /// instead of the RCPCH digital default (every gestation, every age)
+    #[arg(long)]
+    paper_chart_correction: bool,
+}
+
+impl ChartOptions {
+    fn charts(&self) -> CliResult<Arc<GrowthCharts>> {
+        Ok(match &self.uk90_pack {
+            Some(path) => GrowthCharts::with_uk90_pack(path.display().to_string())?,
+            None => GrowthCharts::who_only(),
+        })
+    }
+
+    fn correction(&self) -> Correction {
+        if self.paper_chart_correction {
+            Correction::PaperChart
+        } else {
+            Correction::RcpchDigital
+        }
+    }
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("value").required(true).args(["weight_kg", "length_cm", "height_cm", "head_cm", "bmi"])))]
+struct CentileArgs {
+    #[arg(long, value_parser = parse_sex)]
+    sex: Sex,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    birth_date: NaiveDate,
+    #[arg(long, value_name = "WW+D")]
+    gestation: String,
+    /// Date of the measurement
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: NaiveDate,
+    #[arg(long)]
+    weight_kg: Option<f64>,
+    #[arg(long)]
+    length_cm: Option<f64>,
+    #[arg(long)]
+    height_cm: Option<f64>,
+    #[arg(long)]
+    head_cm: Option<f64>,
+    #[arg(long)]
+    bmi: Option<f64>,
+    #[command(flatten)]
+    charts: ChartOptions,
+}
+
+fn parse_measure(s: &str) -> Result<Measure, String> {
+    Ok(match s {
+        "weight" => Measure::WeightKg,
+        "length" | "height" => Measure::HeightCm,
+        "head" => Measure::HeadCircumferenceCm,
+        "bmi" => Measure::Bmi,
+        _ => return Err("weight, length, height, head or bmi".into()),
+    })
 }
 
 #[derive(Args)]
@@ -456,6 +541,85 @@ fn run(cli: Cli) -> CliResult {
             };
             out.print(&report, || print_due(&report));
         }
+        Command::Centile(args) => {
+            let (measure, value) = [
+                (Measure::WeightKg, args.weight_kg),
+                (Measure::HeightCm, args.length_cm),
+                (Measure::HeightCm, args.height_cm),
+                (Measure::HeadCircumferenceCm, args.head_cm),
+                (Measure::Bmi, args.bmi),
+            ]
+            .into_iter()
+            .find_map(|(m, v)| v.map(|v| (m, v)))
+            .expect("clap requires one measurement");
+            let query = CentileQuery {
+                sex: args.sex,
+                birth_date: args.birth_date,
+                gestation: args.gestation.parse()?,
+                date: args.date,
+                measure,
+                value,
+            };
+            let assessment = args
+                .charts
+                .charts()?
+                .assess(query, args.charts.correction())?;
+            out.print(&assessment, || print_assessment(&assessment));
+        }
+        Command::Growth {
+            child,
+            measure,
+            charts,
+        } => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &child)?;
+            let series = book.growth(id, measure, charts.charts()?, charts.correction())?;
+            out.print(&series, || {
+                for point in &series.points {
+                    match (&point.assessment, &point.problem) {
+                        (Some(a), _) => println!(
+                            "{}  {:>7.2}  {:<35} centile {:5.1}  z {:+.2}  ({}{})",
+                            point.date,
+                            point.value,
+                            a.description,
+                            a.centile,
+                            a.z,
+                            a.reference.name(),
+                            if a.flags.is_empty() {
+                                ""
+                            } else {
+                                "; implausible: please re-measure"
+                            }
+                        ),
+                        (None, problem) => println!(
+                            "{}  {:>7.2}  not charted: {}",
+                            point.date,
+                            point.value,
+                            problem.as_deref().unwrap_or("")
+                        ),
+                    }
+                }
+                if series.gestation_assumed {
+                    println!("(no gestation on record: charted as born at 40+0 weeks)");
+                }
+                for concern in &series.faltering {
+                    println!("REVIEW: {}", faltering_text(concern));
+                }
+            });
+        }
+        Command::Chart {
+            child,
+            measure,
+            out: file,
+            charts,
+        } => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &child)?;
+            let svg = book.growth_chart(id, measure, charts.charts()?, charts.correction())?;
+            std::fs::write(&file, svg)
+                .map_err(|e| CliError(format!("cannot write {}: {e}", file.display())))?;
+            println!("wrote {}", file.display());
+        }
         Command::Passphrase(PassphraseCommand::Change) => {
             let current = passphrase("REDBOOK_PASSPHRASE", "Current passphrase", false)?;
             let book = open(&path, current.clone())?;
@@ -593,6 +757,43 @@ fn role_name(role: Role) -> &'static str {
         Role::HealthVisitor => "health visitor",
         Role::Gp => "GP",
         Role::Nurse => "nurse",
+    }
+}
+
+fn print_assessment(a: &Assessment) {
+    println!(
+        "{} {}: {} (centile {:.1}, z {:+.3})",
+        a.measure.label(),
+        a.value,
+        a.description,
+        a.centile,
+        a.z
+    );
+    println!(
+        "age {} days, corrected {} days; read at the {} age ({:?} convention); reference {}",
+        a.chronological_age_days,
+        a.corrected_age_days,
+        if a.used_corrected_age {
+            "corrected"
+        } else {
+            "chronological"
+        },
+        a.correction,
+        a.reference.name()
+    );
+    if a.flags.contains(&GrowthFlag::Implausible) {
+        println!("This is far from the usual range for the age: please check the measurement.");
+    }
+}
+
+fn faltering_text(concern: &FalteringConcern) -> String {
+    match concern {
+        FalteringConcern::EarlyWeightLoss { percent, on } => {
+            format!("weight on {on} is {percent:.1}% below birth weight (NICE NG75: 10% or more)")
+        }
+        FalteringConcern::CentileFall { spaces, threshold, on } => format!(
+            "weight has fallen {spaces:.1} centile spaces by {on} (NICE NG75 threshold for this child: {threshold})"
+        ),
     }
 }
 

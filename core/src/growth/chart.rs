@@ -1,0 +1,433 @@
+//! Growth charts as SVG, drawn by the core so both apps show the same thing: the nine
+//! centile lines, the child's points (at corrected age, linked to the chronological
+//! point for preterm babies), the reference switches marked, axis labels in units, and
+//! a title and description for screen readers. No names or dates of birth are drawn.
+
+use super::*;
+use std::fmt::Write;
+
+const WIDTH: f64 = 820.0;
+const HEIGHT: f64 = 580.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 70.0;
+const TOP: f64 = 60.0;
+const BOTTOM: f64 = 60.0;
+/// Corrected and chronological ages closer than this are drawn as one point.
+const SAME_POINT_DAYS: i64 = 7;
+
+/// A chart request: one measure, one child's points.
+#[derive(Debug, Clone)]
+pub struct ChartRequest {
+    pub sex: Sex,
+    pub measure: Measure,
+    pub birth_date: NaiveDate,
+    pub gestation_days: u16,
+    pub correction: Correction,
+    pub points: Vec<(NaiveDate, f64)>,
+}
+
+struct AgeRange {
+    from: f64,
+    to: f64,
+    /// Tick step and label unit.
+    tick: f64,
+    months: bool,
+}
+
+fn age_range(refs: &GrowthReferences, max_age: f64, min_age: f64) -> AgeRange {
+    // Start at birth (term); reach back into the preterm weeks only for points there.
+    let from = if min_age < 0.0 && refs.has(Reference::Uk90Preterm) {
+        UK90_FROM_YEARS.max(min_age - 2.0 / 52.0)
+    } else {
+        0.0
+    };
+    match max_age {
+        a if a < 1.0 => AgeRange {
+            from,
+            to: 1.0,
+            tick: 1.0 / 12.0,
+            months: true,
+        },
+        a if a < 2.0 => AgeRange {
+            from,
+            to: 2.0,
+            tick: 2.0 / 12.0,
+            months: true,
+        },
+        a if a < 4.0 => AgeRange {
+            from,
+            to: 4.0,
+            tick: 0.5,
+            months: false,
+        },
+        _ => AgeRange {
+            from,
+            to: UK90_CHILD_UNTIL_YEARS,
+            tick: 2.0,
+            months: false,
+        },
+    }
+}
+
+fn pronoun(sex: Sex) -> &'static str {
+    match sex {
+        Sex::Male => "boy",
+        Sex::Female => "girl",
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Renders the chart. Points that cannot be charted (no reference) are left out and
+/// said so in the description; so are ages the installed references do not cover.
+pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String, GrowthError> {
+    let years = |days: i64| days as f64 / DAYS_PER_YEAR;
+    // (plotted age, chronological age if drawn apart, value, assessment)
+    let mut plotted = Vec::new();
+    let mut left_out = 0;
+    for &(date, value) in &request.points {
+        let obs = Observation {
+            sex: request.sex,
+            birth_date: request.birth_date,
+            gestation_days: request.gestation_days,
+            date,
+            measure: request.measure,
+            value,
+        };
+        match assess(refs, &obs, request.correction) {
+            Ok(a) => {
+                let age = if a.used_corrected_age {
+                    a.corrected_age_days
+                } else {
+                    a.chronological_age_days
+                };
+                let apart = a.used_corrected_age
+                    && (a.chronological_age_days - a.corrected_age_days).abs() >= SAME_POINT_DAYS;
+                plotted.push((
+                    years(age),
+                    apart.then(|| years(a.chronological_age_days)),
+                    value,
+                    a,
+                ));
+            }
+            Err(GrowthError::InvalidInput { field, reason }) => {
+                return Err(GrowthError::InvalidInput { field, reason })
+            }
+            Err(_) => left_out += 1,
+        }
+    }
+    let max_age = plotted.iter().map(|p| p.0).fold(0.0, f64::max);
+    let min_age = plotted.iter().map(|p| p.0).fold(f64::MAX, f64::min);
+    let range = age_range(refs, max_age, min_age);
+
+    // Centile curves, one polyline per reference segment so a switch shows as a step.
+    let segments: Vec<(f64, f64)> = [
+        UK90_FROM_YEARS,
+        WHO_INFANT_FROM_YEARS,
+        WHO_CHILD_FROM_YEARS,
+        UK90_CHILD_FROM_YEARS,
+        UK90_CHILD_UNTIL_YEARS,
+    ]
+    .windows(2)
+    .map(|w| (w[0].max(range.from), w[1].min(range.to)))
+    .filter(|(a, b)| b > a)
+    .collect();
+    let mut curves: Vec<Vec<Vec<(f64, f64)>>> = vec![Vec::new(); CENTILE_LINES.len()];
+    let mut uncovered = Vec::new();
+    for (seg_from, seg_to) in &segments {
+        let steps = 120;
+        let mut lines: Vec<Vec<(f64, f64)>> = vec![Vec::new(); CENTILE_LINES.len()];
+        for i in 0..=steps {
+            // Nudge off the segment's end: the boundary itself belongs to the next table.
+            let age = seg_from + (seg_to - seg_from - 1e-6) * i as f64 / steps as f64;
+            match lms_at(refs, request.sex, request.measure, age) {
+                Ok((_, lms)) => {
+                    for (line, (z, _)) in lines.iter_mut().zip(CENTILE_LINES) {
+                        line.push((age, lms.value_at(z)));
+                    }
+                }
+                Err(GrowthError::ReferenceNotAvailable { reference }) => {
+                    if !uncovered.contains(&reference) {
+                        uncovered.push(reference);
+                    }
+                    break;
+                }
+                Err(_) => {}
+            }
+        }
+        for (curve, line) in curves.iter_mut().zip(lines) {
+            if line.len() > 1 {
+                curve.push(line);
+            }
+        }
+    }
+    if curves.iter().all(|c| c.is_empty()) {
+        return Err(match uncovered.first() {
+            Some(reference) => GrowthError::ReferenceNotAvailable {
+                reference: *reference,
+            },
+            None => GrowthError::OutsideReferenceAges {
+                reason: "nothing to chart for this measure",
+            },
+        });
+    }
+
+    let values = curves
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|p| p.1)
+        .chain(plotted.iter().map(|p| p.2));
+    let (mut y_min, mut y_max) =
+        values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let pad = (y_max - y_min) * 0.04;
+    y_min = (y_min - pad).max(0.0);
+    y_max += pad;
+    let y_step = nice_step((y_max - y_min) / 10.0);
+    y_min = (y_min / y_step).floor() * y_step;
+    y_max = (y_max / y_step).ceil() * y_step;
+    let x = |age: f64| LEFT + (age - range.from) / (range.to - range.from) * (WIDTH - LEFT - RIGHT);
+    let y = |v: f64| HEIGHT - BOTTOM - (v - y_min) / (y_max - y_min) * (HEIGHT - TOP - BOTTOM);
+
+    let title = format!(
+        "{} for a {}: UK-WHO growth chart",
+        request.measure.label(),
+        pronoun(request.sex)
+    );
+    let mut desc = format!(
+        "Centile lines 0.4th to 99.6th. {} measurement{} plotted{}.",
+        plotted.len(),
+        if plotted.len() == 1 { "" } else { "s" },
+        if plotted.iter().any(|p| p.1.is_some()) {
+            " at corrected age, each linked to its chronological age"
+        } else {
+            ""
+        }
+    );
+    if let Some(last) = plotted.iter().max_by(|a, b| a.0.total_cmp(&b.0)) {
+        let _ = write!(desc, " Latest: {:.2}, {}.", last.2, last.3.description);
+    }
+    if left_out > 0 {
+        let _ = write!(desc, " {left_out} measurement(s) could not be charted.");
+    }
+    for reference in &uncovered {
+        let _ = write!(
+            desc,
+            " The {} reference is not installed, so those ages are not charted.",
+            reference.name()
+        );
+    }
+
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-title chart-desc" font-family="sans-serif">"##
+    );
+    let _ = writeln!(svg, r#"<title id="chart-title">{}</title>"#, escape(&title));
+    let _ = writeln!(svg, r#"<desc id="chart-desc">{}</desc>"#, escape(&desc));
+    let _ = writeln!(
+        svg,
+        r##"<rect width="{WIDTH}" height="{HEIGHT}" fill="#fffdf8"/>"##
+    );
+    let _ = writeln!(
+        svg,
+        r##"<text x="{LEFT}" y="30" font-size="18" fill="#222">{}</text>"##,
+        escape(&title)
+    );
+
+    // Grid and axes.
+    let mut v = y_min;
+    while v <= y_max + 1e-9 {
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{LEFT}" y1="{0:.1}" x2="{1:.1}" y2="{0:.1}" stroke="#e6e0d6" stroke-width="1"/>"##,
+            y(v),
+            WIDTH - RIGHT
+        );
+        let _ = writeln!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end" fill="#444">{}</text>"##,
+            LEFT - 6.0,
+            y(v) + 4.0,
+            trim_number(v)
+        );
+        v += y_step;
+    }
+    let mut tick = (range.from / range.tick).ceil() * range.tick;
+    while tick <= range.to + 1e-9 {
+        let label = if range.months {
+            format!("{}", (tick * 12.0).round())
+        } else {
+            trim_number(tick)
+        };
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{0:.1}" y1="{TOP}" x2="{0:.1}" y2="{1:.1}" stroke="#e6e0d6" stroke-width="1"/>"##,
+            x(tick),
+            HEIGHT - BOTTOM
+        );
+        let _ = writeln!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#444">{label}</text>"##,
+            x(tick),
+            HEIGHT - BOTTOM + 16.0
+        );
+        tick += range.tick;
+    }
+    let _ = writeln!(
+        svg,
+        r##"<rect x="{LEFT}" y="{TOP}" width="{:.1}" height="{:.1}" fill="none" stroke="#888"/>"##,
+        WIDTH - LEFT - RIGHT,
+        HEIGHT - TOP - BOTTOM
+    );
+    let x_label = if range.months {
+        "Age (months, corrected for gestation)"
+    } else {
+        "Age (years, corrected for gestation)"
+    };
+    let _ = writeln!(
+        svg,
+        r##"<text x="{:.1}" y="{:.1}" font-size="13" text-anchor="middle" fill="#222">{x_label}</text>"##,
+        (LEFT + WIDTH - RIGHT) / 2.0,
+        HEIGHT - 18.0
+    );
+    let _ = writeln!(
+        svg,
+        r##"<text transform="translate(20 {:.1}) rotate(-90)" font-size="13" text-anchor="middle" fill="#222">{}</text>"##,
+        (TOP + HEIGHT - BOTTOM) / 2.0,
+        escape(request.measure.label())
+    );
+
+    // Reference switches.
+    let switches = [
+        (WHO_INFANT_FROM_YEARS, "42 weeks: UK90 preterm to WHO"),
+        (
+            WHO_CHILD_FROM_YEARS,
+            if request.measure == Measure::HeightCm {
+                "2 years: standing height (WHO child)"
+            } else {
+                "2 years: WHO child"
+            },
+        ),
+        (UK90_CHILD_FROM_YEARS, "4 years: UK90"),
+    ];
+    for (age, label) in switches {
+        if age > range.from + 1e-6
+            && age < range.to - 1e-6
+            && segments.iter().any(|(a, _)| *a < age)
+        {
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{0:.1}" y1="{TOP}" x2="{0:.1}" y2="{1:.1}" stroke="#7a6f9b" stroke-dasharray="5 4" stroke-width="1.2"/>"##,
+                x(age),
+                HEIGHT - BOTTOM
+            );
+            let _ = writeln!(
+                svg,
+                r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#5b4f80">{label}</text>"##,
+                x(age) + 4.0,
+                TOP + 14.0
+            );
+        }
+    }
+
+    // Centile lines, labelled at the right.
+    for (curve, (z, name)) in curves.iter().zip(CENTILE_LINES) {
+        let (width, colour) = if z == 0.0 {
+            (2.0, "#b3261e")
+        } else {
+            (1.2, "#d9736b")
+        };
+        for line in curve {
+            let points: Vec<String> = line
+                .iter()
+                .map(|(a, v)| format!("{:.1},{:.1}", x(*a), y(*v)))
+                .collect();
+            let _ = writeln!(
+                svg,
+                r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="{width}"/>"#,
+                points.join(" ")
+            );
+        }
+        if let Some(&(a, v)) = curve.last().and_then(|l| l.last()) {
+            let _ = writeln!(
+                svg,
+                r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#8c1d18">{name}</text>"##,
+                x(a) + 5.0,
+                y(v) + 4.0
+            );
+        }
+    }
+
+    // The child's points.
+    let mut ordered: Vec<_> = plotted.iter().collect();
+    ordered.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if ordered.len() > 1 {
+        let path: Vec<String> = ordered
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.2)))
+            .collect();
+        let _ = writeln!(
+            svg,
+            r##"<polyline points="{}" fill="none" stroke="#1d4f91" stroke-width="1.5"/>"##,
+            path.join(" ")
+        );
+    }
+    for (age, chronological, value, assessment) in &ordered {
+        if let Some(chrono) = chronological.filter(|c| *c >= range.from && *c <= range.to) {
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{:.1}" y1="{2:.1}" x2="{:.1}" y2="{2:.1}" stroke="#1d4f91" stroke-width="1" stroke-dasharray="2 2"/>"##,
+                x(*age),
+                x(chrono),
+                y(*value)
+            );
+            let _ = writeln!(
+                svg,
+                r##"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="#fffdf8" stroke="#1d4f91" stroke-width="1.2"><title>chronological age</title></circle>"##,
+                x(chrono),
+                y(*value)
+            );
+        }
+        let flagged = !assessment.flags.is_empty();
+        let fill = if flagged { "#e8a200" } else { "#1d4f91" };
+        let _ = writeln!(
+            svg,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="4.5" fill="{fill}"><title>{:.2}: {}</title></circle>"##,
+            x(*age),
+            y(*value),
+            value,
+            escape(&assessment.description)
+        );
+    }
+    if !uncovered.is_empty() {
+        let _ = writeln!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#8c1d18" text-anchor="end">UK90 data pack not installed: ages it covers are not charted</text>"##,
+            WIDTH - RIGHT,
+            TOP - 8.0
+        );
+    }
+    svg.push_str("</svg>\n");
+    Ok(svg)
+}
+
+/// 1, 2 or 5 times a power of ten.
+fn nice_step(raw: f64) -> f64 {
+    let power = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * power)
+}
+
+fn trim_number(v: f64) -> String {
+    let v = if v.abs() < 1e-9 { 0.0 } else { v };
+    let text = format!("{v:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}

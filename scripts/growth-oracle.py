@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Computes UK-WHO z-scores with rcpchgrowth (PyPI, AGPL-3.0) as an independent oracle
+for redbook's growth engine. Run by scripts/test.sh; none of its code enters redbook.
+
+  growth-oracle.py OUT.json
+
+Cases cover both sexes, every measure and every reference band: UK90 preterm, WHO 2006
+infant and child, UK90 child, including the switch days. Values are what a clinic would
+write (rounded to 2 decimals), placed around the centile lines.
+"""
+import json
+import sys
+from datetime import date, timedelta
+
+from rcpchgrowth.date_calculations import chronological_decimal_age, corrected_decimal_age
+from rcpchgrowth.global_functions import measurement_from_sds, sds_for_measurement
+
+MEASURES = {"weight": "weight", "height": "height", "ofc": "head", "bmi": "bmi"}
+BIRTH = date(2020, 1, 1)
+# (gestation days, observation age in days): preterm, term, and each band's edges.
+AGES = [(168, d) for d in (14, 28, 56, 90)] + [(224, d) for d in (7, 30, 60, 120, 400)] \
+    + [(280, d) for d in (14, 15, 30, 100, 200, 365, 500, 700, 730, 731, 732, 900, 1200, 1460, 1461, 1462, 2000, 3000, 4500, 6000, 7000)] \
+    + [(266, d) for d in (20, 300, 1000)] + [(294, d) for d in (1, 60, 1500)]
+
+
+def main():
+    cases = []
+    for sex in ("male", "female"):
+        for method, measure in MEASURES.items():
+            for gestation, age_days in AGES:
+                observed = BIRTH + timedelta(days=age_days)
+                age = corrected_decimal_age(BIRTH, observed, gestation // 7, gestation % 7)
+                for target in (-2.5, -0.9, 0.0, 1.1, 2.4):
+                    try:
+                        value = round(measurement_from_sds("uk-who", target, method, sex, age), 2)
+                        z = sds_for_measurement("uk-who", age, method, value, sex)
+                    except (LookupError, ValueError, TypeError, IndexError):
+                        continue  # no reference for this measure at this age
+                    if z is None:
+                        continue
+                    cases.append({
+                        "sex": sex, "measure": measure, "birth_date": BIRTH.isoformat(),
+                        "gestation_days": gestation, "date": observed.isoformat(), "value": value,
+                        "z": z, "corrected_decimal_age": age,
+                        "chronological_decimal_age": chronological_decimal_age(BIRTH, observed),
+                    })
+    with open(sys.argv[1], "w") as f:
+        json.dump(cases, f)
+    print(f"{sys.argv[1]}: {len(cases)} cases")
+
+
+if __name__ == "__main__":
+    main()
