@@ -380,11 +380,19 @@ pub enum EntryStatus {
     EnteredInError { marked_by: EntryId, reason: String },
 }
 
+#[uniffi::remote(Enum)]
+pub enum Verification {
+    Verified,
+    Unverified,
+    Invalid,
+}
+
 #[uniffi::remote(Record)]
 pub struct EntryView {
     pub entry: StoredEntry,
     pub status: EntryStatus,
     pub flags: Vec<Flag>,
+    pub verification: Verification,
 }
 
 #[uniffi::remote(Record)]

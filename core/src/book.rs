@@ -2,6 +2,7 @@
 //! database file; `Send + Sync`, every call takes the lock for its whole duration and
 //! never calls out to the app while holding it.
 
+use crate::crypto::device::DeviceKeys;
 use crate::growth::chart::ChartRequest;
 use crate::growth::{
     self, Assessment, Correction, FalteringConcern, GrowthError, GrowthReferences, Measure,
@@ -11,7 +12,7 @@ use crate::model::{
     validate, Author, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView,
     RecordId, Role, StoredEntry, ValidationError,
 };
-use crate::model::{NewbornScreening, NipeStage, ReviewKind, Sex};
+use crate::model::{Member, NewbornScreening, NipeStage, ReviewKind, Sex, Verification};
 use crate::record::{DetailConflict, Record};
 use crate::schedule::{
     self, Check, DueReport, Eligibility, GivenDose, ScheduleError, ScheduleInput,
@@ -24,6 +25,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 const DEVICE_PROFILE: &str = "device_profile";
+const DEVICE_KEYS: &str = "device_keys";
 
 pub struct RedBook {
     inner: Mutex<Inner>,
@@ -33,6 +35,8 @@ struct Inner {
     store: Store,
     /// Read once at open and kept in step by `set_device_profile`: every write needs it.
     author: Author,
+    /// This installation's identity: signs its entries and sync messages.
+    keys: DeviceKeys,
 }
 
 /// One child's whole record as the app shows it.
@@ -114,11 +118,16 @@ impl RedBook {
 
     pub fn open_with(path: &Path, unlock: Unlock, options: OpenOptions) -> Result<Self, Error> {
         let store = Store::open(path, &unlock, options)?;
-        if store.sealed_meta("device_id")?.is_none() {
-            store.put_sealed_meta(
-                "device_id",
-                hex::encode(crate::crypto::random_bytes::<16>()?).as_bytes(),
-            )?;
+        let corrupt = |_| Error::CorruptData { record: None };
+        let keys = match store.sealed_meta(DEVICE_KEYS)? {
+            Some(bytes) => DeviceKeys::from_bytes(&bytes).map_err(corrupt)?,
+            None => {
+                let keys = DeviceKeys::generate()?;
+                store.put_sealed_meta(DEVICE_KEYS, &keys.to_bytes())?;
+                keys
+            }
+        };
+        if store.sealed_meta(DEVICE_PROFILE)?.is_none() {
             let profile = DeviceProfile {
                 role: Role::Parent,
                 display_name: "This device".into(),
@@ -129,9 +138,13 @@ impl RedBook {
                 &serde_json::to_vec(&profile).expect("serialisable"),
             )?;
         }
-        let author = author_of(&store)?;
+        let author = author_of(&store, &keys)?;
         Ok(Self {
-            inner: Mutex::new(Inner { store, author }),
+            inner: Mutex::new(Inner {
+                store,
+                author,
+                keys,
+            }),
         })
     }
 
@@ -175,7 +188,7 @@ impl RedBook {
             DEVICE_PROFILE,
             &serde_json::to_vec(&profile).expect("serialisable"),
         )?;
-        inner.author = author_of(&inner.store)?;
+        inner.author = author_of(&inner.store, &inner.keys)?;
         Ok(())
     }
 
@@ -188,7 +201,11 @@ impl RedBook {
             .filter_map(|f| details.field_text(f).map(|text| (f, Some(text))))
             .collect();
         record.set_details(&fields)?;
-        self.lock().store.create_record(&id, record)?;
+        let mut inner = self.lock();
+        // The device that creates the record is its first member.
+        let member = member_from(&inner.author, &inner.keys, &inner.author.device_id);
+        record.put_member(&member)?;
+        inner.store.create_record(&id, record)?;
         Ok(id)
     }
 
@@ -228,12 +245,12 @@ impl RedBook {
         let mut inner = self.lock();
         let store = &mut inner.store;
         let record = store.record(id)?;
-        let (entries, unreadable_entries) = record.entries();
+        let (entries, unreadable_entries) = record.entry_views();
         Ok(ChildRecord {
             id: id.clone(),
             details: record.details(),
             conflicts: record.conflicts(),
-            entries: crate::record::entry_views(entries),
+            entries,
             unreadable_entries,
         })
     }
@@ -313,8 +330,12 @@ impl RedBook {
     ) -> Result<EntryView, Error> {
         let today = Self::today();
         let mut inner = self.lock();
-        let author = inner.author.clone();
-        let store = &mut inner.store;
+        let Inner {
+            store,
+            author,
+            keys,
+        } = &mut *inner;
+        let author = author.clone();
         let entry_id = EntryId::generate()?;
         store.update_record(id, |record| {
             let birth_date = record.birth_date();
@@ -339,7 +360,7 @@ impl RedBook {
                 if matches!(original.body, EntryBody::EnteredInError { .. }) {
                     return Err(ValidationError::new("target", "is itself an error mark").into());
                 }
-                let already_marked = record.entry_views().into_iter().any(|v| {
+                let already_marked = record.entry_views().0.into_iter().any(|v| {
                     &v.entry.id == target && matches!(v.status, EntryStatus::EnteredInError { .. })
                 });
                 if already_marked {
@@ -357,11 +378,17 @@ impl RedBook {
                 amends,
                 body,
             };
-            record.put_entry(&entry)?;
+            record.put_entry(&entry, keys)?;
+            // Signed just now with this device's key: verified if it is a member.
+            let verification = match record.member(&entry.author.device_id) {
+                Some(member) if member.keys == keys.public() => Verification::Verified,
+                _ => Verification::Unverified,
+            };
             Ok(EntryView {
                 entry,
                 status: EntryStatus::Current,
                 flags,
+                verification,
             })
         })
     }
@@ -723,14 +750,26 @@ pub fn due_for_birth_date(
     schedule::due(&input, on).map_err(schedule_error)
 }
 
-fn author_of(store: &Store) -> Result<Author, Error> {
+/// This device as a member of a record.
+fn member_from(author: &Author, keys: &DeviceKeys, added_by: &str) -> Member {
+    Member {
+        device_id: author.device_id.clone(),
+        keys: keys.public(),
+        role: author.role,
+        display_name: author.display_name.clone(),
+        organisation: author.organisation.clone(),
+        added_by: added_by.to_string(),
+        added_at: Utc::now(),
+    }
+}
+
+fn author_of(store: &Store, keys: &DeviceKeys) -> Result<Author, Error> {
     let corrupt = || Error::CorruptData { record: None };
-    let device_id = store.sealed_meta("device_id")?.ok_or_else(corrupt)?;
     let profile: DeviceProfile =
         serde_json::from_slice(&store.sealed_meta(DEVICE_PROFILE)?.ok_or_else(corrupt)?)
             .map_err(|_| corrupt())?;
     Ok(Author {
-        device_id: String::from_utf8(device_id).map_err(|_| corrupt())?,
+        device_id: keys.public().device_id(),
         role: profile.role,
         display_name: profile.display_name,
         organisation: profile.organisation,

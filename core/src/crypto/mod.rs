@@ -9,6 +9,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use ring::{hmac, pbkdf2};
 use std::num::NonZeroU32;
 
+pub mod device;
 mod key_provider;
 pub use key_provider::{KeyProvider, KeyProviderError, RawKeyProvider};
 

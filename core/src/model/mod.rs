@@ -232,6 +232,33 @@ pub struct EntryView {
     pub entry: StoredEntry,
     pub status: EntryStatus,
     pub flags: Vec<Flag>,
+    /// Whether a member device's signature vouches for who wrote it.
+    pub verification: Verification,
+}
+
+/// What the app shows beside an entry's author.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    /// Signed by the member device it names as author.
+    Verified,
+    /// No signature, or written by a device that is not (yet) a known member.
+    Unverified,
+    /// The signature does not match: shown, never hidden, never trusted.
+    Invalid,
+}
+
+/// A device that may read and write a child's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub device_id: String,
+    pub keys: crate::crypto::device::DevicePublic,
+    pub role: Role,
+    pub display_name: String,
+    pub organisation: Option<String>,
+    /// The member device that added it (itself, for the record's creator).
+    pub added_by: String,
+    pub added_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

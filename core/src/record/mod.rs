@@ -5,9 +5,10 @@
 //! stored as one value (its canonical JSON), because one put costs a twelfth of writing
 //! the same entry field by field (DESIGN.md measurements).
 
+use crate::crypto::device::DeviceKeys;
 use crate::model::{
-    validate, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView, RecordId,
-    StoredEntry,
+    validate, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView, Member,
+    RecordId, StoredEntry, Verification,
 };
 use automerge::{
     transaction::{CommitOptions, Transactable},
@@ -20,6 +21,9 @@ use std::collections::HashMap;
 const FORMAT_VERSION: i64 = 1;
 const DETAILS: &str = "details";
 const ENTRIES: &str = "entries";
+const MEMBERS: &str = "members";
+/// Entry id -> the author device's Ed25519 signature over the entry's stored bytes.
+const SIGNATURES: &str = "signatures";
 /// Every device builds the same first change from the record id alone, so devices that
 /// create the skeleton apart never make concurrent `put_object`s on one key (TOOLCHAIN.md,
 /// "CRDT trap").
@@ -45,6 +49,8 @@ pub struct Record {
     doc: Automerge,
     details: ObjId,
     entries: ObjId,
+    members: ObjId,
+    signatures: ObjId,
 }
 
 impl Record {
@@ -56,6 +62,8 @@ impl Record {
         tx.put(ROOT, "record_id", record_id.as_str())?;
         tx.put_object(ROOT, DETAILS, ObjType::Map)?;
         tx.put_object(ROOT, ENTRIES, ObjType::Map)?;
+        tx.put_object(ROOT, MEMBERS, ObjType::Map)?;
+        tx.put_object(ROOT, SIGNATURES, ObjType::Map)?;
         tx.commit_with(CommitOptions::default().with_time(0));
         Self::from_doc(doc.with_actor(ActorId::random()))
     }
@@ -72,10 +80,14 @@ impl Record {
         };
         let details = object(DETAILS)?;
         let entries = object(ENTRIES)?;
+        let members = object(MEMBERS)?;
+        let signatures = object(SIGNATURES)?;
         Ok(Self {
             doc,
             details,
             entries,
+            members,
+            signatures,
         })
     }
 
@@ -175,13 +187,88 @@ impl Record {
             .collect()
     }
 
-    pub fn put_entry(&mut self, entry: &StoredEntry) -> Result<(), RecordError> {
+    /// Writes an entry and its author device's signature over the stored bytes, in one
+    /// change.
+    pub fn put_entry(
+        &mut self,
+        entry: &StoredEntry,
+        signer: &DeviceKeys,
+    ) -> Result<(), RecordError> {
         let bytes = serde_json::to_vec(entry).map_err(|_| RecordError::Malformed("entry"))?;
-        let entries = self.entries.clone();
+        let signature = signer.sign(&bytes);
+        let (entries, signatures) = (self.entries.clone(), self.signatures.clone());
         let mut tx = self.doc.transaction();
         tx.put(&entries, entry.id.as_str(), ScalarValue::Bytes(bytes))?;
+        tx.put(
+            &signatures,
+            entry.id.as_str(),
+            ScalarValue::Bytes(signature.to_vec()),
+        )?;
         tx.commit_with(CommitOptions::default().with_time(now_millis()));
         Ok(())
+    }
+
+    /// Adds (or updates) a member device.
+    pub fn put_member(&mut self, member: &Member) -> Result<(), RecordError> {
+        let bytes = serde_json::to_vec(member).map_err(|_| RecordError::Malformed("member"))?;
+        let members = self.members.clone();
+        let mut tx = self.doc.transaction();
+        tx.put(
+            &members,
+            member.device_id.as_str(),
+            ScalarValue::Bytes(bytes),
+        )?;
+        tx.commit_with(CommitOptions::default().with_time(now_millis()));
+        Ok(())
+    }
+
+    /// Member devices whose records read back intact (the key is the device id the
+    /// member's own keys give).
+    pub fn members(&self) -> Vec<Member> {
+        self.doc
+            .map_range(&self.members, ..)
+            .filter_map(|item| match &item.value {
+                ValueRef::Scalar(ScalarValueRef::Bytes(bytes)) => {
+                    serde_json::from_slice::<Member>(bytes).ok()
+                }
+                _ => None,
+            })
+            .filter(|m| m.keys.device_id() == m.device_id)
+            .collect()
+    }
+
+    pub fn member(&self, device_id: &str) -> Option<Member> {
+        self.members()
+            .into_iter()
+            .find(|m| m.device_id == device_id)
+    }
+
+    fn bytes_in(&self, map: &ObjId, key: &str) -> Option<Vec<u8>> {
+        match self.doc.get(map, key).ok()?? {
+            (Value::Scalar(scalar), _) => match scalar.as_ref() {
+                ScalarValue::Bytes(bytes) => Some(bytes.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Checks an entry's signature against the member device it names as author.
+    fn verification(&self, entry: &StoredEntry, members: &[Member]) -> Verification {
+        let (Some(bytes), Some(signature)) = (
+            self.bytes_in(&self.entries, entry.id.as_str()),
+            self.bytes_in(&self.signatures, entry.id.as_str()),
+        ) else {
+            return Verification::Unverified;
+        };
+        match members
+            .iter()
+            .find(|m| m.device_id == entry.author.device_id)
+        {
+            None => Verification::Unverified,
+            Some(member) if member.keys.verify(&bytes, &signature) => Verification::Verified,
+            Some(_) => Verification::Invalid,
+        }
     }
 
     pub fn contains_entry(&self, id: &EntryId) -> bool {
@@ -190,13 +277,7 @@ impl Record {
 
     /// One entry by id, if it is there and readable.
     pub fn entry(&self, id: &EntryId) -> Option<StoredEntry> {
-        match self.doc.get(&self.entries, id.as_str()).ok()?? {
-            (Value::Scalar(scalar), _) => match scalar.as_ref() {
-                ScalarValue::Bytes(bytes) => serde_json::from_slice(bytes).ok(),
-                _ => None,
-            },
-            _ => None,
-        }
+        serde_json::from_slice(&self.bytes_in(&self.entries, id.as_str())?).ok()
     }
 
     pub fn entry_count(&self) -> usize {
@@ -225,15 +306,26 @@ impl Record {
         (readable, unreadable)
     }
 
-    /// Every readable entry with what later entries say about it.
-    pub fn entry_views(&self) -> Vec<EntryView> {
-        let (entries, _) = self.entries();
-        entry_views(entries)
+    /// Every readable entry with what later entries say about it and whether its
+    /// author's signature checks out; and the ids of entries this version cannot read.
+    pub fn entry_views(&self) -> (Vec<EntryView>, Vec<EntryId>) {
+        let (entries, unreadable) = self.entries();
+        let members = self.members();
+        let verified: Vec<Verification> = entries
+            .iter()
+            .map(|e| self.verification(e, &members))
+            .collect();
+        let mut views = entry_views(entries);
+        for (view, verification) in views.iter_mut().zip(verified) {
+            view.verification = verification;
+        }
+        (views, unreadable)
     }
 }
 
-/// Works out each entry's status from the amendments and error marks that point at it.
-pub fn entry_views(entries: Vec<StoredEntry>) -> Vec<EntryView> {
+/// Works out each entry's status from the amendments and error marks that point at it
+/// (verification is left `Unverified`: `Record::entry_views` fills it in).
+fn entry_views(entries: Vec<StoredEntry>) -> Vec<EntryView> {
     let mut status: HashMap<EntryId, EntryStatus> = HashMap::new();
     // Entries come sorted by time written, so the latest amendment wins; an error mark
     // outranks an amendment whatever the order.
@@ -263,6 +355,7 @@ pub fn entry_views(entries: Vec<StoredEntry>) -> Vec<EntryView> {
         .map(|entry| EntryView {
             status: status.remove(&entry.id).unwrap_or(EntryStatus::Current),
             flags: validate::flags_of(&entry.body),
+            verification: Verification::Unverified,
             entry,
         })
         .collect()
@@ -276,6 +369,11 @@ fn now_millis() -> i64 {
 mod tests {
     use super::*;
     use crate::model::{Author, Note, NoteKind, Role};
+
+    fn signer() -> &'static DeviceKeys {
+        static KEYS: std::sync::OnceLock<DeviceKeys> = std::sync::OnceLock::new();
+        KEYS.get_or_init(|| DeviceKeys::generate().unwrap())
+    }
 
     fn note(text: &str) -> StoredEntry {
         StoredEntry {
@@ -306,8 +404,8 @@ mod tests {
         let mut a = Record::genesis(&id).unwrap();
         let mut b = Record::genesis(&id).unwrap();
         assert_eq!(a.heads(), b.heads());
-        a.put_entry(&note("from a")).unwrap();
-        b.put_entry(&note("from b")).unwrap();
+        a.put_entry(&note("from a"), signer()).unwrap();
+        b.put_entry(&note("from b"), signer()).unwrap();
         a.merge(&mut b).unwrap();
         assert_eq!(
             a.entry_count(),
@@ -322,8 +420,8 @@ mod tests {
         let id = RecordId::generate().unwrap();
         let base = Record::genesis(&id).unwrap();
         let (mut a, mut b, mut c) = (fork(&base), fork(&base), fork(&base));
-        a.put_entry(&note("a")).unwrap();
-        b.put_entry(&note("b")).unwrap();
+        a.put_entry(&note("a"), signer()).unwrap();
+        b.put_entry(&note("b"), signer()).unwrap();
         c.set_details(&[(DetailField::Address, Some("1 Road".into()))])
             .unwrap();
         let (mut ab, mut ba) = (fork(&a), fork(&b));
@@ -367,17 +465,17 @@ mod tests {
     fn amendments_and_error_marks_set_status_without_deleting() {
         let mut record = Record::genesis(&RecordId::generate().unwrap()).unwrap();
         let original = note("first");
-        record.put_entry(&original).unwrap();
+        record.put_entry(&original, signer()).unwrap();
         let mut correction = note("corrected");
         correction.amends = Some(original.id.clone());
-        record.put_entry(&correction).unwrap();
+        record.put_entry(&correction, signer()).unwrap();
         let mut mark = note("");
         mark.body = EntryBody::EnteredInError {
             target: correction.id.clone(),
             reason: "wrong child".into(),
         };
-        record.put_entry(&mark).unwrap();
-        let views = record.entry_views();
+        record.put_entry(&mark, signer()).unwrap();
+        let (views, _) = record.entry_views();
         assert_eq!(views.len(), 3);
         assert_eq!(
             views[0].status,
@@ -390,5 +488,47 @@ mod tests {
             EntryStatus::EnteredInError { .. }
         ));
         assert_eq!(views[2].status, EntryStatus::Current);
+    }
+
+    #[test]
+    fn entries_are_verified_unverified_or_invalid_by_their_signature() {
+        let (mum, stranger) = (
+            DeviceKeys::generate().unwrap(),
+            DeviceKeys::generate().unwrap(),
+        );
+        let member = Member {
+            device_id: mum.public().device_id(),
+            keys: mum.public(),
+            role: Role::Parent,
+            display_name: "Mum".into(),
+            organisation: None,
+            added_by: mum.public().device_id(),
+            added_at: chrono::Utc::now(),
+        };
+        let mut record = Record::genesis(&RecordId::generate().unwrap()).unwrap();
+        record.put_member(&member).unwrap();
+        let by = |device: &DeviceKeys, text: &str| {
+            let mut entry = note(text);
+            entry.author.device_id = device.public().device_id();
+            entry
+        };
+        record.put_entry(&by(&mum, "signed by mum"), &mum).unwrap();
+        // Claims to be mum, signed by someone else: shown, flagged, never trusted.
+        record.put_entry(&by(&mum, "forged"), &stranger).unwrap();
+        // A device that is not a member.
+        record
+            .put_entry(&by(&stranger, "unknown device"), &stranger)
+            .unwrap();
+        let verdict = |text: &str| {
+            let (views, _) = record.entry_views();
+            views
+                .into_iter()
+                .find(|v| matches!(&v.entry.body, EntryBody::Note(n) if n.text == text))
+                .unwrap()
+                .verification
+        };
+        assert_eq!(verdict("signed by mum"), Verification::Verified);
+        assert_eq!(verdict("forged"), Verification::Invalid);
+        assert_eq!(verdict("unknown device"), Verification::Unverified);
     }
 }
