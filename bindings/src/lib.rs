@@ -44,6 +44,10 @@ pub enum RedbookError {
     Busy,
     #[error("the key provider failed: {reason}")]
     KeyProvider { reason: String },
+    /// A sync message, bundle or invitation was refused (not a member, not addressed
+    /// here, tampered, under another key); the record is unchanged.
+    #[error("sync refused: {reason}")]
+    SyncRefused { reason: String },
     #[error("internal error: {message}")]
     Internal { message: String },
 }
@@ -68,6 +72,7 @@ impl From<CoreError> for RedbookError {
             CoreError::StorageFull => RedbookError::StorageFull,
             CoreError::Busy => RedbookError::Busy,
             CoreError::KeyProvider(e) => RedbookError::KeyProvider { reason: e.reason },
+            CoreError::Sync(e) => RedbookError::SyncRefused { reason: e.to_string() },
             other @ (CoreError::Storage(_) | CoreError::Io(_) | CoreError::Crypto(_)) => {
                 RedbookError::Internal {
                     message: other.to_string(),

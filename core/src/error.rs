@@ -29,6 +29,9 @@ pub enum Error {
     Busy,
     #[error(transparent)]
     KeyProvider(#[from] KeyProviderError),
+    /// A sync message, bundle or invitation was refused; nothing was changed.
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
     #[error("storage error: {0}")]
     Storage(rusqlite::Error),
     #[error("file error: {0}")]

@@ -12,10 +12,11 @@ pub mod model;
 pub mod record;
 pub mod schedule;
 pub mod store;
+pub mod sync;
 
 pub use book::{
     due_for_birth_date, ChildList, ChildRecord, ChildSummary, DeviceProfile, GrowthPoint,
-    GrowthSeries, HistoryAction, HistoryEvent, RedBook,
+    GrowthSeries, HistoryAction, HistoryEvent, Received, RedBook,
 };
 pub use error::Error;
 pub use store::{OpenOptions, Unlock};

@@ -286,8 +286,17 @@ impl Store {
 
     /// Creates a record whose first chunk is `record`'s saved state, in one transaction.
     pub fn create_record(&mut self, id: &RecordId, record: Record) -> Result<(), Error> {
+        self.create_record_with_key(id, record, SecretKey::generate()?)
+    }
+
+    /// As `create_record`, with a record key shared by another device (an invitation).
+    pub fn create_record_with_key(
+        &mut self,
+        id: &RecordId,
+        record: Record,
+        key: SecretKey,
+    ) -> Result<(), Error> {
         let record_ref = self.record_ref(id);
-        let key = SecretKey::generate()?;
         let snapshot = record.save();
         let tx = self
             .conn
@@ -445,6 +454,63 @@ impl Store {
         result
     }
 
+    /// The record's key: it seals the record's chunks at rest and, shared with its
+    /// members, its sync messages.
+    pub fn record_key(&mut self, id: &RecordId) -> Result<SecretKey, Error> {
+        self.refresh(id)?;
+        Ok(self.open_records[id].key.clone())
+    }
+
+    /// A name for a per-record meta value that does not reveal the record id.
+    pub fn record_meta_name(&self, prefix: &str, id: &RecordId) -> String {
+        format!("{prefix}/{}", hex::encode(self.record_ref(id)))
+    }
+
+    fn peer_ref(&self, id: &RecordId, peer: &str) -> [u8; 32] {
+        self.lookup_key
+            .keyed_hash(format!("{id}/{peer}").as_bytes())
+    }
+
+    /// The saved automerge sync state for (record, peer), if any.
+    pub fn sync_state(&mut self, id: &RecordId, peer: &str) -> Result<Option<Vec<u8>>, Error> {
+        let key = self.record_key(id)?;
+        let (record_ref, peer_ref) = (self.record_ref(id), self.peer_ref(id, peer));
+        let sealed: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT sealed_state FROM sync_states WHERE record_ref = ?1 AND peer_ref = ?2",
+                params![record_ref.as_slice(), peer_ref.as_slice()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        match sealed {
+            None => Ok(None),
+            Some(sealed) => Ok(Some(
+                key.open(&sync_state_aad(&record_ref, &peer_ref), &sealed)
+                    .map_err(|_| Error::CorruptData {
+                        record: Some(id.clone()),
+                    })?,
+            )),
+        }
+    }
+
+    pub fn save_sync_state(
+        &mut self,
+        id: &RecordId,
+        peer: &str,
+        state: &[u8],
+    ) -> Result<(), Error> {
+        let key = self.record_key(id)?;
+        let (record_ref, peer_ref) = (self.record_ref(id), self.peer_ref(id, peer));
+        let sealed = key.seal(&sync_state_aad(&record_ref, &peer_ref), state)?;
+        self.conn.execute(
+            "INSERT INTO sync_states (record_ref, peer_ref, sealed_state) VALUES (?1, ?2, ?3)
+             ON CONFLICT(record_ref, peer_ref) DO UPDATE SET sealed_state = excluded.sealed_state",
+            params![record_ref.as_slice(), peer_ref.as_slice(), sealed],
+        )?;
+        Ok(())
+    }
+
     /// Forgets the in-memory copy so the next read loads from disk.
     pub fn evict(&mut self, id: &RecordId) {
         self.open_records.remove(id);
@@ -572,6 +638,13 @@ fn chunk_aad(record_ref: &[u8; 32], seq: i64, is_snapshot: bool) -> Vec<u8> {
     aad.extend_from_slice(record_ref);
     aad.extend_from_slice(&seq.to_be_bytes());
     aad.push(u8::from(is_snapshot));
+    aad
+}
+
+fn sync_state_aad(record_ref: &[u8; 32], peer_ref: &[u8; 32]) -> Vec<u8> {
+    let mut aad = b"redbook/sync-state/v1".to_vec();
+    aad.extend_from_slice(record_ref);
+    aad.extend_from_slice(peer_ref);
     aad
 }
 

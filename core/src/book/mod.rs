@@ -27,6 +27,9 @@ use std::sync::{Mutex, MutexGuard};
 const DEVICE_PROFILE: &str = "device_profile";
 const DEVICE_KEYS: &str = "device_keys";
 
+mod sharing;
+pub use sharing::Received;
+
 pub struct RedBook {
     inner: Mutex<Inner>,
 }
@@ -37,6 +40,8 @@ struct Inner {
     author: Author,
     /// This installation's identity: signs its entries and sync messages.
     keys: DeviceKeys,
+    /// Automerge sync state per (record, peer) for this session; saved after each step.
+    sessions: std::collections::HashMap<(RecordId, String), sharing::Session>,
 }
 
 /// One child's whole record as the app shows it.
@@ -144,6 +149,7 @@ impl RedBook {
                 store,
                 author,
                 keys,
+                sessions: Default::default(),
             }),
         })
     }
@@ -334,6 +340,7 @@ impl RedBook {
             store,
             author,
             keys,
+            ..
         } = &mut *inner;
         let author = author.clone();
         let entry_id = EntryId::generate()?;

@@ -1,0 +1,271 @@
+//! What crosses between devices: sync envelopes, one-shot bundles and invitations.
+//! Every envelope is sealed with the record key and signed by the sending device, so a
+//! QR code, a file or an untrusted relay carries only ciphertext. Parsing never panics:
+//! every length is checked before it is used.
+//!
+//! Envelope: `magic "RBS1" | kind u8 | record id [16] | key epoch u32 | from [16] |
+//! to [16] | body length u32 | body (AEAD, the header as associated data) | Ed25519
+//! signature [64] over everything before it`.
+
+use crate::crypto::device::{DeviceKeys, DevicePublic};
+use crate::crypto::SecretKey;
+use crate::model::{RecordId, Role};
+use serde::{Deserialize, Serialize};
+
+const ENVELOPE_MAGIC: &[u8; 4] = b"RBS1";
+const INVITATION_MAGIC: &[u8; 4] = b"RBI1";
+const CARD_PREFIX: &str = "rbcard1:";
+const HEADER_LEN: usize = 4 + 1 + 16 + 4 + 16 + 16 + 4;
+const SIGNATURE_LEN: usize = 64;
+/// Bodies larger than this are refused before anything is allocated for them.
+pub const MAX_BODY: usize = 256 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncError {
+    #[error("the message is malformed: {0}")]
+    Malformed(&'static str),
+    #[error("the message is addressed to another device")]
+    NotForThisDevice,
+    #[error("the sending device is not a member of this record")]
+    NotAMember,
+    #[error("the message's signature does not match its sender")]
+    BadSignature,
+    #[error("the message is sealed under an old record key")]
+    OldKey,
+    #[error("the message cannot be opened with this record's key")]
+    Unreadable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// One automerge sync protocol message for one peer.
+    Sync = 1,
+    /// Everything a peer lacks, for store-and-forward.
+    Bundle = 2,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub kind: Kind,
+    pub record_id: RecordId,
+    pub epoch: u32,
+    pub from: String,
+    /// All zeros (as hex) for a bundle any member may import.
+    pub to: String,
+}
+
+pub const ANYONE: &str = "00000000000000000000000000000000";
+
+fn id_bytes(hex_id: &str) -> Result<[u8; 16], SyncError> {
+    hex::decode(hex_id)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or(SyncError::Malformed("device or record id"))
+}
+
+impl Header {
+    fn encode(&self, body_len: usize) -> Result<Vec<u8>, SyncError> {
+        let mut out = Vec::with_capacity(HEADER_LEN);
+        out.extend_from_slice(ENVELOPE_MAGIC);
+        out.push(self.kind as u8);
+        out.extend_from_slice(&id_bytes(self.record_id.as_str())?);
+        out.extend_from_slice(&self.epoch.to_be_bytes());
+        out.extend_from_slice(&id_bytes(&self.from)?);
+        out.extend_from_slice(&id_bytes(&self.to)?);
+        out.extend_from_slice(
+            &u32::try_from(body_len)
+                .map_err(|_| SyncError::Malformed("too large"))?
+                .to_be_bytes(),
+        );
+        Ok(out)
+    }
+}
+
+/// Seals `body` with the record key and signs the whole envelope.
+pub fn seal_envelope(
+    header: &Header,
+    record_key: &SecretKey,
+    body: &[u8],
+    signer: &DeviceKeys,
+) -> Result<Vec<u8>, SyncError> {
+    let sealed_len = body.len() + crate::crypto::SEAL_OVERHEAD;
+    let mut out = header.encode(sealed_len)?;
+    let sealed = record_key
+        .seal(&out, body)
+        .map_err(|_| SyncError::Unreadable)?;
+    out.extend_from_slice(&sealed);
+    let signature = signer.sign(&out);
+    out.extend_from_slice(&signature);
+    Ok(out)
+}
+
+/// An envelope whose framing is sound; its signature and body are not yet checked.
+pub struct Envelope<'a> {
+    pub header: Header,
+    signed: &'a [u8],
+    sealed_body: &'a [u8],
+    signature: &'a [u8],
+}
+
+pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope<'_>, SyncError> {
+    if bytes.len() < HEADER_LEN + SIGNATURE_LEN {
+        return Err(SyncError::Malformed("too short"));
+    }
+    if &bytes[..4] != ENVELOPE_MAGIC {
+        return Err(SyncError::Malformed("not a redbook sync message"));
+    }
+    let kind = match bytes[4] {
+        1 => Kind::Sync,
+        2 => Kind::Bundle,
+        _ => return Err(SyncError::Malformed("unknown kind")),
+    };
+    let field = |from: usize, len: usize| &bytes[from..from + len];
+    let body_len = u32::from_be_bytes(field(57, 4).try_into().expect("4 bytes")) as usize;
+    if body_len > MAX_BODY || bytes.len() != HEADER_LEN + body_len + SIGNATURE_LEN {
+        return Err(SyncError::Malformed("length does not match"));
+    }
+    let record_id = hex::encode(field(5, 16))
+        .parse()
+        .map_err(|_| SyncError::Malformed("record id"))?;
+    let header = Header {
+        kind,
+        record_id,
+        epoch: u32::from_be_bytes(field(21, 4).try_into().expect("4 bytes")),
+        from: hex::encode(field(25, 16)),
+        to: hex::encode(field(41, 16)),
+    };
+    let signed_len = HEADER_LEN + body_len;
+    Ok(Envelope {
+        header,
+        signed: &bytes[..signed_len],
+        sealed_body: &bytes[HEADER_LEN..signed_len],
+        signature: &bytes[signed_len..],
+    })
+}
+
+impl Envelope<'_> {
+    /// Checks the sender's signature, then opens the body with the record key.
+    pub fn open(
+        &self,
+        sender: &DevicePublic,
+        record_key: &SecretKey,
+    ) -> Result<Vec<u8>, SyncError> {
+        if sender.device_id() != self.header.from {
+            return Err(SyncError::NotAMember);
+        }
+        if !sender.verify(self.signed, self.signature) {
+            return Err(SyncError::BadSignature);
+        }
+        record_key
+            .open(&self.signed[..HEADER_LEN], self.sealed_body)
+            .map_err(|_| SyncError::Unreadable)
+    }
+}
+
+/// What a device shows (as a QR code or text) so a member can invite it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCard {
+    pub keys: DevicePublic,
+    pub role: Role,
+    pub display_name: String,
+    pub organisation: Option<String>,
+}
+
+impl DeviceCard {
+    pub fn device_id(&self) -> String {
+        self.keys.device_id()
+    }
+
+    pub fn encode(&self) -> String {
+        format!(
+            "{CARD_PREFIX}{}",
+            hex::encode(serde_json::to_vec(self).expect("serialisable"))
+        )
+    }
+
+    pub fn decode(text: &str) -> Result<Self, SyncError> {
+        let hex_part = text
+            .trim()
+            .strip_prefix(CARD_PREFIX)
+            .ok_or(SyncError::Malformed("not a redbook device card"))?;
+        let bytes = hex::decode(hex_part).map_err(|_| SyncError::Malformed("device card"))?;
+        serde_json::from_slice(&bytes).map_err(|_| SyncError::Malformed("device card"))
+    }
+}
+
+/// An invitation: the record key sealed to one device, signed by the inviting member.
+/// `magic "RBI1" | record id [16] | epoch u32 | inviter keys [64] | invitee [16] |
+/// sealed key length u16 | sealed key | signature [64]`.
+pub struct Invitation {
+    pub record_id: RecordId,
+    pub epoch: u32,
+    pub inviter: DevicePublic,
+    pub record_key: SecretKey,
+}
+
+const INVITATION_FIXED: usize = 4 + 16 + 4 + 64 + 16 + 2;
+
+pub fn make_invitation(
+    record_id: &RecordId,
+    epoch: u32,
+    record_key: &SecretKey,
+    inviter: &DeviceKeys,
+    invitee: &DevicePublic,
+) -> Result<Vec<u8>, SyncError> {
+    let public = inviter.public();
+    let mut out = INVITATION_MAGIC.to_vec();
+    out.extend_from_slice(&id_bytes(record_id.as_str())?);
+    out.extend_from_slice(&epoch.to_be_bytes());
+    out.extend_from_slice(&public.signing_key);
+    out.extend_from_slice(&public.agreement_key);
+    out.extend_from_slice(&id_bytes(&invitee.device_id())?);
+    // The key is bound to everything before it.
+    let sealed = invitee
+        .seal_to(&out, record_key.as_bytes())
+        .map_err(|_| SyncError::Unreadable)?;
+    out.extend_from_slice(&(sealed.len() as u16).to_be_bytes());
+    out.extend_from_slice(&sealed);
+    let signature = inviter.sign(&out);
+    out.extend_from_slice(&signature);
+    Ok(out)
+}
+
+pub fn read_invitation(bytes: &[u8], me: &DeviceKeys) -> Result<Invitation, SyncError> {
+    if bytes.len() < INVITATION_FIXED + SIGNATURE_LEN || &bytes[..4] != INVITATION_MAGIC {
+        return Err(SyncError::Malformed("not a redbook invitation"));
+    }
+    let sealed_len =
+        u16::from_be_bytes([bytes[INVITATION_FIXED - 2], bytes[INVITATION_FIXED - 1]]) as usize;
+    if bytes.len() != INVITATION_FIXED + sealed_len + SIGNATURE_LEN {
+        return Err(SyncError::Malformed("length does not match"));
+    }
+    let inviter = DevicePublic {
+        signing_key: bytes[24..56].try_into().expect("32 bytes"),
+        agreement_key: bytes[56..88].try_into().expect("32 bytes"),
+    };
+    let signed = &bytes[..INVITATION_FIXED + sealed_len];
+    if !inviter.verify(signed, &bytes[INVITATION_FIXED + sealed_len..]) {
+        return Err(SyncError::BadSignature);
+    }
+    if hex::encode(&bytes[88..104]) != me.public().device_id() {
+        return Err(SyncError::NotForThisDevice);
+    }
+    let key_bytes = me
+        .open_sealed(
+            &bytes[..INVITATION_FIXED - 2],
+            &bytes[INVITATION_FIXED..INVITATION_FIXED + sealed_len],
+        )
+        .map_err(|_| SyncError::Unreadable)?;
+    Ok(Invitation {
+        record_id: hex::encode(&bytes[4..20])
+            .parse()
+            .map_err(|_| SyncError::Malformed("record id"))?,
+        epoch: u32::from_be_bytes(bytes[20..24].try_into().expect("4 bytes")),
+        inviter,
+        record_key: SecretKey::from_slice(&key_bytes).map_err(|_| SyncError::Unreadable)?,
+    })
+}
+
+#[cfg(test)]
+mod tests;

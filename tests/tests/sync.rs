@@ -1,0 +1,291 @@
+//! Devices that meet rarely: two parents' phones and a clinic tablet, each with its own
+//! encrypted database, syncing through a channel that loses, repeats and reorders.
+
+use redbook_core::model::*;
+use redbook_core::sync::SyncError;
+use redbook_core::{DeviceProfile, Error, RedBook};
+use redbook_tests::{child, note, raw_key};
+use std::collections::BTreeMap;
+use tempfile::TempDir;
+
+struct Device {
+    book: RedBook,
+    id: String,
+}
+
+fn device(dir: &TempDir, name: &str, key: u8, role: Role, org: Option<&str>) -> Device {
+    let book = RedBook::open(&dir.path().join(format!("{name}.redbook")), raw_key(key)).unwrap();
+    book.set_device_profile(DeviceProfile {
+        role,
+        display_name: name.into(),
+        organisation: org.map(str::to_string),
+    })
+    .unwrap();
+    let id = book.device_card().device_id();
+    Device { book, id }
+}
+
+/// Mum's record shared with Dad and the clinic.
+fn family(dir: &TempDir) -> (Vec<Device>, RecordId) {
+    let mum = device(dir, "mum", 1, Role::Parent, None);
+    let dad = device(dir, "dad", 2, Role::Parent, None);
+    let clinic = device(dir, "clinic", 3, Role::HealthVisitor, Some("RQX"));
+    let id = mum.book.add_child(child("Amara", "2026-01-01")).unwrap();
+    for other in [&dad, &clinic] {
+        let invitation = mum.book.share(&id, &other.book.device_card()).unwrap();
+        assert!(
+            invitation.len() < 1024,
+            "invitation of {} bytes does not fit a QR code",
+            invitation.len()
+        );
+        assert_eq!(other.book.accept(&invitation).unwrap(), id);
+        assert_eq!(
+            other.book.accept(&invitation).unwrap(),
+            id,
+            "accepting twice is harmless"
+        );
+    }
+    (vec![mum, dad, clinic], id)
+}
+
+/// A deterministic, unreliable channel.
+struct Channel {
+    rng: u64,
+    queue: Vec<(usize, Vec<u8>)>,
+}
+
+impl Channel {
+    fn next(&mut self) -> u64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng
+    }
+
+    /// Drops one in five, repeats one in five.
+    fn send(&mut self, to: usize, bytes: Vec<u8>) {
+        match self.next() % 5 {
+            0 => {}
+            1 => {
+                self.queue.push((to, bytes.clone()));
+                self.queue.push((to, bytes));
+            }
+            _ => self.queue.push((to, bytes)),
+        }
+    }
+
+    /// Everything queued, in a shuffled order.
+    fn drain(&mut self) -> Vec<(usize, Vec<u8>)> {
+        let mut out = std::mem::take(&mut self.queue);
+        for i in (1..out.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            out.swap(i, j);
+        }
+        out
+    }
+}
+
+/// One exchange: every device offers every other one its next message.
+fn exchange(devices: &[Device], id: &RecordId, channel: &mut Channel) {
+    for (i, from) in devices.iter().enumerate() {
+        for (j, to) in devices.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            match from.book.sync_message(id, &to.id) {
+                Ok(Some(bytes)) => channel.send(j, bytes),
+                Ok(None) => {}
+                // Not yet told about that device (it learns of members by syncing).
+                Err(Error::Sync(SyncError::NotAMember)) => {}
+                Err(e) => panic!("sync_message: {e}"),
+            }
+        }
+    }
+    for (to, bytes) in channel.drain() {
+        match devices[to].book.receive(&bytes) {
+            Ok(_) | Err(Error::Sync(SyncError::NotAMember)) => {}
+            Err(e) => panic!("receive: {e}"),
+        }
+    }
+}
+
+/// Exchanges over a reliable channel until nobody has anything to send; returns rounds.
+fn settle(devices: &[&Device], id: &RecordId) -> usize {
+    for round in 1..=60 {
+        let mut reliable = Channel {
+            rng: 1,
+            queue: Vec::new(),
+        };
+        let mut sent = false;
+        for (i, from) in devices.iter().enumerate() {
+            for (j, to) in devices.iter().enumerate() {
+                if i != j {
+                    if let Ok(Some(bytes)) = from.book.sync_message(id, &to.id) {
+                        reliable.queue.push((j, bytes));
+                        sent = true;
+                    }
+                }
+            }
+        }
+        for (to, bytes) in reliable.queue {
+            match devices[to].book.receive(&bytes) {
+                // From a member this device has not heard of yet: refused, i.e. lost.
+                Ok(_) | Err(Error::Sync(SyncError::NotAMember)) => {}
+                Err(e) => panic!("receive: {e}"),
+            }
+        }
+        if !sent {
+            return round;
+        }
+    }
+    panic!("sync did not settle in 60 rounds");
+}
+
+fn contents(book: &RedBook, id: &RecordId) -> (ChildDetails, BTreeMap<EntryId, StoredEntry>) {
+    let record = book.child(id).unwrap();
+    (
+        record.details,
+        record
+            .entries
+            .into_iter()
+            .map(|v| (v.entry.id.clone(), v.entry))
+            .collect(),
+    )
+}
+
+fn run_schedule(seed: u64, rounds: usize) {
+    let dir = TempDir::new().unwrap();
+    let (devices, id) = family(&dir);
+    let mut channel = Channel {
+        rng: seed | 1,
+        queue: Vec::new(),
+    };
+    let mut written = 0;
+    for round in 0..rounds {
+        for (n, device) in devices.iter().enumerate() {
+            if (channel.next() % 3) != 0 {
+                device
+                    .book
+                    .add_entry(
+                        &id,
+                        note("2026-02-01", &format!("round {round} from device {n}")),
+                    )
+                    .unwrap();
+                written += 1;
+            }
+        }
+        exchange(&devices, &id, &mut channel);
+    }
+    settle(&devices.iter().collect::<Vec<_>>(), &id);
+    let first = contents(&devices[0].book, &id);
+    assert_eq!(first.1.len(), written, "seed {seed}: entries lost");
+    for device in &devices[1..] {
+        assert_eq!(
+            contents(&device.book, &id),
+            first,
+            "seed {seed}: devices differ"
+        );
+    }
+    // Every entry is verified on every device: each author is a member.
+    for device in &devices {
+        let record = device.book.child(&id).unwrap();
+        assert!(
+            record
+                .entries
+                .iter()
+                .all(|v| v.verification == Verification::Verified),
+            "seed {seed}"
+        );
+        assert_eq!(device.book.members(&id).unwrap().len(), 3);
+    }
+}
+
+#[test]
+fn three_devices_writing_apart_over_a_lossy_channel_end_identical() {
+    run_schedule(0x5eed_1234, 8);
+}
+
+#[test]
+fn random_schedules_all_converge() {
+    for seed in 1..=6u64 {
+        run_schedule(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15), 5);
+    }
+}
+
+#[test]
+fn refused_messages_change_nothing() {
+    let dir = TempDir::new().unwrap();
+    let (devices, id) = family(&dir);
+    let (mum, dad, clinic) = (&devices[0], &devices[1], &devices[2]);
+    mum.book
+        .add_entry(&id, note("2026-02-01", "from mum"))
+        .unwrap();
+    let message = mum.book.sync_message(&id, &dad.id).unwrap().unwrap();
+    let before = contents(&dad.book, &id);
+
+    // Addressed to Dad: the clinic refuses it.
+    assert!(matches!(
+        clinic.book.receive(&message),
+        Err(Error::Sync(SyncError::NotForThisDevice))
+    ));
+    // Tampered anywhere, or truncated.
+    for i in [0, 5, 30, 70, message.len() / 2, message.len() - 1] {
+        let mut tampered = message.clone();
+        tampered[i] ^= 0x01;
+        assert!(dad.book.receive(&tampered).is_err(), "byte {i}");
+    }
+    assert!(dad.book.receive(&message[..message.len() - 10]).is_err());
+    assert!(dad.book.receive(b"").is_err());
+    assert_eq!(
+        contents(&dad.book, &id),
+        before,
+        "refused messages changed the record"
+    );
+
+    // The real one is accepted, and a replay of it is harmless.
+    assert!(dad.book.receive(&message).is_ok());
+    assert!(dad.book.receive(&message).is_ok());
+    settle(&[mum, dad], &id);
+    assert_eq!(contents(&dad.book, &id).1.len(), 1);
+
+    // A device the clinic has not heard of yet (Mum invited it after their last sync).
+    let gran = device(&dir, "gran", 4, Role::Carer, None);
+    gran.book
+        .accept(&mum.book.share(&id, &gran.book.device_card()).unwrap())
+        .unwrap();
+    settle(&[mum, &gran], &id);
+    let from_gran = gran
+        .book
+        .sync_message(&id, &clinic.id)
+        .unwrap()
+        .expect("gran knows the clinic from mum");
+    let clinic_before = contents(&clinic.book, &id);
+    assert!(matches!(
+        clinic.book.receive(&from_gran),
+        Err(Error::Sync(SyncError::NotAMember))
+    ));
+    assert_eq!(contents(&clinic.book, &id), clinic_before);
+    // Once the clinic syncs with mum it knows gran, and takes her messages.
+    settle(&[mum, clinic], &id);
+    assert_eq!(clinic.book.members(&id).unwrap().len(), 4);
+}
+
+#[test]
+fn a_bundle_carries_everything_and_importing_it_twice_changes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let (devices, id) = family(&dir);
+    let (mum, clinic) = (&devices[0], &devices[2]);
+    for i in 0..20 {
+        mum.book
+            .add_entry(&id, note("2026-02-01", &format!("note {i}")))
+            .unwrap();
+    }
+    let bundle = mum.book.export_bundle(&id, Some(&clinic.id)).unwrap();
+    let first = clinic.book.receive(&bundle).unwrap();
+    assert!(first.changed);
+    let after_once = contents(&clinic.book, &id);
+    assert_eq!(after_once.1.len(), 20);
+    assert!(!clinic.book.receive(&bundle).unwrap().changed);
+    assert_eq!(contents(&clinic.book, &id), after_once);
+    assert_eq!(after_once, contents(&mum.book, &id));
+}
