@@ -8,14 +8,14 @@ use redbook_core::growth::{
 use redbook_core::model::Sex;
 use redbook_core::model::{Author, ChildDetails, EntryBody, EntryId, EntryView, RecordId};
 use redbook_core::schedule::{DueReport, Eligibility};
-use redbook_core::GrowthSeries;
 use redbook_core::{
     ChildList, ChildRecord, DeviceProfile, Error as CoreError, HistoryEvent, Unlock,
 };
+use redbook_core::{GrowthSeries, Received};
 use std::sync::Arc;
 
 mod types;
-pub use types::{CentileQuery, DetailUpdate};
+pub use types::{CentileQuery, DetailUpdate, MemberInfo};
 
 uniffi::setup_scaffolding!();
 
@@ -72,7 +72,9 @@ impl From<CoreError> for RedbookError {
             CoreError::StorageFull => RedbookError::StorageFull,
             CoreError::Busy => RedbookError::Busy,
             CoreError::KeyProvider(e) => RedbookError::KeyProvider { reason: e.reason },
-            CoreError::Sync(e) => RedbookError::SyncRefused { reason: e.to_string() },
+            CoreError::Sync(e) => RedbookError::SyncRefused {
+                reason: e.to_string(),
+            },
             other @ (CoreError::Storage(_) | CoreError::Io(_) | CoreError::Crypto(_)) => {
                 RedbookError::Internal {
                     message: other.to_string(),
@@ -287,6 +289,62 @@ impl RedBook {
         Ok(self
             .inner
             .growth_chart(&id, measure, &charts.references, correction)?)
+    }
+
+    /// This device's card (text for a QR code): what a member needs to invite it.
+    pub fn device_card(&self) -> String {
+        self.inner.device_card().encode()
+    }
+
+    pub fn device_id(&self) -> String {
+        self.inner.device_card().device_id()
+    }
+
+    /// Makes the device whose card this is a member, and returns its invitation (bytes
+    /// for a QR code or file; under 1 KB).
+    pub fn share(&self, id: RecordId, device_card: String) -> Result<Vec<u8>> {
+        let card = redbook_core::sync::DeviceCard::decode(&device_card).map_err(|e| {
+            RedbookError::InvalidInput {
+                field: "device_card".into(),
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(self.inner.share(&id, &card)?)
+    }
+
+    /// Accepts an invitation; the record fills in at the first sync with the inviter.
+    pub fn accept(&self, invitation: Vec<u8>) -> Result<RecordId> {
+        Ok(self.inner.accept(&invitation)?)
+    }
+
+    pub fn members(&self, id: RecordId) -> Result<Vec<MemberInfo>> {
+        Ok(self
+            .inner
+            .members(&id)?
+            .into_iter()
+            .map(MemberInfo::from)
+            .collect())
+    }
+
+    /// The next sync message for a peer device, or None when there is nothing to send.
+    pub fn sync_message(&self, id: RecordId, peer_device_id: String) -> Result<Option<Vec<u8>>> {
+        Ok(self.inner.sync_message(&id, &peer_device_id)?)
+    }
+
+    /// Takes a sync message or bundle that another device produced.
+    pub fn receive(&self, message: Vec<u8>) -> Result<Received> {
+        Ok(self.inner.receive(&message)?)
+    }
+
+    /// Starts the exchange with a peer afresh (after a long silence or a stall).
+    pub fn reset_sync(&self, id: RecordId, peer_device_id: String) -> Result<()> {
+        Ok(self.inner.reset_sync(&id, &peer_device_id)?)
+    }
+
+    /// One sealed blob with everything the peer lacks (or the whole record), for a
+    /// file or a relay; the other device takes it with `receive`.
+    pub fn export_bundle(&self, id: RecordId, peer_device_id: Option<String>) -> Result<Vec<u8>> {
+        Ok(self.inner.export_bundle(&id, peer_device_id.as_deref())?)
     }
 
     /// Re-wraps the database key under a new passphrase; nothing else is rewritten.

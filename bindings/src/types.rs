@@ -15,7 +15,7 @@ use redbook_core::schedule::{
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
 };
-use redbook_core::{GrowthPoint, GrowthSeries};
+use redbook_core::{GrowthPoint, GrowthSeries, Received};
 use std::time::SystemTime;
 
 fn invalid(field: &str, reason: &str) -> anyhow_error::Error {
@@ -625,4 +625,35 @@ pub struct CentileQuery {
     pub date: NaiveDate,
     pub measure: Measure,
     pub value: f64,
+}
+
+#[uniffi::remote(Record)]
+pub struct Received {
+    pub record_id: RecordId,
+    pub from_device: String,
+    pub changed: bool,
+}
+
+/// A device that may read and write a child's record.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct MemberInfo {
+    pub device_id: String,
+    pub role: Role,
+    pub display_name: String,
+    pub organisation: Option<String>,
+    pub added_by: String,
+    pub added_at: Instant,
+}
+
+impl From<Member> for MemberInfo {
+    fn from(m: Member) -> Self {
+        MemberInfo {
+            device_id: m.device_id,
+            role: m.role,
+            display_name: m.display_name,
+            organisation: m.organisation,
+            added_by: m.added_by,
+            added_at: m.added_at,
+        }
+    }
 }

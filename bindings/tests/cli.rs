@@ -471,3 +471,165 @@ fn a_childs_growth_chart_is_written_as_svg() {
         "who_2006_infant"
     );
 }
+
+#[test]
+fn a_parent_shares_with_a_health_visitor_and_they_sync() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (mum, hv) = (dir.path().join("mum.db"), dir.path().join("hv.db"));
+    redbook(&mum, "pw-mum", &["init"]);
+    redbook(&hv, "pw-hv", &["init"]);
+    assert!(redbook(
+        &hv,
+        "pw-hv",
+        &[
+            "device",
+            "set",
+            "--role",
+            "health-visitor",
+            "--name",
+            "HV Jo",
+            "--organisation",
+            "RQX"
+        ]
+    )
+    .status
+    .success());
+    let card: serde_json::Value = serde_json::from_str(&stdout(&redbook(
+        &hv,
+        "pw-hv",
+        &["device", "show", "--json"],
+    )))
+    .unwrap();
+    redbook(
+        &mum,
+        "pw-mum",
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada",
+            "--birth-date",
+            "2026-03-01",
+            "--sex",
+            "female",
+            "--gestation",
+            "39+0",
+        ],
+    );
+    redbook(
+        &mum,
+        "pw-mum",
+        &[
+            "measure",
+            "ada",
+            "--date",
+            "2026-04-01",
+            "--weight-kg",
+            "4.3",
+        ],
+    );
+    let invitation = dir.path().join("invitation.bin");
+    let share = redbook(
+        &mum,
+        "pw-mum",
+        &[
+            "share",
+            "ada",
+            "--to",
+            card["card"].as_str().unwrap(),
+            "--out",
+            invitation.to_str().unwrap(),
+        ],
+    );
+    assert!(share.status.success(), "{}", stderr(&share));
+    assert!(std::fs::metadata(&invitation).unwrap().len() < 1024);
+    assert!(
+        redbook(&hv, "pw-hv", &["accept", invitation.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(stderr(&redbook(
+        &mum,
+        "pw-mum",
+        &["accept", invitation.to_str().unwrap()]
+    ))
+    .contains("addressed to another device"));
+
+    let sync = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_redbook"))
+            .args(["--db", mum.to_str().unwrap()])
+            .args(args)
+            .env("REDBOOK_PASSPHRASE", "pw-mum")
+            .env("REDBOOK_PEER_PASSPHRASE", "pw-hv")
+            .output()
+            .unwrap()
+    };
+    let out = sync(&["sync", "ada", "--with", hv.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    redbook(
+        &hv,
+        "pw-hv",
+        &[
+            "immunise",
+            "ada",
+            "--date",
+            "2026-05-01",
+            "--vaccine",
+            "6-in-1",
+            "--dose",
+            "1",
+        ],
+    );
+    assert!(sync(&["sync", "ada", "--with", hv.to_str().unwrap()])
+        .status
+        .success());
+    let shown = stdout(&redbook(&mum, "pw-mum", &["show", "ada"]));
+    assert!(
+        shown.contains("6-in-1 dose 1") && shown.contains("HV Jo (health visitor, verified)"),
+        "{shown}"
+    );
+    let members = stdout(&redbook(&mum, "pw-mum", &["members", "ada"]));
+    assert_eq!(members.lines().count(), 2, "{members}");
+
+    // Store and forward: a bundle file, imported twice.
+    redbook(
+        &hv,
+        "pw-hv",
+        &[
+            "note",
+            "ada",
+            "--text",
+            "seen at clinic",
+            "--date",
+            "2026-05-01",
+        ],
+    );
+    let bundle = dir.path().join("bundle.bin");
+    assert!(redbook(
+        &hv,
+        "pw-hv",
+        &["bundle", "export", "ada", "--out", bundle.to_str().unwrap()]
+    )
+    .status
+    .success());
+    assert!(stdout(&redbook(
+        &mum,
+        "pw-mum",
+        &["bundle", "import", bundle.to_str().unwrap()]
+    ))
+    .contains("new entries"));
+    assert!(stdout(&redbook(
+        &mum,
+        "pw-mum",
+        &["bundle", "import", bundle.to_str().unwrap()]
+    ))
+    .contains("nothing new"));
+    std::fs::write(&bundle, b"RBS1 not really").unwrap();
+    let bad = redbook(
+        &mum,
+        "pw-mum",
+        &["bundle", "import", bundle.to_str().unwrap()],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("malformed"), "{}", stderr(&bad));
+}

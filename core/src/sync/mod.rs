@@ -24,7 +24,7 @@ pub const MAX_BODY: usize = 256 * 1024 * 1024;
 pub enum SyncError {
     #[error("the message is malformed: {0}")]
     Malformed(&'static str),
-    #[error("the message is addressed to another device")]
+    #[error("it is addressed to another device")]
     NotForThisDevice,
     #[error("the sending device is not a member of this record")]
     NotAMember,

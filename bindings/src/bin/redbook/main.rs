@@ -4,9 +4,10 @@
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use redbook_core::growth::{Assessment, Correction, FalteringConcern, GrowthFlag, Measure};
+use redbook_core::model::Verification;
 use redbook_core::model::*;
 use redbook_core::schedule::{DueReport, DueStatus, Eligibility};
-use redbook_core::{ChildRecord, HistoryAction};
+use redbook_core::{ChildRecord, DeviceProfile, HistoryAction};
 use redbook_ffi::{CentileQuery, DetailUpdate, GrowthCharts, RedBook, RedbookError};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -83,6 +84,32 @@ enum Command {
     /// Change the passphrase (re-wraps the key; records are not rewritten)
     #[command(subcommand)]
     Passphrase(PassphraseCommand),
+    /// This device: its card for invitations, its role and name
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Invite a device (by its card) to a child's record; writes the invitation
+    Share {
+        child: String,
+        /// The other device's card (`redbook device show` there)
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Accept an invitation file
+    Accept { file: PathBuf },
+    /// The devices that share a child's record
+    Members { child: String },
+    /// Sync a child's record with another database file on this machine (the real
+    /// protocol, messages passed in memory); its passphrase from REDBOOK_PEER_PASSPHRASE
+    Sync {
+        child: String,
+        #[arg(long)]
+        with: PathBuf,
+    },
+    /// One-shot bundles for store-and-forward (a file, a relay)
+    #[command(subcommand)]
+    Bundle(BundleCommand),
     /// Run the demo: a family, two children, a year of entries
     Demo {
         /// Folder for the demo database [default: ./redbook-demo]
@@ -99,6 +126,37 @@ enum ChildCommand {
     List,
     /// Set details (writing a field resolves a conflict on it)
     Set(SetArgs),
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Print this device's id, role, name and card
+    Show,
+    /// Set who this device writes as
+    Set {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: String,
+        /// Organisation (ODS) code, for professionals
+        #[arg(long)]
+        organisation: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Write everything a device lacks (or the whole record) to a file
+    Export {
+        child: String,
+        /// The device it is for (its id); default: any member
+        #[arg(long = "for")]
+        for_device: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Take a bundle file; importing one twice changes nothing
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -620,6 +678,118 @@ fn run(cli: Cli) -> CliResult {
                 .map_err(|e| CliError(format!("cannot write {}: {e}", file.display())))?;
             println!("wrote {}", file.display());
         }
+        Command::Device(DeviceCommand::Show) => {
+            let book = open_existing(&path)?;
+            let author = book.author()?;
+            let card = book.device_card();
+            let info = serde_json::json!({
+                "device_id": author.device_id,
+                "role": author.role,
+                "display_name": author.display_name,
+                "organisation": author.organisation,
+                "card": card,
+            });
+            out.print(&info, || {
+                println!(
+                    "device {} ({}, {})",
+                    author.device_id,
+                    author.display_name,
+                    role_name(author.role)
+                );
+                println!("card (give this to a member who will invite this device):\n{card}");
+            });
+        }
+        Command::Device(DeviceCommand::Set {
+            role,
+            name,
+            organisation,
+        }) => {
+            let book = open_existing(&path)?;
+            book.set_device_profile(DeviceProfile {
+                role: role.parse()?,
+                display_name: name,
+                organisation,
+            })?;
+        }
+        Command::Share {
+            child,
+            to,
+            out: file,
+        } => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &child)?;
+            let invitation = book.share(id, to)?;
+            write_file(&file, &invitation)?;
+            println!(
+                "wrote {} ({} bytes): give it to the other device for `redbook accept`",
+                file.display(),
+                invitation.len()
+            );
+        }
+        Command::Accept { file } => {
+            let book = open_existing(&path)?;
+            let id = book.accept(read_file(&file)?)?;
+            println!("{id}");
+        }
+        Command::Members { child } => {
+            let book = open_existing(&path)?;
+            let members = book.members(find_child(&book, &child)?)?;
+            out.print(&members.iter().map(|m| serde_json::json!({
+                "device_id": m.device_id, "role": m.role, "display_name": m.display_name,
+                "organisation": m.organisation, "added_by": m.added_by, "added_at": chrono::DateTime::<chrono::Utc>::from(m.added_at),
+            })).collect::<Vec<_>>(), || {
+                for m in &members {
+                    let org = m.organisation.as_deref().map(|o| format!(", {o}")).unwrap_or_default();
+                    println!("{}  {} ({}{org})", m.device_id, m.display_name, role_name(m.role));
+                }
+            });
+        }
+        Command::Sync { child, with } => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &child)?;
+            if !with.exists() {
+                return Err(CliError(format!("no database at {}", with.display())));
+            }
+            let peer = open(
+                &with,
+                passphrase(
+                    "REDBOOK_PEER_PASSPHRASE",
+                    "The other database's passphrase",
+                    false,
+                )?,
+            )?;
+            let report = sync_pair(&book, &peer, &id)?;
+            out.print(&report, || {
+                println!(
+                    "in sync after {} round trips: {} messages, {} bytes",
+                    report.round_trips, report.messages, report.bytes
+                )
+            });
+        }
+        Command::Bundle(BundleCommand::Export {
+            child,
+            for_device,
+            out: file,
+        }) => {
+            let book = open_existing(&path)?;
+            let bundle = book.export_bundle(find_child(&book, &child)?, for_device)?;
+            write_file(&file, &bundle)?;
+            println!("wrote {} ({} bytes)", file.display(), bundle.len());
+        }
+        Command::Bundle(BundleCommand::Import { file }) => {
+            let book = open_existing(&path)?;
+            let received = book.receive(read_file(&file)?)?;
+            out.print(&received, || {
+                println!(
+                    "{}",
+                    if received.changed {
+                        "imported: the record has new entries"
+                    } else {
+                        "nothing new in that bundle"
+                    }
+                )
+            });
+        }
         Command::Passphrase(PassphraseCommand::Change) => {
             let current = passphrase("REDBOOK_PASSPHRASE", "Current passphrase", false)?;
             let book = open(&path, current.clone())?;
@@ -656,6 +826,51 @@ fn print_added(out: &Output, view: &EntryView) {
             eprintln!("note: {}: {}", flag.field, flag.note);
         }
     });
+}
+
+#[derive(Serialize)]
+pub(crate) struct SyncReport {
+    pub round_trips: usize,
+    pub messages: usize,
+    pub bytes: usize,
+}
+
+/// Runs the real protocol between two databases, passing messages in memory, until
+/// neither has anything to send.
+pub(crate) fn sync_pair(a: &RedBook, b: &RedBook, id: &RecordId) -> CliResult<SyncReport> {
+    let (a_id, b_id) = (a.device_id(), b.device_id());
+    let mut report = SyncReport {
+        round_trips: 0,
+        messages: 0,
+        bytes: 0,
+    };
+    for _ in 0..64 {
+        let mut sent = false;
+        for (from, to, to_id) in [(a, b, &b_id), (b, a, &a_id)] {
+            if let Some(message) = from.sync_message(id.clone(), to_id.clone())? {
+                report.messages += 1;
+                report.bytes += message.len();
+                to.receive(message)?;
+                sent = true;
+            }
+        }
+        if !sent {
+            return Ok(report);
+        }
+        report.round_trips += 1;
+    }
+    Err(CliError(
+        "the devices did not reach the same state in 64 round trips".into(),
+    ))
+}
+
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> CliResult {
+    std::fs::write(path, bytes)
+        .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))
+}
+
+fn read_file(path: &std::path::Path) -> CliResult<Vec<u8>> {
+    std::fs::read(path).map_err(|e| CliError(format!("cannot read {}: {e}", path.display())))
 }
 
 fn database_path(given: Option<PathBuf>) -> CliResult<PathBuf> {
@@ -734,7 +949,10 @@ fn find_entry(record: &ChildRecord, query: &str) -> CliResult<EntryId> {
     let matches: Vec<_> = record
         .entries
         .iter()
-        .filter(|v| q.len() >= 4 && v.entry.id.as_str().starts_with(&q))
+        .filter(|v| {
+            q.len() >= 4
+                && (v.entry.id.as_str().starts_with(&q) || v.entry.id.as_str().ends_with(&q))
+        })
         .collect();
     match matches.as_slice() {
         [one] => Ok(one.entry.id.clone()),
@@ -745,8 +963,9 @@ fn find_entry(record: &ChildRecord, query: &str) -> CliResult<EntryId> {
     }
 }
 
+/// The random tail of an id: entry ids start with a timestamp, so their heads repeat.
 fn short(id: &str) -> &str {
-    &id[..id.len().min(8)]
+    &id[id.len().saturating_sub(8)..]
 }
 
 fn role_name(role: Role) -> &'static str {
@@ -883,8 +1102,13 @@ fn print_record(record: &ChildRecord) {
             .date()
             .map(|d| d.to_string())
             .unwrap_or_else(|| "          ".into());
+        let trust = match view.verification {
+            Verification::Verified => "verified",
+            Verification::Unverified => "unverified",
+            Verification::Invalid => "INVALID SIGNATURE",
+        };
         println!(
-            "{date}  {}  {:<60}  {} ({})",
+            "{date}  {}  {:<60}  {} ({}, {trust})",
             short(view.entry.id.as_str()),
             view.entry.body.summary(),
             view.entry.author.display_name,
