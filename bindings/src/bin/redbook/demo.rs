@@ -1,45 +1,74 @@
-//! `redbook demo`: one family, two children, a year of entries written by a parent and
-//! by professionals, then a summary and a look at what is on disk.
+//! `redbook demo`: one family's red book on three devices, Mum's phone, Dad's phone and
+//! the clinic's tablet, each with its own encrypted database. The clinic writes a year
+//! of visits while offline, the parents write apart, they sync through the real
+//! protocol, a conflict on a single-valued field is shown and resolved, and the record
+//! ends identical on every device.
 
-use super::{role_name, CliError, CliResult};
+use super::{role_name, sync_pair, CliError, CliResult};
 use chrono::{Duration, Local, NaiveDate};
 use redbook_core::growth::{Correction, Measure};
 use redbook_core::model::*;
 use redbook_core::schedule::{DueStatus, Eligibility};
-use redbook_core::DeviceProfile;
-use redbook_ffi::{GrowthCharts, RedBook};
+use redbook_core::{ChildRecord, DeviceProfile};
+use redbook_ffi::{DetailUpdate, GrowthCharts, RedBook};
 use std::path::Path;
+use std::sync::Arc;
 
-/// Announced on screen: the demo database is throwaway.
+/// Announced on screen: the demo databases are throwaway.
 const DEMO_PASSPHRASE: &str = "redbook-demo-passphrase";
-const DEMO_FILE: &str = "family.redbook";
+const DEVICES: [&str; 3] = ["mum-phone", "dad-phone", "clinic-tablet"];
 /// A number from the NHS's test range (999 000 0000 upwards), valid check digit.
 const DEMO_NHS_NUMBER: &str = "9990000018";
+
+fn open_device(dir: &Path, name: &str, profile: DeviceProfile) -> CliResult<Arc<RedBook>> {
+    let path = dir.join(format!("{name}.redbook"));
+    let book = RedBook::open_with_passphrase(path.display().to_string(), DEMO_PASSPHRASE.into())?;
+    book.set_device_profile(profile)?;
+    Ok(book)
+}
+
+fn profile(role: Role, name: &str, org: Option<&str>) -> DeviceProfile {
+    DeviceProfile {
+        role,
+        display_name: name.into(),
+        organisation: org.map(str::to_string),
+    }
+}
 
 pub fn run(dir: &Path) -> CliResult {
     std::fs::create_dir_all(dir)
         .map_err(|e| CliError(format!("cannot create {}: {e}", dir.display())))?;
-    let path = dir.join(DEMO_FILE);
-    for suffix in ["", "-wal", "-shm"] {
-        let file = dir.join(format!("{DEMO_FILE}{suffix}"));
-        if file.exists() {
-            std::fs::remove_file(&file)
-                .map_err(|e| CliError(format!("cannot replace the old demo: {e}")))?;
+    for name in DEVICES {
+        for suffix in ["", "-wal", "-shm"] {
+            let file = dir.join(format!("{name}.redbook{suffix}"));
+            if file.exists() {
+                std::fs::remove_file(&file)
+                    .map_err(|e| CliError(format!("cannot replace the old demo: {e}")))?;
+            }
         }
     }
-    println!("redbook demo");
-    println!("  data folder: {}", dir.display());
-    println!("  database:    {}", path.display());
+    println!("redbook demo: one family's red book on three devices");
     println!(
-        "  passphrase:  {DEMO_PASSPHRASE}   (demo only; stretched with 600,000 rounds of PBKDF2)"
+        "  data folder: {} ({})",
+        dir.display(),
+        DEVICES.map(|d| format!("{d}.redbook")).join(", ")
     );
+    println!("  passphrase:  {DEMO_PASSPHRASE}   (demo only, all three; 600,000 rounds of PBKDF2)");
     println!();
 
-    let book = RedBook::open_with_passphrase(path.display().to_string(), DEMO_PASSPHRASE.into())?;
+    let mum = open_device(dir, DEVICES[0], profile(Role::Parent, "Mum (Ngozi)", None))?;
+    let dad = open_device(dir, DEVICES[1], profile(Role::Parent, "Dad (Tunde)", None))?;
+    let clinic = open_device(
+        dir,
+        DEVICES[2],
+        profile(Role::HealthVisitor, "HV Jo Bloggs", Some("RQX")),
+    )?;
+
+    // 1. Mum's phone holds the children's records and shares them.
     let today = Local::now().date_naive();
     let amara_born = today - Duration::days(400);
     let kofi_born = today - Duration::days(3 * 365 + 60);
-    let amara = book.add_child(ChildDetails {
+    let amara = mum.add_child(ChildDetails {
         name: "Amara Okafor".into(),
         birth_date: Some(amara_born),
         sex: Some(Sex::Female),
@@ -48,25 +77,35 @@ pub fn run(dir: &Path) -> CliResult {
         address: Some("12 Cedar Road, Hackney".into()),
         gp_practice: Some("Cedar Practice".into()),
     })?;
-    let kofi = book.add_child(ChildDetails {
+    let kofi = mum.add_child(ChildDetails {
         name: "Kofi Okafor".into(),
         birth_date: Some(kofi_born),
         sex: Some(Sex::Male),
         gestation: Some(Gestation::new(36, 2)),
         ..Default::default()
     })?;
+    println!("1. Mum's phone creates Amara's and Kofi's records and invites Dad's phone and the clinic tablet:");
+    for child in [&amara, &kofi] {
+        for other in [&dad, &clinic] {
+            let invitation = mum.share(child.clone(), other.device_card())?;
+            other.accept(invitation.clone())?;
+            let report = sync_pair(&mum, other, child)?;
+            println!(
+                "   invitation of {} bytes accepted; first sync: {} messages, {} bytes",
+                invitation.len(),
+                report.messages,
+                report.bytes
+            );
+        }
+    }
 
-    let as_who = |role: Role, name: &str, org: Option<&str>| -> CliResult {
-        book.set_device_profile(DeviceProfile {
-            role,
-            display_name: name.into(),
-            organisation: org.map(str::to_string),
-        })?;
-        Ok(())
-    };
+    // 2. The clinic tablet, offline all year, records the professional entries.
     let on = |born: NaiveDate, days: i64| born + Duration::days(days);
-    let add = |child: &RecordId, body: EntryBody| -> CliResult<EntryView> {
+    let add = |book: &RedBook, child: &RecordId, body: EntryBody| -> CliResult<EntryView> {
         Ok(book.add_entry(child.clone(), body)?)
+    };
+    let as_who = |role: Role, name: &str, org: &str| -> CliResult {
+        Ok(clinic.set_device_profile(profile(role, name, Some(org)))?)
     };
     let weigh = |date, kg, length_cm, head_cm| {
         EntryBody::Measurement(Measurement {
@@ -78,22 +117,12 @@ pub fn run(dir: &Path) -> CliResult {
             measured_by: MeasuredBy::Professional,
         })
     };
-    let jab = |date, vaccine: &str, dose, batch: &str| {
-        EntryBody::Immunisation(Immunisation {
-            date,
-            vaccine: vaccine.into(),
-            dose,
-            product: None,
-            batch: Some(batch.into()),
-            site: Some("left thigh".into()),
-            route: Some("intramuscular".into()),
-            given_by: Some("Practice nurse".into()),
-        })
-    };
-
-    // Birth and newborn screening: the midwife.
-    as_who(Role::Midwife, "Midwife Adaeze", Some("RQX"))?;
+    println!(
+        "2. The clinic tablet (shared by the clinic team), offline, records a year of visits."
+    );
+    as_who(Role::Midwife, "Midwife Adaeze", "RQX")?;
     add(
+        &clinic,
         &amara,
         EntryBody::BirthDetails(BirthDetails {
             gestation: Some(Gestation::new(39, 4)),
@@ -107,6 +136,7 @@ pub fn run(dir: &Path) -> CliResult {
         }),
     )?;
     add(
+        &clinic,
         &amara,
         EntryBody::NewbornScreening(NewbornScreening::Nipe {
             date: on(amara_born, 1),
@@ -118,6 +148,7 @@ pub fn run(dir: &Path) -> CliResult {
         }),
     )?;
     add(
+        &clinic,
         &amara,
         EntryBody::NewbornScreening(NewbornScreening::Hearing {
             date: on(amara_born, 2),
@@ -128,6 +159,7 @@ pub fn run(dir: &Path) -> CliResult {
     )?;
     use BloodSpotCondition::*;
     add(
+        &clinic,
         &amara,
         EntryBody::NewbornScreening(NewbornScreening::BloodSpot {
             sample_date: on(amara_born, 5),
@@ -140,10 +172,9 @@ pub fn run(dir: &Path) -> CliResult {
                 .collect(),
         }),
     )?;
-
-    // Health visitor reviews and growth.
-    as_who(Role::HealthVisitor, "HV Jo Bloggs", Some("RQX"))?;
+    as_who(Role::HealthVisitor, "HV Jo Bloggs", "RQX")?;
     add(
+        &clinic,
         &amara,
         EntryBody::Review(Review {
             date: on(amara_born, 12),
@@ -153,8 +184,7 @@ pub fn run(dir: &Path) -> CliResult {
             advice: Some("Safe sleep, vitamin D".into()),
         }),
     )?;
-    let growth = [
-        (0, 3.41, 50.5, 34.5),
+    for (day, kg, length, head) in [
         (14, 3.52, 52.0, 35.6),
         (56, 5.05, 57.6, 38.9),
         (84, 5.78, 60.4, 40.1),
@@ -162,15 +192,15 @@ pub fn run(dir: &Path) -> CliResult {
         (182, 7.45, 66.9, 43.2),
         (273, 8.40, 71.0, 44.6),
         (366, 9.10, 74.5, 45.8),
-    ];
-    let mut first_weights = Vec::new();
-    for (day, kg, length, head) in growth {
-        first_weights.push(add(
+    ] {
+        add(
+            &clinic,
             &amara,
             weigh(on(amara_born, day), kg, Some(length), Some(head)),
-        )?);
+        )?;
     }
     add(
+        &clinic,
         &amara,
         EntryBody::Review(Review {
             date: on(amara_born, 50),
@@ -181,6 +211,7 @@ pub fn run(dir: &Path) -> CliResult {
         }),
     )?;
     add(
+        &clinic,
         &amara,
         EntryBody::Review(Review {
             date: on(amara_born, 300),
@@ -203,17 +234,9 @@ pub fn run(dir: &Path) -> CliResult {
             advice: None,
         }),
     )?;
+    as_who(Role::Gp, "Dr Mensah", "F84001")?;
     add(
-        &amara,
-        EntryBody::Contact(Contact {
-            role: ContactRole::HealthVisitor,
-            name: "Jo Bloggs, Hackney Health Visiting".into(),
-            phone: Some("020 7946 0123".into()),
-        }),
-    )?;
-
-    as_who(Role::Gp, "Dr Mensah", Some("F84001"))?;
-    add(
+        &clinic,
         &amara,
         EntryBody::NewbornScreening(NewbornScreening::Nipe {
             date: on(amara_born, 45),
@@ -224,9 +247,7 @@ pub fn run(dir: &Path) -> CliResult {
             testes: None,
         }),
     )?;
-
-    // Immunisations: the practice nurse, on the schedule in force for a 2025 birth.
-    as_who(Role::Nurse, "Nurse Patel", Some("F84001"))?;
+    as_who(Role::Nurse, "Nurse Patel", "F84001")?;
     for (day, vaccine, dose, batch) in [
         (56, "6-in-1", 1, "HX3341"),
         (56, "MenB", 1, "MB0912"),
@@ -240,11 +261,36 @@ pub fn run(dir: &Path) -> CliResult {
         (367, "MenB", 3, "MB1022"),
         (367, "MMRV", 1, "MV0031"),
     ] {
-        add(&amara, jab(on(amara_born, day), vaccine, dose, batch))?;
+        add(
+            &clinic,
+            &amara,
+            EntryBody::Immunisation(Immunisation {
+                date: on(amara_born, day),
+                vaccine: vaccine.into(),
+                dose,
+                product: None,
+                batch: Some(batch.into()),
+                site: Some("left thigh".into()),
+                route: Some("intramuscular".into()),
+                given_by: Some("Nurse Patel".into()),
+            }),
+        )?;
     }
+    as_who(Role::HealthVisitor, "HV Jo Bloggs", "RQX")?;
+    add(
+        &clinic,
+        &kofi,
+        EntryBody::Review(Review {
+            date: on(kofi_born, 2 * 365 + 80),
+            kind: ReviewKind::TwoToTwoAndAHalfYears,
+            outcome: "Talking in short sentences; dentist registered".into(),
+            asq3_scores: vec![],
+            advice: Some("Free childcare from age 2".into()),
+        }),
+    )?;
 
-    // The parent's own pages, and a typing slip corrected.
-    as_who(Role::Parent, "Mum (Ngozi)", None)?;
+    // 3. Meanwhile the parents write apart, and both change the address.
+    println!("3. Meanwhile Mum and Dad write apart, and both edit Amara's address.");
     for (day, kind, text) in [
         (42, NoteKind::DevelopmentalFirst, "First real smile, at Dad"),
         (
@@ -257,13 +303,9 @@ pub fn run(dir: &Path) -> CliResult {
             NoteKind::QuestionForNextVisit,
             "Is it normal she is not crawling yet?",
         ),
-        (
-            381,
-            NoteKind::DevelopmentalFirst,
-            "First steps in the kitchen!",
-        ),
     ] {
         add(
+            &mum,
             &amara,
             EntryBody::Note(Note {
                 date: on(amara_born, day),
@@ -272,30 +314,8 @@ pub fn run(dir: &Path) -> CliResult {
             }),
         )?;
     }
-    let slip = add(
-        &amara,
-        EntryBody::Measurement(Measurement {
-            date: on(amara_born, 390),
-            weight_kg: Some(92.0),
-            length_cm: None,
-            height_cm: None,
-            head_circumference_cm: None,
-            measured_by: MeasuredBy::Parent,
-        }),
-    )?;
-    book.amend_entry(
-        amara.clone(),
-        slip.entry.id.clone(),
-        EntryBody::Measurement(Measurement {
-            date: on(amara_born, 390),
-            weight_kg: Some(9.2),
-            length_cm: None,
-            height_cm: None,
-            head_circumference_cm: None,
-            measured_by: MeasuredBy::Parent,
-        }),
-    )?;
     add(
+        &mum,
         &amara,
         EntryBody::Allergy(Allergy {
             substance: "Egg".into(),
@@ -304,8 +324,6 @@ pub fn run(dir: &Path) -> CliResult {
             noted_on: Some(on(amara_born, 320)),
         }),
     )?;
-
-    // Kofi, the older brother: his parent copies his jabs from the paper red book.
     for (day, vaccine, dose) in [
         (56, "6-in-1", 1),
         (56, "MenB", 1),
@@ -321,6 +339,7 @@ pub fn run(dir: &Path) -> CliResult {
         (366, "PCV", 2),
     ] {
         add(
+            &mum,
             &kofi,
             EntryBody::Immunisation(Immunisation {
                 date: on(kofi_born, day),
@@ -334,7 +353,21 @@ pub fn run(dir: &Path) -> CliResult {
             }),
         )?;
     }
-    // His third year.
+    add(
+        &dad,
+        &amara,
+        EntryBody::Note(Note {
+            date: on(amara_born, 381),
+            kind: NoteKind::DevelopmentalFirst,
+            text: "First steps in the kitchen!".into(),
+        }),
+    )?;
+    let slip = add(&dad, &amara, home_weight(on(amara_born, 390), 92.0))?;
+    dad.amend_entry(
+        amara.clone(),
+        slip.entry.id.clone(),
+        home_weight(on(amara_born, 390), 9.2),
+    )?;
     let kofi_year = 2 * 365 + 60;
     for (day, kg, cm) in [
         (kofi_year, 12.6, 88.0),
@@ -342,6 +375,7 @@ pub fn run(dir: &Path) -> CliResult {
         (kofi_year + 360, 14.4, 96.1),
     ] {
         add(
+            &dad,
             &kofi,
             EntryBody::Measurement(Measurement {
                 date: on(kofi_born, day),
@@ -354,6 +388,7 @@ pub fn run(dir: &Path) -> CliResult {
         )?;
     }
     add(
+        &dad,
         &kofi,
         EntryBody::HealthEvent(HealthEvent {
             date: on(kofi_born, kofi_year + 95),
@@ -363,38 +398,128 @@ pub fn run(dir: &Path) -> CliResult {
             outcome: Some("Recovered at home".into()),
         }),
     )?;
-    add(
-        &kofi,
-        EntryBody::Medicine(Medicine {
-            name: "Paracetamol oral suspension".into(),
-            dose: Some("5 ml up to 4 times a day".into()),
-            started: on(kofi_born, kofi_year + 95),
-            stopped: Some(on(kofi_born, kofi_year + 99)),
-            reason: Some("Fever with chickenpox".into()),
-        }),
-    )?;
-    as_who(Role::HealthVisitor, "HV Jo Bloggs", Some("RQX"))?;
-    add(
-        &kofi,
-        EntryBody::Review(Review {
-            date: on(kofi_born, kofi_year + 20),
-            kind: ReviewKind::TwoToTwoAndAHalfYears,
-            outcome: "Talking in short sentences; dentist registered".into(),
-            asq3_scores: vec![],
-            advice: Some("Free childcare from age 2".into()),
-        }),
-    )?;
-    as_who(Role::Parent, "Mum (Ngozi)", None)?;
+    let address = |text: &str| {
+        vec![DetailUpdate {
+            field: DetailField::Address,
+            value: Some(text.into()),
+        }]
+    };
+    mum.update_details(amara.clone(), address("14 Birch Lane, Hackney E8 1AB"))?;
+    dad.update_details(amara.clone(), address("14 Birch Lane, London E8"))?;
 
-    // Summary, read back through the same API the apps use.
+    // 4. They meet: sync in every direction.
+    println!("4. The devices meet and sync (sealed, signed messages through the real protocol):");
+    let devices = [("Mum", &mum), ("Dad", &dad), ("clinic", &clinic)];
+    for round in 0..2 {
+        for (a, b) in [(0, 2), (0, 1), (1, 2)] {
+            for child in [&amara, &kofi] {
+                let report = sync_pair(devices[a].1, devices[b].1, child)?;
+                if round == 0 && report.messages > 0 {
+                    println!(
+                        "   {} <-> {}: {} round trips, {} messages, {} bytes",
+                        devices[a].0,
+                        devices[b].0,
+                        report.round_trips,
+                        report.messages,
+                        report.bytes
+                    );
+                }
+            }
+        }
+    }
+
+    // 5. The conflict is shown on every device, and resolved by a new write.
+    let conflicts = mum.child(amara.clone())?.conflicts;
+    for conflict in &conflicts {
+        println!(
+            "5. Conflict on Amara's {}: {} (kept, both; none silently dropped)",
+            conflict.field.key(),
+            conflict
+                .values
+                .iter()
+                .map(|v| format!("\"{v}\""))
+                .collect::<Vec<_>>()
+                .join(" vs ")
+        );
+    }
+    mum.update_details(amara.clone(), address("14 Birch Lane, Hackney E8 1AB"))?;
+    for (a, b) in [(0, 1), (0, 2), (1, 2)] {
+        sync_pair(devices[a].1, devices[b].1, &amara)?;
+    }
+    println!(
+        "   Mum chooses \"14 Birch Lane, Hackney E8 1AB\"; after syncing, conflicts left: {}",
+        mum.child(amara.clone())?.conflicts.len()
+    );
+
+    // 6. The record on every device.
+    let records: Vec<ChildRecord> = devices
+        .iter()
+        .map(|(_, book)| book.child(amara.clone()))
+        .collect::<Result<_, _>>()?;
+    let identical = records
+        .windows(2)
+        .all(|w| w[0].entries == w[1].entries && w[0].details == w[1].details);
+    println!(
+        "6. Amara's record on Mum's phone ({} entries); {} on all three devices:",
+        records[0].entries.len(),
+        if identical { "identical" } else { "DIFFERENT" }
+    );
+    if !identical {
+        return Err(CliError("the devices' records differ after sync".into()));
+    }
+    for view in records[0].timeline() {
+        let date = view
+            .entry
+            .body
+            .date()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "          ".into());
+        let trust = match view.verification {
+            Verification::Verified => "verified",
+            Verification::Unverified => "unverified",
+            Verification::Invalid => "INVALID",
+        };
+        println!(
+            "   {date}  {:<52} {} ({}, {trust})",
+            truncate(&view.entry.body.summary(), 52),
+            view.entry.author.display_name,
+            role_name(view.entry.author.role)
+        );
+    }
+    summary(&mum, &[amara, kofi], today)?;
+    drop((mum, dad, clinic));
+    on_disk_check(dir)
+}
+
+fn home_weight(date: NaiveDate, kg: f64) -> EntryBody {
+    EntryBody::Measurement(Measurement {
+        date,
+        weight_kg: Some(kg),
+        length_cm: None,
+        height_cm: None,
+        head_circumference_cm: None,
+        measured_by: MeasuredBy::Parent,
+    })
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        format!("{}...", text.chars().take(width - 3).collect::<String>())
+    }
+}
+
+/// Centiles, what is due, and who wrote, for each child.
+fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate) -> CliResult {
     let charts = match std::env::var("REDBOOK_UK90_PACK") {
         Ok(pack) => GrowthCharts::with_uk90_pack(pack)?,
         Err(_) => GrowthCharts::who_only(),
     };
-    let list = book.children()?;
-    println!("The family's records ({} children):", list.children.len());
-    for summary in &list.children {
-        let record = book.child(summary.id.clone())?;
+    println!();
+    println!("Summary:");
+    for id in children {
+        let record = book.child(id.clone())?;
         let timeline = record.timeline();
         let count = |kind: &str| {
             timeline
@@ -402,14 +527,9 @@ pub fn run(dir: &Path) -> CliResult {
                 .filter(|v| v.entry.body.kind_name() == kind)
                 .count()
         };
-        let latest_weight = timeline.iter().rev().find_map(|v| match &v.entry.body {
-            EntryBody::Measurement(m) => m.weight_kg.map(|w| (m.date, w)),
-            _ => None,
-        });
         let age_days = (today - record.details.birth_date.unwrap_or(today)).num_days();
-        println!();
         println!(
-            "  {} — {} months old, id {}",
+            "  {}, {} months, id {}",
             record.details.name,
             age_days * 12 / 365,
             record.id
@@ -423,47 +543,24 @@ pub fn run(dir: &Path) -> CliResult {
             count("newborn_screening"),
             count("note"),
         );
-        if let Some((date, kg)) = latest_weight {
-            let series = book.growth(
-                summary.id.clone(),
-                Measure::WeightKg,
-                charts.clone(),
-                Correction::RcpchDigital,
-            )?;
-            let centile = series
-                .points
-                .iter()
-                .rev()
-                .find_map(|p| p.assessment.as_ref())
-                .map(|a| format!(", {} (UK-WHO)", a.description))
-                .unwrap_or_default();
-            println!("    latest weight {kg:.2} kg on {date}{centile}");
-        }
-        let authors: std::collections::BTreeSet<String> = record
-            .entries
+        let series = book.growth(
+            id.clone(),
+            Measure::WeightKg,
+            charts.clone(),
+            Correction::RcpchDigital,
+        )?;
+        if let Some((point, a)) = series
+            .points
             .iter()
-            .map(|v| {
-                format!(
-                    "{} ({})",
-                    v.entry.author.display_name,
-                    role_name(v.entry.author.role)
-                )
-            })
-            .collect();
-        println!(
-            "    written by: {}",
-            authors.into_iter().collect::<Vec<_>>().join(", ")
-        );
-        for view in timeline.iter().rev().take(3).rev() {
-            let date = view
-                .entry
-                .body
-                .date()
-                .map(|d| d.to_string())
-                .unwrap_or_default();
-            println!("    {date}  {}", view.entry.body.summary());
+            .rev()
+            .find_map(|p| p.assessment.as_ref().map(|a| (p, a)))
+        {
+            println!(
+                "    latest weight {:.2} kg on {}: {} (UK-WHO)",
+                point.value, point.date, a.description
+            );
         }
-        let due = book.due(summary.id.clone(), None, Eligibility::default())?;
+        let due = book.due(id.clone(), None, Eligibility::default())?;
         let overdue: Vec<String> = due
             .immunisations
             .iter()
@@ -471,53 +568,56 @@ pub fn run(dir: &Path) -> CliResult {
             .map(|i| format!("{} #{}", i.vaccine, i.dose))
             .collect();
         if !overdue.is_empty() {
-            println!(
-                "    overdue: {} (no record of them here)",
-                overdue.join(", ")
-            );
+            println!("    overdue: {}", overdue.join(", "));
         }
         if let Some(next) = due.reminders.iter().find(|r| r.due_date >= today) {
             println!("    next: {} on {}", next.title, next.due_date);
         }
-        let corrected = record.entries.len() - timeline.len();
-        if corrected > 0 {
-            println!("    {corrected} superseded entries kept (a corrected typing slip: 92 kg -> 9.2 kg)");
+        let superseded = record.entries.len() - timeline.len();
+        if superseded > 0 {
+            println!("    {superseded} superseded entries kept (e.g. Dad's typing slip, 92 kg corrected to 9.2 kg)");
         }
     }
-    drop(book);
+    Ok(())
+}
 
-    // What a thief with the phone's storage would see.
+/// What a thief with a phone's storage would see.
+fn on_disk_check(dir: &Path) -> CliResult {
     println!();
     let mut bytes = Vec::new();
-    for suffix in ["", "-wal"] {
-        if let Ok(b) = std::fs::read(dir.join(format!("{DEMO_FILE}{suffix}"))) {
-            bytes.extend(b);
+    for name in DEVICES {
+        for suffix in ["", "-wal"] {
+            if let Ok(b) = std::fs::read(dir.join(format!("{name}.redbook{suffix}"))) {
+                bytes.extend(b);
+            }
         }
     }
     let secrets = [
         "Amara",
         "Okafor",
         DEMO_NHS_NUMBER,
-        "Cedar Road",
+        "Birch Lane",
         "First steps",
         "Chickenpox",
         "HX3341",
     ];
-    let readable: Vec<_> = secrets
+    let readable = secrets
         .iter()
         .filter(|s| bytes.windows(s.len()).any(|w| w == s.as_bytes()))
-        .collect();
-    println!("On disk: {} bytes in {DEMO_FILE} and its WAL.", bytes.len());
-    if readable.is_empty() {
+        .count();
+    println!(
+        "On disk: {} bytes across the three databases and their WALs.",
+        bytes.len()
+    );
+    if readable == 0 {
         println!(
-            "Checked: none of {} names, numbers or notes written above can be read in the file.",
+            "Checked: none of {} names, numbers or notes written above can be read in those files.",
             secrets.len()
         );
         Ok(())
     } else {
         Err(CliError(format!(
-            "{} written values are readable on disk",
-            readable.len()
+            "{readable} written values are readable on disk"
         )))
     }
 }
