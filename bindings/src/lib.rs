@@ -326,6 +326,12 @@ impl RedBook {
             .collect())
     }
 
+    /// Removes a member device and replaces the record key: it can no longer read new
+    /// entries or sync; the other members get the new key at their next sync.
+    pub fn remove_member(&self, id: RecordId, device_id: String) -> Result<()> {
+        Ok(self.inner.remove_member(&id, &device_id)?)
+    }
+
     /// The next sync message for a peer device, or None when there is nothing to send.
     pub fn sync_message(&self, id: RecordId, peer_device_id: String) -> Result<Option<Vec<u8>>> {
         Ok(self.inner.sync_message(&id, &peer_device_id)?)

@@ -643,6 +643,8 @@ pub struct MemberInfo {
     pub organisation: Option<String>,
     pub added_by: String,
     pub added_at: Instant,
+    /// The member that removed it, if it was removed.
+    pub removed_by: Option<String>,
 }
 
 impl From<Member> for MemberInfo {
@@ -654,6 +656,7 @@ impl From<Member> for MemberInfo {
             organisation: m.organisation,
             added_by: m.added_by,
             added_at: m.added_at,
+            removed_by: m.removed.map(|r| r.by),
         }
     }
 }

@@ -289,3 +289,83 @@ fn a_bundle_carries_everything_and_importing_it_twice_changes_nothing() {
     assert_eq!(contents(&clinic.book, &id), after_once);
     assert_eq!(after_once, contents(&mum.book, &id));
 }
+
+#[test]
+fn removing_a_member_rotates_the_key_and_the_others_carry_on() {
+    let dir = TempDir::new().unwrap();
+    let (devices, id) = family(&dir);
+    let (mum, dad, clinic) = (&devices[0], &devices[1], &devices[2]);
+    dad.book
+        .add_entry(&id, note("2026-02-01", "dad, before removal"))
+        .unwrap();
+    settle(&devices.iter().collect::<Vec<_>>(), &id);
+
+    mum.book.remove_member(&id, &dad.id).unwrap();
+    let members = mum.book.members(&id).unwrap();
+    assert!(members
+        .iter()
+        .find(|m| m.device_id == dad.id)
+        .unwrap()
+        .removed
+        .is_some());
+
+    // Dad's messages are refused; nothing of his arrives.
+    dad.book
+        .add_entry(&id, note("2026-02-02", "dad, after removal"))
+        .unwrap();
+    let from_dad = dad
+        .book
+        .sync_message(&id, &mum.id)
+        .unwrap()
+        .expect("dad still has something to send");
+    assert!(matches!(
+        mum.book.receive(&from_dad),
+        Err(Error::Sync(SyncError::NotAMember))
+    ));
+    assert!(matches!(
+        mum.book.sync_message(&id, &dad.id),
+        Err(Error::Sync(SyncError::NotAMember))
+    ));
+
+    // The clinic receives the new key at its next sync with Mum and carries on.
+    mum.book
+        .add_entry(&id, note("2026-02-03", "mum, after removal"))
+        .unwrap();
+    settle(&[mum, clinic], &id);
+    let texts = |book: &RedBook| -> Vec<String> {
+        book.child(&id)
+            .unwrap()
+            .entries
+            .into_iter()
+            .filter_map(|v| match v.entry.body {
+                EntryBody::Note(n) => Some(n.text),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(texts(&clinic.book), texts(&mum.book));
+    assert!(texts(&clinic.book).contains(&"mum, after removal".to_string()));
+    assert!(!texts(&clinic.book).contains(&"dad, after removal".to_string()));
+    // What Dad wrote while a member stays, verified.
+    let before = clinic.book.child(&id).unwrap();
+    assert!(before
+        .entries
+        .iter()
+        .all(|v| v.verification == Verification::Verified));
+
+    // Under the new key Dad can read nothing: a bundle for any member is refused.
+    let bundle = mum.book.export_bundle(&id, None).unwrap();
+    assert!(matches!(
+        dad.book.receive(&bundle),
+        Err(Error::Sync(SyncError::NewerKey))
+    ));
+    // And the clinic, having synced, refuses him too.
+    if let Some(message) = dad.book.sync_message(&id, &clinic.id).unwrap() {
+        assert!(clinic.book.receive(&message).is_err());
+    }
+    // Mum's database, re-sealed under the new key, reopens intact.
+    let entries = mum.book.child(&id).unwrap().entries.len();
+    drop(devices);
+    let reopened = RedBook::open(&dir.path().join("mum.redbook"), raw_key(1)).unwrap();
+    assert_eq!(reopened.child(&id).unwrap().entries.len(), entries);
+}

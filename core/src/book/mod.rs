@@ -767,6 +767,7 @@ fn member_from(author: &Author, keys: &DeviceKeys, added_by: &str) -> Member {
         organisation: author.organisation.clone(),
         added_by: added_by.to_string(),
         added_at: Utc::now(),
+        removed: None,
     }
 }
 

@@ -4,7 +4,8 @@
 
 use super::{member_from, Inner, RedBook};
 use crate::crypto::device::DevicePublic;
-use crate::model::{Member, RecordId, ValidationError};
+use crate::crypto::SecretKey;
+use crate::model::{Member, RecordId, Removal, ValidationError};
 use crate::record::Record;
 use crate::store::Store;
 use crate::sync::{self, DeviceCard, Header, Kind, SyncError};
@@ -12,16 +13,40 @@ use crate::Error;
 use automerge::sync::{Message, State, SyncDoc};
 use chrono::Utc;
 
-/// Until key rotation lands every record is at epoch 0; envelopes carry it already.
-const CURRENT_EPOCH: u32 = 0;
 /// A peer that keeps asking without progress is reset rather than looped with
 /// (automerge issue #1284: a lost message can stall or loop the protocol).
 const MAX_ROUNDS_WITHOUT_PROGRESS: u32 = 16;
 const INVITER: &str = "inviter";
+/// Per record: which record key is current (epoch 0 until a member is removed).
+const EPOCH: &str = "epoch";
 
 pub(super) struct Session {
     state: State,
     rounds_without_progress: u32,
+    /// The newest key epoch this peer has shown it holds (by sending under it).
+    peer_epoch: u32,
+}
+
+/// The record key in force: its epoch and the device that issued it. Two members
+/// removing someone at once issue two keys for one epoch; the lower device id wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct KeyEpoch {
+    epoch: u32,
+    issuer: String,
+}
+
+fn key_epoch(store: &Store, id: &RecordId) -> Result<KeyEpoch, Error> {
+    Ok(store
+        .sealed_meta(&store.record_meta_name(EPOCH, id))?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default())
+}
+
+fn set_key_epoch(store: &Store, id: &RecordId, epoch: &KeyEpoch) -> Result<(), Error> {
+    store.put_sealed_meta(
+        &store.record_meta_name(EPOCH, id),
+        &serde_json::to_vec(epoch).expect("serialisable"),
+    )
 }
 
 /// What receiving a message did.
@@ -69,16 +94,12 @@ impl RedBook {
             organisation: invitee.organisation.clone(),
             added_by: author.device_id.clone(),
             added_at: Utc::now(),
+            removed: None,
         };
         store.update_record(id, |record| Ok(record.put_member(&member)?))?;
         let key = store.record_key(id)?;
-        Ok(sync::make_invitation(
-            id,
-            CURRENT_EPOCH,
-            &key,
-            keys,
-            &invitee.keys,
-        )?)
+        let epoch = key_epoch(store, id)?.epoch;
+        Ok(sync::make_invitation(id, epoch, &key, keys, &invitee.keys)?)
     }
 
     /// Accepts an invitation: the record appears here, empty until the first sync with
@@ -104,11 +125,62 @@ impl RedBook {
         store.create_record_with_key(&id, record, invitation.record_key)?;
         let inviter = serde_json::to_vec(&invitation.inviter).expect("serialisable");
         store.put_sealed_meta(&store.record_meta_name(INVITER, &id), &inviter)?;
+        set_key_epoch(
+            store,
+            &id,
+            &KeyEpoch {
+                epoch: invitation.epoch,
+                issuer: invitation.inviter.device_id(),
+            },
+        )?;
         Ok(id)
     }
 
     pub fn members(&self, id: &RecordId) -> Result<Vec<Member>, Error> {
         Ok(self.lock().store.record(id)?.members())
+    }
+
+    /// Removes a member device: it is marked removed in the record, and the record key
+    /// is replaced, so it can neither read what is written from now on nor sync. The
+    /// other members receive the new key, sealed to each of them, at their next sync.
+    pub fn remove_member(&self, id: &RecordId, device_id: &str) -> Result<(), Error> {
+        let mut inner = self.lock();
+        let Inner {
+            store,
+            author,
+            sessions,
+            ..
+        } = &mut *inner;
+        if device_id == author.device_id {
+            return Err(ValidationError::new(
+                "device",
+                "is this device; another member removes it",
+            )
+            .into());
+        }
+        let record = store.record(id)?;
+        if !is_active(record.member(&author.device_id).as_ref()) {
+            return Err(SyncError::NotAMember.into());
+        }
+        let mut member = record
+            .member(device_id)
+            .ok_or(Error::NotFound { what: "member" })?;
+        if member.removed.is_some() {
+            return Ok(());
+        }
+        member.removed = Some(Removal {
+            by: author.device_id.clone(),
+            at: Utc::now(),
+        });
+        store.update_record(id, |record| Ok(record.put_member(&member)?))?;
+        let epoch = KeyEpoch {
+            epoch: key_epoch(store, id)?.epoch + 1,
+            issuer: author.device_id.clone(),
+        };
+        store.rekey_record(id, SecretKey::generate()?)?;
+        set_key_epoch(store, id, &epoch)?;
+        sessions.retain(|(record, _), _| record != id);
+        Ok(())
     }
 
     /// The next sync message for `peer`, or None when there is nothing to send now.
@@ -120,8 +192,25 @@ impl RedBook {
             author,
             sessions,
         } = &mut *inner;
-        known_device(store, id, peer)?;
+        let peer_keys = known_device(store, id, peer)?;
+        let epoch = key_epoch(store, id)?.epoch;
         let session = session(sessions, store, id, peer)?;
+        if session.peer_epoch < epoch {
+            // The peer may not hold the current key yet: give it that first.
+            let header = Header {
+                kind: Kind::Rekey,
+                record_id: id.clone(),
+                epoch,
+                from: author.device_id.clone(),
+                to: peer.to_string(),
+            };
+            return Ok(Some(sync::seal_rekey(
+                &header,
+                &store.record_key(id)?,
+                &peer_keys,
+                keys,
+            )?));
+        }
         if session.rounds_without_progress >= MAX_ROUNDS_WITHOUT_PROGRESS {
             session.state = State::new();
             session.rounds_without_progress = 0;
@@ -139,7 +228,7 @@ impl RedBook {
         let header = Header {
             kind: Kind::Sync,
             record_id: id.clone(),
-            epoch: CURRENT_EPOCH,
+            epoch,
             from: author.device_id.clone(),
             to: peer.to_string(),
         };
@@ -159,7 +248,7 @@ impl RedBook {
             store,
             author,
             sessions,
-            ..
+            keys,
         } = &mut *inner;
         let envelope = sync::parse_envelope(bytes)?;
         let header = envelope.header.clone();
@@ -171,16 +260,48 @@ impl RedBook {
         let id = header.record_id.clone();
         let key = store.record_key(&id)?;
         let sender = known_device(store, &id, &header.from)?;
-        if header.epoch != CURRENT_EPOCH {
+        let current = key_epoch(store, &id)?;
+        if header.kind == Kind::Rekey {
+            let new_key = envelope.open_rekey(&sender, keys)?;
+            let newer = header.epoch > current.epoch;
+            let same_epoch_wins =
+                header.epoch == current.epoch && header.from < current.issuer && new_key != key;
+            let adopt = newer || same_epoch_wins;
+            if adopt {
+                store.rekey_record(&id, new_key.clone())?;
+                let epoch = KeyEpoch {
+                    epoch: header.epoch,
+                    issuer: header.from.clone(),
+                };
+                set_key_epoch(store, &id, &epoch)?;
+                sessions.retain(|(record, _), _| record != &id);
+            }
+            // A sender that gave us the key we now hold holds it too: no rekey back.
+            if adopt || (header.epoch == current.epoch && new_key == key) {
+                session(sessions, store, &id, &header.from)?.peer_epoch = header.epoch;
+            }
+            return Ok(Received {
+                record_id: id,
+                from_device: header.from,
+                changed: adopt,
+            });
+        }
+        if header.epoch > current.epoch {
+            return Err(SyncError::NewerKey.into());
+        }
+        if header.epoch < current.epoch {
             return Err(SyncError::OldKey.into());
         }
         let body = envelope.open(&sender, &key)?;
         let before = store.record(&id)?.heads();
         match header.kind {
+            Kind::Rekey => unreachable!("handled above"),
             Kind::Sync => {
                 let message =
                     Message::decode(&body).map_err(|_| SyncError::Malformed("sync message"))?;
                 let session = session(sessions, store, &id, &header.from)?;
+                // It sent under the current key, so it holds it.
+                session.peer_epoch = session.peer_epoch.max(current.epoch);
                 let state = &mut session.state;
                 store.update_record(&id, |record| {
                     record
@@ -250,7 +371,7 @@ impl RedBook {
         let header = Header {
             kind: Kind::Bundle,
             record_id: id.clone(),
-            epoch: CURRENT_EPOCH,
+            epoch: key_epoch(store, id)?.epoch,
             from: author.device_id.clone(),
             to: peer.unwrap_or(sync::ANYONE).to_string(),
         };
@@ -282,6 +403,7 @@ fn session<'a>(
             Session {
                 state,
                 rounds_without_progress: 0,
+                peer_epoch: 0,
             },
         );
     }
@@ -291,11 +413,19 @@ fn session<'a>(
 /// A device this record trusts: a member, or the device that invited us to it.
 fn known_device(store: &mut Store, id: &RecordId, device_id: &str) -> Result<DevicePublic, Error> {
     if let Some(member) = store.record(id)?.member(device_id) {
-        return Ok(member.keys);
+        return if is_active(Some(&member)) {
+            Ok(member.keys)
+        } else {
+            Err(SyncError::NotAMember.into())
+        };
     }
     let inviter = store
         .sealed_meta(&store.record_meta_name(INVITER, id))?
         .and_then(|bytes| serde_json::from_slice::<DevicePublic>(&bytes).ok())
         .filter(|keys| keys.device_id() == device_id);
     inviter.ok_or_else(|| SyncError::NotAMember.into())
+}
+
+fn is_active(member: Option<&Member>) -> bool {
+    member.is_some_and(|m| m.removed.is_none())
 }

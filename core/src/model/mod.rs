@@ -259,6 +259,15 @@ pub struct Member {
     /// The member device that added it (itself, for the record's creator).
     pub added_by: String,
     pub added_at: DateTime<Utc>,
+    /// Set when a member removed this device: it may no longer read or sync.
+    #[serde(default)]
+    pub removed: Option<Removal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removal {
+    pub by: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -504,6 +504,7 @@ mod tests {
             organisation: None,
             added_by: mum.public().device_id(),
             added_at: chrono::Utc::now(),
+            removed: None,
         };
         let mut record = Record::genesis(&RecordId::generate().unwrap()).unwrap();
         record.put_member(&member).unwrap();

@@ -342,9 +342,12 @@ impl Store {
             return Ok(());
         }
         let open = self.open_records.get_mut(id).expect("checked above");
-        if let Err(e) = catch_up(&self.conn, open, id) {
+        if catch_up(&self.conn, open, id).is_err() {
+            // Another handle may have re-sealed the record under a new key: load afresh
+            // once; damage still shows as CorruptData from the load.
             self.open_records.remove(id);
-            return Err(e);
+            let open = self.load_record(id)?;
+            self.open_records.insert(id.clone(), open);
         }
         Ok(())
     }
@@ -452,6 +455,44 @@ impl Store {
             self.open_records.remove(id);
         }
         result
+    }
+
+    /// Re-seals the record under `new_key` in one transaction: one snapshot replaces
+    /// every chunk, the record's sealed key is replaced, and saved sync states (sealed
+    /// under the old key) are dropped. Used when a member is removed.
+    pub fn rekey_record(&mut self, id: &RecordId, new_key: SecretKey) -> Result<(), Error> {
+        self.refresh(id)?;
+        let open = self.open_records.get_mut(id).expect("refreshed above");
+        let snapshot = open.record.save();
+        let record_ref = open.record_ref;
+        let seq = open.last_seq + 1;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "DELETE FROM chunks WHERE record_ref = ?1",
+            [record_ref.as_slice()],
+        )?;
+        insert_chunk(&tx, &new_key, &record_ref, seq, true, &snapshot)?;
+        tx.execute(
+            "UPDATE records SET sealed_key = ?2 WHERE record_ref = ?1",
+            params![
+                record_ref.as_slice(),
+                self.sealing_key
+                    .seal(&row_aad("records/key", &record_ref), new_key.as_bytes())?
+            ],
+        )?;
+        tx.execute(
+            "DELETE FROM sync_states WHERE record_ref = ?1",
+            [record_ref.as_slice()],
+        )?;
+        tx.commit()?;
+        open.key = new_key;
+        open.last_seq = seq;
+        open.snapshot_bytes = snapshot.len();
+        open.loose_changes = 0;
+        open.loose_bytes = 0;
+        Ok(())
     }
 
     /// The record's key: it seals the record's chunks at rest and, shared with its

@@ -32,6 +32,8 @@ pub enum SyncError {
     BadSignature,
     #[error("the message is sealed under an old record key")]
     OldKey,
+    #[error("the message is sealed under a newer record key this device has not been given yet")]
+    NewerKey,
     #[error("the message cannot be opened with this record's key")]
     Unreadable,
 }
@@ -43,6 +45,9 @@ pub enum Kind {
     Sync = 1,
     /// Everything a peer lacks, for store-and-forward.
     Bundle = 2,
+    /// A new record key (after a member was removed), sealed to one member's X25519 key
+    /// rather than under the record key, which the removed device also held.
+    Rekey = 3,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +87,25 @@ impl Header {
     }
 }
 
+/// A rekey envelope: the new record key sealed to `recipient`, the header bound in.
+pub fn seal_rekey(
+    header: &Header,
+    new_key: &SecretKey,
+    recipient: &DevicePublic,
+    signer: &DeviceKeys,
+) -> Result<Vec<u8>, SyncError> {
+    let body_len = crate::crypto::KEY_LEN + crate::crypto::device::SEALED_TO_DEVICE_OVERHEAD;
+    let mut out = header.encode(body_len)?;
+    let sealed = recipient
+        .seal_to(&out, new_key.as_bytes())
+        .map_err(|_| SyncError::Unreadable)?;
+    debug_assert_eq!(sealed.len(), body_len);
+    out.extend_from_slice(&sealed);
+    let signature = signer.sign(&out);
+    out.extend_from_slice(&signature);
+    Ok(out)
+}
+
 /// Seals `body` with the record key and signs the whole envelope.
 pub fn seal_envelope(
     header: &Header,
@@ -118,6 +142,7 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope<'_>, SyncError> {
     let kind = match bytes[4] {
         1 => Kind::Sync,
         2 => Kind::Bundle,
+        3 => Kind::Rekey,
         _ => return Err(SyncError::Malformed("unknown kind")),
     };
     let field = |from: usize, len: usize| &bytes[from..from + len];
@@ -145,18 +170,45 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope<'_>, SyncError> {
 }
 
 impl Envelope<'_> {
-    /// Checks the sender's signature, then opens the body with the record key.
-    pub fn open(
+    /// Checks the sender's signature, then opens a rekey envelope's key with this
+    /// device's X25519 key.
+    pub fn open_rekey(
         &self,
         sender: &DevicePublic,
-        record_key: &SecretKey,
-    ) -> Result<Vec<u8>, SyncError> {
+        me: &DeviceKeys,
+    ) -> Result<SecretKey, SyncError> {
+        if self.header.kind != Kind::Rekey {
+            return Err(SyncError::Malformed("not a rekey message"));
+        }
+        self.check_signature(sender)?;
+        let key = me
+            .open_sealed(&self.signed[..HEADER_LEN], self.sealed_body)
+            .map_err(|_| SyncError::Unreadable)?;
+        SecretKey::from_slice(&key).map_err(|_| SyncError::Unreadable)
+    }
+
+    fn check_signature(&self, sender: &DevicePublic) -> Result<(), SyncError> {
         if sender.device_id() != self.header.from {
             return Err(SyncError::NotAMember);
         }
         if !sender.verify(self.signed, self.signature) {
             return Err(SyncError::BadSignature);
         }
+        Ok(())
+    }
+
+    /// Checks the sender's signature, then opens the body with the record key.
+    pub fn open(
+        &self,
+        sender: &DevicePublic,
+        record_key: &SecretKey,
+    ) -> Result<Vec<u8>, SyncError> {
+        if self.header.kind == Kind::Rekey {
+            return Err(SyncError::Malformed(
+                "a rekey message carries no record content",
+            ));
+        }
+        self.check_signature(sender)?;
         record_key
             .open(&self.signed[..HEADER_LEN], self.sealed_body)
             .map_err(|_| SyncError::Unreadable)

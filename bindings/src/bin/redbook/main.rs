@@ -100,6 +100,13 @@ enum Command {
     Accept { file: PathBuf },
     /// The devices that share a child's record
     Members { child: String },
+    /// Remove a device from a child's record; the record key is replaced
+    RemoveMember {
+        child: String,
+        /// The device's id (`redbook members CHILD`)
+        #[arg(long)]
+        device: String,
+    },
     /// Sync a child's record with another database file on this machine (the real
     /// protocol, messages passed in memory); its passphrase from REDBOOK_PEER_PASSPHRASE
     Sync {
@@ -737,12 +744,19 @@ fn run(cli: Cli) -> CliResult {
             out.print(&members.iter().map(|m| serde_json::json!({
                 "device_id": m.device_id, "role": m.role, "display_name": m.display_name,
                 "organisation": m.organisation, "added_by": m.added_by, "added_at": chrono::DateTime::<chrono::Utc>::from(m.added_at),
+                "removed_by": m.removed_by,
             })).collect::<Vec<_>>(), || {
                 for m in &members {
                     let org = m.organisation.as_deref().map(|o| format!(", {o}")).unwrap_or_default();
-                    println!("{}  {} ({}{org})", m.device_id, m.display_name, role_name(m.role));
+                    let removed = if m.removed_by.is_some() { "  REMOVED" } else { "" };
+                    println!("{}  {} ({}{org}){removed}", m.device_id, m.display_name, role_name(m.role));
                 }
             });
+        }
+        Command::RemoveMember { child, device } => {
+            let book = open_existing(&path)?;
+            book.remove_member(find_child(&book, &child)?, device)?;
+            println!("removed; the record key was replaced and the other members receive it at their next sync");
         }
         Command::Sync { child, with } => {
             let book = open_existing(&path)?;

@@ -1,0 +1,149 @@
+//! Group `sync` (issue 5): `full_5000` syncs a 5,000-entry record to a new member through
+//! sealed, signed envelopes and two encrypted stores; `one_entry` syncs one new entry
+//! between two devices already in sync; `bare_automerge` does the full sync with bare
+//! automerge documents in memory, the baseline. Rounds and bytes are printed once.
+
+use automerge::sync::{State, SyncDoc};
+use automerge::Automerge;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use redbook_core::crypto::RawKeyProvider;
+use redbook_core::model::*;
+use redbook_core::{RedBook, Unlock};
+use std::sync::Arc;
+use tempfile::TempDir;
+
+const ENTRIES: usize = 5_000;
+
+fn open(dir: &TempDir, name: &str) -> RedBook {
+    let key = Unlock::KeyProvider(Arc::new(RawKeyProvider::new(&[9; 32]).unwrap()));
+    RedBook::open(&dir.path().join(name), key).unwrap()
+}
+
+fn note(i: usize) -> EntryBody {
+    EntryBody::Note(Note {
+        date: "2026-02-01".parse().unwrap(),
+        kind: NoteKind::Observation,
+        text: format!("note {i} about the day"),
+    })
+}
+
+/// (round trips, messages, bytes) to bring `a` and `b` into sync.
+fn sync(a: &RedBook, b: &RedBook, id: &RecordId) -> (usize, usize, usize) {
+    let (a_id, b_id) = (a.device_card().device_id(), b.device_card().device_id());
+    let (mut rounds, mut messages, mut bytes) = (0, 0, 0);
+    loop {
+        let mut sent = false;
+        for (from, to, to_id) in [(a, b, &b_id), (b, a, &a_id)] {
+            if let Some(message) = from.sync_message(id, to_id).unwrap() {
+                messages += 1;
+                bytes += message.len();
+                to.receive(&message).unwrap();
+                sent = true;
+            }
+        }
+        if !sent {
+            return (rounds, messages, bytes);
+        }
+        rounds += 1;
+    }
+}
+
+fn bare_sync(a: &mut Automerge, b: &mut Automerge) -> (usize, usize) {
+    let (mut sa, mut sb) = (State::new(), State::new());
+    let (mut messages, mut bytes) = (0, 0);
+    loop {
+        let mut sent = false;
+        if let Some(m) = a.generate_sync_message(&mut sa) {
+            let encoded = m.encode();
+            messages += 1;
+            bytes += encoded.len();
+            b.receive_sync_message(&mut sb, automerge::sync::Message::decode(&encoded).unwrap())
+                .unwrap();
+            sent = true;
+        }
+        if let Some(m) = b.generate_sync_message(&mut sb) {
+            let encoded = m.encode();
+            messages += 1;
+            bytes += encoded.len();
+            a.receive_sync_message(&mut sa, automerge::sync::Message::decode(&encoded).unwrap())
+                .unwrap();
+            sent = true;
+        }
+        if !sent {
+            return (messages, bytes);
+        }
+    }
+}
+
+fn sync_benches(c: &mut Criterion) {
+    let dir = TempDir::new().unwrap();
+    let mum = open(&dir, "mum.redbook");
+    let id = mum
+        .add_child(ChildDetails {
+            name: "Bench".into(),
+            birth_date: Some("2026-01-01".parse().unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+    for i in 0..ENTRIES {
+        mum.add_entry(&id, note(i)).unwrap();
+    }
+    let saved = mum.record_bytes(&id).unwrap();
+
+    // Figures printed once, outside the timing.
+    let first = TempDir::new().unwrap();
+    let member = open(&first, "new.redbook");
+    member
+        .accept(&mum.share(&id, &member.device_card()).unwrap())
+        .unwrap();
+    let (rounds, messages, bytes) = sync(&mum, &member, &id);
+    eprintln!("sync/full_5000: {rounds} round trips, {messages} messages, {bytes} bytes");
+    mum.add_entry(&id, note(ENTRIES)).unwrap();
+    let (rounds, messages, bytes) = sync(&mum, &member, &id);
+    eprintln!("sync/one_entry: {rounds} round trips, {messages} messages, {bytes} bytes");
+    let (messages, bytes) = bare_sync(&mut Automerge::load(&saved).unwrap(), &mut Automerge::new());
+    eprintln!("sync/bare_automerge: {messages} messages, {bytes} bytes");
+
+    let mut group = c.benchmark_group("sync");
+    group.sample_size(10);
+    group.bench_function("full_5000", |b| {
+        b.iter_batched(
+            || {
+                let dir = TempDir::new().unwrap();
+                let member = open(&dir, "new.redbook");
+                member
+                    .accept(&mum.share(&id, &member.device_card()).unwrap())
+                    .unwrap();
+                (dir, member)
+            },
+            |(dir, member)| {
+                sync(&mum, &member, &id);
+                (dir, member)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("bare_automerge", |b| {
+        b.iter_batched(
+            || (Automerge::load(&saved).unwrap(), Automerge::new()),
+            |(mut a, mut empty)| bare_sync(&mut a, &mut empty),
+            BatchSize::PerIteration,
+        )
+    });
+    group.sample_size(30);
+    let mut i = ENTRIES + 1;
+    group.bench_function("one_entry", |b| {
+        b.iter_batched(
+            || {
+                i += 1;
+                mum.add_entry(&id, note(i)).unwrap();
+            },
+            |()| sync(&mum, &member, &id),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, sync_benches);
+criterion_main!(benches);
