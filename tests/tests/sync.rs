@@ -110,35 +110,48 @@ fn exchange(devices: &[Device], id: &RecordId, channel: &mut Channel) {
 }
 
 /// Exchanges over a reliable channel until nobody has anything to send; returns rounds.
+/// If 30 rounds do not settle it, every pair's sync state is reset, as an app must do
+/// (automerge #1284), and it must settle within 30 more.
 fn settle(devices: &[&Device], id: &RecordId) -> usize {
-    for round in 1..=60 {
-        let mut reliable = Channel {
-            rng: 1,
-            queue: Vec::new(),
-        };
-        let mut sent = false;
-        for (i, from) in devices.iter().enumerate() {
-            for (j, to) in devices.iter().enumerate() {
-                if i != j {
-                    if let Ok(Some(bytes)) = from.book.sync_message(id, &to.id) {
-                        reliable.queue.push((j, bytes));
-                        sent = true;
-                    }
+    for attempt in 0..2 {
+        for round in 1..=30 {
+            if !exchange_reliably(devices, id) {
+                return round + 30 * attempt;
+            }
+        }
+        eprintln!("sync did not settle in 30 rounds: resetting every pair's sync state");
+        for a in devices {
+            for b in devices {
+                if a.id != b.id {
+                    a.book.reset_sync(id, &b.id).unwrap();
                 }
             }
         }
-        for (to, bytes) in reliable.queue {
-            match devices[to].book.receive(&bytes) {
-                // From a member this device has not heard of yet: refused, i.e. lost.
-                Ok(_) | Err(Error::Sync(SyncError::NotAMember)) => {}
-                Err(e) => panic!("receive: {e}"),
+    }
+    panic!("sync did not settle even after resetting the sync states");
+}
+
+/// One reliable round; whether anything was sent.
+fn exchange_reliably(devices: &[&Device], id: &RecordId) -> bool {
+    let mut queue = Vec::new();
+    for (i, from) in devices.iter().enumerate() {
+        for (j, to) in devices.iter().enumerate() {
+            if i != j {
+                if let Ok(Some(bytes)) = from.book.sync_message(id, &to.id) {
+                    queue.push((j, bytes));
+                }
             }
         }
-        if !sent {
-            return round;
+    }
+    let sent = !queue.is_empty();
+    for (to, bytes) in queue {
+        match devices[to].book.receive(&bytes) {
+            // From a member this device has not heard of yet: refused, i.e. lost.
+            Ok(_) | Err(Error::Sync(SyncError::NotAMember)) => {}
+            Err(e) => panic!("receive: {e}"),
         }
     }
-    panic!("sync did not settle in 60 rounds");
+    sent
 }
 
 fn contents(book: &RedBook, id: &RecordId) -> (ChildDetails, BTreeMap<EntryId, StoredEntry>) {

@@ -24,6 +24,8 @@ const CANARY_PLAINTEXT: &[u8] = b"redbook canary: the database key is right";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Measured at 5,000 entries: compacting at 1x cost 47 us per write, amortised.
 const COMPACT_LOOSE_TO_SNAPSHOT: usize = 2;
+/// A write that adds this many changes is stored as a snapshot (see `update_record`).
+const LARGE_WRITE_CHANGES: usize = 256;
 
 /// How the database key is unlocked.
 #[derive(Clone)]
@@ -420,14 +422,23 @@ impl Store {
             let heads = open.record.heads();
             committed = Some(heads.clone());
             let value = change(&mut open.record)?;
-            let bytes = open.record.save_after(&heads);
-            if bytes.is_empty() {
+            // Many changes at once (a first sync) are stored as one compressed snapshot:
+            // as loose change chunks they take several times the bytes and load slower.
+            let new_changes = open.record.automerge().get_changes_meta(&heads).len();
+            if new_changes == 0 {
                 return Ok(value);
             }
+            let large = new_changes >= LARGE_WRITE_CHANGES;
+            let bytes = if large {
+                Vec::new()
+            } else {
+                open.record.save_after(&heads)
+            };
             let seq = open.last_seq + 1;
-            let compact = open.loose_changes + 1 >= min_changes
-                && open.loose_bytes + bytes.len()
-                    >= COMPACT_LOOSE_TO_SNAPSHOT * open.snapshot_bytes;
+            let compact = large
+                || (open.loose_changes + 1 >= min_changes
+                    && open.loose_bytes + bytes.len()
+                        >= COMPACT_LOOSE_TO_SNAPSHOT * open.snapshot_bytes);
             if compact {
                 let snapshot = open.record.save();
                 insert_chunk(&tx, &open.key, &open.record_ref, seq, true, &snapshot)?;
