@@ -24,8 +24,8 @@ const CANARY_PLAINTEXT: &[u8] = b"redbook canary: the database key is right";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Measured at 5,000 entries: compacting at 1x cost 47 us per write, amortised.
 const COMPACT_LOOSE_TO_SNAPSHOT: usize = 2;
-/// A write that adds this many changes is stored as a snapshot (see `update_record`).
-const LARGE_WRITE_CHANGES: usize = 256;
+/// After loose chunks of more bytes than this, the next write compacts (`update_record`).
+const LARGE_WRITE_BYTES: usize = 256 * 1024;
 
 /// How the database key is unlocked.
 #[derive(Clone)]
@@ -422,23 +422,18 @@ impl Store {
             let heads = open.record.heads();
             committed = Some(heads.clone());
             let value = change(&mut open.record)?;
-            // Many changes at once (a first sync) are stored as one compressed snapshot:
-            // as loose change chunks they take several times the bytes and load slower.
-            let new_changes = open.record.automerge().get_changes_meta(&heads).len();
-            if new_changes == 0 {
+            let bytes = open.record.save_after(&heads);
+            if bytes.is_empty() {
                 return Ok(value);
             }
-            let large = new_changes >= LARGE_WRITE_CHANGES;
-            let bytes = if large {
-                Vec::new()
-            } else {
-                open.record.save_after(&heads)
-            };
             let seq = open.last_seq + 1;
-            let compact = large
-                || (open.loose_changes + 1 >= min_changes
-                    && open.loose_bytes + bytes.len()
-                        >= COMPACT_LOOSE_TO_SNAPSHOT * open.snapshot_bytes);
+            // After a large write (a first sync brings thousands of changes as several
+            // times the bytes of a snapshot) the next write compacts, so the sync itself
+            // does not also pay for a whole save.
+            let compact = (open.loose_changes + 1 >= min_changes
+                || open.loose_bytes >= LARGE_WRITE_BYTES)
+                && open.loose_bytes + bytes.len()
+                    >= COMPACT_LOOSE_TO_SNAPSHOT * open.snapshot_bytes;
             if compact {
                 let snapshot = open.record.save();
                 insert_chunk(&tx, &open.key, &open.record_ref, seq, true, &snapshot)?;

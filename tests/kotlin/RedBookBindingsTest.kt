@@ -1,0 +1,190 @@
+// The UniFFI bindings as an app uses them: generated Kotlin, JNA, the real library.
+// Compiled and run by scripts/kotlin-tests.sh on the desktop JVM.
+
+import java.nio.file.Files
+import java.security.SecureRandom
+import javax.crypto.Cipher
+import javax.crypto.spec.GCMParameterSpec
+import javax.crypto.spec.SecretKeySpec
+import kotlin.test.assertContains
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertNotNull
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+import org.junit.jupiter.api.Test
+import uk.nhs.redbook.*
+
+/** A keystore in Kotlin: AES-GCM with a key it never hands over, as Android Keystore does. */
+class JvmKeystore(private val key: ByteArray) : KeyProvider {
+    var calls = 0
+        private set
+
+    override fun wrapKey(databaseKey: ByteArray): ByteArray {
+        calls++
+        val iv = ByteArray(12).also { SecureRandom().nextBytes(it) }
+        val cipher = Cipher.getInstance("AES/GCM/NoPadding")
+        cipher.init(Cipher.ENCRYPT_MODE, SecretKeySpec(key, "AES"), GCMParameterSpec(128, iv))
+        return iv + cipher.doFinal(databaseKey)
+    }
+
+    override fun unwrapKey(wrappedKey: ByteArray): ByteArray {
+        calls++
+        try {
+            val cipher = Cipher.getInstance("AES/GCM/NoPadding")
+            cipher.init(Cipher.DECRYPT_MODE, SecretKeySpec(key, "AES"), GCMParameterSpec(128, wrappedKey.copyOfRange(0, 12)))
+            return cipher.doFinal(wrappedKey.copyOfRange(12, wrappedKey.size))
+        } catch (e: javax.crypto.AEADBadTagException) {
+            throw KeyProviderException.Failed("keystore key does not match")
+        }
+    }
+}
+
+fun keystore(byte: Int) = JvmKeystore(ByteArray(32) { byte.toByte() })
+
+fun tempDb(name: String): String = Files.createTempDirectory("redbook-kotlin").resolve(name).toString()
+
+fun ada() = ChildDetails(
+    name = "Ada Lovelace",
+    birthDate = "2026-01-01",
+    sex = Sex.FEMALE,
+    gestation = Gestation(totalDays = 274u),
+    nhsNumber = "943 476 5919",
+    address = null,
+    gpPractice = null,
+)
+
+class RedBookBindingsTest {
+    @Test
+    fun entriesOfEveryKindAreWrittenAndReadBack() {
+        val path = tempDb("family.redbook")
+        val provider = keystore(1)
+        RedBook.openWithKeyProvider(path, provider).use { book ->
+            val id = book.addChild(ada())
+            val entries = listOf(
+                EntryBody.BirthDetails(BirthDetails(Gestation(274u), 3.41, 34.5, 50.5, "Homerton", DeliveryMode.SPONTANEOUS_VAGINAL, 9u, 10u)),
+                EntryBody.Measurement(Measurement("2026-03-01", 5.2, 58.4, null, 39.1, MeasuredBy.PROFESSIONAL)),
+                EntryBody.Immunisation(Immunisation("2026-02-26", "6-in-1", 1u, "Infanrix hexa", "A21CB123", "left thigh", "intramuscular", "Nurse Patel")),
+                EntryBody.NewbornScreening(NewbornScreening.Hearing("2026-01-03", HearingEarResult.CLEAR_RESPONSE, HearingEarResult.CLEAR_RESPONSE, HearingOutcome.DISCHARGED)),
+                EntryBody.NewbornScreening(NewbornScreening.BloodSpot("2026-01-06", listOf(BloodSpotResult(BloodSpotCondition.PKU, BloodSpotOutcome.NOT_SUSPECTED)))),
+                EntryBody.Review(Review("2026-02-12", ReviewKind.SIX_TO_EIGHT_WEEKS, "Thriving", listOf(AsqScore("communication", 50u)), null)),
+                EntryBody.HealthEvent(HealthEvent("2026-04-10", HealthEventKind.ILLNESS, "Bronchiolitis", null, null)),
+                EntryBody.Medicine(Medicine("Paracetamol", "2.5 ml", "2026-04-10", "2026-04-12", null)),
+                EntryBody.Allergy(Allergy("Peanut", "Hives", AllergySeverity.MODERATE, "2026-06-01")),
+                EntryBody.Contact(Contact(ContactRole.HEALTH_VISITOR, "Jo Bloggs", "020 7946 0000")),
+                EntryBody.Note(Note("2026-05-01", NoteKind.DEVELOPMENTAL_FIRST, "First smile")),
+            )
+            for (entry in entries) {
+                val view = book.addEntry(id, entry)
+                assertEquals(Verification.VERIFIED, view.verification)
+            }
+            val record = book.child(id)
+            assertEquals("Ada Lovelace", record.details.name)
+            assertEquals("9434765919", record.details.nhsNumber)
+            assertEquals(entries, record.entries.map { it.entry.body })
+            assertTrue(record.entries.all { it.status is EntryStatus.Current })
+            assertEquals("6-in-1 dose 1 (batch A21CB123)", describeEntry(entries[2]))
+        }
+        assertTrue(provider.calls >= 1, "the Kotlin keystore was asked to wrap the key")
+        // Reopened with the same keystore: all there.
+        RedBook.openWithKeyProvider(path, keystore(1)).use { book ->
+            assertEquals(11uL, book.children().children.single().entryCount)
+        }
+    }
+
+    @Test
+    fun aWrongKeyIsATypedException() {
+        val path = tempDb("family.redbook")
+        RedBook.openWithKeyProvider(path, keystore(1)).use { it.addChild(ada()) }
+        val error = assertFailsWith<RedbookException.KeyProvider> { RedBook.openWithKeyProvider(path, keystore(2)) }
+        assertContains(error.reason, "does not match")
+        assertFailsWith<RedbookException.WrongKey> { RedBook.openWithPassphrase(path, "guess") }
+        val raw = RawKeyProvider(ByteArray(32) { 7 })
+        assertFailsWith<RedbookException.WrongKey> { RedBook.openWithKeyProvider(path, raw) }
+    }
+
+    @Test
+    fun badInputNamesTheFieldAndNeverTheValue() {
+        RedBook.openWithKeyProvider(tempDb("family.redbook"), keystore(1)).use { book ->
+            val id = book.addChild(ada())
+            val impossible = assertFailsWith<RedbookException.InvalidInput> {
+                book.addEntry(id, EntryBody.Measurement(Measurement("2026-03-01", 900.0, null, null, null, MeasuredBy.PARENT)))
+            }
+            assertEquals("weight_kg", impossible.field)
+            val future = assertFailsWith<RedbookException.InvalidInput> {
+                book.addEntry(id, EntryBody.Note(Note("2099-01-01", NoteKind.OBSERVATION, "from the future")))
+            }
+            assertEquals("date", future.field)
+            val badDate = assertFailsWith<RedbookException.InvalidInput> {
+                book.addEntry(id, EntryBody.Note(Note("1 March", NoteKind.OBSERVATION, "x")))
+            }
+            assertEquals("date", badDate.field)
+            val nhs = assertFailsWith<RedbookException.InvalidInput> { book.addChild(ada().copy(nhsNumber = "1234567890")) }
+            assertEquals("nhs_number", nhs.field)
+            assertTrue(!nhs.toString().contains("1234567890"))
+            assertTrue(book.child(id).entries.isEmpty(), "nothing was written")
+        }
+    }
+
+    @Test
+    fun centilesAndDueVaccinesComeFromTheCore() {
+        val charts = GrowthCharts.whoOnly()
+        val assessment = charts.assess(
+            CentileQuery(Sex.MALE, "2026-01-01", Gestation(280u), "2026-05-01", Measure.WEIGHT_KG, 7.2),
+            Correction.RCPCH_DIGITAL,
+        )
+        assertEquals(Reference.WHO2006_INFANT, assessment.reference)
+        assertEquals(0.2873, assessment.z, 1e-4)
+        assertEquals("between the 50th and 75th centile", assessment.description)
+        val preterm = assertFailsWith<RedbookException.InvalidInput> {
+            charts.assess(CentileQuery(Sex.FEMALE, "2026-01-01", Gestation(210u), "2026-01-20", Measure.WEIGHT_KG, 1.5), Correction.RCPCH_DIGITAL)
+        }
+        assertContains(preterm.reason, "UK90")
+
+        val due = dueForBirthDate("2025-01-01", "2026-01-10", Eligibility(false, false, false, false))
+        val mmrv = due.immunisations.first { it.vaccine == "MMRV" && it.dose.toInt() == 1 }
+        assertEquals("2026-01-01", mmrv.dueDate)
+        assertEquals(DueStatus.DUE, mmrv.status)
+        assertTrue(due.reminders.isNotEmpty())
+    }
+
+    @Test
+    fun twoDevicesSyncThroughMessagesPassedInKotlin() {
+        RedBook.openWithKeyProvider(tempDb("mum.redbook"), keystore(1)).use { mum ->
+            RedBook.openWithKeyProvider(tempDb("clinic.redbook"), keystore(2)).use { clinic ->
+                clinic.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "HV Jo", "RQX"))
+                val id = mum.addChild(ada())
+                val invitation = mum.share(id, clinic.deviceCard())
+                assertTrue(invitation.size < 1024)
+                assertEquals(id, clinic.accept(invitation))
+                clinic.addEntry(id, EntryBody.Immunisation(Immunisation("2026-02-26", "6-in-1", 1u, null, null, null, null, null)))
+                mum.addEntry(id, EntryBody.Note(Note("2026-02-27", NoteKind.OBSERVATION, "Slept well")))
+                var rounds = 0
+                while (rounds < 20) {
+                    val toClinic = mum.syncMessage(id, clinic.deviceId())
+                    val toMum = clinic.syncMessage(id, mum.deviceId())
+                    if (toClinic == null && toMum == null) break
+                    toClinic?.let { clinic.receive(it) }
+                    toMum?.let { mum.receive(it) }
+                    rounds++
+                }
+                assertTrue(rounds < 20, "sync settled")
+                val seenByMum = mum.child(id)
+                assertEquals(clinic.child(id).entries, seenByMum.entries)
+                val jab = seenByMum.entries.first { it.entry.body is EntryBody.Immunisation }
+                assertEquals(Role.HEALTH_VISITOR, jab.entry.author.role)
+                assertEquals(Verification.VERIFIED, jab.verification)
+                assertEquals(2, mum.members(id).size)
+                val tampered = mum.exportBundle(id, null).also { it[it.size / 2] = (it[it.size / 2].toInt() xor 1).toByte() }
+                assertFailsWith<RedbookException.SyncRefused> { clinic.receive(tampered) }
+            }
+        }
+    }
+
+    @Test
+    fun closeReleasesTheNativeObject() {
+        val book = RedBook.openWithKeyProvider(tempDb("family.redbook"), keystore(1))
+        book.close()
+        assertFailsWith<IllegalStateException> { book.children() }
+    }
+}
