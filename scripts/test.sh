@@ -34,3 +34,6 @@ cargo test --workspace --all-targets --locked
 echo "== Rust: growth engine against the rcpchgrowth oracle (needs the files above)"
 REDBOOK_UK90_PACK="$work/uk90-pack.csv" REDBOOK_GROWTH_ORACLE="$work/growth-oracle.json" \
     cargo test --locked -p redbook-tests --test growth_oracle -- --ignored
+
+echo "== Kotlin: the generated bindings on the JVM (JNA, JUnit 5)"
+bash scripts/kotlin-tests.sh

@@ -48,8 +48,10 @@ pub enum RedbookError {
     /// here, tampered, under another key); the record is unchanged.
     #[error("sync refused: {reason}")]
     SyncRefused { reason: String },
-    #[error("internal error: {message}")]
-    Internal { message: String },
+    /// Storage or I/O trouble; `detail` is for developers (no personal data). The
+    /// field is not called `message`: Kotlin exceptions already have one.
+    #[error("internal error: {detail}")]
+    Internal { detail: String },
 }
 
 impl From<CoreError> for RedbookError {
@@ -77,7 +79,7 @@ impl From<CoreError> for RedbookError {
             },
             other @ (CoreError::Storage(_) | CoreError::Io(_) | CoreError::Crypto(_)) => {
                 RedbookError::Internal {
-                    message: other.to_string(),
+                    detail: other.to_string(),
                 }
             }
         }

@@ -99,8 +99,9 @@ class RedBookBindingsTest {
         val error = assertFailsWith<RedbookException.KeyProvider> { RedBook.openWithKeyProvider(path, keystore(2)) }
         assertContains(error.reason, "does not match")
         assertFailsWith<RedbookException.WrongKey> { RedBook.openWithPassphrase(path, "guess") }
+        // A provider that cannot unwrap reports why; it cannot yet say "wrong key" itself.
         val raw = RawKeyProvider(ByteArray(32) { 7 })
-        assertFailsWith<RedbookException.WrongKey> { RedBook.openWithKeyProvider(path, raw) }
+        assertFailsWith<RedbookException.KeyProvider> { RedBook.openWithKeyProvider(path, raw) }
     }
 
     @Test
