@@ -505,6 +505,7 @@ pub struct DueItem {
     pub given_on: Option<NaiveDate>,
     pub note: Option<String>,
     pub source: String,
+    pub rule_in_force_from: NaiveDate,
 }
 
 #[uniffi::remote(Record)]

@@ -59,6 +59,9 @@ pub struct DoseRule {
     /// The visit as families know it ("8 weeks", "1 year").
     pub visit: &'static str,
     pub age: Age,
+    /// When the rule came into force (for the routine schedule before 2024, the start
+    /// of the cohorts covered here).
+    pub in_force_from: NaiveDate,
     /// The cohort by date of birth, inclusive at both ends.
     pub born_from: NaiveDate,
     pub born_until: Option<NaiveDate>,
@@ -78,6 +81,7 @@ const fn routine(vaccine: &'static str, dose: u8, visit: &'static str, age: Age)
         dose,
         visit,
         age,
+        in_force_from: EARLIEST_COHORT,
         born_from: EARLIEST_COHORT,
         born_until: None,
         min_days_after_previous: MIN_INTERVAL_DAYS,
@@ -103,6 +107,19 @@ const fn born(rule: DoseRule, from: NaiveDate, until: Option<NaiveDate>) -> Dose
 const fn sourced(rule: DoseRule, source: &'static str) -> DoseRule {
     DoseRule { source, ..rule }
 }
+
+const fn in_force(rule: DoseRule, from: NaiveDate) -> DoseRule {
+    DoseRule {
+        in_force_from: from,
+        ..rule
+    }
+}
+
+/// 1 July 2025: MenB #2 to 12 weeks, PCV to 16 weeks; Hib/MenC dropped for the cohorts
+/// born from 1 July 2024, whose 18-month visit starts 1 January 2026 [UKHSA-2025-04].
+const JULY_2025: NaiveDate = date(2025, 7, 1);
+/// 1 January 2026: MMRV replaces MMR; the 18-month visit begins [GOVUK-2026, UKHSA-MMRV].
+const JANUARY_2026: NaiveDate = date(2026, 1, 1);
 
 pub const SIX_IN_ONE: &str = "6-in-1";
 pub const MENB: &str = "MenB";
@@ -140,13 +157,16 @@ pub const ROUTINE: &[DoseRule] = &[
             "GREEN-BOOK ch. 27b",
         )
     },
-    sourced(
-        born(
-            routine(MENB, 2, "12 weeks", Age::Weeks(12)),
-            NEW_INFANT_COURSE_BORN_FROM,
-            None,
+    in_force(
+        sourced(
+            born(
+                routine(MENB, 2, "12 weeks", Age::Weeks(12)),
+                NEW_INFANT_COURSE_BORN_FROM,
+                None,
+            ),
+            "UKHSA-2025-04",
         ),
-        "UKHSA-2025-04",
+        JULY_2025,
     ),
     born(
         routine(PCV, 1, "12 weeks", Age::Weeks(12)),
@@ -155,13 +175,16 @@ pub const ROUTINE: &[DoseRule] = &[
     ),
     // 16 weeks.
     routine(SIX_IN_ONE, 3, "16 weeks", Age::Weeks(16)),
-    sourced(
-        born(
-            routine(PCV, 1, "16 weeks", Age::Weeks(16)),
-            NEW_INFANT_COURSE_BORN_FROM,
-            None,
+    in_force(
+        sourced(
+            born(
+                routine(PCV, 1, "16 weeks", Age::Weeks(16)),
+                NEW_INFANT_COURSE_BORN_FROM,
+                None,
+            ),
+            "UKHSA-2025-04",
         ),
-        "UKHSA-2025-04",
+        JULY_2025,
     ),
     born(
         routine(MENB, 2, "16 weeks", Age::Weeks(16)),
@@ -181,38 +204,50 @@ pub const ROUTINE: &[DoseRule] = &[
         EARLIEST_COHORT,
         Some(MMR_AT_ONE_BORN_UNTIL),
     ),
-    sourced(
-        born(
-            routine(MMRV, 1, "1 year", Age::Months(12)),
-            MMRV_AT_ONE_BORN_FROM,
-            None,
+    in_force(
+        sourced(
+            born(
+                routine(MMRV, 1, "1 year", Age::Months(12)),
+                MMRV_AT_ONE_BORN_FROM,
+                None,
+            ),
+            "UKHSA-MMRV",
         ),
-        "UKHSA-MMRV",
+        JANUARY_2026,
     ),
     // 18 months: a new visit for children born on/after 1 July 2024.
-    sourced(
-        born(
-            routine(SIX_IN_ONE, 4, "18 months", Age::Months(18)),
-            EIGHTEEN_MONTH_VISIT_BORN_FROM,
-            None,
+    in_force(
+        sourced(
+            born(
+                routine(SIX_IN_ONE, 4, "18 months", Age::Months(18)),
+                EIGHTEEN_MONTH_VISIT_BORN_FROM,
+                None,
+            ),
+            "UKHSA-2025-04",
         ),
-        "UKHSA-2025-04",
+        JANUARY_2026,
     ),
-    sourced(
-        born(
-            routine(MMRV, 2, "18 months", Age::Months(18)),
-            MMRV_AT_ONE_BORN_FROM,
-            None,
+    in_force(
+        sourced(
+            born(
+                routine(MMRV, 2, "18 months", Age::Months(18)),
+                MMRV_AT_ONE_BORN_FROM,
+                None,
+            ),
+            "UKHSA-MMRV",
         ),
-        "UKHSA-MMRV",
+        JANUARY_2026,
     ),
-    sourced(
-        born(
-            routine(MMRV, 1, "18 months", Age::Months(18)),
-            EIGHTEEN_MONTH_VISIT_BORN_FROM,
-            Some(MMR_AT_ONE_BORN_UNTIL),
+    in_force(
+        sourced(
+            born(
+                routine(MMRV, 1, "18 months", Age::Months(18)),
+                EIGHTEEN_MONTH_VISIT_BORN_FROM,
+                Some(MMR_AT_ONE_BORN_UNTIL),
+            ),
+            "UKHSA-MMRV",
         ),
-        "UKHSA-MMRV",
+        JANUARY_2026,
     ),
     // 3 years 4 months.
     routine(PRESCHOOL_BOOSTER, 1, "3 years 4 months", Age::Months(40)),
@@ -221,21 +256,27 @@ pub const ROUTINE: &[DoseRule] = &[
         EARLIEST_COHORT,
         Some(MMR2_PRESCHOOL_BORN_UNTIL),
     ),
-    sourced(
-        born(
-            routine(MMRV, 1, "3 years 4 months", Age::Months(40)),
-            MMRV_PRESCHOOL_ONLY_FROM,
-            Some(HIB_MENC_BORN_UNTIL),
+    in_force(
+        sourced(
+            born(
+                routine(MMRV, 1, "3 years 4 months", Age::Months(40)),
+                MMRV_PRESCHOOL_ONLY_FROM,
+                Some(HIB_MENC_BORN_UNTIL),
+            ),
+            "UKHSA-MMRV",
         ),
-        "UKHSA-MMRV",
+        JANUARY_2026,
     ),
-    sourced(
-        born(
-            routine(MMRV, 2, "3 years 4 months", Age::Months(40)),
-            EIGHTEEN_MONTH_VISIT_BORN_FROM,
-            Some(MMR_AT_ONE_BORN_UNTIL),
+    in_force(
+        sourced(
+            born(
+                routine(MMRV, 2, "3 years 4 months", Age::Months(40)),
+                EIGHTEEN_MONTH_VISIT_BORN_FROM,
+                Some(MMR_AT_ONE_BORN_UNTIL),
+            ),
+            "UKHSA-MMRV",
         ),
-        "UKHSA-MMRV",
+        JANUARY_2026,
     ),
 ];
 
@@ -253,6 +294,7 @@ const fn selective(
         dose,
         visit,
         age,
+        in_force_from: EARLIEST_COHORT,
         born_from: EARLIEST_COHORT,
         born_until: None,
         min_days_after_previous: MIN_INTERVAL_DAYS,

@@ -127,6 +127,8 @@ pub struct DueItem {
     pub given_on: Option<NaiveDate>,
     pub note: Option<String>,
     pub source: String,
+    /// When the rule that schedules this dose came into force.
+    pub rule_in_force_from: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -309,6 +311,7 @@ fn dose_item(
         given_on,
         note: rule.note.map(str::to_string),
         source: rule.source.to_string(),
+        rule_in_force_from: rule.in_force_from,
     }
 }
 
@@ -345,6 +348,7 @@ fn catch_up_item(
         given_on,
         note: Some("one dose, offered to children who have had neither chickenpox nor a chickenpox vaccine".into()),
         source: c.source.to_string(),
+        rule_in_force_from: c.offered_from,
     })
 }
 
@@ -387,6 +391,7 @@ fn flu_items(birth: NaiveDate, doses: &[GivenDose], e: Eligibility, on: NaiveDat
                 given_on,
                 note: None,
                 source: season.source.to_string(),
+                rule_in_force_from: season.starts,
             })
         })
         .collect()
