@@ -17,6 +17,9 @@ pub struct DeviceKeys {
     signing_pkcs8: Vec<u8>,
     signing: Ed25519KeyPair,
     agreement: StaticSecret,
+    /// Derived once: the X25519 public key costs a scalar multiplication, and every
+    /// write asks for it.
+    public: DevicePublic,
 }
 
 /// The public half another device needs: to check signatures and to seal keys to.
@@ -37,10 +40,20 @@ impl DeviceKeys {
 
     fn from_parts(pkcs8: &[u8], agreement: [u8; 32]) -> Result<Self, CryptoError> {
         let signing = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|_| CryptoError::BadKeyLength)?;
+        let agreement = StaticSecret::from(agreement);
+        let public = DevicePublic {
+            signing_key: signing
+                .public_key()
+                .as_ref()
+                .try_into()
+                .map_err(|_| CryptoError::BadKeyLength)?,
+            agreement_key: PublicKey::from(&agreement).to_bytes(),
+        };
         Ok(Self {
             signing_pkcs8: pkcs8.to_vec(),
             signing,
-            agreement: StaticSecret::from(agreement),
+            agreement,
+            public,
         })
     }
 
@@ -60,15 +73,7 @@ impl DeviceKeys {
     }
 
     pub fn public(&self) -> DevicePublic {
-        DevicePublic {
-            signing_key: self
-                .signing
-                .public_key()
-                .as_ref()
-                .try_into()
-                .expect("Ed25519 public keys are 32 bytes"),
-            agreement_key: PublicKey::from(&self.agreement).to_bytes(),
-        }
+        self.public
     }
 
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
