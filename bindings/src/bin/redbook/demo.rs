@@ -4,7 +4,7 @@
 //! protocol, a conflict on a single-valued field is shown and resolved, and the record
 //! ends identical on every device.
 
-use super::{role_name, sync_pair, CliError, CliResult};
+use super::{sync_pair, timeline_line, CliError, CliResult};
 use chrono::{Duration, Local, NaiveDate};
 use redbook_core::growth::{Correction, Measure};
 use redbook_core::model::*;
@@ -468,23 +468,7 @@ pub fn run(dir: &Path) -> CliResult {
         return Err(CliError("the devices' records differ after sync".into()));
     }
     for view in records[0].timeline() {
-        let date = view
-            .entry
-            .body
-            .date()
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "          ".into());
-        let trust = match view.verification {
-            Verification::Verified => "verified",
-            Verification::Unverified => "unverified",
-            Verification::Invalid => "INVALID",
-        };
-        println!(
-            "   {date}  {:<52} {} ({}, {trust})",
-            truncate(&view.entry.body.summary(), 52),
-            view.entry.author.display_name,
-            role_name(view.entry.author.role)
-        );
+        println!("   {}", timeline_line(view, 52));
     }
     summary(&mum, &[amara, kofi], today)?;
     drop((mum, dad, clinic));
@@ -500,14 +484,6 @@ fn home_weight(date: NaiveDate, kg: f64) -> EntryBody {
         head_circumference_cm: None,
         measured_by: MeasuredBy::Parent,
     })
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        format!("{}...", text.chars().take(width - 3).collect::<String>())
-    }
 }
 
 /// Centiles, what is due, and who wrote, for each child.

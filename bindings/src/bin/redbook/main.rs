@@ -202,6 +202,13 @@ struct SetArgs {
 #[derive(Args)]
 struct MeasureArgs {
     child: String,
+    #[command(flatten)]
+    measurement: MeasurementArgs,
+}
+
+/// A measurement as typed on the command line (`measure`, `amend`).
+#[derive(Args)]
+struct MeasurementArgs {
     #[arg(long, value_name = "YYYY-MM-DD")]
     date: NaiveDate,
     #[arg(long)]
@@ -217,7 +224,7 @@ struct MeasureArgs {
     by_parent: bool,
 }
 
-impl MeasureArgs {
+impl MeasurementArgs {
     fn body(&self) -> EntryBody {
         EntryBody::Measurement(Measurement {
             date: self.date,
@@ -358,23 +365,9 @@ struct DueArgs {
 struct AmendArgs {
     child: String,
     entry: String,
+    /// The corrected measurement
     #[command(flatten)]
-    measurement: AmendMeasurement,
-}
-
-#[derive(Args)]
-struct AmendMeasurement {
-    /// The corrected measurement's date
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    date: NaiveDate,
-    #[arg(long)]
-    weight_kg: Option<f64>,
-    #[arg(long)]
-    length_cm: Option<f64>,
-    #[arg(long)]
-    height_cm: Option<f64>,
-    #[arg(long)]
-    head_cm: Option<f64>,
+    measurement: MeasurementArgs,
 }
 
 fn parse_sex(s: &str) -> Result<Sex, String> {
@@ -495,7 +488,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Measure(args) => {
             let book = open_existing(&path)?;
             let id = find_child(&book, &args.child)?;
-            print_added(&out, &book.add_entry(id, args.body())?);
+            print_added(&out, &book.add_entry(id, args.measurement.body())?);
         }
         Command::Immunise(args) => {
             let book = open_existing(&path)?;
@@ -566,15 +559,7 @@ fn run(cli: Cli) -> CliResult {
             let id = find_child(&book, &args.child)?;
             let record = book.child(id.clone())?;
             let target = find_entry(&record, &args.entry)?;
-            let m = args.measurement;
-            let body = EntryBody::Measurement(Measurement {
-                date: m.date,
-                weight_kg: m.weight_kg,
-                length_cm: m.length_cm,
-                height_cm: m.height_cm,
-                head_circumference_cm: m.head_cm,
-                measured_by: MeasuredBy::Professional,
-            });
+            let body = args.measurement.body();
             print_added(&out, &book.amend_entry(id, target, body)?);
         }
         Command::MarkError {
@@ -1089,6 +1074,34 @@ fn print_due(report: &DueReport) {
     }
 }
 
+/// One timeline line: date, entry, author and whether its signature checks out.
+pub(crate) fn timeline_line(view: &EntryView, summary_width: usize) -> String {
+    let date = view
+        .entry
+        .body
+        .date()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| " ".repeat(10));
+    let trust = match view.verification {
+        Verification::Verified => "verified",
+        Verification::Unverified => "unverified",
+        Verification::Invalid => "INVALID SIGNATURE",
+    };
+    let mut summary = view.entry.body.summary();
+    if summary.chars().count() > summary_width {
+        summary = format!(
+            "{}...",
+            summary.chars().take(summary_width - 3).collect::<String>()
+        );
+    }
+    format!(
+        "{date}  {}  {summary:<summary_width$}  {} ({}, {trust})",
+        short(view.entry.id.as_str()),
+        view.entry.author.display_name,
+        role_name(view.entry.author.role)
+    )
+}
+
 fn print_record(record: &ChildRecord) {
     let d = &record.details;
     let mut facts = Vec::new();
@@ -1110,24 +1123,7 @@ fn print_record(record: &ChildRecord) {
     println!();
     let timeline = record.timeline();
     for view in &timeline {
-        let date = view
-            .entry
-            .body
-            .date()
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "          ".into());
-        let trust = match view.verification {
-            Verification::Verified => "verified",
-            Verification::Unverified => "unverified",
-            Verification::Invalid => "INVALID SIGNATURE",
-        };
-        println!(
-            "{date}  {}  {:<60}  {} ({}, {trust})",
-            short(view.entry.id.as_str()),
-            view.entry.body.summary(),
-            view.entry.author.display_name,
-            role_name(view.entry.author.role)
-        );
+        println!("{}", timeline_line(view, 60));
         for flag in &view.flags {
             println!("            note: {}: {}", flag.field, flag.note);
         }
