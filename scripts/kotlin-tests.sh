@@ -24,7 +24,8 @@ if [ ! -x "$kotlin_home/bin/kotlinc-jvm" ]; then
 fi
 
 # Build once for the whole workspace, then use the bindgen binary directly (TOOLCHAIN.md).
-cargo build --workspace --locked --quiet
+# --all-targets: the same features as the test build before it, so nothing recompiles.
+cargo build --workspace --all-targets --locked --quiet
 rm -rf "$out" && mkdir -p "$out/gen" "$out/classes"
 target/debug/uniffi-bindgen generate --no-format --config uniffi.toml \
     --library target/debug/libredbook_ffi.so --language kotlin --out-dir "$out/gen" >/dev/null
