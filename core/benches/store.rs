@@ -122,7 +122,9 @@ fn open_record(c: &mut Criterion) {
     // The app showing the record again on an open handle: signatures already checked.
     let open = RedBook::open(&path, raw_key()).unwrap();
     open.child(&id).unwrap();
-    group.bench_function("decode_every_entry_again", |b| b.iter(|| open.child(&id).unwrap()));
+    group.bench_function("decode_every_entry_again", |b| {
+        b.iter(|| open.child(&id).unwrap())
+    });
     group.finish();
 }
 

@@ -675,10 +675,8 @@ fn two_copies_edited_apart_merge_keeping_both_and_report_a_conflict() {
         .unwrap();
     dad.update_details(&id, &[(DetailField::Name, Some("Amara G.".into()))])
         .unwrap();
-    mum.merge_record_bytes(&id, &dad.record_bytes(&id).unwrap())
-        .unwrap();
-    dad.merge_record_bytes(&id, &mum.record_bytes(&id).unwrap())
-        .unwrap();
+    mum.import_record(&dad.record_bytes(&id).unwrap()).unwrap();
+    dad.import_record(&mum.record_bytes(&id).unwrap()).unwrap();
     let (m, d) = (mum.child(&id).unwrap(), dad.child(&id).unwrap());
     assert_eq!(m.entries.len(), 2);
     assert_eq!(m.entries, d.entries);

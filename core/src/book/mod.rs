@@ -441,19 +441,6 @@ impl RedBook {
         Ok(self.lock().store.record(id)?.save())
     }
 
-    /// Merges another copy of a record (its saved bytes) into this one, durably.
-    pub fn merge_record_bytes(&self, id: &RecordId, bytes: &[u8]) -> Result<(), Error> {
-        let mut other = Record::load(bytes).map_err(|_| Error::CorruptData {
-            record: Some(id.clone()),
-        })?;
-        if other.record_id().as_ref() != Some(id) {
-            return Err(ValidationError::new("record", "is a different child's record").into());
-        }
-        self.lock()
-            .store
-            .update_record(id, |record| Ok(record.merge(&mut other)?))
-    }
-
     /// Adds another device's copy of a record (its saved bytes), or merges it into the
     /// copy this database already holds. Returns the record's id.
     pub fn import_record(&self, bytes: &[u8]) -> Result<RecordId, Error> {
