@@ -11,5 +11,7 @@ out=target/swift
 rm -rf "$out" && mkdir -p "$out"
 target/debug/uniffi-bindgen generate --no-format --config uniffi.toml \
     --library target/debug/libredbook_ffi.so --language swift --out-dir "$out" >/dev/null
-swift_files=$(find "$out" ios-demo -name '*.swift' 2>/dev/null | sort)
+dirs=("$out")
+[ -d ios-demo ] && dirs+=(ios-demo)
+swift_files=$(find "${dirs[@]}" -name '*.swift' | sort)
 "$py" scripts/swift-check.py target/debug/libredbook_ffi.so $swift_files "$out"/*.h

@@ -37,3 +37,6 @@ REDBOOK_UK90_PACK="$work/uk90-pack.csv" REDBOOK_GROWTH_ORACLE="$work/growth-orac
 
 echo "== Kotlin: the generated bindings on the JVM (JNA, JUnit 5)"
 bash scripts/kotlin-tests.sh
+
+echo "== Swift: the generated bindings parse, the C header compiles, every FFI symbol is exported"
+bash scripts/swift-checks.sh
