@@ -174,11 +174,37 @@ fn unlock_with(provider: Arc<dyn KeyProvider>) -> Unlock {
     Unlock::KeyProvider(Arc::new(ForeignKeyProvider(provider)))
 }
 
+/// Told when a record changed because of another device (a sync message or bundle), so
+/// the app can refresh what it shows. Called on the thread that called `receive`, with no
+/// lock held; it must not block for long.
+#[uniffi::export(with_foreign)]
+pub trait RecordObserver: Send + Sync {
+    fn record_changed(&self, record_id: RecordId);
+}
+
 /// One open database file holding a family's children's records. Thread-safe; close it
 /// (Kotlin `close()`/`use {}`, Swift deinit) to release the file.
 #[derive(uniffi::Object)]
 pub struct RedBook {
     inner: redbook_core::RedBook,
+    observers: std::sync::Mutex<Vec<Arc<dyn RecordObserver>>>,
+}
+
+impl RedBook {
+    fn wrap(inner: redbook_core::RedBook) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            observers: Default::default(),
+        })
+    }
+
+    fn notify(&self, record_id: &RecordId) {
+        // Copy the list so no lock is held while the app's code runs.
+        let observers = self.observers.lock().map(|o| o.clone()).unwrap_or_default();
+        for observer in observers {
+            observer.record_changed(record_id.clone());
+        }
+    }
 }
 
 type Result<T, E = RedbookError> = std::result::Result<T, E>;
@@ -189,7 +215,7 @@ impl RedBook {
     #[uniffi::constructor]
     pub fn open_with_passphrase(path: String, passphrase: String) -> Result<Arc<Self>> {
         let inner = redbook_core::RedBook::open(path.as_ref(), Unlock::Passphrase(passphrase))?;
-        Ok(Arc::new(Self { inner }))
+        Ok(Self::wrap(inner))
     }
 
     /// Opens (or creates) the database, unlocking it with the platform keystore.
@@ -199,7 +225,7 @@ impl RedBook {
         key_provider: Arc<dyn KeyProvider>,
     ) -> Result<Arc<Self>> {
         let inner = redbook_core::RedBook::open(path.as_ref(), unlock_with(key_provider))?;
-        Ok(Arc::new(Self { inner }))
+        Ok(Self::wrap(inner))
     }
 
     /// Who this device writes entries as.
@@ -339,9 +365,21 @@ impl RedBook {
         Ok(self.inner.sync_message(&id, &peer_device_id)?)
     }
 
-    /// Takes a sync message or bundle that another device produced.
+    /// Takes a sync message or bundle that another device produced; observers hear of
+    /// it if the record changed.
     pub fn receive(&self, message: Vec<u8>) -> Result<Received> {
-        Ok(self.inner.receive(&message)?)
+        let received = self.inner.receive(&message)?;
+        if received.changed {
+            self.notify(&received.record_id);
+        }
+        Ok(received)
+    }
+
+    /// Registers an observer for changes that arrive from other devices.
+    pub fn add_observer(&self, observer: Arc<dyn RecordObserver>) {
+        if let Ok(mut observers) = self.observers.lock() {
+            observers.push(observer);
+        }
     }
 
     /// Starts the exchange with a peer afresh (after a long silence or a stall).

@@ -149,9 +149,18 @@ class RedBookBindingsTest {
         assertTrue(due.reminders.isNotEmpty())
     }
 
+    class Changes : RecordObserver {
+        val seen = java.util.concurrent.CopyOnWriteArrayList<String>()
+        override fun recordChanged(recordId: String) {
+            seen.add(recordId)
+        }
+    }
+
     @Test
     fun twoDevicesSyncThroughMessagesPassedInKotlin() {
+        val mumHeard = Changes()
         RedBook.openWithKeyProvider(tempDb("mum.redbook"), keystore(1)).use { mum ->
+            mum.addObserver(mumHeard)
             RedBook.openWithKeyProvider(tempDb("clinic.redbook"), keystore(2)).use { clinic ->
                 clinic.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "HV Jo", "RQX"))
                 val id = mum.addChild(ada())
@@ -176,6 +185,7 @@ class RedBookBindingsTest {
                 assertEquals(Role.HEALTH_VISITOR, jab.entry.author.role)
                 assertEquals(Verification.VERIFIED, jab.verification)
                 assertEquals(2, mum.members(id).size)
+                assertTrue(mumHeard.seen.isNotEmpty() && mumHeard.seen.all { it == id }, "the observer heard of the clinic's entry")
                 val tampered = mum.exportBundle(id, null).also { it[it.size / 2] = (it[it.size / 2].toInt() xor 1).toByte() }
                 assertFailsWith<RedbookException.SyncRefused> { clinic.receive(tampered) }
             }
