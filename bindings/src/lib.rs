@@ -73,7 +73,9 @@ impl From<CoreError> for RedbookError {
             CoreError::NewerVersion { found } => RedbookError::NewerVersion { found },
             CoreError::StorageFull => RedbookError::StorageFull,
             CoreError::Busy => RedbookError::Busy,
-            CoreError::KeyProvider(e) => RedbookError::KeyProvider { reason: e.reason },
+            CoreError::KeyProvider(e) => RedbookError::KeyProvider {
+                reason: e.to_string(),
+            },
             CoreError::Sync(e) => RedbookError::SyncRefused {
                 reason: e.to_string(),
             },
@@ -88,9 +90,31 @@ impl From<CoreError> for RedbookError {
 
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum KeyProviderError {
-    /// `reason` is shown to developers; it must carry no personal data.
+    /// The keystore's key does not open the wrapped key: the app sees `WrongKey`.
+    #[error("the keystore key does not match")]
+    WrongKey,
+    /// Anything else (locked keystore, cancelled prompt). `reason` is shown to
+    /// developers; it must carry no personal data.
     #[error("key provider failed: {reason}")]
     Failed { reason: String },
+}
+
+impl From<KeyProviderError> for redbook_core::crypto::KeyProviderError {
+    fn from(e: KeyProviderError) -> Self {
+        match e {
+            KeyProviderError::WrongKey => Self::WrongKey,
+            KeyProviderError::Failed { reason } => Self::Failed { reason },
+        }
+    }
+}
+
+impl From<redbook_core::crypto::KeyProviderError> for KeyProviderError {
+    fn from(e: redbook_core::crypto::KeyProviderError) -> Self {
+        match e {
+            redbook_core::crypto::KeyProviderError::WrongKey => Self::WrongKey,
+            redbook_core::crypto::KeyProviderError::Failed { reason } => Self::Failed { reason },
+        }
+    }
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for KeyProviderError {
@@ -131,15 +155,11 @@ impl RawKeyProvider {
 impl KeyProvider for RawKeyProvider {
     fn wrap_key(&self, database_key: Vec<u8>) -> Result<Vec<u8>, KeyProviderError> {
         use redbook_core::crypto::KeyProvider as _;
-        self.inner
-            .wrap_key(&database_key)
-            .map_err(|e| KeyProviderError::Failed { reason: e.reason })
+        Ok(self.inner.wrap_key(&database_key)?)
     }
     fn unwrap_key(&self, wrapped_key: Vec<u8>) -> Result<Vec<u8>, KeyProviderError> {
         use redbook_core::crypto::KeyProvider as _;
-        self.inner
-            .unwrap_key(&wrapped_key)
-            .map_err(|e| KeyProviderError::Failed { reason: e.reason })
+        Ok(self.inner.unwrap_key(&wrapped_key)?)
     }
 }
 
@@ -148,25 +168,13 @@ struct ForeignKeyProvider(Arc<dyn KeyProvider>);
 
 impl redbook_core::crypto::KeyProvider for ForeignKeyProvider {
     fn wrap_key(&self, key: &[u8]) -> Result<Vec<u8>, redbook_core::crypto::KeyProviderError> {
-        self.0
-            .wrap_key(key.to_vec())
-            .map_err(
-                |KeyProviderError::Failed { reason }| redbook_core::crypto::KeyProviderError {
-                    reason,
-                },
-            )
+        Ok(self.0.wrap_key(key.to_vec())?)
     }
     fn unwrap_key(
         &self,
         wrapped: &[u8],
     ) -> Result<Vec<u8>, redbook_core::crypto::KeyProviderError> {
-        self.0
-            .unwrap_key(wrapped.to_vec())
-            .map_err(
-                |KeyProviderError::Failed { reason }| redbook_core::crypto::KeyProviderError {
-                    reason,
-                },
-            )
+        Ok(self.0.unwrap_key(wrapped.to_vec())?)
     }
 }
 

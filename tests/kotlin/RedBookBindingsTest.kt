@@ -35,7 +35,7 @@ class JvmKeystore(private val key: ByteArray) : KeyProvider {
             cipher.init(Cipher.DECRYPT_MODE, SecretKeySpec(key, "AES"), GCMParameterSpec(128, wrappedKey.copyOfRange(0, 12)))
             return cipher.doFinal(wrappedKey.copyOfRange(12, wrappedKey.size))
         } catch (e: javax.crypto.AEADBadTagException) {
-            throw KeyProviderException.Failed("keystore key does not match")
+            throw KeyProviderException.WrongKey()
         }
     }
 }
@@ -96,12 +96,18 @@ class RedBookBindingsTest {
     fun aWrongKeyIsATypedException() {
         val path = tempDb("family.redbook")
         RedBook.openWithKeyProvider(path, keystore(1)).use { it.addChild(ada()) }
-        val error = assertFailsWith<RedbookException.KeyProvider> { RedBook.openWithKeyProvider(path, keystore(2)) }
-        assertContains(error.reason, "does not match")
+        // The Kotlin keystore says "wrong key"; the app sees WrongKey, as for a passphrase.
+        assertFailsWith<RedbookException.WrongKey> { RedBook.openWithKeyProvider(path, keystore(2)) }
         assertFailsWith<RedbookException.WrongKey> { RedBook.openWithPassphrase(path, "guess") }
-        // A provider that cannot unwrap reports why; it cannot yet say "wrong key" itself.
         val raw = RawKeyProvider(ByteArray(32) { 7 })
-        assertFailsWith<RedbookException.KeyProvider> { RedBook.openWithKeyProvider(path, raw) }
+        assertFailsWith<RedbookException.WrongKey> { RedBook.openWithKeyProvider(path, raw) }
+        // Any other keystore failure stays distinct, with its reason.
+        val locked = object : KeyProvider {
+            override fun wrapKey(databaseKey: ByteArray) = throw KeyProviderException.Failed("keystore locked")
+            override fun unwrapKey(wrappedKey: ByteArray) = throw KeyProviderException.Failed("keystore locked")
+        }
+        val error = assertFailsWith<RedbookException.KeyProvider> { RedBook.openWithKeyProvider(path, locked) }
+        assertContains(error.reason, "keystore locked")
     }
 
     @Test

@@ -5,10 +5,14 @@
 use super::{CryptoError, SecretKey};
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
-#[error("the key provider failed: {reason}")]
-pub struct KeyProviderError {
-    /// Set by the app; it must carry no personal data.
-    pub reason: String,
+pub enum KeyProviderError {
+    /// The keystore's key does not open this wrapped key; the store reports `WrongKey`.
+    #[error("the keystore key does not match")]
+    WrongKey,
+    /// Anything else (a locked keystore, a cancelled biometric prompt). `reason` is set by
+    /// the app and must carry no personal data.
+    #[error("the key provider failed: {reason}")]
+    Failed { reason: String },
 }
 
 pub trait KeyProvider: Send + Sync {
@@ -39,7 +43,7 @@ impl KeyProvider for RawKeyProvider {
     fn wrap_key(&self, database_key: &[u8]) -> Result<Vec<u8>, KeyProviderError> {
         self.key
             .seal(RAW_WRAP_AAD, database_key)
-            .map_err(|e| KeyProviderError {
+            .map_err(|e| KeyProviderError::Failed {
                 reason: e.to_string(),
             })
     }
@@ -47,8 +51,6 @@ impl KeyProvider for RawKeyProvider {
     fn unwrap_key(&self, wrapped: &[u8]) -> Result<Vec<u8>, KeyProviderError> {
         self.key
             .open(RAW_WRAP_AAD, wrapped)
-            .map_err(|e| KeyProviderError {
-                reason: e.to_string(),
-            })
+            .map_err(|_| KeyProviderError::WrongKey)
     }
 }

@@ -5,7 +5,9 @@
 //! database key; each record's automerge chunks are sealed with the record key, with the
 //! row's identity (record, sequence, kind) as associated data so rows cannot be swapped.
 
-use crate::crypto::{random_bytes, CryptoError, KeyProvider, SecretKey, MIN_PASSPHRASE_ROUNDS};
+use crate::crypto::{
+    random_bytes, CryptoError, KeyProvider, KeyProviderError, SecretKey, MIN_PASSPHRASE_ROUNDS,
+};
 use crate::model::RecordId;
 use crate::record::{Record, RecordError};
 use crate::Error;
@@ -231,7 +233,12 @@ impl Store {
                     .open(DB_KEY_AAD, &wrapped)
                     .map_err(|_| Error::WrongKey)?
             }
-            Unlock::KeyProvider(provider) => provider.unwrap_key(&wrapped)?,
+            Unlock::KeyProvider(provider) => {
+                provider.unwrap_key(&wrapped).map_err(|e| match e {
+                    KeyProviderError::WrongKey => Error::WrongKey,
+                    other => Error::KeyProvider(other),
+                })?
+            }
         };
         let db_key = SecretKey::from_slice(&bytes).map_err(|_| Error::WrongKey)?;
         let canary = meta("canary")?;
