@@ -88,10 +88,6 @@ impl Reference {
             Reference::Uk90Child => "uk90_child",
         }
     }
-
-    pub fn licensed(self) -> bool {
-        matches!(self, Reference::Uk90Preterm | Reference::Uk90Child)
-    }
 }
 
 /// Days of a term pregnancy: corrected age counts from the due date (280 days).

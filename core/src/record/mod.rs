@@ -282,10 +282,6 @@ impl Record {
         }
     }
 
-    pub fn contains_entry(&self, id: &EntryId) -> bool {
-        matches!(self.doc.get(&self.entries, id.as_str()), Ok(Some(_)))
-    }
-
     /// One entry by id, if it is there and readable.
     pub fn entry(&self, id: &EntryId) -> Option<StoredEntry> {
         serde_json::from_slice(&self.bytes_in(&self.entries, id.as_str())?).ok()

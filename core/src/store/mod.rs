@@ -116,7 +116,7 @@ impl Store {
                 }
             }
         }
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         let state = match inspect(&conn) {
             Ok(state) => state,
@@ -128,124 +128,49 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         };
-        let mut store = Self {
-            conn,
-            path: path.to_path_buf(),
-            sealing_key: SecretKey::from_slice(&[0; 32])?,
-            lookup_key: SecretKey::from_slice(&[0; 32])?,
-            options,
-            open_records: HashMap::new(),
-        };
-        match state {
+        let db_key = match state {
             FileState::Foreign => return Err(Error::NotARedbookDatabase),
-            FileState::Empty => store.create(unlock)?,
             FileState::Redbook { version } if version > schema::CURRENT_VERSION => {
                 return Err(Error::NewerVersion { found: version })
             }
+            FileState::Empty => create(&mut conn, unlock, &options)?,
             FileState::Redbook { version } => {
-                store.unlock(unlock)?;
-                store.configure()?;
+                let db_key = database_key(&conn, unlock)?;
+                configure(&conn)?;
                 if version < schema::CURRENT_VERSION {
-                    let tx = store
-                        .conn
-                        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                     schema::migrate(&tx, version, schema::CURRENT_VERSION)?;
                     tx.commit()?;
                 }
+                db_key
             }
-        }
-        Ok(store)
+        };
+        let (sealing_key, lookup_key) = derive_keys(&db_key);
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            sealing_key,
+            lookup_key,
+            options,
+            open_records: HashMap::new(),
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    fn configure(&self) -> rusqlite::Result<()> {
-        self.conn.pragma_update(None, "journal_mode", "WAL")?;
-        // Clinical data: every commit is on disk before the write returns.
-        self.conn.pragma_update(None, "synchronous", "FULL")?;
-        self.conn.pragma_update(None, "foreign_keys", "ON")?;
-        Ok(())
-    }
-
-    fn create(&mut self, unlock: &Unlock) -> Result<(), Error> {
-        self.configure()?;
-        let db_key = SecretKey::generate()?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Another handle may have created it since we looked.
-        if matches!(inspect(&tx)?, FileState::Redbook { .. }) {
-            drop(tx);
-            return self.unlock(unlock);
-        }
-        schema::migrate(&tx, 0, self.options.create_at_version)?;
-        tx.execute(
-            "INSERT INTO redbook_meta (name, value) VALUES ('format', ?1)",
-            params![b"redbook".as_slice()],
-        )?;
-        let (sealing_key, lookup_key) = derive_keys(&db_key);
-        let canary = sealing_key.seal(CANARY_AAD, CANARY_PLAINTEXT)?;
-        put_meta(&tx, "canary", &canary)?;
-        write_wrapped_key(&tx, &db_key, unlock, self.options.passphrase_rounds)?;
-        tx.commit()?;
-        self.sealing_key = sealing_key;
-        self.lookup_key = lookup_key;
-        Ok(())
-    }
-
-    /// Reads only; a wrong key leaves the file as it was.
-    fn unlock(&mut self, unlock: &Unlock) -> Result<(), Error> {
-        let (sealing_key, lookup_key) = derive_keys(&self.database_key(unlock)?);
-        self.sealing_key = sealing_key;
-        self.lookup_key = lookup_key;
-        Ok(())
-    }
-
     /// Re-wraps the database key under a new passphrase or keystore key. The data is
     /// not touched: only the wrapped key and its parameters change, in one transaction.
     pub fn change_unlock(&mut self, current: &Unlock, new: &Unlock) -> Result<(), Error> {
         // The caller must know the current key, not merely hold an open handle.
-        let db_key = self.database_key(current)?;
+        let db_key = database_key(&self.conn, current)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         write_wrapped_key(&tx, &db_key, new, self.options.passphrase_rounds)?;
         tx.commit()?;
         Ok(())
-    }
-
-    /// Unwraps the database key and checks it against the canary.
-    fn database_key(&self, unlock: &Unlock) -> Result<SecretKey, Error> {
-        let meta = |name| get_meta(&self.conn, name)?.ok_or(Error::NotARedbookDatabase);
-        if meta("unlock_method")? != unlock.method() {
-            return Err(Error::WrongKey);
-        }
-        let wrapped = meta("wrapped_db_key")?;
-        let bytes = match unlock {
-            Unlock::Passphrase(passphrase) => {
-                let salt = meta("kdf_salt")?;
-                let rounds = <[u8; 4]>::try_from(meta("kdf_rounds")?.as_slice())
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| Error::NotARedbookDatabase)?;
-                SecretKey::from_passphrase(passphrase, &salt, rounds)
-                    .open(DB_KEY_AAD, &wrapped)
-                    .map_err(|_| Error::WrongKey)?
-            }
-            Unlock::KeyProvider(provider) => {
-                provider.unwrap_key(&wrapped).map_err(|e| match e {
-                    KeyProviderError::WrongKey => Error::WrongKey,
-                    other => Error::KeyProvider(other),
-                })?
-            }
-        };
-        let db_key = SecretKey::from_slice(&bytes).map_err(|_| Error::WrongKey)?;
-        let canary = meta("canary")?;
-        if derive_keys(&db_key).0.open(CANARY_AAD, &canary).as_deref() != Ok(CANARY_PLAINTEXT) {
-            return Err(Error::WrongKey);
-        }
-        Ok(db_key)
     }
 
     /// A value sealed under the database key and stored in the meta table.
@@ -565,11 +490,6 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets the in-memory copy so the next read loads from disk.
-    pub fn evict(&mut self, id: &RecordId) {
-        self.open_records.remove(id);
-    }
-
     /// How a record is stored now: (chunks, bytes), for compaction tests and the CLI.
     pub fn chunk_stats(&self, id: &RecordId) -> Result<(usize, usize), Error> {
         Ok(self.conn.query_row(
@@ -710,6 +630,71 @@ fn row_aad(what: &str, record_ref: &[u8]) -> Vec<u8> {
 
 fn meta_aad(name: &str) -> String {
     format!("redbook/meta/{name}/v1")
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Clinical data: every commit is on disk before the write returns.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Makes an empty file a redbook database; returns its new database key.
+fn create(
+    conn: &mut Connection,
+    unlock: &Unlock,
+    options: &OpenOptions,
+) -> Result<SecretKey, Error> {
+    configure(conn)?;
+    let db_key = SecretKey::generate()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Another handle may have created it since we looked.
+    if matches!(inspect(&tx)?, FileState::Redbook { .. }) {
+        drop(tx);
+        return database_key(conn, unlock);
+    }
+    schema::migrate(&tx, 0, options.create_at_version)?;
+    tx.execute(
+        "INSERT INTO redbook_meta (name, value) VALUES ('format', ?1)",
+        params![b"redbook".as_slice()],
+    )?;
+    let canary = derive_keys(&db_key).0.seal(CANARY_AAD, CANARY_PLAINTEXT)?;
+    put_meta(&tx, "canary", &canary)?;
+    write_wrapped_key(&tx, &db_key, unlock, options.passphrase_rounds)?;
+    tx.commit()?;
+    Ok(db_key)
+}
+
+/// Unwraps the database key and checks it against the canary. Reads only: a wrong key
+/// leaves the file as it was.
+fn database_key(conn: &Connection, unlock: &Unlock) -> Result<SecretKey, Error> {
+    let meta = |name| get_meta(conn, name)?.ok_or(Error::NotARedbookDatabase);
+    if meta("unlock_method")? != unlock.method() {
+        return Err(Error::WrongKey);
+    }
+    let wrapped = meta("wrapped_db_key")?;
+    let bytes = match unlock {
+        Unlock::Passphrase(passphrase) => {
+            let salt = meta("kdf_salt")?;
+            let rounds = <[u8; 4]>::try_from(meta("kdf_rounds")?.as_slice())
+                .map(u32::from_be_bytes)
+                .map_err(|_| Error::NotARedbookDatabase)?;
+            SecretKey::from_passphrase(passphrase, &salt, rounds)
+                .open(DB_KEY_AAD, &wrapped)
+                .map_err(|_| Error::WrongKey)?
+        }
+        Unlock::KeyProvider(provider) => provider.unwrap_key(&wrapped).map_err(|e| match e {
+            KeyProviderError::WrongKey => Error::WrongKey,
+            other => Error::KeyProvider(other),
+        })?,
+    };
+    let db_key = SecretKey::from_slice(&bytes).map_err(|_| Error::WrongKey)?;
+    let canary = meta("canary")?;
+    if derive_keys(&db_key).0.open(CANARY_AAD, &canary).as_deref() != Ok(CANARY_PLAINTEXT) {
+        return Err(Error::WrongKey);
+    }
+    Ok(db_key)
 }
 
 fn derive_keys(db_key: &SecretKey) -> (SecretKey, SecretKey) {
