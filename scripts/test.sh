@@ -28,12 +28,26 @@ fi
 "$py" scripts/growth-tables.py uk90 "$work/uk90-pack.csv"
 "$py" scripts/growth-oracle.py "$work/growth-oracle.json"
 
+echo "== Set-up: fhir.resources (an independent FHIR R4 validator) in .tools/fhir-venv"
+# Its own venv: fhir.resources 6.0.0 models R4 (4.0.1; later releases R4B and R5) and needs
+# pydantic 1, which the growth oracle's venv must not be pinned to.
+if [ ! -x "$tools/fhir-venv/bin/python" ]; then
+    python3 -m venv "$tools/fhir-venv"
+fi
+"$tools/fhir-venv/bin/python" -c "import fhir.resources" 2>/dev/null \
+    || "$tools/fhir-venv/bin/pip" install --quiet --disable-pip-version-check \
+        "fhir.resources==6.0.0" "pydantic==1.10.27"
+
 echo "== Rust: unit, store, crash, schedule, growth and CLI tests"
 cargo test --workspace --all-targets --locked
 
 echo "== Rust: growth engine against the rcpchgrowth oracle (needs the files above)"
 REDBOOK_UK90_PACK="$work/uk90-pack.csv" REDBOOK_GROWTH_ORACLE="$work/growth-oracle.json" \
     cargo test --locked -p redbook-tests --test growth_oracle -- --ignored
+
+echo "== Rust: FHIR export checked by the independent validator"
+REDBOOK_FHIR_PYTHON="$tools/fhir-venv/bin/python" \
+    cargo test --locked -p redbook-tests --test export -- --ignored
 
 echo "== Kotlin: the generated bindings on the JVM (JNA, JUnit 5)"
 bash scripts/kotlin-tests.sh

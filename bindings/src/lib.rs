@@ -327,6 +327,35 @@ impl RedBook {
             .growth_chart(&id, measure, &charts.references, correction)?)
     }
 
+    /// The child's record as a FHIR R4 Bundle (JSON text) for a professional's system:
+    /// every entry with its status, author and signature.
+    pub fn export_fhir(&self, id: RecordId) -> Result<String> {
+        Ok(self.inner.export_fhir(&id)?)
+    }
+
+    /// Reads a FHIR Bundle `export_fhir` wrote into a new record on this device and
+    /// returns its id. All or nothing; a bad file is refused with the element named.
+    pub fn import_fhir(&self, bundle_json: String) -> Result<RecordId> {
+        Ok(self.inner.import_fhir(bundle_json.as_bytes())?)
+    }
+
+    /// A printable one-page summary (self-contained HTML, charts included) to print,
+    /// share or show at a clinic. `on` defaults to today.
+    pub fn summary_html(
+        &self,
+        id: RecordId,
+        charts: Arc<GrowthCharts>,
+        correction: Correction,
+        on: Option<NaiveDate>,
+    ) -> Result<String> {
+        Ok(self.inner.summary_html(
+            &id,
+            &charts.references,
+            correction,
+            on.unwrap_or_else(today),
+        )?)
+    }
+
     /// This device's card (text for a QR code): what a member needs to invite it.
     pub fn device_card(&self) -> String {
         self.inner.device_card().encode()

@@ -633,3 +633,98 @@ fn a_parent_shares_with_a_health_visitor_and_they_sync() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("malformed"), "{}", stderr(&bad));
 }
+
+#[test]
+fn a_parent_hands_the_record_over_as_fhir_and_as_a_printable_summary() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("family.db");
+    assert!(redbook(&db, "pw", &["init"]).status.success());
+    let add = redbook(
+        &db,
+        "pw",
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada Lovelace",
+            "--birth-date",
+            "2026-03-01",
+            "--sex",
+            "female",
+            "--gestation",
+            "38+2",
+        ],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    let measure = redbook(
+        &db,
+        "pw",
+        &[
+            "measure",
+            "ada",
+            "--date",
+            "2026-04-01",
+            "--weight-kg",
+            "4.4",
+        ],
+    );
+    assert!(measure.status.success(), "{}", stderr(&measure));
+
+    let fhir = dir.path().join("ada.json");
+    let export = redbook(
+        &db,
+        "pw",
+        &["export", "ada", "--fhir", "--out", fhir.to_str().unwrap()],
+    );
+    assert!(export.status.success(), "{}", stderr(&export));
+    let summary = dir.path().join("ada.html");
+    let printed = redbook(
+        &db,
+        "pw",
+        &[
+            "export",
+            "ada",
+            "--summary",
+            "--out",
+            summary.to_str().unwrap(),
+        ],
+    );
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    assert!(std::fs::read_to_string(&summary)
+        .unwrap()
+        .contains("Ada Lovelace"));
+
+    // Read into a GP's database.
+    let gp = dir.path().join("gp.db");
+    assert!(redbook(&gp, "gp-pw", &["init"]).status.success());
+    let import = redbook(&gp, "gp-pw", &["import", "--fhir", fhir.to_str().unwrap()]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    let show = redbook(&gp, "gp-pw", &["show", "ada"]);
+    assert!(
+        stdout(&show).contains("weight 4.40 kg"),
+        "{}",
+        stdout(&show)
+    );
+
+    // A file that is not a Bundle: one line on stderr, non-zero exit, nothing added.
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{\"resourceType\": \"Patient\"}").unwrap();
+    let refused = redbook(&gp, "gp-pw", &["import", "--fhir", junk.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert_eq!(
+        stderr(&refused).trim().lines().count(),
+        1,
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(
+        stdout(&redbook(&gp, "gp-pw", &["child", "list"]))
+            .lines()
+            .count(),
+        1
+    );
+    // Neither format nor both: clap says so.
+    assert!(!redbook(&db, "pw", &["export", "ada", "--out", "x"])
+        .status
+        .success());
+}

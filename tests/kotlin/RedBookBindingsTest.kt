@@ -155,6 +155,31 @@ class RedBookBindingsTest {
         assertTrue(due.reminders.isNotEmpty())
     }
 
+    @Test
+    fun aRecordGoesToAProfessionalAsFhirAndAsAPrintableSummary() {
+        RedBook.openWithKeyProvider(tempDb("family.redbook"), keystore(1)).use { book ->
+            val id = book.addChild(ada())
+            book.addEntry(id, EntryBody.Measurement(Measurement("2026-03-01", 5.2, 58.4, null, 39.1, MeasuredBy.PROFESSIONAL)))
+            book.addEntry(id, EntryBody.Allergy(Allergy("Peanut", "Hives", AllergySeverity.MODERATE, "2026-06-01")))
+            val bundle = book.exportFhir(id)
+            assertContains(bundle, "\"resourceType\": \"Bundle\"")
+            assertContains(bundle, "https://fhir.nhs.uk/Id/nhs-number")
+            // Read back into a new record on the same phone: every signature still checks.
+            val copy = book.importFhir(bundle)
+            assertTrue(copy != id)
+            val entries = book.child(copy).entries
+            assertEquals(book.child(id).entries.map { it.entry }, entries.map { it.entry })
+            assertTrue(entries.all { it.verification == Verification.VERIFIED })
+            val bad = assertFailsWith<RedbookException.InvalidInput> { book.importFhir("{\"resourceType\": \"Patient\"}") }
+            assertEquals("fhir", bad.field)
+
+            val html = book.summaryHtml(id, GrowthCharts.whoOnly(), Correction.RCPCH_DIGITAL, "2026-11-23")
+            assertContains(html, "Ada Lovelace")
+            assertContains(html, "Peanut")
+            assertContains(html, "data:image/svg+xml;base64,")
+        }
+    }
+
     class Changes : RecordObserver {
         val seen = java.util.concurrent.CopyOnWriteArrayList<String>()
         override fun recordChanged(recordId: String) {

@@ -1,7 +1,7 @@
 //! Helpers shared by the cross-crate tests and the crash-test writer process.
 
 use redbook_core::crypto::RawKeyProvider;
-use redbook_core::model::{ChildDetails, EntryBody, Gestation, Note, NoteKind, Sex};
+use redbook_core::model::*;
 use redbook_core::Unlock;
 use std::sync::Arc;
 
@@ -28,4 +28,105 @@ pub fn note(date: &str, text: &str) -> EntryBody {
         kind: NoteKind::Observation,
         text: text.to_string(),
     })
+}
+
+fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().expect("test date")
+}
+
+/// One entry of every section of the red book.
+pub fn every_kind_of_entry() -> Vec<EntryBody> {
+    vec![
+        EntryBody::BirthDetails(BirthDetails {
+            gestation: Some(Gestation::new(39, 4)),
+            birth_weight_kg: Some(3.41),
+            head_circumference_cm: Some(34.5),
+            length_cm: Some(50.0),
+            place_of_birth: Some("Homerton Hospital".into()),
+            delivery_mode: Some(DeliveryMode::SpontaneousVaginal),
+            apgar_1_min: Some(9),
+            apgar_5_min: Some(10),
+        }),
+        EntryBody::Measurement(Measurement {
+            date: day("2026-03-01"),
+            weight_kg: Some(5.2),
+            length_cm: Some(58.4),
+            height_cm: None,
+            head_circumference_cm: Some(39.1),
+            measured_by: MeasuredBy::Professional,
+        }),
+        EntryBody::Immunisation(Immunisation {
+            date: day("2026-02-26"),
+            vaccine: "6-in-1".into(),
+            dose: 1,
+            product: Some("Infanrix hexa".into()),
+            batch: Some("A21CB123".into()),
+            site: Some("left thigh".into()),
+            route: Some("intramuscular".into()),
+            given_by: Some("Nurse Okafor".into()),
+        }),
+        EntryBody::NewbornScreening(NewbornScreening::Nipe {
+            date: day("2026-01-02"),
+            stage: NipeStage::Newborn,
+            hips: ScreeningResult::Normal,
+            eyes: ScreeningResult::Normal,
+            heart: ScreeningResult::Normal,
+            testes: None,
+        }),
+        EntryBody::NewbornScreening(NewbornScreening::Hearing {
+            date: day("2026-01-03"),
+            left: HearingEarResult::ClearResponse,
+            right: HearingEarResult::ClearResponse,
+            outcome: HearingOutcome::Discharged,
+        }),
+        EntryBody::NewbornScreening(NewbornScreening::BloodSpot {
+            sample_date: day("2026-01-06"),
+            results: vec![
+                BloodSpotResult {
+                    condition: BloodSpotCondition::Pku,
+                    outcome: BloodSpotOutcome::NotSuspected,
+                },
+                BloodSpotResult {
+                    condition: BloodSpotCondition::Ht1,
+                    outcome: BloodSpotOutcome::NotSuspected,
+                },
+            ],
+        }),
+        EntryBody::Review(Review {
+            date: day("2026-02-12"),
+            kind: ReviewKind::SixToEightWeeks,
+            outcome: "Thriving".into(),
+            asq3_scores: vec![AsqScore {
+                domain: "communication".into(),
+                score: 50,
+            }],
+            advice: Some("Tummy time".into()),
+        }),
+        EntryBody::HealthEvent(HealthEvent {
+            date: day("2026-04-10"),
+            kind: HealthEventKind::Illness,
+            description: "Bronchiolitis".into(),
+            place: Some("GP surgery".into()),
+            outcome: Some("Recovered".into()),
+        }),
+        EntryBody::Medicine(Medicine {
+            name: "Paracetamol".into(),
+            dose: Some("2.5 ml".into()),
+            started: day("2026-04-10"),
+            stopped: Some(day("2026-04-12")),
+            reason: Some("Fever".into()),
+        }),
+        EntryBody::Allergy(Allergy {
+            substance: "Peanut".into(),
+            reaction: Some("Hives".into()),
+            severity: AllergySeverity::Moderate,
+            noted_on: Some(day("2026-06-01")),
+        }),
+        EntryBody::Contact(Contact {
+            role: ContactRole::HealthVisitor,
+            name: "Jo Bloggs".into(),
+            phone: Some("020 7946 0000".into()),
+        }),
+        note("2026-05-01", "First smile"),
+    ]
 }

@@ -176,7 +176,7 @@ fn run_schedule(seed: u64, rounds: usize) {
     let mut written = 0;
     for round in 0..rounds {
         for (n, device) in devices.iter().enumerate() {
-            if (channel.next() % 3) != 0 {
+            if !channel.next().is_multiple_of(3) {
                 device
                     .book
                     .add_entry(

@@ -27,6 +27,7 @@ use std::sync::{Mutex, MutexGuard};
 const DEVICE_PROFILE: &str = "device_profile";
 const DEVICE_KEYS: &str = "device_keys";
 
+mod exporting;
 mod sharing;
 pub use sharing::Received;
 
@@ -335,6 +336,7 @@ impl RedBook {
         body: EntryBody,
     ) -> Result<EntryView, Error> {
         let today = Self::today();
+        let body = validate::normalise_entry(body);
         let mut inner = self.lock();
         let Inner {
             store,

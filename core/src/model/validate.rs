@@ -202,10 +202,55 @@ pub fn validate_details(
     check_optional_text("gp_practice", &details.gp_practice)?;
     let mut normalised = details.clone();
     normalised.name = details.name.trim().to_string();
+    for text in [&mut normalised.address, &mut normalised.gp_practice] {
+        if text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            *text = None;
+        }
+    }
     if let Some(nhs) = &details.nhs_number {
         normalised.nhs_number = Some(normalise_nhs_number(nhs)?);
     }
     Ok(normalised)
+}
+
+/// An optional text left empty means "not given": stored as absent, so that every
+/// export (FHIR strings may not be empty) reads back byte-for-byte the same entry.
+pub fn normalise_entry(mut body: EntryBody) -> EntryBody {
+    fn clear(text: &mut Option<String>) {
+        if text.as_deref().is_some_and(|t| t.is_empty()) {
+            *text = None;
+        }
+    }
+    match &mut body {
+        EntryBody::BirthDetails(b) => clear(&mut b.place_of_birth),
+        EntryBody::Immunisation(i) => {
+            for text in [
+                &mut i.product,
+                &mut i.batch,
+                &mut i.site,
+                &mut i.route,
+                &mut i.given_by,
+            ] {
+                clear(text);
+            }
+        }
+        EntryBody::Review(r) => clear(&mut r.advice),
+        EntryBody::HealthEvent(h) => {
+            clear(&mut h.place);
+            clear(&mut h.outcome);
+        }
+        EntryBody::Medicine(m) => {
+            clear(&mut m.dose);
+            clear(&mut m.reason);
+        }
+        EntryBody::Allergy(a) => clear(&mut a.reaction),
+        EntryBody::Contact(c) => clear(&mut c.phone),
+        EntryBody::Measurement(_)
+        | EntryBody::NewbornScreening(_)
+        | EntryBody::Note(_)
+        | EntryBody::EnteredInError { .. } => {}
+    }
+    body
 }
 
 /// Checks an entry against the child's date of birth and today's date.

@@ -219,6 +219,41 @@ impl Record {
         Ok(())
     }
 
+    /// Writes an entry as another record held it (an import): its stored bytes rebuilt
+    /// from the entry, and its author's signature as it came, checked when read.
+    pub fn put_imported_entry(
+        &mut self,
+        entry: &StoredEntry,
+        signature: Option<&[u8]>,
+    ) -> Result<(), RecordError> {
+        let bytes = serde_json::to_vec(entry).map_err(|_| RecordError::Malformed("entry"))?;
+        let (entries, signatures) = (self.entries.clone(), self.signatures.clone());
+        let mut tx = self.doc.transaction();
+        tx.put(&entries, entry.id.as_str(), ScalarValue::Bytes(bytes))?;
+        if let Some(signature) = signature {
+            tx.put(
+                &signatures,
+                entry.id.as_str(),
+                ScalarValue::Bytes(signature.to_vec()),
+            )?;
+        }
+        tx.commit_with(CommitOptions::default().with_time(now_millis()));
+        Ok(())
+    }
+
+    /// Each entry's author signature, by entry id.
+    pub fn signatures(&self) -> HashMap<EntryId, Vec<u8>> {
+        self.doc
+            .map_range(&self.signatures, ..)
+            .filter_map(|item| match &item.value {
+                ValueRef::Scalar(ScalarValueRef::Bytes(bytes)) => {
+                    Some((item.key.parse().ok()?, bytes.to_vec()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Adds (or updates) a member device.
     pub fn put_member(&mut self, member: &Member) -> Result<(), RecordError> {
         let bytes = serde_json::to_vec(member).map_err(|_| RecordError::Malformed("member"))?;

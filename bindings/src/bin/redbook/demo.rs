@@ -470,7 +470,7 @@ pub fn run(dir: &Path) -> CliResult {
     for view in records[0].timeline() {
         println!("   {}", timeline_line(view, 52));
     }
-    summary(&mum, &[amara, kofi], today)?;
+    summary(&mum, &[amara, kofi], today, dir)?;
     drop((mum, dad, clinic));
     on_disk_check(dir)
 }
@@ -487,7 +487,7 @@ fn home_weight(date: NaiveDate, kg: f64) -> EntryBody {
 }
 
 /// Centiles, what is due, and who wrote, for each child.
-fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate) -> CliResult {
+fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate, dir: &Path) -> CliResult {
     let charts = match std::env::var("REDBOOK_UK90_PACK") {
         Ok(pack) => GrowthCharts::with_uk90_pack(pack)?,
         Err(_) => GrowthCharts::who_only(),
@@ -549,6 +549,26 @@ fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate) -> CliResult
         if let Some(next) = due.reminders.iter().find(|r| r.due_date >= today) {
             println!("    next: {} on {}", next.title, next.due_date);
         }
+        // What a parent hands over at a clinic: a printable page and a FHIR Bundle.
+        let first_name = record
+            .details
+            .name
+            .split(' ')
+            .next()
+            .unwrap_or("child")
+            .to_lowercase();
+        let page = dir.join(format!("{first_name}-summary.html"));
+        let html = book.summary_html(id.clone(), charts.clone(), Correction::RcpchDigital, None)?;
+        std::fs::write(&page, html)
+            .map_err(|e| CliError(format!("cannot write {}: {e}", page.display())))?;
+        let fhir = dir.join(format!("{first_name}.fhir.json"));
+        std::fs::write(&fhir, book.export_fhir(id.clone())?)
+            .map_err(|e| CliError(format!("cannot write {}: {e}", fhir.display())))?;
+        println!(
+            "    to print: {}; for a clinic's system (FHIR R4): {}",
+            page.display(),
+            fhir.display()
+        );
         let superseded = record.entries.len() - timeline.len();
         if superseded > 0 {
             println!("    {superseded} superseded entries kept (e.g. Dad's typing slip, 92 kg corrected to 9.2 kg)");
@@ -590,6 +610,7 @@ fn on_disk_check(dir: &Path) -> CliResult {
             "Checked: none of {} names, numbers or notes written above can be read in those files.",
             secrets.len()
         );
+        println!("(The summaries and FHIR files exported beside them are readable by design: a parent hands them over.)");
         Ok(())
     } else {
         Err(CliError(format!(

@@ -117,12 +117,37 @@ enum Command {
     /// One-shot bundles for store-and-forward (a file, a relay)
     #[command(subcommand)]
     Bundle(BundleCommand),
+    /// Write a child's record for a professional: FHIR R4 JSON, or a printable summary
+    Export(ExportArgs),
+    /// Read a FHIR Bundle (from `export --fhir`) into a new record
+    Import {
+        /// The Bundle is FHIR R4 JSON
+        #[arg(long, required = true)]
+        fhir: bool,
+        file: PathBuf,
+    },
     /// Run the demo: a family, two children, a year of entries
     Demo {
         /// Folder for the demo database [default: ./redbook-demo]
         #[arg(long, default_value = "redbook-demo")]
         dir: PathBuf,
     },
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("format").required(true).args(["fhir", "summary"])))]
+struct ExportArgs {
+    child: String,
+    /// A FHIR R4 Bundle (JSON) for a professional's system
+    #[arg(long)]
+    fhir: bool,
+    /// A printable summary (self-contained HTML: open it in a browser and print)
+    #[arg(long)]
+    summary: bool,
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    charts: ChartOptions,
 }
 
 #[derive(Subcommand)]
@@ -728,7 +753,7 @@ fn run(cli: Cli) -> CliResult {
             let members = book.members(find_child(&book, &child)?)?;
             out.print(&members.iter().map(|m| serde_json::json!({
                 "device_id": m.device_id, "role": m.role, "display_name": m.display_name,
-                "organisation": m.organisation, "added_by": m.added_by, "added_at": chrono::DateTime::<chrono::Utc>::from(m.added_at),
+                "organisation": m.organisation, "added_by": m.added_by, "added_at": m.added_at,
                 "removed_by": m.removed_by,
             })).collect::<Vec<_>>(), || {
                 for m in &members {
@@ -787,6 +812,26 @@ fn run(cli: Cli) -> CliResult {
                         "nothing new in that bundle"
                     }
                 )
+            });
+        }
+        Command::Export(args) => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &args.child)?;
+            let text = if args.fhir {
+                book.export_fhir(id)?
+            } else {
+                book.summary_html(id, args.charts.charts()?, args.charts.correction(), None)?
+            };
+            write_file(&args.out, text.as_bytes())?;
+            println!("wrote {} ({} bytes)", args.out.display(), text.len());
+        }
+        Command::Import { fhir: _, file } => {
+            let book = open_existing(&path)?;
+            let json = String::from_utf8(read_file(&file)?)
+                .map_err(|_| CliError(format!("{} is not UTF-8 text", file.display())))?;
+            let id = book.import_fhir(json)?;
+            out.print(&serde_json::json!({ "id": id }), || {
+                println!("imported as a new record: {id}")
             });
         }
         Command::Passphrase(PassphraseCommand::Change) => {

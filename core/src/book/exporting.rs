@@ -1,0 +1,116 @@
+//! Handing the record to a professional: FHIR R4 out and back in, and the printable
+//! summary.
+
+use super::{member_from, RedBook};
+use crate::export::fhir::{self, ExportSource};
+use crate::export::summary::{self, GrowthSection, SummaryInput};
+use crate::growth::{Correction, GrowthReferences, Measure};
+use crate::model::{validate, DetailField, EntryBody, EntryId, RecordId, ValidationError};
+use crate::record::Record;
+use crate::schedule::Eligibility;
+use crate::Error;
+use chrono::{NaiveDate, Utc};
+use std::collections::HashSet;
+
+impl RedBook {
+    /// The child's record as a FHIR R4 Bundle (JSON): every entry, its status, author,
+    /// and signature. Entries a newer app wrote that this one cannot read are left out.
+    pub fn export_fhir(&self, id: &RecordId) -> Result<String, Error> {
+        let mut inner = self.lock();
+        let record = inner.store.record(id)?;
+        let (entries, _unreadable) = record.entry_views();
+        let bundle = fhir::to_bundle(&ExportSource {
+            record_id: id.as_str(),
+            details: &record.details(),
+            entries: &entries,
+            signatures: &record.signatures(),
+            members: &record.members(),
+            exported_at: Utc::now(),
+        });
+        Ok(fhir::to_json_string(&bundle))
+    }
+
+    /// Reads a Bundle `export_fhir` wrote into a new record, which this device creates
+    /// and is the only member of. Every entry keeps its id, author, time and signature;
+    /// an entry shows as verified only where its signer is a member here, because a file
+    /// cannot confer trust. All or nothing: a Bundle with any bad part adds nothing.
+    pub fn import_fhir(&self, json: &[u8]) -> Result<RecordId, Error> {
+        let imported = fhir::from_bundle(json)?;
+        let today = Self::today();
+        let details = validate::validate_details(&imported.details, today)?;
+        let ids: HashSet<&EntryId> = imported.entries.iter().map(|(e, _)| &e.id).collect();
+        if ids.len() != imported.entries.len() {
+            return Err(
+                ValidationError::new("fhir Provenance.id", "two entries share an id").into(),
+            );
+        }
+        for (entry, _) in &imported.entries {
+            validate::validate_entry(&entry.body, details.birth_date, today)?;
+            let target = match &entry.body {
+                EntryBody::EnteredInError { target, .. } => Some(target),
+                _ => entry.amends.as_ref(),
+            };
+            if target.is_some_and(|t| !ids.contains(t)) {
+                return Err(ValidationError::new(
+                    "fhir Provenance",
+                    "corrects an entry the Bundle does not hold",
+                )
+                .into());
+            }
+        }
+        let id = RecordId::generate()?;
+        let mut record = Record::genesis(&id)?;
+        let fields: Vec<_> = DetailField::ALL
+            .into_iter()
+            .filter_map(|f| details.field_text(f).map(|text| (f, Some(text))))
+            .collect();
+        record.set_details(&fields)?;
+        let mut inner = self.lock();
+        let member = member_from(&inner.author, &inner.keys, &inner.author.device_id);
+        record.put_member(&member)?;
+        for (entry, signature) in &imported.entries {
+            record.put_imported_entry(entry, signature.as_deref())?;
+        }
+        inner.store.create_record(&id, record)?;
+        Ok(id)
+    }
+
+    /// A one-page summary to print or show (self-contained HTML): details, latest
+    /// measurements with centiles and charts, immunisations given and due (routine
+    /// programme), reviews, screening, allergies, medicines, illnesses and contacts.
+    pub fn summary_html(
+        &self,
+        id: &RecordId,
+        refs: &GrowthReferences,
+        correction: Correction,
+        on: NaiveDate,
+    ) -> Result<String, Error> {
+        let record = self.child(id)?;
+        let mut growth = Vec::new();
+        let mut growth_unavailable = None;
+        for measure in [
+            Measure::WeightKg,
+            Measure::HeightCm,
+            Measure::HeadCircumferenceCm,
+        ] {
+            match self.growth(id, measure, refs, correction) {
+                Ok(series) => growth.push(GrowthSection {
+                    chart_svg: self.growth_chart(id, measure, refs, correction).ok(),
+                    series,
+                }),
+                Err(Error::InvalidInput(e)) => {
+                    growth_unavailable = Some(format!("Growth cannot be charted: {e}."));
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(summary::render(&SummaryInput {
+            record: &record,
+            growth,
+            growth_unavailable,
+            due: self.due(id, on, Eligibility::default()).ok(),
+            on,
+        }))
+    }
+}
