@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kotlin binding tests on the desktop JVM: the generated bindings, JNA, the real library,
-# JUnit 5 (see ../shared/TOOLCHAIN.md). Installs what it needs; prints
+# JUnit 5, and the Android demo's presentation logic with its tests (see ../shared/TOOLCHAIN.md). Installs what it needs; prints
 # "kotlin: N passed, M failed" last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,11 @@ classpath="$java_lib/jna.jar:$kotlin_home/lib/kotlin-test.jar:$kotlin_home/lib/k
 for jar in junit-jupiter-api apiguardian-api opentest4j junit-platform-commons; do
     classpath="$classpath:$java_lib/$jar.jar"
 done
-"$kotlin_home/bin/kotlinc-jvm" -nowarn -cp "$classpath" -d "$out/classes" "$out/gen" tests/kotlin/*.kt
+# The binding tests, and android-demo's presentation logic (plain Kotlin, no Android
+# imports) with its tests: the same generated API the Android variant exposes.
+demo=android-demo/app/src
+"$kotlin_home/bin/kotlinc-jvm" -nowarn -cp "$classpath" -d "$out/classes" "$out/gen" tests/kotlin/*.kt \
+    "$demo/main/java/uk/nhs/redbook/demo/presentation" "$demo/test/java/uk/nhs/redbook/demo/presentation"
 
 status=0
 java -Djna.library.path=target/debug -jar "$java_lib/junit-platform-console-standalone.jar" \

@@ -1,0 +1,93 @@
+// Sharing a child's record with a clinic or the other parent, and syncing it: what the
+// Share and Sync screens show and do. Plain Kotlin over the core; the platform supplies
+// the camera (QR scanning) and the transport (a SyncLink).
+package uk.nhs.redbook.demo.presentation
+
+import java.util.Base64
+import uk.nhs.redbook.RedBook
+import uk.nhs.redbook.RedbookException
+
+/** Text for a QR code, and how many bytes it carries (a QR holds up to 2,953). */
+data class QrPayload(val text: String, val bytes: Int)
+
+data class MemberRow(val name: String, val role: String, val deviceId: String, val removed: Boolean)
+
+class Sharing(private val book: RedBook) {
+    /** This device's card: a member scans it to invite this device. */
+    fun myCard(): QrPayload = book.deviceCard().let { QrPayload(it, it.toByteArray().size) }
+
+    /** A member invites the device whose card it scanned: the invitation, as a QR code. */
+    fun invite(childId: String, scannedCard: String): QrPayload {
+        val invitation = book.share(childId, scannedCard.trim())
+        return QrPayload(INVITATION_PREFIX + Base64.getEncoder().encodeToString(invitation), invitation.size)
+    }
+
+    /** The invited device scans the invitation; returns the child's id. */
+    fun accept(scannedInvitation: String): String {
+        val text = scannedInvitation.trim()
+        if (!text.startsWith(INVITATION_PREFIX)) {
+            throw RedbookException.InvalidInput("invitation", "this QR code is not a red book invitation")
+        }
+        val bytes = runCatching { Base64.getDecoder().decode(text.removePrefix(INVITATION_PREFIX)) }
+            .getOrElse { throw RedbookException.InvalidInput("invitation", "the QR code was not read whole; scan it again") }
+        return book.accept(bytes)
+    }
+
+    fun members(childId: String): List<MemberRow> = book.members(childId).map {
+        MemberRow(it.displayName, roleLabel(it.role), it.deviceId, it.removedBy != null)
+    }
+
+    companion object {
+        const val INVITATION_PREFIX = "rbinv1:"
+    }
+}
+
+/**
+ * A transport the platform provides (Nearby Connections, Bluetooth, NFC, a relay): it
+ * carries sealed bytes and never needs to read them.
+ */
+interface SyncLink {
+    fun send(message: ByteArray)
+
+    /** The next message that arrived, or null when none is waiting. */
+    fun receive(): ByteArray?
+}
+
+/**
+ * One side of a sync with one peer device over a link. Call [step] whenever the link may
+ * have something (a message arrived, or to start); it sends what this side has and takes
+ * what came. After [MAX_ROUNDS] steps that still exchange messages, the peer's sync state is
+ * reset (automerge #1284: a lost message can make sync loop) and the exchange starts afresh.
+ */
+class SyncSession(private val book: RedBook, private val childId: String, private val peerDeviceId: String) {
+    private var rounds = 0
+    var changed = false
+        private set
+
+    /** Returns whether anything was sent or received. */
+    fun step(link: SyncLink): Boolean {
+        var sent = 0
+        var received = 0
+        while (true) {
+            val incoming = link.receive() ?: break
+            received++
+            if (book.receive(incoming).changed) changed = true
+        }
+        book.syncMessage(childId, peerDeviceId)?.let {
+            link.send(it)
+            sent++
+        }
+        if (sent + received > 0 && ++rounds > MAX_ROUNDS) {
+            book.resetSync(childId, peerDeviceId)
+            rounds = 0
+        }
+        return sent + received > 0
+    }
+
+    /** Store and forward: everything the peer lacks in one sealed file. */
+    fun exportUpdate(): ByteArray = book.exportBundle(childId, peerDeviceId)
+
+    companion object {
+        const val MAX_ROUNDS = 30
+    }
+}

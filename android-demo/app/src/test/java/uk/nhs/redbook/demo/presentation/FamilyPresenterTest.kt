@@ -1,0 +1,197 @@
+// The app's presentation logic on the desktop JVM against the real library: what a parent
+// and a health visitor see and do, screen by screen. Run by scripts/kotlin-tests.sh here,
+// and by `./gradlew test` in the Android project.
+package uk.nhs.redbook.demo.presentation
+
+import java.nio.file.Files
+import java.time.LocalDate
+import kotlin.test.assertContains
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertNotNull
+import kotlin.test.assertTrue
+import org.junit.jupiter.api.Test
+import uk.nhs.redbook.*
+
+private val TODAY = LocalDate.parse("2026-11-23")
+
+private fun openBook(name: String, key: Int): RedBook = RedBook.openWithKeyProvider(
+    Files.createTempDirectory("redbook-demo-test").resolve(name).toString(),
+    RawKeyProvider(ByteArray(32) { key.toByte() }),
+)
+
+private fun child(name: String, born: String) =
+    ChildDetails(name, born, Sex.FEMALE, Gestation(277u), "943 476 5919", null, null)
+
+private fun given(date: String, vaccine: String, dose: Int) =
+    EntryBody.Immunisation(Immunisation(date, vaccine, dose.toUByte(), null, "B$dose", null, null, "Nurse Patel"))
+
+/** Two ends of an in-memory transport, as Nearby Connections would give the app. */
+private class LinkPair {
+    val toA = ArrayDeque<ByteArray>()
+    val toB = ArrayDeque<ByteArray>()
+    val a = object : SyncLink {
+        override fun send(message: ByteArray) = toB.addLast(message)
+        override fun receive() = toA.removeFirstOrNull()
+    }
+    val b = object : SyncLink {
+        override fun send(message: ByteArray) = toA.addLast(message)
+        override fun receive() = toB.removeFirstOrNull()
+    }
+}
+
+class FamilyPresenterTest {
+    @Test
+    fun theFamilyScreenListsEachChildWithAgeAndEntries() {
+        openBook("family.redbook", 1).use { book ->
+            val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
+            val kofi = book.addChild(child("Kofi", "2023-09-25"))
+            book.addChild(child("Amara", "2025-10-19"))
+            book.addEntry(kofi, EntryBody.Note(Note("2026-01-01", NoteKind.OBSERVATION, "New year")))
+            val screen = presenter.children()
+            assertEquals(listOf("Kofi", "Amara"), screen.children.map { it.name })
+            assertEquals("3 years 1 month", screen.children[0].age)
+            assertEquals("1 entry", screen.children[0].entries)
+            assertEquals("13 months", screen.children[1].age)
+            assertEquals("0 entries", screen.children[1].entries)
+            assertEquals(0, screen.damagedRecords)
+        }
+    }
+
+    @Test
+    fun aMeasurementTypedWithACommaIsSavedAndChartedWithItsCentile() {
+        openBook("family.redbook", 1).use { book ->
+            val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
+            val id = book.addChild(child("Amara", "2025-10-19"))
+            val saved = presenter.addMeasurement(id, "2026-02-19", "6,1", "61.0", "", atHome = false)
+            assertTrue(saved is FormResult.Saved, "$saved")
+            val growth = presenter.growth(id, Measure.WEIGHT_KG)
+            assertEquals(listOf("19 Feb 2026"), growth.rows.map { it.date })
+            assertEquals("6.10 kg", growth.rows.single().value)
+            assertContains(growth.rows.single().centile, "centile")
+            assertContains(assertNotNull(growth.chartSvg), "<svg")
+            // From two years old, the same box records standing height.
+            val kofi = book.addChild(child("Kofi", "2023-09-25"))
+            presenter.addMeasurement(kofi, "2026-11-18", "14.4", "96.1", "", atHome = true)
+            val body = (book.child(kofi).entries.single().entry.body as EntryBody.Measurement).v1
+            assertEquals(96.1, body.heightCm)
+            assertEquals(null, body.lengthCm)
+            assertEquals(MeasuredBy.PARENT, body.measuredBy)
+        }
+    }
+
+    @Test
+    fun formsSayWhichFieldToFixAndSaveNothing() {
+        openBook("family.redbook", 1).use { book ->
+            val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
+            val id = book.addChild(child("Amara", "2025-10-19"))
+            assertEquals(FormResult.Invalid("measurement", "Enter at least one measurement"), presenter.addMeasurement(id, "2026-02-19", " ", "", "", false))
+            assertEquals("weight_kg", (presenter.addMeasurement(id, "2026-02-19", "six", "", "", false) as FormResult.Invalid).field)
+            val impossible = presenter.addMeasurement(id, "2026-02-19", "900", "", "", false) as FormResult.Invalid
+            assertEquals("weight_kg", impossible.field)
+            assertTrue(impossible.message.startsWith("Weight "), impossible.message)
+            assertTrue(!impossible.message.contains("900"), "the value is never echoed")
+            val future = presenter.addMeasurement(id, "2027-01-01", "6.2", "", "", false) as FormResult.Invalid
+            assertEquals("date", future.field)
+            assertEquals(FormResult.Invalid("text", "Write something first"), presenter.addNote(id, "   "))
+            assertTrue(book.child(id).entries.isEmpty())
+        }
+    }
+
+    @Test
+    fun theTimelineShowsCurrentEntriesNewestFirstWithWhoWroteThem() {
+        openBook("family.redbook", 1).use { book ->
+            val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
+            book.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "Jo Bloggs", "RQX"))
+            val id = book.addChild(child("Amara", "2025-10-19"))
+            book.addEntry(id, given("2025-12-14", "6-in-1", 1))
+            val slip = presenter.addMeasurement(id, "2026-01-11", "52", "", "", false) as FormResult.Saved
+            book.amendEntry(id, slip.entryId, EntryBody.Measurement(Measurement("2026-01-11", 5.2, null, null, null, MeasuredBy.PROFESSIONAL)))
+            val wrong = book.addEntry(id, EntryBody.Note(Note("2026-02-01", NoteKind.OBSERVATION, "meant for Kofi")))
+            book.markEnteredInError(id, wrong.entry.id, "wrong child")
+            val timeline = presenter.timeline(id)
+            assertEquals("Amara", timeline.title)
+            assertEquals("born 19 Oct 2025 · 13 months · NHS 943 476 5919", timeline.subtitle)
+            assertEquals(listOf("11 Jan 2026", "14 Dec 2025"), timeline.items.map { it.date })
+            val corrected = timeline.items.first()
+            assertEquals("weight 5.20 kg", corrected.text)
+            assertTrue(corrected.corrected)
+            assertEquals("Jo Bloggs (health visitor, RQX)", corrected.author)
+            assertEquals(Badge.VERIFIED, corrected.badge)
+            assertTrue(timeline.conflicts.isEmpty())
+        }
+    }
+
+    @Test
+    fun immunisationsShowWhatWasGivenAndWhatIsDueNext() {
+        openBook("family.redbook", 1).use { book ->
+            val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
+            val id = book.addChild(child("Amara", "2025-10-19"))
+            for ((date, dose) in listOf("2025-12-14" to 1, "2026-01-11" to 2, "2026-02-08" to 3)) {
+                book.addEntry(id, given(date, "6-in-1", dose))
+            }
+            val screen = presenter.immunisations(id)
+            assertEquals(listOf("6-in-1 dose 1", "6-in-1 dose 2", "6-in-1 dose 3"), screen.given.filter { it.vaccine.startsWith("6-in-1") }.map { it.vaccine })
+            // MenB, rotavirus and PCV were never recorded: overdue, shown first.
+            assertTrue(screen.due.any { it.vaccine.startsWith("MenB dose 1") && it.status.startsWith("overdue") && it.urgent })
+            assertNotNull(screen.nextVisit)
+        }
+    }
+
+    @Test
+    fun aHealthVisitorIsInvitedByQrCodeAndTheTwoDevicesSyncOverALink() {
+        val mum = openBook("mum.redbook", 1)
+        val clinic = openBook("clinic.redbook", 2)
+        mum.use {
+            clinic.use {
+                clinic.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "Jo Bloggs", "RQX"))
+                val id = mum.addChild(child("Amara", "2025-10-19"))
+                mum.addEntry(id, EntryBody.Note(Note("2026-01-01", NoteKind.DEVELOPMENTAL_FIRST, "First smile")))
+
+                val card = Sharing(clinic).myCard()
+                val invitation = Sharing(mum).invite(id, card.text)
+                assertTrue(invitation.bytes < 1024, "fits a QR code: ${invitation.bytes} bytes")
+                assertEquals(id, Sharing(clinic).accept(invitation.text))
+                assertEquals(setOf("parent", "health visitor"), Sharing(mum).members(id).map { it.role }.toSet())
+
+                // At the clinic, offline: the health visitor weighs her.
+                FamilyPresenter(clinic, GrowthCharts.whoOnly()) { TODAY }.addMeasurement(id, "2026-02-19", "6.1", "", "", false)
+                val link = LinkPair()
+                val mumSide = SyncSession(mum, id, clinic.deviceId())
+                val clinicSide = SyncSession(clinic, id, mum.deviceId())
+                var steps = 0
+                while ((mumSide.step(link.a) or clinicSide.step(link.b)) && steps < 50) steps++
+                assertTrue(steps < 50, "sync settles")
+                assertTrue(mumSide.changed)
+                val onMumsPhone = FamilyPresenter(mum, GrowthCharts.whoOnly()) { TODAY }.timeline(id)
+                val weight = onMumsPhone.items.first { it.text.startsWith("weight") }
+                assertEquals("Jo Bloggs (health visitor, RQX)", weight.author)
+                assertEquals(Badge.VERIFIED, weight.badge)
+                assertEquals(mum.child(id).entries.map { it.entry }, clinic.child(id).entries.map { it.entry })
+            }
+        }
+    }
+
+    @Test
+    fun aScannedCodeThatIsNotAnInvitationIsRefusedWithAReason() {
+        openBook("family.redbook", 1).use { book ->
+            val sharing = Sharing(book)
+            val notOurs = assertFailsWith<RedbookException.InvalidInput> { sharing.accept("https://example.com") }
+            assertContains(notOurs.reason, "not a red book invitation")
+            val torn = assertFailsWith<RedbookException.InvalidInput> { sharing.accept("rbinv1:%%%") }
+            assertContains(torn.reason, "scan it again")
+            assertFailsWith<RedbookException> { sharing.accept("rbinv1:AAAA") }
+            assertTrue(book.children().children.isEmpty())
+        }
+    }
+
+    @Test
+    fun datesAndAgesReadAsPeopleSayThem() {
+        assertEquals("14 Dec 2025", formatDate("2025-12-14"))
+        assertEquals("not a date", formatDate("not a date"))
+        assertEquals("4 days", ageText("2026-11-19", TODAY))
+        assertEquals("3 weeks", ageText("2026-11-02", TODAY))
+        assertEquals("2 years", ageText("2024-11-23", TODAY))
+        assertEquals("943 476 5919", spacedNhsNumber("9434765919"))
+    }
+}
