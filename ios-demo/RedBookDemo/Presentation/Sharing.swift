@@ -1,0 +1,105 @@
+// Sharing a child's record with a clinic or the other parent, and syncing it. Mirrors
+// android-demo's Sharing.kt; the platform supplies the camera and the transport.
+import Foundation
+
+/// Text for a QR code, and how many bytes it carries (a QR holds up to 2,953).
+struct QrPayload {
+    let text: String
+    let bytes: Int
+}
+
+struct MemberRow: Identifiable {
+    var id: String { deviceId }
+    let name: String
+    let role: String
+    let deviceId: String
+    let removed: Bool
+}
+
+final class Sharing {
+    static let invitationPrefix = "rbinv1:"
+    private let book: RedBook
+
+    init(book: RedBook) { self.book = book }
+
+    /// This device's card: a member scans it to invite this device.
+    func myCard() -> QrPayload {
+        let card = book.deviceCard()
+        return QrPayload(text: card, bytes: card.utf8.count)
+    }
+
+    /// A member invites the device whose card it scanned: the invitation, as a QR code.
+    func invite(childId: String, scannedCard: String) throws -> QrPayload {
+        let invitation = try book.share(id: childId, deviceCard: scannedCard.trimmingCharacters(in: .whitespacesAndNewlines))
+        return QrPayload(text: Sharing.invitationPrefix + invitation.base64EncodedString(), bytes: invitation.count)
+    }
+
+    /// The invited device scans the invitation; returns the child's id.
+    func accept(scannedInvitation: String) throws -> String {
+        let text = scannedInvitation.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.hasPrefix(Sharing.invitationPrefix) else {
+            throw RedbookError.InvalidInput(field: "invitation", reason: "this QR code is not a red book invitation")
+        }
+        guard let bytes = Data(base64Encoded: String(text.dropFirst(Sharing.invitationPrefix.count))) else {
+            throw RedbookError.InvalidInput(field: "invitation", reason: "the QR code was not read whole; scan it again")
+        }
+        return try book.accept(invitation: bytes)
+    }
+
+    func members(childId: String) throws -> [MemberRow] {
+        try book.members(id: childId).map {
+            MemberRow(name: $0.displayName, role: roleLabel($0.role), deviceId: $0.deviceId, removed: $0.removedBy != nil)
+        }
+    }
+}
+
+/// A transport the platform provides (Multipeer Connectivity, Bluetooth, a relay): it
+/// carries sealed bytes and never needs to read them.
+protocol SyncLink {
+    func send(_ message: Data)
+    /// The next message that arrived, or nil when none is waiting.
+    func receive() -> Data?
+}
+
+/// One side of a sync with one peer device over a link; see SyncSession in Sharing.kt.
+final class SyncSession {
+    static let maxRounds = 30
+    private let book: RedBook
+    private let childId: String
+    private let peerDeviceId: String
+    private var rounds = 0
+    private(set) var changed = false
+
+    init(book: RedBook, childId: String, peerDeviceId: String) {
+        self.book = book
+        self.childId = childId
+        self.peerDeviceId = peerDeviceId
+    }
+
+    /// Sends what this side has and takes what came; returns whether anything moved.
+    func step(over link: SyncLink) throws -> Bool {
+        var moved = 0
+        while let incoming = link.receive() {
+            moved += 1
+            if try book.receive(message: incoming).changed { changed = true }
+        }
+        if let outgoing = try book.syncMessage(id: childId, peerDeviceId: peerDeviceId) {
+            link.send(outgoing)
+            moved += 1
+        }
+        if moved > 0 {
+            rounds += 1
+            // automerge #1284: a lost message can make sync loop; start afresh.
+            if rounds > SyncSession.maxRounds {
+                try book.resetSync(id: childId, peerDeviceId: peerDeviceId)
+                rounds = 0
+            }
+        }
+        return moved > 0
+    }
+
+    /// Store and forward: everything the peer lacks in one sealed file.
+    func exportUpdate() throws -> Data {
+        try book.exportBundle(id: childId, peerDeviceId: peerDeviceId)
+    }
+}
