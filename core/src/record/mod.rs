@@ -283,10 +283,12 @@ impl Record {
             .collect()
     }
 
+    /// One member by device id: reads only that member's value (every write asks).
     pub fn member(&self, device_id: &str) -> Option<Member> {
-        self.members()
-            .into_iter()
-            .find(|m| m.device_id == device_id)
+        let bytes = self.bytes_in(&self.members, device_id)?;
+        serde_json::from_slice::<Member>(&bytes)
+            .ok()
+            .filter(|m| m.device_id == device_id && m.keys.device_id() == m.device_id)
     }
 
     fn bytes_in(&self, map: &ObjId, key: &str) -> Option<Vec<u8>> {

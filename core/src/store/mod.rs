@@ -77,6 +77,9 @@ struct OpenRecord {
     key: SecretKey,
     record_ref: [u8; 32],
     last_seq: i64,
+    /// `PRAGMA data_version` when this copy was last known to match the file: while it
+    /// is unchanged no other connection has committed, so the catch-up query is skipped.
+    seen_version: Option<i64>,
     loose_changes: usize,
     loose_bytes: usize,
     snapshot_bytes: usize,
@@ -254,6 +257,7 @@ impl Store {
                 key,
                 record_ref,
                 last_seq: 1,
+                seen_version: None,
                 loose_changes: 0,
                 loose_bytes: 0,
                 snapshot_bytes: snapshot.len(),
@@ -323,6 +327,7 @@ impl Store {
             key,
             record_ref,
             last_seq: 0,
+            seen_version: None,
             loose_changes: 0,
             loose_bytes: 0,
             snapshot_bytes: 0,
@@ -519,8 +524,15 @@ impl OpenRecord {
     }
 }
 
-/// Applies chunks other handles wrote since this one last looked.
+/// Applies chunks other connections wrote since this copy was read. The version is read
+/// first, so a commit landing during the read is caught the next time.
 fn catch_up(conn: &Connection, open: &mut OpenRecord, id: &RecordId) -> Result<(), Error> {
+    let version: i64 = conn
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |row| row.get(0))?;
+    if open.seen_version == Some(version) {
+        return Ok(());
+    }
     let chunks = read_chunks(conn, &open.key, &open.record_ref, open.last_seq)
         .map_err(|e| e.for_record(id))?;
     for chunk in chunks {
@@ -531,6 +543,7 @@ fn catch_up(conn: &Connection, open: &mut OpenRecord, id: &RecordId) -> Result<(
             })?;
         open.note_chunk(&chunk);
     }
+    open.seen_version = Some(version);
     Ok(())
 }
 
