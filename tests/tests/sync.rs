@@ -382,3 +382,37 @@ fn removing_a_member_rotates_the_key_and_the_others_carry_on() {
     let reopened = RedBook::open(&dir.path().join("mum.redbook"), raw_key(1)).unwrap();
     assert_eq!(reopened.child(&id).unwrap().entries.len(), entries);
 }
+
+#[test]
+fn a_new_member_takes_a_long_record_whole_keeps_its_own_entries_and_reopens_intact() {
+    let dir = TempDir::new().unwrap();
+    let mum = device(&dir, "mum", 1, Role::Parent, None);
+    let clinic = device(&dir, "clinic", 3, Role::HealthVisitor, Some("RQX"));
+    let id = mum.book.add_child(child("Amara", "2026-01-01")).unwrap();
+    for i in 0..300 {
+        mum.book
+            .add_entry(&id, note("2026-02-01", &format!("day {i}")))
+            .unwrap();
+    }
+    let invitation = mum.book.share(&id, &clinic.book.device_card()).unwrap();
+    clinic.book.accept(&invitation).unwrap();
+    // Written at the clinic before the first sync: must survive the whole-record path.
+    clinic
+        .book
+        .add_entry(&id, note("2026-03-01", "seen at clinic"))
+        .unwrap();
+    settle(&[&mum, &clinic], &id);
+    assert_eq!(contents(&mum.book, &id), contents(&clinic.book, &id));
+    // The sender's compressed document became the clinic's snapshot, not 300 changes.
+    let (chunks, _) = clinic.book.storage_stats(&id).unwrap();
+    assert!(chunks <= 3, "{chunks} chunks stored");
+    let expected = contents(&mum.book, &id);
+    drop(clinic);
+    let reopened = RedBook::open(&dir.path().join("clinic.redbook"), raw_key(3)).unwrap();
+    assert_eq!(contents(&reopened, &id), expected);
+    let views = reopened.child(&id).unwrap().entries;
+    assert_eq!(views.len(), 301);
+    assert!(views
+        .iter()
+        .all(|v| v.verification == Verification::Verified));
+}

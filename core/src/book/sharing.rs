@@ -305,7 +305,6 @@ impl RedBook {
                 let state = &mut session.state;
                 store.update_record(&id, |record| {
                     record
-                        .automerge_mut()
                         .receive_sync_message(state, message)
                         .map_err(|_| Error::from(SyncError::Malformed("sync message content")))
                 })?;

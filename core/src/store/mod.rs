@@ -359,11 +359,33 @@ impl Store {
             let heads = open.record.heads();
             committed = Some(heads.clone());
             let value = change(&mut open.record)?;
+            let seq = open.last_seq + 1;
+            if let Some((document, document_heads)) = open.record.take_received_document() {
+                // A first sync brought the whole record, compressed by its sender: that
+                // is the snapshot, and this copy's own changes follow it.
+                insert_chunk(&tx, &open.key, &open.record_ref, seq, true, &document)?;
+                let local = open.record.save_after(&document_heads);
+                let last = if local.is_empty() {
+                    seq
+                } else {
+                    insert_chunk(&tx, &open.key, &open.record_ref, seq + 1, false, &local)?;
+                    seq + 1
+                };
+                tx.execute(
+                    "DELETE FROM chunks WHERE record_ref = ?1 AND seq < ?2",
+                    params![open.record_ref.as_slice(), seq],
+                )?;
+                tx.commit()?;
+                open.snapshot_bytes = document.len();
+                open.loose_changes = usize::from(!local.is_empty());
+                open.loose_bytes = local.len();
+                open.last_seq = last;
+                return Ok(value);
+            }
             let bytes = open.record.save_after(&heads);
             if bytes.is_empty() {
                 return Ok(value);
             }
-            let seq = open.last_seq + 1;
             // After a large write (a first sync brings thousands of changes as several
             // times the bytes of a snapshot) the next write compacts, so the sync itself
             // does not also pay for a whole save.
