@@ -24,6 +24,8 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 mod import;
+#[cfg(test)]
+mod tests;
 pub use import::{from_bundle, ImportedRecord};
 
 pub const LOINC: &str = "http://loinc.org";
