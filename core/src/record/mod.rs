@@ -5,7 +5,7 @@
 //! stored as one value (its canonical JSON), because one put costs a twelfth of writing
 //! the same entry field by field (DESIGN.md measurements).
 
-use crate::crypto::device::DeviceKeys;
+use crate::crypto::device::{DeviceKeys, DevicePublic};
 use crate::model::{
     validate, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView, Member,
     RecordId, StoredEntry, Verification,
@@ -305,6 +305,19 @@ impl Record {
         Ok(())
     }
 
+    /// Each entry's stored bytes (the bytes its signature covers), by entry id.
+    fn stored_bytes(&self) -> HashMap<EntryId, Vec<u8>> {
+        self.doc
+            .map_range(&self.entries, ..)
+            .filter_map(|item| match &item.value {
+                ValueRef::Scalar(ScalarValueRef::Bytes(bytes)) => {
+                    Some((item.key.parse().ok()?, bytes.to_vec()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Each entry's author signature, by entry id.
     pub fn signatures(&self) -> HashMap<EntryId, Vec<u8>> {
         self.doc
@@ -365,24 +378,6 @@ impl Record {
         }
     }
 
-    /// Checks an entry's signature against the member device it names as author.
-    fn verification(&self, entry: &StoredEntry, members: &[Member]) -> Verification {
-        let (Some(bytes), Some(signature)) = (
-            self.bytes_in(&self.entries, entry.id.as_str()),
-            self.bytes_in(&self.signatures, entry.id.as_str()),
-        ) else {
-            return Verification::Unverified;
-        };
-        match members
-            .iter()
-            .find(|m| m.device_id == entry.author.device_id)
-        {
-            None => Verification::Unverified,
-            Some(member) if member.keys.verify(&bytes, &signature) => Verification::Verified,
-            Some(_) => Verification::Invalid,
-        }
-    }
-
     /// One entry by id, if it is there and readable.
     pub fn entry(&self, id: &EntryId) -> Option<StoredEntry> {
         serde_json::from_slice(&self.bytes_in(&self.entries, id.as_str())?).ok()
@@ -430,21 +425,81 @@ impl Record {
                 by_entry: HashMap::new(),
             };
         }
-        let verified: Vec<Verification> = entries
+        let unchecked: Vec<&StoredEntry> = entries
             .iter()
-            .map(|e| {
-                *verdicts
-                    .by_entry
-                    .entry(e.id.clone())
-                    .or_insert_with(|| self.verification(e, &members))
-            })
+            .filter(|e| !verdicts.by_entry.contains_key(&e.id))
             .collect();
+        // What each check needs, read in one pass over each map (a lookup per entry
+        // costs more than the check): the stored bytes, the signature, the author's key.
+        let mut checks: Vec<Option<SignatureCheck>> = Vec::new();
+        if !unchecked.is_empty() {
+            let mut signatures = self.signatures();
+            let mut stored = self.stored_bytes();
+            checks = unchecked
+                .iter()
+                .map(|e| {
+                    let member = members.iter().find(|m| m.device_id == e.author.device_id)?;
+                    Some((
+                        &member.keys,
+                        stored.remove(&e.id)?,
+                        signatures.remove(&e.id)?,
+                    ))
+                })
+                .collect();
+        }
+        let outcomes = verify_all(checks.iter().flatten().collect());
+        let mut outcomes = outcomes.into_iter();
+        for (entry, check) in unchecked.into_iter().zip(&checks) {
+            let verdict = match (check, check.as_ref().and_then(|_| outcomes.next())) {
+                (Some(_), Some(true)) => Verification::Verified,
+                (Some(_), _) => Verification::Invalid,
+                (None, _) => Verification::Unverified,
+            };
+            verdicts.by_entry.insert(entry.id.clone(), verdict);
+        }
+        let verified: Vec<Verification> =
+            entries.iter().map(|e| verdicts.by_entry[&e.id]).collect();
         let mut views = entry_views(entries);
         for (view, verification) in views.iter_mut().zip(verified) {
             view.verification = verification;
         }
         (views, unreadable)
     }
+}
+
+/// The author's key, the entry's stored bytes, and the signature over them.
+type SignatureCheck<'a> = (&'a DevicePublic, Vec<u8>, Vec<u8>);
+
+/// Checks signatures on every core: each Ed25519 check is pure and costs ~60 us, so a
+/// long record read cold (thousands of entries) is what makes the first read slow.
+fn verify_all(checks: Vec<&(&DevicePublic, Vec<u8>, Vec<u8>)>) -> Vec<bool> {
+    let check =
+        |(key, bytes, signature): &&(&DevicePublic, Vec<u8>, Vec<u8>)| key.verify(bytes, signature);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || checks.len() < 64 {
+        return checks.iter().map(check).collect();
+    }
+    let per_thread = checks.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = checks
+            .chunks(per_thread)
+            .map(|part| {
+                (
+                    part,
+                    scope.spawn(move || part.iter().map(check).collect::<Vec<_>>()),
+                )
+            })
+            .collect();
+        parts
+            .into_iter()
+            // A check cannot panic; if a thread failed anyway, check its part here.
+            .flat_map(|(part, handle)| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| part.iter().map(check).collect())
+            })
+            .collect()
+    })
 }
 
 /// Works out each entry's status from the amendments and error marks that point at it
