@@ -67,8 +67,12 @@ pub struct Record {
 #[derive(Default)]
 struct Verdicts {
     members: Vec<(String, [u8; 32])>,
-    by_entry: HashMap<EntryId, Verification>,
+    by_entry: HashMap<EntryId, (Verification, Fingerprint)>,
 }
+
+/// The automerge ops that put an entry's value and its signature: a verdict holds only
+/// while both are the ones it was made on (a member device could overwrite either).
+type Fingerprint = (ObjId, Option<ObjId>);
 
 impl Record {
     /// The deterministic first change of a record, then a fresh actor for this session.
@@ -390,6 +394,12 @@ impl Record {
     /// Every entry, in the order written; entries this version cannot read (written by a
     /// newer app) are returned by id, never dropped.
     pub fn entries(&self) -> (Vec<StoredEntry>, Vec<EntryId>) {
+        let (entries, unreadable) = self.entries_with_ops();
+        (entries.into_iter().map(|(e, _)| e).collect(), unreadable)
+    }
+
+    /// `entries`, each with the op that put its value.
+    fn entries_with_ops(&self) -> (Vec<(StoredEntry, ObjId)>, Vec<EntryId>) {
         let mut readable = Vec::new();
         let mut unreadable = Vec::new();
         for item in self.doc.map_range(&self.entries, ..) {
@@ -401,18 +411,18 @@ impl Record {
             }
             .filter(|entry| entry.id.as_str() == item.key);
             match parsed {
-                Some(entry) => readable.push(entry),
+                Some(entry) => readable.push((entry, item.id())),
                 None => unreadable.extend(item.key.parse().ok()),
             }
         }
-        readable.sort_by(|a, b| a.recorded_at.cmp(&b.recorded_at).then(a.id.cmp(&b.id)));
+        readable.sort_by(|(a, _), (b, _)| a.recorded_at.cmp(&b.recorded_at).then(a.id.cmp(&b.id)));
         (readable, unreadable)
     }
 
     /// Every readable entry with what later entries say about it and whether its
     /// author's signature checks out; and the ids of entries this version cannot read.
     pub fn entry_views(&self) -> (Vec<EntryView>, Vec<EntryId>) {
-        let (entries, unreadable) = self.entries();
+        let (entries, unreadable) = self.entries_with_ops();
         let members = self.members();
         let keys: Vec<(String, [u8; 32])> = members
             .iter()
@@ -425,9 +435,22 @@ impl Record {
                 by_entry: HashMap::new(),
             };
         }
-        let unchecked: Vec<&StoredEntry> = entries
+        let signature_ops: HashMap<String, ObjId> = self
+            .doc
+            .map_range(&self.signatures, ..)
+            .map(|item| (item.key.to_string(), item.id()))
+            .collect();
+        let fingerprints: Vec<Fingerprint> = entries
             .iter()
-            .filter(|e| !verdicts.by_entry.contains_key(&e.id))
+            .map(|(e, op)| (op.clone(), signature_ops.get(e.id.as_str()).cloned()))
+            .collect();
+        let unchecked: Vec<(&StoredEntry, &Fingerprint)> = entries
+            .iter()
+            .zip(&fingerprints)
+            .filter(|((e, _), fingerprint)| {
+                verdicts.by_entry.get(&e.id).map(|(_, f)| f) != Some(*fingerprint)
+            })
+            .map(|((e, _), fingerprint)| (e, fingerprint))
             .collect();
         // What each check needs, read in one pass over each map (a lookup per entry
         // costs more than the check): the stored bytes, the signature, the author's key.
@@ -437,7 +460,7 @@ impl Record {
             let mut stored = self.stored_bytes();
             checks = unchecked
                 .iter()
-                .map(|e| {
+                .map(|(e, _)| {
                     let member = members.iter().find(|m| m.device_id == e.author.device_id)?;
                     Some((
                         &member.keys,
@@ -449,17 +472,21 @@ impl Record {
         }
         let outcomes = verify_all(checks.iter().flatten().collect());
         let mut outcomes = outcomes.into_iter();
-        for (entry, check) in unchecked.into_iter().zip(&checks) {
+        for ((entry, fingerprint), check) in unchecked.into_iter().zip(&checks) {
             let verdict = match (check, check.as_ref().and_then(|_| outcomes.next())) {
                 (Some(_), Some(true)) => Verification::Verified,
                 (Some(_), _) => Verification::Invalid,
                 (None, _) => Verification::Unverified,
             };
-            verdicts.by_entry.insert(entry.id.clone(), verdict);
+            verdicts
+                .by_entry
+                .insert(entry.id.clone(), (verdict, fingerprint.clone()));
         }
-        let verified: Vec<Verification> =
-            entries.iter().map(|e| verdicts.by_entry[&e.id]).collect();
-        let mut views = entry_views(entries);
+        let verified: Vec<Verification> = entries
+            .iter()
+            .map(|(e, _)| verdicts.by_entry[&e.id].0)
+            .collect();
+        let mut views = entry_views(entries.into_iter().map(|(e, _)| e).collect());
         for (view, verification) in views.iter_mut().zip(verified) {
             view.verification = verification;
         }
@@ -575,6 +602,46 @@ mod tests {
 
     fn fork(record: &Record) -> Record {
         Record::load(&record.save()).unwrap()
+    }
+
+    #[test]
+    fn a_verdict_does_not_outlive_the_value_it_was_made_on() {
+        let keys = signer();
+        let member = Member {
+            device_id: keys.public().device_id(),
+            keys: keys.public(),
+            role: Role::HealthVisitor,
+            display_name: "HV".into(),
+            organisation: None,
+            added_by: keys.public().device_id(),
+            added_at: chrono::Utc::now(),
+            removed: None,
+        };
+        let mut record = Record::genesis(&RecordId::generate().unwrap()).unwrap();
+        record.put_member(&member).unwrap();
+        let mut entry = note("weight 5.2 kg");
+        entry.author.device_id = member.device_id.clone();
+        record.put_entry(&entry, keys).unwrap();
+        let verdict = |r: &Record| r.entry_views().0[0].verification;
+        assert_eq!(verdict(&record), Verification::Verified);
+        // Another device overwrites the value under the same id, keeping the author and
+        // the old signature: the cached verdict must not vouch for the new text.
+        let mut forged = entry.clone();
+        forged.body = EntryBody::Note(Note {
+            date: "2026-01-02".parse().unwrap(),
+            kind: NoteKind::Observation,
+            text: "weight 9.9 kg".into(),
+        });
+        let entries = record.entries.clone();
+        let mut tx = record.automerge_mut().transaction();
+        tx.put(
+            &entries,
+            entry.id.as_str(),
+            ScalarValue::Bytes(serde_json::to_vec(&forged).unwrap()),
+        )
+        .unwrap();
+        tx.commit();
+        assert_eq!(verdict(&record), Verification::Invalid);
     }
 
     #[test]
