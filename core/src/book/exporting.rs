@@ -1,12 +1,11 @@
 //! Handing the record to a professional: FHIR R4 out and back in, and the printable
 //! summary.
 
-use super::{member_from, RedBook};
+use super::RedBook;
 use crate::export::fhir::{self, ExportSource};
 use crate::export::summary::{self, GrowthSection, SummaryInput};
 use crate::growth::{Correction, GrowthReferences, Measure};
-use crate::model::{validate, DetailField, EntryBody, EntryId, RecordId, ValidationError};
-use crate::record::Record;
+use crate::model::{validate, EntryBody, EntryId, RecordId, ValidationError};
 use crate::schedule::Eligibility;
 use crate::Error;
 use chrono::{NaiveDate, Utc};
@@ -58,21 +57,12 @@ impl RedBook {
                 .into());
             }
         }
-        let id = RecordId::generate()?;
-        let mut record = Record::genesis(&id)?;
-        let fields: Vec<_> = DetailField::ALL
-            .into_iter()
-            .filter_map(|f| details.field_text(f).map(|text| (f, Some(text))))
-            .collect();
-        record.set_details(&fields)?;
-        let mut inner = self.lock();
-        let member = member_from(&inner.author, &inner.keys, &inner.author.device_id);
-        record.put_member(&member)?;
-        for (entry, signature) in &imported.entries {
-            record.put_imported_entry(entry, signature.as_deref())?;
-        }
-        inner.store.create_record(&id, record)?;
-        Ok(id)
+        self.create_record(&details, |record| {
+            for (entry, signature) in &imported.entries {
+                record.put_imported_entry(entry, signature.as_deref())?;
+            }
+            Ok(())
+        })
     }
 
     /// A one-page summary to print or show (self-contained HTML): details, latest

@@ -201,6 +201,16 @@ impl RedBook {
 
     pub fn add_child(&self, details: ChildDetails) -> Result<RecordId, Error> {
         let details = validate::validate_details(&details, Self::today())?;
+        self.create_record(&details, |_| Ok(()))
+    }
+
+    /// A new record with these (validated) details, this device its first member; `fill`
+    /// adds anything else before it is stored in one transaction.
+    fn create_record(
+        &self,
+        details: &ChildDetails,
+        fill: impl FnOnce(&mut Record) -> Result<(), Error>,
+    ) -> Result<RecordId, Error> {
         let id = RecordId::generate()?;
         let mut record = Record::genesis(&id)?;
         let fields: Vec<_> = DetailField::ALL
@@ -209,9 +219,9 @@ impl RedBook {
             .collect();
         record.set_details(&fields)?;
         let mut inner = self.lock();
-        // The device that creates the record is its first member.
         let member = member_from(&inner.author, &inner.keys, &inner.author.device_id);
         record.put_member(&member)?;
+        fill(&mut record)?;
         inner.store.create_record(&id, record)?;
         Ok(id)
     }
