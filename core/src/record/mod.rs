@@ -600,6 +600,20 @@ mod tests {
         }
     }
 
+    /// The record's creator: a member that added itself.
+    fn member_for(keys: &DeviceKeys, role: Role) -> Member {
+        Member {
+            device_id: keys.public().device_id(),
+            keys: keys.public(),
+            role,
+            display_name: "Member".into(),
+            organisation: None,
+            added_by: keys.public().device_id(),
+            added_at: chrono::Utc::now(),
+            removed: None,
+        }
+    }
+
     fn fork(record: &Record) -> Record {
         Record::load(&record.save()).unwrap()
     }
@@ -607,16 +621,7 @@ mod tests {
     #[test]
     fn a_verdict_does_not_outlive_the_value_it_was_made_on() {
         let keys = signer();
-        let member = Member {
-            device_id: keys.public().device_id(),
-            keys: keys.public(),
-            role: Role::HealthVisitor,
-            display_name: "HV".into(),
-            organisation: None,
-            added_by: keys.public().device_id(),
-            added_at: chrono::Utc::now(),
-            removed: None,
-        };
+        let member = member_for(keys, Role::HealthVisitor);
         let mut record = Record::genesis(&RecordId::generate().unwrap()).unwrap();
         record.put_member(&member).unwrap();
         let mut entry = note("weight 5.2 kg");
@@ -742,16 +747,7 @@ mod tests {
             DeviceKeys::generate().unwrap(),
             DeviceKeys::generate().unwrap(),
         );
-        let member = Member {
-            device_id: mum.public().device_id(),
-            keys: mum.public(),
-            role: Role::Parent,
-            display_name: "Mum".into(),
-            organisation: None,
-            added_by: mum.public().device_id(),
-            added_at: chrono::Utc::now(),
-            removed: None,
-        };
+        let member = member_for(&mum, Role::Parent);
         let mut record = Record::genesis(&RecordId::generate().unwrap()).unwrap();
         record.put_member(&member).unwrap();
         let by = |device: &DeviceKeys, text: &str| {

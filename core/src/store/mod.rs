@@ -363,23 +363,9 @@ impl Store {
             if let Some((document, document_heads)) = open.record.take_received_document() {
                 // A first sync brought the whole record, compressed by its sender: that
                 // is the snapshot, and this copy's own changes follow it.
-                insert_chunk(&tx, &open.key, &open.record_ref, seq, true, &document)?;
                 let local = open.record.save_after(&document_heads);
-                let last = if local.is_empty() {
-                    seq
-                } else {
-                    insert_chunk(&tx, &open.key, &open.record_ref, seq + 1, false, &local)?;
-                    seq + 1
-                };
-                tx.execute(
-                    "DELETE FROM chunks WHERE record_ref = ?1 AND seq < ?2",
-                    params![open.record_ref.as_slice(), seq],
-                )?;
+                write_snapshot(&tx, open, seq, &document, &local)?;
                 tx.commit()?;
-                open.snapshot_bytes = document.len();
-                open.loose_changes = usize::from(!local.is_empty());
-                open.loose_bytes = local.len();
-                open.last_seq = last;
                 return Ok(value);
             }
             let bytes = open.record.save_after(&heads);
@@ -395,15 +381,8 @@ impl Store {
                     >= COMPACT_LOOSE_TO_SNAPSHOT * open.snapshot_bytes;
             if compact {
                 let snapshot = open.record.save();
-                insert_chunk(&tx, &open.key, &open.record_ref, seq, true, &snapshot)?;
-                tx.execute(
-                    "DELETE FROM chunks WHERE record_ref = ?1 AND seq < ?2",
-                    params![open.record_ref.as_slice(), seq],
-                )?;
+                write_snapshot(&tx, open, seq, &snapshot, &[])?;
                 tx.commit()?;
-                open.snapshot_bytes = snapshot.len();
-                open.loose_changes = 0;
-                open.loose_bytes = 0;
             } else {
                 insert_chunk(&tx, &open.key, &open.record_ref, seq, false, &bytes)?;
                 tx.commit()?;
@@ -544,6 +523,32 @@ impl OpenRecord {
             self.loose_bytes += chunk.bytes.len();
         }
     }
+}
+
+/// Replaces a record's chunks with `snapshot` at `seq`, followed by `local` changes
+/// when there are any, within the caller's transaction; the counters follow (if the commit
+/// fails, the caller drops the in-memory copy).
+fn write_snapshot(
+    tx: &Connection,
+    open: &mut OpenRecord,
+    seq: i64,
+    snapshot: &[u8],
+    local: &[u8],
+) -> Result<(), Error> {
+    insert_chunk(tx, &open.key, &open.record_ref, seq, true, snapshot)?;
+    open.last_seq = seq;
+    if !local.is_empty() {
+        open.last_seq = seq + 1;
+        insert_chunk(tx, &open.key, &open.record_ref, seq + 1, false, local)?;
+    }
+    tx.execute(
+        "DELETE FROM chunks WHERE record_ref = ?1 AND seq < ?2",
+        params![open.record_ref.as_slice(), seq],
+    )?;
+    open.snapshot_bytes = snapshot.len();
+    open.loose_changes = usize::from(!local.is_empty());
+    open.loose_bytes = local.len();
+    Ok(())
 }
 
 /// Applies chunks other connections wrote since this copy was read. The version is read

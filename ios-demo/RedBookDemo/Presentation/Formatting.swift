@@ -4,23 +4,19 @@ import Foundation
 
 private let utc = TimeZone(identifier: "UTC")!
 
-private let isoDate: DateFormatter = {
+private func dateFormatter(_ format: String, locale: String, timeZone: TimeZone? = utc) -> DateFormatter {
     let formatter = DateFormatter()
     formatter.calendar = Calendar(identifier: .gregorian)
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = utc
-    formatter.dateFormat = "yyyy-MM-dd"
+    formatter.locale = Locale(identifier: locale)
+    if let timeZone { formatter.timeZone = timeZone }
+    formatter.dateFormat = format
     return formatter
-}()
+}
 
-private let dayMonthYear: DateFormatter = {
-    let formatter = DateFormatter()
-    formatter.calendar = Calendar(identifier: .gregorian)
-    formatter.locale = Locale(identifier: "en_GB")
-    formatter.timeZone = utc
-    formatter.dateFormat = "d MMM yyyy"
-    return formatter
-}()
+private let isoDate = dateFormatter("yyyy-MM-dd", locale: "en_US_POSIX")
+private let dayMonthYear = dateFormatter("d MMM yyyy", locale: "en_GB")
+/// The family's own calendar day, in the phone's time zone.
+private let localIsoDate = dateFormatter("yyyy-MM-dd", locale: "en_US_POSIX", timeZone: nil)
 
 /// "2025-12-14" -> "14 Dec 2025"; text that is not an ISO date is shown as it came.
 func formatDate(_ iso: String) -> String {
@@ -30,10 +26,7 @@ func formatDate(_ iso: String) -> String {
 
 /// Today as the core's dates are written (ISO, the family's calendar day).
 func isoToday() -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.dateFormat = "yyyy-MM-dd"
-    return formatter.string(from: Date())
+    localIsoDate.string(from: Date())
 }
 
 /// "3 years 4 months", "7 months", "3 weeks", "4 days": as a health visitor says it.
