@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use redbook_core::growth::{
     self, Assessment, Correction, GrowthReferences, Measure, Observation, Reference,
 };
-use redbook_core::model::Sex;
+use redbook_core::model::{Access, Sex};
 use redbook_core::model::{Author, ChildDetails, EntryBody, EntryId, EntryView, RecordId};
 use redbook_core::schedule::{DueReport, Eligibility};
 use redbook_core::{
@@ -38,6 +38,8 @@ pub enum RedbookError {
     NotARedbookDatabase,
     #[error("this database was written by a newer version of redbook (schema {found})")]
     NewerVersion { found: u32 },
+    #[error("this record was written in format {found}, which this version does not read")]
+    UnsupportedRecordFormat { found: i64 },
     #[error("the device's storage is full")]
     StorageFull,
     #[error("the database is busy; try again")]
@@ -71,6 +73,9 @@ impl From<CoreError> for RedbookError {
             },
             CoreError::NotARedbookDatabase => RedbookError::NotARedbookDatabase,
             CoreError::NewerVersion { found } => RedbookError::NewerVersion { found },
+            CoreError::UnsupportedRecordFormat { found } => {
+                RedbookError::UnsupportedRecordFormat { found }
+            }
             CoreError::StorageFull => RedbookError::StorageFull,
             CoreError::Busy => RedbookError::Busy,
             CoreError::KeyProvider(e) => RedbookError::KeyProvider {
@@ -365,16 +370,16 @@ impl RedBook {
         self.inner.device_card().device_id()
     }
 
-    /// Makes the device whose card this is a member, and returns its invitation (bytes
-    /// for a QR code or file; under 1 KB).
-    pub fn share(&self, id: RecordId, device_card: String) -> Result<Vec<u8>> {
+    /// Grants the device whose card this is `access` (only an admin can) and returns its
+    /// invitation (bytes for a QR code or file; under 1 KB).
+    pub fn share(&self, id: RecordId, device_card: String, access: Access) -> Result<Vec<u8>> {
         let card = redbook_core::sync::DeviceCard::decode(&device_card).map_err(|e| {
             RedbookError::InvalidInput {
                 field: "device_card".into(),
                 reason: e.to_string(),
             }
         })?;
-        Ok(self.inner.share(&id, &card)?)
+        Ok(self.inner.share(&id, &card, access)?)
     }
 
     /// Accepts an invitation; the record fills in at the first sync with the inviter.

@@ -385,6 +385,14 @@ pub enum Verification {
     Verified,
     Unverified,
     Invalid,
+    NotPermitted,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Access {
+    Admin,
+    Writer,
+    Reader,
 }
 
 #[uniffi::remote(Record)]
@@ -639,6 +647,9 @@ pub struct Received {
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct MemberInfo {
     pub device_id: String,
+    /// What it may do: admin (invites and removes), writer, reader.
+    pub access: Access,
+    /// The role the granting admin gave it.
     pub role: Role,
     pub display_name: String,
     pub organisation: Option<String>,
@@ -652,6 +663,7 @@ impl From<Member> for MemberInfo {
     fn from(m: Member) -> Self {
         MemberInfo {
             device_id: m.device_id,
+            access: m.access,
             role: m.role,
             display_name: m.display_name,
             organisation: m.organisation,

@@ -94,7 +94,10 @@ fn sync_benches(c: &mut Criterion) {
     let first = TempDir::new().unwrap();
     let member = open(&first, "new.redbook");
     member
-        .accept(&mum.share(&id, &member.device_card()).unwrap())
+        .accept(
+            &mum.share(&id, &member.device_card(), Access::Writer)
+                .unwrap(),
+        )
         .unwrap();
     let (rounds, messages, bytes) = sync(&mum, &member, &id);
     eprintln!("sync/full_5000: {rounds} round trips, {messages} messages, {bytes} bytes");
@@ -112,7 +115,10 @@ fn sync_benches(c: &mut Criterion) {
                 let dir = TempDir::new().unwrap();
                 let member = open(&dir, "new.redbook");
                 member
-                    .accept(&mum.share(&id, &member.device_card()).unwrap())
+                    .accept(
+                        &mum.share(&id, &member.device_card(), Access::Writer)
+                            .unwrap(),
+                    )
                     .unwrap();
                 (dir, member)
             },

@@ -23,6 +23,12 @@ pub enum Error {
     NotARedbookDatabase,
     #[error("this database was written by a newer version of redbook (schema {found})")]
     NewerVersion { found: u32 },
+    /// A record written in a document format this version does not read (format 1 was
+    /// never deployed).
+    #[error(
+        "this record was written in format {found}, which this version of redbook does not read"
+    )]
+    UnsupportedRecordFormat { found: i64 },
     #[error("the device's storage is full")]
     StorageFull,
     #[error("the database is busy; try again")]
@@ -44,6 +50,20 @@ fn corrupt_message(record: &Option<RecordId>) -> String {
     match record {
         Some(id) => format!("the stored data of record {id} is damaged or was tampered with"),
         None => "stored data is damaged or was tampered with".to_string(),
+    }
+}
+
+impl From<crate::record::RecordError> for Error {
+    fn from(e: crate::record::RecordError) -> Self {
+        use crate::record::RecordError;
+        match e {
+            RecordError::UnsupportedFormat(found) => Error::UnsupportedRecordFormat { found },
+            RecordError::Refused(refused) => Error::Sync(refused.into()),
+            // A write this device made failed inside automerge: not damage on disk.
+            RecordError::Malformed(_) | RecordError::Automerge(_) => {
+                Error::CorruptData { record: None }
+            }
+        }
     }
 }
 

@@ -195,7 +195,7 @@ class RedBookBindingsTest {
             RedBook.openWithKeyProvider(tempDb("clinic.redbook"), keystore(2)).use { clinic ->
                 clinic.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "HV Jo", "RQX"))
                 val id = mum.addChild(ada())
-                val invitation = mum.share(id, clinic.deviceCard())
+                val invitation = mum.share(id, clinic.deviceCard(), Access.WRITER)
                 assertTrue(invitation.size < 1024)
                 assertEquals(id, clinic.accept(invitation))
                 clinic.addEntry(id, EntryBody.Immunisation(Immunisation("2026-02-26", "6-in-1", 1u, null, null, null, null, null)))

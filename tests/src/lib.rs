@@ -2,8 +2,11 @@
 
 use redbook_core::crypto::RawKeyProvider;
 use redbook_core::model::*;
-use redbook_core::Unlock;
+use redbook_core::sync::SyncError;
+use redbook_core::{DeviceProfile, Error, RedBook, Unlock};
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use tempfile::TempDir;
 
 /// A raw key for tests: opening with it skips the 600,000-round passphrase stretch.
 pub fn raw_key(byte: u8) -> Unlock {
@@ -129,4 +132,82 @@ pub fn every_kind_of_entry() -> Vec<EntryBody> {
         }),
         note("2026-05-01", "First smile"),
     ]
+}
+
+/// One device: its database, and its id as others address it.
+pub struct Device {
+    pub book: RedBook,
+    pub id: String,
+}
+
+pub fn device(dir: &TempDir, name: &str, key: u8, role: Role, org: Option<&str>) -> Device {
+    let book = RedBook::open(&dir.path().join(format!("{name}.redbook")), raw_key(key)).unwrap();
+    book.set_device_profile(DeviceProfile {
+        role,
+        display_name: name.into(),
+        organisation: org.map(str::to_string),
+    })
+    .unwrap();
+    let id = book.device_card().device_id();
+    Device { book, id }
+}
+
+/// Exchanges over a reliable channel until nobody has anything to send; returns rounds.
+/// If 30 rounds do not settle it, every pair's sync state is reset, as an app must do
+/// (automerge #1284), and it must settle within 30 more.
+pub fn settle(devices: &[&Device], id: &RecordId) -> usize {
+    for attempt in 0..2 {
+        for round in 1..=30 {
+            if !exchange_reliably(devices, id) {
+                return round + 30 * attempt;
+            }
+        }
+        eprintln!("sync did not settle in 30 rounds: resetting every pair's sync state");
+        for a in devices {
+            for b in devices {
+                if a.id != b.id {
+                    a.book.reset_sync(id, &b.id).unwrap();
+                }
+            }
+        }
+    }
+    panic!("sync did not settle even after resetting the sync states");
+}
+
+/// One reliable round; whether anything was sent.
+fn exchange_reliably(devices: &[&Device], id: &RecordId) -> bool {
+    let mut queue = Vec::new();
+    for (i, from) in devices.iter().enumerate() {
+        for (j, to) in devices.iter().enumerate() {
+            if i != j {
+                if let Ok(Some(bytes)) = from.book.sync_message(id, &to.id) {
+                    queue.push((j, bytes));
+                }
+            }
+        }
+    }
+    let sent = !queue.is_empty();
+    for (to, bytes) in queue {
+        match devices[to].book.receive(&bytes) {
+            // From a member this device has not heard of yet, or under a key one of the
+            // two does not hold yet (the key message goes first): refused, i.e. lost.
+            Ok(_)
+            | Err(Error::Sync(SyncError::NotAMember | SyncError::OldKey | SyncError::NewerKey)) => {
+            }
+            Err(e) => panic!("receive: {e}"),
+        }
+    }
+    sent
+}
+
+pub fn contents(book: &RedBook, id: &RecordId) -> (ChildDetails, BTreeMap<EntryId, StoredEntry>) {
+    let record = book.child(id).unwrap();
+    (
+        record.details,
+        record
+            .entries
+            .into_iter()
+            .map(|v| (v.entry.id.clone(), v.entry))
+            .collect(),
+    )
 }

@@ -17,24 +17,35 @@ fn open(dir: &TempDir, name: &str, key: u8) -> RedBook {
     RedBook::open(&dir.path().join(name), raw_key(key)).unwrap()
 }
 
-/// A year of a family's record: a health visitor's entries and a parent's, every kind,
-/// an amendment and an entry marked in error.
-fn family_record(book: &RedBook) -> RecordId {
+/// A year of a family's record on Mum's phone (`book`): a health visitor's entries,
+/// written on her own tablet, and Mum's; every kind, an amendment and an entry marked in
+/// error.
+fn family_record(dir: &TempDir, book: &RedBook) -> RecordId {
+    book.set_device_profile(DeviceProfile {
+        role: Role::Parent,
+        display_name: "Mum".into(),
+        organisation: None,
+    })
+    .unwrap();
     let mut details = child("Amara Okafor", "2026-01-01");
     details.nhs_number = Some("943 476 5919".into());
     details.address = Some("1 Mare Street, London E8".into());
     details.gp_practice = Some("Lower Clapton Group Practice".into());
     let id = book.add_child(details).unwrap();
-    book.set_device_profile(DeviceProfile {
+    let hv = open(dir, "hv-tablet.redbook", 99);
+    hv.set_device_profile(DeviceProfile {
         role: Role::HealthVisitor,
         display_name: "Sam Patel".into(),
         organisation: Some("RQX".into()),
     })
     .unwrap();
+    hv.accept(&book.share(&id, &hv.device_card(), Access::Writer).unwrap())
+        .unwrap();
+    hv.receive(&book.export_bundle(&id, None).unwrap()).unwrap();
     for body in every_kind_of_entry() {
-        book.add_entry(&id, body).unwrap();
+        hv.add_entry(&id, body).unwrap();
     }
-    let wrong = book
+    let wrong = hv
         .add_entry(
             &id,
             EntryBody::Measurement(Measurement {
@@ -47,7 +58,7 @@ fn family_record(book: &RedBook) -> RecordId {
             }),
         )
         .unwrap();
-    book.amend_entry(
+    hv.amend_entry(
         &id,
         &wrong.entry.id,
         EntryBody::Measurement(Measurement {
@@ -60,12 +71,7 @@ fn family_record(book: &RedBook) -> RecordId {
         }),
     )
     .unwrap();
-    book.set_device_profile(DeviceProfile {
-        role: Role::Parent,
-        display_name: "Mum".into(),
-        organisation: None,
-    })
-    .unwrap();
+    book.receive(&hv.export_bundle(&id, None).unwrap()).unwrap();
     let extra = vec![
         EntryBody::Measurement(Measurement {
             date: day("2026-06-10"),
@@ -152,7 +158,7 @@ fn resources<'a>(bundle: &'a Value, kind: &str) -> Vec<&'a Value> {
 fn a_bundle_read_into_another_phone_loses_nothing() {
     let dir = TempDir::new().unwrap();
     let mum = open(&dir, "mum.redbook", 1);
-    let id = family_record(&mum);
+    let id = family_record(&dir, &mum);
     let json = mum.export_fhir(&id).unwrap();
 
     let gp = open(&dir, "gp.redbook", 2);
@@ -168,40 +174,63 @@ fn a_bundle_read_into_another_phone_loses_nothing() {
         .iter()
         .all(|v| v.verification == Verification::Unverified));
 
-    // Exported again, the Bundle says the same: a fixpoint.
-    let again = gp.export_fhir(&imported).unwrap();
-    assert_eq!(
-        fhir::from_bundle(again.as_bytes()).unwrap(),
-        fhir::from_bundle(json.as_bytes()).unwrap()
-    );
+    // Exported again, the Bundle says the same, but for the signatures: the entries
+    // came in unsigned (a file cannot vouch for Mum's phone), and go out so.
+    let again = fhir::from_bundle(gp.export_fhir(&imported).unwrap().as_bytes()).unwrap();
+    let first = fhir::from_bundle(json.as_bytes()).unwrap();
+    assert_eq!(again.details, first.details);
+    let entries_of =
+        |r: &fhir::ImportedRecord| r.entries.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>();
+    assert_eq!(entries_of(&again), entries_of(&first));
+    assert!(again
+        .entries
+        .iter()
+        .all(|(_, signature)| signature.is_none()));
+    assert_eq!(again.origin.as_ref(), Some(&imported));
 }
 
 #[test]
 fn read_back_on_the_phone_that_wrote_it_every_signature_still_checks() {
     let dir = TempDir::new().unwrap();
     let book = open(&dir, "mum.redbook", 1);
-    let id = family_record(&book);
+    let id = family_record(&dir, &book);
     let json = book.export_fhir(&id).unwrap();
     let copy = book.import_fhir(json.as_bytes()).unwrap();
     let views = book.child(&copy).unwrap().entries;
     assert_eq!(views.len(), book.child(&id).unwrap().entries.len());
-    // Each signature is over the entry's stored bytes: rebuilt exactly from the FHIR.
-    assert!(views
-        .iter()
-        .all(|v| v.verification == Verification::Verified));
+    // Each signature is over the entry's stored bytes and the record it was written in,
+    // rebuilt exactly from the FHIR: Mum's phone vouches again for what it wrote; the
+    // health visitor's entries come in unverified (her tablet is no member here).
+    let me = book.device_card().device_id();
+    for view in &views {
+        let expected = if view.entry.author.device_id == me {
+            Verification::Verified
+        } else {
+            Verification::Unverified
+        };
+        assert_eq!(
+            view.verification,
+            expected,
+            "{}",
+            view.entry.body.kind_name()
+        );
+    }
 }
 
 #[test]
 fn a_value_changed_in_the_file_is_shown_as_invalid_never_trusted() {
     let dir = TempDir::new().unwrap();
     let book = open(&dir, "mum.redbook", 1);
-    let id = family_record(&book);
+    let id = family_record(&dir, &book);
     let mut bundle: Value = serde_json::from_str(&book.export_fhir(&id).unwrap()).unwrap();
     let mut changed_entry = None;
     for item in bundle["entry"].as_array_mut().unwrap() {
         let resource = &mut item["resource"];
-        if resource["resourceType"] == "Immunization" {
-            resource["lotNumber"] = "FORGED1".into();
+        // One of Mum's own entries, changed in the file.
+        if resource["resourceType"] == "AllergyIntolerance"
+            && resource["code"]["text"] == "Penicillin"
+        {
+            resource["code"]["text"] = "Peanuts".into();
             changed_entry = Some(
                 resource["identifier"][0]["value"]
                     .as_str()
@@ -210,14 +239,19 @@ fn a_value_changed_in_the_file_is_shown_as_invalid_never_trusted() {
             );
         }
     }
+    assert!(changed_entry.is_some());
     let copy = book
         .import_fhir(serde_json::to_vec(&bundle).unwrap().as_slice())
         .unwrap();
+    let me = book.device_card().device_id();
     for view in book.child(&copy).unwrap().entries {
         let expected = if Some(view.entry.id.to_string()) == changed_entry {
+            // Named as Mum's own, and no longer signed: never trusted.
             Verification::Invalid
-        } else {
+        } else if view.entry.author.device_id == me {
             Verification::Verified
+        } else {
+            Verification::Unverified
         };
         assert_eq!(
             view.verification,
@@ -232,7 +266,7 @@ fn a_value_changed_in_the_file_is_shown_as_invalid_never_trusted() {
 fn the_bundle_speaks_fhir_a_clinical_system_understands() {
     let dir = TempDir::new().unwrap();
     let book = open(&dir, "mum.redbook", 1);
-    let id = family_record(&book);
+    let id = family_record(&dir, &book);
     let bundle: Value = serde_json::from_str(&book.export_fhir(&id).unwrap()).unwrap();
     assert_eq!(bundle["type"], "collection");
     let patient = resources(&bundle, "Patient")[0];
@@ -320,7 +354,7 @@ fn refused(book: &RedBook, bytes: &[u8]) -> String {
 fn a_bad_file_is_refused_whole_and_names_what_is_wrong() {
     let dir = TempDir::new().unwrap();
     let book = open(&dir, "mum.redbook", 1);
-    let id = family_record(&book);
+    let id = family_record(&dir, &book);
     let json = book.export_fhir(&id).unwrap();
     let bundle: Value = serde_json::from_str(&json).unwrap();
     let edited = |edit: &dyn Fn(&mut Value)| {
@@ -399,7 +433,7 @@ fn an_independent_fhir_r4_validator_accepts_the_bundle() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/fhir-validate.py");
     let dir = TempDir::new().unwrap();
     let book = open(&dir, "mum.redbook", 1);
-    let id = family_record(&book);
+    let id = family_record(&dir, &book);
     let good = dir.path().join("good.json");
     std::fs::write(&good, book.export_fhir(&id).unwrap()).unwrap();
     let run = |file: &Path| {
@@ -432,7 +466,7 @@ fn an_independent_fhir_r4_validator_accepts_the_bundle() {
 fn the_printable_summary_shows_what_a_clinician_needs_and_nothing_hidden() {
     let dir = TempDir::new().unwrap();
     let book = open(&dir, "mum.redbook", 1);
-    let id = family_record(&book);
+    let id = family_record(&dir, &book);
     let refs = redbook_core::growth::GrowthReferences::embedded();
     let html = book
         .summary_html(&id, refs, Default::default(), day("2026-11-23"))

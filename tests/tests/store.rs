@@ -256,6 +256,50 @@ fn twins(path: &Path) -> (RecordId, RecordId) {
 }
 
 #[test]
+fn a_chunk_deleted_from_the_middle_or_the_end_is_reported_as_damage() {
+    // Which of a record's chunks goes: its last one, or one in the middle.
+    for which in ["last", "middle"] {
+        let dir = TempDir::new().unwrap();
+        let path = db(&dir);
+        let id;
+        {
+            let book = RedBook::open(&path, raw_key(1)).unwrap();
+            id = book.add_child(child("Amara", "2026-01-01")).unwrap();
+            for day in 1..=5 {
+                book.add_entry(&id, note(&format!("2026-02-0{day}"), "entry"))
+                    .unwrap();
+            }
+        }
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let seqs: Vec<i64> = conn
+            .prepare("SELECT seq FROM chunks ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(seqs.len() >= 4, "{seqs:?}");
+        let gone = if which == "last" {
+            seqs[seqs.len() - 1]
+        } else {
+            seqs[2]
+        };
+        conn.execute("DELETE FROM chunks WHERE seq = ?1", [gone])
+            .unwrap();
+        drop(conn);
+        let book = RedBook::open(&path, raw_key(1)).unwrap();
+        match book.child(&id) {
+            Err(Error::CorruptData { record }) => assert_eq!(record, Some(id.clone()), "{which}"),
+            other => panic!(
+                "{which}: expected damage, got {:?}",
+                other.map(|r| r.entries.len())
+            ),
+        }
+        assert_eq!(book.children().unwrap().damaged, vec![Some(id)], "{which}");
+    }
+}
+
+#[test]
 fn a_tampered_or_truncated_chunk_damages_only_its_own_record() {
     type Damage = fn(&mut Vec<u8>);
     let damages: [(&str, Damage); 3] = [
@@ -565,11 +609,10 @@ fn two_copies_edited_apart_merge_keeping_both_and_report_a_conflict() {
     let mum = RedBook::open(&dir.path().join("mum.redbook"), raw_key(1)).unwrap();
     let dad = RedBook::open(&dir.path().join("dad.redbook"), raw_key(2)).unwrap();
     let id = mum.add_child(child("Amara", "2026-01-01")).unwrap();
-    // Dad gets a copy (the sync issue carries this over the wire; here, in memory).
-    assert_eq!(
-        dad.import_record(&mum.record_bytes(&id).unwrap()).unwrap(),
-        id
-    );
+    // Dad is invited and gets a copy as a bundle, as a file carried by hand would.
+    let invitation = mum.share(&id, &dad.device_card(), Access::Admin).unwrap();
+    assert_eq!(dad.accept(&invitation).unwrap(), id);
+    dad.receive(&mum.export_bundle(&id, None).unwrap()).unwrap();
     mum.add_entry(&id, note("2026-02-01", "mum's note"))
         .unwrap();
     dad.add_entry(&id, note("2026-02-01", "dad's note"))
@@ -578,17 +621,14 @@ fn two_copies_edited_apart_merge_keeping_both_and_report_a_conflict() {
         .unwrap();
     dad.update_details(&id, &[(DetailField::Name, Some("Amara G.".into()))])
         .unwrap();
-    mum.import_record(&dad.record_bytes(&id).unwrap()).unwrap();
-    dad.import_record(&mum.record_bytes(&id).unwrap()).unwrap();
+    mum.receive(&dad.export_bundle(&id, None).unwrap()).unwrap();
+    dad.receive(&mum.export_bundle(&id, None).unwrap()).unwrap();
     let (m, d) = (mum.child(&id).unwrap(), dad.child(&id).unwrap());
     assert_eq!(m.entries.len(), 2);
     assert_eq!(m.entries, d.entries);
     assert_eq!(m.details, d.details);
     assert_eq!(m.conflicts.len(), 1);
-    assert!(matches!(
-        dad.import_record(b"not a record"),
-        Err(Error::CorruptData { .. })
-    ));
+    assert!(matches!(dad.receive(b"not a record"), Err(Error::Sync(_))));
     assert_eq!(m.conflicts[0].field, DetailField::Name);
     mum.update_details(&id, &[(DetailField::Name, Some("Amara Grace".into()))])
         .unwrap();

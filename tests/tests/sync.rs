@@ -3,27 +3,9 @@
 
 use redbook_core::model::*;
 use redbook_core::sync::SyncError;
-use redbook_core::{DeviceProfile, Error, RedBook};
-use redbook_tests::{child, note, raw_key};
-use std::collections::BTreeMap;
+use redbook_core::{Error, RedBook};
+use redbook_tests::{child, contents, device, note, raw_key, settle, Device};
 use tempfile::TempDir;
-
-struct Device {
-    book: RedBook,
-    id: String,
-}
-
-fn device(dir: &TempDir, name: &str, key: u8, role: Role, org: Option<&str>) -> Device {
-    let book = RedBook::open(&dir.path().join(format!("{name}.redbook")), raw_key(key)).unwrap();
-    book.set_device_profile(DeviceProfile {
-        role,
-        display_name: name.into(),
-        organisation: org.map(str::to_string),
-    })
-    .unwrap();
-    let id = book.device_card().device_id();
-    Device { book, id }
-}
 
 /// Mum's record shared with Dad and the clinic.
 fn family(dir: &TempDir) -> (Vec<Device>, RecordId) {
@@ -32,7 +14,10 @@ fn family(dir: &TempDir) -> (Vec<Device>, RecordId) {
     let clinic = device(dir, "clinic", 3, Role::HealthVisitor, Some("RQX"));
     let id = mum.book.add_child(child("Amara", "2026-01-01")).unwrap();
     for other in [&dad, &clinic] {
-        let invitation = mum.book.share(&id, &other.book.device_card()).unwrap();
+        let invitation = mum
+            .book
+            .share(&id, &other.book.device_card(), Access::Admin)
+            .unwrap();
         assert!(
             invitation.len() < 1024,
             "invitation of {} bytes does not fit a QR code",
@@ -107,63 +92,6 @@ fn exchange(devices: &[Device], id: &RecordId, channel: &mut Channel) {
             Err(e) => panic!("receive: {e}"),
         }
     }
-}
-
-/// Exchanges over a reliable channel until nobody has anything to send; returns rounds.
-/// If 30 rounds do not settle it, every pair's sync state is reset, as an app must do
-/// (automerge #1284), and it must settle within 30 more.
-fn settle(devices: &[&Device], id: &RecordId) -> usize {
-    for attempt in 0..2 {
-        for round in 1..=30 {
-            if !exchange_reliably(devices, id) {
-                return round + 30 * attempt;
-            }
-        }
-        eprintln!("sync did not settle in 30 rounds: resetting every pair's sync state");
-        for a in devices {
-            for b in devices {
-                if a.id != b.id {
-                    a.book.reset_sync(id, &b.id).unwrap();
-                }
-            }
-        }
-    }
-    panic!("sync did not settle even after resetting the sync states");
-}
-
-/// One reliable round; whether anything was sent.
-fn exchange_reliably(devices: &[&Device], id: &RecordId) -> bool {
-    let mut queue = Vec::new();
-    for (i, from) in devices.iter().enumerate() {
-        for (j, to) in devices.iter().enumerate() {
-            if i != j {
-                if let Ok(Some(bytes)) = from.book.sync_message(id, &to.id) {
-                    queue.push((j, bytes));
-                }
-            }
-        }
-    }
-    let sent = !queue.is_empty();
-    for (to, bytes) in queue {
-        match devices[to].book.receive(&bytes) {
-            // From a member this device has not heard of yet: refused, i.e. lost.
-            Ok(_) | Err(Error::Sync(SyncError::NotAMember)) => {}
-            Err(e) => panic!("receive: {e}"),
-        }
-    }
-    sent
-}
-
-fn contents(book: &RedBook, id: &RecordId) -> (ChildDetails, BTreeMap<EntryId, StoredEntry>) {
-    let record = book.child(id).unwrap();
-    (
-        record.details,
-        record
-            .entries
-            .into_iter()
-            .map(|v| (v.entry.id.clone(), v.entry))
-            .collect(),
-    )
 }
 
 fn run_schedule(seed: u64, rounds: usize) {
@@ -264,7 +192,11 @@ fn refused_messages_change_nothing() {
     // A device the clinic has not heard of yet (Mum invited it after their last sync).
     let gran = device(&dir, "gran", 4, Role::Carer, None);
     gran.book
-        .accept(&mum.book.share(&id, &gran.book.device_card()).unwrap())
+        .accept(
+            &mum.book
+                .share(&id, &gran.book.device_card(), Access::Writer)
+                .unwrap(),
+        )
         .unwrap();
     settle(&[mum, &gran], &id);
     let from_gran = gran
@@ -394,7 +326,10 @@ fn a_new_member_takes_a_long_record_whole_keeps_its_own_entries_and_reopens_inta
             .add_entry(&id, note("2026-02-01", &format!("day {i}")))
             .unwrap();
     }
-    let invitation = mum.book.share(&id, &clinic.book.device_card()).unwrap();
+    let invitation = mum
+        .book
+        .share(&id, &clinic.book.device_card(), Access::Writer)
+        .unwrap();
     clinic.book.accept(&invitation).unwrap();
     // Written at the clinic before the first sync: must survive the whole-record path.
     clinic

@@ -5,7 +5,7 @@ use super::RedBook;
 use crate::export::fhir::{self, ExportSource};
 use crate::export::summary::{self, GrowthSection, SummaryInput};
 use crate::growth::{Correction, GrowthReferences, Measure};
-use crate::model::{validate, EntryBody, EntryId, RecordId, ValidationError};
+use crate::model::{validate, EntryBody, EntryId, RecordId, ValidationError, Verification};
 use crate::schedule::Eligibility;
 use crate::Error;
 use chrono::{NaiveDate, Utc};
@@ -13,16 +13,43 @@ use std::collections::HashSet;
 
 impl RedBook {
     /// The child's record as a FHIR R4 Bundle (JSON): every entry, its status, author,
-    /// and signature. Entries a newer app wrote that this one cannot read are left out.
+    /// and signature. Left out: entries a newer app wrote that this one cannot read, and
+    /// entries whose signature is invalid or whose author could not write then (never
+    /// exported as that author's; docs/threat-model.md), with what points at them.
     pub fn export_fhir(&self, id: &RecordId) -> Result<String, Error> {
         let mut inner = self.lock();
         let record = inner.store.record(id)?;
-        let (entries, _unreadable) = record.entry_views();
+        let (mut entries, _unreadable) = record.entry_views();
+        let mut left_out: HashSet<EntryId> = HashSet::new();
+        loop {
+            let before = left_out.len();
+            for view in &entries {
+                let target = match &view.entry.body {
+                    EntryBody::EnteredInError { target, .. } => Some(target),
+                    _ => view.entry.amends.as_ref(),
+                };
+                let untrusted = matches!(
+                    view.verification,
+                    Verification::Invalid | Verification::NotPermitted
+                );
+                if untrusted || target.is_some_and(|t| left_out.contains(t)) {
+                    left_out.insert(view.entry.id.clone());
+                }
+            }
+            if left_out.len() == before {
+                break;
+            }
+        }
+        entries.retain(|v| !left_out.contains(&v.entry.id));
         let bundle = fhir::to_bundle(&ExportSource {
             record_id: id.as_str(),
             details: &record.details(),
             entries: &entries,
-            signatures: &record.signatures(),
+            signatures: &record
+                .entry_signatures()
+                .into_iter()
+                .map(|(id, (_, signature))| (id, signature.to_vec()))
+                .collect(),
             members: &record.members(),
             exported_at: Utc::now(),
         });
@@ -57,9 +84,34 @@ impl RedBook {
                 .into());
             }
         }
-        self.create_record(&details, |record| {
+        self.create_record(&details, |record, keys| {
+            let me = keys.public();
             for (entry, signature) in &imported.entries {
-                record.put_imported_entry(entry, signature.as_deref())?;
+                // An entry this device wrote and signed for the record it came from is
+                // signed again for this one; any other entry comes in unsigned: a file
+                // cannot vouch for another device (docs/threat-model.md, "Imports").
+                let own = entry.author.device_id == me.device_id()
+                    && imported
+                        .origin
+                        .as_ref()
+                        .zip(signature.as_deref())
+                        .is_some_and(|(origin, signature)| {
+                            let json = serde_json::to_vec(entry).unwrap_or_default();
+                            let value = crate::record::signed::with_signature(
+                                crate::record::signed::Kind::Entry,
+                                &json,
+                                signature
+                                    .try_into()
+                                    .ok()
+                                    .map(|s: &[u8; 64]| (&me.signing_key, s)),
+                            );
+                            crate::record::signed::parse(&value).is_some_and(|v| v.verifies(origin))
+                        });
+                if own {
+                    record.put_entry(entry, keys)?;
+                } else {
+                    record.put_unsigned_entry(entry)?;
+                }
             }
             Ok(())
         })

@@ -12,7 +12,10 @@ use crate::model::{
     validate, Author, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView,
     RecordId, Role, StoredEntry, ValidationError,
 };
-use crate::model::{Member, NewbornScreening, NipeStage, ReviewKind, Sex, Verification};
+use crate::model::{
+    Action, NewbornScreening, NipeStage, Profile, ReviewKind, Sex, Statement, StatementId,
+    Verification,
+};
 use crate::record::{DetailConflict, Record};
 use crate::schedule::{
     self, Check, DueReport, Eligibility, GivenDose, ScheduleError, ScheduleInput,
@@ -42,7 +45,7 @@ struct Inner {
     /// This installation's identity: signs its entries and sync messages.
     keys: DeviceKeys,
     /// Automerge sync state per (record, peer) for this session; saved after each step.
-    sessions: std::collections::HashMap<(RecordId, String), sharing::Session>,
+    sessions: sharing::Sessions,
 }
 
 /// One child's whole record as the app shows it.
@@ -173,9 +176,12 @@ impl RedBook {
     }
 
     pub fn set_device_profile(&self, profile: DeviceProfile) -> Result<(), Error> {
-        if profile.display_name.trim().is_empty() {
-            return Err(ValidationError::new("display_name", "must not be empty").into());
+        Profile {
+            role: profile.role,
+            display_name: profile.display_name.clone(),
+            organisation: profile.organisation.clone(),
         }
+        .check()?;
         if profile.role.is_professional()
             && profile
                 .organisation
@@ -201,28 +207,49 @@ impl RedBook {
 
     pub fn add_child(&self, details: ChildDetails) -> Result<RecordId, Error> {
         let details = validate::validate_details(&details, Self::today())?;
-        self.create_record(&details, |_| Ok(()))
+        self.create_record(&details, |_, _| Ok(()))
     }
 
-    /// A new record with these (validated) details, this device its first member; `fill`
-    /// adds anything else before it is stored in one transaction.
+    /// A new record with these (validated) details, this device its creator and first
+    /// admin (its id bound to this device's key); `fill` adds anything else before it is
+    /// stored in one transaction.
     fn create_record(
         &self,
         details: &ChildDetails,
-        fill: impl FnOnce(&mut Record) -> Result<(), Error>,
+        fill: impl FnOnce(&mut Record, &DeviceKeys) -> Result<(), Error>,
     ) -> Result<RecordId, Error> {
-        let id = RecordId::generate()?;
+        let mut inner = self.lock();
+        let Inner {
+            store,
+            keys,
+            author,
+            ..
+        } = &mut *inner;
+        let nonce = crate::crypto::random_bytes::<16>()?;
+        let id = RecordId::for_creator(&keys.public().signing_key, &nonce);
         let mut record = Record::genesis(&id)?;
+        let create = Statement {
+            id: StatementId::generate()?,
+            issuer: keys.public(),
+            issued_at: Utc::now(),
+            after: Vec::new(),
+            action: Action::Create {
+                nonce: nonce.to_vec(),
+                profile: Profile {
+                    role: author.role,
+                    display_name: author.display_name.clone(),
+                    organisation: author.organisation.clone(),
+                },
+            },
+        };
+        record.put_statement(&create, keys)?;
         let fields: Vec<_> = DetailField::ALL
             .into_iter()
             .filter_map(|f| details.field_text(f).map(|text| (f, Some(text))))
             .collect();
-        record.set_details(&fields)?;
-        let mut inner = self.lock();
-        let member = member_from(&inner.author, &inner.keys, &inner.author.device_id);
-        record.put_member(&member)?;
-        fill(&mut record)?;
-        inner.store.create_record(&id, record)?;
+        record.set_details(&fields, keys)?;
+        fill(&mut record, keys)?;
+        store.create_record(&id, record)?;
         Ok(id)
     }
 
@@ -280,8 +307,9 @@ impl RedBook {
     ) -> Result<(), Error> {
         let today = Self::today();
         let mut inner = self.lock();
-        let store = &mut inner.store;
+        let Inner { store, keys, .. } = &mut *inner;
         store.update_record(id, |record| {
+            may_write(record, &keys.public().device_id())?;
             let mut details = record.details();
             for (field, text) in updates {
                 if *field == DetailField::Name && text.is_none() {
@@ -300,7 +328,7 @@ impl RedBook {
                 .iter()
                 .map(|(f, _)| (*f, details.field_text(*f)))
                 .collect();
-            record.set_details(&normalised)?;
+            record.set_details(&normalised, keys)?;
             Ok(())
         })
     }
@@ -357,6 +385,7 @@ impl RedBook {
         let author = author.clone();
         let entry_id = EntryId::generate()?;
         store.update_record(id, |record| {
+            may_write(record, &author.device_id)?;
             let birth_date = record.birth_date();
             let flags = validate::validate_entry(&body, birth_date, today)?;
             // Only corrections look at other entries: a plain add stays O(1).
@@ -400,7 +429,9 @@ impl RedBook {
             record.put_entry(&entry, keys)?;
             // Signed just now with this device's key: verified if it is a member.
             let verification = match record.member(&entry.author.device_id) {
-                Some(member) if member.keys == keys.public() => Verification::Verified,
+                Some(member) if member.keys.signing_key == keys.public().signing_key => {
+                    Verification::Verified
+                }
                 _ => Verification::Unverified,
             };
             Ok(EntryView {
@@ -416,10 +447,11 @@ impl RedBook {
     pub fn history(&self, id: &RecordId) -> Result<Vec<HistoryEvent>, Error> {
         let mut inner = self.lock();
         let store = &mut inner.store;
-        let (entries, _) = store.record(id)?.entries();
-        Ok(entries
+        let (views, _) = store.record(id)?.entry_views();
+        Ok(views
             .into_iter()
-            .map(|entry| {
+            .map(|view| {
+                let entry = view.entry;
                 let action = match (&entry.body, &entry.amends) {
                     (EntryBody::EnteredInError { target, reason }, _) => {
                         HistoryAction::MarkedEnteredInError {
@@ -448,26 +480,10 @@ impl RedBook {
         self.lock().store.change_unlock(current, new)
     }
 
-    /// The record's whole document, for merging into another copy.
+    /// The record's whole automerge document, unsealed: for benchmarks and tools on this
+    /// device. Another device takes a record only sealed and checked (`export_bundle`).
     pub fn record_bytes(&self, id: &RecordId) -> Result<Vec<u8>, Error> {
         Ok(self.lock().store.record(id)?.save())
-    }
-
-    /// Adds another device's copy of a record (its saved bytes), or merges it into the
-    /// copy this database already holds. Returns the record's id.
-    pub fn import_record(&self, bytes: &[u8]) -> Result<RecordId, Error> {
-        let mut other = Record::load(bytes).map_err(|_| Error::CorruptData { record: None })?;
-        let id = other
-            .record_id()
-            .ok_or(Error::CorruptData { record: None })?;
-        let mut inner = self.lock();
-        let store = &mut inner.store;
-        match store.record(&id) {
-            Ok(_) => store.update_record(&id, |record| Ok(record.merge(&mut other)?))?,
-            Err(Error::NotFound { .. }) => store.create_record(&id, other)?,
-            Err(e) => return Err(e),
-        }
-        Ok(id)
     }
 
     /// What is due, overdue and done for a child on a date: immunisations, reviews and
@@ -756,17 +772,15 @@ pub fn due_for_birth_date(
     schedule::due(&input, on).map_err(schedule_error)
 }
 
-/// This device as a member of a record.
-fn member_from(author: &Author, keys: &DeviceKeys, added_by: &str) -> Member {
-    Member {
-        device_id: author.device_id.clone(),
-        keys: keys.public(),
-        role: author.role,
-        display_name: author.display_name.clone(),
-        organisation: author.organisation.clone(),
-        added_by: added_by.to_string(),
-        added_at: Utc::now(),
-        removed: None,
+/// Refuses a write from a device the record's statements name as a reader or removed.
+/// A device not (yet) named, such as one that has just accepted an invitation, writes:
+/// its entries show as unverified until its grant arrives.
+fn may_write(record: &Record, device_id: &str) -> Result<(), Error> {
+    match record.membership().member(device_id) {
+        Some(member) if !member.is_active() || !member.access.can_write() => {
+            Err(crate::sync::SyncError::NotPermitted.into())
+        }
+        _ => Ok(()),
     }
 }
 

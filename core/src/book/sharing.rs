@@ -1,61 +1,78 @@
-//! Sharing a record with other devices and syncing it: invitations, members, sync
-//! messages and bundles. Messages from devices that are not members, under another
-//! record key, or addressed elsewhere are refused before anything is changed.
+//! Sharing a record and syncing it: the façade locks, loads, asks `record::membership`
+//! and `sync::session` what the rules say, and persists. Messages from devices that are
+//! not members, under another record key, or addressed elsewhere are refused before
+//! anything is changed; changes that break the record's shape are refused whole
+//! (docs/threat-model.md).
 
-use super::{member_from, Inner, RedBook};
-use crate::crypto::device::DevicePublic;
+use super::{Inner, RedBook};
+use crate::crypto::device::{DeviceKeys, DevicePublic};
 use crate::crypto::SecretKey;
-use crate::model::{Member, RecordId, Removal, ValidationError};
-use crate::record::Record;
+use crate::model::{
+    Access, Action, Member, Profile, RecordId, Statement, StatementId, ValidationError,
+};
+use crate::record::{membership, Membership, Record};
 use crate::store::Store;
+use crate::sync::session::{self, EpochCheck, Next, Session};
 use crate::sync::{self, DeviceCard, Header, Kind, SyncError};
 use crate::Error;
-use automerge::sync::{Message, State, SyncDoc};
+use automerge::sync::{Message, SyncDoc};
 use chrono::Utc;
+use std::collections::HashMap;
 
-/// A peer that keeps asking without progress is reset rather than looped with
-/// (automerge issue #1284: a lost message can stall or loop the protocol).
-const MAX_ROUNDS_WITHOUT_PROGRESS: u32 = 16;
+/// Per record: the device that invited this one, trusted to sync until the record's own
+/// statements arrive.
 const INVITER: &str = "inviter";
-/// Per record: which record key is current (epoch 0 until a member is removed).
-const EPOCH: &str = "epoch";
 
-pub(super) struct Session {
-    state: State,
-    rounds_without_progress: u32,
-    /// The newest key epoch this peer has shown it holds (by sending under it).
-    peer_epoch: u32,
-}
-
-/// The record key in force: its epoch and the device that issued it. Two members
-/// removing someone at once issue two keys for one epoch; the lower device id wins.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct KeyEpoch {
-    epoch: u32,
-    issuer: String,
-}
-
-fn key_epoch(store: &Store, id: &RecordId) -> Result<KeyEpoch, Error> {
-    Ok(store
-        .sealed_meta(&store.record_meta_name(EPOCH, id))?
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default())
-}
-
-fn set_key_epoch(store: &Store, id: &RecordId, epoch: &KeyEpoch) -> Result<(), Error> {
-    store.put_sealed_meta(
-        &store.record_meta_name(EPOCH, id),
-        &serde_json::to_vec(epoch).expect("serialisable"),
-    )
-}
+pub(super) type Sessions = HashMap<(RecordId, String), Session>;
 
 /// What receiving a message did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Received {
     pub record_id: RecordId,
     pub from_device: String,
-    /// Whether the record changed (new entries or details arrived).
+    /// Whether the record changed (new entries, details, members or a new key).
     pub changed: bool,
+}
+
+/// A new statement by this device, after everything it has seen of the membership.
+fn statement(
+    keys: &DeviceKeys,
+    membership: &Membership,
+    action: Action,
+) -> Result<Statement, Error> {
+    Ok(Statement {
+        id: StatementId::generate()?,
+        issuer: keys.public(),
+        issued_at: Utc::now(),
+        after: membership.heads.clone(),
+        action,
+    })
+}
+
+/// Whether `candidate` would count, resolved with everything the record holds: the
+/// façade issues only statements the rules accept (a forger's are refused by the same
+/// rules on every device).
+fn would_count(record: &Record, candidate: &Statement) -> bool {
+    let mut statements = record.statements();
+    statements.push(candidate.clone());
+    let after = membership::resolve(record.record_id(), statements);
+    match &candidate.action {
+        Action::Grant {
+            subject, access, ..
+        } => after
+            .active(&subject.device_id())
+            .is_some_and(|m| m.access == *access && m.added_by == candidate.issuer_id()),
+        Action::Revoke { subject, rotation } => {
+            after.member(subject).is_some_and(|m| !m.is_active())
+                && after.rotation.as_ref().map(|r| &r.id) == Some(&candidate.id)
+                && after.epoch == rotation.epoch
+        }
+        Action::Rotate { rotation } => {
+            after.rotation.as_ref().map(|r| &r.id) == Some(&candidate.id)
+                && after.epoch == rotation.epoch
+        }
+        Action::Create { .. } => after.creator == Some(candidate.issuer_id()),
+    }
 }
 
 impl RedBook {
@@ -70,9 +87,15 @@ impl RedBook {
         }
     }
 
-    /// Adds the device on `invitee` as a member of the record and returns the invitation
-    /// (the record key sealed to it) for the app to carry over (QR code, file).
-    pub fn share(&self, id: &RecordId, invitee: &DeviceCard) -> Result<Vec<u8>, Error> {
+    /// Grants the device on `invitee` `access` to the record (only an admin can) and
+    /// returns the invitation (the record key sealed to it) for the app to carry over.
+    /// The role and name shown for it are the card's, as this admin confirms them.
+    pub fn share(
+        &self,
+        id: &RecordId,
+        invitee: &DeviceCard,
+        access: Access,
+    ) -> Result<Vec<u8>, Error> {
         let mut inner = self.lock();
         let Inner {
             store,
@@ -83,35 +106,40 @@ impl RedBook {
         if invitee.device_id() == author.device_id {
             return Err(ValidationError::new("invitee", "is this device").into());
         }
-        if store.record(id)?.member(&author.device_id).is_none() {
-            return Err(SyncError::NotAMember.into());
-        }
-        let member = Member {
-            device_id: invitee.device_id(),
-            keys: invitee.keys,
+        let profile = Profile {
             role: invitee.role,
             display_name: invitee.display_name.clone(),
             organisation: invitee.organisation.clone(),
-            added_by: author.device_id.clone(),
-            added_at: Utc::now(),
-            removed: None,
         };
-        store.update_record(id, |record| Ok(record.put_member(&member)?))?;
+        profile.check()?;
+        let record = store.record(id)?;
+        let membership = record.membership();
+        if !membership.is_admin(&author.device_id) {
+            return Err(SyncError::NotAnAdmin.into());
+        }
+        let grant = statement(
+            keys,
+            &membership,
+            Action::Grant {
+                subject: invitee.keys,
+                access,
+                profile,
+            },
+        )?;
+        if !would_count(record, &grant) {
+            return Err(SyncError::NotPermitted.into());
+        }
+        store.update_record(id, |record| Ok(record.put_statement(&grant, keys)?))?;
         let key = store.record_key(id)?;
-        let epoch = key_epoch(store, id)?.epoch;
+        let epoch = store.record_epoch(id)?;
         Ok(sync::make_invitation(id, epoch, &key, keys, &invitee.keys)?)
     }
 
     /// Accepts an invitation: the record appears here, empty until the first sync with
-    /// the inviter brings its contents. Accepting twice changes nothing.
+    /// the inviter brings its contents. One transaction; accepting twice changes nothing.
     pub fn accept(&self, invitation: &[u8]) -> Result<RecordId, Error> {
         let mut inner = self.lock();
-        let Inner {
-            store,
-            keys,
-            author,
-            ..
-        } = &mut *inner;
+        let Inner { store, keys, .. } = &mut *inner;
         let invitation = sync::read_invitation(invitation, keys)?;
         let id = invitation.record_id.clone();
         match store.record(&id) {
@@ -120,18 +148,15 @@ impl RedBook {
             Err(e) => return Err(e),
         }
         // The same genesis every device builds, so the inviter's history joins onto it.
-        let mut record = Record::genesis(&id)?;
-        record.put_member(&member_from(author, keys, &invitation.inviter.device_id()))?;
-        store.create_record_with_key(&id, record, invitation.record_key)?;
+        let record = Record::genesis(&id)?;
         let inviter = serde_json::to_vec(&invitation.inviter).expect("serialisable");
-        store.put_sealed_meta(&store.record_meta_name(INVITER, &id), &inviter)?;
-        set_key_epoch(
-            store,
+        let meta = [(store.record_meta_name(INVITER, &id), inviter)];
+        store.create_record_with_key(
             &id,
-            &KeyEpoch {
-                epoch: invitation.epoch,
-                issuer: invitation.inviter.device_id(),
-            },
+            record,
+            invitation.record_key,
+            invitation.epoch,
+            &meta,
         )?;
         Ok(id)
     }
@@ -140,45 +165,41 @@ impl RedBook {
         Ok(self.lock().store.record(id)?.members())
     }
 
-    /// Removes a member device: it is marked removed in the record, and the record key
-    /// is replaced, so it can neither read what is written from now on nor sync. The
-    /// other members receive the new key, sealed to each of them, at their next sync.
+    /// Removes a member device (only a more senior admin can): the removal and a new
+    /// record key, sealed to each member that keeps access and never to the removed one,
+    /// are one signed statement, written and re-sealed at rest in one transaction.
     pub fn remove_member(&self, id: &RecordId, device_id: &str) -> Result<(), Error> {
         let mut inner = self.lock();
         let Inner {
             store,
             author,
+            keys,
             sessions,
-            ..
         } = &mut *inner;
         if device_id == author.device_id {
-            return Err(ValidationError::new(
-                "device",
-                "is this device; another member removes it",
-            )
-            .into());
+            return Err(
+                ValidationError::new("device", "is this device; another admin removes it").into(),
+            );
         }
         let record = store.record(id)?;
-        if !is_active(record.member(&author.device_id).as_ref()) {
-            return Err(SyncError::NotAMember.into());
+        let membership = record.membership();
+        if !membership.is_admin(&author.device_id) {
+            return Err(SyncError::NotAnAdmin.into());
         }
-        let mut member = record
-            .member(device_id)
-            .ok_or(Error::NotFound { what: "member" })?;
-        if member.removed.is_some() {
-            return Ok(());
+        match membership.member(device_id) {
+            None => return Err(Error::NotFound { what: "member" }),
+            Some(member) if !member.is_active() => return Ok(()),
+            Some(_) => {}
         }
-        member.removed = Some(Removal {
-            by: author.device_id.clone(),
-            at: Utc::now(),
-        });
-        store.update_record(id, |record| Ok(record.put_member(&member)?))?;
-        let epoch = KeyEpoch {
-            epoch: key_epoch(store, id)?.epoch + 1,
-            issuer: author.device_id.clone(),
-        };
-        store.rekey_record(id, SecretKey::generate()?)?;
-        set_key_epoch(store, id, &epoch)?;
+        let (revoke, new_key) = rotation_statement(record, &membership, keys, Some(device_id))?;
+        if !would_count(record, &revoke) {
+            return Err(SyncError::NotPermitted.into());
+        }
+        let epoch = revoke.rotation().map_or(0, |r| r.epoch);
+        store.update_record_and_key(id, |record| {
+            record.put_statement(&revoke, keys)?;
+            Ok(((), Some((new_key, epoch))))
+        })?;
         sessions.retain(|(record, _), _| record != id);
         Ok(())
     }
@@ -193,55 +214,49 @@ impl RedBook {
             sessions,
         } = &mut *inner;
         let peer_keys = known_device(store, id, peer)?;
-        let epoch = key_epoch(store, id)?.epoch;
-        let session = session(sessions, store, id, peer)?;
-        if session.peer_epoch < epoch {
-            // The peer may not hold the current key yet: give it that first.
-            let header = Header {
-                kind: Kind::Rekey,
-                record_id: id.clone(),
-                epoch,
-                from: author.device_id.clone(),
-                to: peer.to_string(),
-            };
-            return Ok(Some(sync::seal_rekey(
-                &header,
-                &store.record_key(id)?,
-                &peer_keys,
-                keys,
-            )?));
-        }
-        if session.rounds_without_progress >= MAX_ROUNDS_WITHOUT_PROGRESS {
-            session.state = State::new();
-            session.rounds_without_progress = 0;
-        }
-        let message = store
-            .record(id)?
-            .automerge()
-            .generate_sync_message(&mut session.state);
-        store.save_sync_state(id, peer, &session.state.encode())?;
-        let Some(message) = message else {
-            session.rounds_without_progress = 0;
-            return Ok(None);
-        };
-        session.rounds_without_progress += 1;
-        let header = Header {
-            kind: Kind::Sync,
+        repair_key(store, keys, id)?;
+        let epoch = store.record_epoch(id)?;
+        let header = |kind| Header {
+            kind,
             record_id: id.clone(),
             epoch,
             from: author.device_id.clone(),
             to: peer.to_string(),
         };
-        Ok(Some(sync::seal_envelope(
-            &header,
-            &store.record_key(id)?,
-            &message.encode(),
-            keys,
-        )?))
+        let session = session(sessions, store, id, peer)?;
+        match session.next(epoch) {
+            Next::Keys => {
+                let statements = store.record(id)?.statement_values();
+                Ok(Some(sync::seal_keys(
+                    &header(Kind::Keys),
+                    &statements,
+                    &peer_keys,
+                    keys,
+                )?))
+            }
+            Next::Sync => {
+                let message = store
+                    .record(id)?
+                    .automerge()
+                    .generate_sync_message(&mut session.state);
+                store.save_sync_state(id, peer, &session.state.encode())?;
+                session.sent(message.is_some());
+                let Some(message) = message else {
+                    return Ok(None);
+                };
+                Ok(Some(sync::seal_envelope(
+                    &header(Kind::Sync),
+                    &store.record_key(id)?,
+                    &message.encode(),
+                    keys,
+                )?))
+            }
+        }
     }
 
-    /// Takes a sync message or bundle from another device. Lost, repeated and reordered
-    /// messages are safe: automerge applies each change once.
+    /// Takes a sync message, key message or bundle from another device. Lost, repeated
+    /// and reordered messages are safe: automerge applies each change once. A message
+    /// whose changes break the record's shape is refused whole and changes nothing.
     pub fn receive(&self, bytes: &[u8]) -> Result<Received, Error> {
         let mut inner = self.lock();
         let Inner {
@@ -258,77 +273,72 @@ impl RedBook {
             return Err(SyncError::NotForThisDevice.into());
         }
         let id = header.record_id.clone();
-        let key = store.record_key(&id)?;
         let sender = known_device(store, &id, &header.from)?;
-        let current = key_epoch(store, &id)?;
-        if header.kind == Kind::Rekey {
-            let new_key = envelope.open_rekey(&sender, keys)?;
-            let newer = header.epoch > current.epoch;
-            let same_epoch_wins =
-                header.epoch == current.epoch && header.from < current.issuer && new_key != key;
-            let adopt = newer || same_epoch_wins;
-            if adopt {
-                store.rekey_record(&id, new_key.clone())?;
-                let epoch = KeyEpoch {
-                    epoch: header.epoch,
-                    issuer: header.from.clone(),
-                };
-                set_key_epoch(store, &id, &epoch)?;
-                sessions.retain(|(record, _), _| record != &id);
+        envelope.check_signature(&sender)?;
+        let received = |changed| Received {
+            record_id: id.clone(),
+            from_device: header.from.clone(),
+            changed,
+        };
+        if header.kind == Kind::Keys {
+            let values = envelope.open_keys(&sender, keys)?;
+            let adopted = adopt_key(store, keys, &id, &values)?;
+            session(sessions, store, &id, &header.from)?.peer_holds(header.epoch);
+            if adopted {
+                sessions.retain(|(record, peer), _| record != &id || peer == &header.from);
             }
-            // A sender that gave us the key we now hold holds it too: no rekey back.
-            if adopt || (header.epoch == current.epoch && new_key == key) {
-                session(sessions, store, &id, &header.from)?.peer_epoch = header.epoch;
+            return Ok(received(adopted));
+        }
+        let held = store.record_epoch(&id)?;
+        match session::compare_epoch(header.epoch, held) {
+            EpochCheck::Current => {}
+            EpochCheck::Newer => return Err(SyncError::NewerKey.into()),
+            EpochCheck::Older => {
+                session(sessions, store, &id, &header.from)?.peer_holds(header.epoch);
+                return Err(SyncError::OldKey.into());
             }
-            return Ok(Received {
-                record_id: id,
-                from_device: header.from,
-                changed: adopt,
-            });
         }
-        if header.epoch > current.epoch {
-            return Err(SyncError::NewerKey.into());
-        }
-        if header.epoch < current.epoch {
-            return Err(SyncError::OldKey.into());
-        }
-        let body = envelope.open(&sender, &key)?;
+        let body = envelope.open(&sender, &store.record_key(&id)?)?;
         let before = store.record(&id)?.heads();
-        match header.kind {
-            Kind::Rekey => unreachable!("handled above"),
+        let session = session(sessions, store, &id, &header.from)?;
+        // It sent under the current key, so it holds it.
+        session.peer_holds(held);
+        let result = match header.kind {
+            Kind::Keys => unreachable!("handled above"),
             Kind::Sync => {
-                let message =
-                    Message::decode(&body).map_err(|_| SyncError::Malformed("sync message"))?;
-                let session = session(sessions, store, &id, &header.from)?;
-                // It sent under the current key, so it holds it.
-                session.peer_epoch = session.peer_epoch.max(current.epoch);
+                let message = crate::record::guarded(|| Message::decode(&body))
+                    .and_then(Result::ok)
+                    .ok_or(SyncError::Malformed("sync message"))?;
                 let state = &mut session.state;
-                store.update_record(&id, |record| {
-                    record
-                        .receive_sync_message(state, message)
-                        .map_err(|_| Error::from(SyncError::Malformed("sync message content")))
-                })?;
-                store.save_sync_state(&id, &header.from, &session.state.encode())?;
+                let result = store.update_record_and_key(&id, |record| {
+                    record.receive_sync_message(state, message)?;
+                    Ok(((), key_to_adopt(record, keys, held)))
+                });
+                if result.is_ok() {
+                    store.save_sync_state(&id, &header.from, &session.state.encode())?;
+                }
+                result
             }
-            Kind::Bundle => {
-                store.update_record(&id, |record| {
-                    record
-                        .load_incremental(&body)
-                        .map_err(|_| Error::from(SyncError::Malformed("bundle content")))
-                })?;
-            }
+            Kind::Bundle => store.update_record_and_key(&id, |record| {
+                record.receive_changes(&body)?;
+                Ok(((), key_to_adopt(record, keys, held)))
+            }),
+        };
+        if let Err(e) = result {
+            // Whatever automerge did half way is dropped; the file holds what it held.
+            store.forget(&id);
+            return Err(e);
         }
-        let changed = store.record(&id)?.heads() != before;
+        let changed = store.record(&id)?.heads() != before || store.record_epoch(&id)? != held;
         if changed {
             if let Some(session) = sessions.get_mut(&(id.clone(), header.from.clone())) {
-                session.rounds_without_progress = 0;
+                session.progressed();
             }
         }
-        Ok(Received {
-            record_id: id,
-            from_device: header.from,
-            changed,
-        })
+        if store.record_epoch(&id)? != held {
+            sessions.retain(|(record, peer), _| record != &id || peer == &header.from);
+        }
+        Ok(received(changed))
     }
 
     /// Forgets what this device believes `peer` has; the next exchange starts afresh.
@@ -338,7 +348,7 @@ impl RedBook {
             store, sessions, ..
         } = &mut *inner;
         sessions.remove(&(id.clone(), peer.to_string()));
-        store.save_sync_state(id, peer, &State::new().encode())
+        store.save_sync_state(id, peer, &automerge::sync::State::new().encode())
     }
 
     /// Everything `peer` is known to lack (or the whole record, for `None`) in one
@@ -370,7 +380,7 @@ impl RedBook {
         let header = Header {
             kind: Kind::Bundle,
             record_id: id.clone(),
-            epoch: key_epoch(store, id)?.epoch,
+            epoch: store.record_epoch(id)?,
             from: author.device_id.clone(),
             to: peer.unwrap_or(sync::ANYONE).to_string(),
         };
@@ -383,36 +393,118 @@ impl RedBook {
     }
 }
 
+/// A new key statement by this device: a removal of `removed` or a plain rotation,
+/// sealed to every other active member.
+fn rotation_statement(
+    record: &Record,
+    membership: &Membership,
+    keys: &DeviceKeys,
+    removed: Option<&str>,
+) -> Result<(Statement, SecretKey), Error> {
+    let epoch = membership
+        .epoch
+        .checked_add(1)
+        .ok_or(SyncError::NotPermitted)?;
+    let recipients: Vec<DevicePublic> = membership
+        .active_members()
+        .filter(|m| Some(m.device_id.as_str()) != removed)
+        .map(|m| m.keys)
+        .collect();
+    let id = StatementId::generate()?;
+    let new_key = SecretKey::generate()?;
+    let rotation =
+        membership::seal_rotation(record.record_id(), &id, epoch, &new_key, &recipients)?;
+    let action = match removed {
+        Some(subject) => Action::Revoke {
+            subject: subject.to_string(),
+            rotation,
+        },
+        None => Action::Rotate { rotation },
+    };
+    let mut statement = statement(keys, membership, action)?;
+    statement.id = id;
+    Ok((statement, new_key))
+}
+
+/// The key a newer statement in the record sealed to this device, if there is one.
+fn key_to_adopt(record: &Record, keys: &DeviceKeys, held: u32) -> Option<(SecretKey, u32)> {
+    let membership = record.membership();
+    if membership.epoch <= held {
+        return None;
+    }
+    Some((
+        membership.key_for(record.record_id(), keys)?,
+        membership.epoch,
+    ))
+}
+
+/// Adopts the key a key message's statements carry for this device (one transaction).
+fn adopt_key(
+    store: &mut Store,
+    keys: &DeviceKeys,
+    id: &RecordId,
+    values: &[Vec<u8>],
+) -> Result<bool, Error> {
+    let held = store.record_epoch(id)?;
+    let record = store.record(id)?;
+    let mut statements = record.statements();
+    statements.extend(record.statements_from_values(values));
+    let membership = membership::resolve(id, statements);
+    if membership.epoch <= held {
+        return Ok(false);
+    }
+    let Some(key) = membership.key_for(id, keys) else {
+        return Ok(false);
+    };
+    store.update_record_and_key(id, |_| Ok(((), Some((key, membership.epoch)))))?;
+    Ok(true)
+}
+
+/// An admin that finds a member without the key in force (granted while another admin
+/// replaced the key) replaces it again, sealed to everyone that keeps access.
+fn repair_key(store: &mut Store, keys: &DeviceKeys, id: &RecordId) -> Result<(), Error> {
+    let record = store.record(id)?;
+    let membership = record.membership();
+    let me = keys.public().device_id();
+    if membership.missing_key.is_empty()
+        || !membership.is_admin(&me)
+        || store.record_epoch(id)? != membership.epoch
+    {
+        return Ok(());
+    }
+    let record = store.record(id)?;
+    let (rotate, new_key) = rotation_statement(record, &membership, keys, None)?;
+    if !would_count(record, &rotate) {
+        return Ok(());
+    }
+    let epoch = membership.epoch + 1;
+    store.update_record_and_key(id, |record| {
+        record.put_statement(&rotate, keys)?;
+        Ok(((), Some((new_key, epoch))))
+    })
+}
+
 /// The session for (record, peer), restored from its saved state on first use.
 fn session<'a>(
-    sessions: &'a mut std::collections::HashMap<(RecordId, String), Session>,
+    sessions: &'a mut Sessions,
     store: &mut Store,
     id: &RecordId,
     peer: &str,
 ) -> Result<&'a mut Session, Error> {
     let key = (id.clone(), peer.to_string());
     if !sessions.contains_key(&key) {
-        let state = match store.sync_state(id, peer)? {
-            // A saved state that does not decode is only an optimisation lost.
-            Some(bytes) => State::decode(&bytes).unwrap_or_default(),
-            None => State::new(),
-        };
-        sessions.insert(
-            key.clone(),
-            Session {
-                state,
-                rounds_without_progress: 0,
-                peer_epoch: 0,
-            },
-        );
+        let saved = store.sync_state(id, peer)?;
+        sessions.insert(key.clone(), Session::restored(saved.as_deref()));
     }
     Ok(sessions.get_mut(&key).expect("inserted above"))
 }
 
-/// A device this record trusts: a member, or the device that invited us to it.
+/// A device this record trusts to sync: an active member, or, until the record's
+/// statements name any member, the device that invited us to it.
 fn known_device(store: &mut Store, id: &RecordId, device_id: &str) -> Result<DevicePublic, Error> {
-    if let Some(member) = store.record(id)?.member(device_id) {
-        return if is_active(Some(&member)) {
+    let membership = store.record(id)?.membership();
+    if let Some(member) = membership.member(device_id) {
+        return if member.is_active() {
             Ok(member.keys)
         } else {
             Err(SyncError::NotAMember.into())
@@ -421,10 +513,6 @@ fn known_device(store: &mut Store, id: &RecordId, device_id: &str) -> Result<Dev
     let inviter = store
         .sealed_meta(&store.record_meta_name(INVITER, id))?
         .and_then(|bytes| serde_json::from_slice::<DevicePublic>(&bytes).ok())
-        .filter(|keys| keys.device_id() == device_id);
+        .filter(|keys| keys.device_id() == device_id && membership.creator.is_none());
     inviter.ok_or_else(|| SyncError::NotAMember.into())
-}
-
-fn is_active(member: Option<&Member>) -> bool {
-    member.is_some_and(|m| m.removed.is_none())
 }

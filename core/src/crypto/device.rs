@@ -11,6 +11,8 @@ use x25519_dalek::{PublicKey, StaticSecret};
 const SEALED_TO_DEVICE_INFO: &[u8] = b"redbook/sealed-to-device/v1";
 /// Bytes of a value sealed to a device: ephemeral public key, then the AEAD value.
 pub const SEALED_TO_DEVICE_OVERHEAD: usize = 32 + super::SEAL_OVERHEAD;
+/// Bytes of a record key sealed to a device.
+pub const SEALED_KEY_LEN: usize = super::KEY_LEN + SEALED_TO_DEVICE_OVERHEAD;
 
 /// The private half, kept sealed in the database's meta table.
 pub struct DeviceKeys {
@@ -103,11 +105,20 @@ impl DeviceKeys {
 impl DevicePublic {
     /// The device's id: the first 16 bytes of SHA-256 of its signing key, as hex.
     pub fn device_id(&self) -> String {
-        hex::encode(&digest::digest(&digest::SHA256, &self.signing_key).as_ref()[..16])
+        Self::device_id_of(&self.signing_key)
+    }
+
+    /// The id of the device whose Ed25519 key this is.
+    pub fn device_id_of(signing_key: &[u8; 32]) -> String {
+        hex::encode(&digest::digest(&digest::SHA256, signing_key).as_ref()[..16])
     }
 
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        signature::UnparsedPublicKey::new(&signature::ED25519, &self.signing_key)
+        Self::verify_with(&self.signing_key, message, signature)
+    }
+
+    pub fn verify_with(signing_key: &[u8; 32], message: &[u8], signature: &[u8]) -> bool {
+        signature::UnparsedPublicKey::new(&signature::ED25519, signing_key)
             .verify(message, signature)
             .is_ok()
     }

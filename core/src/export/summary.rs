@@ -391,6 +391,9 @@ fn by(view: &EntryView) -> String {
             text.push_str(" <span class=\"verified\">&#10003;&nbsp;verified</span>")
         }
         Verification::Invalid => text.push_str(" <span class=\"invalid\">signature invalid</span>"),
+        Verification::NotPermitted => {
+            text.push_str(" <span class=\"invalid\">written without the right to write</span>")
+        }
         Verification::Unverified => {}
     }
     text

@@ -7,10 +7,12 @@ use std::fmt;
 
 mod entries;
 mod ids;
+pub mod membership;
 pub mod validate;
 
 pub use entries::*;
-pub use ids::{EntryId, RecordId};
+pub use ids::{EntryId, RecordId, StatementId};
+pub use membership::{Access, Action, Profile, Rotation, SealedKey, Statement};
 pub use validate::{Flag, ValidationError};
 
 /// Days of gestation as weeks+days (`40+0`), the way midwives write it.
@@ -159,6 +161,21 @@ impl ChildDetails {
     }
 }
 
+/// One edit of one detail field. Edits are never overwritten in the document: each names
+/// the edits it replaces, so edits made apart stay side by side (a conflict) until an edit
+/// replaces them all (docs/adr/0001-record-format-v2.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetailEdit {
+    pub id: EntryId,
+    pub field: DetailField,
+    /// `None` clears the field.
+    pub value: Option<String>,
+    pub replaces: Vec<EntryId>,
+    /// The device that made the edit.
+    pub author: String,
+    pub at: DateTime<Utc>,
+}
+
 /// Who wrote an entry: the device and the person's role on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Author {
@@ -236,32 +253,52 @@ pub struct EntryView {
     pub verification: Verification,
 }
 
-/// What the app shows beside an entry's author.
+/// What the app shows beside an entry's author (docs/threat-model.md, "Entries").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verification {
-    /// Signed by the member device it names as author.
+    /// Signed, for this record, by the member device it names as author, which could
+    /// write when it wrote it.
     Verified,
-    /// No signature, or written by a device that is not (yet) a known member.
+    /// Written by a device that is not (yet) a known member, signed by it or unsigned
+    /// (an import): shown, never as a member's.
     Unverified,
-    /// The signature does not match: shown, never hidden, never trusted.
+    /// The signature does not match, or it names a member device that did not sign it:
+    /// shown, never hidden, never trusted, never exported as that author's.
     Invalid,
+    /// Signed by the member it names, but that member could not write then: it was a
+    /// reader, or had been removed.
+    NotPermitted,
 }
 
-/// A device that may read and write a child's record.
+/// A device that may read (and, with the access, write) a child's record, as the
+/// record's signed statements resolve it (`sync::membership`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub device_id: String,
     pub keys: crate::crypto::device::DevicePublic,
+    pub access: Access,
+    /// The role the granting admin gave (the device's own profile never raises it).
     pub role: Role,
     pub display_name: String,
     pub organisation: Option<String>,
-    /// The member device that added it (itself, for the record's creator).
+    /// The admin device that granted this access (itself, for the record's creator).
     pub added_by: String,
     pub added_at: DateTime<Utc>,
-    /// Set when a member removed this device: it may no longer read or sync.
+    /// Set when an admin removed this device: it may no longer read new entries or sync.
     #[serde(default)]
     pub removed: Option<Removal>,
+}
+
+impl Member {
+    pub fn is_active(&self) -> bool {
+        self.removed.is_none()
+    }
+
+    /// Whether an entry or detail it wrote at `at` counts as written with its access.
+    pub fn could_write_at(&self, at: DateTime<Utc>) -> bool {
+        self.access.can_write() && self.removed.as_ref().is_none_or(|r| at < r.at)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

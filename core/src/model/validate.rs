@@ -213,6 +213,35 @@ pub fn validate_details(
     Ok(normalised)
 }
 
+/// One detail field's stored text as another device wrote it, checked as
+/// `validate_details` checks it at the door, with the day the edit was made as "today":
+/// it must be valid and already in normal form (so the value shown is the value signed).
+pub fn validate_detail_text(
+    field: DetailField,
+    text: Option<&str>,
+    today: NaiveDate,
+) -> Result<(), ValidationError> {
+    let Some(text) = text else {
+        return match field {
+            DetailField::Name => Err(ValidationError::new("name", "must not be empty")),
+            _ => Ok(()),
+        };
+    };
+    let mut details = ChildDetails {
+        name: "-".into(),
+        ..Default::default()
+    };
+    details.set_field_text(field, Some(text));
+    let normalised = validate_details(&details, today)?;
+    if normalised.field_text(field).as_deref() != Some(text) {
+        return Err(ValidationError::new(
+            field.key(),
+            "is not in the expected form",
+        ));
+    }
+    Ok(())
+}
+
 /// An optional text left empty means "not given": stored as absent, so that every
 /// export (FHIR strings may not be empty) reads back byte-for-byte the same entry.
 pub fn normalise_entry(mut body: EntryBody) -> EntryBody {

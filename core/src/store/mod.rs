@@ -75,6 +75,8 @@ impl Default for OpenOptions {
 struct OpenRecord {
     record: Record,
     key: SecretKey,
+    /// The record key's epoch (0 until a member is removed).
+    epoch: u32,
     record_ref: [u8; 32],
     last_seq: i64,
     /// `PRAGMA data_version` when this copy was last known to match the file: while it
@@ -223,38 +225,53 @@ impl Store {
 
     /// Creates a record whose first chunk is `record`'s saved state, in one transaction.
     pub fn create_record(&mut self, id: &RecordId, record: Record) -> Result<(), Error> {
-        self.create_record_with_key(id, record, SecretKey::generate()?)
+        self.create_record_with_key(id, record, SecretKey::generate()?, 0, &[])
     }
 
-    /// As `create_record`, with a record key shared by another device (an invitation).
+    /// As `create_record`, with a record key shared by another device (an invitation)
+    /// and sealed meta values written in the same transaction.
     pub fn create_record_with_key(
         &mut self,
         id: &RecordId,
         record: Record,
         key: SecretKey,
+        epoch: u32,
+        meta: &[(String, Vec<u8>)],
     ) -> Result<(), Error> {
         let record_ref = self.record_ref(id);
         let snapshot = record.save();
+        let sealed_id = self
+            .sealing_key
+            .seal(&row_aad("records/id", &record_ref), id.as_str().as_bytes())?;
+        let sealed_key = self.seal_record_key(&record_ref, &key, epoch)?;
+        let sealed_meta = meta
+            .iter()
+            .map(|(name, value)| {
+                Ok((
+                    name,
+                    self.sealing_key.seal(meta_aad(name).as_bytes(), value)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO records (record_ref, sealed_id, sealed_key) VALUES (?1, ?2, ?3)",
-            params![
-                record_ref.as_slice(),
-                self.sealing_key
-                    .seal(&row_aad("records/id", &record_ref), id.as_str().as_bytes())?,
-                self.sealing_key
-                    .seal(&row_aad("records/key", &record_ref), key.as_bytes())?,
-            ],
+            params![record_ref.as_slice(), sealed_id, sealed_key],
         )?;
         insert_chunk(&tx, &key, &record_ref, 1, true, &snapshot)?;
+        put_head(&tx, &self.sealing_key, &record_ref, 1)?;
+        for (name, sealed) in &sealed_meta {
+            put_meta(&tx, name, sealed)?;
+        }
         tx.commit()?;
         self.open_records.insert(
             id.clone(),
             OpenRecord {
                 record,
                 key,
+                epoch,
                 record_ref,
                 last_seq: 1,
                 seen_version: None,
@@ -291,49 +308,7 @@ impl Store {
     }
 
     fn load_record(&self, id: &RecordId) -> Result<OpenRecord, Error> {
-        let record_ref = self.record_ref(id);
-        let sealed_key: Vec<u8> = self
-            .conn
-            .query_row(
-                "SELECT sealed_key FROM records WHERE record_ref = ?1",
-                [record_ref.as_slice()],
-                |row| row.get(0),
-            )
-            .optional()?
-            .ok_or(Error::NotFound {
-                what: "child record",
-            })?;
-        let corrupt = || Error::CorruptData {
-            record: Some(id.clone()),
-        };
-        let key = self
-            .sealing_key
-            .open(&row_aad("records/key", &record_ref), &sealed_key)
-            .ok()
-            .and_then(|k| SecretKey::from_slice(&k).ok())
-            .ok_or_else(corrupt)?;
-        // Decrypt every chunk and load once: applying them one at a time is quadratic.
-        let chunks = read_chunks(&self.conn, &key, &record_ref, 0).map_err(|e| e.for_record(id))?;
-        let all: Vec<u8> = chunks
-            .iter()
-            .flat_map(|c| c.bytes.iter().copied())
-            .collect();
-        let record = Record::load(&all).map_err(|_| corrupt())?;
-        if record.record_id().as_ref() != Some(id) {
-            return Err(corrupt());
-        }
-        let mut open = OpenRecord {
-            record,
-            key,
-            record_ref,
-            last_seq: 0,
-            seen_version: None,
-            loose_changes: 0,
-            loose_bytes: 0,
-            snapshot_bytes: 0,
-        };
-        chunks.iter().for_each(|chunk| open.note_chunk(chunk));
-        Ok(open)
+        load_record(&self.conn, &self.sealing_key, self.record_ref(id), id)
     }
 
     /// Applies `change` to the record and appends what it changed as one encrypted chunk,
@@ -343,10 +318,21 @@ impl Store {
         id: &RecordId,
         change: impl FnOnce(&mut Record) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        if !self.open_records.contains_key(id) {
-            let open = self.load_record(id)?;
-            self.open_records.insert(id.clone(), open);
-        }
+        self.update_record_and_key(id, |record| Ok((change(record)?, None)))
+    }
+
+    /// As `update_record`; when `change` also returns a new record key and its epoch
+    /// (a removal, or a key another device's statement gave this one), the record is
+    /// re-sealed under it in the same transaction: one snapshot replaces every chunk, the
+    /// sealed key is replaced and saved sync states (sealed under the old key) dropped.
+    pub fn update_record_and_key<T>(
+        &mut self,
+        id: &RecordId,
+        change: impl FnOnce(&mut Record) -> Result<(T, Option<(SecretKey, u32)>), Error>,
+    ) -> Result<T, Error> {
+        // Loads, or catches up with other handles' writes (reloading after one of them
+        // compacted), so the catch-up inside the transaction only meets what landed since.
+        self.refresh(id)?;
         let min_changes = self.options.compact_min_changes;
         let open = self.open_records.get_mut(id).expect("loaded above");
         // The heads as committed, once caught up; None until then.
@@ -355,16 +341,49 @@ impl Store {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            catch_up(&tx, open, id)?;
+            if catch_up(&tx, open, id).is_err() {
+                // Another handle compacted since: load afresh under the write lock.
+                *open = load_record(&tx, &self.sealing_key, open.record_ref, id)?;
+            }
             let heads = open.record.heads();
             committed = Some(heads.clone());
-            let value = change(&mut open.record)?;
+            let (value, new_key) = change(&mut open.record)?;
             let seq = open.last_seq + 1;
+            if let Some((key, epoch)) = new_key {
+                let snapshot = open.record.save();
+                let sealed_key = seal_record_key(&self.sealing_key, &open.record_ref, &key, epoch)?;
+                tx.execute(
+                    "DELETE FROM chunks WHERE record_ref = ?1",
+                    [open.record_ref.as_slice()],
+                )?;
+                tx.execute(
+                    "UPDATE records SET sealed_key = ?2 WHERE record_ref = ?1",
+                    params![open.record_ref.as_slice(), sealed_key],
+                )?;
+                tx.execute(
+                    "DELETE FROM sync_states WHERE record_ref = ?1",
+                    [open.record_ref.as_slice()],
+                )?;
+                open.record.take_received_document();
+                let old = (std::mem::replace(&mut open.key, key), open.epoch);
+                open.epoch = epoch;
+                let written = write_snapshot(&tx, open, seq, &snapshot, &[])
+                    .and_then(|()| {
+                        put_head(&tx, &self.sealing_key, &open.record_ref, open.last_seq)
+                    })
+                    .and_then(|()| Ok(tx.commit()?));
+                if let Err(e) = written {
+                    (open.key, open.epoch) = old;
+                    return Err(e);
+                }
+                return Ok(value);
+            }
             if let Some((document, document_heads)) = open.record.take_received_document() {
                 // A first sync brought the whole record, compressed by its sender: that
                 // is the snapshot, and this copy's own changes follow it.
                 let local = open.record.save_after(&document_heads);
                 write_snapshot(&tx, open, seq, &document, &local)?;
+                put_head(&tx, &self.sealing_key, &open.record_ref, open.last_seq)?;
                 tx.commit()?;
                 return Ok(value);
             }
@@ -382,9 +401,11 @@ impl Store {
             if compact {
                 let snapshot = open.record.save();
                 write_snapshot(&tx, open, seq, &snapshot, &[])?;
+                put_head(&tx, &self.sealing_key, &open.record_ref, seq)?;
                 tx.commit()?;
             } else {
                 insert_chunk(&tx, &open.key, &open.record_ref, seq, false, &bytes)?;
+                put_head(&tx, &self.sealing_key, &open.record_ref, seq)?;
                 tx.commit()?;
                 open.loose_changes += 1;
                 open.loose_bytes += bytes.len();
@@ -401,49 +422,32 @@ impl Store {
         result
     }
 
-    /// Re-seals the record under `new_key` in one transaction: one snapshot replaces
-    /// every chunk, the record's sealed key is replaced, and saved sync states (sealed
-    /// under the old key) are dropped. Used when a member is removed.
-    pub fn rekey_record(&mut self, id: &RecordId, new_key: SecretKey) -> Result<(), Error> {
-        self.refresh(id)?;
-        let open = self.open_records.get_mut(id).expect("refreshed above");
-        let snapshot = open.record.save();
-        let record_ref = open.record_ref;
-        let seq = open.last_seq + 1;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "DELETE FROM chunks WHERE record_ref = ?1",
-            [record_ref.as_slice()],
-        )?;
-        insert_chunk(&tx, &new_key, &record_ref, seq, true, &snapshot)?;
-        tx.execute(
-            "UPDATE records SET sealed_key = ?2 WHERE record_ref = ?1",
-            params![
-                record_ref.as_slice(),
-                self.sealing_key
-                    .seal(&row_aad("records/key", &record_ref), new_key.as_bytes())?
-            ],
-        )?;
-        tx.execute(
-            "DELETE FROM sync_states WHERE record_ref = ?1",
-            [record_ref.as_slice()],
-        )?;
-        tx.commit()?;
-        open.key = new_key;
-        open.last_seq = seq;
-        open.snapshot_bytes = snapshot.len();
-        open.loose_changes = 0;
-        open.loose_bytes = 0;
-        Ok(())
-    }
-
     /// The record's key: it seals the record's chunks at rest and, shared with its
     /// members, its sync messages.
     pub fn record_key(&mut self, id: &RecordId) -> Result<SecretKey, Error> {
         self.refresh(id)?;
         Ok(self.open_records[id].key.clone())
+    }
+
+    /// The epoch of the record key this device holds.
+    pub fn record_epoch(&mut self, id: &RecordId) -> Result<u32, Error> {
+        self.refresh(id)?;
+        Ok(self.open_records[id].epoch)
+    }
+
+    /// Drops this handle's copy of a record (after a refused message: automerge may
+    /// have panicked half way); the next read loads it from the file.
+    pub fn forget(&mut self, id: &RecordId) {
+        self.open_records.remove(id);
+    }
+
+    fn seal_record_key(
+        &self,
+        record_ref: &[u8; 32],
+        key: &SecretKey,
+        epoch: u32,
+    ) -> Result<Vec<u8>, Error> {
+        seal_record_key(&self.sealing_key, record_ref, key, epoch)
     }
 
     /// A name for a per-record meta value that does not reveal the record id.
@@ -511,6 +515,75 @@ impl Store {
     }
 }
 
+/// Loads a record whole: its key, every chunk (checked to form one unbroken chain), one
+/// automerge load.
+fn load_record(
+    conn: &Connection,
+    sealing_key: &SecretKey,
+    record_ref: [u8; 32],
+    id: &RecordId,
+) -> Result<OpenRecord, Error> {
+    let sealed_key: Vec<u8> = conn
+        .query_row(
+            "SELECT sealed_key FROM records WHERE record_ref = ?1",
+            [record_ref.as_slice()],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or(Error::NotFound {
+            what: "child record",
+        })?;
+    let corrupt = || Error::CorruptData {
+        record: Some(id.clone()),
+    };
+    let (key, epoch) = sealing_key
+        .open(&row_aad("records/key", &record_ref), &sealed_key)
+        .ok()
+        .and_then(|bytes| {
+            let (key, epoch) = bytes.split_at_checked(crate::crypto::KEY_LEN)?;
+            Some((
+                SecretKey::from_slice(key).ok()?,
+                u32::from_be_bytes(epoch.try_into().ok()?),
+            ))
+        })
+        .ok_or_else(corrupt)?;
+    // Decrypt every chunk and load once: applying them one at a time is quadratic.
+    let chunks = read_chunks(conn, &key, &record_ref, 0).map_err(|e| e.for_record(id))?;
+    // A chunk deleted from the middle or the end would drop entries silently: the
+    // chain starts with a snapshot, has no gap, and ends at the sealed head.
+    let head = read_head(conn, &sealing_key, &record_ref)?;
+    if !chain_is_whole(&chunks, head) {
+        return Err(corrupt());
+    }
+    let all: Vec<u8> = chunks
+        .iter()
+        .flat_map(|c| c.bytes.iter().copied())
+        .collect();
+    let record = match Record::load(&all) {
+        Ok(record) => record,
+        Err(RecordError::UnsupportedFormat(found)) => {
+            return Err(Error::UnsupportedRecordFormat { found })
+        }
+        Err(_) => return Err(corrupt()),
+    };
+    if record.record_id() != id {
+        return Err(corrupt());
+    }
+    let mut open = OpenRecord {
+        record,
+        key,
+        epoch,
+        record_ref,
+        last_seq: 0,
+        seen_version: None,
+        loose_changes: 0,
+        loose_bytes: 0,
+        snapshot_bytes: 0,
+    };
+    chunks.iter().for_each(|chunk| open.note_chunk(chunk));
+    Ok(open)
+}
+
 impl OpenRecord {
     fn note_chunk(&mut self, chunk: &Chunk) {
         self.last_seq = chunk.seq;
@@ -562,6 +635,17 @@ fn catch_up(conn: &Connection, open: &mut OpenRecord, id: &RecordId) -> Result<(
     }
     let chunks = read_chunks(conn, &open.key, &open.record_ref, open.last_seq)
         .map_err(|e| e.for_record(id))?;
+    // Another handle's writes follow on without a gap (a compaction by it, or damage,
+    // sends the caller back to a full load, which checks the whole chain).
+    let follows_on = chunks
+        .iter()
+        .zip(open.last_seq + 1..)
+        .all(|(chunk, seq)| chunk.seq == seq && !chunk.is_snapshot);
+    if !follows_on {
+        return Err(Error::CorruptData {
+            record: Some(id.clone()),
+        });
+    }
     for chunk in chunks {
         open.record
             .load_incremental(&chunk.bytes)
@@ -645,6 +729,55 @@ fn insert_chunk(
     )?
     .execute(params![record_ref.as_slice(), seq, is_snapshot, sealed])?;
     Ok(())
+}
+
+/// Where a record's chain of chunks ends, sealed in the meta table under a name that
+/// does not reveal the record.
+fn head_name(record_ref: &[u8; 32]) -> String {
+    format!("head/{}", hex::encode(record_ref))
+}
+
+fn put_head(
+    conn: &Connection,
+    sealing_key: &SecretKey,
+    record_ref: &[u8; 32],
+    seq: i64,
+) -> Result<(), Error> {
+    let name = head_name(record_ref);
+    let sealed = sealing_key.seal(meta_aad(&name).as_bytes(), &seq.to_be_bytes())?;
+    put_meta(conn, &name, &sealed)?;
+    Ok(())
+}
+
+fn read_head(
+    conn: &Connection,
+    sealing_key: &SecretKey,
+    record_ref: &[u8; 32],
+) -> Result<Option<i64>, Error> {
+    let name = head_name(record_ref);
+    Ok(get_meta(conn, &name)?.and_then(|sealed| {
+        let bytes = sealing_key.open(meta_aad(&name).as_bytes(), &sealed).ok()?;
+        Some(i64::from_be_bytes(bytes.try_into().ok()?))
+    }))
+}
+
+/// A snapshot, then each chunk one on from the last, ending at the head.
+fn chain_is_whole(chunks: &[Chunk], head: Option<i64>) -> bool {
+    chunks.first().is_some_and(|first| first.is_snapshot)
+        && chunks.windows(2).all(|w| w[1].seq == w[0].seq + 1)
+        && chunks.last().map(|c| c.seq) == head
+}
+
+/// A record's key as its row holds it: the key, then its epoch, sealed.
+fn seal_record_key(
+    sealing_key: &SecretKey,
+    record_ref: &[u8; 32],
+    key: &SecretKey,
+    epoch: u32,
+) -> Result<Vec<u8>, Error> {
+    let mut plain = key.as_bytes().to_vec();
+    plain.extend_from_slice(&epoch.to_be_bytes());
+    Ok(sealing_key.seal(&row_aad("records/key", record_ref), &plain)?)
 }
 
 fn chunk_aad(record_ref: &[u8; 32], seq: i64, is_snapshot: bool) -> Vec<u8> {
@@ -843,11 +976,5 @@ fn move_aside(path: &Path) -> Result<PathBuf, Error> {
 impl From<CryptoError> for Error {
     fn from(e: CryptoError) -> Self {
         Error::Crypto(e)
-    }
-}
-
-impl From<RecordError> for Error {
-    fn from(_: RecordError) -> Self {
-        Error::CorruptData { record: None }
     }
 }

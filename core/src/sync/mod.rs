@@ -3,22 +3,29 @@
 //! QR code, a file or an untrusted relay carries only ciphertext. Parsing never panics:
 //! every length is checked before it is used.
 //!
-//! Envelope: `magic "RBS1" | kind u8 | record id [16] | key epoch u32 | from [16] |
+//! Envelope: `magic "RBS2" | kind u8 | record id [16] | key epoch u32 | from [16] |
 //! to [16] | body length u32 | body (AEAD, the header as associated data) | Ed25519
 //! signature [64] over everything before it`.
+//!
+//! A device that holds an older record key than its peer cannot open what the peer
+//! sends, so the peer first sends a key message: the record's membership statements,
+//! sealed to the device's X25519 key. The new key travels only inside the statement that
+//! replaced it, sealed by the admin who replaced it to the members that keep access: a
+//! device passing statements on never passes a key to one that was removed
+//! (docs/threat-model.md, "Removal").
 
 use crate::crypto::device::{DeviceKeys, DevicePublic};
 use crate::crypto::SecretKey;
 use crate::model::{RecordId, Role};
 use serde::{Deserialize, Serialize};
 
-const ENVELOPE_MAGIC: &[u8; 4] = b"RBS1";
+const ENVELOPE_MAGIC: &[u8; 4] = b"RBS2";
 const INVITATION_MAGIC: &[u8; 4] = b"RBI1";
 const CARD_PREFIX: &str = "rbcard1:";
 const HEADER_LEN: usize = 4 + 1 + 16 + 4 + 16 + 16 + 4;
 const SIGNATURE_LEN: usize = 64;
 /// Bodies larger than this are refused before anything is allocated for them.
-pub const MAX_BODY: usize = 256 * 1024 * 1024;
+pub const MAX_BODY: usize = crate::record::MAX_MESSAGE_BYTES;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyncError {
@@ -28,6 +35,12 @@ pub enum SyncError {
     NotForThisDevice,
     #[error("the sending device is not a member of this record")]
     NotAMember,
+    #[error("only an admin of this record (someone with parental responsibility) can do that")]
+    NotAnAdmin,
+    #[error("this device's access to the record does not allow that")]
+    NotPermitted,
+    #[error(transparent)]
+    Refused(#[from] crate::record::RefusedChange),
     #[error("the message's signature does not match its sender")]
     BadSignature,
     #[error("the message is sealed under an old record key")]
@@ -45,9 +58,10 @@ pub enum Kind {
     Sync = 1,
     /// Everything a peer lacks, for store-and-forward.
     Bundle = 2,
-    /// A new record key (after a member was removed), sealed to one member's X25519 key
-    /// rather than under the record key, which the removed device also held.
-    Rekey = 3,
+    /// The record's membership statements, sealed to one member's X25519 key rather than
+    /// under the record key, for a member that holds an older key: the statement that
+    /// replaced the key carries it, sealed to each member that keeps access.
+    Keys = 3,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,23 +101,57 @@ impl Header {
     }
 }
 
-/// A rekey envelope: the new record key sealed to `recipient`, the header bound in.
-pub fn seal_rekey(
+/// A key message: the record's statement values, sealed to `recipient`, the header bound in.
+pub fn seal_keys(
     header: &Header,
-    new_key: &SecretKey,
+    statements: &[Vec<u8>],
     recipient: &DevicePublic,
     signer: &DeviceKeys,
 ) -> Result<Vec<u8>, SyncError> {
-    let body_len = crate::crypto::KEY_LEN + crate::crypto::device::SEALED_TO_DEVICE_OVERHEAD;
+    let mut body = (statements.len() as u32).to_be_bytes().to_vec();
+    for value in statements {
+        body.extend_from_slice(&(value.len() as u32).to_be_bytes());
+        body.extend_from_slice(value);
+    }
+    let body_len = body.len() + crate::crypto::device::SEALED_TO_DEVICE_OVERHEAD;
     let mut out = header.encode(body_len)?;
     let sealed = recipient
-        .seal_to(&out, new_key.as_bytes())
+        .seal_to(&out, &body)
         .map_err(|_| SyncError::Unreadable)?;
-    debug_assert_eq!(sealed.len(), body_len);
     out.extend_from_slice(&sealed);
     let signature = signer.sign(&out);
     out.extend_from_slice(&signature);
     Ok(out)
+}
+
+/// The statement values of a key message's body; every length checked.
+fn read_statement_values(body: &[u8]) -> Result<Vec<Vec<u8>>, SyncError> {
+    let malformed = || SyncError::Malformed("key message");
+    let count = u32::from_be_bytes(
+        body.get(..4)
+            .ok_or_else(malformed)?
+            .try_into()
+            .expect("4 bytes"),
+    );
+    let mut rest = &body[4..];
+    let mut values = Vec::new();
+    for _ in 0..count {
+        let len = u32::from_be_bytes(
+            rest.get(..4)
+                .ok_or_else(malformed)?
+                .try_into()
+                .expect("4 bytes"),
+        ) as usize;
+        let value = rest
+            .get(4..4usize.checked_add(len).ok_or_else(malformed)?)
+            .ok_or_else(malformed)?;
+        values.push(value.to_vec());
+        rest = &rest[4 + len..];
+    }
+    if !rest.is_empty() {
+        return Err(malformed());
+    }
+    Ok(values)
 }
 
 /// Seals `body` with the record key and signs the whole envelope.
@@ -142,7 +190,7 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope<'_>, SyncError> {
     let kind = match bytes[4] {
         1 => Kind::Sync,
         2 => Kind::Bundle,
-        3 => Kind::Rekey,
+        3 => Kind::Keys,
         _ => return Err(SyncError::Malformed("unknown kind")),
     };
     let field = |from: usize, len: usize| &bytes[from..from + len];
@@ -170,24 +218,25 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope<'_>, SyncError> {
 }
 
 impl Envelope<'_> {
-    /// Checks the sender's signature, then opens a rekey envelope's key with this
+    /// Checks the sender's signature, then opens a key message's statements with this
     /// device's X25519 key.
-    pub fn open_rekey(
+    pub fn open_keys(
         &self,
         sender: &DevicePublic,
         me: &DeviceKeys,
-    ) -> Result<SecretKey, SyncError> {
-        if self.header.kind != Kind::Rekey {
-            return Err(SyncError::Malformed("not a rekey message"));
+    ) -> Result<Vec<Vec<u8>>, SyncError> {
+        if self.header.kind != Kind::Keys {
+            return Err(SyncError::Malformed("not a key message"));
         }
         self.check_signature(sender)?;
-        let key = me
+        let body = me
             .open_sealed(&self.signed[..HEADER_LEN], self.sealed_body)
             .map_err(|_| SyncError::Unreadable)?;
-        SecretKey::from_slice(&key).map_err(|_| SyncError::Unreadable)
+        read_statement_values(&body)
     }
 
-    fn check_signature(&self, sender: &DevicePublic) -> Result<(), SyncError> {
+    /// Whether the sender (as this device knows its keys) signed the envelope.
+    pub fn check_signature(&self, sender: &DevicePublic) -> Result<(), SyncError> {
         if sender.device_id() != self.header.from {
             return Err(SyncError::NotAMember);
         }
@@ -203,9 +252,9 @@ impl Envelope<'_> {
         sender: &DevicePublic,
         record_key: &SecretKey,
     ) -> Result<Vec<u8>, SyncError> {
-        if self.header.kind == Kind::Rekey {
+        if self.header.kind == Kind::Keys {
             return Err(SyncError::Malformed(
-                "a rekey message carries no record content",
+                "a key message carries no record content",
             ));
         }
         self.check_signature(sender)?;
@@ -318,6 +367,8 @@ pub fn read_invitation(bytes: &[u8], me: &DeviceKeys) -> Result<Invitation, Sync
         record_key: SecretKey::from_slice(&key_bytes).map_err(|_| SyncError::Unreadable)?,
     })
 }
+
+pub mod session;
 
 #[cfg(test)]
 mod tests;

@@ -63,6 +63,7 @@ enum Badge: String {
     case verified = "verified"
     case unverified = "not verified"
     case invalid = "signature does not match"
+    case notPermitted = "written without the right to write"
 }
 
 func badgeOf(_ verification: Verification) -> Badge {
@@ -70,6 +71,7 @@ func badgeOf(_ verification: Verification) -> Badge {
     case .verified: return .verified
     case .unverified: return .unverified
     case .invalid: return .invalid
+    case .notPermitted: return .notPermitted
     }
 }
 

@@ -12,6 +12,7 @@ struct MemberRow: Identifiable {
     var id: String { deviceId }
     let name: String
     let role: String
+    let access: Access
     let deviceId: String
     let removed: Bool
 }
@@ -28,9 +29,10 @@ final class Sharing {
         return QrPayload(text: card, bytes: card.utf8.count)
     }
 
-    /// A member invites the device whose card it scanned: the invitation, as a QR code.
-    func invite(childId: String, scannedCard: String) throws -> QrPayload {
-        let invitation = try book.share(id: childId, deviceCard: scannedCard.trimmingCharacters(in: .whitespacesAndNewlines))
+    /// An admin invites the device whose card it scanned, with the access the admin chose
+    /// (.admin for someone with parental responsibility): the invitation, as a QR code.
+    func invite(childId: String, scannedCard: String, access: Access) throws -> QrPayload {
+        let invitation = try book.share(id: childId, deviceCard: scannedCard.trimmingCharacters(in: .whitespacesAndNewlines), access: access)
         return QrPayload(text: Sharing.invitationPrefix + invitation.base64EncodedString(), bytes: invitation.count)
     }
 
@@ -48,7 +50,7 @@ final class Sharing {
 
     func members(childId: String) throws -> [MemberRow] {
         try book.members(id: childId).map {
-            MemberRow(name: $0.displayName, role: roleLabel($0.role), deviceId: $0.deviceId, removed: $0.removedBy != nil)
+            MemberRow(name: $0.displayName, role: roleLabel($0.role), access: $0.access, deviceId: $0.deviceId, removed: $0.removedBy != nil)
         }
     }
 }
@@ -62,12 +64,11 @@ protocol SyncLink {
 }
 
 /// One side of a sync with one peer device over a link; see SyncSession in Sharing.kt.
+/// The core resets a session that stops making progress (automerge #1284).
 final class SyncSession {
-    static let maxRounds = 30
     private let book: RedBook
     private let childId: String
     private let peerDeviceId: String
-    private var rounds = 0
     private(set) var changed = false
 
     init(book: RedBook, childId: String, peerDeviceId: String) {
@@ -86,14 +87,6 @@ final class SyncSession {
         if let outgoing = try book.syncMessage(id: childId, peerDeviceId: peerDeviceId) {
             link.send(outgoing)
             moved += 1
-        }
-        if moved > 0 {
-            rounds += 1
-            // automerge #1284: a lost message can make sync loop; start afresh.
-            if rounds > SyncSession.maxRounds {
-                try book.resetSync(id: childId, peerDeviceId: peerDeviceId)
-                rounds = 0
-            }
         }
         return moved > 0
     }

@@ -83,7 +83,7 @@ struct ChildView: View {
                     VStack(alignment: .leading) {
                         Text("\(item.date)  \(item.text)")
                         Text("\(item.author) · \(item.badge.rawValue)")
-                            .foregroundStyle(item.badge == .verified ? .green : item.badge == .invalid ? .red : .gray)
+                            .foregroundStyle(item.badge == .verified ? .green : (item.badge == .invalid || item.badge == .notPermitted) ? .red : .gray)
                         ForEach(item.checks, id: \.self) { Text("Check: \($0)").foregroundStyle(.red) }
                     }
                 }
@@ -187,7 +187,7 @@ struct ShareView: View {
                 Text("1. On the clinic's device, show its card. 2. Scan it here. 3. Let the clinic scan this code.")
                 TextField("The clinic's card (scan its QR code)", text: $card)
                 Button("Make the invitation") {
-                    do { qr = try sharing.invite(childId: childId, scannedCard: card).text } catch { problem = error.localizedDescription }
+                    do { qr = try sharing.invite(childId: childId, scannedCard: card, access: .writer).text } catch { problem = error.localizedDescription }
                 }
                 if let qr, let image = qrImage(qr) {
                     Image(uiImage: image).interpolation(.none).resizable().frame(width: 260, height: 260)

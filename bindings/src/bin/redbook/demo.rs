@@ -86,8 +86,9 @@ pub fn run(dir: &Path) -> CliResult {
     })?;
     println!("1. Mum's phone creates Amara's and Kofi's records and invites Dad's phone and the clinic tablet:");
     for child in [&amara, &kofi] {
-        for other in [&dad, &clinic] {
-            let invitation = mum.share(child.clone(), other.device_card())?;
+        // Dad has parental responsibility too; the clinic writes.
+        for (other, access) in [(&dad, Access::Admin), (&clinic, Access::Writer)] {
+            let invitation = mum.share(child.clone(), other.device_card(), access)?;
             other.accept(invitation.clone())?;
             let report = sync_pair(&mum, other, child)?;
             println!(

@@ -93,6 +93,10 @@ enum Command {
         /// The other device's card (`redbook device show` there)
         #[arg(long)]
         to: String,
+        /// What it may do: admin (invites and removes; parental responsibility), writer
+        /// or reader
+        #[arg(long, default_value = "writer")]
+        access: String,
         #[arg(long)]
         out: PathBuf,
     },
@@ -731,11 +735,13 @@ fn run(cli: Cli) -> CliResult {
         Command::Share {
             child,
             to,
+            access,
             out: file,
         } => {
+            let access: Access = access.parse()?;
             let book = open_existing(&path)?;
             let id = find_child(&book, &child)?;
-            let invitation = book.share(id, to)?;
+            let invitation = book.share(id, to, access)?;
             write_file(&file, &invitation)?;
             println!(
                 "wrote {} ({} bytes): give it to the other device for `redbook accept`",
@@ -752,14 +758,15 @@ fn run(cli: Cli) -> CliResult {
             let book = open_existing(&path)?;
             let members = book.members(find_child(&book, &child)?)?;
             out.print(&members.iter().map(|m| serde_json::json!({
-                "device_id": m.device_id, "role": m.role, "display_name": m.display_name,
+                "device_id": m.device_id, "access": m.access, "role": m.role, "display_name": m.display_name,
                 "organisation": m.organisation, "added_by": m.added_by, "added_at": m.added_at,
                 "removed_by": m.removed_by,
             })).collect::<Vec<_>>(), || {
                 for m in &members {
                     let org = m.organisation.as_deref().map(|o| format!(", {o}")).unwrap_or_default();
                     let removed = if m.removed_by.is_some() { "  REMOVED" } else { "" };
-                    println!("{}  {} ({}{org}){removed}", m.device_id, m.display_name, role_name(m.role));
+                    let access = match m.access { Access::Admin => "admin", Access::Writer => "writer", Access::Reader => "reader" };
+                    println!("{}  {} ({}{org}), {access}{removed}", m.device_id, m.display_name, role_name(m.role));
                 }
             });
         }
@@ -1131,6 +1138,7 @@ pub(crate) fn timeline_line(view: &EntryView, summary_width: usize) -> String {
         Verification::Verified => "verified",
         Verification::Unverified => "unverified",
         Verification::Invalid => "INVALID SIGNATURE",
+        Verification::NotPermitted => "WRITTEN WITHOUT ACCESS",
     };
     let mut summary = view.entry.body.summary();
     if summary.chars().count() > summary_width {

@@ -15,6 +15,8 @@ use std::collections::HashMap;
 /// A record read from a Bundle, not yet validated against dates or stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportedRecord {
+    /// The record the Bundle was exported from (`Bundle.identifier`), when it says.
+    pub origin: Option<RecordId>,
     pub details: ChildDetails,
     /// Oldest written first, with the author device's signature where there was one.
     pub entries: Vec<(StoredEntry, Option<Vec<u8>>)>,
@@ -152,7 +154,15 @@ pub fn from_bundle(json: &[u8]) -> Result<ImportedRecord, ValidationError> {
         .map(|p| entry_of(p, &resources))
         .collect::<Result<Vec<_>, _>>()?;
     entries.sort_by(|(a, _), (b, _)| a.recorded_at.cmp(&b.recorded_at).then(a.id.cmp(&b.id)));
-    Ok(ImportedRecord { details, entries })
+    let origin = (str_at(&bundle, &["identifier", "system"])
+        == Some(super::record_id_system().as_str()))
+    .then(|| str_at(&bundle, &["identifier", "value"])?.parse().ok())
+    .flatten();
+    Ok(ImportedRecord {
+        origin,
+        details,
+        entries,
+    })
 }
 
 fn details_of(patient: &Value) -> Result<ChildDetails, ValidationError> {

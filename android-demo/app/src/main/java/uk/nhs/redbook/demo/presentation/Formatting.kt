@@ -47,12 +47,14 @@ enum class Badge(val label: String) {
     VERIFIED("verified"),
     UNVERIFIED("not verified"),
     INVALID("signature does not match"),
+    NOT_PERMITTED("written without the right to write"),
 }
 
 fun badgeOf(verification: Verification): Badge = when (verification) {
     Verification.VERIFIED -> Badge.VERIFIED
     Verification.UNVERIFIED -> Badge.UNVERIFIED
     Verification.INVALID -> Badge.INVALID
+    Verification.NOT_PERMITTED -> Badge.NOT_PERMITTED
 }
 
 /** "Nurse Patel (nurse, RQX)". */

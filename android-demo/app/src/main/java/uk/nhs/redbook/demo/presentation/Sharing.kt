@@ -4,21 +4,25 @@
 package uk.nhs.redbook.demo.presentation
 
 import java.util.Base64
+import uk.nhs.redbook.Access
 import uk.nhs.redbook.RedBook
 import uk.nhs.redbook.RedbookException
 
 /** Text for a QR code, and how many bytes it carries (a QR holds up to 2,953). */
 data class QrPayload(val text: String, val bytes: Int)
 
-data class MemberRow(val name: String, val role: String, val deviceId: String, val removed: Boolean)
+data class MemberRow(val name: String, val role: String, val access: Access, val deviceId: String, val removed: Boolean)
 
 class Sharing(private val book: RedBook) {
     /** This device's card: a member scans it to invite this device. */
     fun myCard(): QrPayload = book.deviceCard().let { QrPayload(it, it.toByteArray().size) }
 
-    /** A member invites the device whose card it scanned: the invitation, as a QR code. */
-    fun invite(childId: String, scannedCard: String): QrPayload {
-        val invitation = book.share(childId, scannedCard.trim())
+    /**
+     * An admin invites the device whose card it scanned, with the access the admin chose
+     * (ADMIN for someone with parental responsibility): the invitation, as a QR code.
+     */
+    fun invite(childId: String, scannedCard: String, access: Access): QrPayload {
+        val invitation = book.share(childId, scannedCard.trim(), access)
         return QrPayload(INVITATION_PREFIX + Base64.getEncoder().encodeToString(invitation), invitation.size)
     }
 
@@ -34,7 +38,7 @@ class Sharing(private val book: RedBook) {
     }
 
     fun members(childId: String): List<MemberRow> = book.members(childId).map {
-        MemberRow(it.displayName, roleLabel(it.role), it.deviceId, it.removedBy != null)
+        MemberRow(it.displayName, roleLabel(it.role), it.access, it.deviceId, it.removedBy != null)
     }
 
     companion object {
@@ -56,11 +60,9 @@ interface SyncLink {
 /**
  * One side of a sync with one peer device over a link. Call [step] whenever the link may
  * have something (a message arrived, or to start); it sends what this side has and takes
- * what came. After [MAX_ROUNDS] steps that still exchange messages, the peer's sync state is
- * reset (automerge #1284: a lost message can make sync loop) and the exchange starts afresh.
+ * what came. The core resets a session that stops making progress (automerge #1284).
  */
 class SyncSession(private val book: RedBook, private val childId: String, private val peerDeviceId: String) {
-    private var rounds = 0
     var changed = false
         private set
 
@@ -77,17 +79,9 @@ class SyncSession(private val book: RedBook, private val childId: String, privat
             link.send(it)
             sent++
         }
-        if (sent + received > 0 && ++rounds > MAX_ROUNDS) {
-            book.resetSync(childId, peerDeviceId)
-            rounds = 0
-        }
         return sent + received > 0
     }
 
     /** Store and forward: everything the peer lacks in one sealed file. */
     fun exportUpdate(): ByteArray = book.exportBundle(childId, peerDeviceId)
-
-    companion object {
-        const val MAX_ROUNDS = 30
-    }
 }

@@ -27,6 +27,7 @@ import com.google.zxing.BarcodeFormat
 import com.google.zxing.qrcode.QRCodeWriter
 import com.journeyapps.barcodescanner.ScanContract
 import com.journeyapps.barcodescanner.ScanOptions
+import uk.nhs.redbook.Access
 import uk.nhs.redbook.Correction
 import uk.nhs.redbook.GrowthCharts
 import uk.nhs.redbook.Measure
@@ -117,7 +118,7 @@ private fun ChildScreen(book: RedBook, presenter: FamilyPresenter, screen: Scree
                             Text("${item.date}  ${item.text}")
                             Text("${item.author} · ${item.badge.label}", color = when (item.badge) {
                                 Badge.VERIFIED -> Color(0xFF1A7F37)
-                                Badge.INVALID -> MaterialTheme.colorScheme.error
+                                Badge.INVALID, Badge.NOT_PERMITTED -> MaterialTheme.colorScheme.error
                                 Badge.UNVERIFIED -> Color.Gray
                             })
                             item.checks.forEach { Text("Check: $it", color = MaterialTheme.colorScheme.error) }
@@ -191,7 +192,7 @@ private fun ShareScreen(book: RedBook, sharing: Sharing, childId: String, done: 
     var problem by remember { mutableStateOf<String?>(null) }
     val scan = rememberLauncherForActivityResult(ScanContract()) { result ->
         result.contents?.let { card ->
-            try { qr = sharing.invite(childId, card).text } catch (e: RedbookException) { problem = e.message }
+            try { qr = sharing.invite(childId, card, Access.WRITER).text } catch (e: RedbookException) { problem = e.message }
         }
     }
     Column(Modifier.padding(16.dp)) {

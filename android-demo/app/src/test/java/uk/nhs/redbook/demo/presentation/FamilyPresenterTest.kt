@@ -149,7 +149,7 @@ class FamilyPresenterTest {
                 mum.addEntry(id, EntryBody.Note(Note("2026-01-01", NoteKind.DEVELOPMENTAL_FIRST, "First smile")))
 
                 val card = Sharing(clinic).myCard()
-                val invitation = Sharing(mum).invite(id, card.text)
+                val invitation = Sharing(mum).invite(id, card.text, Access.WRITER)
                 assertTrue(invitation.bytes < 1024, "fits a QR code: ${invitation.bytes} bytes")
                 assertEquals(id, Sharing(clinic).accept(invitation.text))
                 assertEquals(setOf("parent", "health visitor"), Sharing(mum).members(id).map { it.role }.toSet())

@@ -1,0 +1,258 @@
+use super::*;
+use crate::model::Role;
+use proptest::prelude::*;
+
+use crate::record::test_support::Device;
+
+fn profile() -> Profile {
+    Profile {
+        role: Role::Parent,
+        display_name: "Member".into(),
+        organisation: None,
+    }
+}
+
+struct History {
+    record_id: RecordId,
+    statements: Vec<Statement>,
+}
+
+impl History {
+    fn created_by(creator: &Device) -> (Self, StatementId) {
+        let nonce = [1u8; 16];
+        let record_id = RecordId::for_creator(&creator.keys.public().signing_key, &nonce);
+        let mut history = History {
+            record_id,
+            statements: Vec::new(),
+        };
+        let id = history.add(
+            creator,
+            vec![],
+            Action::Create {
+                nonce: nonce.to_vec(),
+                profile: profile(),
+            },
+        );
+        (history, id)
+    }
+
+    fn add(&mut self, issuer: &Device, after: Vec<StatementId>, action: Action) -> StatementId {
+        let id = StatementId::generate().unwrap();
+        self.statements.push(Statement {
+            id: id.clone(),
+            issuer: issuer.keys.public(),
+            issued_at: chrono::Utc::now(),
+            after,
+            action,
+        });
+        id
+    }
+
+    fn grant(
+        &mut self,
+        by: &Device,
+        after: &[&StatementId],
+        to: &Device,
+        access: Access,
+    ) -> StatementId {
+        self.add(
+            by,
+            after.iter().map(|s| (*s).clone()).collect(),
+            Action::Grant {
+                subject: to.keys.public(),
+                access,
+                profile: profile(),
+            },
+        )
+    }
+
+    /// A removal sealing the new key to `keep`.
+    fn revoke(
+        &mut self,
+        by: &Device,
+        after: &[&StatementId],
+        subject: &Device,
+        epoch: u32,
+        keep: &[&Device],
+    ) -> StatementId {
+        let id = StatementId::generate().unwrap();
+        let recipients: Vec<DevicePublic> = keep.iter().map(|d| d.keys.public()).collect();
+        let rotation = seal_rotation(
+            &self.record_id,
+            &id,
+            epoch,
+            &SecretKey::generate().unwrap(),
+            &recipients,
+        )
+        .unwrap();
+        self.statements.push(Statement {
+            id: id.clone(),
+            issuer: by.keys.public(),
+            issued_at: chrono::Utc::now(),
+            after: after.iter().map(|s| (*s).clone()).collect(),
+            action: Action::Revoke {
+                subject: subject.id(),
+                rotation,
+            },
+        });
+        id
+    }
+
+    fn resolve(&self) -> Membership {
+        resolve(&self.record_id, self.statements.clone())
+    }
+}
+
+fn active(m: &Membership, d: &Device) -> bool {
+    m.active(&d.id()).is_some()
+}
+
+#[test]
+fn only_the_key_the_record_id_binds_creates_the_record() {
+    let (mum, thief) = (Device::new(), Device::new());
+    let (mut history, _) = History::created_by(&mum);
+    // Another device's Create under the same record id does not make it the creator.
+    history.add(
+        &thief,
+        vec![],
+        Action::Create {
+            nonce: vec![1; 16],
+            profile: profile(),
+        },
+    );
+    let m = history.resolve();
+    assert_eq!(m.creator, Some(mum.id()));
+    assert!(m.is_admin(&mum.id()));
+    assert!(!active(&m, &thief));
+}
+
+#[test]
+fn only_admins_grant_and_a_grant_never_raises_the_granter() {
+    let (mum, hv, gran, dad) = (Device::new(), Device::new(), Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_hv = h.grant(&mum, &[&create], &hv, Access::Writer);
+    // A writer grants: not counted.
+    h.grant(&hv, &[&g_hv], &gran, Access::Admin);
+    // A writer re-grants itself admin: not counted.
+    h.grant(&hv, &[&g_hv], &hv, Access::Admin);
+    let g_dad = h.grant(&mum, &[&g_hv], &dad, Access::Admin);
+    let m = h.resolve();
+    assert!(!active(&m, &gran));
+    assert_eq!(m.active(&hv.id()).unwrap().access, Access::Writer);
+    assert_eq!(m.active(&dad.id()).unwrap().added_by, mum.id());
+    // Dad (rank 1) cannot demote Mum (rank 0).
+    h.grant(&dad, &[&g_dad], &mum, Access::Reader);
+    assert_eq!(h.resolve().active(&mum.id()).unwrap().access, Access::Admin);
+}
+
+#[test]
+fn nobody_removes_the_creator_and_two_admins_cannot_remove_each_other() {
+    let (mum, dad, aunt) = (Device::new(), Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Admin);
+    let g_aunt = h.grant(&mum, &[&g_dad], &aunt, Access::Admin);
+    h.revoke(&dad, &[&g_aunt], &mum, 1, &[&dad, &aunt]);
+    h.revoke(&dad, &[&g_aunt], &aunt, 1, &[&dad, &mum]);
+    h.revoke(&aunt, &[&g_aunt], &dad, 1, &[&aunt, &mum]);
+    let m = h.resolve();
+    assert!(m.is_admin(&mum.id()) && m.is_admin(&dad.id()) && m.is_admin(&aunt.id()));
+    assert_eq!(m.epoch, 0);
+    // The creator removes dad.
+    h.revoke(&mum, &[&g_aunt], &dad, 1, &[&mum, &aunt]);
+    let m = h.resolve();
+    assert!(!active(&m, &dad));
+    assert_eq!(m.epoch, 1);
+    assert_eq!(
+        m.member(&dad.id()).unwrap().removed.as_ref().unwrap().by,
+        mum.id()
+    );
+}
+
+#[test]
+fn a_grant_made_concurrently_with_the_granters_removal_does_not_stand() {
+    let (mum, dad, stranger) = (Device::new(), Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Admin);
+    h.revoke(&mum, &[&g_dad], &dad, 1, &[&mum]);
+    // Dad had not seen his removal: he grants a stranger admin.
+    h.grant(&dad, &[&g_dad], &stranger, Access::Admin);
+    let m = h.resolve();
+    assert!(!active(&m, &dad));
+    assert!(!active(&m, &stranger));
+}
+
+#[test]
+fn a_new_key_advances_the_epoch_by_one_and_is_never_sealed_to_the_removed_device() {
+    let (mum, dad, hv) = (Device::new(), Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Writer);
+    let g_hv = h.grant(&mum, &[&g_dad], &hv, Access::Writer);
+    // Sealed to the removed device too: not counted.
+    h.revoke(&mum, &[&g_hv], &dad, 1, &[&mum, &hv, &dad]);
+    // An epoch jump: not counted.
+    h.revoke(&mum, &[&g_hv], &dad, u32::MAX, &[&mum, &hv]);
+    let m = h.resolve();
+    assert!(active(&m, &dad));
+    assert_eq!(m.epoch, 0);
+    let r = h.revoke(&mum, &[&g_hv], &dad, 1, &[&mum, &hv]);
+    let m = h.resolve();
+    assert_eq!(m.epoch, 1);
+    assert_eq!(m.rotation.as_ref().unwrap().id, r);
+    assert!(m.key_for(&h.record_id, &dad.keys).is_none());
+    assert!(m.key_for(&h.record_id, &hv.keys).is_some());
+    assert!(m.key_for(&h.record_id, &mum.keys).is_some());
+}
+
+/// A random history: devices with partial views issue grants and removals.
+fn random_history(ops: &[(u8, u8, u8, u8)]) -> History {
+    let devices: Vec<Device> = (0..5).map(|_| Device::new()).collect();
+    let (mut h, _) = History::created_by(&devices[0]);
+    for &(issuer, subject, kind, seen) in ops {
+        let issuer = &devices[issuer as usize % devices.len()];
+        let subject = &devices[subject as usize % devices.len()];
+        // The issuer saw a prefix of the history: concurrency.
+        let upto = 1 + seen as usize % h.statements.len();
+        let after: Vec<StatementId> = vec![h.statements[upto - 1].id.clone()];
+        let after_refs: Vec<&StatementId> = after.iter().collect();
+        match kind % 3 {
+            0 => {
+                h.grant(issuer, &after_refs, subject, Access::Admin);
+            }
+            1 => {
+                h.grant(issuer, &after_refs, subject, Access::Writer);
+            }
+            _ => {
+                let keep: Vec<&Device> =
+                    devices.iter().filter(|d| d.id() != subject.id()).collect();
+                let past = resolve(&h.record_id, h.statements[..upto].to_vec());
+                h.revoke(issuer, &after_refs, subject, past.epoch + 1, &keep);
+            }
+        }
+    }
+    h
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Every device holding the same statements, received in any order, resolves the
+    /// same members, access, roles and key.
+    #[test]
+    fn random_concurrent_histories_resolve_the_same_in_any_order(
+        ops in proptest::collection::vec(any::<(u8, u8, u8, u8)>(), 1..14),
+        seed in any::<u64>(),
+    ) {
+        let h = random_history(&ops);
+        let expected = h.resolve();
+        let mut shuffled = h.statements.clone();
+        let mut rng = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+            shuffled.swap(i, (rng % (i as u64 + 1)) as usize);
+        }
+        let again = resolve(&h.record_id, shuffled);
+        prop_assert_eq!(&again, &expected);
+        // The creator is never removed, and there is always an admin.
+        prop_assert!(expected.is_admin(expected.creator.as_deref().unwrap()));
+    }
+}

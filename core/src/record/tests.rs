@@ -1,0 +1,233 @@
+use super::*;
+use crate::model::{Access, Action, Profile, Role, Statement, StatementId};
+
+use test_support::Device;
+
+fn profile() -> Profile {
+    Profile {
+        role: Role::Parent,
+        display_name: "Member".into(),
+        organisation: None,
+    }
+}
+
+/// A record created by `creator`, with `others` granted `access`.
+fn record_by(creator: &Device, others: &[(&Device, Access)]) -> Record {
+    let nonce = [9u8; 16];
+    let id = RecordId::for_creator(&creator.keys.public().signing_key, &nonce);
+    let mut record = Record::genesis(&id).unwrap();
+    let create = Statement {
+        id: StatementId::generate().unwrap(),
+        issuer: creator.keys.public(),
+        issued_at: chrono::Utc::now(),
+        after: vec![],
+        action: Action::Create {
+            nonce: nonce.to_vec(),
+            profile: profile(),
+        },
+    };
+    record.put_statement(&create, &creator.keys).unwrap();
+    for (device, access) in others {
+        let grant = Statement {
+            id: StatementId::generate().unwrap(),
+            issuer: creator.keys.public(),
+            issued_at: chrono::Utc::now(),
+            after: record.membership().heads.clone(),
+            action: Action::Grant {
+                subject: device.keys.public(),
+                access: *access,
+                profile: profile(),
+            },
+        };
+        record.put_statement(&grant, &creator.keys).unwrap();
+    }
+    record
+}
+
+fn fork(record: &Record) -> Record {
+    Record::load(&record.save()).unwrap()
+}
+
+/// What another device receives: the changes `from` has that `to` lacks.
+fn send(from: &Record, to: &mut Record) -> Result<(), RecordError> {
+    to.receive_changes(&from.save_after(&to.heads()))
+}
+
+#[test]
+fn genesis_is_identical_on_every_device_and_the_format_is_checked() {
+    let id = RecordId::generate().unwrap();
+    let (a, b) = (Record::genesis(&id).unwrap(), Record::genesis(&id).unwrap());
+    assert_eq!(a.heads(), b.heads());
+    assert_eq!(a.record_id(), &id);
+    let mut old = Automerge::new();
+    let mut tx = old.transaction();
+    tx.put(ROOT, "format", 1).unwrap();
+    tx.commit();
+    assert!(matches!(
+        Record::load(&old.save()),
+        Err(RecordError::UnsupportedFormat(1))
+    ));
+}
+
+#[test]
+fn both_devices_entries_survive_and_copies_converge_whatever_the_order() {
+    let (mum, dad) = (Device::new(), Device::new());
+    let base = record_by(&mum, &[(&dad, Access::Admin)]);
+    let (mut a, mut b, mut c) = (fork(&base), fork(&base), fork(&base));
+    a.put_entry(&mum.note("a"), &mum.keys).unwrap();
+    b.put_entry(&dad.note("b"), &dad.keys).unwrap();
+    c.set_details(&[(DetailField::Address, Some("1 Road".into()))], &mum.keys)
+        .unwrap();
+    let (mut ab, mut ba) = (fork(&a), fork(&b));
+    send(&b, &mut ab).unwrap();
+    send(&c, &mut ab).unwrap();
+    send(&c, &mut ba).unwrap();
+    send(&a, &mut ba).unwrap();
+    let sorted_heads = |r: &Record| {
+        let mut h = r.heads();
+        h.sort();
+        h
+    };
+    assert_eq!(sorted_heads(&ab), sorted_heads(&ba));
+    assert_eq!(ab.entry_views(), ba.entry_views());
+    assert_eq!(ab.details(), ba.details());
+    assert_eq!(ab.entry_count(), 2);
+    assert!(ab
+        .entry_views()
+        .0
+        .iter()
+        .all(|v| v.verification == Verification::Verified));
+}
+
+#[test]
+fn concurrent_detail_edits_keep_both_values_until_resolved() {
+    let (mum, dad) = (Device::new(), Device::new());
+    let base = record_by(&mum, &[(&dad, Access::Admin)]);
+    let (mut a, mut b) = (fork(&base), fork(&base));
+    a.set_details(&[(DetailField::Name, Some("Amara".into()))], &mum.keys)
+        .unwrap();
+    b.set_details(&[(DetailField::Name, Some("Amarah".into()))], &dad.keys)
+        .unwrap();
+    send(&b, &mut a).unwrap();
+    let conflicts = a.conflicts();
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0].field, DetailField::Name);
+    let mut values = conflicts[0].values.clone();
+    values.sort();
+    assert_eq!(values, ["Amara", "Amarah"]);
+    a.set_details(&[(DetailField::Name, Some("Amarah".into()))], &mum.keys)
+        .unwrap();
+    assert!(a.conflicts().is_empty());
+    assert_eq!(a.details().name, "Amarah");
+}
+
+#[test]
+fn a_reader_or_a_stranger_cannot_change_the_details() {
+    let (mum, gran, stranger) = (Device::new(), Device::new(), Device::new());
+    let mut record = record_by(&mum, &[(&gran, Access::Reader)]);
+    record
+        .set_details(&[(DetailField::Address, Some("1 Road".into()))], &mum.keys)
+        .unwrap();
+    record
+        .set_details(&[(DetailField::Address, Some("2 Lane".into()))], &gran.keys)
+        .unwrap();
+    record
+        .set_details(
+            &[(DetailField::Address, Some("3 Way".into()))],
+            &stranger.keys,
+        )
+        .unwrap();
+    assert_eq!(record.details().address.as_deref(), Some("1 Road"));
+    assert!(record.conflicts().is_empty());
+}
+
+#[test]
+fn amendments_and_error_marks_count_only_from_the_entrys_own_author() {
+    let (hv, mum) = (Device::new(), Device::new());
+    let mut record = record_by(&mum, &[(&hv, Access::Writer)]);
+    let original = hv.note("first");
+    record.put_entry(&original, &hv.keys).unwrap();
+    let mut correction = hv.note("corrected");
+    correction.amends = Some(original.id.clone());
+    record.put_entry(&correction, &hv.keys).unwrap();
+    // Mum, an admin, tries to hide the health visitor's correction: it stays current.
+    let mut mark = mum.note("");
+    mark.body = EntryBody::EnteredInError {
+        target: correction.id.clone(),
+        reason: "wrong child".into(),
+    };
+    record.put_entry(&mark, &mum.keys).unwrap();
+    let (views, _) = record.entry_views();
+    assert_eq!(views.len(), 3);
+    assert_eq!(
+        views[0].status,
+        EntryStatus::Amended {
+            by: correction.id.clone()
+        }
+    );
+    assert_eq!(views[1].status, EntryStatus::Current);
+    // The health visitor marks it herself: it is hidden, never deleted.
+    let mut own_mark = hv.note("");
+    own_mark.body = EntryBody::EnteredInError {
+        target: correction.id.clone(),
+        reason: "wrong child".into(),
+    };
+    record.put_entry(&own_mark, &hv.keys).unwrap();
+    assert!(matches!(
+        record.entry_views().0[1].status,
+        EntryStatus::EnteredInError { .. }
+    ));
+}
+
+#[test]
+fn entries_are_verified_unverified_invalid_or_not_permitted() {
+    let (mum, gran, stranger) = (Device::new(), Device::new(), Device::new());
+    let mut record = record_by(&mum, &[(&gran, Access::Reader)]);
+    let by = |device: &Device, text: &str| device.note(text);
+    record
+        .put_entry(&by(&mum, "signed by mum"), &mum.keys)
+        .unwrap();
+    // Claims to be mum, signed by someone else: shown, flagged, never trusted.
+    record
+        .put_entry(&by(&mum, "forged"), &stranger.keys)
+        .unwrap();
+    // A device that is not a member.
+    record
+        .put_entry(&by(&stranger, "unknown device"), &stranger.keys)
+        .unwrap();
+    // Unsigned, naming a member.
+    record.put_unsigned_entry(&by(&mum, "unsigned")).unwrap();
+    // A reader's own entry.
+    record.put_entry(&by(&gran, "gran"), &gran.keys).unwrap();
+    let verdict = |text: &str| {
+        let (views, _) = record.entry_views();
+        views
+            .into_iter()
+            .find(|v| matches!(&v.entry.body, EntryBody::Note(n) if n.text == text))
+            .unwrap()
+            .verification
+    };
+    assert_eq!(verdict("signed by mum"), Verification::Verified);
+    assert_eq!(verdict("forged"), Verification::Invalid);
+    assert_eq!(verdict("unknown device"), Verification::Unverified);
+    assert_eq!(verdict("unsigned"), Verification::Invalid);
+    assert_eq!(verdict("gran"), Verification::NotPermitted);
+}
+
+#[test]
+fn an_entry_copied_into_another_childs_record_does_not_verify() {
+    let mum = Device::new();
+    let mut first = record_by(&mum, &[]);
+    let entry = mum.note("weight 5.2 kg");
+    first.put_entry(&entry, &mum.keys).unwrap();
+    let value = first.values(&first.entries).remove(0).bytes;
+    let mut second = record_by(&Device::new(), &[]);
+    // The same signed bytes, put into another record by a member of both.
+    second
+        .put_value(Kind::Entry, entry.id.as_str(), value)
+        .unwrap();
+    assert_eq!(
+        second.entry_views().0[0].verification,
+        Verification::Invalid
+    );
+}

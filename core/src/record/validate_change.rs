@@ -1,0 +1,248 @@
+//! Another device's changes are checked before any of them is applied
+//! (docs/threat-model.md, "Changes from a member"). The check looks at each change's
+//! operations alone, so it is deterministic: every honest device refuses the same
+//! changes, whatever order they arrive in, and none ever builds on one.
+//!
+//! A change may only add values under new keys to the three maps below the root, with
+//! no predecessor (nothing overwritten, nothing deleted, no objects made), each value a
+//! well-formed signed value of that map's kind that passes the checks made at the door.
+//! Who may write what is decided when the record is read (`membership`, `verification`).
+
+use super::signed::{self, Kind};
+use super::{guarded, Record, GENESIS_ACTOR};
+use crate::model::{validate, DetailEdit, Statement, StoredEntry};
+use automerge::legacy::{Key, ObjectId, OpType};
+use automerge::{Change, ObjId, ReadDoc, ScalarValue};
+
+/// A sync message or bundle larger than this is refused before it is read.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// One value: larger than anything the door accepts (texts of up to 20,000 characters).
+const MAX_VALUE_BYTES: usize = 1024 * 1024;
+const MAX_DETAIL_REPLACES: usize = 64;
+const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefusedChange {
+    #[error("the changes are not well-formed")]
+    Unreadable,
+    #[error("the changes are larger than a device accepts")]
+    TooLarge,
+    #[error("a change writes outside the record's shape ({0})")]
+    OutsideShape(&'static str),
+    #[error("a change overwrites or deletes a value; the record only grows")]
+    Overwrite,
+    /// Names the field and the reason, never the value.
+    #[error("a change carries an invalid {0}")]
+    InvalidValue(String),
+}
+
+/// The automerge changes in `bytes` (documents, changes, compressed changes, bundles),
+/// without applying any.
+pub(super) fn changes_in(bytes: &[u8]) -> Result<Vec<Change>, RefusedChange> {
+    if bytes.len() > MAX_MESSAGE_BYTES {
+        return Err(RefusedChange::TooLarge);
+    }
+    let mut changes = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (chunk, after) = split_chunk(rest).ok_or(RefusedChange::Unreadable)?;
+        let parsed = guarded(|| -> Result<Vec<Change>, ()> {
+            match chunk[8] {
+                0 => Ok(automerge::Automerge::load(chunk)
+                    .map_err(|_| ())?
+                    .get_changes(&[])),
+                1 | 2 => Ok(vec![Change::from_bytes(chunk.to_vec()).map_err(|_| ())?]),
+                3 => automerge::Bundle::try_from(chunk)
+                    .map_err(|_| ())?
+                    .to_changes()
+                    .map_err(|_| ()),
+                _ => Err(()),
+            }
+        });
+        changes.extend(
+            parsed
+                .ok_or(RefusedChange::Unreadable)?
+                .map_err(|_| RefusedChange::Unreadable)?,
+        );
+        rest = after;
+    }
+    Ok(changes)
+}
+
+/// One chunk (`magic | checksum [4] | type | length uleb128 | data`) and what follows.
+fn split_chunk(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    if bytes.len() < 10 || bytes[..4] != CHUNK_MAGIC {
+        return None;
+    }
+    let mut length: u64 = 0;
+    let mut at = 9;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(at)?;
+        at += 1;
+        length |= u64::from(byte & 0x7f).checked_shl(shift)?;
+        if byte & 0x80 == 0 {
+            let end = at.checked_add(usize::try_from(length).ok()?)?;
+            return (end <= bytes.len()).then(|| bytes.split_at(end));
+        }
+    }
+    None
+}
+
+impl Record {
+    /// Checks every change this copy does not hold yet; refuses all if one is bad.
+    pub(super) fn check_changes(&self, changes: &[Change]) -> Result<(), RefusedChange> {
+        let maps: Vec<(ObjId, Kind)> = self
+            .maps()
+            .into_iter()
+            .map(|(id, kind)| (id.clone(), kind))
+            .collect();
+        let genesis = automerge::ActorId::from(&GENESIS_ACTOR[..]);
+        for change in changes {
+            if self.doc.get_change_by_hash(&change.hash()).is_some() {
+                continue;
+            }
+            if change.actor_id() == &genesis {
+                return Err(RefusedChange::OutsideShape(
+                    "the genesis is built, never received",
+                ));
+            }
+            let expanded = guarded(|| change.decode()).ok_or(RefusedChange::Unreadable)?;
+            for op in &expanded.operations {
+                let kind = match &op.obj {
+                    ObjectId::Root => return Err(RefusedChange::OutsideShape("the root")),
+                    ObjectId::Id(id) => maps
+                        .iter()
+                        .find(|(map, _)| {
+                            matches!(map, ObjId::Id(counter, actor, _)
+                                if *counter == id.counter() && actor == id.actor())
+                        })
+                        .map(|(_, kind)| *kind)
+                        .ok_or(RefusedChange::OutsideShape(
+                            "an object the record does not have",
+                        ))?,
+                };
+                let Key::Map(key) = &op.key else {
+                    return Err(RefusedChange::OutsideShape("a list position"));
+                };
+                if op.insert {
+                    return Err(RefusedChange::OutsideShape("a list insertion"));
+                }
+                let bytes = match &op.action {
+                    OpType::Put(ScalarValue::Bytes(bytes)) => bytes,
+                    OpType::Delete => return Err(RefusedChange::Overwrite),
+                    _ => return Err(RefusedChange::OutsideShape("only signed values are added")),
+                };
+                if !op.pred.is_empty() {
+                    return Err(RefusedChange::Overwrite);
+                }
+                if bytes.len() > MAX_VALUE_BYTES {
+                    return Err(RefusedChange::TooLarge);
+                }
+                self.check_value(kind, key, bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A value as the door would have written it: framed and signed as its map's kind,
+    /// under the key it names, its content valid.
+    fn check_value(&self, kind: Kind, key: &str, bytes: &[u8]) -> Result<(), RefusedChange> {
+        let invalid = |what: &str| RefusedChange::InvalidValue(what.to_string());
+        let value = signed::parse(bytes).ok_or_else(|| invalid("value framing"))?;
+        if value.kind != kind {
+            return Err(invalid("value kind"));
+        }
+        match kind {
+            Kind::Entry => check_entry(key, value.json),
+            Kind::DetailEdit => {
+                let edit: DetailEdit =
+                    serde_json::from_slice(value.json).map_err(|_| invalid("detail edit"))?;
+                if edit.id.as_str() != key || edit.replaces.len() > MAX_DETAIL_REPLACES {
+                    return Err(invalid("detail edit"));
+                }
+                // Edits are few: their signatures are checked here, so a forged edit never
+                // enters the record.
+                if value.signer_id().as_deref() != Some(edit.author.as_str())
+                    || !value.verifies(&self.record_id)
+                {
+                    return Err(invalid("detail edit signature"));
+                }
+                let today = (edit.at + chrono::Duration::days(1)).date_naive();
+                validate::validate_detail_text(edit.field, edit.value.as_deref(), today)
+                    .map_err(|e| RefusedChange::InvalidValue(e.to_string()))
+            }
+            Kind::Statement => {
+                let statement: Statement =
+                    serde_json::from_slice(value.json).map_err(|_| invalid("statement"))?;
+                if statement.id.as_str() != key {
+                    return Err(invalid("statement id"));
+                }
+                statement
+                    .check()
+                    .map_err(|e| RefusedChange::InvalidValue(e.to_string()))?;
+                if value.signer != Some(&statement.issuer.signing_key)
+                    || !value.verifies(&self.record_id)
+                {
+                    return Err(invalid("statement signature"));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// An entry of a kind this version knows must pass the door's checks (dates against
+/// the time it says it was written, allowing for time zones); one of a newer kind must
+/// at least say who wrote it and when, and is kept unread.
+fn check_entry(key: &str, json: &[u8]) -> Result<(), RefusedChange> {
+    let invalid = |what: &str| RefusedChange::InvalidValue(what.to_string());
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        id: crate::model::EntryId,
+        author: crate::model::Author,
+        recorded_at: chrono::DateTime<chrono::Utc>,
+        body: serde_json::Value,
+    }
+    let envelope: Envelope = serde_json::from_slice(json).map_err(|_| invalid("entry"))?;
+    if envelope.id.as_str() != key {
+        return Err(invalid("entry id"));
+    }
+    crate::model::Profile {
+        role: envelope.author.role,
+        display_name: envelope.author.display_name.clone(),
+        organisation: envelope.author.organisation.clone(),
+    }
+    .check()
+    .map_err(|e| RefusedChange::InvalidValue(format!("entry author: {e}")))?;
+    let known = envelope
+        .body
+        .get("type")
+        .and_then(|t| t.as_str())
+        .is_some_and(|t| KNOWN_KINDS.contains(&t));
+    if !known {
+        return Ok(());
+    }
+    let entry: StoredEntry = serde_json::from_slice(json).map_err(|_| invalid("entry content"))?;
+    if validate::normalise_entry(entry.body.clone()) != entry.body {
+        return Err(invalid("entry content (not in normal form)"));
+    }
+    let today = (envelope.recorded_at + chrono::Duration::days(1)).date_naive();
+    validate::validate_entry(&entry.body, None, today)
+        .map(|_| ())
+        .map_err(|e| RefusedChange::InvalidValue(e.to_string()))
+}
+
+/// The entry kinds this version reads (`EntryBody::kind_name`; a test keeps them equal).
+pub(super) const KNOWN_KINDS: [&str; 11] = [
+    "birth_details",
+    "measurement",
+    "immunisation",
+    "newborn_screening",
+    "review",
+    "health_event",
+    "medicine",
+    "allergy",
+    "contact",
+    "note",
+    "entered_in_error",
+];

@@ -1,0 +1,133 @@
+//! One (record, peer) sync session and its rules, as pure functions the `RedBook` façade
+//! calls between locking, loading and persisting: the stall guard (automerge #1284: a
+//! lost message can stall or loop the protocol) and which key epoch a message needs.
+
+use automerge::sync::State;
+
+/// A peer that keeps exchanging without progress is reset rather than looped with.
+pub const MAX_ROUNDS_WITHOUT_PROGRESS: u32 = 16;
+
+pub struct Session {
+    pub state: State,
+    rounds_without_progress: u32,
+    /// The newest key epoch this peer has shown it holds (by sending under it).
+    peer_epoch: u32,
+}
+
+/// What to send a peer next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// The peer may hold an older key: send it the statements that carry the new one.
+    Keys,
+    /// An automerge sync message under the current key.
+    Sync,
+}
+
+/// How a received message's key epoch compares with the one this device holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EpochCheck {
+    Current,
+    /// The sender holds an older key: refuse; it needs a key message first.
+    Older,
+    /// The sender holds a newer key this device has not been given (yet).
+    Newer,
+}
+
+pub fn compare_epoch(message: u32, held: u32) -> EpochCheck {
+    match message.cmp(&held) {
+        std::cmp::Ordering::Equal => EpochCheck::Current,
+        std::cmp::Ordering::Less => EpochCheck::Older,
+        std::cmp::Ordering::Greater => EpochCheck::Newer,
+    }
+}
+
+impl Session {
+    /// A session from its saved state; a saved state that does not decode is only an
+    /// optimisation lost.
+    pub fn restored(saved: Option<&[u8]>) -> Self {
+        Self {
+            state: saved
+                .and_then(|bytes| State::decode(bytes).ok())
+                .unwrap_or_default(),
+            rounds_without_progress: 0,
+            peer_epoch: 0,
+        }
+    }
+
+    /// What to send next when this device holds `epoch`. A stalled session starts over.
+    pub fn next(&mut self, epoch: u32) -> Next {
+        if self.peer_epoch < epoch {
+            return Next::Keys;
+        }
+        if self.rounds_without_progress >= MAX_ROUNDS_WITHOUT_PROGRESS {
+            self.state = State::new();
+            self.rounds_without_progress = 0;
+        }
+        Next::Sync
+    }
+
+    /// A sync message was generated (`true`) or there was nothing to send.
+    pub fn sent(&mut self, something: bool) {
+        if something {
+            self.rounds_without_progress += 1;
+        } else {
+            self.rounds_without_progress = 0;
+        }
+    }
+
+    /// What the peer sent changed the record.
+    pub fn progressed(&mut self) {
+        self.rounds_without_progress = 0;
+    }
+
+    /// The peer signed a message under `epoch`, so it holds that key.
+    pub fn peer_holds(&mut self, epoch: u32) {
+        self.peer_epoch = self.peer_epoch.max(epoch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_behind_on_the_key_gets_the_key_message_first() {
+        let mut session = Session::restored(None);
+        assert_eq!(session.next(0), Next::Sync);
+        assert_eq!(session.next(2), Next::Keys);
+        session.peer_holds(2);
+        assert_eq!(session.next(2), Next::Sync);
+        session.peer_holds(1);
+        assert_eq!(
+            session.next(2),
+            Next::Sync,
+            "an older message never lowers it"
+        );
+    }
+
+    #[test]
+    fn a_stalled_session_starts_over_and_progress_clears_the_count() {
+        let mut session = Session::restored(Some(b"not a state"));
+        for _ in 0..MAX_ROUNDS_WITHOUT_PROGRESS {
+            session.next(0);
+            session.sent(true);
+        }
+        session.state.shared_heads = vec![automerge::ChangeHash([1; 32])];
+        session.next(0);
+        assert!(
+            session.state.shared_heads.is_empty(),
+            "reset after the limit"
+        );
+        session.sent(true);
+        session.progressed();
+        session.sent(false);
+        assert_eq!(session.rounds_without_progress, 0);
+    }
+
+    #[test]
+    fn epochs_compare_without_arithmetic() {
+        assert_eq!(compare_epoch(u32::MAX, 0), EpochCheck::Newer);
+        assert_eq!(compare_epoch(0, u32::MAX), EpochCheck::Older);
+        assert_eq!(compare_epoch(3, 3), EpochCheck::Current);
+    }
+}

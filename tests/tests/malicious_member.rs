@@ -1,0 +1,760 @@
+//! A member device turned hostile (an estranged parent, a stolen phone, a buggy app): it
+//! holds the record key and its real device keys, and crafts automerge changes and
+//! envelopes through the real wire format. Each attack is refused or flagged; the honest
+//! devices' records do not change; nothing panics (docs/threat-model.md).
+
+use automerge::transaction::Transactable;
+use automerge::{ObjId, ReadDoc, ScalarValue, ROOT};
+use redbook_core::crypto::device::DeviceKeys;
+use redbook_core::model::*;
+use redbook_core::record::{membership, Record, RefusedChange};
+use redbook_core::store::Store;
+use redbook_core::sync::{self, Header, Kind, SyncError};
+use redbook_core::{Error, OpenOptions, RedBook};
+use redbook_tests::{child, contents, device, note, raw_key, settle, Device};
+use tempfile::TempDir;
+
+/// Mum created the record; Dad is an admin she granted; the clinic's health visitor
+/// writes. All three synced.
+struct Family {
+    dir: TempDir,
+    mum: Device,
+    dad: Device,
+    clinic: Device,
+    id: RecordId,
+}
+
+fn family() -> Family {
+    let dir = TempDir::new().unwrap();
+    let mum = device(&dir, "mum", 1, Role::Parent, None);
+    let dad = device(&dir, "dad", 2, Role::Parent, None);
+    let clinic = device(&dir, "clinic", 3, Role::HealthVisitor, Some("RQX"));
+    let id = mum.book.add_child(child("Amara", "2026-01-01")).unwrap();
+    for (other, access) in [(&dad, Access::Admin), (&clinic, Access::Writer)] {
+        let invitation = mum
+            .book
+            .share(&id, &other.book.device_card(), access)
+            .unwrap();
+        other.book.accept(&invitation).unwrap();
+    }
+    settle(&[&mum, &dad, &clinic], &id);
+    Family {
+        dir,
+        mum,
+        dad,
+        clinic,
+        id,
+    }
+}
+
+/// The hostile device's raw view of its own database: its keys and the record key.
+struct Hostile {
+    store: Store,
+    keys: DeviceKeys,
+}
+
+impl Family {
+    fn hostile(&self, name: &str, key: u8) -> Hostile {
+        let path = self.dir.path().join(format!("{name}.redbook"));
+        let store = Store::open(&path, &raw_key(key), OpenOptions::default()).unwrap();
+        // The meta name the core keeps this device's keys under (`book::DEVICE_KEYS`).
+        let keys =
+            DeviceKeys::from_bytes(&store.sealed_meta("device_keys").unwrap().unwrap()).unwrap();
+        Hostile { store, keys }
+    }
+
+    fn the_6_in_1(&self) -> EntryView {
+        self.clinic
+            .book
+            .add_entry(
+                &self.id,
+                EntryBody::Immunisation(Immunisation {
+                    date: "2026-03-01".parse().unwrap(),
+                    vaccine: "6-in-1".into(),
+                    dose: 1,
+                    product: None,
+                    batch: Some("A21CB123".into()),
+                    site: None,
+                    route: None,
+                    given_by: None,
+                }),
+            )
+            .unwrap()
+    }
+}
+
+impl Hostile {
+    fn id(&self) -> String {
+        self.keys.public().device_id()
+    }
+
+    /// A copy of its record to craft changes on, and the map ids below the root.
+    fn copy(&mut self, id: &RecordId) -> (Record, [ObjId; 3]) {
+        let record = Record::load(&self.store.record(id).unwrap().save()).unwrap();
+        let map = |name| match record.automerge().get(ROOT, name).unwrap() {
+            Some((_, id)) => id,
+            None => panic!("no {name}"),
+        };
+        let maps = [map("details"), map("entries"), map("membership")];
+        (record, maps)
+    }
+
+    /// The changes `craft` makes, sealed with the record key and signed by this device,
+    /// as a bundle addressed to `to`.
+    fn bundle(
+        &mut self,
+        id: &RecordId,
+        to: &str,
+        craft: impl FnOnce(&mut Record, &[ObjId; 3], &DeviceKeys),
+    ) -> Vec<u8> {
+        let (mut record, maps) = self.copy(id);
+        let heads = record.heads();
+        craft(&mut record, &maps, &self.keys);
+        let changes = record.save_after(&heads);
+        self.seal(id, to, Kind::Bundle, &changes)
+    }
+
+    fn seal(&mut self, id: &RecordId, to: &str, kind: Kind, body: &[u8]) -> Vec<u8> {
+        let header = Header {
+            kind,
+            record_id: id.clone(),
+            epoch: self.store.record_epoch(id).unwrap(),
+            from: self.id(),
+            to: to.to_string(),
+        };
+        sync::seal_envelope(
+            &header,
+            &self.store.record_key(id).unwrap(),
+            body,
+            &self.keys,
+        )
+        .unwrap()
+    }
+
+    fn statement(&mut self, id: &RecordId, action: Action) -> Statement {
+        let heads = self.store.record(id).unwrap().membership().heads.clone();
+        Statement {
+            id: StatementId::generate().unwrap(),
+            issuer: self.keys.public(),
+            issued_at: chrono::Utc::now(),
+            after: heads,
+            action,
+        }
+    }
+}
+
+fn refused(result: Result<redbook_core::Received, Error>) -> RefusedChange {
+    match result {
+        Err(Error::Sync(SyncError::Refused(why))) => why,
+        other => panic!("expected a refused change, got {other:?}"),
+    }
+}
+
+#[test]
+fn deleting_or_overwriting_anothers_entry_is_refused_whole() {
+    let f = family();
+    let jab = f.the_6_in_1();
+    settle(&[&f.mum, &f.dad, &f.clinic], &f.id);
+    let before = contents(&f.mum.book, &f.id);
+    let mut dad = f.hostile("dad", 2);
+    let key = jab.entry.id.to_string();
+
+    // Delete the nurse's entry.
+    let delete = dad.bundle(&f.id, &f.mum.id, |r, maps, _| {
+        let mut tx = r.automerge_mut().transaction();
+        tx.delete(&maps[1], key.as_str()).unwrap();
+        tx.commit();
+    });
+    assert_eq!(
+        refused(f.mum.book.receive(&delete)),
+        RefusedChange::Overwrite
+    );
+
+    // Overwrite it, keeping a fresh valid entry beside it: the whole change goes.
+    let overwrite = dad.bundle(&f.id, &f.mum.id, |r, maps, keys| {
+        let mut fake = jab.entry.clone();
+        fake.author.device_id = keys.public().device_id();
+        r.put_entry(&note_by(keys, "a valid note in the same message"), keys)
+            .unwrap();
+        let mut tx = r.automerge_mut().transaction();
+        tx.put(
+            &maps[1],
+            key.as_str(),
+            ScalarValue::Bytes(b"nothing".to_vec()),
+        )
+        .unwrap();
+        tx.commit();
+    });
+    assert_eq!(
+        refused(f.mum.book.receive(&overwrite)),
+        RefusedChange::Overwrite
+    );
+
+    // Delete the entries map itself, or write at the root.
+    let root = dad.bundle(&f.id, &f.mum.id, |r, _, _| {
+        let mut tx = r.automerge_mut().transaction();
+        tx.delete(ROOT, "entries").unwrap();
+        tx.commit();
+    });
+    assert!(matches!(
+        refused(f.mum.book.receive(&root)),
+        RefusedChange::OutsideShape(_)
+    ));
+    let nested = dad.bundle(&f.id, &f.mum.id, |r, maps, _| {
+        let mut tx = r.automerge_mut().transaction();
+        tx.put_object(&maps[1], "x", automerge::ObjType::List)
+            .unwrap();
+        tx.commit();
+    });
+    assert!(matches!(
+        refused(f.mum.book.receive(&nested)),
+        RefusedChange::OutsideShape(_)
+    ));
+
+    assert_eq!(contents(&f.mum.book, &f.id), before);
+    let still = f.mum.book.child(&f.id).unwrap();
+    let jab_now = still
+        .entries
+        .iter()
+        .find(|v| v.entry.id == jab.entry.id)
+        .unwrap();
+    assert_eq!(jab_now.verification, Verification::Verified);
+    assert_eq!(jab_now.status, EntryStatus::Current);
+}
+
+/// The note with this text as `book` shows it: kept, never deleted.
+fn note_view(book: &RedBook, id: &RecordId, text: &str) -> EntryView {
+    book.child(id)
+        .unwrap()
+        .entries
+        .into_iter()
+        .find(|v| matches!(&v.entry.body, EntryBody::Note(n) if n.text == text))
+        .expect("kept, never deleted")
+}
+
+fn note_by(keys: &DeviceKeys, text: &str) -> StoredEntry {
+    StoredEntry {
+        id: EntryId::generate().unwrap(),
+        author: Author {
+            device_id: keys.public().device_id(),
+            role: Role::Parent,
+            display_name: "Dad".into(),
+            organisation: None,
+        },
+        recorded_at: chrono::Utc::now(),
+        amends: None,
+        body: note("2026-03-02", text),
+    }
+}
+
+#[test]
+fn a_forged_entry_naming_the_nurse_is_invalid_and_never_exported_as_hers() {
+    let f = family();
+    let mut dad = f.hostile("dad", 2);
+    let forged_batch = "FORGED99";
+    let forgery = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        let mut entry = note_by(keys, "");
+        entry.author = Author {
+            device_id: f.clinic.id.clone(),
+            role: Role::HealthVisitor,
+            display_name: "Sam Patel".into(),
+            organisation: Some("RQX".into()),
+        };
+        entry.body = EntryBody::Immunisation(Immunisation {
+            date: "2026-03-01".parse().unwrap(),
+            vaccine: "MMR".into(),
+            dose: 1,
+            product: None,
+            batch: Some(forged_batch.into()),
+            site: None,
+            route: None,
+            given_by: None,
+        });
+        r.put_entry(&entry, keys).unwrap();
+        // And one naming the nurse with no signature at all.
+        let mut unsigned = entry.clone();
+        unsigned.id = EntryId::generate().unwrap();
+        r.put_unsigned_entry(&unsigned).unwrap();
+    });
+    f.mum.book.receive(&forgery).unwrap();
+    let views = f.mum.book.child(&f.id).unwrap().entries;
+    let forged: Vec<_> = views
+        .iter()
+        .filter(|v| v.entry.author.device_id == f.clinic.id)
+        .collect();
+    assert_eq!(forged.len(), 2);
+    assert!(forged
+        .iter()
+        .all(|v| v.verification == Verification::Invalid));
+    // Not in the FHIR export as the nurse's, nor at all.
+    assert!(!f
+        .mum
+        .book
+        .export_fhir(&f.id)
+        .unwrap()
+        .contains(forged_batch));
+    // The schedule does not count it as given.
+    let due = f
+        .mum
+        .book
+        .due(&f.id, "2027-02-01".parse().unwrap(), Default::default())
+        .unwrap();
+    assert!(!serde_json::to_string(&due).unwrap().contains(forged_batch));
+}
+
+#[test]
+fn membership_statements_only_count_from_an_admin_senior_to_their_subject() {
+    let f = family();
+    let mut dad = f.hostile("dad", 2);
+    let mut clinic = f.hostile("clinic", 3);
+    let members_before = f.mum.book.members(&f.id).unwrap();
+    let mum_keys = members_before
+        .iter()
+        .find(|m| m.device_id == f.mum.id)
+        .unwrap()
+        .keys;
+
+    // The clinic (a writer) grants itself admin.
+    let self_grant = clinic.statement(
+        &f.id,
+        Action::Grant {
+            subject: clinic.keys.public(),
+            access: Access::Admin,
+            profile: Profile {
+                role: Role::Gp,
+                display_name: "Dr Clinic".into(),
+                organisation: Some("A81001".into()),
+            },
+        },
+    );
+    // Dad (an admin Mum granted) marks the creator removed, keeping the key for himself.
+    let revoke_id = StatementId::generate().unwrap();
+    let record_key = redbook_core::crypto::SecretKey::generate().unwrap();
+    let rotation = membership::seal_rotation(
+        &f.id,
+        &revoke_id,
+        1,
+        &record_key,
+        &[dad.keys.public(), clinic.keys.public()],
+    )
+    .unwrap();
+    let mut remove_creator = dad.statement(
+        &f.id,
+        Action::Revoke {
+            subject: f.mum.id.clone(),
+            rotation,
+        },
+    );
+    remove_creator.id = revoke_id;
+    // Dad swaps Mum's X25519 key for his own, so the next key would be sealed to him.
+    let swap = dad.statement(
+        &f.id,
+        Action::Grant {
+            subject: redbook_core::crypto::device::DevicePublic {
+                signing_key: mum_keys.signing_key,
+                agreement_key: dad.keys.public().agreement_key,
+            },
+            access: Access::Admin,
+            profile: Profile {
+                role: Role::Parent,
+                display_name: "Mum".into(),
+                organisation: None,
+            },
+        },
+    );
+    let to_mum = clinic.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        r.put_statement(&self_grant, keys).unwrap()
+    });
+    f.mum.book.receive(&to_mum).unwrap();
+    let to_mum = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        r.put_statement(&remove_creator, keys).unwrap();
+        r.put_statement(&swap, keys).unwrap();
+    });
+    f.mum.book.receive(&to_mum).unwrap();
+    // The same statements as a key message: no key is adopted from them.
+    let header = Header {
+        kind: Kind::Keys,
+        record_id: f.id.clone(),
+        epoch: 1,
+        from: dad.id(),
+        to: f.clinic.id.clone(),
+    };
+    let (copy, _) = dad.copy(&f.id);
+    let mut values = copy.statement_values();
+    let signed = |s: &Statement| {
+        redbook_core::record::signed::sign(
+            redbook_core::record::signed::Kind::Statement,
+            &f.id,
+            &serde_json::to_vec(s).unwrap(),
+            &dad.keys,
+        )
+    };
+    values.push(signed(&remove_creator));
+    let keys_message = sync::seal_keys(&header, &values, &clinic.keys.public(), &dad.keys).unwrap();
+    assert!(!f.clinic.book.receive(&keys_message).unwrap().changed);
+
+    let after = f.mum.book.members(&f.id).unwrap();
+    assert_eq!(after, members_before, "nothing about the members changed");
+    // Mum is still admin and can still act: she removes the clinic.
+    f.mum.book.remove_member(&f.id, &f.clinic.id).unwrap();
+    // A junior admin cannot remove the creator through the API either.
+    assert!(matches!(
+        f.dad.book.remove_member(&f.id, &f.mum.id),
+        Err(Error::Sync(SyncError::NotPermitted))
+    ));
+    // And a writer cannot invite.
+    let gran = device(&f.dir, "gran", 4, Role::Carer, None);
+    settle(&[&f.mum, &f.dad], &f.id);
+    assert!(matches!(
+        f.clinic
+            .book
+            .share(&f.id, &gran.book.device_card(), Access::Reader),
+        Err(Error::Sync(SyncError::NotAnAdmin))
+    ));
+}
+
+#[test]
+fn an_epoch_jump_is_ignored_and_nothing_overflows() {
+    let f = family();
+    let mut dad = f.hostile("dad", 2);
+    let id = StatementId::generate().unwrap();
+    let key = redbook_core::crypto::SecretKey::generate().unwrap();
+    let members: Vec<_> = f
+        .mum
+        .book
+        .members(&f.id)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.keys)
+        .collect();
+    let rotation = membership::seal_rotation(&f.id, &id, u32::MAX, &key, &members).unwrap();
+    let mut jump = dad.statement(&f.id, Action::Rotate { rotation });
+    jump.id = id;
+    let bundle = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        r.put_statement(&jump, keys).unwrap()
+    });
+    f.mum.book.receive(&bundle).unwrap();
+    // Mum still holds epoch 0: a message of hers under it is read by the clinic.
+    f.mum
+        .book
+        .add_entry(&f.id, note("2026-03-03", "still epoch 0"))
+        .unwrap();
+    settle(&[&f.mum, &f.clinic], &f.id);
+    assert_eq!(
+        contents(&f.mum.book, &f.id),
+        contents(&f.clinic.book, &f.id)
+    );
+    // A removal now advances by one, whatever the forged statement said.
+    f.mum.book.remove_member(&f.id, &f.dad.id).unwrap();
+    f.mum
+        .book
+        .add_entry(&f.id, note("2026-03-04", "epoch 1"))
+        .unwrap();
+    settle(&[&f.mum, &f.clinic], &f.id);
+    assert_eq!(
+        contents(&f.mum.book, &f.id),
+        contents(&f.clinic.book, &f.id)
+    );
+}
+
+#[test]
+fn a_removed_parent_never_obtains_the_new_key() {
+    let f = family();
+    f.mum.book.remove_member(&f.id, &f.dad.id).unwrap();
+    f.mum
+        .book
+        .update_details(
+            &f.id,
+            &[(DetailField::Address, Some("2 New Street, Leeds".into()))],
+        )
+        .unwrap();
+    // The clinic has not heard of the removal and still talks to Dad: old content only.
+    settle(&[&f.dad, &f.clinic], &f.id);
+    // Mum reaches the clinic: it takes the key from the removal itself.
+    settle(&[&f.mum, &f.clinic], &f.id);
+    assert_eq!(
+        f.clinic
+            .book
+            .child(&f.id)
+            .unwrap()
+            .details
+            .address
+            .as_deref(),
+        Some("2 New Street, Leeds")
+    );
+    // Now the clinic refuses Dad both ways, and Dad holds no new key.
+    if let Some(message) = f.dad.book.sync_message(&f.id, &f.clinic.id).unwrap() {
+        assert!(f.clinic.book.receive(&message).is_err());
+    }
+    assert!(matches!(
+        f.clinic.book.sync_message(&f.id, &f.dad.id),
+        Err(Error::Sync(SyncError::NotAMember))
+    ));
+    for _ in 0..3 {
+        settle(&[&f.dad, &f.clinic], &f.id);
+    }
+    assert_ne!(
+        f.dad.book.child(&f.id).unwrap().details.address.as_deref(),
+        Some("2 New Street, Leeds")
+    );
+    // Mum's key statement sealed the new key to Mum and the clinic only.
+    let mut mum = f.hostile("mum", 1);
+    let membership = mum.store.record(&f.id).unwrap().membership();
+    let sealed_to: Vec<&str> = membership
+        .rotation
+        .as_ref()
+        .unwrap()
+        .rotation()
+        .unwrap()
+        .keys
+        .iter()
+        .map(|k| k.device_id.as_str())
+        .collect();
+    assert!(!sealed_to.contains(&f.dad.id.as_str()));
+    assert_eq!(sealed_to.len(), 2);
+    // A bundle under the new key is unreadable to Dad.
+    assert!(matches!(
+        f.dad
+            .book
+            .receive(&f.mum.book.export_bundle(&f.id, None).unwrap()),
+        Err(Error::Sync(SyncError::NewerKey))
+    ));
+}
+
+#[test]
+fn what_a_removed_device_writes_after_its_removal_is_flagged_not_verified() {
+    let f = family();
+    f.mum.book.remove_member(&f.id, &f.dad.id).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    f.dad
+        .book
+        .add_entry(&f.id, note("2026-03-05", "written after removal"))
+        .unwrap();
+    // The clinic, not yet told, takes it from Dad, then passes it to Mum.
+    settle(&[&f.dad, &f.clinic], &f.id);
+    settle(&[&f.mum, &f.clinic], &f.id);
+    let view = note_view(&f.mum.book, &f.id, "written after removal");
+    assert_eq!(view.verification, Verification::NotPermitted);
+}
+
+#[test]
+fn oversized_invalid_and_mutated_changes_are_refused_without_a_panic() {
+    let f = family();
+    f.the_6_in_1();
+    settle(&[&f.mum, &f.dad, &f.clinic], &f.id);
+    let before = contents(&f.mum.book, &f.id);
+    let mut dad = f.hostile("dad", 2);
+    let dad_id = dad.id();
+    let edit = |field: DetailField, value: String| {
+        let dad_id = dad_id.clone();
+        move |r: &mut Record, maps: &[ObjId; 3], keys: &DeviceKeys| {
+            let edit = DetailEdit {
+                id: EntryId::generate().unwrap(),
+                field,
+                value: Some(value),
+                replaces: vec![],
+                author: dad_id.clone(),
+                at: chrono::Utc::now(),
+            };
+            let value = redbook_core::record::signed::sign(
+                redbook_core::record::signed::Kind::DetailEdit,
+                r.record_id(),
+                &serde_json::to_vec(&edit).unwrap(),
+                keys,
+            );
+            let mut tx = r.automerge_mut().transaction();
+            tx.put(&maps[0], edit.id.as_str(), ScalarValue::Bytes(value))
+                .unwrap();
+            tx.commit();
+        }
+    };
+    // An address of 2 MB.
+    let huge = dad.bundle(
+        &f.id,
+        &f.mum.id,
+        edit(DetailField::Address, "x".repeat(2 << 20)),
+    );
+    assert_eq!(refused(f.mum.book.receive(&huge)), RefusedChange::TooLarge);
+    // An NHS number that is not one.
+    let nhs = dad.bundle(&f.id, &f.mum.id, edit(DetailField::NhsNumber, "12".into()));
+    assert!(matches!(
+        refused(f.mum.book.receive(&nhs)),
+        RefusedChange::InvalidValue(_)
+    ));
+    // An impossible weight, a date in the future.
+    let weight = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        let mut entry = note_by(keys, "");
+        entry.body = EntryBody::Measurement(Measurement {
+            date: "2026-03-01".parse().unwrap(),
+            weight_kg: Some(900.0),
+            length_cm: None,
+            height_cm: None,
+            head_circumference_cm: None,
+            measured_by: MeasuredBy::Parent,
+        });
+        r.put_entry(&entry, keys).unwrap();
+    });
+    assert!(matches!(
+        refused(f.mum.book.receive(&weight)),
+        RefusedChange::InvalidValue(_)
+    ));
+    let future = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        r.put_entry(
+            &StoredEntry {
+                body: note("2099-01-01", "from the future"),
+                ..note_by(keys, "")
+            },
+            keys,
+        )
+        .unwrap();
+    });
+    assert!(matches!(
+        refused(f.mum.book.receive(&future)),
+        RefusedChange::InvalidValue(_)
+    ));
+    // A body over the message limit is refused from its header.
+    let big = dad.seal(
+        &f.id,
+        &f.mum.id,
+        Kind::Bundle,
+        &vec![0u8; sync::MAX_BODY + 1],
+    );
+    assert!(matches!(
+        f.mum.book.receive(&big),
+        Err(Error::Sync(SyncError::Malformed(_)))
+    ));
+
+    // 300 mutations of a valid, correctly sealed and signed bundle.
+    let valid = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        r.put_entry(&note_by(keys, "a fine note"), keys).unwrap();
+    });
+    let (copy, _) = dad.copy(&f.id);
+    let heads = copy.heads();
+    let mut body = {
+        let (mut r, _) = dad.copy(&f.id);
+        r.put_entry(&note_by(&dad.keys, "a fine note"), &dad.keys)
+            .unwrap();
+        r.save_after(&heads)
+    };
+    let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let original = body.clone();
+    for _ in 0..300 {
+        body.clone_from(&original);
+        for _ in 0..1 + next() % 4 {
+            let at = (next() as usize) % body.len();
+            body[at] = next() as u8;
+        }
+        let message = dad.seal(&f.id, &f.mum.id, Kind::Bundle, &body);
+        // Refused or (if the mutation left a valid change) accepted: never a panic.
+        let _ = f.mum.book.receive(&message);
+    }
+    for cut in [1, body.len() / 2, body.len() - 1] {
+        let message = dad.seal(&f.id, &f.mum.id, Kind::Bundle, &original[..cut]);
+        assert!(f.mum.book.receive(&message).is_err());
+    }
+    // The honest record still holds everything it held.
+    let after = contents(&f.mum.book, &f.id);
+    assert!(before.1.keys().all(|k| after.1.contains_key(k)));
+    assert_eq!(after.0, before.0);
+    f.mum.book.receive(&valid).unwrap();
+}
+
+#[test]
+fn an_entry_replayed_from_another_childs_record_is_invalid() {
+    let f = family();
+    let kofi = f.mum.book.add_child(child("Kofi", "2026-02-01")).unwrap();
+    f.dad
+        .book
+        .accept(
+            &f.mum
+                .book
+                .share(&kofi, &f.dad.book.device_card(), Access::Admin)
+                .unwrap(),
+        )
+        .unwrap();
+    let jab = f
+        .mum
+        .book
+        .add_entry(&kofi, note("2026-03-01", "Kofi's own entry"))
+        .unwrap();
+    settle(&[&f.mum, &f.dad], &kofi);
+    let mut dad = f.hostile("dad", 2);
+    let (kofi_copy, kofi_maps) = dad.copy(&kofi);
+    let value = match kofi_copy
+        .automerge()
+        .get(&kofi_maps[1], jab.entry.id.as_str())
+        .unwrap()
+    {
+        Some((automerge::Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Bytes(b) => b.clone(),
+            _ => panic!(),
+        },
+        _ => panic!(),
+    };
+    let replay = dad.bundle(&f.id, &f.mum.id, |r, maps, _| {
+        let mut tx = r.automerge_mut().transaction();
+        tx.put(&maps[1], jab.entry.id.as_str(), ScalarValue::Bytes(value))
+            .unwrap();
+        tx.commit();
+    });
+    f.mum.book.receive(&replay).unwrap();
+    let view = f
+        .mum
+        .book
+        .child(&f.id)
+        .unwrap()
+        .entries
+        .into_iter()
+        .find(|v| v.entry.id == jab.entry.id)
+        .unwrap();
+    assert_eq!(view.verification, Verification::Invalid);
+}
+
+#[test]
+fn a_role_a_device_declares_never_raises_the_one_its_admin_granted() {
+    let f = family();
+    f.dad
+        .book
+        .set_device_profile(redbook_core::DeviceProfile {
+            role: Role::Gp,
+            display_name: "Dr Dad".into(),
+            organisation: Some("A81001".into()),
+        })
+        .unwrap();
+    f.dad
+        .book
+        .add_entry(&f.id, note("2026-03-06", "as a GP"))
+        .unwrap();
+    settle(&[&f.mum, &f.dad], &f.id);
+    let view = note_view(&f.mum.book, &f.id, "as a GP");
+    assert_eq!(view.verification, Verification::Verified);
+    assert_eq!(view.entry.author.role, Role::Parent);
+    assert_eq!(view.entry.author.display_name, "dad");
+    assert_eq!(view.entry.author.organisation, None);
+}
+
+#[test]
+fn messages_from_a_removed_device_are_refused_and_change_nothing() {
+    let f = family();
+    f.mum.book.remove_member(&f.id, &f.dad.id).unwrap();
+    let before = contents(&f.mum.book, &f.id);
+    let mut dad = f.hostile("dad", 2);
+    let bundle = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        r.put_entry(&note_by(keys, "from a removed device"), keys)
+            .unwrap();
+    });
+    assert!(matches!(
+        f.mum.book.receive(&bundle),
+        Err(Error::Sync(SyncError::NotAMember))
+    ));
+    assert_eq!(contents(&f.mum.book, &f.id), before);
+    // Reopened, Mum's record is as it was.
+    let reopened = RedBook::open(&f.dir.path().join("mum.redbook"), raw_key(1));
+    drop(reopened);
+}
