@@ -361,13 +361,40 @@ impl RedBook {
         )?)
     }
 
-    /// This device's card (text for a QR code): what a member needs to invite it.
-    pub fn device_card(&self) -> String {
-        self.inner.device_card().encode()
+    /// This device's card (text for a QR code, about 190 characters; about 380 with an
+    /// organisation's attestation): what an admin needs to invite it.
+    pub fn device_card(&self) -> Result<String> {
+        Ok(self.inner.device_card()?.encode())
     }
 
     pub fn device_id(&self) -> String {
-        self.inner.device_card().device_id()
+        self.inner.device_id()
+    }
+
+    /// The organisations whose attestations confirm a professional's role: the
+    /// deployer's trust list. Until it is set, no role is shown as confirmed.
+    pub fn set_trusted_organisations(&self, trusted: Vec<TrustedOrganisation>) -> Result<()> {
+        let trusted = trusted
+            .into_iter()
+            .map(|t| {
+                Ok(redbook_core::sync::attestation::TrustedOrganisation {
+                    public_key: t.public_key.as_slice().try_into().map_err(|_| {
+                        RedbookError::InvalidInput {
+                            field: "public_key".into(),
+                            reason: "an Ed25519 public key is 32 bytes".into(),
+                        }
+                    })?,
+                    ods_code: t.ods_code,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.inner.set_trusted_organisations(trusted);
+        Ok(())
+    }
+
+    /// Keeps an organisation's attestation of this device's role, carried on its card.
+    pub fn set_attestation(&self, attestation: Vec<u8>) -> Result<()> {
+        Ok(self.inner.set_attestation(&attestation)?)
     }
 
     /// Grants the device whose card this is `access` (only an admin can) and returns its
@@ -388,12 +415,7 @@ impl RedBook {
     }
 
     pub fn members(&self, id: RecordId) -> Result<Vec<MemberInfo>> {
-        Ok(self
-            .inner
-            .members(&id)?
-            .into_iter()
-            .map(MemberInfo::from)
-            .collect())
+        Ok(MemberInfo::from_members(self.inner.members(&id)?))
     }
 
     /// Removes a member device and replaces the record key: it can no longer read new
@@ -543,6 +565,39 @@ fn today() -> NaiveDate {
 }
 
 /// One line describing an entry, the same in every app.
+/// An organisation whose attestations confirm a professional's role.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TrustedOrganisation {
+    pub ods_code: String,
+    /// Its Ed25519 public key, 32 bytes.
+    pub public_key: Vec<u8>,
+}
+
+/// The organisation shipped for tests and demos (`X99TEST`); never on a real trust list.
+#[uniffi::export]
+pub fn test_organisation() -> TrustedOrganisation {
+    let trusted = redbook_core::sync::attestation::test_organisation().trusted();
+    TrustedOrganisation {
+        ods_code: trusted.ods_code,
+        public_key: trusted.public_key.to_vec(),
+    }
+}
+
+/// The test organisation's attestation of the device whose card this is, in the role the
+/// card asks for: what a trust's provisioning would hand a professional's device.
+#[uniffi::export]
+pub fn test_organisation_attest(device_card: String) -> Result<Vec<u8>> {
+    let card = redbook_core::sync::DeviceCard::decode(&device_card).map_err(|e| {
+        RedbookError::InvalidInput {
+            field: "device_card".into(),
+            reason: e.to_string(),
+        }
+    })?;
+    Ok(redbook_core::sync::attestation::test_organisation()
+        .attest(&card.keys, card.role)
+        .map_err(CoreError::from)?)
+}
+
 #[uniffi::export]
 pub fn describe_entry(entry: EntryBody) -> String {
     entry.summary()

@@ -401,6 +401,7 @@ pub struct EntryView {
     pub status: EntryStatus,
     pub flags: Vec<Flag>,
     pub verification: Verification,
+    pub author_confirmed_by: Option<String>,
 }
 
 #[uniffi::remote(Record)]
@@ -657,11 +658,29 @@ pub struct MemberInfo {
     pub added_at: Instant,
     /// The member that removed it, if it was removed.
     pub removed_by: Option<String>,
+    /// The organisation that confirms its role, if one on the trust list does.
+    pub confirmed_by: Option<String>,
+    /// Who it is, in words a parent reads: role as granted, by whom, whether confirmed.
+    pub standing: String,
+}
+
+impl MemberInfo {
+    pub fn from_members(members: Vec<Member>) -> Vec<Self> {
+        members
+            .iter()
+            .map(|m| MemberInfo {
+                standing: redbook_core::view::member_standing(m, &members),
+                ..MemberInfo::from(m.clone())
+            })
+            .collect()
+    }
 }
 
 impl From<Member> for MemberInfo {
     fn from(m: Member) -> Self {
         MemberInfo {
+            standing: String::new(),
+            confirmed_by: m.confirmed_by,
             device_id: m.device_id,
             access: m.access,
             role: m.role,

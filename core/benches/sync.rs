@@ -29,7 +29,7 @@ fn note(i: usize) -> EntryBody {
 
 /// (round trips, messages, bytes) to bring `a` and `b` into sync.
 fn sync(a: &RedBook, b: &RedBook, id: &RecordId) -> (usize, usize, usize) {
-    let (a_id, b_id) = (a.device_card().device_id(), b.device_card().device_id());
+    let (a_id, b_id) = (a.device_id(), b.device_id());
     let (mut rounds, mut messages, mut bytes) = (0, 0, 0);
     loop {
         let mut sent = false;
@@ -95,7 +95,7 @@ fn sync_benches(c: &mut Criterion) {
     let member = open(&first, "new.redbook");
     member
         .accept(
-            &mum.share(&id, &member.device_card(), Access::Writer)
+            &mum.share(&id, &member.device_card().unwrap(), Access::Writer)
                 .unwrap(),
         )
         .unwrap();
@@ -116,7 +116,7 @@ fn sync_benches(c: &mut Criterion) {
                 let member = open(&dir, "new.redbook");
                 member
                     .accept(
-                        &mum.share(&id, &member.device_card(), Access::Writer)
+                        &mum.share(&id, &member.device_card().unwrap(), Access::Writer)
                             .unwrap(),
                     )
                     .unwrap();

@@ -14,6 +14,7 @@ pub mod record;
 pub mod schedule;
 pub mod store;
 pub mod sync;
+pub mod view;
 
 pub use book::{
     due_for_birth_date, ChildList, ChildRecord, ChildSummary, DeviceProfile, GrowthPoint,

@@ -148,7 +148,7 @@ pub fn device(dir: &TempDir, name: &str, key: u8, role: Role, org: Option<&str>)
         organisation: org.map(str::to_string),
     })
     .unwrap();
-    let id = book.device_card().device_id();
+    let id = book.device_id();
     Device { book, id }
 }
 

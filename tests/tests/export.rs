@@ -39,7 +39,7 @@ fn family_record(dir: &TempDir, book: &RedBook) -> RecordId {
         organisation: Some("RQX".into()),
     })
     .unwrap();
-    hv.accept(&book.share(&id, &hv.device_card(), Access::Writer).unwrap())
+    hv.accept(&book.share(&id, &hv.device_card().unwrap(), Access::Writer).unwrap())
         .unwrap();
     hv.receive(&book.export_bundle(&id, None).unwrap()).unwrap();
     for body in every_kind_of_entry() {
@@ -201,7 +201,7 @@ fn read_back_on_the_phone_that_wrote_it_every_signature_still_checks() {
     // Each signature is over the entry's stored bytes and the record it was written in,
     // rebuilt exactly from the FHIR: Mum's phone vouches again for what it wrote; the
     // health visitor's entries come in unverified (her tablet is no member here).
-    let me = book.device_card().device_id();
+    let me = book.device_id();
     for view in &views {
         let expected = if view.entry.author.device_id == me {
             Verification::Verified
@@ -243,7 +243,7 @@ fn a_value_changed_in_the_file_is_shown_as_invalid_never_trusted() {
     let copy = book
         .import_fhir(serde_json::to_vec(&bundle).unwrap().as_slice())
         .unwrap();
-    let me = book.device_card().device_id();
+    let me = book.device_id();
     for view in book.child(&copy).unwrap().entries {
         let expected = if Some(view.entry.id.to_string()) == changed_entry {
             // Named as Mum's own, and no longer signed: never trusted.

@@ -610,7 +610,7 @@ fn two_copies_edited_apart_merge_keeping_both_and_report_a_conflict() {
     let dad = RedBook::open(&dir.path().join("dad.redbook"), raw_key(2)).unwrap();
     let id = mum.add_child(child("Amara", "2026-01-01")).unwrap();
     // Dad is invited and gets a copy as a bundle, as a file carried by hand would.
-    let invitation = mum.share(&id, &dad.device_card(), Access::Admin).unwrap();
+    let invitation = mum.share(&id, &dad.device_card().unwrap(), Access::Admin).unwrap();
     assert_eq!(dad.accept(&invitation).unwrap(), id);
     dad.receive(&mum.export_bundle(&id, None).unwrap()).unwrap();
     mum.add_entry(&id, note("2026-02-01", "mum's note"))

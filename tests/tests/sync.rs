@@ -16,7 +16,7 @@ fn family(dir: &TempDir) -> (Vec<Device>, RecordId) {
     for other in [&dad, &clinic] {
         let invitation = mum
             .book
-            .share(&id, &other.book.device_card(), Access::Admin)
+            .share(&id, &other.book.device_card().unwrap(), Access::Admin)
             .unwrap();
         assert!(
             invitation.len() < 1024,
@@ -194,7 +194,7 @@ fn refused_messages_change_nothing() {
     gran.book
         .accept(
             &mum.book
-                .share(&id, &gran.book.device_card(), Access::Writer)
+                .share(&id, &gran.book.device_card().unwrap(), Access::Writer)
                 .unwrap(),
         )
         .unwrap();
@@ -328,7 +328,7 @@ fn a_new_member_takes_a_long_record_whole_keeps_its_own_entries_and_reopens_inta
     }
     let invitation = mum
         .book
-        .share(&id, &clinic.book.device_card(), Access::Writer)
+        .share(&id, &clinic.book.device_card().unwrap(), Access::Writer)
         .unwrap();
     clinic.book.accept(&invitation).unwrap();
     // Written at the clinic before the first sync: must survive the whole-record path.

@@ -21,6 +21,7 @@ use crate::schedule::{
     self, Check, DueReport, Eligibility, GivenDose, ScheduleError, ScheduleInput,
 };
 use crate::store::{OpenOptions, Store, Unlock};
+use crate::sync::attestation::TrustedOrganisation;
 use crate::Error;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,8 @@ use std::sync::{Mutex, MutexGuard};
 
 const DEVICE_PROFILE: &str = "device_profile";
 const DEVICE_KEYS: &str = "device_keys";
+/// An organisation's attestation of this device's role, carried on its card.
+const DEVICE_ATTESTATION: &str = "device_attestation";
 
 mod exporting;
 mod sharing;
@@ -46,6 +49,9 @@ struct Inner {
     keys: DeviceKeys,
     /// Automerge sync state per (record, peer) for this session; saved after each step.
     sessions: sharing::Sessions,
+    /// Organisations whose attestations confirm a member's role (set by the app from the
+    /// deployer's configuration; empty: no role is shown as confirmed).
+    trusted: Vec<TrustedOrganisation>,
 }
 
 /// One child's whole record as the app shows it.
@@ -154,6 +160,7 @@ impl RedBook {
                 author,
                 keys,
                 sessions: Default::default(),
+                trusted: Vec::new(),
             }),
         })
     }
@@ -175,11 +182,36 @@ impl RedBook {
         Ok(self.lock().author.clone())
     }
 
+    /// The organisations whose attestations confirm a professional's role (the
+    /// deployer's trust list; `sync::attestation::test_organisation` for tests and demos).
+    pub fn set_trusted_organisations(&self, trusted: Vec<TrustedOrganisation>) {
+        self.lock().trusted = trusted;
+    }
+
+    /// Keeps an organisation's attestation of this device's role, to carry on its card.
+    /// It must be for this device's key and its profile's role and organisation.
+    pub fn set_attestation(&self, attestation: &[u8]) -> Result<(), Error> {
+        let inner = self.lock();
+        let a = crate::sync::attestation::Attestation::decode(attestation)?;
+        let fits = a.device_key == inner.keys.public().signing_key
+            && a.role == inner.author.role
+            && inner.author.organisation.as_deref() == Some(a.organisation.as_str());
+        if !fits {
+            return Err(ValidationError::new(
+                "attestation",
+                "is for another device, role or organisation than this device's profile",
+            )
+            .into());
+        }
+        inner.store.put_sealed_meta(DEVICE_ATTESTATION, attestation)
+    }
+
     pub fn set_device_profile(&self, profile: DeviceProfile) -> Result<(), Error> {
         Profile {
             role: profile.role,
             display_name: profile.display_name.clone(),
             organisation: profile.organisation.clone(),
+            attestation: None,
         }
         .check()?;
         if profile.role.is_professional()
@@ -239,6 +271,7 @@ impl RedBook {
                     role: author.role,
                     display_name: author.display_name.clone(),
                     organisation: author.organisation.clone(),
+                    attestation: store.sealed_meta(DEVICE_ATTESTATION)?,
                 },
             },
         };
@@ -287,9 +320,17 @@ impl RedBook {
 
     pub fn child(&self, id: &RecordId) -> Result<ChildRecord, Error> {
         let mut inner = self.lock();
-        let store = &mut inner.store;
+        let Inner { store, trusted, .. } = &mut *inner;
         let record = store.record(id)?;
-        let (entries, unreadable_entries) = record.entry_views();
+        let (mut entries, unreadable_entries) = record.entry_views();
+        let membership = record.membership();
+        for view in &mut entries {
+            if view.verification == Verification::Verified {
+                view.author_confirmed_by = membership
+                    .member(&view.entry.author.device_id)
+                    .and_then(|m| sharing::confirmation(m, trusted));
+            }
+        }
         Ok(ChildRecord {
             id: id.clone(),
             details: record.details(),
@@ -439,6 +480,7 @@ impl RedBook {
                 status: EntryStatus::Current,
                 flags,
                 verification,
+                author_confirmed_by: None,
             })
         })
     }

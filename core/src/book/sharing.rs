@@ -13,6 +13,7 @@ use crate::model::{
 use crate::record::{membership, Membership, Record};
 use crate::store::Store;
 use crate::sync::session::{self, EpochCheck, Next, Session};
+use crate::sync::attestation::{self, TrustedOrganisation};
 use crate::sync::{self, DeviceCard, Header, Kind, SyncError};
 use crate::Error;
 use automerge::sync::{Message, SyncDoc};
@@ -76,15 +77,23 @@ fn would_count(record: &Record, candidate: &Statement) -> bool {
 }
 
 impl RedBook {
-    /// What this device shows (as a QR code or text) to be invited to a record.
-    pub fn device_card(&self) -> DeviceCard {
+    /// This device's id, as other devices address it.
+    pub fn device_id(&self) -> String {
+        self.lock().author.device_id.clone()
+    }
+
+    /// What this device shows (as a QR code or text) to be invited to a record: signed by
+    /// it, with its organisation's attestation when it holds one.
+    pub fn device_card(&self) -> Result<DeviceCard, Error> {
         let inner = self.lock();
-        DeviceCard {
-            keys: inner.keys.public(),
-            role: inner.author.role,
-            display_name: inner.author.display_name.clone(),
-            organisation: inner.author.organisation.clone(),
-        }
+        let attestation = inner.store.sealed_meta(super::DEVICE_ATTESTATION)?;
+        Ok(DeviceCard::new(
+            &inner.keys,
+            inner.author.role,
+            &inner.author.display_name,
+            inner.author.organisation.as_deref(),
+            attestation,
+        )?)
     }
 
     /// Grants the device on `invitee` `access` to the record (only an admin can) and
@@ -110,6 +119,9 @@ impl RedBook {
             role: invitee.role,
             display_name: invitee.display_name.clone(),
             organisation: invitee.organisation.clone(),
+            // Passed on as the card carried it (the card is signed by the device);
+            // whether it confirms anything is decided against each reader's trust list.
+            attestation: invitee.attestation.clone(),
         };
         profile.check()?;
         let record = store.record(id)?;
@@ -161,8 +173,16 @@ impl RedBook {
         Ok(id)
     }
 
+    /// The record's members, each with the organisation that confirms its role, if one
+    /// on this device's trust list does.
     pub fn members(&self, id: &RecordId) -> Result<Vec<Member>, Error> {
-        Ok(self.lock().store.record(id)?.members())
+        let mut inner = self.lock();
+        let trusted = inner.trusted.clone();
+        let mut members = inner.store.record(id)?.members();
+        for member in &mut members {
+            member.confirmed_by = confirmation(member, &trusted);
+        }
+        Ok(members)
     }
 
     /// Removes a member device (only a more senior admin can): the removal and a new
@@ -175,6 +195,7 @@ impl RedBook {
             author,
             keys,
             sessions,
+            ..
         } = &mut *inner;
         if device_id == author.device_id {
             return Err(
@@ -212,6 +233,7 @@ impl RedBook {
             keys,
             author,
             sessions,
+            ..
         } = &mut *inner;
         let peer_keys = known_device(store, id, peer)?;
         repair_key(store, keys, id)?;
@@ -264,6 +286,7 @@ impl RedBook {
             author,
             sessions,
             keys,
+            ..
         } = &mut *inner;
         let envelope = sync::parse_envelope(bytes)?;
         let header = envelope.header.clone();
@@ -360,6 +383,7 @@ impl RedBook {
             keys,
             author,
             sessions,
+            ..
         } = &mut *inner;
         let shared_heads = match peer {
             Some(peer) => {
@@ -391,6 +415,17 @@ impl RedBook {
             keys,
         )?)
     }
+}
+
+/// The organisation whose trusted attestation confirms a member's role.
+pub(super) fn confirmation(member: &Member, trusted: &[TrustedOrganisation]) -> Option<String> {
+    attestation::confirmed_by(
+        member.attestation.as_deref()?,
+        &member.keys.signing_key,
+        member.role,
+        member.organisation.as_deref(),
+        trusted,
+    )
 }
 
 /// A new key statement by this device: a removal of `removed` or a plain rotation,

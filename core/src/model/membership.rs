@@ -46,6 +46,27 @@ pub struct Profile {
     pub display_name: String,
     /// ODS code, for professionals.
     pub organisation: Option<String>,
+    /// An organisation's attestation of the role (`sync::attestation`), as the device's
+    /// card carried it; it confirms the role only if the organisation is trusted here.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "optional_hex")]
+    pub attestation: Option<Vec<u8>>,
+}
+
+mod optional_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => s.serialize_str(&hex::encode(bytes)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| hex::decode(text).map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }
 
 /// A new record key, sealed to each member that keeps access (never to a removed one).
@@ -107,6 +128,7 @@ const MAX_AFTER: usize = 256;
 const MAX_SEALED_KEYS: usize = 256;
 const MAX_NAME_CHARS: usize = 100;
 const MAX_ORGANISATION_CHARS: usize = 16;
+const MAX_ATTESTATION_BYTES: usize = 512;
 
 fn check_device_id(id: &str) -> Result<(), ValidationError> {
     if id.len() == 32
@@ -131,6 +153,9 @@ impl Profile {
                 "display_name",
                 "must be 1 to 100 characters",
             ));
+        }
+        if self.attestation.as_ref().is_some_and(|a| a.len() > MAX_ATTESTATION_BYTES) {
+            return Err(ValidationError::new("attestation", "is too long"));
         }
         if let Some(org) = &self.organisation {
             if org.is_empty()

@@ -202,6 +202,18 @@ impl Role {
     pub fn is_professional(self) -> bool {
         !matches!(self, Role::Parent | Role::Carer)
     }
+
+    /// The role in words, as a parent reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Parent => "parent",
+            Role::Carer => "carer",
+            Role::Midwife => "midwife",
+            Role::HealthVisitor => "health visitor",
+            Role::Gp => "GP",
+            Role::Nurse => "nurse",
+        }
+    }
 }
 
 impl std::str::FromStr for Role {
@@ -251,6 +263,8 @@ pub struct EntryView {
     pub flags: Vec<Flag>,
     /// Whether a member device's signature vouches for who wrote it.
     pub verification: Verification,
+    /// The organisation that confirms its author's role, when one does (see `Member`).
+    pub author_confirmed_by: Option<String>,
 }
 
 /// What the app shows beside an entry's author (docs/threat-model.md, "Entries").
@@ -288,6 +302,13 @@ pub struct Member {
     /// Set when an admin removed this device: it may no longer read new entries or sync.
     #[serde(default)]
     pub removed: Option<Removal>,
+    /// The attestation the granting admin passed on from the device's card.
+    #[serde(default, skip)]
+    pub attestation: Option<Vec<u8>>,
+    /// The organisation whose trusted key confirms the role (`RedBook` fills it in
+    /// from the deployer's trust list); `None`: the role is only as the admin gave it.
+    #[serde(default)]
+    pub confirmed_by: Option<String>,
 }
 
 impl Member {

@@ -428,6 +428,8 @@ impl Resolver<'_> {
                 added_by: m.added_by,
                 added_at: m.added_at,
                 removed: m.removed,
+                attestation: m.profile.attestation,
+                confirmed_by: None,
             })
             .collect();
         members.sort_by(|a, b| {

@@ -756,6 +756,7 @@ fn entry_views(entries: Vec<StoredEntry>, verifications: &[Verification]) -> Vec
             status: status.remove(&entry.id).unwrap_or(EntryStatus::Current),
             flags: validate::flags_of(&entry.body),
             verification: Verification::Unverified,
+            author_confirmed_by: None,
             entry,
         })
         .collect()

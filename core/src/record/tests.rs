@@ -8,6 +8,7 @@ fn profile() -> Profile {
         role: Role::Parent,
         display_name: "Member".into(),
         organisation: None,
+        attestation: None,
     }
 }
 

@@ -211,6 +211,7 @@ fn check_entry(key: &str, json: &[u8]) -> Result<(), RefusedChange> {
         role: envelope.author.role,
         display_name: envelope.author.display_name.clone(),
         organisation: envelope.author.organisation.clone(),
+        attestation: None,
     }
     .check()
     .map_err(|e| RefusedChange::InvalidValue(format!("entry author: {e}")))?;

@@ -17,11 +17,10 @@
 use crate::crypto::device::{DeviceKeys, DevicePublic};
 use crate::crypto::SecretKey;
 use crate::model::{RecordId, Role};
-use serde::{Deserialize, Serialize};
 
 const ENVELOPE_MAGIC: &[u8; 4] = b"RBS2";
 const INVITATION_MAGIC: &[u8; 4] = b"RBI1";
-const CARD_PREFIX: &str = "rbcard1:";
+const CARD_PREFIX: &str = "rbcard2:";
 const HEADER_LEN: usize = 4 + 1 + 16 + 4 + 16 + 16 + 4;
 const SIGNATURE_LEN: usize = 64;
 /// Bodies larger than this are refused before anything is allocated for them.
@@ -264,34 +263,139 @@ impl Envelope<'_> {
     }
 }
 
-/// What a device shows (as a QR code or text) so a member can invite it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a device shows (as a QR code or text) so an admin can invite it: its keys, the
+/// role and name it asks to be added as, and an organisation's attestation if it has one.
+/// The device signs it, binding its X25519 key (and the rest) to its Ed25519 key.
+///
+/// Text: `rbcard2:` then base64url (no padding) of `version 2 | signing key [32] |
+/// agreement key [32] | role u8 | name length u8 | name | organisation length u8 |
+/// organisation | attestation length u16 | attestation | Ed25519 signature [64]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceCard {
     pub keys: DevicePublic,
     pub role: Role,
     pub display_name: String,
     pub organisation: Option<String>,
+    /// An organisation's attestation of this device's role (`attestation`), if any.
+    pub attestation: Option<Vec<u8>>,
+    binding: [u8; 64],
 }
 
+const CARD_VERSION: u8 = 2;
+const CARD_DOMAIN: &[u8] = b"redbook/card/v2";
+const CARD_ROLES: [Role; 6] = [
+    Role::Parent,
+    Role::Carer,
+    Role::Midwife,
+    Role::HealthVisitor,
+    Role::Gp,
+    Role::Nurse,
+];
+
 impl DeviceCard {
+    /// This device's card, signed by it.
+    pub fn new(
+        keys: &DeviceKeys,
+        role: Role,
+        display_name: &str,
+        organisation: Option<&str>,
+        attestation: Option<Vec<u8>>,
+    ) -> Result<Self, SyncError> {
+        let mut card = Self {
+            keys: keys.public(),
+            role,
+            display_name: display_name.to_string(),
+            organisation: organisation.map(str::to_string),
+            attestation,
+            binding: [0; 64],
+        };
+        let mut signed = CARD_DOMAIN.to_vec();
+        signed.extend(card.unsigned_bytes()?);
+        card.binding = keys.sign(&signed);
+        Ok(card)
+    }
+
     pub fn device_id(&self) -> String {
         self.keys.device_id()
     }
 
+    fn unsigned_bytes(&self) -> Result<Vec<u8>, SyncError> {
+        let too_long = || SyncError::Malformed("device card field too long");
+        let name = self.display_name.as_bytes();
+        let org = self.organisation.as_deref().unwrap_or("").as_bytes();
+        let attestation = self.attestation.as_deref().unwrap_or(&[]);
+        let mut out = vec![CARD_VERSION];
+        out.extend_from_slice(&self.keys.signing_key);
+        out.extend_from_slice(&self.keys.agreement_key);
+        out.push(CARD_ROLES.iter().position(|r| *r == self.role).unwrap_or(0) as u8);
+        out.push(u8::try_from(name.len()).map_err(|_| too_long())?);
+        out.extend_from_slice(name);
+        out.push(u8::try_from(org.len()).map_err(|_| too_long())?);
+        out.extend_from_slice(org);
+        out.extend_from_slice(&u16::try_from(attestation.len()).map_err(|_| too_long())?.to_be_bytes());
+        out.extend_from_slice(attestation);
+        Ok(out)
+    }
+
     pub fn encode(&self) -> String {
+        use base64::Engine;
+        let mut bytes = self.unsigned_bytes().expect("checked when the card was made");
+        bytes.extend_from_slice(&self.binding);
         format!(
             "{CARD_PREFIX}{}",
-            hex::encode(serde_json::to_vec(self).expect("serialisable"))
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
         )
     }
 
+    /// Reads a card another device shows; refused unless that device signed it.
     pub fn decode(text: &str) -> Result<Self, SyncError> {
-        let hex_part = text
+        use base64::Engine;
+        let malformed = || SyncError::Malformed("device card");
+        let encoded = text
             .trim()
             .strip_prefix(CARD_PREFIX)
             .ok_or(SyncError::Malformed("not a redbook device card"))?;
-        let bytes = hex::decode(hex_part).map_err(|_| SyncError::Malformed("device card"))?;
-        serde_json::from_slice(&bytes).map_err(|_| SyncError::Malformed("device card"))
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(encoded)
+            .map_err(|_| malformed())?;
+        let mut at: usize = 0;
+        let mut take = |len: usize| -> Result<&[u8], SyncError> {
+            let part = bytes.get(at..at.checked_add(len).ok_or_else(malformed)?).ok_or_else(malformed)?;
+            at += len;
+            Ok(part)
+        };
+        if take(1)? != [CARD_VERSION] {
+            return Err(malformed());
+        }
+        let keys = DevicePublic {
+            signing_key: take(32)?.try_into().expect("32 bytes"),
+            agreement_key: take(32)?.try_into().expect("32 bytes"),
+        };
+        let role = *CARD_ROLES.get(take(1)?[0] as usize).ok_or_else(malformed)?;
+        let name_len = take(1)?[0] as usize;
+        let display_name = String::from_utf8(take(name_len)?.to_vec()).map_err(|_| malformed())?;
+        let org_len = take(1)?[0] as usize;
+        let organisation = String::from_utf8(take(org_len)?.to_vec()).map_err(|_| malformed())?;
+        let attestation_len = u16::from_be_bytes(take(2)?.try_into().expect("2 bytes")) as usize;
+        let attestation = take(attestation_len)?.to_vec();
+        let binding: [u8; 64] = take(64)?.try_into().expect("64 bytes");
+        if at != bytes.len() {
+            return Err(malformed());
+        }
+        let card = Self {
+            keys,
+            role,
+            display_name,
+            organisation: (!organisation.is_empty()).then_some(organisation),
+            attestation: (!attestation.is_empty()).then_some(attestation),
+            binding,
+        };
+        let mut signed = CARD_DOMAIN.to_vec();
+        signed.extend(card.unsigned_bytes()?);
+        if !card.keys.verify(&signed, &card.binding) {
+            return Err(SyncError::BadSignature);
+        }
+        Ok(card)
     }
 }
 
@@ -368,6 +472,7 @@ pub fn read_invitation(bytes: &[u8], me: &DeviceKeys) -> Result<Invitation, Sync
     })
 }
 
+pub mod attestation;
 pub mod session;
 
 #[cfg(test)]

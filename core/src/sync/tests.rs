@@ -85,14 +85,26 @@ fn an_invitation_fits_a_qr_code_and_opens_only_for_its_invitee() {
 #[test]
 fn a_device_card_round_trips() {
     let keys = DeviceKeys::generate().unwrap();
-    let card = DeviceCard {
-        keys: keys.public(),
-        role: Role::HealthVisitor,
-        display_name: "HV Jo".into(),
-        organisation: Some("RQX".into()),
-    };
-    assert_eq!(DeviceCard::decode(&card.encode()).unwrap(), card);
-    assert!(DeviceCard::decode("rbcard1:zz").is_err());
+    let card = DeviceCard::new(&keys, Role::HealthVisitor, "HV Jo", Some("RQX"), None).unwrap();
+    let text = card.encode();
+    assert_eq!(DeviceCard::decode(&text).unwrap(), card);
+    // Compact and text-safe: 486 characters of hex JSON before; this is the figure the
+    // README gives.
+    assert!(text.len() <= 200, "{} characters", text.len());
+    assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_:".contains(&b)));
+    let attested = attestation::test_organisation()
+        .attest(&keys.public(), Role::HealthVisitor)
+        .unwrap();
+    let with = DeviceCard::new(&keys, Role::HealthVisitor, "HV Jo", Some("X99TEST"), Some(attested)).unwrap();
+    assert_eq!(DeviceCard::decode(&with.encode()).unwrap(), with);
+    assert!(with.encode().len() <= 420, "{} characters", with.encode().len());
+    // Another device cannot change the name or swap the X25519 key it carries.
+    let other = DeviceKeys::generate().unwrap();
+    let mut swapped = card.clone();
+    swapped.keys.agreement_key = other.public().agreement_key;
+    assert_eq!(DeviceCard::decode(&swapped.encode()), Err(SyncError::BadSignature));
+    assert!(DeviceCard::decode("rbcard2:zz").is_err());
+    assert!(DeviceCard::decode(&text[..text.len() - 3]).is_err());
     assert!(DeviceCard::decode("hello").is_err());
 }
 

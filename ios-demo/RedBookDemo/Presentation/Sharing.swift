@@ -11,7 +11,8 @@ struct QrPayload {
 struct MemberRow: Identifiable {
     var id: String { deviceId }
     let name: String
-    let role: String
+    /// The core's sentence: role as granted, by whom, confirmed by an organisation or not.
+    let standing: String
     let access: Access
     let deviceId: String
     let removed: Bool
@@ -25,7 +26,7 @@ final class Sharing {
 
     /// This device's card: a member scans it to invite this device.
     func myCard() -> QrPayload {
-        let card = book.deviceCard()
+        let card = (try? book.deviceCard()) ?? ""
         return QrPayload(text: card, bytes: card.utf8.count)
     }
 
@@ -50,7 +51,7 @@ final class Sharing {
 
     func members(childId: String) throws -> [MemberRow] {
         try book.members(id: childId).map {
-            MemberRow(name: $0.displayName, role: roleLabel($0.role), access: $0.access, deviceId: $0.deviceId, removed: $0.removedBy != nil)
+            MemberRow(name: $0.displayName, standing: $0.standing, access: $0.access, deviceId: $0.deviceId, removed: $0.removedBy != nil)
         }
     }
 }

@@ -199,7 +199,8 @@ struct ShareView: View {
                 // share sheet (AirDrop, Messages, email); nobody on the way can read it.
                 ForEach((try? sharing.members(childId: childId)) ?? []) { member in
                     if !member.removed && member.deviceId != book.deviceId(), let file = updateFile(for: member.deviceId) {
-                        ShareLink("Send an update to \(member.name) (\(member.role))", item: file)
+                        ShareLink("Send an update to \(member.name)", item: file)
+                        Text(member.standing).font(.caption)
                     }
                 }
                 Button("Open an update") { importing = true }

@@ -88,7 +88,7 @@ pub fn run(dir: &Path) -> CliResult {
     for child in [&amara, &kofi] {
         // Dad has parental responsibility too; the clinic writes.
         for (other, access) in [(&dad, Access::Admin), (&clinic, Access::Writer)] {
-            let invitation = mum.share(child.clone(), other.device_card(), access)?;
+            let invitation = mum.share(child.clone(), other.device_card()?, access)?;
             other.accept(invitation.clone())?;
             let report = sync_pair(&mum, other, child)?;
             println!(

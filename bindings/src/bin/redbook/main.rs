@@ -178,6 +178,9 @@ enum DeviceCommand {
         #[arg(long)]
         organisation: Option<String>,
     },
+    /// Keep an organisation's attestation of this device's role (a file the
+    /// organisation issued); it travels on the device's card
+    Attest { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -702,7 +705,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Device(DeviceCommand::Show) => {
             let book = open_existing(&path)?;
             let author = book.author()?;
-            let card = book.device_card();
+            let card = book.device_card()?;
             let info = serde_json::json!({
                 "device_id": author.device_id,
                 "role": author.role,
@@ -719,6 +722,11 @@ fn run(cli: Cli) -> CliResult {
                 );
                 println!("card (give this to a member who will invite this device):\n{card}");
             });
+        }
+        Command::Device(DeviceCommand::Attest { file }) => {
+            let book = open_existing(&path)?;
+            book.set_attestation(read_file(&file)?)?;
+            println!("kept; this device's card now carries the attestation");
         }
         Command::Device(DeviceCommand::Set {
             role,
@@ -760,13 +768,10 @@ fn run(cli: Cli) -> CliResult {
             out.print(&members.iter().map(|m| serde_json::json!({
                 "device_id": m.device_id, "access": m.access, "role": m.role, "display_name": m.display_name,
                 "organisation": m.organisation, "added_by": m.added_by, "added_at": m.added_at,
-                "removed_by": m.removed_by,
+                "removed_by": m.removed_by, "confirmed_by": m.confirmed_by, "standing": m.standing,
             })).collect::<Vec<_>>(), || {
                 for m in &members {
-                    let org = m.organisation.as_deref().map(|o| format!(", {o}")).unwrap_or_default();
-                    let removed = if m.removed_by.is_some() { "  REMOVED" } else { "" };
-                    let access = match m.access { Access::Admin => "admin", Access::Writer => "writer", Access::Reader => "reader" };
-                    println!("{}  {} ({}{org}), {access}{removed}", m.device_id, m.display_name, role_name(m.role));
+                    println!("{}  {}", m.device_id, m.standing);
                 }
             });
         }
@@ -959,10 +964,32 @@ fn passphrase(env: &str, prompt: &str, confirm: bool) -> CliResult<String> {
 }
 
 fn open(path: &std::path::Path, passphrase: String) -> CliResult<Arc<RedBook>> {
-    Ok(RedBook::open_with_passphrase(
-        path.display().to_string(),
-        passphrase,
-    )?)
+    let book = RedBook::open_with_passphrase(path.display().to_string(), passphrase)?;
+    book.set_trusted_organisations(trust_list()?)?;
+    Ok(book)
+}
+
+/// The organisations whose attestations confirm a professional's role: the file named by
+/// `REDBOOK_TRUST_LIST`, one `ODS-CODE HEX-ED25519-KEY` a line (`#` starts a comment).
+fn trust_list() -> CliResult<Vec<redbook_ffi::TrustedOrganisation>> {
+    let Some(file) = std::env::var_os("REDBOOK_TRUST_LIST") else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| CliError(format!("cannot read the trust list: {e}")))?;
+    text.lines()
+        .map(|line| line.split('#').next().unwrap_or("").trim())
+        .filter(|line| !line.is_empty())
+        .enumerate()
+        .map(|(n, line)| {
+            let bad = || CliError(format!("trust list line {}: expected `ODS-CODE HEX-KEY`", n + 1));
+            let (ods, key) = line.split_once(char::is_whitespace).ok_or_else(bad)?;
+            Ok(redbook_ffi::TrustedOrganisation {
+                ods_code: ods.to_string(),
+                public_key: hex::decode(key.trim()).map_err(|_| bad())?,
+            })
+        })
+        .collect()
 }
 
 fn open_existing(path: &std::path::Path) -> CliResult<Arc<RedBook>> {

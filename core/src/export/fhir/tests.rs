@@ -68,6 +68,7 @@ fn sample_bundle() -> Value {
             },
             status: EntryStatus::Current,
             flags: vec![],
+            author_confirmed_by: None,
             verification: Verification::Verified,
         })
         .collect();

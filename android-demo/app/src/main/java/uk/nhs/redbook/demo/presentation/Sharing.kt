@@ -11,7 +11,8 @@ import uk.nhs.redbook.RedbookException
 /** Text for a QR code, and how many bytes it carries (a QR holds up to 2,953). */
 data class QrPayload(val text: String, val bytes: Int)
 
-data class MemberRow(val name: String, val role: String, val access: Access, val deviceId: String, val removed: Boolean)
+/** One member as the Share screen lists it; [standing] is the core's sentence (role as granted, by whom, confirmed or not). */
+data class MemberRow(val name: String, val standing: String, val access: Access, val deviceId: String, val removed: Boolean)
 
 class Sharing(private val book: RedBook) {
     /** This device's card: a member scans it to invite this device. */
@@ -38,7 +39,7 @@ class Sharing(private val book: RedBook) {
     }
 
     fun members(childId: String): List<MemberRow> = book.members(childId).map {
-        MemberRow(it.displayName, roleLabel(it.role), it.access, it.deviceId, it.removedBy != null)
+        MemberRow(it.displayName, it.standing, it.access, it.deviceId, it.removedBy != null)
     }
 
     companion object {

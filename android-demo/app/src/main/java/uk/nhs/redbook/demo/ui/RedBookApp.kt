@@ -234,7 +234,8 @@ private fun SyncSection(book: RedBook, sharing: Sharing, childId: String) {
             val send = Intent(Intent.ACTION_SEND).setType("application/octet-stream")
                 .putExtra(Intent.EXTRA_STREAM, uri).addFlags(Intent.FLAG_GRANT_READ_URI_PERMISSION)
             context.startActivity(Intent.createChooser(send, "Send the update to ${member.name}"))
-        }) { Text("Send an update to ${member.name} (${member.role})") }
+        }) { Text("Send an update to ${member.name}") }
+        Text(member.standing, style = MaterialTheme.typography.bodySmall)
     }
     Button(onClick = { open.launch("*/*") }) { Text("Open an update") }
     status?.let { Text(it) }

@@ -152,7 +152,10 @@ class FamilyPresenterTest {
                 val invitation = Sharing(mum).invite(id, card.text, Access.WRITER)
                 assertTrue(invitation.bytes < 1024, "fits a QR code: ${invitation.bytes} bytes")
                 assertEquals(id, Sharing(clinic).accept(invitation.text))
-                assertEquals(setOf("parent", "health visitor"), Sharing(mum).members(id).map { it.role }.toSet())
+                val jo = Sharing(mum).members(id).single { it.name == "Jo Bloggs" }
+                assertEquals(Access.WRITER, jo.access)
+                assertContains(jo.standing, "as health visitor (RQX)")
+                assertContains(jo.standing, "not confirmed by an organisation")
 
                 // At the clinic, offline: the health visitor weighs her.
                 FamilyPresenter(clinic, GrowthCharts.whoOnly()) { TODAY }.addMeasurement(id, "2026-02-19", "6.1", "", "", false)

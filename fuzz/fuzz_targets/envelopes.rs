@@ -1,0 +1,22 @@
+//! Everything a device parses before it holds a record key: envelopes, invitations,
+//! device cards, attestations. Never a panic; nothing opens without the right keys.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use redbook_core::crypto::SecretKey;
+use redbook_core::sync::{self, attestation, DeviceCard};
+use redbook_fuzz_support::family;
+
+fuzz_target!(|data: &[u8]| {
+    let f = family();
+    if let Ok(envelope) = sync::parse_envelope(data) {
+        let key = SecretKey::from_slice(&[9; 32]).unwrap();
+        assert!(envelope.open(&f.mum.public(), &key).is_err() || data.len() > 0);
+        let _ = envelope.open_keys(&f.mum.public(), &f.clinic);
+    }
+    let _ = sync::read_invitation(data, &f.clinic);
+    let _ = DeviceCard::decode(&String::from_utf8_lossy(data));
+    if let Ok(a) = attestation::Attestation::decode(data) {
+        let _ = attestation::confirmed_by(data, &a.device_key, a.role, Some(&a.organisation), &[]);
+    }
+});
