@@ -26,10 +26,10 @@ fn stderr(o: &Output) -> String {
 fn a_parent_records_and_reads_back_a_childs_entries() {
     let dir = tempfile::TempDir::new().unwrap();
     let db = dir.path().join("family.db");
-    assert!(redbook(&db, "pw", &["init"]).status.success());
+    assert!(redbook(&db, "test passphrase", &["init"]).status.success());
     let add = redbook(
         &db,
-        "pw",
+        "test passphrase",
         &[
             "child",
             "add",
@@ -80,21 +80,25 @@ fn a_parent_records_and_reads_back_a_childs_entries() {
             "2026-05-02",
         ],
     ] {
-        let out = redbook(&db, "pw", &args);
+        let out = redbook(&db, "test passphrase", &args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     }
-    let show = redbook(&db, "pw", &["show", "ada", "--json"]);
+    let show = redbook(&db, "test passphrase", &["show", "ada", "--json"]);
     assert!(show.status.success());
     let record: serde_json::Value = serde_json::from_str(&stdout(&show)).unwrap();
     assert_eq!(record["details"]["name"], "Ada Lovelace");
     assert_eq!(record["details"]["nhs_number"], "9434765919");
     assert_eq!(record["entries"].as_array().unwrap().len(), 3);
-    let human = stdout(&redbook(&db, "pw", &["show", "ada"]));
+    let human = stdout(&redbook(&db, "test passphrase", &["show", "ada"]));
     assert!(human.contains("6-in-1 dose 1 (batch AB12)"), "{human}");
-    let history = stdout(&redbook(&db, "pw", &["history", "ada"]));
+    let history = stdout(&redbook(&db, "test passphrase", &["history", "ada"]));
     assert_eq!(history.lines().count(), 3);
-    let list: serde_json::Value =
-        serde_json::from_str(&stdout(&redbook(&db, "pw", &["child", "list", "--json"]))).unwrap();
+    let list: serde_json::Value = serde_json::from_str(&stdout(&redbook(
+        &db,
+        "test passphrase",
+        &["child", "list", "--json"],
+    )))
+    .unwrap();
     assert_eq!(list["children"][0]["entry_count"], 3);
 }
 
@@ -102,10 +106,10 @@ fn a_parent_records_and_reads_back_a_childs_entries() {
 fn bad_input_gets_one_clear_line_and_a_failing_exit_code() {
     let dir = tempfile::TempDir::new().unwrap();
     let db = dir.path().join("family.db");
-    redbook(&db, "pw", &["init"]);
+    redbook(&db, "test passphrase", &["init"]);
     redbook(
         &db,
-        "pw",
+        "test passphrase",
         &[
             "child",
             "add",
@@ -129,12 +133,12 @@ fn bad_input_gets_one_clear_line_and_a_failing_exit_code() {
                 "--weight-kg",
                 "900",
             ],
-            "pw",
+            "test passphrase",
             "invalid weight_kg",
         ),
         (
             &["measure", "ada", "--date", "2099-04-01", "--weight-kg", "4"],
-            "pw",
+            "test passphrase",
             "invalid date: is in the future",
         ),
         (
@@ -146,7 +150,7 @@ fn bad_input_gets_one_clear_line_and_a_failing_exit_code() {
                 "--weight-kg",
                 "4",
             ],
-            "pw",
+            "test passphrase",
             "no such child",
         ),
         (&["show", "ada"], "wrong", "wrong passphrase or key"),
@@ -165,7 +169,7 @@ fn bad_input_gets_one_clear_line_and_a_failing_exit_code() {
                 "--nhs-number",
                 "1234567890",
             ],
-            "pw",
+            "test passphrase",
             "invalid nhs_number",
         ),
     ];
@@ -182,7 +186,7 @@ fn bad_input_gets_one_clear_line_and_a_failing_exit_code() {
     }
     let not_ours = dir.path().join("notes.txt");
     std::fs::write(&not_ours, "shopping").unwrap();
-    let out = redbook(&not_ours, "pw", &["child", "list"]);
+    let out = redbook(&not_ours, "test passphrase", &["child", "list"]);
     assert!(stderr(&out).contains("not a redbook database"));
     assert_eq!(std::fs::read_to_string(&not_ours).unwrap(), "shopping");
 }
@@ -191,16 +195,20 @@ fn bad_input_gets_one_clear_line_and_a_failing_exit_code() {
 fn changing_the_passphrase_locks_out_the_old_one() {
     let dir = tempfile::TempDir::new().unwrap();
     let db = dir.path().join("family.db");
-    redbook(&db, "old", &["init"]);
+    redbook(&db, "old passphrase", &["init"]);
     let change = Command::new(env!("CARGO_BIN_EXE_redbook"))
         .args(["--db", db.to_str().unwrap(), "passphrase", "change"])
-        .env("REDBOOK_PASSPHRASE", "old")
-        .env("REDBOOK_NEW_PASSPHRASE", "new")
+        .env("REDBOOK_PASSPHRASE", "old passphrase")
+        .env("REDBOOK_NEW_PASSPHRASE", "new passphrase")
         .output()
         .unwrap();
     assert!(change.status.success(), "{}", stderr(&change));
-    assert!(!redbook(&db, "old", &["child", "list"]).status.success());
-    assert!(redbook(&db, "new", &["child", "list"]).status.success());
+    assert!(!redbook(&db, "old passphrase", &["child", "list"])
+        .status
+        .success());
+    assert!(redbook(&db, "new passphrase", &["child", "list"])
+        .status
+        .success());
 }
 
 #[test]
@@ -256,10 +264,10 @@ fn due_vaccines_by_date_of_birth_and_for_a_recorded_child() {
     assert_eq!(find("MMRV", 1)["status"], "due");
     assert_eq!(find("6-in-1", 4)["status"], "upcoming");
 
-    redbook(&db, "pw", &["init"]);
+    redbook(&db, "test passphrase", &["init"]);
     redbook(
         &db,
-        "pw",
+        "test passphrase",
         &[
             "child",
             "add",
@@ -275,7 +283,7 @@ fn due_vaccines_by_date_of_birth_and_for_a_recorded_child() {
     );
     let immunise = redbook(
         &db,
-        "pw",
+        "test passphrase",
         &[
             "immunise",
             "ada",
@@ -288,7 +296,11 @@ fn due_vaccines_by_date_of_birth_and_for_a_recorded_child() {
         ],
     );
     assert!(immunise.status.success(), "{}", stderr(&immunise));
-    let out = redbook(&db, "pw", &["due", "ada", "--on", "2026-11-20", "--json"]);
+    let out = redbook(
+        &db,
+        "test passphrase",
+        &["due", "ada", "--on", "2026-11-20", "--json"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let items = report["immunisations"].as_array().unwrap();
@@ -302,10 +314,18 @@ fn due_vaccines_by_date_of_birth_and_for_a_recorded_child() {
         .find(|i| i["vaccine"] == "MenB" && i["dose"] == 1)
         .unwrap();
     assert_eq!(menb["status"], "due");
-    let human = stdout(&redbook(&db, "pw", &["due", "ada", "--on", "2026-11-20"]));
+    let human = stdout(&redbook(
+        &db,
+        "test passphrase",
+        &["due", "ada", "--on", "2026-11-20"],
+    ));
     assert!(human.contains("Next reminders"), "{human}");
 
-    let before_birth = redbook(&db, "pw", &["due", "ada", "--on", "2026-08-01"]);
+    let before_birth = redbook(
+        &db,
+        "test passphrase",
+        &["due", "ada", "--on", "2026-08-01"],
+    );
     assert!(
         stderr(&before_birth).contains("invalid on"),
         "{}",
@@ -412,10 +432,10 @@ fn centile_of_the_worked_example_and_clear_errors_without_the_uk90_pack() {
 fn a_childs_growth_chart_is_written_as_svg() {
     let dir = tempfile::TempDir::new().unwrap();
     let db = dir.path().join("family.db");
-    redbook(&db, "pw", &["init"]);
+    redbook(&db, "test passphrase", &["init"]);
     redbook(
         &db,
-        "pw",
+        "test passphrase",
         &[
             "child",
             "add",
@@ -436,7 +456,7 @@ fn a_childs_growth_chart_is_written_as_svg() {
     ] {
         assert!(redbook(
             &db,
-            "pw",
+            "test passphrase",
             &["measure", "ada", "--date", date, "--weight-kg", kg]
         )
         .status
@@ -445,7 +465,7 @@ fn a_childs_growth_chart_is_written_as_svg() {
     let svg_path = dir.path().join("weight.svg");
     let out = redbook(
         &db,
-        "pw",
+        "test passphrase",
         &[
             "chart",
             "ada",
@@ -461,7 +481,7 @@ fn a_childs_growth_chart_is_written_as_svg() {
     assert!(!svg.contains("Ada"), "no names on a chart");
     let growth: serde_json::Value = serde_json::from_str(&stdout(&redbook(
         &db,
-        "pw",
+        "test passphrase",
         &["growth", "ada", "--measure", "weight", "--json"],
     )))
     .unwrap();
@@ -476,11 +496,11 @@ fn a_childs_growth_chart_is_written_as_svg() {
 fn a_parent_shares_with_a_health_visitor_and_they_sync() {
     let dir = tempfile::TempDir::new().unwrap();
     let (mum, hv) = (dir.path().join("mum.db"), dir.path().join("hv.db"));
-    redbook(&mum, "pw-mum", &["init"]);
-    redbook(&hv, "pw-hv", &["init"]);
+    redbook(&mum, "mum test passphrase", &["init"]);
+    redbook(&hv, "hv test passphrase", &["init"]);
     assert!(redbook(
         &hv,
-        "pw-hv",
+        "hv test passphrase",
         &[
             "device",
             "set",
@@ -496,13 +516,13 @@ fn a_parent_shares_with_a_health_visitor_and_they_sync() {
     .success());
     let card: serde_json::Value = serde_json::from_str(&stdout(&redbook(
         &hv,
-        "pw-hv",
+        "hv test passphrase",
         &["device", "show", "--json"],
     )))
     .unwrap();
     redbook(
         &mum,
-        "pw-mum",
+        "mum test passphrase",
         &[
             "child",
             "add",
@@ -518,7 +538,7 @@ fn a_parent_shares_with_a_health_visitor_and_they_sync() {
     );
     redbook(
         &mum,
-        "pw-mum",
+        "mum test passphrase",
         &[
             "measure",
             "ada",
@@ -531,7 +551,7 @@ fn a_parent_shares_with_a_health_visitor_and_they_sync() {
     let invitation = dir.path().join("invitation.bin");
     let share = redbook(
         &mum,
-        "pw-mum",
+        "mum test passphrase",
         &[
             "share",
             "ada",
@@ -543,14 +563,16 @@ fn a_parent_shares_with_a_health_visitor_and_they_sync() {
     );
     assert!(share.status.success(), "{}", stderr(&share));
     assert!(std::fs::metadata(&invitation).unwrap().len() < 1024);
-    assert!(
-        redbook(&hv, "pw-hv", &["accept", invitation.to_str().unwrap()])
-            .status
-            .success()
-    );
+    assert!(redbook(
+        &hv,
+        "hv test passphrase",
+        &["accept", invitation.to_str().unwrap()]
+    )
+    .status
+    .success());
     assert!(stderr(&redbook(
         &mum,
-        "pw-mum",
+        "mum test passphrase",
         &["accept", invitation.to_str().unwrap()]
     ))
     .contains("addressed to another device"));
@@ -559,8 +581,8 @@ fn a_parent_shares_with_a_health_visitor_and_they_sync() {
         Command::new(env!("CARGO_BIN_EXE_redbook"))
             .args(["--db", mum.to_str().unwrap()])
             .args(args)
-            .env("REDBOOK_PASSPHRASE", "pw-mum")
-            .env("REDBOOK_PEER_PASSPHRASE", "pw-hv")
+            .env("REDBOOK_PASSPHRASE", "mum test passphrase")
+            .env("REDBOOK_PEER_PASSPHRASE", "hv test passphrase")
             .output()
             .unwrap()
     };
@@ -568,7 +590,7 @@ fn a_parent_shares_with_a_health_visitor_and_they_sync() {
     assert!(out.status.success(), "{}", stderr(&out));
     redbook(
         &hv,
-        "pw-hv",
+        "hv test passphrase",
         &[
             "immunise",
             "ada",
@@ -583,18 +605,18 @@ fn a_parent_shares_with_a_health_visitor_and_they_sync() {
     assert!(sync(&["sync", "ada", "--with", hv.to_str().unwrap()])
         .status
         .success());
-    let shown = stdout(&redbook(&mum, "pw-mum", &["show", "ada"]));
+    let shown = stdout(&redbook(&mum, "mum test passphrase", &["show", "ada"]));
     assert!(
         shown.contains("6-in-1 dose 1") && shown.contains("HV Jo (health visitor, verified)"),
         "{shown}"
     );
-    let members = stdout(&redbook(&mum, "pw-mum", &["members", "ada"]));
+    let members = stdout(&redbook(&mum, "mum test passphrase", &["members", "ada"]));
     assert_eq!(members.lines().count(), 2, "{members}");
 
     // Store and forward: a bundle file, imported twice.
     redbook(
         &hv,
-        "pw-hv",
+        "hv test passphrase",
         &[
             "note",
             "ada",
@@ -607,27 +629,27 @@ fn a_parent_shares_with_a_health_visitor_and_they_sync() {
     let bundle = dir.path().join("bundle.bin");
     assert!(redbook(
         &hv,
-        "pw-hv",
+        "hv test passphrase",
         &["bundle", "export", "ada", "--out", bundle.to_str().unwrap()]
     )
     .status
     .success());
     assert!(stdout(&redbook(
         &mum,
-        "pw-mum",
+        "mum test passphrase",
         &["bundle", "import", bundle.to_str().unwrap()]
     ))
     .contains("new entries"));
     assert!(stdout(&redbook(
         &mum,
-        "pw-mum",
+        "mum test passphrase",
         &["bundle", "import", bundle.to_str().unwrap()]
     ))
     .contains("nothing new"));
     std::fs::write(&bundle, b"RBS1 not really").unwrap();
     let bad = redbook(
         &mum,
-        "pw-mum",
+        "mum test passphrase",
         &["bundle", "import", bundle.to_str().unwrap()],
     );
     assert_eq!(bad.status.code(), Some(1));
@@ -638,10 +660,10 @@ fn a_parent_shares_with_a_health_visitor_and_they_sync() {
 fn a_parent_hands_the_record_over_as_fhir_and_as_a_printable_summary() {
     let dir = tempfile::TempDir::new().unwrap();
     let db = dir.path().join("family.db");
-    assert!(redbook(&db, "pw", &["init"]).status.success());
+    assert!(redbook(&db, "test passphrase", &["init"]).status.success());
     let add = redbook(
         &db,
-        "pw",
+        "test passphrase",
         &[
             "child",
             "add",
@@ -658,7 +680,7 @@ fn a_parent_hands_the_record_over_as_fhir_and_as_a_printable_summary() {
     assert!(add.status.success(), "{}", stderr(&add));
     let measure = redbook(
         &db,
-        "pw",
+        "test passphrase",
         &[
             "measure",
             "ada",
@@ -673,14 +695,14 @@ fn a_parent_hands_the_record_over_as_fhir_and_as_a_printable_summary() {
     let fhir = dir.path().join("ada.json");
     let export = redbook(
         &db,
-        "pw",
+        "test passphrase",
         &["export", "ada", "--fhir", "--out", fhir.to_str().unwrap()],
     );
     assert!(export.status.success(), "{}", stderr(&export));
     let summary = dir.path().join("ada.html");
     let printed = redbook(
         &db,
-        "pw",
+        "test passphrase",
         &[
             "export",
             "ada",
@@ -696,10 +718,16 @@ fn a_parent_hands_the_record_over_as_fhir_and_as_a_printable_summary() {
 
     // Read into a GP's database.
     let gp = dir.path().join("gp.db");
-    assert!(redbook(&gp, "gp-pw", &["init"]).status.success());
-    let import = redbook(&gp, "gp-pw", &["import", "--fhir", fhir.to_str().unwrap()]);
+    assert!(redbook(&gp, "gp test passphrase", &["init"])
+        .status
+        .success());
+    let import = redbook(
+        &gp,
+        "gp test passphrase",
+        &["import", "--fhir", fhir.to_str().unwrap()],
+    );
     assert!(import.status.success(), "{}", stderr(&import));
-    let show = redbook(&gp, "gp-pw", &["show", "ada"]);
+    let show = redbook(&gp, "gp test passphrase", &["show", "ada"]);
     assert!(
         stdout(&show).contains("weight 4.40 kg"),
         "{}",
@@ -709,7 +737,11 @@ fn a_parent_hands_the_record_over_as_fhir_and_as_a_printable_summary() {
     // A file that is not a Bundle: one line on stderr, non-zero exit, nothing added.
     let junk = dir.path().join("junk.json");
     std::fs::write(&junk, "{\"resourceType\": \"Patient\"}").unwrap();
-    let refused = redbook(&gp, "gp-pw", &["import", "--fhir", junk.to_str().unwrap()]);
+    let refused = redbook(
+        &gp,
+        "gp test passphrase",
+        &["import", "--fhir", junk.to_str().unwrap()],
+    );
     assert!(!refused.status.success());
     assert_eq!(
         stderr(&refused).trim().lines().count(),
@@ -718,13 +750,100 @@ fn a_parent_hands_the_record_over_as_fhir_and_as_a_printable_summary() {
         stderr(&refused)
     );
     assert_eq!(
-        stdout(&redbook(&gp, "gp-pw", &["child", "list"]))
+        stdout(&redbook(&gp, "gp test passphrase", &["child", "list"]))
             .lines()
             .count(),
         1
     );
     // Neither format nor both: clap says so.
-    assert!(!redbook(&db, "pw", &["export", "ada", "--out", "x"])
-        .status
-        .success());
+    assert!(
+        !redbook(&db, "test passphrase", &["export", "ada", "--out", "x"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn argument_errors_are_one_line_without_the_value_and_files_are_private() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("family.db");
+    // A passphrase too short for a new database.
+    let short = redbook(&db, "short", &["init"]);
+    assert_eq!(short.status.code(), Some(1));
+    assert!(stderr(&short).contains("at least 8 characters"));
+    assert!(redbook(&db, "test passphrase", &["init"]).status.success());
+    // A date of birth that is not a date: named, never echoed.
+    for args in [
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada Lovelace",
+            "--birth-date",
+            "1815-13-10",
+            "--sex",
+            "female",
+        ][..],
+        &[
+            "centile",
+            "--sex",
+            "male",
+            "--birth-date",
+            "2026-01-01",
+            "--gestation",
+            "40+0",
+            "--date",
+            "2026-02-01",
+            "--weight-kg",
+            "four point two",
+        ][..],
+        &["child", "add", "--nmae", "Ada Lovelace"][..],
+    ] {
+        let out = redbook(&db, "test passphrase", args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        for value in ["1815-13-10", "four point two", "Ada Lovelace", "nmae"] {
+            assert!(!err.contains(value), "echoed {value}: {err}");
+        }
+    }
+    // What the CLI writes is readable by this user only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let add = redbook(
+            &db,
+            "test passphrase",
+            &[
+                "child",
+                "add",
+                "--name",
+                "Ada",
+                "--birth-date",
+                "2026-03-01",
+                "--sex",
+                "female",
+                "--gestation",
+                "40+0",
+            ],
+        );
+        assert!(add.status.success(), "{}", stderr(&add));
+        let summary = dir.path().join("ada.html");
+        let export = redbook(
+            &db,
+            "test passphrase",
+            &[
+                "export",
+                "Ada",
+                "--summary",
+                "--out",
+                summary.to_str().unwrap(),
+            ],
+        );
+        assert!(export.status.success(), "{}", stderr(&export));
+        for file in [&db, &summary] {
+            let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", file.display());
+        }
+    }
 }

@@ -2,12 +2,19 @@
 //! sealed, signed envelopes and two encrypted stores; `one_entry` syncs one new entry
 //! between two devices already in sync; `bare_automerge` does the full sync with bare
 //! automerge documents in memory, the baseline. Rounds and bytes are printed once.
+//!
+//! Group `receive`: what checking another device's changes costs. `checked_5000` takes
+//! the 5,000 entries' changes into a fresh copy of the record through
+//! `Record::receive_changes` (every operation checked, then applied); `unchecked_5000`
+//! applies the same bytes with automerge's `load_incremental`, the baseline. The
+//! difference divided by 5,000 is the cost of checking one received entry.
 
 use automerge::sync::{State, SyncDoc};
 use automerge::Automerge;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use redbook_core::crypto::RawKeyProvider;
 use redbook_core::model::*;
+use redbook_core::record::Record;
 use redbook_core::{RedBook, Unlock};
 use std::sync::Arc;
 use tempfile::TempDir;
@@ -145,6 +152,33 @@ fn sync_benches(c: &mut Criterion) {
                 mum.add_entry(&id, note(i)).unwrap();
             },
             |()| sync(&mum, &member, &id),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+
+    let whole = Record::load(&saved).unwrap();
+    let genesis = Record::genesis(&id).unwrap().heads();
+    let changes = whole.save_after(&genesis);
+    let mut group = c.benchmark_group("receive");
+    group.sample_size(10);
+    group.bench_function("checked_5000", |b| {
+        b.iter_batched(
+            || Record::genesis(&id).unwrap(),
+            |mut record| {
+                record.receive_changes(&changes).unwrap();
+                record
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("unchecked_5000", |b| {
+        b.iter_batched(
+            || Record::genesis(&id).unwrap(),
+            |mut record| {
+                record.automerge_mut().load_incremental(&changes).unwrap();
+                record
+            },
             BatchSize::PerIteration,
         )
     });

@@ -39,8 +39,12 @@ fn family_record(dir: &TempDir, book: &RedBook) -> RecordId {
         organisation: Some("RQX".into()),
     })
     .unwrap();
-    hv.accept(&book.share(&id, &hv.device_card().unwrap(), Access::Writer).unwrap())
-        .unwrap();
+    hv.accept(
+        &book
+            .share(&id, &hv.device_card().unwrap(), Access::Writer)
+            .unwrap(),
+    )
+    .unwrap();
     hv.receive(&book.export_bundle(&id, None).unwrap()).unwrap();
     for body in every_kind_of_entry() {
         hv.add_entry(&id, body).unwrap();

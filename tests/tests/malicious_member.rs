@@ -768,13 +768,19 @@ fn a_professional_role_is_confirmed_only_by_a_trusted_organisations_attestation(
     let org = test_organisation();
     // The health visitor's tablet, attested by its organisation.
     let hv = device(&f.dir, "hv", 7, Role::HealthVisitor, Some("X99TEST"));
-    let attestation = org.attest(&hv.book.device_card().unwrap().keys, Role::HealthVisitor).unwrap();
+    let attestation = org
+        .attest(&hv.book.device_card().unwrap().keys, Role::HealthVisitor)
+        .unwrap();
     hv.book.set_attestation(&attestation).unwrap();
     // A parent's phone calling itself a GP, attested by a key nobody trusts.
     let fake = device(&f.dir, "fake", 8, Role::Gp, Some("X99TEST"));
     let rogue = OrganisationKey::from_seed("X99TEST", &[7; 32]).unwrap();
     fake.book
-        .set_attestation(&rogue.attest(&fake.book.device_card().unwrap().keys, Role::Gp).unwrap())
+        .set_attestation(
+            &rogue
+                .attest(&fake.book.device_card().unwrap().keys, Role::Gp)
+                .unwrap(),
+        )
         .unwrap();
     // An attestation for another device is refused at the door.
     assert!(matches!(
@@ -783,13 +789,19 @@ fn a_professional_role_is_confirmed_only_by_a_trusted_organisations_attestation(
     ));
     for other in [&hv, &fake] {
         let card = other.book.device_card().unwrap();
-        other.book.accept(&f.mum.book.share(&f.id, &card, Access::Writer).unwrap()).unwrap();
+        other
+            .book
+            .accept(&f.mum.book.share(&f.id, &card, Access::Writer).unwrap())
+            .unwrap();
     }
     f.mum.book.set_trusted_organisations(vec![org.trusted()]);
     let members = f.mum.book.members(&f.id).unwrap();
     let standing = |device: &Device| {
         let m = members.iter().find(|m| m.device_id == device.id).unwrap();
-        (m.confirmed_by.clone(), redbook_core::view::member_standing(m, &members))
+        (
+            m.confirmed_by.clone(),
+            redbook_core::view::member_standing(m, &members),
+        )
     };
     let (confirmed, words) = standing(&hv);
     assert_eq!(confirmed.as_deref(), Some("X99TEST"));
@@ -797,18 +809,31 @@ fn a_professional_role_is_confirmed_only_by_a_trusted_organisations_attestation(
     let (confirmed, words) = standing(&fake);
     assert_eq!(confirmed, None);
     assert!(words.contains("added by mum as GP (X99TEST)"), "{words}");
-    assert!(words.contains("not confirmed by an organisation"), "{words}");
+    assert!(
+        words.contains("not confirmed by an organisation"),
+        "{words}"
+    );
     let (confirmed, words) = standing(&f.clinic);
     assert_eq!(confirmed, None);
-    assert!(words.contains("not confirmed by an organisation"), "{words}");
+    assert!(
+        words.contains("not confirmed by an organisation"),
+        "{words}"
+    );
     // A device whose deployer trusts nobody confirms nobody.
     settle(&[&f.mum, &f.dad], &f.id);
     let on_dads_phone = f.dad.book.members(&f.id).unwrap();
     assert!(on_dads_phone.iter().all(|m| m.confirmed_by.is_none()));
     // Entries carry it too.
-    hv.book.receive(&f.mum.book.export_bundle(&f.id, None).unwrap()).unwrap();
-    hv.book.add_entry(&f.id, note("2026-03-07", "weighed")).unwrap();
-    f.mum.book.receive(&hv.book.export_bundle(&f.id, None).unwrap()).unwrap();
+    hv.book
+        .receive(&f.mum.book.export_bundle(&f.id, None).unwrap())
+        .unwrap();
+    hv.book
+        .add_entry(&f.id, note("2026-03-07", "weighed"))
+        .unwrap();
+    f.mum
+        .book
+        .receive(&hv.book.export_bundle(&f.id, None).unwrap())
+        .unwrap();
     let view = note_view(&f.mum.book, &f.id, "weighed");
     assert_eq!(view.author_confirmed_by.as_deref(), Some("X99TEST"));
     assert!(redbook_core::view::author_line(&view).contains("confirmed by X99TEST"));

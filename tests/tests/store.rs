@@ -86,6 +86,36 @@ fn passphrase_opens_and_a_wrong_one_is_refused_leaving_the_file_untouched() {
     assert_eq!(book.children().unwrap().children[0].name, "Amara");
 }
 
+#[test]
+fn a_round_count_outside_the_bounds_in_the_file_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let path = db(&dir);
+    drop(RedBook::open(&path, Unlock::Passphrase("correct horse".into())).unwrap());
+    for rounds in [1u32, 599_999, u32::MAX] {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute(
+            "UPDATE redbook_meta SET value = ?1 WHERE name = 'kdf_rounds'",
+            [rounds.to_be_bytes().to_vec()],
+        )
+        .unwrap();
+        drop(conn);
+        assert!(
+            matches!(
+                RedBook::open(&path, Unlock::Passphrase("correct horse".into())),
+                Err(Error::NotARedbookDatabase)
+            ),
+            "{rounds} rounds"
+        );
+    }
+    // A short passphrase is refused for a new database before anything is written.
+    let fresh = dir.path().join("new.redbook");
+    assert!(matches!(
+        RedBook::open(&fresh, Unlock::Passphrase("short".into())),
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(!fresh.exists());
+}
+
 /// A keystore that hands back wrong bytes, as a reset Android Keystore might.
 struct ForgetfulKeystore;
 impl KeyProvider for ForgetfulKeystore {
@@ -193,7 +223,7 @@ fn nothing_written_is_readable_in_the_database_or_its_wal() {
         "First smile",
         "Tummy time",
     ];
-    let book = RedBook::open(&path, Unlock::Passphrase("pass".into())).unwrap();
+    let book = RedBook::open(&path, Unlock::Passphrase("a passphrase".into())).unwrap();
     let id = book
         .add_child(ChildDetails {
             nhs_number: Some("943 476 5919".into()),
@@ -610,7 +640,9 @@ fn two_copies_edited_apart_merge_keeping_both_and_report_a_conflict() {
     let dad = RedBook::open(&dir.path().join("dad.redbook"), raw_key(2)).unwrap();
     let id = mum.add_child(child("Amara", "2026-01-01")).unwrap();
     // Dad is invited and gets a copy as a bundle, as a file carried by hand would.
-    let invitation = mum.share(&id, &dad.device_card().unwrap(), Access::Admin).unwrap();
+    let invitation = mum
+        .share(&id, &dad.device_card().unwrap(), Access::Admin)
+        .unwrap();
     assert_eq!(dad.accept(&invitation).unwrap(), id);
     dad.receive(&mum.export_bundle(&id, None).unwrap()).unwrap();
     mum.add_entry(&id, note("2026-02-01", "mum's note"))

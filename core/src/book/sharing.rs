@@ -12,8 +12,8 @@ use crate::model::{
 };
 use crate::record::{membership, Membership, Record};
 use crate::store::Store;
-use crate::sync::session::{self, EpochCheck, Next, Session};
 use crate::sync::attestation::{self, TrustedOrganisation};
+use crate::sync::session::{self, EpochCheck, Next, Session};
 use crate::sync::{self, DeviceCard, Header, Kind, SyncError};
 use crate::Error;
 use automerge::sync::{Message, SyncDoc};

@@ -14,9 +14,11 @@ pub const SEALED_TO_DEVICE_OVERHEAD: usize = 32 + super::SEAL_OVERHEAD;
 /// Bytes of a record key sealed to a device.
 pub const SEALED_KEY_LEN: usize = super::KEY_LEN + SEALED_TO_DEVICE_OVERHEAD;
 
-/// The private half, kept sealed in the database's meta table.
+/// The private half, kept sealed in the database's meta table. The PKCS#8 bytes and the
+/// X25519 secret are wiped when dropped; ring's key pair offers no wiping (noted in
+/// docs/threat-model.md).
 pub struct DeviceKeys {
-    signing_pkcs8: Vec<u8>,
+    signing_pkcs8: zeroize::Zeroizing<Vec<u8>>,
     signing: Ed25519KeyPair,
     agreement: StaticSecret,
     /// Derived once: the X25519 public key costs a scalar multiplication, and every
@@ -52,16 +54,16 @@ impl DeviceKeys {
             agreement_key: PublicKey::from(&agreement).to_bytes(),
         };
         Ok(Self {
-            signing_pkcs8: pkcs8.to_vec(),
+            signing_pkcs8: zeroize::Zeroizing::new(pkcs8.to_vec()),
             signing,
             agreement,
             public,
         })
     }
 
-    /// For storage (sealed): the PKCS#8 signing key, then the 32-byte agreement secret.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = self.agreement.to_bytes().to_vec();
+    /// For storage (sealed): the 32-byte agreement secret, then the PKCS#8 signing key.
+    pub fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        let mut out = zeroize::Zeroizing::new(self.agreement.to_bytes().to_vec());
         out.extend_from_slice(&self.signing_pkcs8);
         out
     }
@@ -70,8 +72,9 @@ impl DeviceKeys {
         if bytes.len() <= 32 {
             return Err(CryptoError::BadKeyLength);
         }
-        let agreement: [u8; 32] = bytes[..32].try_into().expect("checked length");
-        Self::from_parts(&bytes[32..], agreement)
+        let agreement =
+            zeroize::Zeroizing::new(<[u8; 32]>::try_from(&bytes[..32]).expect("checked length"));
+        Self::from_parts(&bytes[32..], *agreement)
     }
 
     pub fn public(&self) -> DevicePublic {

@@ -17,6 +17,11 @@ pub use key_provider::{KeyProvider, KeyProviderError, RawKeyProvider};
 pub const KEY_LEN: usize = 32;
 /// OWASP's 2023 floor for PBKDF2-HMAC-SHA256 (DESIGN.md "Encryption at rest").
 pub const MIN_PASSPHRASE_ROUNDS: u32 = 600_000;
+/// A round count read from a file above this is refused: a tampered file must not make
+/// opening take hours (or, below the floor, make a passphrase cheap to guess).
+pub const MAX_PASSPHRASE_ROUNDS: u32 = 20_000_000;
+/// The shortest passphrase a new or changed database takes.
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
 
 const SEALED_FORMAT_V1: u8 = 1;
 /// Bytes a sealed value adds to its plaintext.
@@ -33,8 +38,9 @@ pub enum CryptoError {
     BadKeyLength,
 }
 
-/// A 32-byte symmetric key. Not `Debug`, so it cannot reach a log line by accident.
-#[derive(Clone, PartialEq, Eq)]
+/// A 32-byte symmetric key. Not `Debug`, so it cannot reach a log line by accident;
+/// wiped from memory when dropped.
+#[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct SecretKey([u8; KEY_LEN]);
 
 impl SecretKey {
@@ -54,15 +60,15 @@ impl SecretKey {
     /// Stretches a passphrase once per open (PBKDF2-HMAC-SHA256).
     pub fn from_passphrase(passphrase: &str, salt: &[u8], rounds: u32) -> Self {
         let rounds = NonZeroU32::new(rounds.max(1)).expect("max(1) is non-zero");
-        let mut out = [0u8; KEY_LEN];
+        let mut out = zeroize::Zeroizing::new([0u8; KEY_LEN]);
         pbkdf2::derive(
             pbkdf2::PBKDF2_HMAC_SHA256,
             rounds,
             salt,
             passphrase.as_bytes(),
-            &mut out,
+            &mut *out,
         );
-        Self(out)
+        Self(*out)
     }
 
     /// A sub-key for one purpose, so one key never serves two algorithms.

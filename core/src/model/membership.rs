@@ -48,7 +48,11 @@ pub struct Profile {
     pub organisation: Option<String>,
     /// An organisation's attestation of the role (`sync::attestation`), as the device's
     /// card carried it; it confirms the role only if the organisation is trusted here.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "optional_hex")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "optional_hex"
+    )]
     pub attestation: Option<Vec<u8>>,
 }
 
@@ -154,7 +158,11 @@ impl Profile {
                 "must be 1 to 100 characters",
             ));
         }
-        if self.attestation.as_ref().is_some_and(|a| a.len() > MAX_ATTESTATION_BYTES) {
+        if self
+            .attestation
+            .as_ref()
+            .is_some_and(|a| a.len() > MAX_ATTESTATION_BYTES)
+        {
             return Err(ValidationError::new("attestation", "is too long"));
         }
         if let Some(org) = &self.organisation {

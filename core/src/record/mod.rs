@@ -81,6 +81,9 @@ pub struct Record {
     /// The membership resolved from the statements, while their number is unchanged
     /// (statements are only ever added).
     resolved: RefCell<Option<(usize, Arc<Membership>)>>,
+    /// The detail edits that count, while the numbers of edits and statements are
+    /// unchanged (every write reads the date of birth to check the entry's dates).
+    current: RefCell<Option<((usize, usize), Arc<HashMap<DetailField, Vec<DetailEdit>>>)>>,
     /// Set by `receive_sync_message` when it loaded a whole document; see
     /// `take_received_document`.
     received_document: Option<(Vec<u8>, Vec<ChangeHash>)>,
@@ -151,6 +154,7 @@ impl Record {
             membership,
             verdicts: RefCell::default(),
             resolved: RefCell::default(),
+            current: RefCell::default(),
             received_document: None,
         })
     }
@@ -484,7 +488,22 @@ impl Record {
 
     /// The detail edits that count: signed by a member that could write when it made
     /// them, and not replaced by another such edit. Several per field: a conflict.
-    fn current_edits(&self) -> HashMap<DetailField, Vec<DetailEdit>> {
+    fn current_edits(&self) -> Arc<HashMap<DetailField, Vec<DetailEdit>>> {
+        let counts = (
+            self.doc.length(&self.details),
+            self.doc.length(&self.membership),
+        );
+        if let Some((seen, current)) = self.current.borrow().as_ref() {
+            if *seen == counts {
+                return current.clone();
+            }
+        }
+        let current = Arc::new(self.resolve_edits());
+        *self.current.borrow_mut() = Some((counts, current.clone()));
+        current
+    }
+
+    fn resolve_edits(&self) -> HashMap<DetailField, Vec<DetailEdit>> {
         let membership = self.membership();
         let values = self.values(&self.details);
         let verified =
@@ -522,8 +541,8 @@ impl Record {
     /// The details: per field the latest edit that counts.
     pub fn details(&self) -> ChildDetails {
         let mut details = ChildDetails::default();
-        for (field, edits) in self.current_edits() {
-            details.set_field_text(field, edits[0].value.as_deref());
+        for (field, edits) in self.current_edits().iter() {
+            details.set_field_text(*field, edits[0].value.as_deref());
         }
         details
     }
@@ -536,13 +555,13 @@ impl Record {
     pub fn conflicts(&self) -> Vec<DetailConflict> {
         let mut conflicts: Vec<DetailConflict> = self
             .current_edits()
-            .into_iter()
+            .iter()
             .filter(|(_, edits)| edits.len() > 1)
             .map(|(field, edits)| DetailConflict {
-                field,
+                field: *field,
                 values: edits
-                    .into_iter()
-                    .map(|e| e.value.unwrap_or_default())
+                    .iter()
+                    .map(|e| e.value.clone().unwrap_or_default())
                     .collect(),
             })
             .collect();

@@ -89,18 +89,53 @@ fn split_chunk(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 impl Record {
-    /// Checks every change this copy does not hold yet; refuses all if one is bad.
+    /// Checks every change this copy does not hold yet; refuses all if one is bad. A
+    /// long run of changes (a first sync brings thousands) is checked on every core.
     pub(super) fn check_changes(&self, changes: &[Change]) -> Result<(), RefusedChange> {
-        let maps: Vec<(ObjId, Kind)> = self
-            .maps()
-            .into_iter()
-            .map(|(id, kind)| (id.clone(), kind))
+        let new: Vec<&Change> = changes
+            .iter()
+            .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
             .collect();
+        let checker = Checker {
+            maps: self
+                .maps()
+                .into_iter()
+                .map(|(id, kind)| (id.clone(), kind))
+                .collect(),
+            record_id: &self.record_id,
+        };
+        let checker = &checker;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        if threads < 2 || new.len() < 256 {
+            return checker.check(&new);
+        }
+        let per_thread = new.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = new
+                .chunks(per_thread)
+                .map(|part| scope.spawn(move || checker.check(part)))
+                .collect();
+            // The first refusal in change order, so every device names the same one.
+            parts
+                .into_iter()
+                .map(|handle| handle.join().unwrap_or(Err(RefusedChange::Unreadable)))
+                .collect::<Result<Vec<()>, _>>()
+                .map(|_| ())
+        })
+    }
+}
+
+/// The change check, apart from the record (so it can run on several threads).
+struct Checker<'a> {
+    maps: Vec<(ObjId, Kind)>,
+    record_id: &'a crate::model::RecordId,
+}
+
+impl Checker<'_> {
+    fn check(&self, changes: &[&Change]) -> Result<(), RefusedChange> {
+        let maps = &self.maps;
         let genesis = automerge::ActorId::from(&GENESIS_ACTOR[..]);
         for change in changes {
-            if self.doc.get_change_by_hash(&change.hash()).is_some() {
-                continue;
-            }
             if change.actor_id() == &genesis {
                 return Err(RefusedChange::OutsideShape(
                     "the genesis is built, never received",
@@ -196,6 +231,22 @@ impl Record {
 /// at least say who wrote it and when, and is kept unread.
 fn check_entry(key: &str, json: &[u8]) -> Result<(), RefusedChange> {
     let invalid = |what: &str| RefusedChange::InvalidValue(what.to_string());
+    // Most entries are of a kind this version knows: parse once.
+    if let Ok(entry) = serde_json::from_slice::<StoredEntry>(json) {
+        if entry.id.as_str() != key {
+            return Err(invalid("entry id"));
+        }
+        check_author(&entry.author)?;
+        let today = (entry.recorded_at + chrono::Duration::days(1)).date_naive();
+        validate::validate_entry(&entry.body, None, today)
+            .map_err(|e| RefusedChange::InvalidValue(e.to_string()))?;
+        let body = entry.body;
+        return if validate::normalise_entry(body.clone()) == body {
+            Ok(())
+        } else {
+            Err(invalid("entry content (not in normal form)"))
+        };
+    }
     #[derive(serde::Deserialize)]
     struct Envelope {
         id: crate::model::EntryId,
@@ -207,30 +258,30 @@ fn check_entry(key: &str, json: &[u8]) -> Result<(), RefusedChange> {
     if envelope.id.as_str() != key {
         return Err(invalid("entry id"));
     }
-    crate::model::Profile {
-        role: envelope.author.role,
-        display_name: envelope.author.display_name.clone(),
-        organisation: envelope.author.organisation.clone(),
-        attestation: None,
-    }
-    .check()
-    .map_err(|e| RefusedChange::InvalidValue(format!("entry author: {e}")))?;
+    check_author(&envelope.author)?;
+    // It did not parse as an entry this version reads: kept unread if its kind is a
+    // newer one; a known kind that does not parse is malformed.
     let known = envelope
         .body
         .get("type")
         .and_then(|t| t.as_str())
         .is_some_and(|t| KNOWN_KINDS.contains(&t));
-    if !known {
-        return Ok(());
+    if known {
+        return Err(invalid("entry content"));
     }
-    let entry: StoredEntry = serde_json::from_slice(json).map_err(|_| invalid("entry content"))?;
-    if validate::normalise_entry(entry.body.clone()) != entry.body {
-        return Err(invalid("entry content (not in normal form)"));
+    let _ = envelope.recorded_at;
+    Ok(())
+}
+
+fn check_author(author: &crate::model::Author) -> Result<(), RefusedChange> {
+    crate::model::Profile {
+        role: author.role,
+        display_name: author.display_name.clone(),
+        organisation: author.organisation.clone(),
+        attestation: None,
     }
-    let today = (envelope.recorded_at + chrono::Duration::days(1)).date_naive();
-    validate::validate_entry(&entry.body, None, today)
-        .map(|_| ())
-        .map_err(|e| RefusedChange::InvalidValue(e.to_string()))
+    .check()
+    .map_err(|e| RefusedChange::InvalidValue(format!("entry author: {e}")))
 }
 
 /// The entry kinds this version reads (`EntryBody::kind_name`; a test keeps them equal).

@@ -38,7 +38,30 @@ pub enum Unlock {
     KeyProvider(Arc<dyn KeyProvider>),
 }
 
+/// A passphrase held for an open is wiped when the `Unlock` is dropped.
+impl Drop for Unlock {
+    fn drop(&mut self) {
+        if let Unlock::Passphrase(passphrase) = self {
+            zeroize::Zeroize::zeroize(passphrase);
+        }
+    }
+}
+
 impl Unlock {
+    /// A new or changed passphrase must be long enough; a keystore key always is.
+    fn check_new(&self) -> Result<(), Error> {
+        match self {
+            Unlock::Passphrase(p) if p.chars().count() < crate::crypto::MIN_PASSPHRASE_CHARS => {
+                Err(crate::model::ValidationError::new(
+                    "passphrase",
+                    "must be at least 8 characters",
+                )
+                .into())
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn method(&self) -> &'static [u8] {
         match self {
             Unlock::Passphrase(_) => b"passphrase",
@@ -110,6 +133,11 @@ enum FileState {
 impl Store {
     /// Opens or creates the database. A wrong key is refused before anything is written.
     pub fn open(path: &Path, unlock: &Unlock, options: OpenOptions) -> Result<Self, Error> {
+        let creating = !path.exists() || std::fs::metadata(path)?.len() == 0;
+        if creating {
+            unlock.check_new()?;
+            create_private_file(path)?;
+        }
         if path.exists() {
             let mut header = [0u8; 16];
             let len = std::fs::metadata(path)?.len();
@@ -168,6 +196,7 @@ impl Store {
     /// Re-wraps the database key under a new passphrase or keystore key. The data is
     /// not touched: only the wrapped key and its parameters change, in one transaction.
     pub fn change_unlock(&mut self, current: &Unlock, new: &Unlock) -> Result<(), Error> {
+        new.check_new()?;
         // The caller must know the current key, not merely hold an open handle.
         let db_key = database_key(&self.conn, current)?;
         let tx = self
@@ -330,9 +359,10 @@ impl Store {
         id: &RecordId,
         change: impl FnOnce(&mut Record) -> Result<(T, Option<(SecretKey, u32)>), Error>,
     ) -> Result<T, Error> {
-        // Loads, or catches up with other handles' writes (reloading after one of them
-        // compacted), so the catch-up inside the transaction only meets what landed since.
-        self.refresh(id)?;
+        if !self.open_records.contains_key(id) {
+            let open = self.load_record(id)?;
+            self.open_records.insert(id.clone(), open);
+        }
         let min_changes = self.options.compact_min_changes;
         let open = self.open_records.get_mut(id).expect("loaded above");
         // The heads as committed, once caught up; None until then.
@@ -852,7 +882,11 @@ fn database_key(conn: &Connection, unlock: &Unlock) -> Result<SecretKey, Error> 
             let salt = meta("kdf_salt")?;
             let rounds = <[u8; 4]>::try_from(meta("kdf_rounds")?.as_slice())
                 .map(u32::from_be_bytes)
-                .map_err(|_| Error::NotARedbookDatabase)?;
+                .ok()
+                .filter(|r| {
+                    (MIN_PASSPHRASE_ROUNDS..=crate::crypto::MAX_PASSPHRASE_ROUNDS).contains(r)
+                })
+                .ok_or(Error::NotARedbookDatabase)?;
             SecretKey::from_passphrase(passphrase, &salt, rounds)
                 .open(DB_KEY_AAD, &wrapped)
                 .map_err(|_| Error::WrongKey)?
@@ -951,6 +985,17 @@ fn is_corruption(e: &rusqlite::Error) -> bool {
         e.sqlite_error_code(),
         Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
     )
+}
+
+/// Creates the database file readable by this user only (its WAL and shared-memory files
+/// take the same mode from SQLite).
+fn create_private_file(path: &Path) -> Result<(), Error> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?;
+    Ok(())
 }
 
 /// Renames a damaged file (and its WAL) aside; never deletes it (application-services

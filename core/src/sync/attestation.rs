@@ -105,7 +105,8 @@ fn unsigned_part(
     issued_at: i64,
     organisation_key: &[u8; 32],
 ) -> Result<Vec<u8>, SyncError> {
-    if ods.is_empty() || ods.len() > MAX_ODS_LEN || !ods.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if ods.is_empty() || ods.len() > MAX_ODS_LEN || !ods.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
         return Err(SyncError::Malformed("organisation code"));
     }
     let mut out = MAGIC.to_vec();
@@ -159,7 +160,9 @@ impl Attestation {
             self.issued_at,
             &self.organisation_key,
         )
-        .is_ok_and(|signed| DevicePublic::verify_with(&self.organisation_key, &signed, &self.signature))
+        .is_ok_and(|signed| {
+            DevicePublic::verify_with(&self.organisation_key, &signed, &self.signature)
+        })
     }
 }
 
@@ -200,19 +203,43 @@ mod tests {
             Some("X99TEST")
         );
         // Not on the trust list; another role; another device; another organisation.
-        assert_eq!(confirmed_by(&a, key, Role::HealthVisitor, Some("X99TEST"), &[]), None);
-        assert_eq!(confirmed_by(&a, key, Role::Gp, Some("X99TEST"), &trusted), None);
-        assert_eq!(confirmed_by(&a, &[1; 32], Role::HealthVisitor, Some("X99TEST"), &trusted), None);
-        assert_eq!(confirmed_by(&a, key, Role::HealthVisitor, Some("RQX"), &trusted), None);
+        assert_eq!(
+            confirmed_by(&a, key, Role::HealthVisitor, Some("X99TEST"), &[]),
+            None
+        );
+        assert_eq!(
+            confirmed_by(&a, key, Role::Gp, Some("X99TEST"), &trusted),
+            None
+        );
+        assert_eq!(
+            confirmed_by(&a, &[1; 32], Role::HealthVisitor, Some("X99TEST"), &trusted),
+            None
+        );
+        assert_eq!(
+            confirmed_by(&a, key, Role::HealthVisitor, Some("RQX"), &trusted),
+            None
+        );
         // An organisation that signs its own claim with a key nobody trusts.
         let rogue = OrganisationKey::from_seed("X99TEST", &[7; 32]).unwrap();
         let forged = rogue.attest(&device, Role::HealthVisitor).unwrap();
-        assert_eq!(confirmed_by(&forged, key, Role::HealthVisitor, Some("X99TEST"), &trusted), None);
+        assert_eq!(
+            confirmed_by(&forged, key, Role::HealthVisitor, Some("X99TEST"), &trusted),
+            None
+        );
         // Any changed byte, any truncation.
         for i in 0..a.len() {
             let mut changed = a.clone();
             changed[i] ^= 1;
-            assert_eq!(confirmed_by(&changed, key, Role::HealthVisitor, Some("X99TEST"), &trusted), None);
+            assert_eq!(
+                confirmed_by(
+                    &changed,
+                    key,
+                    Role::HealthVisitor,
+                    Some("X99TEST"),
+                    &trusted
+                ),
+                None
+            );
             assert!(Attestation::decode(&a[..i]).is_err());
         }
     }

@@ -332,14 +332,20 @@ impl DeviceCard {
         out.extend_from_slice(name);
         out.push(u8::try_from(org.len()).map_err(|_| too_long())?);
         out.extend_from_slice(org);
-        out.extend_from_slice(&u16::try_from(attestation.len()).map_err(|_| too_long())?.to_be_bytes());
+        out.extend_from_slice(
+            &u16::try_from(attestation.len())
+                .map_err(|_| too_long())?
+                .to_be_bytes(),
+        );
         out.extend_from_slice(attestation);
         Ok(out)
     }
 
     pub fn encode(&self) -> String {
         use base64::Engine;
-        let mut bytes = self.unsigned_bytes().expect("checked when the card was made");
+        let mut bytes = self
+            .unsigned_bytes()
+            .expect("checked when the card was made");
         bytes.extend_from_slice(&self.binding);
         format!(
             "{CARD_PREFIX}{}",
@@ -360,7 +366,9 @@ impl DeviceCard {
             .map_err(|_| malformed())?;
         let mut at: usize = 0;
         let mut take = |len: usize| -> Result<&[u8], SyncError> {
-            let part = bytes.get(at..at.checked_add(len).ok_or_else(malformed)?).ok_or_else(malformed)?;
+            let part = bytes
+                .get(at..at.checked_add(len).ok_or_else(malformed)?)
+                .ok_or_else(malformed)?;
             at += len;
             Ok(part)
         };

@@ -91,18 +91,34 @@ fn a_device_card_round_trips() {
     // Compact and text-safe: 486 characters of hex JSON before; this is the figure the
     // README gives.
     assert!(text.len() <= 200, "{} characters", text.len());
-    assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_:".contains(&b)));
+    assert!(text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_:".contains(&b)));
     let attested = attestation::test_organisation()
         .attest(&keys.public(), Role::HealthVisitor)
         .unwrap();
-    let with = DeviceCard::new(&keys, Role::HealthVisitor, "HV Jo", Some("X99TEST"), Some(attested)).unwrap();
+    let with = DeviceCard::new(
+        &keys,
+        Role::HealthVisitor,
+        "HV Jo",
+        Some("X99TEST"),
+        Some(attested),
+    )
+    .unwrap();
     assert_eq!(DeviceCard::decode(&with.encode()).unwrap(), with);
-    assert!(with.encode().len() <= 420, "{} characters", with.encode().len());
+    assert!(
+        with.encode().len() <= 420,
+        "{} characters",
+        with.encode().len()
+    );
     // Another device cannot change the name or swap the X25519 key it carries.
     let other = DeviceKeys::generate().unwrap();
     let mut swapped = card.clone();
     swapped.keys.agreement_key = other.public().agreement_key;
-    assert_eq!(DeviceCard::decode(&swapped.encode()), Err(SyncError::BadSignature));
+    assert_eq!(
+        DeviceCard::decode(&swapped.encode()),
+        Err(SyncError::BadSignature)
+    );
     assert!(DeviceCard::decode("rbcard2:zz").is_err());
     assert!(DeviceCard::decode(&text[..text.len() - 3]).is_err());
     assert!(DeviceCard::decode("hello").is_err());

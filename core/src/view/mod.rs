@@ -25,7 +25,10 @@ pub fn member_standing(member: &Member, members: &[Member]) -> String {
         .unwrap_or_default();
     let on = member.added_at.format("%-d %b %Y");
     let mut text = if member.added_by == member.device_id {
-        format!("{}, {role}{org}, created this record on {on}", member.display_name)
+        format!(
+            "{}, {role}{org}, created this record on {on}",
+            member.display_name
+        )
     } else if let Some(org) = &member.confirmed_by {
         format!(
             "{}, {role} ({org}), confirmed by {org}; added by {} on {on}",

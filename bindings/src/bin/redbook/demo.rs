@@ -560,11 +560,9 @@ fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate, dir: &Path) 
             .to_lowercase();
         let page = dir.join(format!("{first_name}-summary.html"));
         let html = book.summary_html(id.clone(), charts.clone(), Correction::RcpchDigital, None)?;
-        std::fs::write(&page, html)
-            .map_err(|e| CliError(format!("cannot write {}: {e}", page.display())))?;
+        super::write_file(&page, html.as_bytes())?;
         let fhir = dir.join(format!("{first_name}.fhir.json"));
-        std::fs::write(&fhir, book.export_fhir(id.clone())?)
-            .map_err(|e| CliError(format!("cannot write {}: {e}", fhir.display())))?;
+        super::write_file(&fhir, book.export_fhir(id.clone())?.as_bytes())?;
         println!(
             "    to print: {}; for a clinic's system (FHIR R4): {}",
             page.display(),

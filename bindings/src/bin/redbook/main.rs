@@ -428,7 +428,10 @@ impl From<ValidationError> for CliError {
 type CliResult<T = ()> = Result<T, CliError>;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return argument_error(e),
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError(message)) => {
@@ -436,6 +439,42 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Help and version print as clap writes them; any other argument error is one line on
+/// stderr, exit 1, naming the argument but never echoing the value (it may be a date of
+/// birth or an NHS number).
+fn argument_error(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    // The argument's name as declared (`--birth-date <BIRTH_DATE>`), never what was typed;
+    // an unknown argument is not named at all, since it may be a mistyped value.
+    let argument = match (e.kind(), e.get(ContextKind::InvalidArg)) {
+        (ErrorKind::UnknownArgument, _) => None,
+        (_, Some(ContextValue::String(name))) => Some(name.clone()),
+        _ => None,
+    };
+    let what = match e.kind() {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => "invalid value",
+        kind => kind.as_str().unwrap_or("invalid arguments"),
+    };
+    match argument {
+        Some(name) => eprintln!("redbook: {what} for {name}; see `redbook --help`"),
+        None => eprintln!("redbook: {what}; see `redbook --help`"),
+    }
+    ExitCode::FAILURE
 }
 
 fn run(cli: Cli) -> CliResult {
@@ -698,8 +737,7 @@ fn run(cli: Cli) -> CliResult {
             let book = open_existing(&path)?;
             let id = find_child(&book, &child)?;
             let svg = book.growth_chart(id, measure, charts.charts()?, charts.correction())?;
-            std::fs::write(&file, svg)
-                .map_err(|e| CliError(format!("cannot write {}: {e}", file.display())))?;
+            write_file(&file, svg.as_bytes())?;
             println!("wrote {}", file.display());
         }
         Command::Device(DeviceCommand::Show) => {
@@ -920,8 +958,16 @@ pub(crate) fn sync_pair(a: &RedBook, b: &RedBook, id: &RecordId) -> CliResult<Sy
     ))
 }
 
-fn write_file(path: &std::path::Path, bytes: &[u8]) -> CliResult {
-    std::fs::write(path, bytes)
+/// Writes a file only this user can read (it holds a child's record or a key).
+pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> CliResult {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(bytes))
         .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))
 }
 
@@ -954,8 +1000,11 @@ fn passphrase(env: &str, prompt: &str, confirm: bool) -> CliResult<String> {
             .map_err(|_| CliError(format!("cannot prompt for a passphrase here; set {env}")))
     };
     let first = ask(prompt)?;
-    if confirm && ask("Again")? != first {
-        return Err(CliError("the passphrases differ".into()));
+    if confirm {
+        let again = zeroize::Zeroizing::new(ask("Again")?);
+        if *again != first {
+            return Err(CliError("the passphrases differ".into()));
+        }
     }
     if first.is_empty() {
         return Err(CliError("the passphrase must not be empty".into()));
@@ -982,7 +1031,12 @@ fn trust_list() -> CliResult<Vec<redbook_ffi::TrustedOrganisation>> {
         .filter(|line| !line.is_empty())
         .enumerate()
         .map(|(n, line)| {
-            let bad = || CliError(format!("trust list line {}: expected `ODS-CODE HEX-KEY`", n + 1));
+            let bad = || {
+                CliError(format!(
+                    "trust list line {}: expected `ODS-CODE HEX-KEY`",
+                    n + 1
+                ))
+            };
             let (ods, key) = line.split_once(char::is_whitespace).ok_or_else(bad)?;
             Ok(redbook_ffi::TrustedOrganisation {
                 ods_code: ods.to_string(),
@@ -1017,7 +1071,20 @@ fn find_child(book: &RedBook, query: &str) -> CliResult<RecordId> {
         .collect();
     match matches.as_slice() {
         [one] => Ok(one.id.clone()),
-        [] => Err(CliError("no such child; see `redbook child list`".into())),
+        [] => {
+            // A damaged record is not listed by name, but its id still finds it.
+            let damaged = list
+                .damaged
+                .iter()
+                .flatten()
+                .find(|id| id.as_str() == q || (q.len() >= 4 && id.as_str().starts_with(&q)));
+            match damaged {
+                Some(id) => Err(CliError(format!(
+                    "the record {id} is damaged and cannot be read; the rest of the file is readable"
+                ))),
+                None => Err(CliError("no such child; see `redbook child list`".into())),
+            }
+        }
         _ => Err(CliError("more than one child matches; give the id".into())),
     }
 }
@@ -1190,7 +1257,20 @@ fn print_record(record: &ChildRecord) {
     facts.extend(d.gestation.map(|g| format!("{g} weeks")));
     println!("{}  ({})", d.name, facts.join(", "));
     if let Some(nhs) = &d.nhs_number {
-        println!("NHS number {} {} {}", &nhs[..3], &nhs[3..6], &nhs[6..]);
+        // Grouped 3-3-4 as printed on NHS letters; any stored text prints, never panics.
+        let digits: Vec<char> = nhs.chars().collect();
+        let group = |range: std::ops::Range<usize>| -> String {
+            digits
+                .get(range.start.min(digits.len())..range.end.min(digits.len()))
+                .map(|c| c.iter().collect())
+                .unwrap_or_default()
+        };
+        println!(
+            "NHS number {} {} {}",
+            group(0..3),
+            group(3..6),
+            group(6..digits.len())
+        );
     }
     for conflict in &record.conflicts {
         println!(
