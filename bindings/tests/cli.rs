@@ -607,7 +607,8 @@ fn a_parent_shares_with_a_health_visitor_and_they_sync() {
         .success());
     let shown = stdout(&redbook(&mum, "mum test passphrase", &["show", "ada"]));
     assert!(
-        shown.contains("6-in-1 dose 1") && shown.contains("HV Jo (health visitor, verified)"),
+        shown.contains("6-in-1 dose 1")
+            && shown.contains("HV Jo (health visitor, RQX, role not confirmed), verified"),
         "{shown}"
     );
     let members = stdout(&redbook(&mum, "mum test passphrase", &["members", "ada"]));

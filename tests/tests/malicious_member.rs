@@ -836,5 +836,5 @@ fn a_professional_role_is_confirmed_only_by_a_trusted_organisations_attestation(
         .unwrap();
     let view = note_view(&f.mum.book, &f.id, "weighed");
     assert_eq!(view.author_confirmed_by.as_deref(), Some("X99TEST"));
-    assert!(redbook_core::view::author_line(&view).contains("confirmed by X99TEST"));
+    assert!(redbook_core::view::author_line(&view).contains("X99TEST, role confirmed"));
 }

@@ -221,14 +221,9 @@ impl Record {
             let loaded = guarded(|| fresh.receive_sync_message(&mut trial, message.clone()))
                 .is_some_and(|r| r.is_ok());
             if loaded {
-                // Every change of the document this copy lacks is checked, as on the
-                // ordinary path.
-                let new: Vec<automerge::Change> = guarded(|| fresh.get_changes(&[]))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
-                    .collect();
-                self.check_changes(&new)?;
+                // The whole document is checked as its changes would be.
+                guarded(|| self.check_document(&fresh))
+                    .unwrap_or(Err(RefusedChange::Unreadable))?;
                 let document_heads = fresh.get_heads();
                 let merged = guarded(|| fresh.merge(&mut self.doc)).is_some_and(|r| r.is_ok());
                 if let (true, Some(document)) = (merged, document) {

@@ -260,3 +260,56 @@ fn where_checking_costs() {
     fresh.check_changes(&changes).unwrap();
     eprintln!("check_changes {:?}", t.elapsed());
 }
+
+#[test]
+fn a_whole_document_is_refused_exactly_when_its_changes_would_be() {
+    let (mum, dad) = (Device::new(), Device::new());
+    let base = record_by(&mum, &[(&dad, Access::Admin)]);
+    let entry = mum.note("kept");
+    let mut honest = fork(&base);
+    honest.put_entry(&entry, &mum.keys).unwrap();
+    // Each hostile history, as a whole document and as changes.
+    let hostile: Vec<Box<dyn Fn(&mut Record)>> = vec![
+        Box::new(|r| {
+            let map = r.entries.clone();
+            let mut tx = r.automerge_mut().transaction();
+            tx.delete(&map, entry.id.as_str()).unwrap();
+            tx.commit();
+        }),
+        Box::new(|r| {
+            let map = r.entries.clone();
+            let mut tx = r.automerge_mut().transaction();
+            tx.put(&map, entry.id.as_str(), ScalarValue::Bytes(vec![1]))
+                .unwrap();
+            tx.commit();
+        }),
+        Box::new(|r| {
+            let map = r.details.clone();
+            let mut tx = r.automerge_mut().transaction();
+            tx.put_object(&map, "x", ObjType::Map).unwrap();
+            tx.commit();
+        }),
+        Box::new(|r| {
+            let mut tx = r.automerge_mut().transaction();
+            tx.put(ROOT, "extra", 1).unwrap();
+            tx.commit();
+        }),
+    ];
+    for (n, attack) in hostile.iter().enumerate() {
+        let mut sender = fork(&honest);
+        attack(&mut sender);
+        let document = sender.save();
+        let mut as_changes = Record::genesis(base.record_id()).unwrap();
+        assert!(
+            as_changes.receive_changes(&document).is_err(),
+            "attack {n} as changes"
+        );
+        let loaded = Automerge::load(&document).unwrap();
+        assert!(
+            honest.check_document(&loaded).is_err(),
+            "attack {n} as a document"
+        );
+    }
+    let loaded = Automerge::load(&honest.save()).unwrap();
+    assert!(fork(&base).check_document(&loaded).is_ok());
+}

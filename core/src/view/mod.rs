@@ -64,7 +64,8 @@ pub fn member_standing(member: &Member, members: &[Member]) -> String {
 }
 
 /// Who wrote an entry and how far that is vouched for, in one line:
-/// "Sam Patel (health visitor, RQX; confirmed by X99TEST), verified".
+/// "Sam Patel (health visitor, X99TEST, role confirmed), verified";
+/// "Jo (health visitor, RQX, role not confirmed), verified".
 pub fn author_line(view: &EntryView) -> String {
     let author = &view.entry.author;
     let mut role = author.role.label().to_string();
@@ -73,9 +74,12 @@ pub fn author_line(view: &EntryView) -> String {
         role.push_str(org);
     }
     match (&view.author_confirmed_by, author.role.is_professional()) {
-        (Some(org), _) => role.push_str(&format!("; confirmed by {org}")),
+        (Some(org), _) if author.organisation.as_ref() == Some(org) => {
+            role.push_str(", role confirmed")
+        }
+        (Some(org), _) => role.push_str(&format!(", role confirmed by {org}")),
         (None, true) if view.verification == Verification::Verified => {
-            role.push_str("; not confirmed by an organisation")
+            role.push_str(", role not confirmed")
         }
         _ => {}
     }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 /// Announced on screen: the demo databases are throwaway.
 const DEMO_PASSPHRASE: &str = "redbook-demo-passphrase";
-const DEVICES: [&str; 3] = ["mum-phone", "dad-phone", "clinic-tablet"];
+const DEVICES: [&str; 4] = ["mum-phone", "dad-phone", "clinic-tablet", "gp-surgery"];
 /// A number from the NHS's test range (999 000 0000 upwards), valid check digit.
 const DEMO_NHS_NUMBER: &str = "9990000018";
 
@@ -24,6 +24,8 @@ fn open_device(dir: &Path, name: &str, profile: DeviceProfile) -> CliResult<Arc<
     let path = dir.join(format!("{name}.redbook"));
     let book = RedBook::open_with_passphrase(path.display().to_string(), DEMO_PASSPHRASE.into())?;
     book.set_device_profile(profile)?;
+    // The demo's deployer trusts the test organisation only (docs/threat-model.md, "Roles").
+    book.set_trusted_organisations(vec![redbook_ffi::test_organisation()])?;
     Ok(book)
 }
 
@@ -47,13 +49,13 @@ pub fn run(dir: &Path) -> CliResult {
             }
         }
     }
-    println!("redbook demo: one family's red book on three devices");
+    println!("redbook demo: one family's red book on two parents' phones, a health visitor's tablet and a GP surgery");
     println!(
         "  data folder: {} ({})",
         dir.display(),
         DEVICES.map(|d| format!("{d}.redbook")).join(", ")
     );
-    println!("  passphrase:  {DEMO_PASSPHRASE}   (demo only, all three; 600,000 rounds of PBKDF2)");
+    println!("  passphrase:  {DEMO_PASSPHRASE}   (demo only, all four; 600,000 rounds of PBKDF2)");
     println!();
 
     let mum = open_device(dir, DEVICES[0], profile(Role::Parent, "Mum (Ngozi)", None))?;
@@ -61,7 +63,17 @@ pub fn run(dir: &Path) -> CliResult {
     let clinic = open_device(
         dir,
         DEVICES[2],
-        profile(Role::HealthVisitor, "HV Jo Bloggs", Some("RQX")),
+        profile(Role::HealthVisitor, "HV Jo Bloggs", Some("X99TEST")),
+    )?;
+    // The clinic's organisation attests the tablet's role, as its provisioning would.
+    clinic.set_attestation(redbook_ffi::test_organisation_attest(
+        clinic.device_card()?,
+    )?)?;
+    // A GP surgery's computer that calls itself a GP practice; no organisation vouches.
+    let surgery = open_device(
+        dir,
+        DEVICES[3],
+        profile(Role::Gp, "Dr Mensah", Some("F84001")),
     )?;
 
     // 1. Mum's phone holds the children's records and shares them.
@@ -99,14 +111,20 @@ pub fn run(dir: &Path) -> CliResult {
             );
         }
     }
+    let card = surgery.device_card()?;
+    surgery.accept(mum.share(amara.clone(), card.clone(), Access::Writer)?)?;
+    println!(
+        "   Amara's members as Mum's phone shows them (device cards of {} characters):",
+        card.len()
+    );
+    for member in mum.members(amara.clone())? {
+        println!("     {}", member.standing);
+    }
 
     // 2. The clinic tablet, offline all year, records the professional entries.
     let on = |born: NaiveDate, days: i64| born + Duration::days(days);
     let add = |book: &RedBook, child: &RecordId, body: EntryBody| -> CliResult<EntryView> {
         Ok(book.add_entry(child.clone(), body)?)
-    };
-    let as_who = |role: Role, name: &str, org: &str| -> CliResult {
-        Ok(clinic.set_device_profile(profile(role, name, Some(org)))?)
     };
     let weigh = |date, kg, length_cm, head_cm| {
         EntryBody::Measurement(Measurement {
@@ -119,9 +137,8 @@ pub fn run(dir: &Path) -> CliResult {
         })
     };
     println!(
-        "2. The clinic tablet (shared by the clinic team), offline, records a year of visits."
+        "2. The health visitor's tablet, offline, records a year of visits (its role confirmed by its organisation)."
     );
-    as_who(Role::Midwife, "Midwife Adaeze", "RQX")?;
     add(
         &clinic,
         &amara,
@@ -173,7 +190,6 @@ pub fn run(dir: &Path) -> CliResult {
                 .collect(),
         }),
     )?;
-    as_who(Role::HealthVisitor, "HV Jo Bloggs", "RQX")?;
     add(
         &clinic,
         &amara,
@@ -235,7 +251,6 @@ pub fn run(dir: &Path) -> CliResult {
             advice: None,
         }),
     )?;
-    as_who(Role::Gp, "Dr Mensah", "F84001")?;
     add(
         &clinic,
         &amara,
@@ -248,7 +263,6 @@ pub fn run(dir: &Path) -> CliResult {
             testes: None,
         }),
     )?;
-    as_who(Role::Nurse, "Nurse Patel", "F84001")?;
     for (day, vaccine, dose, batch) in [
         (56, "6-in-1", 1, "HX3341"),
         (56, "MenB", 1, "MB0912"),
@@ -277,7 +291,6 @@ pub fn run(dir: &Path) -> CliResult {
             }),
         )?;
     }
-    as_who(Role::HealthVisitor, "HV Jo Bloggs", "RQX")?;
     add(
         &clinic,
         &kofi,
@@ -471,9 +484,86 @@ pub fn run(dir: &Path) -> CliResult {
     for view in records[0].timeline() {
         println!("   {}", timeline_line(view, 52));
     }
+    hostile(dir, &mum, &amara, &records[0])?;
     summary(&mum, &[amara, kofi], today, dir)?;
-    drop((mum, dad, clinic));
+    drop((mum, dad, clinic, surgery));
     on_disk_check(dir)
+}
+
+/// Dad's phone turned hostile (a stolen phone, an estranged parent): with its real keys
+/// and the record key it crafts a change deleting the clinic's first 6-in-1, seals and
+/// signs it as a real bundle, and sends it to Mum's phone, which refuses it whole.
+fn hostile(dir: &Path, mum: &RedBook, id: &RecordId, record: &ChildRecord) -> CliResult {
+    use automerge::transaction::Transactable;
+    use automerge::ReadDoc;
+    use redbook_core::crypto::device::DeviceKeys;
+    use redbook_core::record::Record;
+    use redbook_core::sync::{seal_envelope, Header, Kind};
+    let fail = |what: &str| CliError(format!("the hostile device could not {what}"));
+    let core = |e: redbook_core::Error| CliError::from(redbook_ffi::RedbookError::from(e));
+    let jab = record
+        .timeline()
+        .into_iter()
+        .find(|v| matches!(&v.entry.body, EntryBody::Immunisation(i) if i.vaccine == "6-in-1"))
+        .ok_or_else(|| fail("find the 6-in-1"))?
+        .entry
+        .id
+        .clone();
+    let mut store = redbook_core::store::Store::open(
+        &dir.join(format!("{}.redbook", DEVICES[1])),
+        &redbook_core::Unlock::Passphrase(DEMO_PASSPHRASE.into()),
+        redbook_core::OpenOptions::default(),
+    )
+    .map_err(core)?;
+    let keys = store
+        .sealed_meta("device_keys")
+        .map_err(core)?
+        .and_then(|bytes| DeviceKeys::from_bytes(&bytes).ok())
+        .ok_or_else(|| fail("read its keys"))?;
+    let mut copy = Record::load(&store.record(id).map_err(core)?.save())
+        .map_err(|_| fail("copy the record"))?;
+    let heads = copy.heads();
+    let entries = match copy.automerge().get(automerge::ROOT, "entries") {
+        Ok(Some((_, map))) => map,
+        _ => return Err(fail("find the entries")),
+    };
+    let mut tx = copy.automerge_mut().transaction();
+    tx.delete(&entries, jab.as_str())
+        .map_err(|_| fail("delete"))?;
+    tx.commit();
+    let header = Header {
+        kind: Kind::Bundle,
+        record_id: id.clone(),
+        epoch: store.record_epoch(id).map_err(core)?,
+        from: keys.public().device_id(),
+        to: mum.device_id(),
+    };
+    let bundle = seal_envelope(
+        &header,
+        &store.record_key(id).map_err(core)?,
+        &copy.save_after(&heads),
+        &keys,
+    )
+    .map_err(|_| fail("seal"))?;
+    let before = mum.child(id.clone())?.entries.len();
+    println!("7. Dad's phone, turned hostile, sends Mum's phone a correctly sealed and signed change deleting the clinic's 6-in-1:");
+    match mum.receive(bundle) {
+        Err(e) => println!("   refused: {e}"),
+        Ok(_) => return Err(CliError("the hostile change was accepted".into())),
+    }
+    let after = mum.child(id.clone())?;
+    let kept = after
+        .entries
+        .iter()
+        .find(|v| v.entry.id == jab)
+        .is_some_and(|v| v.verification == Verification::Verified);
+    println!(
+        "   Mum's record unchanged: {} entries before, {} after; the 6-in-1 still there and verified: {}",
+        before,
+        after.entries.len(),
+        if kept { "yes" } else { "NO" }
+    );
+    Ok(())
 }
 
 fn home_weight(date: NaiveDate, kg: f64) -> EntryBody {
@@ -601,7 +691,7 @@ fn on_disk_check(dir: &Path) -> CliResult {
         .filter(|s| bytes.windows(s.len()).any(|w| w == s.as_bytes()))
         .count();
     println!(
-        "On disk: {} bytes across the three databases and their WALs.",
+        "On disk: {} bytes across the four databases and their WALs.",
         bytes.len()
     );
     if readable == 0 {

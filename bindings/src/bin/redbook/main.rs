@@ -4,7 +4,6 @@
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use redbook_core::growth::{Assessment, Correction, FalteringConcern, GrowthFlag, Measure};
-use redbook_core::model::Verification;
 use redbook_core::model::*;
 use redbook_core::schedule::{DueReport, DueStatus, Eligibility};
 use redbook_core::{ChildRecord, DeviceProfile, HistoryAction};
@@ -619,7 +618,7 @@ fn run(cli: Cli) -> CliResult {
                         event.recorded_at.format("%Y-%m-%d %H:%M:%S"),
                         short(event.entry_id.as_str()),
                         event.author.display_name,
-                        role_name(event.author.role),
+                        Role::label(event.author.role),
                         short(&event.author.device_id),
                     );
                 }
@@ -756,7 +755,7 @@ fn run(cli: Cli) -> CliResult {
                     "device {} ({}, {})",
                     author.device_id,
                     author.display_name,
-                    role_name(author.role)
+                    Role::label(author.role)
                 );
                 println!("card (give this to a member who will invite this device):\n{card}");
             });
@@ -1113,17 +1112,6 @@ fn short(id: &str) -> &str {
     &id[id.len().saturating_sub(8)..]
 }
 
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Parent => "parent",
-        Role::Carer => "carer",
-        Role::Midwife => "midwife",
-        Role::HealthVisitor => "health visitor",
-        Role::Gp => "GP",
-        Role::Nurse => "nurse",
-    }
-}
-
 fn print_assessment(a: &Assessment) {
     println!(
         "{} {}: {} (centile {:.1}, z {:+.3})",
@@ -1228,12 +1216,6 @@ pub(crate) fn timeline_line(view: &EntryView, summary_width: usize) -> String {
         .date()
         .map(|d| d.to_string())
         .unwrap_or_else(|| " ".repeat(10));
-    let trust = match view.verification {
-        Verification::Verified => "verified",
-        Verification::Unverified => "unverified",
-        Verification::Invalid => "INVALID SIGNATURE",
-        Verification::NotPermitted => "WRITTEN WITHOUT ACCESS",
-    };
     let mut summary = view.entry.body.summary();
     if summary.chars().count() > summary_width {
         summary = format!(
@@ -1242,10 +1224,9 @@ pub(crate) fn timeline_line(view: &EntryView, summary_width: usize) -> String {
         );
     }
     format!(
-        "{date}  {}  {summary:<summary_width$}  {} ({}, {trust})",
+        "{date}  {}  {summary:<summary_width$}  {}",
         short(view.entry.id.as_str()),
-        view.entry.author.display_name,
-        role_name(view.entry.author.role)
+        redbook_core::view::author_line(view)
     )
 }
 
