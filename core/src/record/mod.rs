@@ -78,6 +78,8 @@ pub struct Record {
     /// an op's verdict holds while the members' keys stay the same): checking 5,000
     /// Ed25519 signatures costs ~300 ms a read.
     verdicts: RefCell<Verdicts>,
+    /// Statement signature verdicts by the op that put the value.
+    statement_verdicts: RefCell<HashMap<ObjId, bool>>,
     /// The membership resolved from the statements, while their number is unchanged
     /// (statements are only ever added).
     resolved: RefCell<Option<(usize, Arc<Membership>)>>,
@@ -154,6 +156,7 @@ impl Record {
             membership,
             verdicts: RefCell::default(),
             resolved: RefCell::default(),
+            statement_verdicts: RefCell::default(),
             current: RefCell::default(),
             received_document: None,
         })
@@ -388,15 +391,20 @@ impl Record {
 
     /// The membership statements whose signatures verify, as their issuers wrote them.
     pub fn statements(&self) -> Vec<Statement> {
+        let mut checked = self.statement_verdicts.borrow_mut();
         self.values(&self.membership)
             .into_iter()
             .filter_map(|stored| {
                 let value = signed::parse(&stored.bytes)?;
                 let statement: Statement = serde_json::from_slice(value.json).ok()?;
+                // A value is never overwritten, so its op's verdict stands.
+                let signed = *checked
+                    .entry(stored.op.clone())
+                    .or_insert_with(|| value.verifies(&self.record_id));
                 let ok = value.kind == Kind::Statement
                     && statement.id.as_str() == stored.key
                     && value.signer == Some(&statement.issuer.signing_key)
-                    && value.verifies(&self.record_id);
+                    && signed;
                 ok.then_some(statement)
             })
             .collect()
