@@ -54,3 +54,6 @@ bash scripts/kotlin-tests.sh
 
 echo "== Swift: the generated bindings parse, the C header compiles, every FFI symbol is exported"
 bash scripts/swift-checks.sh
+
+echo "== Fuzz: each target briefly (long runs by hand: scripts/fuzz.sh 3600)"
+bash scripts/fuzz.sh "${REDBOOK_FUZZ_SECONDS:-30}"

@@ -224,6 +224,35 @@ class RedBookBindingsTest {
     }
 
     @Test
+    fun aProfessionalsRoleIsConfirmedOnlyByATrustedOrganisation() {
+        RedBook.openWithKeyProvider(tempDb("mum.redbook"), keystore(1)).use { mum ->
+            RedBook.openWithKeyProvider(tempDb("hv.redbook"), keystore(2)).use { hv ->
+                RedBook.openWithKeyProvider(tempDb("gp.redbook"), keystore(3)).use { gp ->
+                    hv.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "HV Jo", "X99TEST"))
+                    hv.setAttestation(testOrganisationAttest(hv.deviceCard()))
+                    gp.setDeviceProfile(DeviceProfile(Role.GP, "Dr Mensah", "F84001"))
+                    val id = mum.addChild(ada())
+                    hv.accept(mum.share(id, hv.deviceCard(), Access.WRITER))
+                    gp.accept(mum.share(id, gp.deviceCard(), Access.READER))
+                    // Until the deployer's trust list is set, nobody is confirmed.
+                    assertTrue(mum.members(id).all { it.confirmedBy == null })
+                    mum.setTrustedOrganisations(listOf(testOrganisation()))
+                    val members = mum.members(id).associateBy { it.deviceId }
+                    assertEquals("X99TEST", members.getValue(hv.deviceId()).confirmedBy)
+                    assertContains(members.getValue(hv.deviceId()).standing, "confirmed by X99TEST")
+                    val gpStanding = members.getValue(gp.deviceId()).standing
+                    assertContains(gpStanding, "as GP (F84001)")
+                    assertContains(gpStanding, "not confirmed by an organisation")
+                    assertContains(gpStanding, "can read")
+                    // A reader cannot invite; a wrong attestation is refused at the door.
+                    assertFailsWith<RedbookException.SyncRefused> { gp.share(id, hv.deviceCard(), Access.READER) }
+                    assertFailsWith<RedbookException.InvalidInput> { gp.setAttestation(testOrganisationAttest(hv.deviceCard())) }
+                }
+            }
+        }
+    }
+
+    @Test
     fun closeReleasesTheNativeObject() {
         val book = RedBook.openWithKeyProvider(tempDb("family.redbook"), keystore(1))
         book.close()
