@@ -313,3 +313,69 @@ fn a_whole_document_is_refused_exactly_when_its_changes_would_be() {
     let loaded = Automerge::load(&honest.save()).unwrap();
     assert!(fork(&base).check_document(&loaded).is_ok());
 }
+
+mod convergence {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One step of a random history: which device does what.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Entry(usize),
+        Detail(usize, u8),
+        /// `from` sends everything it has to `to`.
+        Sync(usize, usize),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (0..3usize).prop_map(Step::Entry),
+            (0..3usize, 0..4u8).prop_map(|(d, v)| Step::Detail(d, v)),
+            (0..3usize, 0..3usize).prop_map(|(a, b)| Step::Sync(a, b)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Honest devices writing apart and syncing in any order: no honest change is
+        /// ever refused, and once everyone has everything, every copy shows the same
+        /// entries, details, conflicts and members.
+        #[test]
+        fn random_honest_histories_are_never_refused_and_converge(
+            steps in proptest::collection::vec(step(), 1..40)
+        ) {
+            let devices = [Device::new(), Device::new(), Device::new()];
+            let base = record_by(&devices[0], &[(&devices[1], Access::Admin), (&devices[2], Access::Writer)]);
+            let mut copies: Vec<Record> = (0..3).map(|_| fork(&base)).collect();
+            for step in steps {
+                match step {
+                    Step::Entry(d) => copies[d].put_entry(&devices[d].note("a note"), &devices[d].keys).unwrap(),
+                    Step::Detail(d, v) => copies[d]
+                        .set_details(&[(DetailField::Address, Some(format!("{v} Road")))], &devices[d].keys)
+                        .unwrap(),
+                    Step::Sync(a, b) if a != b => {
+                        let bytes = copies[a].save_after(&copies[b].heads());
+                        let (to, from) = (b, a);
+                        prop_assert!(copies[to].receive_changes(&bytes).is_ok(), "{} -> {}", from, to);
+                    }
+                    Step::Sync(..) => {}
+                }
+            }
+            for a in 0..3 {
+                for b in 0..3 {
+                    if a != b {
+                        let bytes = copies[a].save_after(&copies[b].heads());
+                        prop_assert!(copies[b].receive_changes(&bytes).is_ok());
+                    }
+                }
+            }
+            let views: Vec<_> = copies.iter().map(|c| c.entry_views()).collect();
+            prop_assert!(views.iter().all(|v| *v == views[0]));
+            prop_assert!(views[0].0.iter().all(|v| v.verification == Verification::Verified));
+            prop_assert!(copies.iter().all(|c| c.details() == copies[0].details()));
+            prop_assert!(copies.iter().all(|c| c.conflicts() == copies[0].conflicts()));
+            prop_assert!(copies.iter().all(|c| c.members() == copies[0].members()));
+        }
+    }
+}
