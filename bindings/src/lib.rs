@@ -539,7 +539,7 @@ impl GrowthCharts {
                 reason,
             },
             other => RedbookError::InvalidInput {
-                field: "measurement".into(),
+                field: other.field().into(),
                 reason: other.to_string(),
             },
         })

@@ -788,7 +788,7 @@ fn growth_points(record: &ChildRecord, measure: Measure) -> Vec<(EntryId, NaiveD
 fn growth_error(e: GrowthError) -> Error {
     match e {
         GrowthError::InvalidInput { field, reason } => ValidationError::new(field, &reason).into(),
-        other => ValidationError::new("growth", &other.to_string()).into(),
+        other => ValidationError::new(other.field(), &other.to_string()).into(),
     }
 }
 

@@ -134,7 +134,7 @@ pub enum Correction {
 pub enum GrowthError {
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: &'static str, reason: String },
-    #[error("no growth reference covers this age: {reason}")]
+    #[error("no UK-WHO chart covers this age ({reason}); the measurement itself may be fine")]
     OutsideReferenceAges { reason: &'static str },
     #[error("the {} reference is not installed: supply the UK90 data pack", reference.name())]
     ReferenceNotAvailable { reference: Reference },
@@ -144,6 +144,18 @@ pub enum GrowthError {
     Impossible { limit: f64 },
     #[error("the UK90 pack is malformed: {reason}")]
     BadPack { reason: String },
+}
+
+impl GrowthError {
+    /// The input a growth error is about, for an error that names its field.
+    pub fn field(&self) -> &'static str {
+        match self {
+            GrowthError::InvalidInput { field, .. } => field,
+            GrowthError::OutsideReferenceAges { .. } => "age",
+            GrowthError::ReferenceNotAvailable { .. } | GrowthError::BadPack { .. } => "reference",
+            GrowthError::Impossible { .. } => "measurement",
+        }
+    }
 }
 
 /// A measurement to assess.

@@ -2,7 +2,11 @@
 //! apps draw these; they do not compose their own (DESIGN.md, "The apps draw; the core
 //! decides"). Issue 12 moves the rest of the wording here.
 
+use crate::growth::{Assessment, Correction};
 use crate::model::{Access, EntryView, Member, Verification};
+
+/// z of the 99.6th centile, the top line of the UK-WHO charts (its mirror is the 0.4th).
+const TOP_LINE_Z: f64 = 2.652;
 
 /// Who a member is, as a parent reads it: the role the granting admin gave, who granted
 /// it and when, and whether an organisation confirms it (docs/threat-model.md, "Roles").
@@ -90,4 +94,104 @@ pub fn author_line(view: &EntryView) -> String {
         Verification::NotPermitted => "WRITTEN WITHOUT THE RIGHT TO WRITE",
     };
     format!("{} ({role}), {trust}", author.display_name)
+}
+
+/// A centile as a clinician reads it off the chart: beyond the outer lines the chart says
+/// "above the 99.6th" or "below the 0.4th", never "centile 100.0".
+pub fn centile_text(a: &Assessment) -> String {
+    if a.z > TOP_LINE_Z {
+        "above the 99.6th centile".into()
+    } else if a.z < -TOP_LINE_Z {
+        "below the 0.4th centile".into()
+    } else {
+        format!("centile {:.1}", a.centile)
+    }
+}
+
+/// The age a centile was read at, as a clinician says it: before term, the corrected
+/// gestational age ("34+3 weeks"); after, the corrected age in weeks or months.
+pub fn age_text(a: &Assessment) -> String {
+    let chronological = age_words(a.chronological_age_days);
+    if !a.used_corrected_age || a.corrected_age_days == a.chronological_age_days {
+        return format!("age {chronological}");
+    }
+    let corrected = if a.corrected_age_days < 0 {
+        let gestation = 280 + a.corrected_age_days;
+        format!("corrected gestational age {}+{} weeks", gestation / 7, gestation % 7)
+    } else {
+        format!("corrected age {}", age_words(a.corrected_age_days))
+    };
+    format!("age {chronological}; {corrected}")
+}
+
+fn age_words(days: i64) -> String {
+    match days {
+        d if d < 14 => format!("{d} days"),
+        d if d < 7 * 13 => format!("{} weeks", d / 7),
+        d if d < 2 * 365 => format!("{} months", d * 12 / 365),
+        d => format!("{} years {} months", d / 365, (d % 365) * 12 / 365),
+    }
+}
+
+/// How age was corrected for gestation, in words.
+pub fn correction_text(correction: Correction) -> &'static str {
+    match correction {
+        Correction::RcpchDigital => "corrected for gestation at every age, as the RCPCH digital charts do",
+        Correction::PaperChart => {
+            "corrected for gestation to 1 year (32-36 weeks) or 2 years (under 32 weeks), as the paper charts do"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::growth::{self, GrowthReferences, Measure, Observation, Sex};
+
+    fn assess(gestation_days: u16, born: &str, on: &str, kg: f64) -> Assessment {
+        growth::assess(
+            GrowthReferences::embedded(),
+            &Observation {
+                sex: Sex::Female,
+                birth_date: born.parse().unwrap(),
+                gestation_days,
+                date: on.parse().unwrap(),
+                measure: Measure::WeightKg,
+                value: kg,
+            },
+            Correction::RcpchDigital,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn centiles_beyond_the_outer_lines_read_as_the_chart_says() {
+        let heavy = assess(280, "2026-01-01", "2026-04-01", 9.5);
+        assert!(heavy.z > 2.652);
+        assert_eq!(centile_text(&heavy), "above the 99.6th centile");
+        let light = assess(280, "2026-01-01", "2026-04-01", 3.2);
+        assert_eq!(centile_text(&light), "below the 0.4th centile");
+        let middle = assess(280, "2026-01-01", "2026-04-01", 5.8);
+        assert!(centile_text(&middle).starts_with("centile "));
+    }
+
+    #[test]
+    fn a_preterm_baby_is_aged_as_a_clinician_says_it() {
+        // Born at 30+0 weeks, 31 days ago: 34+3 weeks' corrected gestational age.
+        let a = Assessment {
+            used_corrected_age: true,
+            chronological_age_days: 31,
+            corrected_age_days: 31 - 70,
+            ..assess(280, "2026-01-01", "2026-04-01", 5.8)
+        };
+        assert_eq!(age_text(&a), "age 4 weeks; corrected gestational age 34+3 weeks");
+        let later = Assessment {
+            used_corrected_age: true,
+            chronological_age_days: 200,
+            corrected_age_days: 130,
+            ..a
+        };
+        assert_eq!(age_text(&later), "age 6 months; corrected age 4 months");
+        assert!(!correction_text(Correction::RcpchDigital).contains("Rcpch"));
+    }
 }

@@ -1113,24 +1113,24 @@ fn short(id: &str) -> &str {
 }
 
 fn print_assessment(a: &Assessment) {
+    use redbook_core::view;
+    let centile = view::centile_text(a);
+    let centile = if a.description == centile {
+        String::new()
+    } else {
+        format!("{centile}, ")
+    };
     println!(
-        "{} {}: {} (centile {:.1}, z {:+.3})",
+        "{} {}: {} ({centile}SDS {:+.2})",
         a.measure.label(),
         a.value,
         a.description,
-        a.centile,
         a.z
     );
     println!(
-        "age {} days, corrected {} days; read at the {} age ({:?} convention); reference {}",
-        a.chronological_age_days,
-        a.corrected_age_days,
-        if a.used_corrected_age {
-            "corrected"
-        } else {
-            "chronological"
-        },
-        a.correction,
+        "{}; {}; chart {}",
+        view::age_text(a),
+        view::correction_text(a.correction),
         a.reference.name()
     );
     if a.flags.contains(&GrowthFlag::Implausible) {
