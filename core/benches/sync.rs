@@ -124,7 +124,8 @@ fn sync_benches(c: &mut Criterion) {
     let base = settled.path().join("mum.redbook");
     {
         let conn = rusqlite::Connection::open(dir.path().join("mum.redbook")).unwrap();
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .unwrap();
     }
     std::fs::copy(dir.path().join("mum.redbook"), &base).unwrap();
     group.bench_function("full_5000", |b| {

@@ -10,6 +10,30 @@ use std::time::{Duration, Instant, SystemTime};
 
 const ROUNDS: u64 = 12;
 
+/// Runs a writer process for `run_for`, kills it with SIGKILL, and returns the lines it
+/// printed (each printed only after the step it reports returned).
+fn run_then_kill(program: &str, args: &[&str], run_for: Duration) -> Vec<String> {
+    let mut writer = Command::new(program)
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = writer.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<String>>()
+    });
+    let started = Instant::now();
+    while started.elapsed() < run_for {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    writer.kill().unwrap(); // SIGKILL on Unix
+    writer.wait().unwrap();
+    reader.join().unwrap()
+}
+
 #[test]
 fn every_acknowledged_write_survives_sigkill() {
     let dir = tempfile::TempDir::new().unwrap();
@@ -31,29 +55,15 @@ fn every_acknowledged_write_survives_sigkill() {
         rng ^= rng >> 7;
         rng ^= rng << 17;
         let run_for = Duration::from_millis(30 + rng % 250);
-        let mut writer = Command::new(env!("CARGO_BIN_EXE_crash_writer"))
-            .args([
+        let lines = run_then_kill(
+            env!("CARGO_BIN_EXE_crash_writer"),
+            &[
                 path.to_str().unwrap(),
                 id.as_str(),
                 &(round * 1_000_000).to_string(),
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = writer.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
-        });
-        let started = Instant::now();
-        while started.elapsed() < run_for {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        writer.kill().unwrap(); // SIGKILL on Unix
-        writer.wait().unwrap();
-        let lines = reader.join().unwrap();
+            ],
+            run_for,
+        );
         acknowledged.extend(lines.into_iter().filter(|l| l.starts_with("crash note ")));
 
         let book = RedBook::open(&path, raw_key(7)).expect("the file opens after a kill");
@@ -124,29 +134,15 @@ fn membership_changes_and_key_adoption_survive_sigkill() {
         rng ^= rng >> 7;
         rng ^= rng << 17;
         let run_for = Duration::from_millis(100 + rng % 400);
-        let mut writer = Command::new(env!("CARGO_BIN_EXE_crash_member_writer"))
-            .args([
+        let lines = run_then_kill(
+            env!("CARGO_BIN_EXE_crash_member_writer"),
+            &[
                 dir.path().to_str().unwrap(),
                 id.as_str(),
                 &(round * 1_000).to_string(),
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = writer.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
-        });
-        let started = Instant::now();
-        while started.elapsed() < run_for {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        writer.kill().unwrap();
-        writer.wait().unwrap();
-        let lines = reader.join().unwrap();
+            ],
+            run_for,
+        );
         steps += lines.len();
 
         let (mum, dad) = (open("mum", 7), open("dad", 8));

@@ -199,6 +199,25 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, in the order its one-byte code (device cards, attestations) counts.
+    pub const ALL: [Role; 6] = [
+        Role::Parent,
+        Role::Carer,
+        Role::Midwife,
+        Role::HealthVisitor,
+        Role::Gp,
+        Role::Nurse,
+    ];
+
+    /// The role's one-byte code in binary formats.
+    pub fn code(self) -> u8 {
+        Role::ALL.iter().position(|r| *r == self).unwrap_or(0) as u8
+    }
+
+    pub fn from_code(code: u8) -> Option<Role> {
+        Role::ALL.get(code as usize).copied()
+    }
+
     pub fn is_professional(self) -> bool {
         !matches!(self, Role::Parent | Role::Carer)
     }

@@ -1,7 +1,17 @@
 //! What the record's unit tests share: a device with its keys.
 
 use crate::crypto::device::DeviceKeys;
-use crate::model::{Author, EntryBody, EntryId, Note, NoteKind, Role, StoredEntry};
+use crate::model::{Author, EntryBody, EntryId, Note, NoteKind, Profile, Role, StoredEntry};
+
+/// A parent's profile as an admin grants it.
+pub fn profile() -> Profile {
+    Profile {
+        role: Role::Parent,
+        display_name: "Member".into(),
+        organisation: None,
+        attestation: None,
+    }
+}
 
 pub struct Device {
     pub keys: DeviceKeys,

@@ -1,16 +1,7 @@
 use super::*;
 use crate::model::{Access, Action, Profile, Role, Statement, StatementId};
 
-use test_support::Device;
-
-fn profile() -> Profile {
-    Profile {
-        role: Role::Parent,
-        display_name: "Member".into(),
-        organisation: None,
-        attestation: None,
-    }
-}
+use test_support::{profile, Device};
 
 /// A record created by `creator`, with `others` granted `access`.
 fn record_by(creator: &Device, others: &[(&Device, Access)]) -> Record {

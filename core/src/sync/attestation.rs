@@ -39,19 +39,6 @@ pub struct OrganisationKey {
     pair: Ed25519KeyPair,
 }
 
-const ROLES: [Role; 6] = [
-    Role::Parent,
-    Role::Carer,
-    Role::Midwife,
-    Role::HealthVisitor,
-    Role::Gp,
-    Role::Nurse,
-];
-
-fn role_byte(role: Role) -> u8 {
-    ROLES.iter().position(|r| *r == role).unwrap_or(0) as u8
-}
-
 impl OrganisationKey {
     pub fn from_seed(ods_code: &str, seed: &[u8; 32]) -> Result<Self, SyncError> {
         Ok(Self {
@@ -112,7 +99,7 @@ fn unsigned_part(
     let mut out = MAGIC.to_vec();
     out.push(ods.len() as u8);
     out.extend_from_slice(ods.as_bytes());
-    out.push(role_byte(role));
+    out.push(role.code());
     out.extend_from_slice(device_key);
     out.extend_from_slice(&issued_at.to_be_bytes());
     out.extend_from_slice(organisation_key);
@@ -139,7 +126,7 @@ impl Attestation {
             .map_err(|_| malformed())?
             .to_string();
         let mut at = 5 + ods_len;
-        let role = *ROLES.get(bytes[at] as usize).ok_or_else(malformed)?;
+        let role = Role::from_code(bytes[at]).ok_or_else(malformed)?;
         at += 1;
         let take = |at: usize, len: usize| &bytes[at..at + len];
         Ok(Self {

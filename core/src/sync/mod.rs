@@ -283,14 +283,6 @@ pub struct DeviceCard {
 
 const CARD_VERSION: u8 = 2;
 const CARD_DOMAIN: &[u8] = b"redbook/card/v2";
-const CARD_ROLES: [Role; 6] = [
-    Role::Parent,
-    Role::Carer,
-    Role::Midwife,
-    Role::HealthVisitor,
-    Role::Gp,
-    Role::Nurse,
-];
 
 impl DeviceCard {
     /// This device's card, signed by it.
@@ -327,7 +319,7 @@ impl DeviceCard {
         let mut out = vec![CARD_VERSION];
         out.extend_from_slice(&self.keys.signing_key);
         out.extend_from_slice(&self.keys.agreement_key);
-        out.push(CARD_ROLES.iter().position(|r| *r == self.role).unwrap_or(0) as u8);
+        out.push(self.role.code());
         out.push(u8::try_from(name.len()).map_err(|_| too_long())?);
         out.extend_from_slice(name);
         out.push(u8::try_from(org.len()).map_err(|_| too_long())?);
@@ -379,7 +371,7 @@ impl DeviceCard {
             signing_key: take(32)?.try_into().expect("32 bytes"),
             agreement_key: take(32)?.try_into().expect("32 bytes"),
         };
-        let role = *CARD_ROLES.get(take(1)?[0] as usize).ok_or_else(malformed)?;
+        let role = Role::from_code(take(1)?[0]).ok_or_else(malformed)?;
         let name_len = take(1)?[0] as usize;
         let display_name = String::from_utf8(take(name_len)?.to_vec()).map_err(|_| malformed())?;
         let org_len = take(1)?[0] as usize;

@@ -117,7 +117,11 @@ pub fn age_text(a: &Assessment) -> String {
     }
     let corrected = if a.corrected_age_days < 0 {
         let gestation = 280 + a.corrected_age_days;
-        format!("corrected gestational age {}+{} weeks", gestation / 7, gestation % 7)
+        format!(
+            "corrected gestational age {}+{} weeks",
+            gestation / 7,
+            gestation % 7
+        )
     } else {
         format!("corrected age {}", age_words(a.corrected_age_days))
     };
@@ -184,7 +188,10 @@ mod tests {
             corrected_age_days: 31 - 70,
             ..assess(280, "2026-01-01", "2026-04-01", 5.8)
         };
-        assert_eq!(age_text(&a), "age 4 weeks; corrected gestational age 34+3 weeks");
+        assert_eq!(
+            age_text(&a),
+            "age 4 weeks; corrected gestational age 34+3 weeks"
+        );
         let later = Assessment {
             used_corrected_age: true,
             chronological_age_days: 200,

@@ -2,16 +2,7 @@ use super::*;
 use crate::model::Role;
 use proptest::prelude::*;
 
-use crate::record::test_support::Device;
-
-fn profile() -> Profile {
-    Profile {
-        role: Role::Parent,
-        display_name: "Member".into(),
-        organisation: None,
-        attestation: None,
-    }
-}
+use crate::record::test_support::{profile, Device};
 
 struct History {
     record_id: RecordId,
