@@ -485,6 +485,7 @@ pub enum DueStatus {
     Overdue,
     Upcoming,
     NotApplicable,
+    NotRecorded,
 }
 
 #[uniffi::remote(Record)]

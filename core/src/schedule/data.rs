@@ -59,6 +59,9 @@ pub struct DoseRule {
     /// The visit as families know it ("8 weeks", "1 year").
     pub visit: &'static str,
     pub age: Age,
+    /// Where a source gives the window's end ("by 28 days", "between 12 and 18 months"):
+    /// overdue from the day after it, whatever `grace_days` says.
+    pub due_until: Option<Age>,
     /// When the rule came into force (for the routine schedule before 2024, the start
     /// of the cohorts covered here).
     pub in_force_from: NaiveDate,
@@ -81,6 +84,7 @@ const fn routine(vaccine: &'static str, dose: u8, visit: &'static str, age: Age)
         dose,
         visit,
         age,
+        due_until: None,
         in_force_from: EARLIEST_COHORT,
         born_from: EARLIEST_COHORT,
         born_until: None,
@@ -294,6 +298,7 @@ const fn selective(
         dose,
         visit,
         age,
+        due_until: None,
         in_force_from: EARLIEST_COHORT,
         born_from: EARLIEST_COHORT,
         born_until: None,
@@ -334,6 +339,8 @@ pub const HEP_B_AT_RISK: &[DoseRule] = &[
     ),
     DoseRule {
         min_days_after_previous: 0,
+        // Green Book ch. 18 (DOMAIN.md): between 12 and 18 months, calendar months.
+        due_until: Some(Age::Months(18)),
         note: Some("a blood test for infection, between 12 and 18 months"),
         ..selective(
             Programme::HepBAtRisk,
@@ -351,12 +358,14 @@ pub const HEP_B_AT_RISK: &[DoseRule] = &[
 pub const BCG_ELIGIBLE: &[DoseRule] = &[DoseRule {
     source: "GREEN-BOOK ch. 32",
     note: Some("given once the SCID newborn screening result is known"),
+    // Due from birth, by 28 days of age; overdue from day 29.
+    due_until: Some(Age::Days(28)),
     ..selective(
         Programme::Bcg,
         BCG,
         1,
-        "28 days",
-        Age::Days(28),
+        "by 28 days",
+        Age::Days(0),
         INFANT_GRACE_DAYS,
     )
 }];

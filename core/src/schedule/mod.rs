@@ -81,8 +81,12 @@ pub enum DueStatus {
     Due,
     Overdue,
     Upcoming,
-    /// Too late to give (rotavirus), not needed, or a campaign that has ended.
+    /// Too late to give (rotavirus, or a later dose of a course that can no longer be
+    /// started), not needed, or a campaign that has ended.
     NotApplicable,
+    /// A review or screening test whose window has passed with nothing recorded: missed,
+    /// or done and not written here. Not reminded: it can no longer be done as scheduled.
+    NotRecorded,
 }
 
 /// Selective programmes the child is in; the clinic or parent says so.
@@ -221,6 +225,7 @@ pub fn due(input: &ScheduleInput, on: NaiveDate) -> Result<DueReport, ScheduleEr
         .filter(|r| birth >= r.born_from && r.born_until.is_none_or(|until| birth <= until))
         .map(|rule| dose_item(rule, birth, &given, on))
         .collect();
+    close_courses(&mut immunisations);
     immunisations.extend(catch_up_item(birth, &input.given, e, on));
     immunisations.extend(flu_items(birth, &input.given, e, on));
     immunisations.sort_by(|a, b| {
@@ -241,8 +246,11 @@ pub fn due(input: &ScheduleInput, on: NaiveDate) -> Result<DueReport, ScheduleEr
                 .filter(|(c, _)| *c == rule.check)
                 .map(|(_, d)| *d)
                 .min();
+            // A window closes: after it, a check not recorded is "not recorded", never
+            // overdue (each window with its source in `data::CHECKS`).
             let status = match done_on {
                 Some(_) => DueStatus::Given,
+                None if on > window_until => DueStatus::NotRecorded,
                 None => timing(on, window_from, window_until + Duration::days(1)),
             };
             CheckItem {
@@ -266,6 +274,26 @@ pub fn due(input: &ScheduleInput, on: NaiveDate) -> Result<DueReport, ScheduleEr
         other_vaccines,
         reminders,
     })
+}
+
+/// A dose that can no longer be given closes the rest of its course: rotavirus dose 2 is
+/// not due when dose 1 was never given and can no longer be (Green Book ch. 27b: the
+/// course is not started after 15 weeks 0 days).
+fn close_courses(items: &mut [DueItem]) {
+    let closed: Vec<(String, u8)> = items
+        .iter()
+        .filter(|i| i.status == DueStatus::NotApplicable && i.given_on.is_none())
+        .map(|i| (i.vaccine.clone(), i.dose))
+        .collect();
+    for item in items.iter_mut() {
+        let earlier_closed = closed
+            .iter()
+            .any(|(vaccine, dose)| *vaccine == item.vaccine && *dose < item.dose);
+        if earlier_closed && item.given_on.is_none() {
+            item.status = DueStatus::NotApplicable;
+            item.note = Some("not due: an earlier dose of this course can no longer be given".into());
+        }
+    }
 }
 
 /// Upcoming before `due`, due until `overdue_from`, overdue after.
@@ -292,7 +320,12 @@ fn dose_item(
         .flatten()
         .map(|prev| *prev + Duration::days(rule.min_days_after_previous.into()));
     let due_date = after_previous.map_or(scheduled, |d| d.max(scheduled));
-    let overdue_from = due_date + Duration::days(rule.grace_days.into());
+    // A window with a calendar end (BCG by 28 days, the HBsAg test by 18 months) is
+    // overdue the day after it; otherwise after the grace days.
+    let overdue_from = match rule.due_until {
+        Some(until) => until.date_from(birth).max(due_date) + Duration::days(1),
+        None => due_date + Duration::days(rule.grace_days.into()),
+    };
     let given_on = given.get(&(rule.vaccine, rule.dose)).copied();
     let too_late = rule.not_from_age.map(|age| age.date_from(birth));
     let status = match (given_on, too_late) {

@@ -272,8 +272,8 @@ fn reviews_and_screening_are_done_or_due_in_their_windows() {
     assert_eq!(status(Check::Hearing), DueStatus::Given);
     assert_eq!(
         status(Check::BloodSpot),
-        DueStatus::Overdue,
-        "day 5 to day 8"
+        DueStatus::NotRecorded,
+        "day 5 to day 8: closed by day 11, never overdue"
     );
     assert_eq!(
         status(Check::NewBabyReview),
@@ -359,8 +359,18 @@ fn selective_hepatitis_b_and_bcg() {
     let r = due(&input, d("2026-11-23")).unwrap();
     assert_eq!(item(&r, "HepB", 1).status, DueStatus::Given);
     assert_eq!(item(&r, "HepB", 2).due_date, d("2026-11-29"));
-    assert_eq!(item(&r, "BCG", 1).due_date, d("2026-11-29"));
+    // BCG: by 28 days of age (Green Book ch. 32): due from birth, overdue from day 29.
+    assert_eq!(item(&r, "BCG", 1).due_date, d("2026-11-01"));
+    assert_eq!(item(&r, "BCG", 1).overdue_from, d("2026-11-30"));
+    let bcg_on = |on: &str| item(&due(&input, d(on)).unwrap(), "BCG", 1).status;
+    assert_eq!(bcg_on("2026-11-29"), DueStatus::Due, "day 28");
+    assert_eq!(bcg_on("2026-11-30"), DueStatus::Overdue, "day 29");
+    // The HBsAg test: between 12 and 18 months, calendar months (Green Book ch. 18).
     assert!(item(&r, "HBsAg test", 1).due_date == d("2027-11-01"));
+    let test_on = |on: &str| item(&due(&input, d(on)).unwrap(), "HBsAg test", 1).status;
+    assert_eq!(test_on("2027-10-31"), DueStatus::Upcoming);
+    assert_eq!(test_on("2028-05-01"), DueStatus::Due, "18 months to the day");
+    assert_eq!(test_on("2028-05-02"), DueStatus::Overdue);
     assert!(
         r.immunisations
             .iter()
@@ -390,4 +400,40 @@ fn impossible_requests_are_errors() {
         d("2025-12-31"),
     );
     assert_eq!(err, Err(ScheduleError::BeforeBirth));
+}
+
+#[test]
+fn a_course_that_can_no_longer_be_started_is_not_due_nor_reminded() {
+    // Born 1 Jul 2026, nothing given, seen at 17 weeks: rotavirus dose 1 can no longer be
+    // given (15 weeks 0 days, Green Book ch. 27b), so dose 2 is not due either.
+    let r = report("2026-07-01", "2026-10-29");
+    assert_eq!(item(&r, "Rotavirus", 1).status, DueStatus::NotApplicable);
+    assert_eq!(item(&r, "Rotavirus", 2).status, DueStatus::NotApplicable);
+    assert!(r.reminders.iter().all(|reminder| !reminder.title.contains("Rotavirus")));
+    // At 14 weeks both are still to come.
+    let r = report("2026-07-01", "2026-10-07");
+    assert_eq!(item(&r, "Rotavirus", 1).status, DueStatus::Overdue);
+    assert_ne!(item(&r, "Rotavirus", 2).status, DueStatus::NotApplicable);
+}
+
+#[test]
+fn a_five_year_olds_newborn_checks_are_not_recorded_not_overdue() {
+    let r = report("2021-11-01", "2026-11-30");
+    for check in [
+        Check::NipeNewborn,
+        Check::BloodSpot,
+        Check::Hearing,
+        Check::NewBabyReview,
+        Check::NipeSixToEightWeeks,
+        Check::SixToEightWeekReview,
+        Check::NineToTwelveMonthReview,
+        Check::TwoYearReview,
+    ] {
+        let item = r.checks.iter().find(|c| c.check == check).unwrap();
+        assert_eq!(item.status, DueStatus::NotRecorded, "{check:?}");
+    }
+    assert!(r
+        .reminders
+        .iter()
+        .all(|reminder| !r.checks.iter().any(|c| c.title == reminder.title)));
 }

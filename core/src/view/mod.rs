@@ -5,8 +5,9 @@
 use crate::growth::{Assessment, Correction};
 use crate::model::{Access, EntryView, Member, Verification};
 
-/// z of the 99.6th centile, the top line of the UK-WHO charts (its mirror is the 0.4th).
-const TOP_LINE_Z: f64 = 2.652;
+/// z of the top line of the UK-WHO charts, the "99.6th" (at +4 centile spaces, 2.667;
+/// its mirror is the 0.4th): `growth::CENTILE_LINES`.
+const TOP_LINE_Z: f64 = crate::growth::CENTILE_LINES[8].0;
 
 /// Who a member is, as a parent reads it: the role the granting admin gave, who granted
 /// it and when, and whether an organisation confirms it (docs/threat-model.md, "Roles").
@@ -171,7 +172,7 @@ mod tests {
     #[test]
     fn centiles_beyond_the_outer_lines_read_as_the_chart_says() {
         let heavy = assess(280, "2026-01-01", "2026-04-01", 9.5);
-        assert!(heavy.z > 2.652);
+        assert!(heavy.z > TOP_LINE_Z);
         assert_eq!(centile_text(&heavy), "above the 99.6th centile");
         let light = assess(280, "2026-01-01", "2026-04-01", 3.2);
         assert_eq!(centile_text(&light), "below the 0.4th centile");

@@ -1156,6 +1156,7 @@ fn status_word(status: DueStatus) -> &'static str {
         DueStatus::Overdue => "OVERDUE",
         DueStatus::Upcoming => "upcoming",
         DueStatus::NotApplicable => "not applicable",
+        DueStatus::NotRecorded => "not recorded (window passed)",
     }
 }
 
