@@ -9,6 +9,8 @@
 //!   from 1 July 2025; 18-month visit and Hib/MenC removal).
 //! - [UKHSA-MMRV] UKHSA MMRV letter of 31 October 2025 (MMRV from 1 January 2026, by date
 //!   of birth; the catch-up campaign).
+//! - [UKHSA-INCOMPLETE] UKHSA, "Vaccination of individuals with uncertain or incomplete
+//!   immunisation status": which vaccines are caught up, and until what age.
 //! - [GREEN-BOOK] UKHSA "Immunisation against infectious disease": ch. 11 (schedule and
 //!   minimum intervals), ch. 18 (hepatitis B), ch. 27b (rotavirus), ch. 32 (BCG),
 //!   ch. 19 (influenza).
@@ -108,6 +110,16 @@ const fn born(rule: DoseRule, from: NaiveDate, until: Option<NaiveDate>) -> Dose
     }
 }
 
+/// MenB and PCV are not offered from the second birthday to a child who missed them
+/// [UKHSA-INCOMPLETE]: after it, a dose not given is not applicable, never overdue.
+const fn under_two(rule: DoseRule) -> DoseRule {
+    DoseRule {
+        not_from_age: Some(Age::Months(24)),
+        note: Some("not offered from the second birthday to a child who missed it"),
+        ..rule
+    }
+}
+
 const fn sourced(rule: DoseRule, source: &'static str) -> DoseRule {
     DoseRule { source, ..rule }
 }
@@ -142,7 +154,7 @@ pub const FLU: &str = "Flu";
 pub const ROUTINE: &[DoseRule] = &[
     // 8 weeks: unchanged for every cohort.
     routine(SIX_IN_ONE, 1, "8 weeks", Age::Weeks(8)),
-    routine(MENB, 1, "8 weeks", Age::Weeks(8)),
+    under_two(routine(MENB, 1, "8 weeks", Age::Weeks(8))),
     DoseRule {
         not_from_age: Some(Age::Weeks(15)),
         note: Some("the first dose must be given before 15 weeks of age"),
@@ -164,7 +176,7 @@ pub const ROUTINE: &[DoseRule] = &[
     in_force(
         sourced(
             born(
-                routine(MENB, 2, "12 weeks", Age::Weeks(12)),
+                under_two(routine(MENB, 2, "12 weeks", Age::Weeks(12))),
                 NEW_INFANT_COURSE_BORN_FROM,
                 None,
             ),
@@ -173,7 +185,7 @@ pub const ROUTINE: &[DoseRule] = &[
         JULY_2025,
     ),
     born(
-        routine(PCV, 1, "12 weeks", Age::Weeks(12)),
+        under_two(routine(PCV, 1, "12 weeks", Age::Weeks(12))),
         EARLIEST_COHORT,
         Some(OLD_INFANT_COURSE_BORN_UNTIL),
     ),
@@ -182,7 +194,7 @@ pub const ROUTINE: &[DoseRule] = &[
     in_force(
         sourced(
             born(
-                routine(PCV, 1, "16 weeks", Age::Weeks(16)),
+                under_two(routine(PCV, 1, "16 weeks", Age::Weeks(16))),
                 NEW_INFANT_COURSE_BORN_FROM,
                 None,
             ),
@@ -191,13 +203,13 @@ pub const ROUTINE: &[DoseRule] = &[
         JULY_2025,
     ),
     born(
-        routine(MENB, 2, "16 weeks", Age::Weeks(16)),
+        under_two(routine(MENB, 2, "16 weeks", Age::Weeks(16))),
         EARLIEST_COHORT,
         Some(OLD_INFANT_COURSE_BORN_UNTIL),
     ),
     // 1 year: on or after the first birthday.
-    routine(PCV, 2, "1 year", Age::Months(12)),
-    routine(MENB, 3, "1 year", Age::Months(12)),
+    under_two(routine(PCV, 2, "1 year", Age::Months(12))),
+    under_two(routine(MENB, 3, "1 year", Age::Months(12))),
     born(
         routine(HIB_MENC, 1, "1 year", Age::Months(12)),
         EARLIEST_COHORT,

@@ -437,3 +437,18 @@ fn a_five_year_olds_newborn_checks_are_not_recorded_not_overdue() {
         .iter()
         .all(|reminder| !r.checks.iter().any(|c| c.title == reminder.title)));
 }
+
+#[test]
+fn an_unvaccinated_five_year_old_is_not_told_pcv_and_menb_are_overdue() {
+    // [UKHSA-INCOMPLETE]: MenB and PCV are not offered from the second birthday.
+    let r = report("2021-11-01", "2026-11-30");
+    for (vaccine, dose) in [("MenB", 1), ("MenB", 2), ("MenB", 3), ("PCV", 1), ("PCV", 2)] {
+        assert_eq!(item(&r, vaccine, dose).status, DueStatus::NotApplicable, "{vaccine} #{dose}");
+    }
+    // The 6-in-1 is still caught up.
+    assert_eq!(item(&r, "6-in-1", 1).status, DueStatus::Overdue);
+    // The day before the second birthday MenB is still overdue; on it, no longer offered.
+    let born = "2024-11-01";
+    assert_eq!(item(&report(born, "2026-10-31"), "MenB", 1).status, DueStatus::Overdue);
+    assert_eq!(item(&report(born, "2026-11-01"), "MenB", 1).status, DueStatus::NotApplicable);
+}
