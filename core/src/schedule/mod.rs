@@ -291,7 +291,8 @@ fn close_courses(items: &mut [DueItem]) {
             .any(|(vaccine, dose)| *vaccine == item.vaccine && *dose < item.dose);
         if earlier_closed && item.given_on.is_none() {
             item.status = DueStatus::NotApplicable;
-            item.note = Some("not due: an earlier dose of this course can no longer be given".into());
+            item.note =
+                Some("not due: an earlier dose of this course can no longer be given".into());
         }
     }
 }
@@ -385,49 +386,91 @@ fn catch_up_item(
     })
 }
 
+/// Days between a first and second flu dose (Green Book ch. 19: at least four weeks).
+const FLU_SECOND_DOSE_AFTER_DAYS: i64 = 28;
+
 fn flu_items(birth: NaiveDate, doses: &[GivenDose], e: Eligibility, on: NaiveDate) -> Vec<DueItem> {
-    FLU_SEASONS
-        .iter()
-        .filter_map(|season| {
-            let in_range = |(from, until): (NaiveDate, NaiveDate)| birth >= from && birth <= until;
-            let risk_from = season.clinical_risk_from.date_from(birth);
-            let eligible = in_range(season.preschool_born)
-                || in_range(season.school_born)
-                || (e.flu_clinical_risk && risk_from <= season.ends);
-            if !eligible {
-                return None;
-            }
-            let due_date = if in_range(season.preschool_born) || in_range(season.school_born) {
-                season.starts
-            } else {
-                season.starts.max(risk_from)
-            };
-            let given_on = doses
+    let mut items = Vec::new();
+    for season in FLU_SEASONS {
+        let in_range = |(from, until): (NaiveDate, NaiveDate)| birth >= from && birth <= until;
+        let risk_from = season.clinical_risk_from.date_from(birth);
+        let by_age = in_range(season.preschool_born) || in_range(season.school_born);
+        let eligible = by_age || (e.flu_clinical_risk && risk_from <= season.ends);
+        if !eligible {
+            continue;
+        }
+        let due_date = if by_age {
+            season.starts
+        } else {
+            season.starts.max(risk_from)
+        };
+        let flu_dates: Vec<NaiveDate> = {
+            let mut dates: Vec<NaiveDate> = doses
                 .iter()
                 .filter(|d| canonical_vaccine(&d.vaccine) == Some(FLU))
                 .map(|d| d.date)
-                .filter(|d| *d >= season.starts && *d <= season.ends)
-                .min();
-            let status = match given_on {
+                .collect();
+            dates.sort();
+            dates
+        };
+        let in_season: Vec<NaiveDate> = flu_dates
+            .iter()
+            .copied()
+            .filter(|d| *d >= season.starts && *d <= season.ends)
+            .collect();
+        let overdue_from = season.overdue_from.max(due_date);
+        let status_of =
+            |given_on: Option<NaiveDate>, due: NaiveDate, overdue: NaiveDate| match given_on {
                 Some(_) => DueStatus::Given,
                 None if on > season.ends => DueStatus::NotApplicable,
-                None => timing(on, due_date, season.overdue_from.max(due_date)),
+                None => timing(on, due, overdue),
             };
-            Some(DueItem {
+        let first = in_season.first().copied();
+        items.push(DueItem {
+            programme: Programme::Flu,
+            vaccine: FLU.to_string(),
+            dose: 1,
+            visit: format!("flu season {}", season.label),
+            due_date,
+            overdue_from,
+            status: status_of(first, due_date, overdue_from),
+            given_on: first,
+            note: None,
+            source: season.source.to_string(),
+            rule_in_force_from: season.starts,
+        });
+        // Green Book ch. 19: a child from 6 months to under 9 years in a clinical risk
+        // group who has never had flu vaccine is given two doses, four weeks apart.
+        let under_nine = season.starts < Age::Months(9 * 12).date_from(birth);
+        let never_before = flu_dates.iter().all(|d| *d >= season.starts);
+        if e.flu_clinical_risk && under_nine && never_before {
+            let second_due = first.unwrap_or(due_date) + Duration::days(FLU_SECOND_DOSE_AFTER_DAYS);
+            let second = first.and_then(|f| {
+                in_season
+                    .iter()
+                    .copied()
+                    .find(|d| *d >= f + Duration::days(FLU_SECOND_DOSE_AFTER_DAYS))
+            });
+            let second_overdue = overdue_from.max(second_due);
+            items.push(DueItem {
                 programme: Programme::Flu,
                 vaccine: FLU.to_string(),
-                dose: 1,
+                dose: 2,
                 visit: format!("flu season {}", season.label),
-                due_date,
-                overdue_from: season.overdue_from.max(due_date),
-                status,
-                given_on,
-                note: None,
-                source: season.source.to_string(),
+                due_date: second_due,
+                overdue_from: second_overdue,
+                status: status_of(second, second_due, second_overdue),
+                given_on: second,
+                note: Some(
+                    "a second dose at least four weeks after the first: a child under 9 in a clinical risk group who has never had flu vaccine"
+                        .into(),
+                ),
+                source: "GREEN-BOOK ch. 19".to_string(),
                 rule_in_force_from: season.starts,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    items
 }
 
 /// One reminder per visit date, a week ahead; what is already due is reminded today.
