@@ -3,8 +3,9 @@
 //! every value the record held in place.
 //!
 //! The first byte picks what the rest is: raw bytes; edits to a valid change; edits to a
-//! valid whole document (checksums recomputed, as a malicious device would); or a sync
-//! message.
+//! valid whole document (checksums recomputed, as a malicious device would); a sync
+//! message; or a first-sync message carrying an edited whole document (the path that
+//! checks a document without rebuilding its changes).
 #![no_main]
 
 use automerge::sync::{Message, State};
@@ -24,10 +25,21 @@ fuzz_target!(
     };
     let f = family();
     let mut record = Record::load(&f.saved).expect("the base record loads");
-    let accepted = match mode % 4 {
+    let accepted = match mode % 5 {
         0 => record.receive_changes(rest).is_ok(),
         1 => record.receive_changes(&mutated(&f.change, rest)).is_ok(),
         2 => record.receive_changes(&mutated(&f.document, rest)).is_ok(),
+        4 => {
+            let message = Message {
+                heads: Vec::new(),
+                need: Vec::new(),
+                have: Vec::new(),
+                changes: vec![mutated(&f.document, rest)].into(),
+                flags: None,
+                version: automerge::sync::MessageVersion::V2,
+            };
+            record.receive_sync_message(&mut State::new(), message).is_ok()
+        }
         _ => {
             let message = std::panic::catch_unwind(|| Message::decode(rest))
                 .ok()
