@@ -848,3 +848,27 @@ fn argument_errors_are_one_line_without_the_value_and_files_are_private() {
         }
     }
 }
+
+#[test]
+fn show_on_a_damaged_record_says_it_is_damaged() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("family.db");
+    assert!(redbook(&db, "test passphrase", &["init"]).status.success());
+    let add = redbook(
+        &db,
+        "test passphrase",
+        &["child", "add", "--name", "Ada", "--birth-date", "2026-03-01", "--sex", "female", "--gestation", "40+0"],
+    );
+    let id = stdout(&add).trim().to_string();
+    assert_eq!(id.len(), 32, "{}", stdout(&add));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE chunks SET sealed = zeroblob(40)", []).unwrap();
+    drop(conn);
+    for query in [id.as_str(), &id[..8]] {
+        let show = redbook(&db, "test passphrase", &["show", query]);
+        assert_eq!(show.status.code(), Some(1));
+        let err = stderr(&show);
+        assert!(err.contains("is damaged"), "{err}");
+        assert!(!err.contains("Ada"), "{err}");
+    }
+}
