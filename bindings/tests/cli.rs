@@ -857,12 +857,24 @@ fn show_on_a_damaged_record_says_it_is_damaged() {
     let add = redbook(
         &db,
         "test passphrase",
-        &["child", "add", "--name", "Ada", "--birth-date", "2026-03-01", "--sex", "female", "--gestation", "40+0"],
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada",
+            "--birth-date",
+            "2026-03-01",
+            "--sex",
+            "female",
+            "--gestation",
+            "40+0",
+        ],
     );
     let id = stdout(&add).trim().to_string();
     assert_eq!(id.len(), 32, "{}", stdout(&add));
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute("UPDATE chunks SET sealed = zeroblob(40)", []).unwrap();
+    conn.execute("UPDATE chunks SET sealed = zeroblob(40)", [])
+        .unwrap();
     drop(conn);
     for query in [id.as_str(), &id[..8]] {
         let show = redbook(&db, "test passphrase", &["show", query]);

@@ -248,9 +248,9 @@ impl Resolver<'_> {
             let mut next = vec![false; n];
             for r in (0..n).filter(|&r| valid[r]) {
                 if let Action::Revoke { subject, .. } = &self.statements[r].action {
-                    for j in 0..n {
+                    for (j, voided) in next.iter_mut().enumerate() {
                         if j != r && &self.issuers[j] == subject && !self.past[r].contains(j) {
-                            next[j] = true;
+                            *voided = true;
                         }
                     }
                 }
@@ -261,7 +261,7 @@ impl Resolver<'_> {
             void = next;
         }
         let state = self.fold(|j| valid[j]);
-        self.membership(state, &valid)
+        self.membership(state)
     }
 
     /// The state the statements in `include` make, applied in causal order.
@@ -398,7 +398,7 @@ impl Resolver<'_> {
         keep == sealed_to
     }
 
-    fn membership(self, state: State, valid: &[bool]) -> Membership {
+    fn membership(self, state: State) -> Membership {
         let rotation = state.rotation.map(|i| self.statements[i].clone());
         let missing_key = match &rotation {
             Some(statement) => {
@@ -441,9 +441,9 @@ impl Resolver<'_> {
         // new statement acknowledges everything this device holds).
         let mut seen = vec![false; self.statements.len()];
         for &i in &self.order {
-            for j in 0..self.statements.len() {
+            for (j, seen) in seen.iter_mut().enumerate() {
                 if self.past[i].contains(j) {
-                    seen[j] = true;
+                    *seen = true;
                 }
             }
         }
@@ -453,7 +453,6 @@ impl Resolver<'_> {
             .filter(|&&i| !seen[i])
             .map(|&i| self.statements[i].id.clone())
             .collect();
-        let _ = valid;
         Membership {
             members,
             creator: state.creator,

@@ -85,11 +85,16 @@ pub struct Record {
     resolved: RefCell<Option<(usize, Arc<Membership>)>>,
     /// The detail edits that count, while the numbers of edits and statements are
     /// unchanged (every write reads the date of birth to check the entry's dates).
-    current: RefCell<Option<((usize, usize), Arc<HashMap<DetailField, Vec<DetailEdit>>>)>>,
+    current: RefCell<Option<(EditCounts, Arc<CurrentEdits>)>>,
     /// Set by `receive_sync_message` when it loaded a whole document; see
     /// `take_received_document`.
     received_document: Option<(Vec<u8>, Vec<ChangeHash>)>,
 }
+
+/// Per field, the detail edits that count (several: a conflict).
+type CurrentEdits = HashMap<DetailField, Vec<DetailEdit>>;
+/// (detail edits, statements): what the current edits were resolved from.
+type EditCounts = (usize, usize);
 
 #[derive(Default)]
 struct Verdicts {
@@ -491,7 +496,7 @@ impl Record {
 
     /// The detail edits that count: signed by a member that could write when it made
     /// them, and not replaced by another such edit. Several per field: a conflict.
-    fn current_edits(&self) -> Arc<HashMap<DetailField, Vec<DetailEdit>>> {
+    fn current_edits(&self) -> Arc<CurrentEdits> {
         let counts = (
             self.doc.length(&self.details),
             self.doc.length(&self.membership),
@@ -506,7 +511,7 @@ impl Record {
         current
     }
 
-    fn resolve_edits(&self) -> HashMap<DetailField, Vec<DetailEdit>> {
+    fn resolve_edits(&self) -> CurrentEdits {
         let membership = self.membership();
         let values = self.values(&self.details);
         let verified =

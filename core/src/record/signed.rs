@@ -99,7 +99,7 @@ impl Signed<'_> {
 
     /// The signing device's id, when signed.
     pub fn signer_id(&self) -> Option<String> {
-        self.signer.map(|key| DevicePublic::device_id_of(key))
+        self.signer.map(DevicePublic::device_id_of)
     }
 }
 

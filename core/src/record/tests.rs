@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::{Access, Action, Profile, Role, Statement, StatementId};
+use crate::model::{Access, Action, Statement, StatementId};
 
 use test_support::{profile, Device};
 
@@ -260,7 +260,8 @@ fn a_whole_document_is_refused_exactly_when_its_changes_would_be() {
     let mut honest = fork(&base);
     honest.put_entry(&entry, &mum.keys).unwrap();
     // Each hostile history, as a whole document and as changes.
-    let hostile: Vec<Box<dyn Fn(&mut Record)>> = vec![
+    type Attack<'a> = Box<dyn Fn(&mut Record) + 'a>;
+    let hostile: Vec<Attack> = vec![
         Box::new(|r| {
             let map = r.entries.clone();
             let mut tx = r.automerge_mut().transaction();

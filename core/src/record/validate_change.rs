@@ -276,7 +276,7 @@ impl Checker<'_> {
                 // Edits are few: their signatures are checked here, so a forged edit never
                 // enters the record.
                 if value.signer_id().as_deref() != Some(edit.author.as_str())
-                    || !value.verifies(&self.record_id)
+                    || !value.verifies(self.record_id)
                 {
                     return Err(invalid("detail edit signature"));
                 }
@@ -294,7 +294,7 @@ impl Checker<'_> {
                     .check()
                     .map_err(|e| RefusedChange::InvalidValue(e.to_string()))?;
                 if value.signer != Some(&statement.issuer.signing_key)
-                    || !value.verifies(&self.record_id)
+                    || !value.verifies(self.record_id)
                 {
                     return Err(invalid("statement signature"));
                 }

@@ -581,7 +581,7 @@ fn load_record(
     let chunks = read_chunks(conn, &key, &record_ref, 0).map_err(|e| e.for_record(id))?;
     // A chunk deleted from the middle or the end would drop entries silently: the
     // chain starts with a snapshot, has no gap, and ends at the sealed head.
-    let head = read_head(conn, &sealing_key, &record_ref)?;
+    let head = read_head(conn, sealing_key, &record_ref)?;
     if !chain_is_whole(&chunks, head) {
         return Err(corrupt());
     }

@@ -1,5 +1,4 @@
 use super::*;
-use crate::model::Role;
 use proptest::prelude::*;
 
 use crate::record::test_support::{profile, Device};
