@@ -614,6 +614,10 @@ fn oversized_invalid_and_mutated_changes_are_refused_without_a_panic() {
         refused(f.mum.book.receive(&future)),
         RefusedChange::InvalidValue(_)
     ));
+    // Bytes that once panicked automerge's sync message decoder (found by cargo fuzz,
+    // fuzz/regressions/receive_changes): refused, no panic.
+    let odd = dad.seal(&f.id, &f.mum.id, Kind::Sync, &[0xba, 0x06, 0x06, 0xba]);
+    assert!(f.mum.book.receive(&odd).is_err());
     // A body over the message limit is refused from its header.
     let big = dad.seal(
         &f.id,
