@@ -400,13 +400,7 @@ impl RedBook {
     /// Grants the device whose card this is `access` (only an admin can) and returns its
     /// invitation (bytes for a QR code or file; under 1 KB).
     pub fn share(&self, id: RecordId, device_card: String, access: Access) -> Result<Vec<u8>> {
-        let card = redbook_core::sync::DeviceCard::decode(&device_card).map_err(|e| {
-            RedbookError::InvalidInput {
-                field: "device_card".into(),
-                reason: e.to_string(),
-            }
-        })?;
-        Ok(self.inner.share(&id, &card, access)?)
+        Ok(self.inner.share(&id, &decode_card(&device_card)?, access)?)
     }
 
     /// Accepts an invitation; the record fills in at the first sync with the inviter.
@@ -565,6 +559,14 @@ fn today() -> NaiveDate {
 }
 
 /// One line describing an entry, the same in every app.
+/// Another device's card, as text a QR code carried; a bad one is invalid input.
+fn decode_card(text: &str) -> Result<redbook_core::sync::DeviceCard> {
+    redbook_core::sync::DeviceCard::decode(text).map_err(|e| RedbookError::InvalidInput {
+        field: "device_card".into(),
+        reason: e.to_string(),
+    })
+}
+
 /// An organisation whose attestations confirm a professional's role.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct TrustedOrganisation {
@@ -587,12 +589,7 @@ pub fn test_organisation() -> TrustedOrganisation {
 /// card asks for: what a trust's provisioning would hand a professional's device.
 #[uniffi::export]
 pub fn test_organisation_attest(device_card: String) -> Result<Vec<u8>> {
-    let card = redbook_core::sync::DeviceCard::decode(&device_card).map_err(|e| {
-        RedbookError::InvalidInput {
-            field: "device_card".into(),
-            reason: e.to_string(),
-        }
-    })?;
+    let card = decode_card(&device_card)?;
     Ok(redbook_core::sync::attestation::test_organisation()
         .attest(&card.keys, card.role)
         .map_err(CoreError::from)?)

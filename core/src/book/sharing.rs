@@ -352,13 +352,14 @@ impl RedBook {
             store.forget(&id);
             return Err(e);
         }
-        let changed = store.record(&id)?.heads() != before || store.record_epoch(&id)? != held;
+        let rekeyed = store.record_epoch(&id)? != held;
+        let changed = rekeyed || store.record(&id)?.heads() != before;
         if changed {
             if let Some(session) = sessions.get_mut(&(id.clone(), header.from.clone())) {
                 session.progressed();
             }
         }
-        if store.record_epoch(&id)? != held {
+        if rekeyed {
             sessions.retain(|(record, peer), _| record != &id || peer == &header.from);
         }
         Ok(received(changed))
@@ -463,14 +464,20 @@ fn rotation_statement(
 
 /// The key a newer statement in the record sealed to this device, if there is one.
 fn key_to_adopt(record: &Record, keys: &DeviceKeys, held: u32) -> Option<(SecretKey, u32)> {
-    let membership = record.membership();
-    if membership.epoch <= held {
-        return None;
-    }
-    Some((
-        membership.key_for(record.record_id(), keys)?,
-        membership.epoch,
-    ))
+    newer_key(&record.membership(), record.record_id(), keys, held)
+}
+
+/// The key in force, with its epoch, if it is newer than `held` and sealed to this device.
+fn newer_key(
+    membership: &Membership,
+    id: &RecordId,
+    keys: &DeviceKeys,
+    held: u32,
+) -> Option<(SecretKey, u32)> {
+    (membership.epoch > held)
+        .then(|| membership.key_for(id, keys))
+        .flatten()
+        .map(|key| (key, membership.epoch))
 }
 
 /// Adopts the key a key message's statements carry for this device (one transaction).
@@ -484,30 +491,23 @@ fn adopt_key(
     let record = store.record(id)?;
     let mut statements = record.statements();
     statements.extend(record.statements_from_values(values));
-    let membership = membership::resolve(id, statements);
-    if membership.epoch <= held {
-        return Ok(false);
-    }
-    let Some(key) = membership.key_for(id, keys) else {
+    let Some(key) = newer_key(&membership::resolve(id, statements), id, keys, held) else {
         return Ok(false);
     };
-    store.update_record_and_key(id, |_| Ok(((), Some((key, membership.epoch)))))?;
+    store.update_record_and_key(id, |_| Ok(((), Some(key))))?;
     Ok(true)
 }
 
 /// An admin that finds a member without the key in force (granted while another admin
 /// replaced the key) replaces it again, sealed to everyone that keeps access.
 fn repair_key(store: &mut Store, keys: &DeviceKeys, id: &RecordId) -> Result<(), Error> {
+    let held = store.record_epoch(id)?;
     let record = store.record(id)?;
     let membership = record.membership();
     let me = keys.public().device_id();
-    if membership.missing_key.is_empty()
-        || !membership.is_admin(&me)
-        || store.record_epoch(id)? != membership.epoch
-    {
+    if membership.missing_key.is_empty() || !membership.is_admin(&me) || held != membership.epoch {
         return Ok(());
     }
-    let record = store.record(id)?;
     let (rotate, new_key) = rotation_statement(record, &membership, keys, None)?;
     if !would_count(record, &rotate) {
         return Ok(());

@@ -372,17 +372,7 @@ impl Record {
         let mut out = Vec::new();
         for item in self.doc.map_range(map, ..) {
             if item.conflict {
-                for (value, op) in self.doc.get_all(map, item.key.as_ref()).unwrap_or_default() {
-                    if let Value::Scalar(s) = value {
-                        if let ScalarValue::Bytes(bytes) = s.as_ref() {
-                            out.push(Stored {
-                                key: item.key.to_string(),
-                                op,
-                                bytes: bytes.clone(),
-                            });
-                        }
-                    }
-                }
+                out.extend(self.values_at(map, item.key.as_ref()));
             } else if let ValueRef::Scalar(ScalarValueRef::Bytes(bytes)) = &item.value {
                 out.push(Stored {
                     key: item.key.to_string(),
@@ -394,23 +384,47 @@ impl Record {
         out
     }
 
+    /// Every value under one key of a map (more than one only if a forger put them).
+    fn values_at(&self, map: &ObjId, key: &str) -> Vec<Stored> {
+        self.doc
+            .get_all(map, key)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(value, op)| match value {
+                Value::Scalar(s) => match s.as_ref() {
+                    ScalarValue::Bytes(bytes) => Some(Stored {
+                        key: key.to_string(),
+                        op,
+                        bytes: bytes.clone(),
+                    }),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A statement value's parts, if it is framed as a statement and signed by the issuer
+    /// it names (the signature itself is checked by the caller).
+    fn read_statement(bytes: &[u8]) -> Option<(signed::Signed<'_>, Statement)> {
+        let value = signed::parse(bytes)?;
+        let statement: Statement = serde_json::from_slice(value.json).ok()?;
+        (value.kind == Kind::Statement && value.signer == Some(&statement.issuer.signing_key))
+            .then_some((value, statement))
+    }
+
     /// The membership statements whose signatures verify, as their issuers wrote them.
     pub fn statements(&self) -> Vec<Statement> {
         let mut checked = self.statement_verdicts.borrow_mut();
         self.values(&self.membership)
             .into_iter()
             .filter_map(|stored| {
-                let value = signed::parse(&stored.bytes)?;
-                let statement: Statement = serde_json::from_slice(value.json).ok()?;
+                let (value, statement) = Self::read_statement(&stored.bytes)?;
                 // A value is never overwritten, so its op's verdict stands.
                 let signed = *checked
                     .entry(stored.op.clone())
                     .or_insert_with(|| value.verifies(&self.record_id));
-                let ok = value.kind == Kind::Statement
-                    && statement.id.as_str() == stored.key
-                    && value.signer == Some(&statement.issuer.signing_key)
-                    && signed;
-                ok.then_some(statement)
+                (signed && statement.id.as_str() == stored.key).then_some(statement)
             })
             .collect()
     }
@@ -430,13 +444,8 @@ impl Record {
         values
             .iter()
             .filter_map(|bytes| {
-                let value = signed::parse(bytes)?;
-                let statement: Statement = serde_json::from_slice(value.json).ok()?;
-                let ok = value.kind == Kind::Statement
-                    && statement.check().is_ok()
-                    && value.signer == Some(&statement.issuer.signing_key)
-                    && value.verifies(&self.record_id);
-                ok.then_some(statement)
+                let (value, statement) = Self::read_statement(bytes)?;
+                (statement.check().is_ok() && value.verifies(&self.record_id)).then_some(statement)
             })
             .collect()
     }
@@ -579,8 +588,23 @@ impl Record {
 
     /// One entry by id, if it is there and readable.
     pub fn entry(&self, id: &EntryId) -> Option<StoredEntry> {
-        let (entries, _) = self.entries();
-        entries.into_iter().find(|e| &e.id == id)
+        // Reads only this key: a correction looks up the one entry it corrects.
+        let mut found: Vec<StoredEntry> = self
+            .values_at(&self.entries, id.as_str())
+            .iter()
+            .filter_map(Self::read_entry)
+            .collect();
+        found.sort_by_key(|e| e.recorded_at);
+        found.into_iter().next()
+    }
+
+    /// An entry value, if it is framed as an entry of a kind this version reads, under
+    /// the key it names.
+    fn read_entry(stored: &Stored) -> Option<StoredEntry> {
+        signed::parse(&stored.bytes)
+            .filter(|v| v.kind == Kind::Entry)
+            .and_then(|v| serde_json::from_slice::<StoredEntry>(v.json).ok())
+            .filter(|entry| entry.id.as_str() == stored.key)
     }
 
     pub fn entry_count(&self) -> usize {
@@ -598,11 +622,7 @@ impl Record {
         let mut readable = Vec::new();
         let mut unreadable = Vec::new();
         for stored in self.values(&self.entries) {
-            let parsed = signed::parse(&stored.bytes)
-                .filter(|v| v.kind == Kind::Entry)
-                .and_then(|v| serde_json::from_slice::<StoredEntry>(v.json).ok())
-                .filter(|entry| entry.id.as_str() == stored.key);
-            match parsed {
+            match Self::read_entry(&stored) {
                 Some(entry) => readable.push((entry, stored)),
                 None => unreadable.extend(stored.key.parse().ok()),
             }
@@ -699,29 +719,37 @@ fn verify_all(record_id: &RecordId, values: &[&Stored]) -> Vec<bool> {
     let check = |stored: &&Stored| {
         signed::parse(&stored.bytes).is_some_and(|value| value.verifies(record_id))
     };
+    on_every_core(values, 64, |part| {
+        part.iter().map(check).collect::<Vec<_>>()
+    })
+    .into_iter()
+    // A check cannot panic; if a thread failed anyway, check its part here.
+    .flat_map(|(part, verdicts)| verdicts.unwrap_or_else(|| part.iter().map(check).collect()))
+    .collect()
+}
+
+/// Runs `work` over `items` split across the cores (at most 8) when there are at least
+/// `min` of them, else on this thread. Each part with its result, in order; `None` where
+/// the part's thread panicked.
+pub(crate) fn on_every_core<T: Sync, R: Send>(
+    items: &[T],
+    min: usize,
+    work: impl Fn(&[T]) -> R + Sync,
+) -> Vec<(&[T], Option<R>)> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if threads < 2 || values.len() < 64 {
-        return values.iter().map(check).collect();
+    if threads < 2 || items.len() < min {
+        return vec![(items, Some(work(items)))];
     }
-    let per_thread = values.len().div_ceil(threads);
+    let per_thread = items.len().div_ceil(threads);
+    let work = &work;
     std::thread::scope(|scope| {
-        let parts: Vec<_> = values
+        let parts: Vec<_> = items
             .chunks(per_thread)
-            .map(|part| {
-                (
-                    part,
-                    scope.spawn(move || part.iter().map(check).collect::<Vec<_>>()),
-                )
-            })
+            .map(|part| (part, scope.spawn(move || work(part))))
             .collect();
         parts
             .into_iter()
-            // A check cannot panic; if a thread failed anyway, check its part here.
-            .flat_map(|(part, handle)| {
-                handle
-                    .join()
-                    .unwrap_or_else(|_| part.iter().map(check).collect())
-            })
+            .map(|(part, handle)| (part, handle.join().ok()))
             .collect()
     })
 }

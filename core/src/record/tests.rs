@@ -224,34 +224,6 @@ fn an_entry_copied_into_another_childs_record_does_not_verify() {
     );
 }
 
-/// Where checking a whole document received costs (run by hand, release:
-/// `cargo test --release -p redbook-core --lib where_checking_costs -- --ignored --nocapture`).
-#[test]
-#[ignore]
-fn where_checking_costs() {
-    let mum = Device::new();
-    let mut record = record_by(&mum, &[]);
-    for i in 0..5000 {
-        record
-            .put_entry(&mum.note(&format!("note {i}")), &mum.keys)
-            .unwrap();
-    }
-    let saved = record.save();
-    let t = std::time::Instant::now();
-    let doc = Automerge::load(&saved).unwrap();
-    eprintln!("load {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let changes = doc.get_changes(&[]);
-    eprintln!("get_changes {:?} ({})", t.elapsed(), changes.len());
-    let t = std::time::Instant::now();
-    let decoded: Vec<_> = changes.iter().map(|c| c.decode()).collect();
-    eprintln!("decode {:?} ({})", t.elapsed(), decoded.len());
-    let fresh = Record::genesis(record.record_id()).unwrap();
-    let t = std::time::Instant::now();
-    fresh.check_changes(&changes).unwrap();
-    eprintln!("check_changes {:?}", t.elapsed());
-}
-
 #[test]
 fn a_whole_document_is_refused_exactly_when_its_changes_would_be() {
     let (mum, dad) = (Device::new(), Device::new());

@@ -9,7 +9,7 @@
 //! Who may write what is decided when the record is read (`membership`, `verification`).
 
 use super::signed::{self, Kind};
-use super::{guarded, Record};
+use super::{guarded, on_every_core, Record};
 use crate::model::{validate, DetailEdit, Statement, StoredEntry};
 use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::{Change, ObjId, ReadDoc, ScalarValue};
@@ -104,24 +104,8 @@ impl Record {
                 .collect(),
             record_id: &self.record_id,
         };
-        let checker = &checker;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        if threads < 2 || new.len() < 256 {
-            return checker.check(&new);
-        }
-        let per_thread = new.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let parts: Vec<_> = new
-                .chunks(per_thread)
-                .map(|part| scope.spawn(move || checker.check(part)))
-                .collect();
-            // The first refusal in change order, so every device names the same one.
-            parts
-                .into_iter()
-                .map(|handle| handle.join().unwrap_or(Err(RefusedChange::Unreadable)))
-                .collect::<Result<Vec<()>, _>>()
-                .map(|_| ())
-        })
+        // The first refusal in change order, so every device names the same one.
+        first_refusal(on_every_core(&new, 256, |part| checker.check(part)))
     }
 }
 
@@ -182,7 +166,6 @@ impl Record {
             maps: Vec::new(),
             record_id: &self.record_id,
         };
-        let checker = &checker;
         let check = |part: &[(Kind, String, Vec<u8>)]| -> Result<(), RefusedChange> {
             part.iter().try_for_each(|(kind, key, bytes)| {
                 if bytes.len() > MAX_VALUE_BYTES {
@@ -191,22 +174,18 @@ impl Record {
                 checker.check_value(*kind, key, bytes)
             })
         };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        if threads < 2 || values.len() < 256 {
-            return check(&values);
-        }
-        let per_thread = values.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            values
-                .chunks(per_thread)
-                .map(|part| scope.spawn(move || check(part)))
-                .collect::<Vec<_>>()
-                .into_iter()
-                .map(|handle| handle.join().unwrap_or(Err(RefusedChange::Unreadable)))
-                .collect::<Result<Vec<()>, _>>()
-                .map(|_| ())
-        })
+        first_refusal(on_every_core(&values, 256, check))
     }
+}
+
+type Checked = Result<(), RefusedChange>;
+
+/// The first refusal among parts checked in order (a part whose thread failed counts
+/// as unreadable).
+fn first_refusal<T>(parts: Vec<(&[T], Option<Checked>)>) -> Result<(), RefusedChange> {
+    parts
+        .into_iter()
+        .try_for_each(|(_, result)| result.unwrap_or(Err(RefusedChange::Unreadable)))
 }
 
 /// The change check, apart from the record (so it can run on several threads).
@@ -329,6 +308,8 @@ fn check_entry(key: &str, json: &[u8]) -> Result<(), RefusedChange> {
     struct Envelope {
         id: crate::model::EntryId,
         author: crate::model::Author,
+        /// Required (an entry says when it was written), not otherwise read.
+        #[allow(dead_code)]
         recorded_at: chrono::DateTime<chrono::Utc>,
         body: serde_json::Value,
     }
@@ -347,7 +328,6 @@ fn check_entry(key: &str, json: &[u8]) -> Result<(), RefusedChange> {
     if known {
         return Err(invalid("entry content"));
     }
-    let _ = envelope.recorded_at;
     Ok(())
 }
 
