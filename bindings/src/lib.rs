@@ -296,14 +296,10 @@ impl RedBook {
     }
 
     /// Immunisations, reviews and screening for the child: given, due, overdue,
-    /// upcoming or not applicable, with reminders to schedule. `on` defaults to today.
-    pub fn due(
-        &self,
-        id: RecordId,
-        on: Option<NaiveDate>,
-        eligibility: Eligibility,
-    ) -> Result<DueReport> {
-        Ok(self.inner.due(&id, on.unwrap_or_else(today), eligibility)?)
+    /// upcoming or not applicable, with reminders to schedule. The child's risk factors
+    /// come from their record (`EntryBody::RiskFactor`). `on` defaults to today.
+    pub fn due(&self, id: RecordId, on: Option<NaiveDate>) -> Result<DueReport> {
+        Ok(self.inner.due(&id, on.unwrap_or_else(today))?)
     }
 
     /// The child's measurements of one kind on the UK-WHO charts, with faltering signals.

@@ -11,6 +11,7 @@ use redbook_core::model::*;
 use redbook_core::record::DetailConflict;
 use redbook_core::schedule::{
     Check, CheckItem, DueItem, DueReport, DueStatus, Eligibility, GivenDose, Programme, Reminder,
+    RiskFactorUse,
 };
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
@@ -129,7 +130,31 @@ pub enum EntryBody {
     Allergy(Allergy),
     Contact(Contact),
     Note(Note),
+    RiskFactor(RiskFactor),
     EnteredInError { target: EntryId, reason: String },
+}
+
+#[uniffi::remote(Enum)]
+pub enum RiskFactorKind {
+    MaternalHepatitisB,
+    TuberculosisRisk,
+    ChronicRespiratoryDisease,
+    ChronicHeartDisease,
+    ChronicKidneyDisease,
+    ChronicLiverDisease,
+    ChronicNeurologicalDisease,
+    LearningDisability,
+    Diabetes,
+    AspleniaOrSplenicDysfunction,
+    Immunosuppression,
+    Chickenpox,
+}
+
+#[uniffi::remote(Record)]
+pub struct RiskFactor {
+    pub date: NaiveDate,
+    pub factor: RiskFactorKind,
+    pub present: bool,
 }
 
 #[uniffi::remote(Enum)]
@@ -221,6 +246,7 @@ pub enum BloodSpotCondition {
     Ga1,
     Iva,
     Ht1,
+    Scid,
 }
 
 #[uniffi::remote(Enum)]
@@ -544,6 +570,18 @@ pub struct DueReport {
     pub checks: Vec<CheckItem>,
     pub other_vaccines: Vec<GivenDose>,
     pub reminders: Vec<Reminder>,
+    pub risk_factors: Vec<RiskFactorUse>,
+}
+
+#[uniffi::remote(Record)]
+pub struct RiskFactorUse {
+    pub entry_id: String,
+    pub factor: RiskFactorKind,
+    pub present: bool,
+    pub date: NaiveDate,
+    pub recorded_by: String,
+    pub used: bool,
+    pub why_not_used: Option<String>,
 }
 
 #[uniffi::remote(Enum)]

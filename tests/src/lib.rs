@@ -93,6 +93,10 @@ pub fn every_kind_of_entry() -> Vec<EntryBody> {
                     condition: BloodSpotCondition::Ht1,
                     outcome: BloodSpotOutcome::NotSuspected,
                 },
+                BloodSpotResult {
+                    condition: BloodSpotCondition::Scid,
+                    outcome: BloodSpotOutcome::NotSuspected,
+                },
             ],
         }),
         EntryBody::Review(Review {
@@ -131,6 +135,12 @@ pub fn every_kind_of_entry() -> Vec<EntryBody> {
             phone: Some("020 7946 0000".into()),
         }),
         note("2026-05-01", "First smile"),
+        // The one risk factor a parent records (the others are a professional's).
+        EntryBody::RiskFactor(RiskFactor {
+            date: day("2026-07-01"),
+            factor: RiskFactorKind::Chickenpox,
+            present: true,
+        }),
     ]
 }
 

@@ -297,7 +297,7 @@ fn a_forged_entry_naming_the_nurse_is_invalid_and_never_exported_as_hers() {
     let due = f
         .mum
         .book
-        .due(&f.id, "2027-02-01".parse().unwrap(), Default::default())
+        .due(&f.id, "2027-02-01".parse().unwrap())
         .unwrap();
     assert!(!serde_json::to_string(&due).unwrap().contains(forged_batch));
 }
@@ -841,4 +841,89 @@ fn a_professional_role_is_confirmed_only_by_a_trusted_organisations_attestation(
     let view = note_view(&f.mum.book, &f.id, "weighed");
     assert_eq!(view.author_confirmed_by.as_deref(), Some("X99TEST"));
     assert!(redbook_core::view::author_line(&view).contains("X99TEST, role confirmed"));
+}
+
+#[test]
+fn a_hostile_parent_cannot_change_the_schedule_with_risk_factors_or_forged_doses() {
+    let f = family();
+    // The health visitor records the mother's hepatitis B; the baby is in the programme.
+    f.clinic
+        .book
+        .add_entry(
+            &f.id,
+            EntryBody::RiskFactor(RiskFactor {
+                date: "2025-10-01".parse().unwrap(),
+                factor: RiskFactorKind::MaternalHepatitisB,
+                present: true,
+            }),
+        )
+        .unwrap();
+    settle(&[&f.mum, &f.clinic], &f.id);
+    let honest = f
+        .mum
+        .book
+        .due(&f.id, "2026-03-10".parse().unwrap())
+        .unwrap();
+    let mut dad = f.hostile("dad", 2);
+    // Dad, past his app's refusal: "ruled out", signed as himself, dated later; the same
+    // naming the health visitor; and a 6-in-1 "given" naming the health visitor.
+    let attack = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        let ruled_out = EntryBody::RiskFactor(RiskFactor {
+            date: "2026-02-01".parse().unwrap(),
+            factor: RiskFactorKind::MaternalHepatitisB,
+            present: false,
+        });
+        let mut own = note_by(keys, "");
+        own.body = ruled_out.clone();
+        r.put_entry(&own, keys).unwrap();
+        let clinic_author = Author {
+            device_id: f.clinic.id.clone(),
+            role: Role::HealthVisitor,
+            display_name: "Sam Patel".into(),
+            organisation: Some("RQX".into()),
+        };
+        let mut forged = note_by(keys, "");
+        forged.author = clinic_author.clone();
+        forged.body = ruled_out;
+        r.put_entry(&forged, keys).unwrap();
+        let mut jab = note_by(keys, "");
+        jab.author = clinic_author;
+        jab.body = EntryBody::Immunisation(Immunisation {
+            date: "2026-02-26".parse().unwrap(),
+            vaccine: "6-in-1".into(),
+            dose: 1,
+            product: None,
+            batch: None,
+            site: None,
+            route: None,
+            given_by: None,
+        });
+        r.put_entry(&jab, keys).unwrap();
+    });
+    f.mum.book.receive(&attack).unwrap();
+    let after = f
+        .mum
+        .book
+        .due(&f.id, "2026-03-10".parse().unwrap())
+        .unwrap();
+    // The list is what it was; the report names each entry it did not use, and why.
+    assert_eq!(after.immunisations, honest.immunisations);
+    assert_eq!(after.reminders, honest.reminders);
+    let unused: Vec<&str> = after
+        .risk_factors
+        .iter()
+        .filter(|r| !r.used)
+        .filter_map(|r| r.why_not_used.as_deref())
+        .collect();
+    assert_eq!(unused.len(), 2, "{unused:?}");
+    assert!(unused
+        .iter()
+        .any(|w| w.contains("a professional records this")));
+    assert!(unused.iter().any(|w| w.contains("not signed by a member")));
+    let six_in_one = after
+        .immunisations
+        .iter()
+        .find(|i| i.vaccine == "6-in-1" && i.dose == 1)
+        .unwrap();
+    assert_eq!(six_in_one.given_on, None);
 }

@@ -6,7 +6,6 @@ use crate::export::fhir::{self, ExportSource};
 use crate::export::summary::{self, GrowthSection, SummaryInput};
 use crate::growth::{Correction, GrowthReferences, Measure};
 use crate::model::{validate, EntryBody, EntryId, RecordId, ValidationError, Verification};
-use crate::schedule::Eligibility;
 use crate::Error;
 use chrono::{NaiveDate, Utc};
 use std::collections::HashSet;
@@ -151,7 +150,7 @@ impl RedBook {
             record: &record,
             growth,
             growth_unavailable,
-            due: self.due(id, on, Eligibility::default()).ok(),
+            due: self.due(id, on).ok(),
             on,
         }))
     }

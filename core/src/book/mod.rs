@@ -16,9 +16,11 @@ use crate::model::{
     Action, NewbornScreening, NipeStage, Profile, ReviewKind, Sex, Statement, StatementId,
     Verification,
 };
+use crate::model::{BloodSpotCondition, BloodSpotOutcome, RiskFactorKind};
 use crate::record::{DetailConflict, Record};
 use crate::schedule::{
-    self, Check, DueReport, Eligibility, GivenDose, ScheduleError, ScheduleInput,
+    self, Check, DueReport, Eligibility, GivenDose, RiskFactorUse, ScheduleError, ScheduleInput,
+    ScidScreen,
 };
 use crate::store::{OpenOptions, Store, Unlock};
 use crate::sync::attestation::TrustedOrganisation;
@@ -429,6 +431,17 @@ impl RedBook {
             may_write(record, &author.device_id)?;
             let birth_date = record.birth_date();
             let flags = validate::validate_entry(&body, birth_date, today)?;
+            // Other devices would not let it change the schedule (`risk_factor_uses`):
+            // say so now rather than store a fact that looks used and is not.
+            if let EntryBody::RiskFactor(r) = &body {
+                if r.factor.professional_only() && !author.role.is_professional() {
+                    return Err(ValidationError::new(
+                        "factor",
+                        "is recorded by a midwife, health visitor, GP or nurse",
+                    )
+                    .into());
+                }
+            }
             // Only corrections look at other entries: a plain add stays O(1).
             if let Some(target) = &amends {
                 let original = record
@@ -529,16 +542,14 @@ impl RedBook {
     }
 
     /// What is due, overdue and done for a child on a date: immunisations, reviews and
-    /// newborn screening, from what the record holds.
-    pub fn due(
-        &self,
-        id: &RecordId,
-        on: NaiveDate,
-        eligibility: Eligibility,
-    ) -> Result<DueReport, Error> {
+    /// newborn screening, from what the record holds, risk factors included, so that
+    /// every device shows the same list for the same record.
+    pub fn due(&self, id: &RecordId, on: NaiveDate) -> Result<DueReport, Error> {
         let record = self.child(id)?;
-        let input = schedule_input(&record, eligibility)?;
-        schedule::due(&input, on).map_err(schedule_error)
+        let (input, risk_factors) = schedule_input(&record)?;
+        let mut report = schedule::due(&input, on).map_err(schedule_error)?;
+        report.risk_factors = risk_factors;
+        Ok(report)
     }
 
     /// A child's measurements of one kind on the UK-WHO charts: each point's centile (or
@@ -634,18 +645,29 @@ impl RedBook {
 }
 
 /// The schedule's view of a record: current entries only (amended and error-marked
-/// ones do not count as given or done).
-fn schedule_input(record: &ChildRecord, eligibility: Eligibility) -> Result<ScheduleInput, Error> {
+/// ones do not count as given or done), and the risk factors it may rely on.
+fn schedule_input(record: &ChildRecord) -> Result<(ScheduleInput, Vec<RiskFactorUse>), Error> {
     let birth_date = record
         .details
         .birth_date
         .ok_or_else(|| ValidationError::new("birth_date", "is needed to work out what is due"))?;
     let mut input = ScheduleInput {
         birth_date,
-        eligibility,
         ..Default::default()
     };
+    let mut scid_sample: Option<NaiveDate> = None;
+    let mut risk_views = Vec::new();
     for view in record.timeline() {
+        // A forged entry, or one written without the right to write, never counts as
+        // given or done: it would hide a due dose (hazard log H18). Risk factors are all
+        // listed, used or not (`risk_factor_uses`).
+        let forged = matches!(
+            view.verification,
+            Verification::Invalid | Verification::NotPermitted
+        );
+        if forged && !matches!(view.entry.body, EntryBody::RiskFactor(_)) {
+            continue;
+        }
         match &view.entry.body {
             EntryBody::Immunisation(i) => input.given.push(GivenDose {
                 vaccine: i.vaccine.clone(),
@@ -676,16 +698,49 @@ fn schedule_input(record: &ChildRecord, eligibility: Eligibility) -> Result<Sche
                     NewbornScreening::BloodSpot { .. } => Check::BloodSpot,
                 };
                 input.checks_done.push((check, screening.date()));
-            }
-            EntryBody::HealthEvent(h) => {
-                let text = h.description.to_lowercase();
-                if text.contains("chickenpox") || text.contains("varicella") {
-                    input.eligibility.had_chickenpox = true;
+                if let NewbornScreening::BloodSpot {
+                    sample_date,
+                    results,
+                } = screening
+                {
+                    // The latest sample with a SCID result decides; a suspected result is
+                    // never cleared by an unclear repeat (hazard log H17).
+                    let scid = results
+                        .iter()
+                        .find(|r| r.condition == BloodSpotCondition::Scid)
+                        .map(|r| match r.outcome {
+                            BloodSpotOutcome::Suspected => ScidScreen::Suspected,
+                            BloodSpotOutcome::NotSuspected => ScidScreen::NotSuspected,
+                            _ => ScidScreen::Unknown,
+                        });
+                    if let Some(scid) = scid {
+                        let later = scid_sample.is_none_or(|d| *sample_date >= d);
+                        if input.scid != ScidScreen::Suspected
+                            && scid != ScidScreen::Unknown
+                            && later
+                        {
+                            input.scid = scid;
+                            scid_sample = Some(*sample_date);
+                        }
+                    }
                 }
             }
+            EntryBody::RiskFactor(_) => risk_views.push(view),
             _ => {}
         }
     }
+    let risk_factors = risk_factor_uses(&risk_views);
+    let present = |wanted: &dyn Fn(RiskFactorKind) -> bool| {
+        risk_factors
+            .iter()
+            .any(|r| r.used && r.present && wanted(r.factor))
+    };
+    input.eligibility = Eligibility {
+        hep_b_at_risk: present(&|k| k == RiskFactorKind::MaternalHepatitisB),
+        bcg: present(&|k| k == RiskFactorKind::TuberculosisRisk),
+        flu_clinical_risk: present(&RiskFactorKind::is_flu_risk_group),
+        had_chickenpox: present(&|k| k == RiskFactorKind::Chickenpox),
+    };
     // A monovalent hepatitis B dose on record means the baby is in that programme.
     if input
         .given
@@ -694,7 +749,54 @@ fn schedule_input(record: &ChildRecord, eligibility: Eligibility) -> Result<Sche
     {
         input.eligibility.hep_b_at_risk = true;
     }
-    Ok(input)
+    Ok((input, risk_factors))
+}
+
+/// Which risk factor entries the schedule relies on: signed by a member that could
+/// write, by a professional where the fact is a professional's to record; of those, the
+/// latest per kind decides (hazard log H16). Every one is listed, used or not, with why.
+fn risk_factor_uses(views: &[&EntryView]) -> Vec<RiskFactorUse> {
+    let mut uses: Vec<(RiskFactorUse, DateTime<Utc>)> = views
+        .iter()
+        .filter_map(|view| {
+            let EntryBody::RiskFactor(r) = &view.entry.body else {
+                return None;
+            };
+            let author = &view.entry.author;
+            let why_not_used = if view.verification != Verification::Verified {
+                Some("not signed by a member of this record who could write".to_string())
+            } else if r.factor.professional_only() && !author.role.is_professional() {
+                Some(format!(
+                    "written by a {}: a professional records this before the schedule uses it",
+                    author.role.label()
+                ))
+            } else {
+                None
+            };
+            let risk = RiskFactorUse {
+                entry_id: view.entry.id.to_string(),
+                factor: r.factor,
+                present: r.present,
+                date: r.date,
+                recorded_by: format!("{} ({})", author.display_name, author.role.label()),
+                used: why_not_used.is_none(),
+                why_not_used,
+            };
+            Some((risk, view.entry.recorded_at))
+        })
+        .collect();
+    uses.sort_by(|(a, a_at), (b, b_at)| (a.factor, a.date, a_at).cmp(&(b.factor, b.date, b_at)));
+    // Latest counted entry per kind decides; earlier counted ones are replaced.
+    for i in 0..uses.len() {
+        let replaced = uses[i + 1..]
+            .iter()
+            .any(|(later, _)| later.used && later.factor == uses[i].0.factor);
+        if uses[i].0.used && replaced {
+            uses[i].0.used = false;
+            uses[i].0.why_not_used = Some("a later entry about the same thing replaces it".into());
+        }
+    }
+    uses.into_iter().map(|(u, _)| u).collect()
 }
 
 /// One measurement on a child's chart.

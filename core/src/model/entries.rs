@@ -19,6 +19,10 @@ pub enum EntryBody {
     Allergy(Allergy),
     Contact(Contact),
     Note(Note),
+    /// A fact that changes what the schedule offers (mother's hepatitis B status, BCG
+    /// eligibility, a clinical risk group for flu, chickenpox had): recorded, not a
+    /// command-line flag, so that every device works out the same due list.
+    RiskFactor(RiskFactor),
     /// Marks another entry "entered in error": it is hidden, never deleted.
     EnteredInError {
         target: EntryId,
@@ -39,6 +43,7 @@ impl EntryBody {
             EntryBody::Allergy(_) => "allergy",
             EntryBody::Contact(_) => "contact",
             EntryBody::Note(_) => "note",
+            EntryBody::RiskFactor(_) => "risk_factor",
             EntryBody::EnteredInError { .. } => "entered_in_error",
         }
     }
@@ -56,6 +61,7 @@ impl EntryBody {
             EntryBody::Medicine(m) => Some(m.started),
             EntryBody::Allergy(a) => a.noted_on,
             EntryBody::Note(n) => Some(n.date),
+            EntryBody::RiskFactor(r) => Some(r.date),
         }
     }
 }
@@ -165,6 +171,9 @@ pub enum BloodSpotCondition {
     Ga1,
     Iva,
     Ht1,
+    /// Severe combined immunodeficiency: screened on the blood spot in England's
+    /// evaluation areas; live vaccines (BCG, rotavirus) wait for the result.
+    Scid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -325,6 +334,110 @@ pub struct Note {
     pub text: String,
 }
 
+/// What a risk factor entry is about. Each changes the schedule (see
+/// `schedule::Eligibility`); its source is with the rule in `schedule::data`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskFactorKind {
+    /// The mother screened hepatitis B positive in pregnancy (Green Book ch. 18).
+    MaternalHepatitisB,
+    /// Eligible for BCG by the criteria of Green Book ch. 32 (tuberculosis risk).
+    TuberculosisRisk,
+    // Clinical risk groups for flu, from 6 months (Green Book ch. 19, table 19.4).
+    ChronicRespiratoryDisease,
+    ChronicHeartDisease,
+    ChronicKidneyDisease,
+    ChronicLiverDisease,
+    ChronicNeurologicalDisease,
+    LearningDisability,
+    Diabetes,
+    AspleniaOrSplenicDysfunction,
+    Immunosuppression,
+    /// The child has had chickenpox: the MMRV catch-up is not needed.
+    Chickenpox,
+}
+
+impl RiskFactorKind {
+    pub const ALL: [RiskFactorKind; 12] = [
+        RiskFactorKind::MaternalHepatitisB,
+        RiskFactorKind::TuberculosisRisk,
+        RiskFactorKind::ChronicRespiratoryDisease,
+        RiskFactorKind::ChronicHeartDisease,
+        RiskFactorKind::ChronicKidneyDisease,
+        RiskFactorKind::ChronicLiverDisease,
+        RiskFactorKind::ChronicNeurologicalDisease,
+        RiskFactorKind::LearningDisability,
+        RiskFactorKind::Diabetes,
+        RiskFactorKind::AspleniaOrSplenicDysfunction,
+        RiskFactorKind::Immunosuppression,
+        RiskFactorKind::Chickenpox,
+    ];
+
+    /// A clinical risk group for flu (Green Book ch. 19, table 19.4).
+    pub fn is_flu_risk_group(self) -> bool {
+        !matches!(
+            self,
+            RiskFactorKind::MaternalHepatitisB
+                | RiskFactorKind::TuberculosisRisk
+                | RiskFactorKind::Chickenpox
+        )
+    }
+
+    /// Whether only a professional's entry changes the schedule. A parent knows their
+    /// child had chickenpox; a diagnosis, a screening result or a TB risk assessment is a
+    /// professional's to record (docs/clinical-safety/hazard-log.md, H16).
+    pub fn professional_only(self) -> bool {
+        self != RiskFactorKind::Chickenpox
+    }
+
+    /// In words, as a parent reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            RiskFactorKind::MaternalHepatitisB => "mother has hepatitis B",
+            RiskFactorKind::TuberculosisRisk => "eligible for BCG (tuberculosis risk)",
+            RiskFactorKind::ChronicRespiratoryDisease => "chronic respiratory disease",
+            RiskFactorKind::ChronicHeartDisease => "chronic heart disease",
+            RiskFactorKind::ChronicKidneyDisease => "chronic kidney disease",
+            RiskFactorKind::ChronicLiverDisease => "chronic liver disease",
+            RiskFactorKind::ChronicNeurologicalDisease => "chronic neurological disease",
+            RiskFactorKind::LearningDisability => "learning disability",
+            RiskFactorKind::Diabetes => "diabetes",
+            RiskFactorKind::AspleniaOrSplenicDysfunction => "asplenia or splenic dysfunction",
+            RiskFactorKind::Immunosuppression => "immunosuppression",
+            RiskFactorKind::Chickenpox => "has had chickenpox",
+        }
+    }
+}
+
+impl std::str::FromStr for RiskFactorKind {
+    type Err = super::ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        RiskFactorKind::ALL
+            .into_iter()
+            .find(|k| {
+                serde_json::to_value(k)
+                    .ok()
+                    .is_some_and(|v| v.as_str() == Some(wanted.as_str()))
+            })
+            .ok_or_else(|| {
+                super::ValidationError::new(
+                    "factor",
+                    "one of maternal-hepatitis-b, tuberculosis-risk, a flu risk group (e.g. chronic-heart-disease), chickenpox",
+                )
+            })
+    }
+}
+
+/// A risk factor found (`present`) or ruled out (not present) on a date. The latest
+/// counted entry for a kind decides (`book::schedule_input`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskFactor {
+    pub date: NaiveDate,
+    pub factor: RiskFactorKind,
+    pub present: bool,
+}
+
 impl EntryBody {
     /// One line a parent understands, the same in the CLI and both apps.
     pub fn summary(&self) -> String {
@@ -422,6 +535,8 @@ impl EntryBody {
                 None => format!("{}: {}", snake(c.role), c.name),
             },
             EntryBody::Note(n) => format!("{}: {}", snake(n.kind), n.text),
+            EntryBody::RiskFactor(r) if r.present => format!("Risk factor: {}", r.factor.label()),
+            EntryBody::RiskFactor(r) => format!("Risk factor ruled out: {}", r.factor.label()),
             EntryBody::EnteredInError { reason, .. } => {
                 format!("marked an entry entered in error: {reason}")
             }

@@ -277,6 +277,7 @@ pub fn normalise_entry(mut body: EntryBody) -> EntryBody {
         EntryBody::Measurement(_)
         | EntryBody::NewbornScreening(_)
         | EntryBody::Note(_)
+        | EntryBody::RiskFactor(_)
         | EntryBody::EnteredInError { .. } => {}
     }
     body
@@ -410,6 +411,13 @@ pub fn validate_entry(
         EntryBody::Note(n) => {
             date("date", n.date)?;
             check_text("text", &n.text, true)?;
+        }
+        EntryBody::RiskFactor(r) => {
+            // A mother's hepatitis B status comes from antenatal screening.
+            let earliest = birth_date
+                .filter(|_| r.factor == RiskFactorKind::MaternalHepatitisB)
+                .map(|b| b - chrono::Duration::days(ANTENATAL_DAYS_BEFORE_BIRTH));
+            check_date("date", r.date, earliest.or(birth_date), today)?;
         }
         EntryBody::EnteredInError { reason, .. } => check_text("reason", reason, true)?,
     }

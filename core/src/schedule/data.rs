@@ -382,6 +382,12 @@ pub const BCG_ELIGIBLE: &[DoseRule] = &[DoseRule {
     )
 }];
 
+/// Live vaccines of the schedule: not given to a baby whose newborn screening suggests
+/// SCID (`LIVE_VACCINE_SOURCE`).
+pub const LIVE_VACCINES: &[&str] = &[BCG, ROTAVIRUS, MMR, MMRV];
+pub const LIVE_VACCINE_SOURCE: &str =
+    "GREEN-BOOK ch. 6 (live vaccines and severe immunodeficiency), ch. 27b, ch. 32";
+
 /// The one-off MMRV catch-up [UKHSA-MMRV]: children born 1 January 2020 to 31 August
 /// 2022 who have had neither chickenpox nor a varicella vaccine.
 pub struct CatchUp {

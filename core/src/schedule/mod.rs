@@ -1,7 +1,8 @@
 //! What is due, overdue and done: immunisations, health visiting reviews and newborn
 //! screening, for a child born on a given date, as of a given date. Pure functions over
-//! the dated data in `data`; depends on nothing else of ours.
+//! the dated data in `data`; of ours, depends only on the model's risk factor kinds.
 
+use crate::model::RiskFactorKind;
 use chrono::{Duration, Months, NaiveDate};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -110,12 +111,25 @@ pub struct GivenDose {
     pub date: NaiveDate,
 }
 
+/// The SCID result of the newborn blood spot, as far as the record says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScidScreen {
+    /// Not screened, not yet back, or not recorded here.
+    #[default]
+    Unknown,
+    NotSuspected,
+    /// Live vaccines are not given until the specialist team says (`data::LIVE_VACCINES`).
+    Suspected,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ScheduleInput {
     pub birth_date: NaiveDate,
     pub given: Vec<GivenDose>,
     pub checks_done: Vec<(Check, NaiveDate)>,
     pub eligibility: Eligibility,
+    pub scid: ScidScreen,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -163,6 +177,23 @@ pub struct DueReport {
     /// Vaccines the schedule does not know (travel, private): kept and shown.
     pub other_vaccines: Vec<GivenDose>,
     pub reminders: Vec<Reminder>,
+    /// The record's risk factor entries, and whether this report relies on each (filled
+    /// by `RedBook::due`; empty for a date of birth alone).
+    pub risk_factors: Vec<RiskFactorUse>,
+}
+
+/// A risk factor entry as the due list weighed it, shown beside the list so that a
+/// parent or clinician sees what it rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RiskFactorUse {
+    pub entry_id: String,
+    pub factor: RiskFactorKind,
+    pub present: bool,
+    pub date: NaiveDate,
+    /// "Sam Patel (midwife)".
+    pub recorded_by: String,
+    pub used: bool,
+    pub why_not_used: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -226,6 +257,7 @@ pub fn due(input: &ScheduleInput, on: NaiveDate) -> Result<DueReport, ScheduleEr
         .map(|rule| dose_item(rule, birth, &given, on))
         .collect();
     close_courses(&mut immunisations);
+    apply_scid(&mut immunisations, input.scid);
     immunisations.extend(catch_up_item(birth, &input.given, e, on));
     immunisations.extend(flu_items(birth, &input.given, e, on));
     immunisations.sort_by(|a, b| {
@@ -273,6 +305,7 @@ pub fn due(input: &ScheduleInput, on: NaiveDate) -> Result<DueReport, ScheduleEr
         checks,
         other_vaccines,
         reminders,
+        risk_factors: Vec::new(),
     })
 }
 
@@ -293,6 +326,34 @@ fn close_courses(items: &mut [DueItem]) {
             item.status = DueStatus::NotApplicable;
             item.note =
                 Some("not due: an earlier dose of this course can no longer be given".into());
+        }
+    }
+}
+
+/// A suspected SCID stops live vaccines not yet given; BCG waits for the result
+/// (`data::LIVE_VACCINES`, `data::BCG_ELIGIBLE`).
+fn apply_scid(items: &mut [DueItem], scid: ScidScreen) {
+    for item in items.iter_mut().filter(|i| i.given_on.is_none()) {
+        let live = data::LIVE_VACCINES.contains(&item.vaccine.as_str());
+        match scid {
+            ScidScreen::Suspected if live => {
+                item.status = DueStatus::NotApplicable;
+                item.note = Some(
+                    "not given: SCID suspected on newborn screening; live vaccines wait for the specialist team's advice"
+                        .into(),
+                );
+                item.source = data::LIVE_VACCINE_SOURCE.into();
+            }
+            ScidScreen::Unknown if item.vaccine == data::BCG => {
+                item.note = Some(
+                    "given once the SCID newborn screening result is known (not recorded here yet)"
+                        .into(),
+                );
+            }
+            ScidScreen::NotSuspected if item.vaccine == data::BCG => {
+                item.note = Some("SCID not suspected on newborn screening: can be given".into());
+            }
+            _ => {}
         }
     }
 }
@@ -459,7 +520,11 @@ fn flu_items(birth: NaiveDate, doses: &[GivenDose], e: Eligibility, on: NaiveDat
                 visit: format!("flu season {}", season.label),
                 due_date: second_due,
                 overdue_from: second_overdue,
-                status: status_of(second, second_due, second_overdue),
+                // Not before the first: upcoming until the first is given.
+                status: match (first, status_of(second, second_due, second_overdue)) {
+                    (None, DueStatus::Due | DueStatus::Overdue) => DueStatus::Upcoming,
+                    (_, status) => status,
+                },
                 given_on: second,
                 note: Some(
                     "a second dose at least four weeks after the first: a child under 9 in a clinical risk group who has never had flu vaccine"

@@ -535,3 +535,198 @@ fn an_at_risk_child_under_nine_never_vaccinated_gets_two_flu_doses_four_weeks_ap
     let r = report("2023-05-01", "2026-11-23");
     assert!(flu(&r, 2).is_none());
 }
+
+/// What a case's child has on record beyond doses.
+#[derive(Clone, Copy)]
+enum Risk {
+    HepB,
+    Bcg,
+    Flu,
+    Chickenpox,
+    ScidSuspected,
+}
+
+enum Expect {
+    /// vaccine, dose, status on the day, due date.
+    Dose(&'static str, u8, DueStatus, &'static str),
+    /// Not offered to this child at all.
+    NoDose(&'static str, u8),
+    /// check, status on the day, window's first day.
+    Check(Check, DueStatus, &'static str),
+}
+
+struct Case {
+    what: &'static str,
+    born: &'static str,
+    on: &'static str,
+    risks: &'static [Risk],
+    given: &'static [(&'static str, u8, &'static str)],
+    expect: Expect,
+}
+
+use DueStatus::{Due, Given, NotApplicable, NotRecorded, Overdue, Upcoming};
+use Expect::{Check as C, Dose, NoDose};
+
+const fn case(what: &'static str, born: &'static str, on: &'static str, expect: Expect) -> Case {
+    Case {
+        what,
+        born,
+        on,
+        risks: &[],
+        given: &[],
+        expect,
+    }
+}
+
+/// Each case worked out by hand from the source its rule names in `data.rs` (GOVUK-2026,
+/// UKHSA-2025-04, UKHSA-MMRV, UKHSA-INCOMPLETE, Green Book chapters), not from the code.
+/// Grace before "overdue" is local policy: 28 days for infant doses, 90 for later ones.
+#[rustfmt::skip]
+const CASES: &[Case] = &[
+    // Born 1 Jan 2026: the new infant course, MMRV at 1 year, the 18-month visit.
+    case("6-in-1 at 8 weeks, the week before", "2026-01-01", "2026-02-20", Dose("6-in-1", 1, Upcoming, "2026-02-26")),
+    case("6-in-1 at 8 weeks, on the day", "2026-01-01", "2026-02-26", Dose("6-in-1", 1, Due, "2026-02-26")),
+    case("6-in-1, 27 days late", "2026-01-01", "2026-03-25", Dose("6-in-1", 1, Due, "2026-02-26")),
+    case("6-in-1, 28 days late", "2026-01-01", "2026-03-26", Dose("6-in-1", 1, Overdue, "2026-02-26")),
+    case("rotavirus 1 at 14 weeks 6 days", "2026-01-01", "2026-04-15", Dose("Rotavirus", 1, Overdue, "2026-02-26")),
+    case("rotavirus 1 from 15 weeks 0 days", "2026-01-01", "2026-04-16", Dose("Rotavirus", 1, NotApplicable, "2026-02-26")),
+    case("rotavirus 2 when the course cannot start", "2026-01-01", "2026-04-16", Dose("Rotavirus", 2, NotApplicable, "2026-03-26")),
+    Case { given: &[("Rotarix", 1, "2026-04-10")], ..case("rotavirus 2 four weeks after a late first", "2026-01-01", "2026-05-08", Dose("Rotavirus", 2, Due, "2026-05-08")) },
+    Case { given: &[("Rotarix", 1, "2026-04-10")], ..case("rotavirus 2 from 24 weeks", "2026-01-01", "2026-06-18", Dose("Rotavirus", 2, NotApplicable, "2026-05-08")) },
+    case("MenB 2 at 12 weeks (from July 2025)", "2026-01-01", "2026-03-26", Dose("MenB", 2, Due, "2026-03-26")),
+    case("PCV 1 at 16 weeks (from July 2025)", "2026-01-01", "2026-04-01", Dose("PCV", 1, Upcoming, "2026-04-23")),
+    case("PCV 2 on the first birthday", "2026-01-01", "2027-01-01", Dose("PCV", 2, Due, "2027-01-01")),
+    case("MMRV 1 at one year", "2026-01-01", "2027-01-01", Dose("MMRV", 1, Due, "2027-01-01")),
+    case("MMRV 1, 90 days after one year", "2026-01-01", "2027-04-01", Dose("MMRV", 1, Overdue, "2027-01-01")),
+    case("6-in-1 4 at 18 months", "2026-01-01", "2027-06-30", Dose("6-in-1", 4, Upcoming, "2027-07-01")),
+    Case { given: &[("MMRV", 1, "2027-06-20")], ..case("MMRV 2 four weeks after a late first", "2026-01-01", "2027-07-10", Dose("MMRV", 2, Upcoming, "2027-07-18")) },
+    case("MenB 3 the day before the second birthday", "2026-01-01", "2027-12-31", Dose("MenB", 3, Overdue, "2027-01-01")),
+    case("MenB 3 from the second birthday", "2026-01-01", "2028-01-01", Dose("MenB", 3, NotApplicable, "2027-01-01")),
+    case("pre-school booster at 3 years 4 months", "2026-01-01", "2029-05-01", Dose("dTaP/IPV", 1, Due, "2029-05-01")),
+    case("no Hib/MenC after June 2024 births", "2026-01-01", "2027-01-01", NoDose("Hib/MenC", 1)),
+    case("newborn examination on day 3", "2026-01-01", "2026-01-04", C(Check::NipeNewborn, Due, "2026-01-01")),
+    case("newborn examination on day 4", "2026-01-01", "2026-01-05", C(Check::NipeNewborn, NotRecorded, "2026-01-01")),
+    case("blood spot before day 5", "2026-01-01", "2026-01-05", C(Check::BloodSpot, Upcoming, "2026-01-06")),
+    case("new baby review on day 14", "2026-01-01", "2026-01-15", C(Check::NewBabyReview, Due, "2026-01-11")),
+    case("new baby review on day 15", "2026-01-01", "2026-01-16", C(Check::NewBabyReview, NotRecorded, "2026-01-11")),
+    case("hearing screen after 4 weeks", "2026-01-01", "2026-01-30", C(Check::Hearing, NotRecorded, "2026-01-01")),
+    case("9-12 month review at 11 months", "2026-01-01", "2026-12-01", C(Check::NineToTwelveMonthReview, Due, "2026-10-01")),
+    // Born 1 Mar 2025: the old infant course (PCV at 12, MenB at 16 weeks).
+    case("PCV 1 at 12 weeks (before July 2025)", "2025-03-01", "2025-05-24", Dose("PCV", 1, Due, "2025-05-24")),
+    case("MenB 2 at 16 weeks (before July 2025)", "2025-03-01", "2025-06-21", Dose("MenB", 2, Due, "2025-06-21")),
+    case("18-month 6-in-1, 90 days late", "2025-03-01", "2026-11-30", Dose("6-in-1", 4, Overdue, "2026-09-01")),
+    // Born 1 Mar 2024: Hib/MenC and MMR at one year; MMRV at 3 years 4 months.
+    Case { given: &[("Menitorix", 1, "2025-03-10")], ..case("Hib/MenC given", "2024-03-01", "2025-04-01", Dose("Hib/MenC", 1, Given, "2025-03-01")) },
+    case("MMRV as the pre-school dose", "2024-03-01", "2026-11-30", Dose("MMRV", 1, Upcoming, "2027-07-01")),
+    case("no 18-month visit before July 2024 births", "2024-03-01", "2026-11-30", NoDose("6-in-1", 4)),
+    // Born 1 Aug 2024: MMR at one, MMRV at 18 months and 3 years 4 months.
+    case("MMR at one year", "2024-08-01", "2025-08-01", Dose("MMR", 1, Due, "2025-08-01")),
+    case("MMRV 1 at 18 months", "2024-08-01", "2026-02-01", Dose("MMRV", 1, Due, "2026-02-01")),
+    case("MMRV 2 at 3 years 4 months", "2024-08-01", "2026-11-30", Dose("MMRV", 2, Upcoming, "2027-12-01")),
+    // Born 1 May 2021: MMR pre-school dose; the MMRV catch-up; catch-up limits.
+    case("MMR 2 at 3 years 4 months", "2021-05-01", "2024-09-01", Dose("MMR", 2, Due, "2024-09-01")),
+    case("MMRV catch-up offered", "2021-05-01", "2026-11-20", Dose("MMRV", 1, Due, "2026-11-01")),
+    Case { risks: &[Risk::Chickenpox], ..case("MMRV catch-up after chickenpox", "2021-05-01", "2026-11-20", Dose("MMRV", 1, NotApplicable, "2026-11-01")) },
+    Case { given: &[("Varicella", 1, "2023-01-01")], ..case("MMRV catch-up after a varicella vaccine", "2021-05-01", "2026-11-20", Dose("MMRV", 1, Given, "2026-11-01")) },
+    case("PCV missed, now five", "2021-05-01", "2026-11-30", Dose("PCV", 2, NotApplicable, "2022-05-01")),
+    case("6-in-1 missed, now five: still caught up", "2021-05-01", "2026-11-30", Dose("6-in-1", 1, Overdue, "2021-06-26")),
+    case("newborn review at five", "2021-05-01", "2026-11-30", C(Check::NewBabyReview, NotRecorded, "2021-05-11")),
+    case("flu by school year", "2021-05-01", "2026-11-30", Dose("Flu", 1, Due, "2026-09-01")),
+    case("one flu dose when not at risk", "2021-05-01", "2026-11-30", NoDose("Flu", 2)),
+    // Selective programmes.
+    Case { risks: &[Risk::HepB], ..case("hepatitis B birth dose missed: still given", "2026-11-01", "2026-11-02", Dose("HepB", 1, Overdue, "2026-11-01")) },
+    Case { risks: &[Risk::HepB], ..case("hepatitis B at 4 weeks", "2026-11-01", "2026-11-29", Dose("HepB", 2, Due, "2026-11-29")) },
+    Case { risks: &[Risk::HepB], ..case("hepatitis B at one year before July 2024 births", "2024-03-01", "2025-03-01", Dose("HepB", 3, Due, "2025-03-01")) },
+    Case { risks: &[Risk::HepB], ..case("HBsAg test the day after 18 months", "2026-11-01", "2028-05-02", Dose("HBsAg test", 1, Overdue, "2027-11-01")) },
+    Case { risks: &[Risk::Bcg], ..case("BCG on day 28", "2026-11-01", "2026-11-29", Dose("BCG", 1, Due, "2026-11-01")) },
+    Case { risks: &[Risk::Bcg], ..case("BCG on day 29", "2026-11-01", "2026-11-30", Dose("BCG", 1, Overdue, "2026-11-01")) },
+    case("no BCG without the risk", "2026-11-01", "2026-11-30", NoDose("BCG", 1)),
+    Case { risks: &[Risk::Bcg, Risk::ScidSuspected], ..case("no BCG with SCID suspected", "2026-11-01", "2026-11-20", Dose("BCG", 1, NotApplicable, "2026-11-01")) },
+    Case { risks: &[Risk::ScidSuspected], ..case("no rotavirus with SCID suspected", "2026-01-01", "2026-02-26", Dose("Rotavirus", 1, NotApplicable, "2026-02-26")) },
+    Case { risks: &[Risk::ScidSuspected], ..case("no MMRV with SCID suspected", "2026-01-01", "2027-01-01", Dose("MMRV", 1, NotApplicable, "2027-01-01")) },
+    // Flu for clinical risk groups (Green Book ch. 19).
+    Case { risks: &[Risk::Flu], ..case("flu at risk, 20 months", "2025-01-15", "2026-10-01", Dose("Flu", 1, Due, "2026-09-01")) },
+    Case { risks: &[Risk::Flu], ..case("second flu dose waits for the first", "2025-01-15", "2026-10-01", Dose("Flu", 2, Upcoming, "2026-09-29")) },
+    Case { risks: &[Risk::Flu], given: &[("Flu", 1, "2026-09-10")], ..case("second flu dose four weeks on", "2025-01-15", "2026-10-08", Dose("Flu", 2, Due, "2026-10-08")) },
+    Case { risks: &[Risk::Flu], given: &[("Fluenz", 1, "2025-10-01")], ..case("one flu dose after an earlier season's", "2024-01-01", "2026-10-08", NoDose("Flu", 2)) },
+    Case { risks: &[Risk::Flu], ..case("flu at risk from 6 months", "2026-06-01", "2026-11-30", Dose("Flu", 1, Upcoming, "2026-12-01")) },
+    case("no flu at 6 months without risk", "2026-06-01", "2026-12-01", NoDose("Flu", 1)),
+    Case { risks: &[Risk::Flu], ..case("no flu for a baby 6 months after the season", "2026-11-01", "2026-11-30", NoDose("Flu", 1)) },
+];
+
+#[test]
+fn the_schedule_case_table() {
+    assert!(CASES.len() >= 40);
+    let mut failures = Vec::new();
+    for c in CASES {
+        let mut input = ScheduleInput {
+            birth_date: d(c.born),
+            given: c
+                .given
+                .iter()
+                .map(|(vaccine, dose, date)| GivenDose {
+                    vaccine: vaccine.to_string(),
+                    dose: *dose,
+                    date: d(date),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        for risk in c.risks {
+            match risk {
+                Risk::HepB => input.eligibility.hep_b_at_risk = true,
+                Risk::Bcg => input.eligibility.bcg = true,
+                Risk::Flu => input.eligibility.flu_clinical_risk = true,
+                Risk::Chickenpox => input.eligibility.had_chickenpox = true,
+                Risk::ScidSuspected => input.scid = ScidScreen::Suspected,
+            }
+        }
+        let r = due(&input, d(c.on)).unwrap();
+        let found = match c.expect {
+            Dose(vaccine, dose, status, due_date) => {
+                let got = r
+                    .immunisations
+                    .iter()
+                    .find(|i| i.vaccine == vaccine && i.dose == dose)
+                    .map(|i| (i.status, i.due_date.to_string()));
+                (got != Some((status, due_date.to_string())))
+                    .then(|| format!("expected {status:?} due {due_date}, got {got:?}"))
+            }
+            NoDose(vaccine, dose) => r
+                .immunisations
+                .iter()
+                .find(|i| i.vaccine == vaccine && i.dose == dose)
+                .map(|i| format!("expected no {vaccine} #{dose}, got {:?}", i.status)),
+            C(check, status, from) => {
+                let got = r
+                    .checks
+                    .iter()
+                    .find(|i| i.check == check)
+                    .map(|i| (i.status, i.window_from.to_string()));
+                (got != Some((status, from.to_string())))
+                    .then(|| format!("expected {status:?} from {from}, got {got:?}"))
+            }
+        };
+        if let Some(why) = found {
+            failures.push(format!("{}: {why}", c.what));
+        }
+        // Nothing that can no longer be given is reminded.
+        for item in &r.immunisations {
+            if item.status == NotApplicable {
+                let visit = format!("{} vaccines", item.visit);
+                let reminded = r.reminders.iter().any(|rem| {
+                    rem.title.starts_with(&visit)
+                        && rem.due_date == item.due_date
+                        && rem.title.contains(&item.vaccine)
+                });
+                assert!(!reminded, "{}: {} reminded", c.what, item.vaccine);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

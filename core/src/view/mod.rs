@@ -4,6 +4,7 @@
 
 use crate::growth::{Assessment, Correction};
 use crate::model::{Access, EntryView, Member, Verification};
+use crate::schedule::RiskFactorUse;
 
 /// z of the top line of the UK-WHO charts, the "99.6th" (at +4 centile spaces, 2.667;
 /// its mirror is the 0.4th): `growth::CENTILE_LINES`.
@@ -146,6 +147,27 @@ pub fn correction_text(correction: Correction) -> &'static str {
             "corrected for gestation to 1 year (32-36 weeks) or 2 years (under 32 weeks), as the paper charts do"
         }
     }
+}
+
+/// A risk factor entry beside the due list, and whether the list relies on it:
+/// "mother has hepatitis B, 1 Mar 2026, Sam Patel (midwife): used for this list";
+/// "ruled out: has had chickenpox, ... : not used (a later entry ... replaces it)".
+pub fn risk_factor_line(risk: &RiskFactorUse) -> String {
+    let what = if risk.present {
+        risk.factor.label().to_string()
+    } else {
+        format!("ruled out: {}", risk.factor.label())
+    };
+    let used = match (&risk.why_not_used, risk.used) {
+        (_, true) => "used for this list".to_string(),
+        (Some(why), false) => format!("not used ({why})"),
+        (None, false) => "not used".to_string(),
+    };
+    format!(
+        "{what}, {}, {}: {used}",
+        risk.date.format("%-d %b %Y"),
+        risk.recorded_by
+    )
 }
 
 #[cfg(test)]

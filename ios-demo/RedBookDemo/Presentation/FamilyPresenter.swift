@@ -154,8 +154,8 @@ final class FamilyPresenter {
         return GrowthScreen(measure: measure, chartSvg: chart, rows: rows, warnings: warnings)
     }
 
-    func immunisations(childId: String, eligibility: Eligibility = Eligibility(hepBAtRisk: false, bcg: false, fluClinicalRisk: false, hadChickenpox: false)) throws -> ImmunisationsScreen {
-        let report = try book.due(id: childId, on: today(), eligibility: eligibility)
+    func immunisations(childId: String) throws -> ImmunisationsScreen {
+        let report = try book.due(id: childId, on: today())
         let given = report.immunisations
             .filter { $0.status == .given }
             .sorted { ($0.givenOn ?? $0.dueDate) < ($1.givenOn ?? $1.dueDate) }

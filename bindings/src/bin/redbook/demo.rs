@@ -8,7 +8,7 @@ use super::{sync_pair, timeline_line, CliError, CliResult};
 use chrono::{Duration, Local, NaiveDate};
 use redbook_core::growth::{Correction, Measure};
 use redbook_core::model::*;
-use redbook_core::schedule::{DueStatus, Eligibility};
+use redbook_core::schedule::DueStatus;
 use redbook_core::{ChildRecord, DeviceProfile};
 use redbook_ffi::{DetailUpdate, GrowthCharts, RedBook};
 use std::path::Path;
@@ -627,7 +627,7 @@ fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate, dir: &Path) 
                 point.value, point.date, a.description
             );
         }
-        let due = book.due(id.clone(), None, Eligibility::default())?;
+        let due = book.due(id.clone(), None)?;
         let overdue: Vec<String> = due
             .immunisations
             .iter()

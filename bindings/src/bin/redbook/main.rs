@@ -58,6 +58,9 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Record a risk factor the schedule uses (mother's hepatitis B, BCG eligibility, a
+    /// flu risk group, chickenpox), or rule one out
+    Risk(RiskArgs),
     /// Immunisations, reviews and screening: given, due, overdue, upcoming
     Due(DueArgs),
     /// The UK-WHO centile of one measurement (no database needed)
@@ -378,7 +381,8 @@ struct DueArgs {
     /// [default: today]
     #[arg(long, value_name = "YYYY-MM-DD")]
     on: Option<NaiveDate>,
-    /// Mother has hepatitis B: the selective hepatitis B programme
+    /// Mother has hepatitis B: the selective hepatitis B programme. This flag and the
+    /// three below are for --birth-date; a child's come from their record (`risk`)
     #[arg(long)]
     hep_b_at_risk: bool,
     /// Eligible for BCG
@@ -390,6 +394,22 @@ struct DueArgs {
     /// Has had chickenpox (no MMRV catch-up)
     #[arg(long)]
     had_chickenpox: bool,
+}
+
+#[derive(Args)]
+struct RiskArgs {
+    child: String,
+    /// maternal-hepatitis-b, tuberculosis-risk, chronic-respiratory-disease,
+    /// chronic-heart-disease, chronic-kidney-disease, chronic-liver-disease,
+    /// chronic-neurological-disease, learning-disability, diabetes,
+    /// asplenia-or-splenic-dysfunction, immunosuppression, chickenpox
+    factor: RiskFactorKind,
+    /// Ruled out rather than found (e.g. mother screened negative)
+    #[arg(long)]
+    ruled_out: bool,
+    /// [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: Option<NaiveDate>,
 }
 
 #[derive(Args)]
@@ -642,7 +662,26 @@ fn run(cli: Cli) -> CliResult {
             let target = find_entry(&book.child(id.clone())?, &entry)?;
             print_added(&out, &book.mark_entered_in_error(id, target, reason)?);
         }
+        Command::Risk(args) => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &args.child)?;
+            let body = EntryBody::RiskFactor(RiskFactor {
+                date: args
+                    .date
+                    .unwrap_or_else(|| chrono::Local::now().date_naive()),
+                factor: args.factor,
+                present: !args.ruled_out,
+            });
+            print_added(&out, &book.add_entry(id, body)?);
+        }
         Command::Due(args) => {
+            let flags_given =
+                args.hep_b_at_risk || args.bcg || args.flu_risk || args.had_chickenpox;
+            if args.child.is_some() && flags_given {
+                return Err(CliError(
+                    "a child's risk factors come from their record, the same on every device: record them with `redbook risk CHILD FACTOR`; the flags are for --birth-date".into(),
+                ));
+            }
             let eligibility = Eligibility {
                 hep_b_at_risk: args.hep_b_at_risk,
                 bcg: args.bcg,
@@ -652,7 +691,7 @@ fn run(cli: Cli) -> CliResult {
             let report = match (&args.child, args.birth_date) {
                 (Some(child), _) => {
                     let book = open_existing(&path)?;
-                    book.due(find_child(&book, child)?, args.on, eligibility)?
+                    book.due(find_child(&book, child)?, args.on)?
                 }
                 (None, Some(birth_date)) => {
                     redbook_ffi::due_for_birth_date(birth_date, args.on, eligibility)?
@@ -1198,6 +1237,12 @@ fn print_due(report: &DueReport) {
         println!("\nOther vaccines recorded (not in the routine schedule)");
         for dose in &report.other_vaccines {
             println!("  {} dose {} on {}", dose.vaccine, dose.dose, dose.date);
+        }
+    }
+    if !report.risk_factors.is_empty() {
+        println!("\nRisk factors on record");
+        for risk in &report.risk_factors {
+            println!("  {}", redbook_core::view::risk_factor_line(risk));
         }
     }
     let next: Vec<_> = report.reminders.iter().take(5).collect();

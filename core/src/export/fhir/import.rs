@@ -704,6 +704,20 @@ fn body_of(
                     .ok_or_else(|| bad("Observation.valueString"))?,
             })
         }
+        "risk_factor" => {
+            let o = observation("risk-factor").ok_or_else(|| bad("Observation(risk-factor)"))?;
+            EntryBody::RiskFactor(RiskFactor {
+                date: date_at(o, &["effectiveDateTime"], "Observation.effectiveDateTime")?,
+                factor: local_enum(
+                    get(o, &["code"]).unwrap_or(&Value::Null),
+                    "risk-factor",
+                    "Observation.code",
+                )?,
+                present: get(o, &["valueBoolean"])
+                    .and_then(Value::as_bool)
+                    .ok_or_else(|| bad("Observation.valueBoolean"))?,
+            })
+        }
         _ => {
             return Err(ValidationError::new(
                 "fhir Provenance.meta.tag(entry-kind)",

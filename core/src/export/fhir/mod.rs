@@ -209,6 +209,14 @@ pub const OBSERVATION_KINDS: &[ObservationKind] = &[
         None,
     ),
     obs("note", "Note", None, None, "social-history", None),
+    obs(
+        "risk-factor",
+        "Risk factor",
+        None,
+        None,
+        "social-history",
+        None,
+    ),
 ];
 
 const fn obs(
@@ -952,6 +960,16 @@ fn entry_resources(
                     .expect("built above")
                     .push(local_concept("note-kind", n.kind)["coding"][0].clone());
                 r["valueString"] = json!(n.text);
+            });
+        }
+        EntryBody::RiskFactor(f) => {
+            push_observation("risk-factor", &|r| {
+                r["effectiveDateTime"] = json!(f.date);
+                r["code"]["coding"]
+                    .as_array_mut()
+                    .expect("built above")
+                    .push(local_concept("risk-factor", f.factor)["coding"][0].clone());
+                r["valueBoolean"] = json!(f.present);
             });
         }
         EntryBody::EnteredInError { .. } => {}

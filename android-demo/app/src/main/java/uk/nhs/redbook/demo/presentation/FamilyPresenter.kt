@@ -7,7 +7,6 @@ package uk.nhs.redbook.demo.presentation
 import java.time.LocalDate
 import uk.nhs.redbook.Correction
 import uk.nhs.redbook.DueStatus
-import uk.nhs.redbook.Eligibility
 import uk.nhs.redbook.EntryBody
 import uk.nhs.redbook.EntryStatus
 import uk.nhs.redbook.EntryView
@@ -153,8 +152,8 @@ class FamilyPresenter(
         return GrowthScreen(measure, chart, rows, warnings)
     }
 
-    fun immunisations(childId: String, eligibility: Eligibility = Eligibility(false, false, false, false)): ImmunisationsScreen {
-        val report = book.due(childId, today().toString(), eligibility)
+    fun immunisations(childId: String): ImmunisationsScreen {
+        val report = book.due(childId, today().toString())
         val given = report.immunisations
             .filter { it.status == DueStatus.GIVEN }
             .sortedBy { it.givenOn ?: it.dueDate }
