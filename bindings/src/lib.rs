@@ -7,6 +7,7 @@ use redbook_core::growth::{
 };
 use redbook_core::model::{Access, Sex};
 use redbook_core::model::{Author, ChildDetails, EntryBody, EntryId, EntryView, RecordId};
+use redbook_core::record::DetailConflict;
 use redbook_core::schedule::{DueReport, Eligibility};
 use redbook_core::{
     ChildList, ChildRecord, DeviceProfile, Error as CoreError, HistoryEvent, Unlock,
@@ -341,20 +342,30 @@ impl RedBook {
     }
 
     /// A printable one-page summary (self-contained HTML, charts included) to print,
-    /// share or show at a clinic. `on` defaults to today.
+    /// share or show at a clinic. `on` defaults to today. The child's address is printed
+    /// only with `show_address`, when a parent asks (safeguarding).
     pub fn summary_html(
         &self,
         id: RecordId,
         charts: Arc<GrowthCharts>,
         correction: Correction,
         on: Option<NaiveDate>,
+        show_address: bool,
     ) -> Result<String> {
         Ok(self.inner.summary_html(
             &id,
             &charts.references,
             correction,
             on.unwrap_or_else(today),
+            show_address,
         )?)
+    }
+
+    /// How many days a new blood spot result waits before a parent's or carer's device
+    /// shows it (the deployer's setting; 14 unless set), so a professional can tell the
+    /// family first.
+    pub fn set_blood_spot_delay_days(&self, days: u32) {
+        self.inner.set_blood_spot_delay_days(days)
     }
 
     /// This device's card (text for a QR code, about 190 characters; about 380 with an
@@ -594,4 +605,24 @@ pub fn test_organisation_attest(device_card: String) -> Result<Vec<u8>> {
 #[uniffi::export]
 pub fn describe_entry(entry: EntryBody) -> String {
     entry.summary()
+}
+
+/// A detail two devices set apart, in words (the address's values are never shown).
+#[uniffi::export]
+pub fn describe_conflict(conflict: DetailConflict) -> String {
+    redbook_core::view::conflict_text(&conflict)
+}
+
+/// The clinical date an entry is about, for the timeline (none for birth details, a
+/// contact or an error mark).
+#[uniffi::export]
+pub fn entry_date(entry: EntryBody) -> Option<NaiveDate> {
+    entry.date()
+}
+
+/// An entry of the timeline in one line; a blood spot result still withheld from a
+/// parent's device says when it will show.
+#[uniffi::export]
+pub fn describe_entry_view(view: EntryView) -> String {
+    redbook_core::view::entry_text(&view)
 }

@@ -428,6 +428,7 @@ pub struct EntryView {
     pub flags: Vec<Flag>,
     pub verification: Verification,
     pub author_confirmed_by: Option<String>,
+    pub withheld_until: Option<Instant>,
 }
 
 #[uniffi::remote(Record)]

@@ -173,7 +173,7 @@ class RedBookBindingsTest {
             val bad = assertFailsWith<RedbookException.InvalidInput> { book.importFhir("{\"resourceType\": \"Patient\"}") }
             assertEquals("fhir", bad.field)
 
-            val html = book.summaryHtml(id, GrowthCharts.whoOnly(), Correction.RCPCH_DIGITAL, "2026-11-23")
+            val html = book.summaryHtml(id, GrowthCharts.whoOnly(), Correction.RCPCH_DIGITAL, "2026-11-23", false)
             assertContains(html, "Ada Lovelace")
             assertContains(html, "Peanut")
             assertContains(html, "data:image/svg+xml;base64,")

@@ -473,7 +473,7 @@ fn the_printable_summary_shows_what_a_clinician_needs_and_nothing_hidden() {
     let id = family_record(&dir, &book);
     let refs = redbook_core::growth::GrowthReferences::embedded();
     let html = book
-        .summary_html(&id, refs, Default::default(), day("2026-11-23"))
+        .summary_html(&id, refs, Default::default(), day("2026-11-23"), false)
         .unwrap();
     for shown in [
         "Amara Okafor",
@@ -499,6 +499,13 @@ fn the_printable_summary_shows_what_a_clinician_needs_and_nothing_hidden() {
     // Self-contained: nothing fetched when printed or opened offline.
     assert!(!html.contains("src=\"http"));
     assert!(!html.contains("<link"));
+    // The address only when a parent asks for it (safeguarding, NHSX PCHR 2.1.1).
+    assert!(!html.contains("Mare Street"));
+    assert!(html.contains("not printed unless a parent asks"));
+    let asked = book
+        .summary_html(&id, refs, Default::default(), day("2026-11-23"), true)
+        .unwrap();
+    assert!(asked.contains("1 Mare Street, London E8"));
 }
 
 #[test]
@@ -510,7 +517,7 @@ fn text_in_the_record_cannot_inject_markup_into_the_summary() {
         .unwrap();
     let refs = redbook_core::growth::GrowthReferences::embedded();
     let html = book
-        .summary_html(&id, refs, Default::default(), day("2026-11-23"))
+        .summary_html(&id, refs, Default::default(), day("2026-11-23"), false)
         .unwrap();
     assert!(!html.contains("<script>"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"));

@@ -125,6 +125,7 @@ impl RedBook {
         refs: &GrowthReferences,
         correction: Correction,
         on: NaiveDate,
+        show_address: bool,
     ) -> Result<String, Error> {
         let record = self.child(id)?;
         let mut growth = Vec::new();
@@ -152,6 +153,7 @@ impl RedBook {
             growth_unavailable,
             due: self.due(id, on).ok(),
             on,
+            show_address,
         }))
     }
 }

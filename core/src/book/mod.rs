@@ -54,7 +54,15 @@ struct Inner {
     /// Organisations whose attestations confirm a member's role (set by the app from the
     /// deployer's configuration; empty: no role is shown as confirmed).
     trusted: Vec<TrustedOrganisation>,
+    /// How long a new blood spot result waits before a parent's device shows it.
+    blood_spot_delay: chrono::Duration,
 }
+
+/// UNVERIFIED default: NHSX PCHR MVP 6.1.7 asks for a configurable delay before blood spot
+/// results show to parents, without a figure; 14 days reaches the new baby review (10-14
+/// days), where a health visitor usually goes through the results. Deployers set their own
+/// (`RedBook::set_blood_spot_delay_days`).
+pub const DEFAULT_BLOOD_SPOT_DELAY_DAYS: u32 = 14;
 
 /// One child's whole record as the app shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -163,6 +171,7 @@ impl RedBook {
                 keys,
                 sessions: Default::default(),
                 trusted: Vec::new(),
+                blood_spot_delay: chrono::Duration::days(DEFAULT_BLOOD_SPOT_DELAY_DAYS.into()),
             }),
         })
     }
@@ -188,6 +197,12 @@ impl RedBook {
     /// deployer's trust list; `sync::attestation::test_organisation` for tests and demos).
     pub fn set_trusted_organisations(&self, trusted: Vec<TrustedOrganisation>) {
         self.lock().trusted = trusted;
+    }
+
+    /// The deployer's delay before a blood spot result shows on a parent's or carer's
+    /// device (NHSX PCHR 6.1.7), so that a professional can tell the family first.
+    pub fn set_blood_spot_delay_days(&self, days: u32) {
+        self.lock().blood_spot_delay = chrono::Duration::days(days.into());
     }
 
     /// Keeps an organisation's attestation of this device's role, to carry on its card.
@@ -322,15 +337,31 @@ impl RedBook {
 
     pub fn child(&self, id: &RecordId) -> Result<ChildRecord, Error> {
         let mut inner = self.lock();
-        let Inner { store, trusted, .. } = &mut *inner;
+        let Inner {
+            store,
+            trusted,
+            author,
+            blood_spot_delay,
+            ..
+        } = &mut *inner;
         let record = store.record(id)?;
         let (mut entries, unreadable_entries) = record.entry_views();
         let membership = record.membership();
+        // The role the record's admin gave this device (its own profile's if it is not a
+        // member): a parent's device cannot show results early by calling itself a GP.
+        let my_role = membership
+            .member(&author.device_id)
+            .map_or(author.role, |m| m.role);
+        let now = Utc::now();
         for view in &mut entries {
             if view.verification == Verification::Verified {
                 view.author_confirmed_by = membership
                     .member(&view.entry.author.device_id)
                     .and_then(|m| sharing::confirmation(m, trusted));
+            }
+            // A result this device wrote itself is already known here.
+            if !my_role.is_professional() && view.entry.author.device_id != author.device_id {
+                withhold_new_blood_spot(view, *blood_spot_delay, now);
             }
         }
         Ok(ChildRecord {
@@ -494,6 +525,7 @@ impl RedBook {
                 flags,
                 verification,
                 author_confirmed_by: None,
+                withheld_until: None,
             })
         })
     }
@@ -641,6 +673,21 @@ impl RedBook {
     /// (chunks, bytes) stored for a record.
     pub fn storage_stats(&self, id: &RecordId) -> Result<(usize, usize), Error> {
         self.lock().store.chunk_stats(id)
+    }
+}
+
+/// A blood spot result newer than the delay is not shown on a parent's device: the view
+/// keeps that a sample was taken and says when the results will show; the results
+/// themselves are left out of what the app gets (NHSX PCHR 6.1.7; hazard log H19).
+fn withhold_new_blood_spot(view: &mut EntryView, delay: chrono::Duration, now: DateTime<Utc>) {
+    let shown_from = view.entry.recorded_at + delay;
+    if let EntryBody::NewbornScreening(NewbornScreening::BloodSpot { results, .. }) =
+        &mut view.entry.body
+    {
+        if shown_from > now {
+            results.clear();
+            view.withheld_until = Some(shown_from);
+        }
     }
 }
 

@@ -25,6 +25,9 @@ pub struct SummaryInput<'a> {
     pub growth_unavailable: Option<String>,
     pub due: Option<DueReport>,
     pub on: NaiveDate,
+    /// The child's address is printed only when a parent asks (NHSX PCHR 2.1.1,
+    /// safeguarding; hazard log H20).
+    pub show_address: bool,
 }
 
 const STYLE: &str = r#"
@@ -80,7 +83,14 @@ pub fn render(input: &SummaryInput) -> String {
     );
     detail("NHS number", d.nhs_number.as_deref().map(spaced_nhs_number));
     detail("GP practice", d.gp_practice.clone());
-    detail("Address", d.address.clone());
+    detail(
+        "Address",
+        match (&d.address, input.show_address) {
+            (Some(address), true) => Some(address.clone()),
+            (Some(_), false) => Some("not printed unless a parent asks".into()),
+            (None, _) => None,
+        },
+    );
     html.push_str("</dl></header>\n");
     if !record.conflicts.is_empty() {
         html.push_str("<p class=\"concern\">Some details were changed on two devices and have not been settled yet; the app shows both.</p>\n");
@@ -155,6 +165,8 @@ pub fn render(input: &SummaryInput) -> String {
             EntryBody::NewbornScreening(s) => {
                 vec![short_date(NewbornScreening::date(s)), b.summary()]
             }
+            // `section` passes bodies; a withheld result has none to show (see
+            // `EntryBody::summary`).
             _ => vec![],
         },
     );

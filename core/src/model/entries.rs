@@ -508,6 +508,13 @@ impl EntryBody {
                     snake(outcome)
                 )
             }
+            // Only a withheld view has no results (the door needs one): say so, never
+            // "none suspected" (`book::withhold_new_blood_spot`).
+            EntryBody::NewbornScreening(NewbornScreening::BloodSpot { results, .. })
+                if results.is_empty() =>
+            {
+                "Blood spot sample taken: results not shown here yet".to_string()
+            }
             EntryBody::NewbornScreening(NewbornScreening::BloodSpot { results, .. }) => {
                 let flagged: Vec<String> = results
                     .iter()

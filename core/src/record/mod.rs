@@ -812,6 +812,7 @@ fn entry_views(entries: Vec<StoredEntry>, verifications: &[Verification]) -> Vec
             flags: validate::flags_of(&entry.body),
             verification: Verification::Unverified,
             author_confirmed_by: None,
+            withheld_until: None,
             entry,
         })
         .collect()

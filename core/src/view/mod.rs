@@ -3,7 +3,8 @@
 //! decides"). Issue 12 moves the rest of the wording here.
 
 use crate::growth::{Assessment, Correction};
-use crate::model::{Access, EntryView, Member, Verification};
+use crate::model::{Access, DetailField, EntryView, Member, Verification};
+use crate::record::DetailConflict;
 use crate::schedule::RiskFactorUse;
 
 /// z of the top line of the UK-WHO charts, the "99.6th" (at +4 centile spaces, 2.667;
@@ -146,6 +147,37 @@ pub fn correction_text(correction: Correction) -> &'static str {
         Correction::PaperChart => {
             "corrected for gestation to 1 year (32-36 weeks) or 2 years (under 32 weeks), as the paper charts do"
         }
+    }
+}
+
+/// A detail two devices set apart, as a screen shows it. The address's values are not
+/// shown (NHSX PCHR 2.1.1, safeguarding; hazard log H20): only that it needs settling.
+pub fn conflict_text(conflict: &DetailConflict) -> String {
+    let field = conflict.field.key().replace('_', " ");
+    let mut field_chars = field.chars();
+    let field: String = field_chars
+        .next()
+        .map(|c| c.to_uppercase().chain(field_chars).collect())
+        .unwrap_or_default();
+    if conflict.field == DetailField::Address {
+        return format!("{field} was changed on two devices: set it again to settle it");
+    }
+    let values: Vec<String> = conflict.values.iter().map(|v| format!("\"{v}\"")).collect();
+    format!(
+        "{field} was set to different values on two devices: {}; set it again to settle it",
+        values.join(" or ")
+    )
+}
+
+/// An entry in one line, as the timeline shows it; a withheld blood spot result says
+/// when it will show and why.
+pub fn entry_text(view: &EntryView) -> String {
+    match view.withheld_until {
+        Some(until) => format!(
+            "Blood spot sample taken: results show here from {}, so that your health visitor or midwife can go through them with you first",
+            until.format("%-d %b %Y")
+        ),
+        None => view.entry.body.summary(),
     }
 }
 

@@ -106,7 +106,7 @@ final class FamilyPresenter {
                 if case .current = view.status, !isErrorMark(view.entry.body) { return true }
                 return false
             }
-            .sorted { (entryDate($0.entry.body) ?? "", $0.entry.id) > (entryDate($1.entry.body) ?? "", $1.entry.id) }
+            .sorted { (entryDate(entry: $0.entry.body) ?? "", $0.entry.id) > (entryDate(entry: $1.entry.body) ?? "", $1.entry.id) }
             .map(timelineItem)
         let details = record.details
         let subtitle = [
@@ -114,7 +114,7 @@ final class FamilyPresenter {
             details.birthDate.map { ageText(birthDate: $0, today: today()) },
             details.nhsNumber.map { "NHS \(spacedNhsNumber($0))" },
         ].compactMap { $0 }.joined(separator: " · ")
-        let conflicts = record.conflicts.map { "\($0.field): \($0.values.joined(separator: " / "))" }
+        let conflicts = record.conflicts.map { describeConflict(conflict: $0) }
         return TimelineScreen(title: details.name, subtitle: subtitle, items: items, conflicts: conflicts)
     }
 
@@ -122,8 +122,8 @@ final class FamilyPresenter {
         let entry = view.entry
         return TimelineItem(
             id: entry.id,
-            date: entryDate(entry.body).map(formatDate) ?? "",
-            text: describeEntry(entry: entry.body),
+            date: entryDate(entry: entry.body).map(formatDate) ?? "",
+            text: describeEntryView(view: view),
             author: authorLine(entry.author),
             badge: badgeOf(view.verification),
             checks: view.flags.map(\.note),
@@ -252,22 +252,3 @@ private func isErrorMark(_ body: EntryBody) -> Bool {
     return false
 }
 
-/// The date an entry is about, for the timeline.
-func entryDate(_ body: EntryBody) -> String? {
-    switch body {
-    case let .measurement(m): return m.date
-    case let .immunisation(i): return i.date
-    case let .newbornScreening(screening):
-        switch screening {
-        case let .nipe(date, _, _, _, _, _): return date
-        case let .hearing(date, _, _, _): return date
-        case let .bloodSpot(sampleDate, _): return sampleDate
-        }
-    case let .review(r): return r.date
-    case let .healthEvent(h): return h.date
-    case let .medicine(m): return m.started
-    case let .allergy(a): return a.notedOn
-    case let .note(n): return n.date
-    case .birthDetails, .contact, .enteredInError: return nil
-    }
-}

@@ -237,7 +237,7 @@ private func qrImage(_ text: String) -> UIImage? {
 
 /// The core's printable summary, through iOS printing (or "Save to Files" as PDF).
 private func printSummary(book: RedBook, childId: String) {
-    guard let html = try? book.summaryHtml(id: childId, charts: GrowthCharts.whoOnly(), correction: .rcpchDigital, on: nil) else { return }
+    guard let html = try? book.summaryHtml(id: childId, charts: GrowthCharts.whoOnly(), correction: .rcpchDigital, on: nil, showAddress: false) else { return }
     let controller = UIPrintInteractionController.shared
     controller.printFormatter = UIMarkupTextPrintFormatter(markupText: html)
     controller.present(animated: true)

@@ -649,7 +649,13 @@ fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate, dir: &Path) 
             .unwrap_or("child")
             .to_lowercase();
         let page = dir.join(format!("{first_name}-summary.html"));
-        let html = book.summary_html(id.clone(), charts.clone(), Correction::RcpchDigital, None)?;
+        let html = book.summary_html(
+            id.clone(),
+            charts.clone(),
+            Correction::RcpchDigital,
+            None,
+            false,
+        )?;
         super::write_file(&page, html.as_bytes())?;
         let fhir = dir.join(format!("{first_name}.fhir.json"));
         super::write_file(&fhir, book.export_fhir(id.clone())?.as_bytes())?;

@@ -150,6 +150,9 @@ struct ExportArgs {
     /// A printable summary (self-contained HTML: open it in a browser and print)
     #[arg(long)]
     summary: bool,
+    /// Print the child's address on the summary (left off unless asked: safeguarding)
+    #[arg(long, requires = "summary")]
+    show_address: bool,
     #[arg(long)]
     out: PathBuf,
     #[command(flatten)]
@@ -908,7 +911,13 @@ fn run(cli: Cli) -> CliResult {
             let text = if args.fhir {
                 book.export_fhir(id)?
             } else {
-                book.summary_html(id, args.charts.charts()?, args.charts.correction(), None)?
+                book.summary_html(
+                    id,
+                    args.charts.charts()?,
+                    args.charts.correction(),
+                    None,
+                    args.show_address,
+                )?
             };
             write_file(&args.out, text.as_bytes())?;
             println!("wrote {} ({} bytes)", args.out.display(), text.len());
@@ -1262,7 +1271,7 @@ pub(crate) fn timeline_line(view: &EntryView, summary_width: usize) -> String {
         .date()
         .map(|d| d.to_string())
         .unwrap_or_else(|| " ".repeat(10));
-    let mut summary = view.entry.body.summary();
+    let mut summary = redbook_core::view::entry_text(view);
     if summary.chars().count() > summary_width {
         summary = format!(
             "{}...",
@@ -1300,11 +1309,7 @@ fn print_record(record: &ChildRecord) {
         );
     }
     for conflict in &record.conflicts {
-        println!(
-            "CONFLICT: {} was set to different values on different devices: {}. Set it again to resolve.",
-            conflict.field.key(),
-            conflict.values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(" | ")
-        );
+        println!("CONFLICT: {}", redbook_core::view::conflict_text(conflict));
     }
     println!("id {}", record.id);
     println!();

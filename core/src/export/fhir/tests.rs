@@ -69,6 +69,7 @@ fn sample_bundle() -> Value {
             status: EntryStatus::Current,
             flags: vec![],
             author_confirmed_by: None,
+            withheld_until: None,
             verification: Verification::Verified,
         })
         .collect();

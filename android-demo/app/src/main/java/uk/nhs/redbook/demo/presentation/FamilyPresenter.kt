@@ -19,7 +19,9 @@ import uk.nhs.redbook.Note
 import uk.nhs.redbook.NoteKind
 import uk.nhs.redbook.RedBook
 import uk.nhs.redbook.RedbookException
-import uk.nhs.redbook.describeEntry
+import uk.nhs.redbook.describeConflict
+import uk.nhs.redbook.describeEntryView
+import uk.nhs.redbook.entryDate
 
 data class ChildRow(
     val id: String,
@@ -111,9 +113,7 @@ class FamilyPresenter(
             details.birthDate?.let { ageText(it, today()) },
             details.nhsNumber?.let { "NHS ${spacedNhsNumber(it)}" },
         ).joinToString(" · ")
-        val conflicts = record.conflicts.map { c ->
-            "${c.field.name.lowercase().replace('_', ' ').replaceFirstChar { it.uppercase() }}: ${c.values.joinToString(" / ")}"
-        }
+        val conflicts = record.conflicts.map(::describeConflict)
         return TimelineScreen(details.name, subtitle, items, conflicts)
     }
 
@@ -122,7 +122,7 @@ class FamilyPresenter(
         return TimelineItem(
             entryId = entry.id,
             date = entryDate(entry.body)?.let(::formatDate) ?: "",
-            text = describeEntry(entry.body),
+            text = describeEntryView(view),
             author = authorLine(entry.author),
             badge = badgeOf(view.verification),
             checks = view.flags.map { it.note },
@@ -239,19 +239,3 @@ private fun fieldLabel(field: String): String = when (field) {
     else -> field.replace('_', ' ').replaceFirstChar { it.uppercase() }
 }
 
-/** The date an entry is about, for the timeline. */
-fun entryDate(body: EntryBody): String? = when (body) {
-    is EntryBody.Measurement -> body.v1.date
-    is EntryBody.Immunisation -> body.v1.date
-    is EntryBody.NewbornScreening -> when (val s = body.v1) {
-        is uk.nhs.redbook.NewbornScreening.Nipe -> s.date
-        is uk.nhs.redbook.NewbornScreening.Hearing -> s.date
-        is uk.nhs.redbook.NewbornScreening.BloodSpot -> s.sampleDate
-    }
-    is EntryBody.Review -> body.v1.date
-    is EntryBody.HealthEvent -> body.v1.date
-    is EntryBody.Medicine -> body.v1.started
-    is EntryBody.Allergy -> body.v1.notedOn
-    is EntryBody.Note -> body.v1.date
-    is EntryBody.BirthDetails, is EntryBody.Contact, is EntryBody.EnteredInError -> null
-}

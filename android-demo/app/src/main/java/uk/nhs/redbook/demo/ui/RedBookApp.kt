@@ -250,7 +250,7 @@ private fun qrBitmap(text: String): Bitmap {
 
 /** The core's printable summary, through Android's print framework (or "Save as PDF"). */
 private fun printSummary(context: android.content.Context, book: RedBook, childId: String) {
-    val html = book.summaryHtml(childId, GrowthCharts.whoOnly(), Correction.RCPCH_DIGITAL, null)
+    val html = book.summaryHtml(childId, GrowthCharts.whoOnly(), Correction.RCPCH_DIGITAL, null, false)
     val webView = WebView(context)
     webView.webViewClient = object : android.webkit.WebViewClient() {
         override fun onPageFinished(view: WebView, url: String?) {
