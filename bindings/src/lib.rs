@@ -41,6 +41,8 @@ pub enum RedbookError {
     NewerVersion { found: u32 },
     #[error("this record was written in format {found}, which this version does not read")]
     UnsupportedRecordFormat { found: i64 },
+    #[error("this record was closed by a professional and is read-only on this device")]
+    RecordClosed,
     #[error("the device's storage is full")]
     StorageFull,
     #[error("the database is busy; try again")]
@@ -77,6 +79,7 @@ impl From<CoreError> for RedbookError {
             CoreError::UnsupportedRecordFormat { found } => {
                 RedbookError::UnsupportedRecordFormat { found }
             }
+            CoreError::RecordClosed => RedbookError::RecordClosed,
             CoreError::StorageFull => RedbookError::StorageFull,
             CoreError::Busy => RedbookError::Busy,
             CoreError::KeyProvider(e) => RedbookError::KeyProvider {
@@ -361,9 +364,9 @@ impl RedBook {
         )?)
     }
 
-    /// How many days a new blood spot result waits before a parent's or carer's device
-    /// shows it (the deployer's setting; 14 unless set), so a professional can tell the
-    /// family first.
+    /// How many days after its sample a blood spot result waits before a parent's or
+    /// carer's device shows it (the deployer's setting; 14 unless set), so that a
+    /// professional can tell the family first.
     pub fn set_blood_spot_delay_days(&self, days: u32) {
         self.inner.set_blood_spot_delay_days(days)
     }

@@ -131,7 +131,20 @@ pub enum EntryBody {
     Contact(Contact),
     Note(Note),
     RiskFactor(RiskFactor),
+    RecordClosed(RecordClosure),
     EnteredInError { target: EntryId, reason: String },
+}
+
+#[uniffi::remote(Enum)]
+pub enum ClosureReason {
+    Died,
+    ParentalResponsibilityChanged,
+}
+
+#[uniffi::remote(Record)]
+pub struct RecordClosure {
+    pub date: NaiveDate,
+    pub reason: ClosureReason,
 }
 
 #[uniffi::remote(Enum)]
@@ -428,7 +441,7 @@ pub struct EntryView {
     pub flags: Vec<Flag>,
     pub verification: Verification,
     pub author_confirmed_by: Option<String>,
-    pub withheld_until: Option<Instant>,
+    pub withheld_until: Option<NaiveDate>,
 }
 
 #[uniffi::remote(Record)]
@@ -444,6 +457,7 @@ pub struct ChildRecord {
     pub conflicts: Vec<DetailConflict>,
     pub entries: Vec<EntryView>,
     pub unreadable_entries: Vec<EntryId>,
+    pub closed: Option<EntryView>,
 }
 
 #[uniffi::remote(Record)]

@@ -29,6 +29,10 @@ pub enum Error {
         "this record was written in format {found}, which this version of redbook does not read"
     )]
     UnsupportedRecordFormat { found: i64 },
+    /// A professional closed the record (the child died, or parental responsibility
+    /// changed): a parent's or carer's device may read it, not write to it.
+    #[error("this record was closed by a professional and is read-only on this device")]
+    RecordClosed,
     #[error("the device's storage is full")]
     StorageFull,
     #[error("the database is busy; try again")]

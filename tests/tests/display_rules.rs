@@ -57,7 +57,7 @@ fn a_new_blood_spot_result_waits_on_a_parents_device_and_nowhere_leaks() {
     assert_eq!(hers.withheld_until, None);
     assert!(view::entry_text(hers).contains("SCID SUSPECTED"));
 
-    // Mum's device: a sample was taken, results from 14 days after it was recorded.
+    // Mum's device: a sample was taken, results from 14 days after the sample.
     let at_home = mum.book.child(&id).unwrap();
     let mums = at_home
         .entries
@@ -67,7 +67,7 @@ fn a_new_blood_spot_result_waits_on_a_parents_device_and_nowhere_leaks() {
     let until = mums.withheld_until.expect("withheld");
     assert_eq!(
         until,
-        written.entry.recorded_at + chrono::Duration::days(14)
+        chrono::Local::now().date_naive() + chrono::Duration::days(14)
     );
     let text = view::entry_text(mums);
     assert!(
@@ -106,6 +106,27 @@ fn a_new_blood_spot_result_waits_on_a_parents_device_and_nowhere_leaks() {
 }
 
 #[test]
+fn a_result_typed_in_long_after_its_sample_is_not_withheld() {
+    let dir = TempDir::new().unwrap();
+    let mum = device(&dir, "mum", 1, Role::Parent, None);
+    let hv = device(&dir, "hv", 2, Role::HealthVisitor, Some("RQX"));
+    let id = mum.book.add_child(child("Amara", "2026-01-01")).unwrap();
+    let invitation = mum
+        .book
+        .share(&id, &hv.book.device_card().unwrap(), Access::Writer)
+        .unwrap();
+    hv.book.accept(&invitation).unwrap();
+    let mut old = scid_suspected();
+    if let EntryBody::NewbornScreening(NewbornScreening::BloodSpot { sample_date, .. }) = &mut old {
+        *sample_date = "2026-01-06".parse().unwrap();
+    }
+    hv.book.add_entry(&id, old).unwrap();
+    settle(&[&mum, &hv], &id);
+    let record = mum.book.child(&id).unwrap();
+    assert!(record.entries.iter().all(|v| v.withheld_until.is_none()));
+}
+
+#[test]
 fn a_result_a_parent_wrote_is_not_withheld_from_them() {
     let dir = TempDir::new().unwrap();
     let mum = device(&dir, "mum", 1, Role::Parent, None);
@@ -140,4 +161,76 @@ fn an_address_conflict_is_shown_without_the_addresses() {
         view::conflict_text(&name),
         "Name was set to different values on two devices: \"Amara\" or \"Amarah\"; set it again to settle it"
     );
+}
+
+fn closure(reason: ClosureReason) -> EntryBody {
+    EntryBody::RecordClosed(RecordClosure {
+        date: "2026-11-20".parse().unwrap(),
+        reason,
+    })
+}
+
+#[test]
+fn a_record_a_professional_closed_is_read_only_to_the_family_and_reminds_nobody() {
+    let dir = TempDir::new().unwrap();
+    let mum = device(&dir, "mum", 1, Role::Parent, None);
+    let hv = device(&dir, "hv", 2, Role::HealthVisitor, Some("RQX"));
+    let id = mum.book.add_child(child("Amara", "2026-06-01")).unwrap();
+    let invitation = mum
+        .book
+        .share(&id, &hv.book.device_card().unwrap(), Access::Writer)
+        .unwrap();
+    hv.book.accept(&invitation).unwrap();
+    settle(&[&mum, &hv], &id);
+    let on = "2026-11-25".parse().unwrap();
+    assert!(!mum.book.due(&id, on).unwrap().reminders.is_empty());
+
+    // A parent cannot close it.
+    assert!(mum
+        .book
+        .add_entry(&id, closure(ClosureReason::Died))
+        .is_err());
+    let closing = hv
+        .book
+        .add_entry(&id, closure(ClosureReason::Died))
+        .unwrap();
+    settle(&[&mum, &hv], &id);
+
+    let record = mum.book.child(&id).unwrap();
+    assert_eq!(
+        record.closed.as_ref().map(|v| &v.entry.id),
+        Some(&closing.entry.id)
+    );
+    assert_eq!(
+        record.closed.as_ref().unwrap().entry.body.summary(),
+        "Record closed: the child died"
+    );
+    // Read-only on mum's device: entries and details are refused, with the reason.
+    assert!(matches!(
+        mum.book
+            .add_entry(&id, redbook_tests::note("2026-11-26", "after")),
+        Err(redbook_core::Error::RecordClosed)
+    ));
+    assert!(matches!(
+        mum.book
+            .update_details(&id, &[(DetailField::Name, Some("Amarah".into()))]),
+        Err(redbook_core::Error::RecordClosed)
+    ));
+    // No reminder, on any device.
+    assert!(mum.book.due(&id, on).unwrap().reminders.is_empty());
+    assert!(hv.book.due(&id, on).unwrap().reminders.is_empty());
+    // The professional's device still writes (a correction, a last note).
+    hv.book
+        .add_entry(&id, redbook_tests::note("2026-11-26", "family informed"))
+        .unwrap();
+
+    // Marking the closure entered in error (the health visitor's own entry) reopens it.
+    hv.book
+        .mark_entered_in_error(&id, &closing.entry.id, "wrong child")
+        .unwrap();
+    settle(&[&mum, &hv], &id);
+    assert!(mum.book.child(&id).unwrap().closed.is_none());
+    mum.book
+        .add_entry(&id, redbook_tests::note("2026-11-27", "open again"))
+        .unwrap();
 }

@@ -927,3 +927,40 @@ fn a_hostile_parent_cannot_change_the_schedule_with_risk_factors_or_forged_doses
         .unwrap();
     assert_eq!(six_in_one.given_on, None);
 }
+
+#[test]
+fn a_closed_record_stays_read_only_to_a_hostile_parent_and_a_parent_cannot_close_it() {
+    let f = family();
+    let mut dad = f.hostile("dad", 2);
+    // Dad, past his app's refusal, "closes" the record himself: it does not count.
+    let closure = EntryBody::RecordClosed(RecordClosure {
+        date: "2026-03-01".parse().unwrap(),
+        reason: ClosureReason::ParentalResponsibilityChanged,
+    });
+    let fake = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        let mut entry = note_by(keys, "");
+        entry.body = closure.clone();
+        r.put_entry(&entry, keys).unwrap();
+    });
+    f.mum.book.receive(&fake).unwrap();
+    assert!(f.mum.book.child(&f.id).unwrap().closed.is_none());
+    f.mum
+        .book
+        .add_entry(&f.id, note("2026-03-02", "still open"))
+        .unwrap();
+
+    // The health visitor closes it; Dad's device goes on writing regardless.
+    f.clinic.book.add_entry(&f.id, closure).unwrap();
+    settle(&[&f.mum, &f.clinic], &f.id);
+    let mut dad = f.hostile("dad", 2);
+    let after = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        r.put_entry(&note_by(keys, "written after the closure"), keys)
+            .unwrap();
+    });
+    f.mum.book.receive(&after).unwrap();
+    let view = note_view(&f.mum.book, &f.id, "written after the closure");
+    assert_eq!(view.verification, Verification::NotPermitted);
+    // What the family wrote before the closure stays verified.
+    let before = note_view(&f.mum.book, &f.id, "still open");
+    assert_eq!(before.verification, Verification::Verified);
+}

@@ -59,9 +59,9 @@ struct Inner {
 }
 
 /// UNVERIFIED default: NHSX PCHR MVP 6.1.7 asks for a configurable delay before blood spot
-/// results show to parents, without a figure; 14 days reaches the new baby review (10-14
-/// days), where a health visitor usually goes through the results. Deployers set their own
-/// (`RedBook::set_blood_spot_delay_days`).
+/// results show to parents, without a figure. 14 days after the sample (taken on day 5)
+/// reaches past the new baby review (10-14 days), where a health visitor usually goes
+/// through the results. Deployers set their own (`RedBook::set_blood_spot_delay_days`).
 pub const DEFAULT_BLOOD_SPOT_DELAY_DAYS: u32 = 14;
 
 /// One child's whole record as the app shows it.
@@ -75,6 +75,9 @@ pub struct ChildRecord {
     pub entries: Vec<EntryView>,
     /// Entries a newer version of the app wrote that this one cannot read: kept.
     pub unreadable_entries: Vec<EntryId>,
+    /// The entry by which a professional closed the record, if one did: from then on it
+    /// is read-only on parents' and carers' devices, and nothing is reminded.
+    pub closed: Option<EntryView>,
 }
 
 impl ChildRecord {
@@ -352,7 +355,7 @@ impl RedBook {
         let my_role = membership
             .member(&author.device_id)
             .map_or(author.role, |m| m.role);
-        let now = Utc::now();
+        let today = Self::today();
         for view in &mut entries {
             if view.verification == Verification::Verified {
                 view.author_confirmed_by = membership
@@ -361,15 +364,17 @@ impl RedBook {
             }
             // A result this device wrote itself is already known here.
             if !my_role.is_professional() && view.entry.author.device_id != author.device_id {
-                withhold_new_blood_spot(view, *blood_spot_delay, now);
+                withhold_new_blood_spot(view, *blood_spot_delay, today);
             }
         }
+        let closed = crate::record::closing_entry(&entries).cloned();
         Ok(ChildRecord {
             id: id.clone(),
             details: record.details(),
             conflicts: record.conflicts(),
             entries,
             unreadable_entries,
+            closed,
         })
     }
 
@@ -381,9 +386,14 @@ impl RedBook {
     ) -> Result<(), Error> {
         let today = Self::today();
         let mut inner = self.lock();
-        let Inner { store, keys, .. } = &mut *inner;
+        let Inner {
+            store,
+            author,
+            keys,
+            ..
+        } = &mut *inner;
         store.update_record(id, |record| {
-            may_write(record, &keys.public().device_id())?;
+            may_write(record, author)?;
             let mut details = record.details();
             for (field, text) in updates {
                 if *field == DetailField::Name && text.is_none() {
@@ -459,11 +469,18 @@ impl RedBook {
         let author = author.clone();
         let entry_id = EntryId::generate()?;
         store.update_record(id, |record| {
-            may_write(record, &author.device_id)?;
+            may_write(record, &author)?;
             let birth_date = record.birth_date();
             let flags = validate::validate_entry(&body, birth_date, today)?;
             // Other devices would not let it change the schedule (`risk_factor_uses`):
             // say so now rather than store a fact that looks used and is not.
+            if matches!(body, EntryBody::RecordClosed(_)) && !author.role.is_professional() {
+                return Err(ValidationError::new(
+                    "kind",
+                    "a record is closed by a midwife, health visitor, GP or nurse",
+                )
+                .into());
+            }
             if let EntryBody::RiskFactor(r) = &body {
                 if r.factor.professional_only() && !author.role.is_professional() {
                     return Err(ValidationError::new(
@@ -581,6 +598,10 @@ impl RedBook {
         let (input, risk_factors) = schedule_input(&record)?;
         let mut report = schedule::due(&input, on).map_err(schedule_error)?;
         report.risk_factors = risk_factors;
+        // A closed record reminds nobody of anything (the child may have died).
+        if record.closed.is_some() {
+            report.reminders.clear();
+        }
         Ok(report)
     }
 
@@ -676,15 +697,19 @@ impl RedBook {
     }
 }
 
-/// A blood spot result newer than the delay is not shown on a parent's device: the view
-/// keeps that a sample was taken and says when the results will show; the results
-/// themselves are left out of what the app gets (NHSX PCHR 6.1.7; hazard log H19).
-fn withhold_new_blood_spot(view: &mut EntryView, delay: chrono::Duration, now: DateTime<Utc>) {
-    let shown_from = view.entry.recorded_at + delay;
-    if let EntryBody::NewbornScreening(NewbornScreening::BloodSpot { results, .. }) =
-        &mut view.entry.body
+/// A blood spot result is shown on a parent's device from the delay after its sample
+/// was taken: until then the view keeps that a sample was taken and says when the results
+/// will show; the results themselves are left out of what the app gets (NHSX PCHR 6.1.7;
+/// hazard log H19). Counted from the sample date, which every device reads the same, so
+/// a result typed in a year later is not withheld.
+fn withhold_new_blood_spot(view: &mut EntryView, delay: chrono::Duration, today: NaiveDate) {
+    if let EntryBody::NewbornScreening(NewbornScreening::BloodSpot {
+        results,
+        sample_date,
+    }) = &mut view.entry.body
     {
-        if shown_from > now {
+        let shown_from = *sample_date + delay;
+        if shown_from > today {
             results.clear();
             view.withheld_until = Some(shown_from);
         }
@@ -966,13 +991,19 @@ pub fn due_for_birth_date(
 /// Refuses a write from a device the record's statements name as a reader or removed.
 /// A device not (yet) named, such as one that has just accepted an invitation, writes:
 /// its entries show as unverified until its grant arrives.
-fn may_write(record: &Record, device_id: &str) -> Result<(), Error> {
-    match record.membership().member(device_id) {
-        Some(member) if !member.is_active() || !member.access.can_write() => {
-            Err(crate::sync::SyncError::NotPermitted.into())
-        }
-        _ => Ok(()),
+/// Whether this device may write to the record now: a member that can write, and, once
+/// a professional has closed the record, a professional (hazard log H21).
+fn may_write(record: &Record, author: &Author) -> Result<(), Error> {
+    let membership = record.membership();
+    let member = membership.member(&author.device_id);
+    if member.is_some_and(|m| !m.is_active() || !m.access.can_write()) {
+        return Err(crate::sync::SyncError::NotPermitted.into());
     }
+    let role = member.map_or(author.role, |m| m.role);
+    if !role.is_professional() && record.closed_at().is_some() {
+        return Err(Error::RecordClosed);
+    }
+    Ok(())
 }
 
 fn author_of(store: &Store, keys: &DeviceKeys) -> Result<Author, Error> {

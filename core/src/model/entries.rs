@@ -23,6 +23,9 @@ pub enum EntryBody {
     /// eligibility, a clinical risk group for flu, chickenpox had): recorded, not a
     /// command-line flag, so that every device works out the same due list.
     RiskFactor(RiskFactor),
+    /// A professional closes the record (the child died, or parental responsibility
+    /// changed): from then on it is read-only on parents' and carers' devices.
+    RecordClosed(RecordClosure),
     /// Marks another entry "entered in error": it is hidden, never deleted.
     EnteredInError {
         target: EntryId,
@@ -44,6 +47,7 @@ impl EntryBody {
             EntryBody::Contact(_) => "contact",
             EntryBody::Note(_) => "note",
             EntryBody::RiskFactor(_) => "risk_factor",
+            EntryBody::RecordClosed(_) => "record_closed",
             EntryBody::EnteredInError { .. } => "entered_in_error",
         }
     }
@@ -62,6 +66,7 @@ impl EntryBody {
             EntryBody::Allergy(a) => a.noted_on,
             EntryBody::Note(n) => Some(n.date),
             EntryBody::RiskFactor(r) => Some(r.date),
+            EntryBody::RecordClosed(c) => Some(c.date),
         }
     }
 }
@@ -429,6 +434,20 @@ impl std::str::FromStr for RiskFactorKind {
     }
 }
 
+/// Why a professional closed a record (NHSX PCHR MVP 2.1.3, 6.1.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosureReason {
+    Died,
+    ParentalResponsibilityChanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordClosure {
+    pub date: NaiveDate,
+    pub reason: ClosureReason,
+}
+
 /// A risk factor found (`present`) or ruled out (not present) on a date. The latest
 /// counted entry for a kind decides (`book::schedule_input`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -542,6 +561,12 @@ impl EntryBody {
                 None => format!("{}: {}", snake(c.role), c.name),
             },
             EntryBody::Note(n) => format!("{}: {}", snake(n.kind), n.text),
+            EntryBody::RecordClosed(c) => match c.reason {
+                ClosureReason::Died => "Record closed: the child died".to_string(),
+                ClosureReason::ParentalResponsibilityChanged => {
+                    "Record closed: parental responsibility changed".to_string()
+                }
+            },
             EntryBody::RiskFactor(r) if r.present => format!("Risk factor: {}", r.factor.label()),
             EntryBody::RiskFactor(r) => format!("Risk factor ruled out: {}", r.factor.label()),
             EntryBody::EnteredInError { reason, .. } => {

@@ -284,9 +284,10 @@ pub struct EntryView {
     pub verification: Verification,
     /// The organisation that confirms its author's role, when one does (see `Member`).
     pub author_confirmed_by: Option<String>,
-    /// Set on a parent's device for a blood spot result newer than the deployer's delay:
-    /// the results are left out of this view until then (`view::entry_text` says so).
-    pub withheld_until: Option<DateTime<Utc>>,
+    /// Set on a parent's device for a blood spot result until the deployer's delay after
+    /// its sample has passed: the results are left out of this view until that day
+    /// (`view::entry_text` says so).
+    pub withheld_until: Option<NaiveDate>,
 }
 
 /// What the app shows beside an entry's author (docs/threat-model.md, "Entries").

@@ -278,6 +278,7 @@ pub fn normalise_entry(mut body: EntryBody) -> EntryBody {
         | EntryBody::NewbornScreening(_)
         | EntryBody::Note(_)
         | EntryBody::RiskFactor(_)
+        | EntryBody::RecordClosed(_)
         | EntryBody::EnteredInError { .. } => {}
     }
     body
@@ -419,6 +420,7 @@ pub fn validate_entry(
                 .map(|b| b - chrono::Duration::days(ANTENATAL_DAYS_BEFORE_BIRTH));
             check_date("date", r.date, earliest.or(birth_date), today)?;
         }
+        EntryBody::RecordClosed(c) => date("date", c.date)?,
         EntryBody::EnteredInError { reason, .. } => check_text("reason", reason, true)?,
     }
     Ok(flags)

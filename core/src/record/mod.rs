@@ -20,6 +20,7 @@ use automerge::{
     ActorId, Automerge, AutomergeError, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue,
     ScalarValueRef, Value, ValueRef, ROOT,
 };
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -86,6 +87,9 @@ pub struct Record {
     /// The detail edits that count, while the numbers of edits and statements are
     /// unchanged (every write reads the date of birth to check the entry's dates).
     current: RefCell<Option<(EditCounts, Arc<CurrentEdits>)>>,
+    /// When a professional closed the record, if one did, while the numbers of entries
+    /// and statements are unchanged: a parent's every write asks (`closed_at`).
+    closure: RefCell<Option<(EditCounts, Option<DateTime<Utc>>)>>,
     /// Set by `receive_sync_message` when it loaded a whole document; see
     /// `take_received_document`.
     received_document: Option<(Vec<u8>, Vec<ChangeHash>)>,
@@ -163,6 +167,7 @@ impl Record {
             resolved: RefCell::default(),
             statement_verdicts: RefCell::default(),
             current: RefCell::default(),
+            closure: RefCell::default(),
             received_document: None,
         })
     }
@@ -338,7 +343,36 @@ impl Record {
     ) -> Result<(), RecordError> {
         let json = serde_json::to_vec(entry).map_err(|_| RecordError::Malformed("entry"))?;
         let value = signed::sign(Kind::Entry, &self.record_id, &json, signer);
-        self.put_value(Kind::Entry, entry.id.as_str(), value)
+        let before = self.closure_counts();
+        self.put_value(Kind::Entry, entry.id.as_str(), value)?;
+        // Any entry but a closure leaves the record as open or closed as it was.
+        if !matches!(entry.body, EntryBody::RecordClosed(_)) {
+            let mut closure = self.closure.borrow_mut();
+            if let Some((seen, _)) = closure.as_mut().filter(|(seen, _)| *seen == before) {
+                *seen = self.closure_counts();
+            }
+        }
+        Ok(())
+    }
+
+    fn closure_counts(&self) -> EditCounts {
+        (
+            self.doc.length(&self.entries),
+            self.doc.length(&self.membership),
+        )
+    }
+
+    /// When a professional closed the record (the earliest closure that counts), after
+    /// which parents' and carers' devices may not write (hazard log H21).
+    pub fn closed_at(&self) -> Option<DateTime<Utc>> {
+        let counts = self.closure_counts();
+        if let Some((seen, at)) = *self.closure.borrow() {
+            if seen == counts {
+                return at;
+            }
+        }
+        self.entry_views();
+        self.closure.borrow().and_then(|(_, at)| at)
     }
 
     /// Writes an entry another record held (an import), unsigned: its signature there
@@ -650,7 +684,7 @@ impl Record {
         let membership = self.membership();
         let stored: Vec<&Stored> = entries.iter().map(|(_, s)| s).collect();
         let verified = self.signatures_verify(&stored, &membership.members);
-        let verifications: Vec<Verification> = entries
+        let mut verifications: Vec<Verification> = entries
             .iter()
             .zip(verified)
             .map(|((entry, stored), signature_ok)| {
@@ -658,24 +692,56 @@ impl Record {
                 verification(entry, signer, signature_ok, &membership)
             })
             .collect();
-        let mut views = entry_views(
-            entries.into_iter().map(|(e, _)| e).collect(),
-            &verifications,
-        );
-        for (view, verification) in views.iter_mut().zip(verifications) {
-            view.verification = verification;
-            // Shown as the granting admin named it: a device's own profile never raises
-            // its role (docs/threat-model.md, "Roles").
-            if verification != Verification::Invalid {
-                if let Some(member) = membership.member(&view.entry.author.device_id) {
-                    view.entry.author.role = member.role;
-                    view.entry.author.display_name = member.display_name.clone();
-                    view.entry.author.organisation = member.organisation.clone();
+        let entries: Vec<StoredEntry> = entries.into_iter().map(|(e, _)| e).collect();
+        let finish = |entries: Vec<StoredEntry>, verifications: &[Verification]| {
+            let mut views = entry_views(entries, verifications);
+            for (view, verification) in views.iter_mut().zip(verifications) {
+                view.verification = *verification;
+                // Shown as the granting admin named it: a device's own profile never
+                // raises its role (docs/threat-model.md, "Roles").
+                if *verification != Verification::Invalid {
+                    if let Some(member) = membership.member(&view.entry.author.device_id) {
+                        view.entry.author.role = member.role;
+                        view.entry.author.display_name = member.display_name.clone();
+                        view.entry.author.organisation = member.organisation.clone();
+                    }
                 }
             }
+            views
+        };
+        let mut views = finish(entries, &verifications);
+        // A closed record is read-only to parents' and carers' devices: what they sign
+        // after the closure was written is not permitted (hazard log H21). Views are
+        // worked out again so that such an amendment or mark does not count either.
+        let closed = closing_entry(&views).map(|v| v.entry.recorded_at);
+        if let Some(closed_at) = closed {
+            let entries: Vec<StoredEntry> = views.into_iter().map(|v| v.entry).collect();
+            for (entry, v) in entries.iter().zip(verifications.iter_mut()) {
+                let by_family = !entry.author.role.is_professional();
+                if *v == Verification::Verified && by_family && entry.recorded_at > closed_at {
+                    *v = Verification::NotPermitted;
+                }
+            }
+            views = finish(entries, &verifications);
         }
+        *self.closure.borrow_mut() = Some((self.closure_counts(), closed));
         (views, unreadable)
     }
+}
+
+/// The entry by which a professional closed the record, if one did: the earliest
+/// closure, signed by a member whose granted role is a professional's, not marked in
+/// error (hazard log H21).
+pub fn closing_entry(views: &[EntryView]) -> Option<&EntryView> {
+    views
+        .iter()
+        .filter(|view| {
+            matches!(view.entry.body, EntryBody::RecordClosed(_))
+                && view.verification == Verification::Verified
+                && view.status == EntryStatus::Current
+                && view.entry.author.role.is_professional()
+        })
+        .min_by_key(|view| view.entry.recorded_at)
 }
 
 /// What an entry's signature and its author's membership say (docs/threat-model.md,

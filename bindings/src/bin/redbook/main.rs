@@ -61,6 +61,17 @@ enum Command {
     /// Record a risk factor the schedule uses (mother's hepatitis B, BCG eligibility, a
     /// flu risk group, chickenpox), or rule one out
     Risk(RiskArgs),
+    /// Close a record (a professional's device): the child died, or parental
+    /// responsibility changed. Parents' devices may then read it, not write to it
+    Close {
+        child: String,
+        /// died or parental-responsibility-changed
+        #[arg(long, value_parser = parse_closure_reason)]
+        reason: ClosureReason,
+        /// [default: today]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+    },
     /// Immunisations, reviews and screening: given, due, overdue, upcoming
     Due(DueArgs),
     /// The UK-WHO centile of one measurement (no database needed)
@@ -424,6 +435,14 @@ struct AmendArgs {
     measurement: MeasurementArgs,
 }
 
+fn parse_closure_reason(s: &str) -> Result<ClosureReason, String> {
+    match s {
+        "died" => Ok(ClosureReason::Died),
+        "parental-responsibility-changed" => Ok(ClosureReason::ParentalResponsibilityChanged),
+        _ => Err("died or parental-responsibility-changed".into()),
+    }
+}
+
 fn parse_sex(s: &str) -> Result<Sex, String> {
     match s {
         "female" | "f" => Ok(Sex::Female),
@@ -664,6 +683,19 @@ fn run(cli: Cli) -> CliResult {
             let id = find_child(&book, &child)?;
             let target = find_entry(&book.child(id.clone())?, &entry)?;
             print_added(&out, &book.mark_entered_in_error(id, target, reason)?);
+        }
+        Command::Close {
+            child,
+            reason,
+            date,
+        } => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &child)?;
+            let body = EntryBody::RecordClosed(RecordClosure {
+                date: date.unwrap_or_else(|| chrono::Local::now().date_naive()),
+                reason,
+            });
+            print_added(&out, &book.add_entry(id, body)?);
         }
         Command::Risk(args) => {
             let book = open_existing(&path)?;
@@ -1312,6 +1344,12 @@ fn print_record(record: &ChildRecord) {
         println!("CONFLICT: {}", redbook_core::view::conflict_text(conflict));
     }
     println!("id {}", record.id);
+    if let Some(closure) = &record.closed {
+        println!(
+            "CLOSED: {}; read-only on parents' and carers' devices",
+            timeline_line(closure, 60).trim()
+        );
+    }
     println!();
     let timeline = record.timeline();
     for view in &timeline {

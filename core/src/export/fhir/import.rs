@@ -704,6 +704,18 @@ fn body_of(
                     .ok_or_else(|| bad("Observation.valueString"))?,
             })
         }
+        "record_closed" => {
+            let o =
+                observation("record-closed").ok_or_else(|| bad("Observation(record-closed)"))?;
+            EntryBody::RecordClosed(RecordClosure {
+                date: date_at(o, &["effectiveDateTime"], "Observation.effectiveDateTime")?,
+                reason: local_enum(
+                    get(o, &["valueCodeableConcept"]).unwrap_or(&Value::Null),
+                    "closure-reason",
+                    "Observation.valueCodeableConcept",
+                )?,
+            })
+        }
         "risk_factor" => {
             let o = observation("risk-factor").ok_or_else(|| bad("Observation(risk-factor)"))?;
             EntryBody::RiskFactor(RiskFactor {

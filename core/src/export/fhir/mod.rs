@@ -217,6 +217,14 @@ pub const OBSERVATION_KINDS: &[ObservationKind] = &[
         "social-history",
         None,
     ),
+    obs(
+        "record-closed",
+        "Record closed",
+        None,
+        None,
+        "social-history",
+        None,
+    ),
 ];
 
 const fn obs(
@@ -970,6 +978,12 @@ fn entry_resources(
                     .expect("built above")
                     .push(local_concept("risk-factor", f.factor)["coding"][0].clone());
                 r["valueBoolean"] = json!(f.present);
+            });
+        }
+        EntryBody::RecordClosed(c) => {
+            push_observation("record-closed", &|r| {
+                r["effectiveDateTime"] = json!(c.date);
+                r["valueCodeableConcept"] = local_concept("closure-reason", c.reason);
             });
         }
         EntryBody::EnteredInError { .. } => {}
