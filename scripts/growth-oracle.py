@@ -6,7 +6,8 @@ for redbook's growth engine. Run by scripts/test.sh; none of its code enters red
 
 Cases cover both sexes, every measure and every reference band: UK90 preterm, WHO 2006
 infant and child, UK90 child, including the switch days. Values are what a clinic would
-write (rounded to 2 decimals), placed around the centile lines.
+write (rounded to 2 decimals), placed around the centile lines. Mid-parental heights
+(height, SDS, target range) for parents short to tall, and parents' heights it refuses.
 """
 import json
 import sys
@@ -14,6 +15,11 @@ from datetime import date, timedelta
 
 from rcpchgrowth.date_calculations import chronological_decimal_age, corrected_decimal_age
 from rcpchgrowth.global_functions import measurement_from_sds, sds_for_measurement
+from rcpchgrowth.mid_parental_height import (
+    lower_and_upper_limits_of_expected_height_z,
+    mid_parental_height,
+    mid_parental_height_z,
+)
 
 MEASURES = {"weight": "weight", "height": "height", "ofc": "head", "bmi": "bmi"}
 BIRTH = date(2020, 1, 1)
@@ -44,9 +50,27 @@ def main():
                         "z": z, "corrected_decimal_age": age,
                         "chronological_decimal_age": chronological_decimal_age(BIRTH, observed),
                     })
+    parents = []
+    for sex in ("male", "female"):
+        for mother in (148.0, 155.5, 163.0, 171.2, 182.0):
+            for father in (160.0, 170.4, 177.0, 186.5, 198.0):
+                sds = mid_parental_height_z(mother, father)
+                lower, upper = lower_and_upper_limits_of_expected_height_z(sds)
+                parents.append({
+                    "sex": sex, "mother_cm": mother, "father_cm": father,
+                    "height_cm": mid_parental_height(mother, father, sex), "sds": sds,
+                    "lower_cm": measurement_from_sds("uk-who", lower, "height", sex, 20.0),
+                    "upper_cm": measurement_from_sds("uk-who", upper, "height", sex, 20.0),
+                })
+    refused = []
+    for mother, father in ((60.0, 175.0), (165.0, 300.0)):
+        try:
+            mid_parental_height(mother, father, "male")
+        except ValueError:
+            refused.append({"mother_cm": mother, "father_cm": father})
     with open(sys.argv[1], "w") as f:
-        json.dump(cases, f)
-    print(f"{sys.argv[1]}: {len(cases)} cases")
+        json.dump({"z_scores": cases, "mid_parental": parents, "refused_parents": refused}, f)
+    print(f"{sys.argv[1]}: {len(cases)} z-score cases, {len(parents)} mid-parental heights")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 
 use chrono::NaiveDate;
 use redbook_core::growth::{
-    self, Assessment, Correction, GrowthReferences, Measure, Observation, Reference,
+    self, Assessment, Correction, GrowthReferences, Measure, MidParentalHeight, Observation,
+    Reference,
 };
 use redbook_core::model::{Access, Sex};
 use redbook_core::model::{Author, ChildDetails, EntryBody, EntryId, EntryView, RecordId};
@@ -330,6 +331,16 @@ impl RedBook {
         Ok(self
             .inner
             .growth_chart(&id, measure, &charts.references, correction)?)
+    }
+
+    /// The mid-parental height and target range from the parents' heights on record;
+    /// none until both are. Needs charts with the UK90 pack.
+    pub fn mid_parental_height(
+        &self,
+        id: RecordId,
+        charts: Arc<GrowthCharts>,
+    ) -> Result<Option<MidParentalHeight>> {
+        Ok(self.inner.mid_parental_height(&id, &charts.references)?)
     }
 
     /// The child's record as a FHIR R4 Bundle (JSON text) for a professional's system:

@@ -5,7 +5,8 @@
 use crate::RedbookError;
 use chrono::{DateTime, NaiveDate, Utc};
 use redbook_core::growth::{
-    Assessment, Correction, FalteringConcern, GrowthFlag, Lms, Measure, Reference,
+    Assessment, Correction, FalteringConcern, GrowthFlag, Lms, Measure, MidParentalHeight,
+    Reference,
 };
 use redbook_core::model::*;
 use redbook_core::record::DetailConflict;
@@ -131,8 +132,17 @@ pub enum EntryBody {
     Contact(Contact),
     Note(Note),
     RiskFactor(RiskFactor),
+    ParentalHeights(ParentalHeights),
     RecordClosed(RecordClosure),
     EnteredInError { target: EntryId, reason: String },
+}
+
+#[uniffi::remote(Record)]
+pub struct ParentalHeights {
+    pub date: NaiveDate,
+    pub mother_cm: Option<f64>,
+    pub father_cm: Option<f64>,
+    pub measured_by: MeasuredBy,
 }
 
 #[uniffi::remote(Enum)]
@@ -631,6 +641,16 @@ pub struct Lms {
     pub l: f64,
     pub m: f64,
     pub s: f64,
+}
+
+#[uniffi::remote(Record)]
+pub struct MidParentalHeight {
+    pub height_cm: f64,
+    pub sds: f64,
+    pub centile: f64,
+    pub description: String,
+    pub lower_cm: f64,
+    pub upper_cm: f64,
 }
 
 #[uniffi::remote(Record)]

@@ -135,6 +135,12 @@ pub fn every_kind_of_entry() -> Vec<EntryBody> {
             phone: Some("020 7946 0000".into()),
         }),
         note("2026-05-01", "First smile"),
+        EntryBody::ParentalHeights(ParentalHeights {
+            date: day("2026-01-20"),
+            mother_cm: Some(165.5),
+            father_cm: None,
+            measured_by: MeasuredBy::Parent,
+        }),
         // The one risk factor a parent records (the others are a professional's).
         EntryBody::RiskFactor(RiskFactor {
             date: day("2026-07-01"),

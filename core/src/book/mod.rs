@@ -6,7 +6,7 @@ use crate::crypto::device::DeviceKeys;
 use crate::growth::chart::ChartRequest;
 use crate::growth::{
     self, Assessment, Correction, FalteringConcern, GrowthError, GrowthReferences, Measure,
-    Observation,
+    MidParentalHeight, Observation,
 };
 use crate::model::{
     validate, Author, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView,
@@ -687,8 +687,25 @@ impl RedBook {
                 .into_iter()
                 .map(|(_, date, value)| (date, value))
                 .collect(),
+            // Drawn only where it can be worked out (both heights, the UK90 pack).
+            mid_parental: (measure == Measure::HeightCm)
+                .then(|| mid_parental(&record, child.sex, refs).ok().flatten())
+                .flatten(),
         };
         growth::chart::render(refs, &request).map_err(growth_error)
+    }
+
+    /// The mid-parental height and target range from the latest parents' heights on
+    /// record (`growth::mid_parental_height`); None until both are recorded. Needs the
+    /// UK90 pack (parents' heights are read on UK90 at 20 years).
+    pub fn mid_parental_height(
+        &self,
+        id: &RecordId,
+        refs: &GrowthReferences,
+    ) -> Result<Option<MidParentalHeight>, Error> {
+        let record = self.child(id)?;
+        let child = growth_child(&record)?;
+        mid_parental(&record, child.sex, refs)
     }
 
     /// (chunks, bytes) stored for a record.
@@ -918,6 +935,32 @@ fn growth_child(record: &ChildRecord) -> Result<GrowthChild, Error> {
         gestation_days: d.gestation.map_or(280, |g| g.total_days),
         gestation_assumed: d.gestation.is_none(),
     })
+}
+
+/// The latest mother's and father's heights among current entries that are not forged,
+/// each on its own (one entry may give only one), and the mid-parental height from them.
+fn mid_parental(
+    record: &ChildRecord,
+    sex: growth::Sex,
+    refs: &GrowthReferences,
+) -> Result<Option<MidParentalHeight>, Error> {
+    let (mut mother, mut father) = (None, None);
+    for view in record.timeline() {
+        let counts = !matches!(
+            view.verification,
+            Verification::Invalid | Verification::NotPermitted
+        );
+        if let (EntryBody::ParentalHeights(h), true) = (&view.entry.body, counts) {
+            mother = h.mother_cm.or(mother);
+            father = h.father_cm.or(father);
+        }
+    }
+    match (mother, father) {
+        (Some(mother), Some(father)) => growth::mid_parental_height(refs, sex, mother, father)
+            .map(Some)
+            .map_err(growth_error),
+        _ => Ok(None),
+    }
 }
 
 /// (entry, date, value) of one measure from current entries, birth details first.

@@ -24,6 +24,9 @@ pub struct ChartRequest {
     pub gestation_days: u16,
     pub correction: Correction,
     pub points: Vec<(NaiveDate, f64)>,
+    /// On a height chart: the mid-parental height and its target range, drawn at 20
+    /// years when the chart reaches it, and stated in the description always.
+    pub mid_parental: Option<MidParentalHeight>,
 }
 
 struct AgeRange {
@@ -123,6 +126,11 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
     let max_age = plotted.iter().map(|p| p.0).fold(0.0, f64::max);
     let min_age = plotted.iter().map(|p| p.0).fold(f64::MAX, f64::min);
     let range = age_range(refs, max_age, min_age);
+    let mid_parental = request
+        .mid_parental
+        .as_ref()
+        .filter(|_| request.measure == Measure::HeightCm);
+    let draw_mid_parental = mid_parental.filter(|_| range.to >= UK90_CHILD_UNTIL_YEARS);
 
     // Centile curves, one polyline per reference segment so a switch shows as a step.
     let segments: Vec<(f64, f64)> = [
@@ -181,7 +189,12 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
         .flatten()
         .flatten()
         .map(|p| p.1)
-        .chain(plotted.iter().map(|p| p.2));
+        .chain(plotted.iter().map(|p| p.2))
+        .chain(
+            draw_mid_parental
+                .iter()
+                .flat_map(|m| [m.lower_cm, m.upper_cm]),
+        );
     let (mut y_min, mut y_max) =
         values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let pad = (y_max - y_min) * 0.04;
@@ -213,6 +226,13 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
     }
     if left_out > 0 {
         let _ = write!(desc, " {left_out} measurement(s) could not be charted.");
+    }
+    if let Some(m) = mid_parental {
+        let _ = write!(
+            desc,
+            " Mid-parental height {:.1} cm ({}); target range {:.1} to {:.1} cm at 20 years.",
+            m.height_cm, m.description, m.lower_cm, m.upper_cm
+        );
     }
     for reference in &uncovered {
         let _ = write!(
@@ -315,6 +335,8 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
         ),
         (UK90_CHILD_FROM_YEARS, "4 years: UK90"),
     ];
+    // Labels one under another: on the 0-20 year chart the switches are close together.
+    let mut drawn = 0.0;
     for (age, label) in switches {
         if age > range.from + 1e-6
             && age < range.to - 1e-6
@@ -330,8 +352,9 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
                 svg,
                 r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#5b4f80">{label}</text>"##,
                 x(age) + 4.0,
-                TOP + 14.0
+                TOP + 14.0 + 14.0 * drawn
             );
+            drawn += 1.0;
         }
     }
 
@@ -361,6 +384,31 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
                 y(v) + 4.0
             );
         }
+    }
+
+    // The mid-parental height: a bracket at 20 years over the target range.
+    if let Some(m) = draw_mid_parental {
+        let at = x(UK90_CHILD_UNTIL_YEARS) - 18.0;
+        let _ = writeln!(
+            svg,
+            r##"<g stroke="#2e7d32" stroke-width="2"><line x1="{at:.1}" y1="{0:.1}" x2="{at:.1}" y2="{1:.1}"/><line x1="{2:.1}" y1="{0:.1}" x2="{3:.1}" y2="{0:.1}"/><line x1="{2:.1}" y1="{1:.1}" x2="{3:.1}" y2="{1:.1}"/></g>"##,
+            y(m.lower_cm),
+            y(m.upper_cm),
+            at - 6.0,
+            at + 6.0
+        );
+        let _ = writeln!(
+            svg,
+            r##"<circle cx="{at:.1}" cy="{:.1}" r="4" fill="#2e7d32"><title>mid-parental height {:.1} cm</title></circle>"##,
+            y(m.height_cm),
+            m.height_cm
+        );
+        let _ = writeln!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#2e7d32" text-anchor="end">mid-parental height and target range</text>"##,
+            at - 10.0,
+            y(m.upper_cm) - 6.0
+        );
     }
 
     // The child's points.

@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 pub mod chart;
+mod mid_parental;
 mod tables;
+pub use mid_parental::{mid_parental_height, MidParentalHeight, TARGET_RANGE_SDS};
 pub use tables::{GrowthReferences, Lms, LmsTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

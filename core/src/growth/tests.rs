@@ -306,6 +306,7 @@ fn a_chart_has_nine_lines_the_points_and_an_accessible_description() {
             (d("2026-04-01"), 4.1),
             (d("2026-07-01"), 6.0),
         ],
+        mid_parental: None,
     };
     let svg = render(who(), &request).unwrap();
     assert!(svg.starts_with("<svg"));

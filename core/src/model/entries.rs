@@ -23,6 +23,9 @@ pub enum EntryBody {
     /// eligibility, a clinical risk group for flu, chickenpox had): recorded, not a
     /// command-line flag, so that every device works out the same due list.
     RiskFactor(RiskFactor),
+    /// The child's biological parents' heights, for the mid-parental height on the
+    /// height chart (`growth::mid_parental_height`). Either may be given alone.
+    ParentalHeights(ParentalHeights),
     /// A professional closes the record (the child died, or parental responsibility
     /// changed): from then on it is read-only on parents' and carers' devices.
     RecordClosed(RecordClosure),
@@ -48,6 +51,7 @@ impl EntryBody {
             EntryBody::Note(_) => "note",
             EntryBody::RiskFactor(_) => "risk_factor",
             EntryBody::RecordClosed(_) => "record_closed",
+            EntryBody::ParentalHeights(_) => "parental_heights",
             EntryBody::EnteredInError { .. } => "entered_in_error",
         }
     }
@@ -67,6 +71,7 @@ impl EntryBody {
             EntryBody::Note(n) => Some(n.date),
             EntryBody::RiskFactor(r) => Some(r.date),
             EntryBody::RecordClosed(c) => Some(c.date),
+            EntryBody::ParentalHeights(h) => Some(h.date),
         }
     }
 }
@@ -434,6 +439,15 @@ impl std::str::FromStr for RiskFactorKind {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParentalHeights {
+    pub date: NaiveDate,
+    pub mother_cm: Option<f64>,
+    pub father_cm: Option<f64>,
+    /// Measured by a professional, or as the parents said.
+    pub measured_by: MeasuredBy,
+}
+
 /// Why a professional closed a record (NHSX PCHR MVP 2.1.3, 6.1.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -561,6 +575,15 @@ impl EntryBody {
                 None => format!("{}: {}", snake(c.role), c.name),
             },
             EntryBody::Note(n) => format!("{}: {}", snake(n.kind), n.text),
+            EntryBody::ParentalHeights(h) => {
+                let mut parts = vec!["Parents' heights".to_string()];
+                parts.extend(h.mother_cm.map(|m| format!("mother {m:.1} cm")));
+                parts.extend(h.father_cm.map(|f| format!("father {f:.1} cm")));
+                if h.measured_by == MeasuredBy::Parent {
+                    parts.push("as the parents said".into());
+                }
+                join(parts)
+            }
             EntryBody::RecordClosed(c) => match c.reason {
                 ClosureReason::Died => "Record closed: the child died".to_string(),
                 ClosureReason::ParentalResponsibilityChanged => {

@@ -82,6 +82,18 @@ const BIRTH_HEAD_CM: Range = Range {
     usual: (20.0, 40.0),
 };
 
+// Adults: the growth engine refuses a parent beyond 8 SD; this catches typing slips.
+const MOTHER_HEIGHT_CM: Range = Range {
+    field: "mother_cm",
+    unit: "cm",
+    possible: (100.0, 250.0),
+    usual: (135.0, 210.0),
+};
+const FATHER_HEIGHT_CM: Range = Range {
+    field: "father_cm",
+    ..MOTHER_HEIGHT_CM
+};
+
 /// 22+0 to 44+6 weeks: outside this, a gestation is a typing error.
 pub const GESTATION_DAYS: (u16, u16) = (22 * 7, 44 * 7 + 6);
 /// Antenatal reviews happen before birth; nothing else may.
@@ -279,6 +291,7 @@ pub fn normalise_entry(mut body: EntryBody) -> EntryBody {
         | EntryBody::Note(_)
         | EntryBody::RiskFactor(_)
         | EntryBody::RecordClosed(_)
+        | EntryBody::ParentalHeights(_)
         | EntryBody::EnteredInError { .. } => {}
     }
     body
@@ -421,6 +434,19 @@ pub fn validate_entry(
             check_date("date", r.date, earliest.or(birth_date), today)?;
         }
         EntryBody::RecordClosed(c) => date("date", c.date)?,
+        EntryBody::ParentalHeights(h) => {
+            // Dated from the child's birth, like every entry; a parent measured before it
+            // is written with the day it was recorded.
+            date("date", h.date)?;
+            if h.mother_cm.is_none() && h.father_cm.is_none() {
+                return Err(ValidationError::new(
+                    "mother_cm",
+                    "give the mother's height, the father's or both",
+                ));
+            }
+            MOTHER_HEIGHT_CM.check(h.mother_cm, &mut flags)?;
+            FATHER_HEIGHT_CM.check(h.father_cm, &mut flags)?;
+        }
         EntryBody::EnteredInError { reason, .. } => check_text("reason", reason, true)?,
     }
     Ok(flags)
@@ -475,6 +501,45 @@ mod tests {
             .is_empty());
         let flags = validate_entry(&weight(0.3, "2026-03-01"), birth, today).unwrap();
         assert_eq!(flags[0].field, "weight_kg");
+    }
+
+    #[test]
+    fn parents_heights_and_risk_factors_are_checked_at_the_door() {
+        let birth = Some(d("2026-01-01"));
+        let today = d("2026-06-01");
+        let heights = |mother, father| {
+            EntryBody::ParentalHeights(ParentalHeights {
+                date: d("2026-03-01"),
+                mother_cm: mother,
+                father_cm: father,
+                measured_by: MeasuredBy::Parent,
+            })
+        };
+        let field = |body| validate_entry(&body, birth, today).unwrap_err().field;
+        assert_eq!(field(heights(None, None)), "mother_cm");
+        assert_eq!(field(heights(Some(16.5), None)), "mother_cm");
+        assert_eq!(field(heights(Some(165.0), Some(f64::NAN))), "father_cm");
+        let flags = validate_entry(&heights(Some(130.0), Some(180.0)), birth, today).unwrap();
+        assert_eq!(flags[0].field, "mother_cm");
+        // A mother's hepatitis B status comes from pregnancy; other risk factors do not.
+        let risk = |date: &str, factor| {
+            EntryBody::RiskFactor(RiskFactor {
+                date: d(date),
+                factor,
+                present: true,
+            })
+        };
+        assert!(validate_entry(
+            &risk("2025-09-01", RiskFactorKind::MaternalHepatitisB),
+            birth,
+            today
+        )
+        .is_ok());
+        assert_eq!(field(risk("2025-09-01", RiskFactorKind::Diabetes)), "date");
+        assert_eq!(
+            field(risk("2026-07-01", RiskFactorKind::Chickenpox)),
+            "date"
+        );
     }
 
     #[test]

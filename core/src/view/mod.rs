@@ -2,7 +2,7 @@
 //! apps draw these; they do not compose their own (DESIGN.md, "The apps draw; the core
 //! decides"). Issue 12 moves the rest of the wording here.
 
-use crate::growth::{Assessment, Correction};
+use crate::growth::{Assessment, Correction, MidParentalHeight};
 use crate::model::{Access, DetailField, EntryView, Member, Verification};
 use crate::record::DetailConflict;
 use crate::schedule::RiskFactorUse;
@@ -179,6 +179,14 @@ pub fn entry_text(view: &EntryView) -> String {
         ),
         None => view.entry.body.summary(),
     }
+}
+
+/// The mid-parental height as the height chart's caption says it.
+pub fn mid_parental_text(m: &MidParentalHeight) -> String {
+    format!(
+        "Mid-parental height {:.1} cm ({}); 9 in 10 children of these parents are {:.1} to {:.1} cm as adults",
+        m.height_cm, m.description, m.lower_cm, m.upper_cm
+    )
 }
 
 /// A risk factor entry beside the due list, and whether the list relies on it:

@@ -72,6 +72,20 @@ enum Command {
         #[arg(long, value_name = "YYYY-MM-DD")]
         date: Option<NaiveDate>,
     },
+    /// Record the biological parents' heights (for the mid-parental height)
+    Parents {
+        child: String,
+        #[arg(long, value_name = "CM")]
+        mother_cm: Option<f64>,
+        #[arg(long, value_name = "CM")]
+        father_cm: Option<f64>,
+        /// As the parents said, not measured by a professional
+        #[arg(long)]
+        said: bool,
+        /// [default: today]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+    },
     /// Immunisations, reviews and screening: given, due, overdue, upcoming
     Due(DueArgs),
     /// The UK-WHO centile of one measurement (no database needed)
@@ -684,6 +698,27 @@ fn run(cli: Cli) -> CliResult {
             let target = find_entry(&book.child(id.clone())?, &entry)?;
             print_added(&out, &book.mark_entered_in_error(id, target, reason)?);
         }
+        Command::Parents {
+            child,
+            mother_cm,
+            father_cm,
+            said,
+            date,
+        } => {
+            let book = open_existing(&path)?;
+            let id = find_child(&book, &child)?;
+            let body = EntryBody::ParentalHeights(ParentalHeights {
+                date: date.unwrap_or_else(|| chrono::Local::now().date_naive()),
+                mother_cm,
+                father_cm,
+                measured_by: if said {
+                    MeasuredBy::Parent
+                } else {
+                    MeasuredBy::Professional
+                },
+            });
+            print_added(&out, &book.add_entry(id, body)?);
+        }
         Command::Close {
             child,
             reason,
@@ -767,7 +802,11 @@ fn run(cli: Cli) -> CliResult {
         } => {
             let book = open_existing(&path)?;
             let id = find_child(&book, &child)?;
-            let series = book.growth(id, measure, charts.charts()?, charts.correction())?;
+            let refs = charts.charts()?;
+            let series = book.growth(id.clone(), measure, refs.clone(), charts.correction())?;
+            let mid_parental = (measure == Measure::HeightCm)
+                .then(|| book.mid_parental_height(id, refs))
+                .transpose();
             out.print(&series, || {
                 for point in &series.points {
                     match (&point.assessment, &point.problem) {
@@ -798,6 +837,11 @@ fn run(cli: Cli) -> CliResult {
                 }
                 for concern in &series.faltering {
                     println!("REVIEW: {}", faltering_text(concern));
+                }
+                match &mid_parental {
+                    Ok(Some(Some(m))) => println!("{}", redbook_core::view::mid_parental_text(m)),
+                    Ok(_) => {}
+                    Err(e) => println!("mid-parental height: {e}"),
                 }
             });
         }

@@ -704,6 +704,30 @@ fn body_of(
                     .ok_or_else(|| bad("Observation.valueString"))?,
             })
         }
+        "parental_heights" => {
+            let first = observations
+                .first()
+                .map(|(_, r)| *r)
+                .ok_or_else(|| bad("Observation"))?;
+            let height = |part: &str| {
+                observation(part)
+                    .map(|o| quantity_value(o, "cm", "Observation.valueQuantity"))
+                    .transpose()
+            };
+            EntryBody::ParentalHeights(ParentalHeights {
+                date: date_at(
+                    first,
+                    &["effectiveDateTime"],
+                    "Observation.effectiveDateTime",
+                )?,
+                mother_cm: height("mother-height")?,
+                father_cm: height("father-height")?,
+                measured_by: extension_value(first, "measured-by")
+                    .and_then(|e| str_at(e, &["valueCode"]))
+                    .and_then(|code| serde_json::from_value(Value::String(code.into())).ok())
+                    .ok_or_else(|| bad("Observation.extension(measured-by)"))?,
+            })
+        }
         "record_closed" => {
             let o =
                 observation("record-closed").ok_or_else(|| bad("Observation(record-closed)"))?;

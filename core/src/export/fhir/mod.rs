@@ -217,6 +217,23 @@ pub const OBSERVATION_KINDS: &[ObservationKind] = &[
         "social-history",
         None,
     ),
+    // Family history of height: each parent's, for the mid-parental height.
+    obs(
+        "mother-height",
+        "Mother's height",
+        None,
+        None,
+        "social-history",
+        Some("cm"),
+    ),
+    obs(
+        "father-height",
+        "Father's height",
+        None,
+        None,
+        "social-history",
+        Some("cm"),
+    ),
     obs(
         "record-closed",
         "Record closed",
@@ -979,6 +996,22 @@ fn entry_resources(
                     .push(local_concept("risk-factor", f.factor)["coding"][0].clone());
                 r["valueBoolean"] = json!(f.present);
             });
+        }
+        EntryBody::ParentalHeights(h) => {
+            let date = json!(h.date);
+            let measured_by = json!([{ "url": extension_url("measured-by"), "valueCode": code_of(h.measured_by) }]);
+            for (part, value) in [
+                ("mother-height", h.mother_cm),
+                ("father-height", h.father_cm),
+            ] {
+                if let Some(value) = value {
+                    push_observation(part, &|r| {
+                        r["effectiveDateTime"] = date.clone();
+                        r["valueQuantity"] = quantity(value, "cm");
+                        r["extension"] = measured_by.clone();
+                    });
+                }
+            }
         }
         EntryBody::RecordClosed(c) => {
             push_observation("record-closed", &|r| {
