@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from rcpchgrowth.date_calculations import chronological_decimal_age, corrected_decimal_age
 from rcpchgrowth.global_functions import measurement_from_sds, sds_for_measurement
+from rcpchgrowth.dynamic_growth import conditional_weight_gain, return_correlation
 from rcpchgrowth.mid_parental_height import (
     lower_and_upper_limits_of_expected_height_z,
     mid_parental_height,
@@ -62,6 +63,18 @@ def main():
                     "lower_cm": measurement_from_sds("uk-who", lower, "height", sex, 20.0),
                     "upper_cm": measurement_from_sds("uk-who", upper, "height", sex, 20.0),
                 })
+    # Conditional weight gain (Cole 1995) between ages in weeks, as rcpchgrowth reads the
+    # correlation table; and one step of a 5th-centile thrive line.
+    gains = []
+    for t1, t2 in ((0.5, 4.0), (2.0, 6.3), (6.0, 8.0), (8.0, 12.0), (10.0, 11.0), (12.4, 16.9),
+                   (20.0, 30.5), (30.5, 31.2), (40.2, 52.1)):
+        for z1, z2 in ((0.0, -0.4), (1.2, 0.1), (-1.5, -1.6), (2.1, 2.6)):
+            r = return_correlation(t1, t2, "weeks")
+            gains.append({
+                "t1_weeks": t1, "t2_weeks": t2, "z1": z1, "z2": z2, "r": r,
+                "sds": (z2 - r * z1) / (1 - r * r) ** 0.5,
+                "thrive_z2": conditional_weight_gain(z1, r, -1.6448536269514722),
+            })
     refused = []
     for mother, father in ((60.0, 175.0), (165.0, 300.0)):
         try:
@@ -69,7 +82,8 @@ def main():
         except ValueError:
             refused.append({"mother_cm": mother, "father_cm": father})
     with open(sys.argv[1], "w") as f:
-        json.dump({"z_scores": cases, "mid_parental": parents, "refused_parents": refused}, f)
+        json.dump({"z_scores": cases, "mid_parental": parents, "refused_parents": refused,
+                   "weight_gain": gains}, f)
     print(f"{sys.argv[1]}: {len(cases)} z-score cases, {len(parents)} mid-parental heights")
 
 

@@ -4,7 +4,10 @@
   growth-tables.py who   OUT.csv   WHO 2006 tables (open data): 42 weeks to 4 years.
                                     The output is committed as core/data/who_2006_lms.csv.
   growth-tables.py uk90  OUT.csv   UK90 preterm and child tables: MRC licence, for local
-                                    use and tests only. Never commit the output.
+                                    use and tests only. Never commit the output. With them,
+                                    the weight correlations by week (Cole 1995) for thrive
+                                    lines, licensed no more openly: rows
+                                    weight_correlation,WEEK,WEEK,R.
 
 Needs rcpchgrowth importable (scripts/test.sh installs it in .tools/venv). Only the data
 files are read; none of rcpchgrowth's code (AGPL-3.0) is used or copied.
@@ -45,6 +48,11 @@ def main():
         header = "# redbook UK90 pack: UK 1990 reference (MRC licence); NOT for redistribution"
         data = list(rows("uk90_preterm", table("uk90_preterm.json")))
         data += rows("uk90_child", table("uk90_child.json"))
+        matrix = json.loads((resources.files("rcpchgrowth.data_tables")
+                             / "uk_who_weight_correlation_matrices"
+                             / "weight_correlation_by_week.json").read_text())
+        correlations = [["weight_correlation", t1, t2, repr(float(r))]
+                        for t1, row in enumerate(matrix) for t2, r in sorted(row.items(), key=lambda kv: int(kv[0]))]
     else:
         sys.exit("usage: growth-tables.py who|uk90 OUT.csv")
     with open(out, "w", newline="") as f:
@@ -52,6 +60,8 @@ def main():
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["reference", "measure", "sex", "decimal_age", "L", "M", "S"])
         writer.writerows(data)
+        if kind == "uk90":
+            writer.writerows(correlations)
     print(f"{out}: {len(data)} rows")
 
 

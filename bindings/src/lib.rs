@@ -621,6 +621,13 @@ pub fn describe_entry(entry: EntryBody) -> String {
     entry.summary()
 }
 
+/// What a growth series says beyond its points, a sentence each (faltering, thrive line,
+/// weighing too often, growth per year, an assumed gestation).
+#[uniffi::export]
+pub fn describe_growth(series: GrowthSeries) -> Vec<String> {
+    redbook_core::view::growth_notes(&series)
+}
+
 /// A detail two devices set apart, in words (the address's values are never shown).
 #[uniffi::export]
 pub fn describe_conflict(conflict: DetailConflict) -> String {

@@ -6,7 +6,7 @@ use crate::RedbookError;
 use chrono::{DateTime, NaiveDate, Utc};
 use redbook_core::growth::{
     Assessment, Correction, FalteringConcern, GrowthFlag, Lms, Measure, MidParentalHeight,
-    Reference,
+    Reference, Velocity, WeighedOften, WeightGain,
 };
 use redbook_core::model::*;
 use redbook_core::record::DetailConflict;
@@ -698,6 +698,33 @@ pub struct GrowthSeries {
     pub gestation_assumed: bool,
     pub points: Vec<GrowthPoint>,
     pub faltering: Vec<FalteringConcern>,
+    pub velocity: Option<Velocity>,
+    pub weight_gain: Option<WeightGain>,
+    pub weighed_often: Option<WeighedOften>,
+}
+
+#[uniffi::remote(Record)]
+pub struct Velocity {
+    pub from: NaiveDate,
+    pub on: NaiveDate,
+    pub change: f64,
+    pub per_year: f64,
+}
+
+#[uniffi::remote(Record)]
+pub struct WeightGain {
+    pub from: NaiveDate,
+    pub on: NaiveDate,
+    pub sds: f64,
+    pub centile: f64,
+    pub below_thrive_line: bool,
+}
+
+#[uniffi::remote(Record)]
+pub struct WeighedOften {
+    pub on: NaiveDate,
+    pub days_since_previous: i64,
+    pub advised: String,
 }
 
 /// One measurement to put on the chart, for a child who need not be in a record.

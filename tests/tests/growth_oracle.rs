@@ -185,3 +185,107 @@ fn the_height_chart_shows_the_mid_parental_height_from_the_record() {
         std::fs::write(out, &svg).unwrap();
     }
 }
+
+#[test]
+#[ignore = "needs the rcpchgrowth oracle and UK90 pack that scripts/test.sh generates"]
+fn conditional_weight_gain_agrees_with_rcpchgrowth() {
+    use redbook_core::growth::{conditional_gain_sds, thrive_line};
+    let refs =
+        GrowthReferences::with_uk90_pack(&env_file("REDBOOK_UK90_PACK")).expect("pack loads");
+    let correlations = refs.weight_correlations().expect("the pack has the table");
+    let oracle: serde_json::Value =
+        serde_json::from_str(&env_file("REDBOOK_GROWTH_ORACLE")).unwrap();
+    let cases = oracle["weight_gain"].as_array().unwrap();
+    assert!(cases.len() >= 25);
+    let number = |case: &serde_json::Value, k: &str| case[k].as_f64().unwrap();
+    let mut steps = 0;
+    for case in cases {
+        let (t1, t2) = (number(case, "t1_weeks"), number(case, "t2_weeks"));
+        let r = correlations.between(t1, t2).unwrap();
+        assert!((r - number(case, "r")).abs() < 1e-12, "{case}: r {r}");
+        let sds = conditional_gain_sds(r, number(case, "z1"), number(case, "z2")).unwrap();
+        assert!(
+            (sds - number(case, "sds")).abs() < 1e-9,
+            "{case}: sds {sds}"
+        );
+        // One step of a thrive line from z1 to t2 lands where rcpchgrowth's does.
+        let line = thrive_line(correlations, number(case, "z1"), t1, t2);
+        if t2 - t1 <= 1.0 {
+            let (_, z2) = line[line.len() - 1];
+            assert!((z2 - number(case, "thrive_z2")).abs() < 1e-9, "{case}");
+            steps += 1;
+        }
+    }
+    assert!(steps >= 8, "one-week thrive steps checked: {steps}");
+    // The table ends before 53 weeks, as rcpchgrowth's does.
+    assert_eq!(correlations.between(10.0, 53.0), None);
+}
+
+#[test]
+#[ignore = "needs the UK90 pack that scripts/test.sh generates"]
+fn a_slow_weight_gain_is_below_the_thrive_line_on_the_chart_and_in_words() {
+    use redbook_core::model::{EntryBody, MeasuredBy, Measurement};
+    let refs =
+        GrowthReferences::with_uk90_pack(&env_file("REDBOOK_UK90_PACK")).expect("pack loads");
+    let dir = tempfile::TempDir::new().unwrap();
+    let hv = redbook_tests::device(
+        &dir,
+        "hv",
+        1,
+        redbook_core::model::Role::HealthVisitor,
+        Some("RQX"),
+    );
+    let id = hv
+        .book
+        .add_child(redbook_tests::child("Amara", "2026-01-01"))
+        .unwrap();
+    // Born 39+4; on the 50th centile at 8 weeks, then barely gaining for six weeks.
+    for (date, kg) in [("2026-02-26", 5.1), ("2026-04-09", 5.3)] {
+        hv.book
+            .add_entry(
+                &id,
+                EntryBody::Measurement(Measurement {
+                    date: date.parse().unwrap(),
+                    weight_kg: Some(kg),
+                    length_cm: None,
+                    height_cm: None,
+                    head_circumference_cm: None,
+                    measured_by: MeasuredBy::Professional,
+                }),
+            )
+            .unwrap();
+    }
+    let series = hv
+        .book
+        .growth(&id, Measure::WeightKg, &refs, Correction::RcpchDigital)
+        .unwrap();
+    let gain = series
+        .weight_gain
+        .clone()
+        .expect("under a year, with the pack");
+    assert!(gain.below_thrive_line, "{gain:?}");
+    let notes = redbook_core::view::growth_notes(&series);
+    assert!(
+        notes.iter().any(|n| n.contains("below a thrive line")),
+        "{notes:?}"
+    );
+    let svg = hv
+        .book
+        .growth_chart(&id, Measure::WeightKg, &refs, Correction::RcpchDigital)
+        .unwrap();
+    assert!(svg.contains("thrive line"));
+    if let Ok(out) = std::env::var("REDBOOK_THRIVE_CHART_OUT") {
+        std::fs::write(out, &svg).unwrap();
+    }
+    // Without the pack there is no thrive line, and nothing is claimed.
+    let plain = hv
+        .book
+        .growth(
+            &id,
+            Measure::WeightKg,
+            GrowthReferences::embedded(),
+            Correction::RcpchDigital,
+        )
+        .unwrap();
+    assert_eq!(plain.weight_gain, None);
+}

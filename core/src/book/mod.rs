@@ -6,7 +6,7 @@ use crate::crypto::device::DeviceKeys;
 use crate::growth::chart::ChartRequest;
 use crate::growth::{
     self, Assessment, Correction, FalteringConcern, GrowthError, GrowthReferences, Measure,
-    MidParentalHeight, Observation,
+    MidParentalHeight, Observation, Velocity, WeighedOften, WeightGain,
 };
 use crate::model::{
     validate, Author, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView,
@@ -658,10 +658,32 @@ impl RedBook {
         } else {
             Vec::new()
         };
+        let is_weight = measure == Measure::WeightKg;
+        let charted: Vec<(NaiveDate, i64, f64)> = points
+            .iter()
+            .filter_map(|p| {
+                let a = p.assessment.as_ref()?;
+                let age = if a.used_corrected_age {
+                    a.corrected_age_days
+                } else {
+                    a.chronological_age_days
+                };
+                Some((p.date, age, a.z))
+            })
+            .collect();
+        let dates: Vec<NaiveDate> = points.iter().map(|p| p.date).collect();
+        let values: Vec<(NaiveDate, f64)> = points.iter().map(|p| (p.date, p.value)).collect();
         Ok(GrowthSeries {
             measure,
             correction,
             gestation_assumed: child.gestation_assumed,
+            velocity: growth::velocity(&values),
+            weight_gain: is_weight
+                .then(|| growth::latest_weight_gain(refs, &charted))
+                .flatten(),
+            weighed_often: is_weight
+                .then(|| growth::weighed_more_often_than_advised(child.birth_date, &dates))
+                .flatten(),
             points,
             faltering,
         })
@@ -908,6 +930,13 @@ pub struct GrowthSeries {
     pub gestation_assumed: bool,
     pub points: Vec<GrowthPoint>,
     pub faltering: Vec<FalteringConcern>,
+    /// Growth per year between the last two measurements three months or more apart.
+    pub velocity: Option<Velocity>,
+    /// Weight only, under a year: the latest gain against the thrive line (needs the
+    /// UK90 pack's correlations).
+    pub weight_gain: Option<WeightGain>,
+    /// Weight only: weighed sooner than the charts advise for the age.
+    pub weighed_often: Option<WeighedOften>,
 }
 
 struct GrowthChild {

@@ -3,7 +3,7 @@
 //! only (corrections applied, entries in error left out) and says who wrote each.
 
 use crate::export::fhir::{code_of, words};
-use crate::growth::{FalteringConcern, Measure};
+use crate::growth::Measure;
 use crate::model::{EntryBody, EntryView, HealthEventKind, NewbornScreening, Verification};
 use crate::schedule::{DueReport, DueStatus};
 use crate::{ChildRecord, GrowthSeries};
@@ -262,23 +262,14 @@ fn growth(html: &mut String, input: &SummaryInput) {
         );
     }
     html.push_str("</table>\n");
-    if charted.iter().any(|g| g.series.gestation_assumed) {
-        html.push_str(
-            "<p class=\"none\">No gestation on record: charted as born at 40 weeks.</p>\n",
-        );
-    }
-    for concern in charted.iter().flat_map(|g| &g.series.faltering) {
-        let text = match concern {
-            FalteringConcern::EarlyWeightLoss { percent, on } => format!(
-                "Weight on {} was {percent:.1}% below birth weight (NICE NG75: assess at 10% or more).",
-                short_date(*on)
-            ),
-            FalteringConcern::CentileFall { spaces, on, .. } => format!(
-                "By {} weight had fallen {spaces:.1} centile spaces since birth (NICE NG75 faltering growth).",
-                short_date(*on)
-            ),
-        };
-        let _ = writeln!(html, "<p class=\"concern\">{}</p>", esc(&text));
+    let mut said = std::collections::BTreeSet::new();
+    for section in &charted {
+        for note in crate::view::growth_notes(&section.series) {
+            // "No gestation on record" is the same for every measure: said once.
+            if said.insert(note.clone()) {
+                let _ = writeln!(html, "<p class=\"concern\">{}.</p>", esc(&note));
+            }
+        }
     }
     html.push_str("<div class=\"charts\">\n");
     for section in &charted {

@@ -414,6 +414,37 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
     // The child's points.
     let mut ordered: Vec<_> = plotted.iter().collect();
     ordered.sort_by(|a, b| a.0.total_cmp(&b.0));
+
+    // A thrive line from the weight before the latest, under a year: a later weight
+    // below it gained more slowly than 95 in 100 babies (`dynamic`, Cole 1995).
+    let weeks_per_year = DAYS_PER_YEAR / 7.0;
+    let thrive_start = ordered
+        .iter()
+        .rev()
+        .nth(1)
+        .filter(|_| request.measure == Measure::WeightKg)
+        .filter(|p| p.0 >= 0.0 && p.0 * weeks_per_year < 52.0);
+    if let (Some(start), Some(correlations)) = (thrive_start, refs.weight_correlations()) {
+        let from = start.0 * weeks_per_year;
+        let to = (from + 12.0).min(52.9).min(range.to * weeks_per_year);
+        // Drawn from two weeks on: gains over shorter spans are not judged (`dynamic`).
+        let points: Vec<String> = thrive_line(correlations, start.3.z, from, to)
+            .into_iter()
+            .filter(|(weeks, _)| *weeks >= from + 2.0)
+            .filter_map(|(weeks, z)| {
+                let age = weeks / weeks_per_year;
+                let (_, lms) = lms_at(refs, request.sex, request.measure, age).ok()?;
+                Some(format!("{:.1},{:.1}", x(age), y(lms.value_at(z))))
+            })
+            .collect();
+        if points.len() > 1 {
+            let _ = writeln!(
+                svg,
+                r##"<polyline points="{}" fill="none" stroke="#2e7d32" stroke-width="1.5" stroke-dasharray="6 3"><title>thrive line: the slowest 5% of weight gain from this weight</title></polyline>"##,
+                points.join(" ")
+            );
+        }
+    }
     if ordered.len() > 1 {
         let path: Vec<String> = ordered
             .iter()

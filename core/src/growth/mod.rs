@@ -7,8 +7,14 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 pub mod chart;
+mod dynamic;
 mod mid_parental;
 mod tables;
+pub use dynamic::{
+    conditional_gain_sds, latest_weight_gain, thrive_line, velocity,
+    weighed_more_often_than_advised, Velocity, WeighedOften, WeightCorrelations, WeightGain,
+    THRIVE_LINE_CENTILE,
+};
 pub use mid_parental::{mid_parental_height, MidParentalHeight, TARGET_RANGE_SDS};
 pub use tables::{GrowthReferences, Lms, LmsTable};
 

@@ -2,7 +2,7 @@
 //! supplies. One CSV format for both (scripts/growth-tables.py writes it):
 //! `reference,measure,sex,decimal_age,L,M,S`, `#` lines are comments.
 
-use super::{GrowthError, Measure, Reference, Sex};
+use super::{GrowthError, Measure, Reference, Sex, WeightCorrelations};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -110,6 +110,8 @@ fn lagrange(x: f64, xs: [f64; 4], ys: [f64; 4]) -> f64 {
 #[derive(Debug, Clone, Default)]
 pub struct GrowthReferences {
     tables: HashMap<(Reference, Measure, Sex), LmsTable>,
+    /// From the UK90 pack: weight correlations by week for thrive lines.
+    correlations: Option<WeightCorrelations>,
 }
 
 impl GrowthReferences {
@@ -141,6 +143,10 @@ impl GrowthReferences {
         Ok(refs)
     }
 
+    pub fn weight_correlations(&self) -> Option<&WeightCorrelations> {
+        self.correlations.as_ref()
+    }
+
     pub fn has(&self, reference: Reference) -> bool {
         self.tables.keys().any(|(r, _, _)| *r == reference)
     }
@@ -154,11 +160,31 @@ impl GrowthReferences {
             reason: format!("line {line}: {what}"),
         };
         let mut rows: HashMap<(Reference, Measure, Sex), Vec<(f64, Lms)>> = HashMap::new();
+        let mut correlations: Vec<Vec<f64>> =
+            vec![vec![f64::NAN; WeightCorrelations::WEEKS]; WeightCorrelations::WEEKS];
+        let mut any_correlation = false;
         for (n, line) in text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())) {
             if line.is_empty() || line.starts_with('#') || line.starts_with("reference,") {
                 continue;
             }
             let fields: Vec<&str> = line.split(',').collect();
+            // weight_correlation,<week>,<week>,<r>: the thrive lines' table.
+            if let ["weight_correlation", t1, t2, r] = fields.as_slice() {
+                let week = |t: &str| {
+                    t.parse::<usize>()
+                        .ok()
+                        .filter(|w| *w < WeightCorrelations::WEEKS)
+                        .ok_or_else(|| bad(n, "week out of range"))
+                };
+                let r = r
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| r.is_finite() && r.abs() <= 1.0)
+                    .ok_or_else(|| bad(n, "a correlation is between -1 and 1"))?;
+                correlations[week(t1)?][week(t2)?] = r;
+                any_correlation = true;
+                continue;
+            }
             let [reference, measure, sex, age, l, m, s] = fields.as_slice() else {
                 return Err(bad(n, "expected 7 fields"));
             };
@@ -198,6 +224,16 @@ impl GrowthReferences {
             }
             let (ages, values) = rows.into_iter().unzip();
             self.tables.insert(key, LmsTable { ages, values });
+        }
+        if any_correlation {
+            if correlations.iter().flatten().any(|r| r.is_nan()) {
+                return Err(GrowthError::BadPack {
+                    reason: "the weight correlation table is incomplete".into(),
+                });
+            }
+            self.correlations = Some(WeightCorrelations {
+                by_week: correlations,
+            });
         }
         Ok(())
     }

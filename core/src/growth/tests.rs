@@ -327,3 +327,54 @@ fn a_chart_has_nine_lines_the_points_and_an_accessible_description() {
     assert!(svg.contains("uk90_preterm reference is not installed"));
     assert!(svg.contains("Age (months, corrected for gestation)"));
 }
+
+#[test]
+fn weighing_more_often_than_the_charts_advise_is_pointed_out_by_age() {
+    let born = d("2026-01-01");
+    let weighed = |dates: &[&str]| {
+        let dates: Vec<NaiveDate> = dates.iter().map(|s| d(s)).collect();
+        weighed_more_often_than_advised(born, &dates)
+    };
+    // The first two weeks: weigh as often as the midwife needs.
+    assert_eq!(weighed(&["2026-01-03", "2026-01-06"]), None);
+    // The 8 and 12 week vaccination visits, four weeks apart: not too often.
+    assert_eq!(weighed(&["2026-02-26", "2026-03-26"]), None);
+    let often = weighed(&["2026-02-26", "2026-03-10"]).unwrap();
+    assert_eq!(
+        (often.days_since_previous, often.advised.as_str()),
+        (12, "once a month")
+    );
+    // 6-12 months: every two months; after a year, every three.
+    assert_eq!(
+        weighed(&["2026-08-01", "2026-09-01"]).unwrap().advised,
+        "once every two months"
+    );
+    assert_eq!(weighed(&["2026-08-01", "2026-09-26"]), None);
+    assert_eq!(
+        weighed(&["2027-02-01", "2027-04-01"]).unwrap().advised,
+        "once every three months"
+    );
+    // Two entries on one day (a correction) are one weighing.
+    assert_eq!(weighed(&["2026-03-26", "2026-03-26"]), None);
+}
+
+#[test]
+fn velocity_is_over_the_last_three_months_or_more() {
+    let points = [
+        (d("2026-01-01"), 50.0),
+        (d("2026-04-01"), 60.0),
+        (d("2026-05-01"), 62.0),
+    ];
+    let v = velocity(&points).unwrap();
+    assert_eq!((v.from, v.on), (d("2026-01-01"), d("2026-05-01")));
+    assert!((v.change - 12.0).abs() < 1e-9);
+    assert!((v.per_year - 12.0 / (120.0 / 365.25)).abs() < 1e-9);
+    assert_eq!(velocity(&points[1..]), None, "a month apart: no velocity");
+}
+
+#[test]
+fn conditional_gain_needs_a_correlation_below_one() {
+    assert_eq!(conditional_gain_sds(1.0, 0.5, 0.5), None);
+    let sds = conditional_gain_sds(0.8, 1.0, 0.0).unwrap();
+    assert!((sds - (0.0 - 0.8) / 0.6).abs() < 1e-12);
+}

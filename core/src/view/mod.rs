@@ -2,10 +2,12 @@
 //! apps draw these; they do not compose their own (DESIGN.md, "The apps draw; the core
 //! decides"). Issue 12 moves the rest of the wording here.
 
-use crate::growth::{Assessment, Correction, MidParentalHeight};
+use crate::growth::{Assessment, Correction, FalteringConcern, Measure, MidParentalHeight};
 use crate::model::{Access, DetailField, EntryView, Member, Verification};
 use crate::record::DetailConflict;
 use crate::schedule::RiskFactorUse;
+use crate::GrowthSeries;
+use chrono::NaiveDate;
 
 /// z of the top line of the UK-WHO charts, the "99.6th" (at +4 centile spaces, 2.667;
 /// its mirror is the 0.4th): `growth::CENTILE_LINES`.
@@ -179,6 +181,59 @@ pub fn entry_text(view: &EntryView) -> String {
         ),
         None => view.entry.body.summary(),
     }
+}
+
+/// What a growth series says beyond its points, one sentence each, the same on every
+/// screen and printout: NICE NG75 faltering signals, weight gain below a thrive line, a
+/// baby weighed more often than the charts advise, growth per year, an assumed gestation.
+pub fn growth_notes(series: &GrowthSeries) -> Vec<String> {
+    let day = |d: NaiveDate| d.format("%-d %b %Y").to_string();
+    let mut notes: Vec<String> = series
+        .faltering
+        .iter()
+        .map(|concern| match concern {
+            FalteringConcern::EarlyWeightLoss { percent, on } => format!(
+                "Weight on {} was {percent:.1}% below birth weight (NICE NG75: assess at 10% or more): talk to your midwife or health visitor",
+                day(*on)
+            ),
+            FalteringConcern::CentileFall { spaces, on, .. } => format!(
+                "By {} weight had crossed {spaces:.1} centile spaces down since birth (NICE NG75 faltering growth): talk to your health visitor",
+                day(*on)
+            ),
+        })
+        .collect();
+    if let Some(gain) = series.weight_gain.as_ref().filter(|g| g.below_thrive_line) {
+        notes.push(format!(
+            "Weight gain from {} to {} was slower than 95 in 100 babies' (below a thrive line): talk to your health visitor",
+            day(gain.from),
+            day(gain.on)
+        ));
+    }
+    if let Some(often) = &series.weighed_often {
+        notes.push(format!(
+            "Weighed {} days after the time before: at this age the charts advise weighing no more than {}, unless your health visitor asks, because weights close together vary and can worry without reason",
+            often.days_since_previous, often.advised
+        ));
+    }
+    if let Some(v) = &series.velocity {
+        let (what, unit, digits) = match series.measure {
+            Measure::WeightKg => ("Weight", "kg", 2),
+            Measure::HeightCm => ("Length or height", "cm", 1),
+            Measure::HeadCircumferenceCm => ("Head circumference", "cm", 1),
+            Measure::Bmi => ("BMI", "kg/m²", 1),
+        };
+        notes.push(format!(
+            "{what} from {} to {}: {:+.digits$} {unit} ({:+.digits$} {unit} a year)",
+            day(v.from),
+            day(v.on),
+            v.change,
+            v.per_year
+        ));
+    }
+    if series.gestation_assumed {
+        notes.push("No gestation on record: charted as born at 40 weeks".into());
+    }
+    notes
 }
 
 /// The mid-parental height as the height chart's caption says it.

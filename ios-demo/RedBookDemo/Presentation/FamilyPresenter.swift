@@ -142,15 +142,7 @@ final class FamilyPresenter {
                 centile: point.assessment?.description ?? point.problem ?? ""
             )
         }
-        var warnings: [String] = series.faltering.map { concern in
-            switch concern {
-            case let .earlyWeightLoss(percent, on):
-                return String(format: "Weight on %@ was %.1f%% below birth weight: talk to your health visitor", formatDate(on), percent)
-            case let .centileFall(spaces, _, on):
-                return String(format: "Weight has crossed %.1f centile spaces since birth (by %@): talk to your health visitor", spaces, formatDate(on))
-            }
-        }
-        if series.gestationAssumed { warnings.append("No gestation recorded: charted as born at 40 weeks") }
+        let warnings = describeGrowth(series: series)
         return GrowthScreen(measure: measure, chartSvg: chart, rows: rows, warnings: warnings)
     }
 

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
-use redbook_core::growth::{Assessment, Correction, FalteringConcern, GrowthFlag, Measure};
+use redbook_core::growth::{Assessment, Correction, GrowthFlag, Measure};
 use redbook_core::model::*;
 use redbook_core::schedule::{DueReport, DueStatus, Eligibility};
 use redbook_core::{ChildRecord, DeviceProfile, HistoryAction};
@@ -832,11 +832,8 @@ fn run(cli: Cli) -> CliResult {
                         ),
                     }
                 }
-                if series.gestation_assumed {
-                    println!("(no gestation on record: charted as born at 40+0 weeks)");
-                }
-                for concern in &series.faltering {
-                    println!("REVIEW: {}", faltering_text(concern));
+                for note in redbook_core::view::growth_notes(&series) {
+                    println!("{note}");
                 }
                 match &mid_parental {
                     Ok(Some(Some(m))) => println!("{}", redbook_core::view::mid_parental_text(m)),
@@ -1259,17 +1256,6 @@ fn print_assessment(a: &Assessment) {
     );
     if a.flags.contains(&GrowthFlag::Implausible) {
         println!("This is far from the usual range for the age: please check the measurement.");
-    }
-}
-
-fn faltering_text(concern: &FalteringConcern) -> String {
-    match concern {
-        FalteringConcern::EarlyWeightLoss { percent, on } => {
-            format!("weight on {on} is {percent:.1}% below birth weight (NICE NG75: 10% or more)")
-        }
-        FalteringConcern::CentileFall { spaces, threshold, on } => format!(
-            "weight has fallen {spaces:.1} centile spaces by {on} (NICE NG75 threshold for this child: {threshold})"
-        ),
     }
 }
 

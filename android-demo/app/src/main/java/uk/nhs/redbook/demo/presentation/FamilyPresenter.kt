@@ -10,7 +10,6 @@ import uk.nhs.redbook.DueStatus
 import uk.nhs.redbook.EntryBody
 import uk.nhs.redbook.EntryStatus
 import uk.nhs.redbook.EntryView
-import uk.nhs.redbook.FalteringConcern
 import uk.nhs.redbook.GrowthCharts
 import uk.nhs.redbook.MeasuredBy
 import uk.nhs.redbook.Measure
@@ -20,6 +19,7 @@ import uk.nhs.redbook.NoteKind
 import uk.nhs.redbook.RedBook
 import uk.nhs.redbook.RedbookException
 import uk.nhs.redbook.describeConflict
+import uk.nhs.redbook.describeGrowth
 import uk.nhs.redbook.describeEntryView
 import uk.nhs.redbook.entryDate
 
@@ -141,14 +141,7 @@ class FamilyPresenter(
                 centile = p.assessment?.description ?: (p.problem ?: ""),
             )
         }
-        val warnings = series.faltering.map { concern ->
-            when (concern) {
-                is FalteringConcern.EarlyWeightLoss ->
-                    "Weight on ${formatDate(concern.on)} was %.1f%% below birth weight: talk to your health visitor".format(concern.percent)
-                is FalteringConcern.CentileFall ->
-                    "Weight has crossed %.1f centile spaces since birth (by ${formatDate(concern.on)}): talk to your health visitor".format(concern.spaces)
-            }
-        } + if (series.gestationAssumed) listOf("No gestation recorded: charted as born at 40 weeks") else emptyList()
+        val warnings = describeGrowth(series)
         return GrowthScreen(measure, chart, rows, warnings)
     }
 
