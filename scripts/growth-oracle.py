@@ -51,6 +51,26 @@ def main():
                         "z": z, "corrected_decimal_age": age,
                         "chronological_decimal_age": chronological_decimal_age(BIRTH, observed),
                     })
+    # The Down syndrome (all measures, term to 20 years) and Turner syndrome (girls'
+    # height, 1 to 20 years) charts, at decimal ages between their table rows.
+    specialist = []
+    for reference, measures, sexes, ages in (
+        ("trisomy-21", MEASURES, ("male", "female"), [0.0, 0.04, 0.3, 0.97, 1.5, 2.01, 3.3, 5.5, 8.25, 12.7, 17.9, 20.0]),
+        ("turners-syndrome", {"height": "height"}, ("female",), [1.0, 1.5, 2.3, 4.75, 9.1, 13.33, 16.6, 19.5, 20.0]),
+    ):
+        for sex in sexes:
+            for method, measure in measures.items():
+                for age in ages:
+                    for target in (-2.0, 0.0, 1.5):
+                        try:
+                            value = round(measurement_from_sds(reference, target, method, sex, age), 2)
+                            z = sds_for_measurement(reference, age, method, value, sex)
+                        except (LookupError, ValueError, TypeError, IndexError):
+                            continue
+                        if z is None:
+                            continue
+                        specialist.append({"reference": reference, "sex": sex, "measure": measure,
+                                           "age": age, "value": value, "z": z})
     parents = []
     for sex in ("male", "female"):
         for mother in (148.0, 155.5, 163.0, 171.2, 182.0):
@@ -83,8 +103,9 @@ def main():
             refused.append({"mother_cm": mother, "father_cm": father})
     with open(sys.argv[1], "w") as f:
         json.dump({"z_scores": cases, "mid_parental": parents, "refused_parents": refused,
-                   "weight_gain": gains}, f)
-    print(f"{sys.argv[1]}: {len(cases)} z-score cases, {len(parents)} mid-parental heights")
+                   "weight_gain": gains, "specialist": specialist}, f)
+    print(f"{sys.argv[1]}: {len(cases)} z-score cases, {len(specialist)} on the Down and Turner "
+          f"charts, {len(parents)} mid-parental heights")
 
 
 if __name__ == "__main__":

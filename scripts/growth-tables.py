@@ -5,6 +5,7 @@
                                     The output is committed as core/data/who_2006_lms.csv.
   growth-tables.py uk90  OUT.csv   UK90 preterm and child tables: MRC licence, for local
                                     use and tests only. Never commit the output. With them,
+                                    the Down and Turner syndrome charts (licence not stated);
                                     the weight correlations by week (Cole 1995) for thrive
                                     lines, licensed no more openly: rows
                                     weight_correlation,WEEK,WEEK,R.
@@ -31,7 +32,7 @@ def table(path):
 def rows(reference, data, keep=lambda age: True):
     for source, measure in MEASURES.items():
         for sex in ("male", "female"):
-            for row in data[source][sex]:
+            for row in data[source].get(sex, []):
                 if row["L"] == "" or not keep(row["decimal_age"]):
                     continue  # e.g. no BMI before 42 weeks
                 yield [reference, measure, sex, repr(float(row["decimal_age"])), row["L"], row["M"], row["S"]]
@@ -48,6 +49,10 @@ def main():
         header = "# redbook UK90 pack: UK 1990 reference (MRC licence); NOT for redistribution"
         data = list(rows("uk90_preterm", table("uk90_preterm.json")))
         data += rows("uk90_child", table("uk90_child.json"))
+        # Down syndrome (Styles et al. 2002) and Turner syndrome (Lyon et al. 1985): no
+        # licence is stated for either, so they travel only in this pack (docs/adr/0003).
+        data += rows("trisomy_21", table("trisomy_21.json"))
+        data += rows("turner", table("turner.json"))
         matrix = json.loads((resources.files("rcpchgrowth.data_tables")
                              / "uk_who_weight_correlation_matrices"
                              / "weight_correlation_by_week.json").read_text())

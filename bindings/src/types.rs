@@ -5,8 +5,8 @@
 use crate::RedbookError;
 use chrono::{DateTime, NaiveDate, Utc};
 use redbook_core::growth::{
-    Assessment, Correction, FalteringConcern, GrowthFlag, Lms, Measure, MidParentalHeight,
-    Reference, Velocity, WeighedOften, WeightGain,
+    Assessment, ChartSet, Correction, FalteringConcern, GrowthFlag, Lms, Measure,
+    MidParentalHeight, Reference, Velocity, WeighedOften, WeightGain,
 };
 use redbook_core::model::*;
 use redbook_core::record::DetailConflict;
@@ -171,6 +171,8 @@ pub enum RiskFactorKind {
     AspleniaOrSplenicDysfunction,
     Immunosuppression,
     Chickenpox,
+    DownSyndrome,
+    TurnerSyndrome,
 }
 
 #[uniffi::remote(Record)]
@@ -623,6 +625,15 @@ pub enum Reference {
     Who2006Infant,
     Who2006Child,
     Uk90Child,
+    Trisomy21,
+    Turner,
+}
+
+#[uniffi::remote(Enum)]
+pub enum ChartSet {
+    UkWho,
+    DownSyndrome,
+    TurnerSyndrome,
 }
 
 #[uniffi::remote(Enum)]
@@ -695,6 +706,7 @@ pub struct GrowthPoint {
 pub struct GrowthSeries {
     pub measure: Measure,
     pub correction: Correction,
+    pub chart: ChartSet,
     pub gestation_assumed: bool,
     pub points: Vec<GrowthPoint>,
     pub faltering: Vec<FalteringConcern>,

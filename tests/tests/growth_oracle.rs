@@ -289,3 +289,148 @@ fn a_slow_weight_gain_is_below_the_thrive_line_on_the_chart_and_in_words() {
         .unwrap();
     assert_eq!(plain.weight_gain, None);
 }
+
+#[test]
+#[ignore = "needs the rcpchgrowth oracle and UK90 pack that scripts/test.sh generates"]
+fn down_and_turner_syndrome_charts_agree_with_rcpchgrowth() {
+    use redbook_core::growth::{lms_in, ChartSet, Reference};
+    let refs =
+        GrowthReferences::with_uk90_pack(&env_file("REDBOOK_UK90_PACK")).expect("pack loads");
+    let oracle: serde_json::Value =
+        serde_json::from_str(&env_file("REDBOOK_GROWTH_ORACLE")).unwrap();
+    let cases = oracle["specialist"].as_array().unwrap();
+    let mut counts = std::collections::BTreeMap::new();
+    for case in cases {
+        let set = match case["reference"].as_str().unwrap() {
+            "trisomy-21" => ChartSet::DownSyndrome,
+            _ => ChartSet::TurnerSyndrome,
+        };
+        let sex = if case["sex"] == "male" {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
+        let measure = match case["measure"].as_str().unwrap() {
+            "weight" => Measure::WeightKg,
+            "height" => Measure::HeightCm,
+            "head" => Measure::HeadCircumferenceCm,
+            _ => Measure::Bmi,
+        };
+        let (reference, lms) = lms_in(&refs, set, sex, measure, case["age"].as_f64().unwrap())
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        assert!(matches!(
+            reference,
+            Reference::Trisomy21 | Reference::Turner
+        ));
+        let z = lms.z(case["value"].as_f64().unwrap());
+        assert!(
+            (z - case["z"].as_f64().unwrap()).abs() < 1e-4,
+            "{case}: ours {z}"
+        );
+        *counts.entry(format!("{reference:?}")).or_insert(0) += 1;
+    }
+    assert!(
+        counts.get("Trisomy21").copied().unwrap_or(0) >= 200,
+        "{counts:?}"
+    );
+    assert!(
+        counts.get("Turner").copied().unwrap_or(0) >= 20,
+        "{counts:?}"
+    );
+    // Turner's chart is girls' height from 1 year; anything else stays on UK-WHO.
+    let (under_one, _) = lms_in(
+        &refs,
+        ChartSet::TurnerSyndrome,
+        Sex::Female,
+        Measure::HeightCm,
+        0.5,
+    )
+    .unwrap();
+    assert_eq!(under_one, Reference::Who2006Infant);
+    let (weight, _) = lms_in(
+        &refs,
+        ChartSet::TurnerSyndrome,
+        Sex::Female,
+        Measure::WeightKg,
+        5.0,
+    )
+    .unwrap();
+    assert_eq!(weight, Reference::Uk90Child);
+}
+
+#[test]
+#[ignore = "needs the UK90 pack that scripts/test.sh generates"]
+fn a_child_with_down_syndrome_is_charted_on_the_down_syndrome_charts() {
+    use redbook_core::growth::ChartSet;
+    use redbook_core::model::{EntryBody, MeasuredBy, Measurement, RiskFactor, RiskFactorKind};
+    let refs =
+        GrowthReferences::with_uk90_pack(&env_file("REDBOOK_UK90_PACK")).expect("pack loads");
+    let dir = tempfile::TempDir::new().unwrap();
+    let gp = redbook_tests::device(&dir, "gp", 1, redbook_core::model::Role::Gp, Some("A81001"));
+    let id = gp
+        .book
+        .add_child(redbook_tests::child("Amara", "2024-06-01"))
+        .unwrap();
+    for (date, kg) in [("2025-06-01", 7.9), ("2026-06-01", 10.2)] {
+        gp.book
+            .add_entry(
+                &id,
+                EntryBody::Measurement(Measurement {
+                    date: date.parse().unwrap(),
+                    weight_kg: Some(kg),
+                    length_cm: None,
+                    height_cm: None,
+                    head_circumference_cm: None,
+                    measured_by: MeasuredBy::Professional,
+                }),
+            )
+            .unwrap();
+    }
+    let on_uk_who = gp
+        .book
+        .growth(&id, Measure::WeightKg, &refs, Correction::RcpchDigital)
+        .unwrap();
+    assert_eq!(on_uk_who.chart, ChartSet::UkWho);
+    gp.book
+        .add_entry(
+            &id,
+            EntryBody::RiskFactor(RiskFactor {
+                date: "2024-06-02".parse().unwrap(),
+                factor: RiskFactorKind::DownSyndrome,
+                present: true,
+            }),
+        )
+        .unwrap();
+    let series = gp
+        .book
+        .growth(&id, Measure::WeightKg, &refs, Correction::RcpchDigital)
+        .unwrap();
+    assert_eq!(series.chart, ChartSet::DownSyndrome);
+    let a = series.points[1].assessment.as_ref().unwrap();
+    assert_eq!(a.reference, redbook_core::growth::Reference::Trisomy21);
+    // The same weight sits higher on the Down syndrome chart than on UK-WHO.
+    assert!(a.z > on_uk_who.points[1].assessment.as_ref().unwrap().z);
+    let svg = gp
+        .book
+        .growth_chart(&id, Measure::WeightKg, &refs, Correction::RcpchDigital)
+        .unwrap();
+    assert!(svg.contains("Down syndrome (UK 2002) growth chart"));
+    if let Ok(out) = std::env::var("REDBOOK_DOWN_CHART_OUT") {
+        std::fs::write(out, &svg).unwrap();
+    }
+    // Without the pack: a clear answer, not a UK-WHO centile.
+    let plain = gp
+        .book
+        .growth(
+            &id,
+            Measure::WeightKg,
+            GrowthReferences::embedded(),
+            Correction::RcpchDigital,
+        )
+        .unwrap();
+    assert!(plain.points[1]
+        .problem
+        .as_deref()
+        .unwrap()
+        .contains("not installed"));
+}

@@ -5,8 +5,8 @@
 use crate::crypto::device::DeviceKeys;
 use crate::growth::chart::ChartRequest;
 use crate::growth::{
-    self, Assessment, Correction, FalteringConcern, GrowthError, GrowthReferences, Measure,
-    MidParentalHeight, Observation, Velocity, WeighedOften, WeightGain,
+    self, Assessment, ChartSet, Correction, FalteringConcern, GrowthError, GrowthReferences,
+    Measure, MidParentalHeight, Observation, Velocity, WeighedOften, WeightGain,
 };
 use crate::model::{
     validate, Author, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView,
@@ -616,6 +616,7 @@ impl RedBook {
     ) -> Result<GrowthSeries, Error> {
         let record = self.child(id)?;
         let child = growth_child(&record)?;
+        let set = chart_set(&record);
         let points: Vec<GrowthPoint> = growth_points(&record, measure)
             .into_iter()
             .map(|(entry_id, date, value)| {
@@ -627,7 +628,7 @@ impl RedBook {
                     measure,
                     value,
                 };
-                match growth::assess(refs, &obs, correction) {
+                match growth::assess_in(refs, set, &obs, correction) {
                     Ok(assessment) => GrowthPoint {
                         entry_id,
                         date,
@@ -649,6 +650,7 @@ impl RedBook {
             let weights: Vec<_> = points.iter().map(|p| (p.date, p.value)).collect();
             growth::faltering(
                 refs,
+                set,
                 child.sex,
                 child.birth_date,
                 child.gestation_days,
@@ -676,9 +678,11 @@ impl RedBook {
         Ok(GrowthSeries {
             measure,
             correction,
+            chart: set,
             gestation_assumed: child.gestation_assumed,
             velocity: growth::velocity(&values),
-            weight_gain: is_weight
+            // The weight correlations are UK-WHO's.
+            weight_gain: (is_weight && set != ChartSet::DownSyndrome)
                 .then(|| growth::latest_weight_gain(refs, &charted))
                 .flatten(),
             weighed_often: is_weight
@@ -710,6 +714,7 @@ impl RedBook {
                 .map(|(_, date, value)| (date, value))
                 .collect(),
             // Drawn only where it can be worked out (both heights, the UK90 pack).
+            set: chart_set(&record),
             mid_parental: (measure == Measure::HeightCm)
                 .then(|| mid_parental(&record, child.sex, refs).ok().flatten())
                 .flatten(),
@@ -926,6 +931,8 @@ pub struct GrowthPoint {
 pub struct GrowthSeries {
     pub measure: Measure,
     pub correction: Correction,
+    /// UK-WHO, or the Down or Turner syndrome charts a professional's entry calls for.
+    pub chart: ChartSet,
     /// No gestation on record: charted as born at 40+0 weeks.
     pub gestation_assumed: bool,
     pub points: Vec<GrowthPoint>,
@@ -964,6 +971,26 @@ fn growth_child(record: &ChildRecord) -> Result<GrowthChild, Error> {
         gestation_days: d.gestation.map_or(280, |g| g.total_days),
         gestation_assumed: d.gestation.is_none(),
     })
+}
+
+/// The charts a child is measured on: Down or Turner syndrome when a professional's
+/// risk factor entry says so and is used (the latest counted one decides, as for the
+/// schedule); UK-WHO otherwise.
+fn chart_set(record: &ChildRecord) -> ChartSet {
+    let views: Vec<&EntryView> = record
+        .timeline()
+        .into_iter()
+        .filter(|v| matches!(v.entry.body, EntryBody::RiskFactor(_)))
+        .collect();
+    let uses = risk_factor_uses(&views);
+    let present = |kind| uses.iter().any(|u| u.used && u.present && u.factor == kind);
+    if present(RiskFactorKind::DownSyndrome) {
+        ChartSet::DownSyndrome
+    } else if present(RiskFactorKind::TurnerSyndrome) {
+        ChartSet::TurnerSyndrome
+    } else {
+        ChartSet::UkWho
+    }
 }
 
 /// The latest mother's and father's heights among current entries that are not forged,

@@ -27,6 +27,8 @@ pub struct ChartRequest {
     /// On a height chart: the mid-parental height and its target range, drawn at 20
     /// years when the chart reaches it, and stated in the description always.
     pub mid_parental: Option<MidParentalHeight>,
+    /// UK-WHO, or the Down or Turner syndrome charts.
+    pub set: ChartSet,
 }
 
 struct AgeRange {
@@ -101,7 +103,7 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
             measure: request.measure,
             value,
         };
-        match assess(refs, &obs, request.correction) {
+        match assess_in(refs, request.set, &obs, request.correction) {
             Ok(a) => {
                 let age = if a.used_corrected_age {
                     a.corrected_age_days
@@ -133,17 +135,31 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
     let draw_mid_parental = mid_parental.filter(|_| range.to >= UK90_CHILD_UNTIL_YEARS);
 
     // Centile curves, one polyline per reference segment so a switch shows as a step.
-    let segments: Vec<(f64, f64)> = [
+    let uk_who = [
         UK90_FROM_YEARS,
         WHO_INFANT_FROM_YEARS,
         WHO_CHILD_FROM_YEARS,
         UK90_CHILD_FROM_YEARS,
         UK90_CHILD_UNTIL_YEARS,
-    ]
-    .windows(2)
-    .map(|w| (w[0].max(range.from), w[1].min(range.to)))
-    .filter(|(a, b)| b > a)
-    .collect();
+    ];
+    let turner_height = request.set == ChartSet::TurnerSyndrome
+        && request.sex == Sex::Female
+        && request.measure == Measure::HeightCm;
+    let boundaries: Vec<f64> = match request.set {
+        ChartSet::DownSyndrome => vec![0.0, UK90_CHILD_UNTIL_YEARS],
+        _ if turner_height => vec![
+            UK90_FROM_YEARS,
+            WHO_INFANT_FROM_YEARS,
+            1.0,
+            UK90_CHILD_UNTIL_YEARS,
+        ],
+        _ => uk_who.to_vec(),
+    };
+    let segments: Vec<(f64, f64)> = boundaries
+        .windows(2)
+        .map(|w| (w[0].max(range.from), w[1].min(range.to)))
+        .filter(|(a, b)| b > a)
+        .collect();
     let mut curves: Vec<Vec<Vec<(f64, f64)>>> = vec![Vec::new(); CENTILE_LINES.len()];
     let mut uncovered = Vec::new();
     for (seg_from, seg_to) in &segments {
@@ -152,7 +168,7 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
         for i in 0..=steps {
             // Nudge off the segment's end: the boundary itself belongs to the next table.
             let age = seg_from + (seg_to - seg_from - 1e-6) * i as f64 / steps as f64;
-            match lms_at(refs, request.sex, request.measure, age) {
+            match lms_in(refs, request.set, request.sex, request.measure, age) {
                 Ok((_, lms)) => {
                     for (line, (z, _)) in lines.iter_mut().zip(CENTILE_LINES) {
                         line.push((age, lms.value_at(z)));
@@ -207,9 +223,10 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
     let y = |v: f64| HEIGHT - BOTTOM - (v - y_min) / (y_max - y_min) * (HEIGHT - TOP - BOTTOM);
 
     let title = format!(
-        "{} for a {}: UK-WHO growth chart",
+        "{} for a {}: {} growth chart",
         request.measure.label(),
-        pronoun(request.sex)
+        pronoun(request.sex),
+        request.set.name()
     );
     let mut desc = format!(
         "Centile lines 0.4th to 99.6th. {} measurement{} plotted{}.",
@@ -323,7 +340,7 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
     );
 
     // Reference switches.
-    let switches = [
+    let uk_who_switches = [
         (WHO_INFANT_FROM_YEARS, "42 weeks: UK90 preterm to WHO"),
         (
             WHO_CHILD_FROM_YEARS,
@@ -335,6 +352,11 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
         ),
         (UK90_CHILD_FROM_YEARS, "4 years: UK90"),
     ];
+    let switches: Vec<(f64, &str)> = match request.set {
+        ChartSet::DownSyndrome => Vec::new(),
+        _ if turner_height => vec![uk_who_switches[0], (1.0, "1 year: Turner syndrome chart")],
+        _ => uk_who_switches.to_vec(),
+    };
     // Labels one under another: on the 0-20 year chart the switches are close together.
     let mut drawn = 0.0;
     for (age, label) in switches {
@@ -418,11 +440,12 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
     // A thrive line from the weight before the latest, under a year: a later weight
     // below it gained more slowly than 95 in 100 babies (`dynamic`, Cole 1995).
     let weeks_per_year = DAYS_PER_YEAR / 7.0;
+    // The correlations are UK-WHO's: no thrive line on the Down syndrome chart.
     let thrive_start = ordered
         .iter()
         .rev()
         .nth(1)
-        .filter(|_| request.measure == Measure::WeightKg)
+        .filter(|_| request.measure == Measure::WeightKg && request.set != ChartSet::DownSyndrome)
         .filter(|p| p.0 >= 0.0 && p.0 * weeks_per_year < 52.0);
     if let (Some(start), Some(correlations)) = (thrive_start, refs.weight_correlations()) {
         let from = start.0 * weeks_per_year;
@@ -433,7 +456,7 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
             .filter(|(weeks, _)| *weeks >= from + 2.0)
             .filter_map(|(weeks, z)| {
                 let age = weeks / weeks_per_year;
-                let (_, lms) = lms_at(refs, request.sex, request.measure, age).ok()?;
+                let (_, lms) = lms_in(refs, request.set, request.sex, request.measure, age).ok()?;
                 Some(format!("{:.1},{:.1}", x(age), y(lms.value_at(z))))
             })
             .collect();

@@ -75,6 +75,36 @@ pub enum Reference {
     Who2006Child,
     #[serde(rename = "uk90_child")]
     Uk90Child,
+    /// Down syndrome, UK and Republic of Ireland 2002 (Styles et al., Arch Dis Child
+    /// 2002;87:104-8; BMI 2013): all four measures, term to 20 years. In the pack.
+    #[serde(rename = "trisomy_21")]
+    Trisomy21,
+    /// Turner syndrome, UK 1985 (Lyon, Preece and Grant): girls' height, 1 to 20 years.
+    /// In the pack.
+    #[serde(rename = "turner")]
+    Turner,
+}
+
+/// Which charts a child is measured on: UK-WHO, or the Down syndrome or Turner syndrome
+/// charts a professional's entry calls for (`book::chart_set`; docs/adr/0003).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartSet {
+    #[default]
+    UkWho,
+    DownSyndrome,
+    /// Turner's chart for height from 1 year; UK-WHO for everything else.
+    TurnerSyndrome,
+}
+
+impl ChartSet {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChartSet::UkWho => "UK-WHO",
+            ChartSet::DownSyndrome => "Down syndrome (UK 2002)",
+            ChartSet::TurnerSyndrome => "Turner syndrome (UK 1985)",
+        }
+    }
 }
 
 impl Reference {
@@ -84,6 +114,8 @@ impl Reference {
             "who_2006_infant" => Reference::Who2006Infant,
             "who_2006_child" => Reference::Who2006Child,
             "uk90_child" => Reference::Uk90Child,
+            "trisomy_21" => Reference::Trisomy21,
+            "turner" => Reference::Turner,
             _ => return None,
         })
     }
@@ -94,6 +126,8 @@ impl Reference {
             Reference::Who2006Infant => "who_2006_infant",
             Reference::Who2006Child => "who_2006_child",
             Reference::Uk90Child => "uk90_child",
+            Reference::Trisomy21 => "trisomy_21",
+            Reference::Turner => "turner",
         }
     }
 }
@@ -253,14 +287,53 @@ pub fn reference_for(age_years: f64, measure: Measure) -> Result<Reference, Grow
     })
 }
 
-/// The LMS for a measure at a decimal age, from the right reference.
+/// The reference a chart set uses for a measure at a decimal age.
+pub fn reference_in(
+    set: ChartSet,
+    sex: Sex,
+    age_years: f64,
+    measure: Measure,
+) -> Result<Reference, GrowthError> {
+    match set {
+        ChartSet::DownSyndrome if age_years < 0.0 => Err(GrowthError::OutsideReferenceAges {
+            reason: "the Down syndrome charts start at term (40 weeks)",
+        }),
+        ChartSet::DownSyndrome if age_years > UK90_CHILD_UNTIL_YEARS => {
+            Err(GrowthError::OutsideReferenceAges {
+                reason: "over 20 years",
+            })
+        }
+        ChartSet::DownSyndrome => Ok(Reference::Trisomy21),
+        ChartSet::TurnerSyndrome
+            if sex == Sex::Female
+                && measure == Measure::HeightCm
+                && (1.0..=UK90_CHILD_UNTIL_YEARS).contains(&age_years) =>
+        {
+            Ok(Reference::Turner)
+        }
+        _ => reference_for(age_years, measure),
+    }
+}
+
+/// The LMS for a measure at a decimal age, from the right UK-WHO reference.
 pub fn lms_at(
     refs: &GrowthReferences,
     sex: Sex,
     measure: Measure,
     age_years: f64,
 ) -> Result<(Reference, Lms), GrowthError> {
-    let reference = reference_for(age_years, measure)?;
+    lms_in(refs, ChartSet::UkWho, sex, measure, age_years)
+}
+
+/// The LMS for a measure at a decimal age, from the chart set's reference for it.
+pub fn lms_in(
+    refs: &GrowthReferences,
+    set: ChartSet,
+    sex: Sex,
+    measure: Measure,
+    age_years: f64,
+) -> Result<(Reference, Lms), GrowthError> {
+    let reference = reference_in(set, sex, age_years, measure)?;
     if !refs.has(reference) {
         return Err(GrowthError::ReferenceNotAvailable { reference });
     }
@@ -278,6 +351,12 @@ pub fn lms_at(
                 }
                 (Reference::Uk90Child, Measure::HeadCircumferenceCm) => {
                     "head circumference is charted to 17 (girls) or 18 (boys)"
+                }
+                (Reference::Trisomy21, Measure::HeadCircumferenceCm) => {
+                    "the Down syndrome chart has head circumference to 18 years"
+                }
+                (Reference::Trisomy21, Measure::Bmi) => {
+                    "the Down syndrome chart has BMI to 18.9 years"
                 }
                 _ => "outside the reference table",
             },
@@ -323,6 +402,16 @@ pub fn assess(
     obs: &Observation,
     correction: Correction,
 ) -> Result<Assessment, GrowthError> {
+    assess_in(refs, ChartSet::UkWho, obs, correction)
+}
+
+/// A measurement on a chart set's references (`assess` is UK-WHO's).
+pub fn assess_in(
+    refs: &GrowthReferences,
+    set: ChartSet,
+    obs: &Observation,
+    correction: Correction,
+) -> Result<Assessment, GrowthError> {
     if !obs.value.is_finite() || obs.value <= 0.0 {
         return Err(GrowthError::InvalidInput {
             field: "value",
@@ -348,7 +437,13 @@ pub fn assess(
     } else {
         chronological
     };
-    let (reference, lms) = lms_at(refs, obs.sex, obs.measure, age_days as f64 / DAYS_PER_YEAR)?;
+    let (reference, lms) = lms_in(
+        refs,
+        set,
+        obs.sex,
+        obs.measure,
+        age_days as f64 / DAYS_PER_YEAR,
+    )?;
     let z = lms.z(obs.value);
     let limit = obs.measure.refuse_beyond();
     if !z.is_finite() || z.abs() > limit {
@@ -398,6 +493,7 @@ const EARLY_DAYS: i64 = 14;
 /// are skipped.
 pub fn faltering(
     refs: &GrowthReferences,
+    set: ChartSet,
     sex: Sex,
     birth_date: NaiveDate,
     gestation_days: u16,
@@ -431,7 +527,7 @@ pub fn faltering(
             measure: Measure::WeightKg,
             value: kg,
         };
-        assess(refs, &obs, correction).ok().map(|a| a.z)
+        assess_in(refs, set, &obs, correction).ok().map(|a| a.z)
     };
     let Some((start_date, start_z)) = sorted
         .iter()

@@ -129,10 +129,19 @@ impl GrowthReferences {
         })
     }
 
-    /// WHO plus a UK90 pack's text (scripts/growth-tables.py uk90).
+    /// WHO plus a UK90 pack's text (scripts/growth-tables.py uk90): UK90, and where the
+    /// pack has them the Down and Turner syndrome charts and the weight correlations.
     pub fn with_uk90_pack(pack: &str) -> Result<GrowthReferences, GrowthError> {
         let mut refs = Self::embedded().clone();
-        refs.load_csv(pack, &[Reference::Uk90Preterm, Reference::Uk90Child])?;
+        refs.load_csv(
+            pack,
+            &[
+                Reference::Uk90Preterm,
+                Reference::Uk90Child,
+                Reference::Trisomy21,
+                Reference::Turner,
+            ],
+        )?;
         for reference in [Reference::Uk90Preterm, Reference::Uk90Child] {
             if !refs.tables.keys().any(|(r, _, _)| *r == reference) {
                 return Err(GrowthError::BadPack {

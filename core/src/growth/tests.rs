@@ -223,6 +223,7 @@ fn faltering_growth_per_nice_ng75() {
     let steady = [m(14, 0.0), m(60, -0.2), m(120, -0.3)];
     assert!(faltering(
         who(),
+        ChartSet::UkWho,
         Sex::Female,
         d(born),
         280,
@@ -233,6 +234,7 @@ fn faltering_growth_per_nice_ng75() {
     let falling = [m(14, 0.0), m(60, -0.7), m(120, -1.4)];
     let concerns = faltering(
         who(),
+        ChartSet::UkWho,
         Sex::Female,
         d(born),
         280,
@@ -246,6 +248,7 @@ fn faltering_growth_per_nice_ng75() {
     let small = [m(14, -1.6), m(120, -2.3)];
     assert!(!faltering(
         who(),
+        ChartSet::UkWho,
         Sex::Female,
         d(born),
         280,
@@ -258,6 +261,7 @@ fn faltering_growth_per_nice_ng75() {
     assert!(matches!(
         faltering(
             who(),
+            ChartSet::UkWho,
             Sex::Female,
             d(born),
             280,
@@ -307,6 +311,7 @@ fn a_chart_has_nine_lines_the_points_and_an_accessible_description() {
             (d("2026-07-01"), 6.0),
         ],
         mid_parental: None,
+        set: ChartSet::UkWho,
     };
     let svg = render(who(), &request).unwrap();
     assert!(svg.starts_with("<svg"));

@@ -344,8 +344,9 @@ pub struct Note {
     pub text: String,
 }
 
-/// What a risk factor entry is about. Each changes the schedule (see
-/// `schedule::Eligibility`); its source is with the rule in `schedule::data`.
+/// What a risk factor entry is about. Each changes what the record works out: the
+/// schedule (`schedule::Eligibility`, its source with the rule in `schedule::data`) or
+/// the growth charts (`growth::ChartSet`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskFactorKind {
@@ -365,10 +366,13 @@ pub enum RiskFactorKind {
     Immunosuppression,
     /// The child has had chickenpox: the MMRV catch-up is not needed.
     Chickenpox,
+    // Conditions with their own growth charts (`growth::ChartSet`).
+    DownSyndrome,
+    TurnerSyndrome,
 }
 
 impl RiskFactorKind {
-    pub const ALL: [RiskFactorKind; 12] = [
+    pub const ALL: [RiskFactorKind; 14] = [
         RiskFactorKind::MaternalHepatitisB,
         RiskFactorKind::TuberculosisRisk,
         RiskFactorKind::ChronicRespiratoryDisease,
@@ -381,6 +385,8 @@ impl RiskFactorKind {
         RiskFactorKind::AspleniaOrSplenicDysfunction,
         RiskFactorKind::Immunosuppression,
         RiskFactorKind::Chickenpox,
+        RiskFactorKind::DownSyndrome,
+        RiskFactorKind::TurnerSyndrome,
     ];
 
     /// A clinical risk group for flu (Green Book ch. 19, table 19.4).
@@ -390,6 +396,8 @@ impl RiskFactorKind {
             RiskFactorKind::MaternalHepatitisB
                 | RiskFactorKind::TuberculosisRisk
                 | RiskFactorKind::Chickenpox
+                | RiskFactorKind::DownSyndrome
+                | RiskFactorKind::TurnerSyndrome
         )
     }
 
@@ -415,6 +423,8 @@ impl RiskFactorKind {
             RiskFactorKind::AspleniaOrSplenicDysfunction => "asplenia or splenic dysfunction",
             RiskFactorKind::Immunosuppression => "immunosuppression",
             RiskFactorKind::Chickenpox => "has had chickenpox",
+            RiskFactorKind::DownSyndrome => "Down syndrome (its own growth charts)",
+            RiskFactorKind::TurnerSyndrome => "Turner syndrome (its own height chart)",
         }
     }
 }
@@ -433,7 +443,7 @@ impl std::str::FromStr for RiskFactorKind {
             .ok_or_else(|| {
                 super::ValidationError::new(
                     "factor",
-                    "one of maternal-hepatitis-b, tuberculosis-risk, a flu risk group (e.g. chronic-heart-disease), chickenpox",
+                    "one of maternal-hepatitis-b, tuberculosis-risk, a flu risk group (e.g. chronic-heart-disease), chickenpox, down-syndrome, turner-syndrome",
                 )
             })
     }
