@@ -224,6 +224,45 @@ class RedBookBindingsTest {
     }
 
     @Test
+    fun riskFactorsAndAClosureComeFromTheRecordOnEveryDevice() {
+        RedBook.openWithKeyProvider(tempDb("mum.redbook"), keystore(1)).use { mum ->
+            RedBook.openWithKeyProvider(tempDb("hv.redbook"), keystore(2)).use { hv ->
+                hv.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "HV Jo", "RQX"))
+                val id = mum.addChild(ada())
+                hv.accept(mum.share(id, hv.deviceCard(), Access.WRITER))
+                fun sync() {
+                    repeat(20) {
+                        val toHv = mum.syncMessage(id, hv.deviceId())
+                        val toMum = hv.syncMessage(id, mum.deviceId())
+                        if (toHv == null && toMum == null) return
+                        toHv?.let { hv.receive(it) }
+                        toMum?.let { mum.receive(it) }
+                    }
+                }
+                // A parent's app cannot record a professional's risk factor.
+                val refused = assertFailsWith<RedbookException.InvalidInput> {
+                    mum.addEntry(id, EntryBody.RiskFactor(RiskFactor("2025-10-01", RiskFactorKind.MATERNAL_HEPATITIS_B, true)))
+                }
+                assertEquals("factor", refused.field)
+                hv.addEntry(id, EntryBody.RiskFactor(RiskFactor("2025-10-01", RiskFactorKind.MATERNAL_HEPATITIS_B, true)))
+                sync()
+                val due = mum.due(id, "2026-01-10")
+                assertEquals(due, hv.due(id, "2026-01-10"))
+                assertTrue(due.immunisations.any { it.vaccine == "HepB" && it.dose == 1u.toUByte() })
+                assertTrue(due.riskFactors.single().used)
+                // The health visitor closes the record: read-only on Mum's phone.
+                hv.addEntry(id, EntryBody.RecordClosed(RecordClosure("2026-01-09", ClosureReason.PARENTAL_RESPONSIBILITY_CHANGED)))
+                sync()
+                assertNotNull(mum.child(id).closed)
+                assertFailsWith<RedbookException.RecordClosed> {
+                    mum.addEntry(id, EntryBody.Note(Note("2026-01-10", NoteKind.OBSERVATION, "after")))
+                }
+                assertTrue(mum.due(id, "2026-01-10").reminders.isEmpty())
+            }
+        }
+    }
+
+    @Test
     fun aProfessionalsRoleIsConfirmedOnlyByATrustedOrganisation() {
         RedBook.openWithKeyProvider(tempDb("mum.redbook"), keystore(1)).use { mum ->
             RedBook.openWithKeyProvider(tempDb("hv.redbook"), keystore(2)).use { hv ->

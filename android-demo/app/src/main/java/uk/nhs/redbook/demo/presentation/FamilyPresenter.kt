@@ -53,7 +53,7 @@ data class TimelineScreen(
     val title: String,
     val subtitle: String,
     val items: List<TimelineItem>,
-    /** "Address: 14 Birch Lane / 2 Elm Road": set on two devices; tap to choose. */
+    /** In the core's words (`describeConflict`): an address's values are never shown. */
     val conflicts: List<String>,
 )
 
