@@ -38,6 +38,12 @@ fi
     || "$tools/fhir-venv/bin/pip" install --quiet --disable-pip-version-check \
         "fhir.resources==6.0.0" "pydantic==1.10.27"
 
+echo "== Rust: clippy, every warning an error"
+if ! cargo clippy --version >/dev/null 2>&1; then
+    rustup component add clippy
+fi
+cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
+
 echo "== Rust: unit, store, crash, schedule, growth and CLI tests"
 cargo test --workspace --all-targets --locked
 

@@ -492,13 +492,6 @@ impl RedBook {
     }
 }
 
-impl RedBook {
-    /// The core handle, for Rust callers (the CLI) that need what the FFI leaves out.
-    pub fn core(&self) -> &redbook_core::RedBook {
-        &self.inner
-    }
-}
-
 /// The growth references this installation has: WHO 2006 always (embedded), UK90
 /// (preterm, and 4 to 20 years) only from a licensed data pack the deployer supplies.
 #[derive(uniffi::Object)]

@@ -4,7 +4,9 @@
 //! protocol, a conflict on a single-valued field is shown and resolved, and the record
 //! ends identical on every device.
 
-use super::{sync_pair, timeline_line, CliError, CliResult};
+use crate::open::{sync_pair, write_file};
+use crate::print::timeline_line;
+use crate::{CliError, CliResult};
 use chrono::{Duration, Local, NaiveDate};
 use redbook_core::growth::{Correction, Measure};
 use redbook_core::model::*;
@@ -659,9 +661,9 @@ fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate, dir: &Path) 
             None,
             false,
         )?;
-        super::write_file(&page, html.as_bytes())?;
+        write_file(&page, html.as_bytes())?;
         let fhir = dir.join(format!("{first_name}.fhir.json"));
-        super::write_file(&fhir, book.export_fhir(id.clone())?.as_bytes())?;
+        write_file(&fhir, book.export_fhir(id.clone())?.as_bytes())?;
         println!(
             "    to print: {}; for a clinic's system (FHIR R4): {}",
             page.display(),

@@ -1,0 +1,461 @@
+//! The command line's arguments (clap definitions) and the parsers for their values.
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use redbook_core::growth::{Correction, Measure};
+use redbook_core::model::*;
+use redbook_ffi::GrowthCharts;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::CliResult;
+
+#[derive(Parser)]
+#[command(
+    name = "redbook",
+    version,
+    about = "England's parent-held child health record, on your own device"
+)]
+pub struct Cli {
+    /// Database file [default: redbook.db in the platform's data folder]
+    #[arg(long, global = true, env = "REDBOOK_DB")]
+    pub db: Option<PathBuf>,
+    /// Print data as JSON
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create the database (asks for a new passphrase)
+    Init,
+    /// Add, list or edit children
+    #[command(subcommand)]
+    Child(ChildCommand),
+    /// Record a weight, length/height or head circumference
+    Measure(MeasureArgs),
+    /// Record a vaccination
+    Immunise(ImmuniseArgs),
+    /// Add a note to the parent's pages
+    Note(NoteArgs),
+    /// Show a child's record
+    Show { child: String },
+    /// Who added, amended or marked each entry, and when
+    History { child: String },
+    /// Correct an entry: the original stays, marked as amended
+    Amend(AmendArgs),
+    /// Mark an entry entered in error: hidden, never deleted
+    MarkError {
+        child: String,
+        entry: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Record a risk factor the schedule uses (mother's hepatitis B, BCG eligibility, a
+    /// flu risk group, chickenpox), or rule one out
+    Risk(RiskArgs),
+    /// Close a record (a professional's device): the child died, or parental
+    /// responsibility changed. Parents' devices may then read it, not write to it
+    Close {
+        child: String,
+        /// died or parental-responsibility-changed
+        #[arg(long, value_parser = parse_closure_reason)]
+        reason: ClosureReason,
+        /// [default: today]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+    },
+    /// Record the biological parents' heights (for the mid-parental height)
+    Parents {
+        child: String,
+        #[arg(long, value_name = "CM")]
+        mother_cm: Option<f64>,
+        #[arg(long, value_name = "CM")]
+        father_cm: Option<f64>,
+        /// As the parents said, not measured by a professional
+        #[arg(long)]
+        said: bool,
+        /// [default: today]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+    },
+    /// Immunisations, reviews and screening: given, due, overdue, upcoming
+    Due(DueArgs),
+    /// The UK-WHO centile of one measurement (no database needed)
+    Centile(CentileArgs),
+    /// A child's measurements of one kind with their centiles
+    Growth {
+        child: String,
+        #[arg(long, value_parser = parse_measure)]
+        measure: Measure,
+        #[command(flatten)]
+        charts: ChartOptions,
+    },
+    /// Draw a child's growth chart as SVG
+    Chart {
+        child: String,
+        #[arg(long, value_parser = parse_measure)]
+        measure: Measure,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        charts: ChartOptions,
+    },
+    /// Change the passphrase (re-wraps the key; records are not rewritten)
+    #[command(subcommand)]
+    Passphrase(PassphraseCommand),
+    /// This device: its card for invitations, its role and name
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Invite a device (by its card) to a child's record; writes the invitation
+    Share {
+        child: String,
+        /// The other device's card (`redbook device show` there)
+        #[arg(long)]
+        to: String,
+        /// What it may do: admin (invites and removes; parental responsibility), writer
+        /// or reader
+        #[arg(long, default_value = "writer")]
+        access: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Accept an invitation file
+    Accept { file: PathBuf },
+    /// The devices that share a child's record
+    Members { child: String },
+    /// Remove a device from a child's record; the record key is replaced
+    RemoveMember {
+        child: String,
+        /// The device's id (`redbook members CHILD`)
+        #[arg(long)]
+        device: String,
+    },
+    /// Sync a child's record with another database file on this machine (the real
+    /// protocol, messages passed in memory); its passphrase from REDBOOK_PEER_PASSPHRASE
+    Sync {
+        child: String,
+        #[arg(long)]
+        with: PathBuf,
+    },
+    /// One-shot bundles for store-and-forward (a file, a relay)
+    #[command(subcommand)]
+    Bundle(BundleCommand),
+    /// Write a child's record for a professional: FHIR R4 JSON, or a printable summary
+    Export(ExportArgs),
+    /// Read a FHIR Bundle (from `export --fhir`) into a new record
+    Import {
+        /// The Bundle is FHIR R4 JSON
+        #[arg(long, required = true)]
+        fhir: bool,
+        file: PathBuf,
+    },
+    /// Run the demo: a family, two children, a year of entries
+    Demo {
+        /// Folder for the demo database [default: ./redbook-demo]
+        #[arg(long, default_value = "redbook-demo")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("format").required(true).args(["fhir", "summary"])))]
+pub struct ExportArgs {
+    pub child: String,
+    /// A FHIR R4 Bundle (JSON) for a professional's system
+    #[arg(long)]
+    pub fhir: bool,
+    /// A printable summary (self-contained HTML: open it in a browser and print)
+    #[arg(long)]
+    pub summary: bool,
+    /// Print the child's address on the summary (left off unless asked: safeguarding)
+    #[arg(long, requires = "summary")]
+    pub show_address: bool,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub charts: ChartOptions,
+}
+
+#[derive(Subcommand)]
+pub enum ChildCommand {
+    /// Add a child; prints the new child's id
+    Add(ChildArgs),
+    /// List the children in this database
+    List,
+    /// Set details (writing a field resolves a conflict on it)
+    Set(SetArgs),
+}
+
+#[derive(Subcommand)]
+pub enum DeviceCommand {
+    /// Print this device's id, role, name and card
+    Show,
+    /// Set who this device writes as
+    Set {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: String,
+        /// Organisation (ODS) code, for professionals
+        #[arg(long)]
+        organisation: Option<String>,
+    },
+    /// Keep an organisation's attestation of this device's role (a file the
+    /// organisation issued); it travels on the device's card
+    Attest { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum BundleCommand {
+    /// Write everything a device lacks (or the whole record) to a file
+    Export {
+        child: String,
+        /// The device it is for (its id); default: any member
+        #[arg(long = "for")]
+        for_device: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Take a bundle file; importing one twice changes nothing
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum PassphraseCommand {
+    /// New passphrase from REDBOOK_NEW_PASSPHRASE or a prompt
+    Change,
+}
+
+#[derive(Args)]
+pub struct ChildArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub birth_date: NaiveDate,
+    #[arg(long, value_parser = parse_sex)]
+    pub sex: Sex,
+    #[arg(long, value_name = "WW+D")]
+    pub gestation: String,
+    #[arg(long)]
+    pub nhs_number: Option<String>,
+}
+
+#[derive(Args)]
+pub struct SetArgs {
+    pub child: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub address: Option<String>,
+    #[arg(long)]
+    pub gp_practice: Option<String>,
+    #[arg(long)]
+    pub nhs_number: Option<String>,
+}
+
+#[derive(Args)]
+pub struct MeasureArgs {
+    pub child: String,
+    #[command(flatten)]
+    pub measurement: MeasurementArgs,
+}
+
+/// A measurement as typed on the command line (`measure`, `amend`).
+#[derive(Args)]
+pub struct MeasurementArgs {
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: NaiveDate,
+    #[arg(long)]
+    pub weight_kg: Option<f64>,
+    #[arg(long)]
+    pub length_cm: Option<f64>,
+    #[arg(long)]
+    pub height_cm: Option<f64>,
+    #[arg(long)]
+    pub head_cm: Option<f64>,
+    /// Measured at home by a parent, not at a clinic
+    #[arg(long)]
+    pub by_parent: bool,
+}
+
+impl MeasurementArgs {
+    pub fn body(&self) -> EntryBody {
+        EntryBody::Measurement(Measurement {
+            date: self.date,
+            weight_kg: self.weight_kg,
+            length_cm: self.length_cm,
+            height_cm: self.height_cm,
+            head_circumference_cm: self.head_cm,
+            measured_by: if self.by_parent {
+                MeasuredBy::Parent
+            } else {
+                MeasuredBy::Professional
+            },
+        })
+    }
+}
+
+#[derive(Args)]
+pub struct ImmuniseArgs {
+    pub child: String,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: NaiveDate,
+    #[arg(long)]
+    pub vaccine: String,
+    #[arg(long)]
+    pub dose: u8,
+    #[arg(long)]
+    pub batch: Option<String>,
+    #[arg(long)]
+    pub product: Option<String>,
+    #[arg(long)]
+    pub site: Option<String>,
+    #[arg(long)]
+    pub given_by: Option<String>,
+}
+
+#[derive(Args)]
+pub struct NoteArgs {
+    pub child: String,
+    #[arg(long)]
+    pub text: String,
+    /// [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<NaiveDate>,
+    /// A developmental first rather than an observation
+    #[arg(long)]
+    pub first: bool,
+}
+
+#[derive(Args)]
+pub struct ChartOptions {
+    /// UK90 data pack (preterm and 4-20 years); built by scripts/growth-tables.py uk90
+    #[arg(long, env = "REDBOOK_UK90_PACK")]
+    pub uk90_pack: Option<PathBuf>,
+    /// Correct for gestation as the paper charts did (under 37 weeks, to 1 or 2 years)
+    /// instead of the RCPCH digital default (every gestation, every age)
+    #[arg(long)]
+    pub paper_chart_correction: bool,
+}
+
+impl ChartOptions {
+    pub fn charts(&self) -> CliResult<Arc<GrowthCharts>> {
+        Ok(match &self.uk90_pack {
+            Some(path) => GrowthCharts::with_uk90_pack(path.display().to_string())?,
+            None => GrowthCharts::who_only(),
+        })
+    }
+
+    pub fn correction(&self) -> Correction {
+        if self.paper_chart_correction {
+            Correction::PaperChart
+        } else {
+            Correction::RcpchDigital
+        }
+    }
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("value").required(true).args(["weight_kg", "length_cm", "height_cm", "head_cm", "bmi"])))]
+pub struct CentileArgs {
+    #[arg(long, value_parser = parse_sex)]
+    pub sex: Sex,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub birth_date: NaiveDate,
+    #[arg(long, value_name = "WW+D")]
+    pub gestation: String,
+    /// Date of the measurement
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: NaiveDate,
+    #[arg(long)]
+    pub weight_kg: Option<f64>,
+    #[arg(long)]
+    pub length_cm: Option<f64>,
+    #[arg(long)]
+    pub height_cm: Option<f64>,
+    #[arg(long)]
+    pub head_cm: Option<f64>,
+    #[arg(long)]
+    pub bmi: Option<f64>,
+    #[command(flatten)]
+    pub charts: ChartOptions,
+}
+
+pub fn parse_measure(s: &str) -> Result<Measure, String> {
+    Ok(match s {
+        "weight" => Measure::WeightKg,
+        "length" | "height" => Measure::HeightCm,
+        "head" => Measure::HeadCircumferenceCm,
+        "bmi" => Measure::Bmi,
+        _ => return Err("weight, length, height, head or bmi".into()),
+    })
+}
+
+#[derive(Args)]
+pub struct DueArgs {
+    /// A child in the database (or give --birth-date instead)
+    #[arg(required_unless_present = "birth_date", conflicts_with = "birth_date")]
+    pub child: Option<String>,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub birth_date: Option<NaiveDate>,
+    /// [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub on: Option<NaiveDate>,
+    /// Mother has hepatitis B: the selective hepatitis B programme. This flag and the
+    /// three below are for --birth-date; a child's come from their record (`risk`)
+    #[arg(long)]
+    pub hep_b_at_risk: bool,
+    /// Eligible for BCG
+    #[arg(long)]
+    pub bcg: bool,
+    /// In a clinical risk group for flu
+    #[arg(long)]
+    pub flu_risk: bool,
+    /// Has had chickenpox (no MMRV catch-up)
+    #[arg(long)]
+    pub had_chickenpox: bool,
+}
+
+#[derive(Args)]
+pub struct RiskArgs {
+    pub child: String,
+    /// maternal-hepatitis-b, tuberculosis-risk, chronic-respiratory-disease,
+    /// chronic-heart-disease, chronic-kidney-disease, chronic-liver-disease,
+    /// chronic-neurological-disease, learning-disability, diabetes,
+    /// asplenia-or-splenic-dysfunction, immunosuppression, chickenpox
+    pub factor: RiskFactorKind,
+    /// Ruled out rather than found (e.g. mother screened negative)
+    #[arg(long)]
+    pub ruled_out: bool,
+    /// [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<NaiveDate>,
+}
+
+#[derive(Args)]
+pub struct AmendArgs {
+    pub child: String,
+    pub entry: String,
+    /// The corrected measurement
+    #[command(flatten)]
+    pub measurement: MeasurementArgs,
+}
+
+pub fn parse_closure_reason(s: &str) -> Result<ClosureReason, String> {
+    match s {
+        "died" => Ok(ClosureReason::Died),
+        "parental-responsibility-changed" => Ok(ClosureReason::ParentalResponsibilityChanged),
+        _ => Err("died or parental-responsibility-changed".into()),
+    }
+}
+
+pub fn parse_sex(s: &str) -> Result<Sex, String> {
+    match s {
+        "female" | "f" => Ok(Sex::Female),
+        "male" | "m" => Ok(Sex::Male),
+        _ => Err("female or male".into()),
+    }
+}

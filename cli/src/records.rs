@@ -1,0 +1,214 @@
+//! Writing and reading a child's record: children, measurements, vaccinations, notes,
+//! risk factors, parents' heights, corrections, closing a record.
+
+use redbook_core::model::*;
+use redbook_core::HistoryAction;
+use redbook_ffi::DetailUpdate;
+use std::path::Path;
+
+use crate::args::*;
+use crate::open::*;
+use crate::print::*;
+use crate::{CliError, CliResult};
+
+pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
+    match command {
+        Command::Child(ChildCommand::Add(args)) => {
+            let book = open_existing(path)?;
+            let details = ChildDetails {
+                name: args.name,
+                birth_date: Some(args.birth_date),
+                sex: Some(args.sex),
+                gestation: Some(args.gestation.parse()?),
+                nhs_number: args.nhs_number,
+                ..Default::default()
+            };
+            let id = book.add_child(details)?;
+            out.print(&serde_json::json!({ "id": id }), || println!("{id}"));
+        }
+        Command::Child(ChildCommand::List) => {
+            let book = open_existing(path)?;
+            let list = book.children()?;
+            out.print(&list, || {
+                for c in &list.children {
+                    let born = c.birth_date.map(|d| d.to_string()).unwrap_or_default();
+                    let conflict = if c.has_conflicts {
+                        "  (details in conflict)"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{}  {:<24} born {born}  {} entries{conflict}",
+                        c.id, c.name, c.entry_count
+                    );
+                }
+                for damaged in &list.damaged {
+                    let id = damaged
+                        .as_ref()
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "(unknown)".into());
+                    println!("{id}  DAMAGED: this record's stored data failed its integrity check");
+                }
+            });
+        }
+        Command::Child(ChildCommand::Set(args)) => {
+            let book = open_existing(path)?;
+            let id = find_child(&book, &args.child)?;
+            let updates: Vec<DetailUpdate> = [
+                (DetailField::Name, args.name),
+                (DetailField::Address, args.address),
+                (DetailField::GpPractice, args.gp_practice),
+                (DetailField::NhsNumber, args.nhs_number),
+            ]
+            .into_iter()
+            .filter_map(|(field, value)| {
+                value.map(|v| DetailUpdate {
+                    field,
+                    value: Some(v),
+                })
+            })
+            .collect();
+            if updates.is_empty() {
+                return Err(CliError(
+                    "give at least one of --name, --address, --gp-practice, --nhs-number".into(),
+                ));
+            }
+            book.update_details(id, updates)?;
+        }
+        Command::Measure(args) => {
+            let book = open_existing(path)?;
+            let id = find_child(&book, &args.child)?;
+            print_added(out, &book.add_entry(id, args.measurement.body())?);
+        }
+        Command::Immunise(args) => {
+            let book = open_existing(path)?;
+            let id = find_child(&book, &args.child)?;
+            let body = EntryBody::Immunisation(Immunisation {
+                date: args.date,
+                vaccine: args.vaccine,
+                dose: args.dose,
+                product: args.product,
+                batch: args.batch,
+                site: args.site,
+                route: None,
+                given_by: args.given_by,
+            });
+            print_added(out, &book.add_entry(id, body)?);
+        }
+        Command::Note(args) => {
+            let book = open_existing(path)?;
+            let id = find_child(&book, &args.child)?;
+            let body = EntryBody::Note(Note {
+                date: args
+                    .date
+                    .unwrap_or_else(|| chrono::Local::now().date_naive()),
+                kind: if args.first {
+                    NoteKind::DevelopmentalFirst
+                } else {
+                    NoteKind::Observation
+                },
+                text: args.text,
+            });
+            print_added(out, &book.add_entry(id, body)?);
+        }
+        Command::Show { child } => {
+            let book = open_existing(path)?;
+            let record = book.child(find_child(&book, &child)?)?;
+            out.print(&record, || print_record(&record));
+        }
+        Command::History { child } => {
+            let book = open_existing(path)?;
+            let history = book.history(find_child(&book, &child)?)?;
+            out.print(&history, || {
+                for event in &history {
+                    let what = match &event.action {
+                        HistoryAction::Added => format!("added {}", event.kind),
+                        HistoryAction::Amended { target } => {
+                            format!("amended {} {}", event.kind, short(target.as_str()))
+                        }
+                        HistoryAction::MarkedEnteredInError { target, reason } => {
+                            format!(
+                                "marked {} entered in error ({reason})",
+                                short(target.as_str())
+                            )
+                        }
+                    };
+                    println!(
+                        "{}  {}  {what}  by {} ({}) on device {}",
+                        event.recorded_at.format("%Y-%m-%d %H:%M:%S"),
+                        short(event.entry_id.as_str()),
+                        event.author.display_name,
+                        Role::label(event.author.role),
+                        short(&event.author.device_id),
+                    );
+                }
+            });
+        }
+        Command::Amend(args) => {
+            let book = open_existing(path)?;
+            let id = find_child(&book, &args.child)?;
+            let record = book.child(id.clone())?;
+            let target = find_entry(&record, &args.entry)?;
+            let body = args.measurement.body();
+            print_added(out, &book.amend_entry(id, target, body)?);
+        }
+        Command::MarkError {
+            child,
+            entry,
+            reason,
+        } => {
+            let book = open_existing(path)?;
+            let id = find_child(&book, &child)?;
+            let target = find_entry(&book.child(id.clone())?, &entry)?;
+            print_added(out, &book.mark_entered_in_error(id, target, reason)?);
+        }
+        Command::Parents {
+            child,
+            mother_cm,
+            father_cm,
+            said,
+            date,
+        } => {
+            let book = open_existing(path)?;
+            let id = find_child(&book, &child)?;
+            let body = EntryBody::ParentalHeights(ParentalHeights {
+                date: date.unwrap_or_else(|| chrono::Local::now().date_naive()),
+                mother_cm,
+                father_cm,
+                measured_by: if said {
+                    MeasuredBy::Parent
+                } else {
+                    MeasuredBy::Professional
+                },
+            });
+            print_added(out, &book.add_entry(id, body)?);
+        }
+        Command::Close {
+            child,
+            reason,
+            date,
+        } => {
+            let book = open_existing(path)?;
+            let id = find_child(&book, &child)?;
+            let body = EntryBody::RecordClosed(RecordClosure {
+                date: date.unwrap_or_else(|| chrono::Local::now().date_naive()),
+                reason,
+            });
+            print_added(out, &book.add_entry(id, body)?);
+        }
+        Command::Risk(args) => {
+            let book = open_existing(path)?;
+            let id = find_child(&book, &args.child)?;
+            let body = EntryBody::RiskFactor(RiskFactor {
+                date: args
+                    .date
+                    .unwrap_or_else(|| chrono::Local::now().date_naive()),
+                factor: args.factor,
+                present: !args.ruled_out,
+            });
+            print_added(out, &book.add_entry(id, body)?);
+        }
+        _ => unreachable!("main sends each module only its own commands"),
+    }
+    Ok(())
+}
