@@ -10,6 +10,9 @@ use redbook_core::model::{Access, Sex};
 use redbook_core::model::{Author, ChildDetails, EntryBody, EntryId, EntryView, RecordId};
 use redbook_core::record::DetailConflict;
 use redbook_core::schedule::{DueReport, Eligibility};
+use redbook_core::view::screens::{
+    self, ChildrenView, GrowthView, ImmunisationsView, TimelineView,
+};
 use redbook_core::{
     ChildList, ChildRecord, DeviceProfile, Error as CoreError, HistoryEvent, Unlock,
 };
@@ -331,6 +334,50 @@ impl RedBook {
         Ok(self
             .inner
             .growth_chart(&id, measure, &charts.references, correction)?)
+    }
+
+    /// The children screen: each child's name, age on `on` (default today), entries.
+    pub fn children_screen(&self, on: Option<NaiveDate>) -> Result<ChildrenView> {
+        Ok(screens::children(
+            &self.inner.children()?,
+            on.unwrap_or_else(today),
+        ))
+    }
+
+    /// A child's timeline screen: current entries newest first, worded, with who wrote
+    /// each and whether it is verified; conflicts and a closure in words.
+    pub fn timeline_screen(&self, id: RecordId, on: Option<NaiveDate>) -> Result<TimelineView> {
+        Ok(screens::timeline(
+            &self.inner.child(&id)?,
+            on.unwrap_or_else(today),
+        ))
+    }
+
+    /// A growth screen's rows and notes (the chart itself: `growth_chart`).
+    pub fn growth_screen(
+        &self,
+        id: RecordId,
+        measure: Measure,
+        charts: Arc<GrowthCharts>,
+        correction: Correction,
+    ) -> Result<GrowthView> {
+        Ok(screens::growth(&self.inner.growth(
+            &id,
+            measure,
+            &charts.references,
+            correction,
+        )?))
+    }
+
+    /// The immunisations screen: given, due now and at the next visit, risk factors.
+    pub fn immunisations_screen(
+        &self,
+        id: RecordId,
+        on: Option<NaiveDate>,
+    ) -> Result<ImmunisationsView> {
+        Ok(screens::immunisations(
+            &self.inner.due(&id, on.unwrap_or_else(today))?,
+        ))
     }
 
     /// The mid-parental height and target range from the parents' heights on record;

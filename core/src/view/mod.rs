@@ -4,6 +4,8 @@
 
 use crate::growth::{Assessment, Correction, FalteringConcern, Measure, MidParentalHeight};
 use crate::model::{Access, DetailField, EntryView, Member, Verification};
+
+pub mod screens;
 use crate::record::DetailConflict;
 use crate::schedule::RiskFactorUse;
 use crate::GrowthSeries;

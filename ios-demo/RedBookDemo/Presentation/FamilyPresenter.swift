@@ -4,65 +4,15 @@
 // this project is built on, so this file is kept parallel to it and syntax-checked.
 import Foundation
 
-struct ChildRow: Identifiable {
-    let id: String
-    let name: String
-    let age: String
-    let entries: String
-    /// Two devices changed a detail apart: the app asks which to keep.
-    let needsAttention: Bool
-}
-
-struct ChildrenScreen {
-    let children: [ChildRow]
-    /// A damaged record is listed, never hidden; the others stay readable.
-    let damagedRecords: Int
-}
-
-struct TimelineItem: Identifiable {
-    let id: String
-    let date: String
-    let text: String
-    let author: String
-    let badge: Badge
-    let checks: [String]
-    let corrected: Bool
-}
-
-struct TimelineScreen {
-    let title: String
-    let subtitle: String
-    let items: [TimelineItem]
-    let conflicts: [String]
-}
-
-struct GrowthRow: Identifiable {
-    let id: String
-    let date: String
-    let value: String
-    let centile: String
-}
+// The screens' states are the core's screen models (ChildrenView, TimelineView,
+// ImmunisationsView, GrowthView): worded and ordered in Rust, where they are tested;
+// this file only asks for them and carries the form actions.
 
 struct GrowthScreen {
     let measure: Measure
     /// The core's chart, SVG text for a WKWebView.
     let chartSvg: String?
-    let rows: [GrowthRow]
-    let warnings: [String]
-}
-
-struct VaccineRow: Identifiable {
-    var id: String { vaccine + date }
-    let vaccine: String
-    let date: String
-    let status: String
-    let urgent: Bool
-}
-
-struct ImmunisationsScreen {
-    let given: [VaccineRow]
-    let due: [VaccineRow]
-    let nextVisit: String?
+    let view: GrowthView
 }
 
 /// A form's outcome: saved, or which field to fix and why (never echoing the value).
@@ -82,94 +32,23 @@ final class FamilyPresenter {
         self.today = today
     }
 
-    func children() throws -> ChildrenScreen {
-        let list = try book.children()
-        let rows = list.children
-            .sorted { ($0.birthDate ?? "", $0.name) < ($1.birthDate ?? "", $1.name) }
-            .map { child in
-                ChildRow(
-                    id: child.id,
-                    name: child.name,
-                    age: child.birthDate.map { ageText(birthDate: $0, today: today()) } ?? "",
-                    entries: child.entryCount == 1 ? "1 entry" : "\(child.entryCount) entries",
-                    needsAttention: child.hasConflicts
-                )
-            }
-        return ChildrenScreen(children: rows, damagedRecords: list.damaged.count)
+    func children() throws -> ChildrenView {
+        try book.childrenScreen(on: today())
     }
 
     /// Current entries, newest first; corrected and in-error entries are left out.
-    func timeline(childId: String) throws -> TimelineScreen {
-        let record = try book.child(id: childId)
-        let items = record.entries
-            .filter { view in
-                if case .current = view.status, !isErrorMark(view.entry.body) { return true }
-                return false
-            }
-            .sorted { (entryDate(entry: $0.entry.body) ?? "", $0.entry.id) > (entryDate(entry: $1.entry.body) ?? "", $1.entry.id) }
-            .map(timelineItem)
-        let details = record.details
-        let subtitle = [
-            details.birthDate.map { "born \(formatDate($0))" },
-            details.birthDate.map { ageText(birthDate: $0, today: today()) },
-            details.nhsNumber.map { "NHS \(spacedNhsNumber($0))" },
-        ].compactMap { $0 }.joined(separator: " · ")
-        let conflicts = record.conflicts.map { describeConflict(conflict: $0) }
-        return TimelineScreen(title: details.name, subtitle: subtitle, items: items, conflicts: conflicts)
-    }
-
-    private func timelineItem(_ view: EntryView) -> TimelineItem {
-        let entry = view.entry
-        return TimelineItem(
-            id: entry.id,
-            date: entryDate(entry: entry.body).map(formatDate) ?? "",
-            text: describeEntryView(view: view),
-            author: authorLine(entry.author),
-            badge: badgeOf(view.verification),
-            checks: view.flags.map(\.note),
-            corrected: entry.amends != nil
-        )
+    func timeline(childId: String) throws -> TimelineView {
+        try book.timelineScreen(id: childId, on: today())
     }
 
     func growth(childId: String, measure: Measure) throws -> GrowthScreen {
-        let series = try book.growth(id: childId, measure: measure, charts: charts, correction: .rcpchDigital)
+        let view = try book.growthScreen(id: childId, measure: measure, charts: charts, correction: .rcpchDigital)
         let chart = try? book.growthChart(id: childId, measure: measure, charts: charts, correction: .rcpchDigital)
-        let rows = series.points.reversed().map { point in
-            GrowthRow(
-                id: point.entryId + point.date,
-                date: formatDate(point.date),
-                value: measure == .weightKg ? String(format: "%.2f kg", point.value) : String(format: "%.1f cm", point.value),
-                centile: point.assessment?.description ?? point.problem ?? ""
-            )
-        }
-        let warnings = describeGrowth(series: series)
-        return GrowthScreen(measure: measure, chartSvg: chart, rows: rows, warnings: warnings)
+        return GrowthScreen(measure: measure, chartSvg: chart, view: view)
     }
 
-    func immunisations(childId: String) throws -> ImmunisationsScreen {
-        let report = try book.due(id: childId, on: today())
-        let given = report.immunisations
-            .filter { $0.status == .given }
-            .sorted { ($0.givenOn ?? $0.dueDate) < ($1.givenOn ?? $1.dueDate) }
-            .map { VaccineRow(vaccine: "\($0.vaccine) dose \($0.dose)", date: formatDate($0.givenOn ?? $0.dueDate), status: "given", urgent: false) }
-            + report.otherVaccines.map { VaccineRow(vaccine: "\($0.vaccine) dose \($0.dose)", date: formatDate($0.date), status: "given (not in the routine schedule)", urgent: false) }
-        let waiting = report.immunisations
-            .filter { [.due, .overdue, .upcoming].contains($0.status) }
-            .sorted { $0.dueDate < $1.dueDate }
-        let nextVisitDate = waiting.first { $0.status == .upcoming }?.dueDate
-        let due = waiting
-            .filter { $0.status != .upcoming || $0.dueDate == nextVisitDate }
-            .map { item -> VaccineRow in
-                let status: String
-                switch item.status {
-                case .overdue: status = "overdue since \(formatDate(item.overdueFrom))"
-                case .due: status = "due now"
-                default: status = "from \(formatDate(item.dueDate))"
-                }
-                return VaccineRow(vaccine: "\(item.vaccine) dose \(item.dose) (\(item.visit))", date: formatDate(item.dueDate), status: status, urgent: item.status != .upcoming)
-            }
-        let nextVisit = waiting.first { $0.status == .upcoming }.map { "\($0.visit) on \(formatDate($0.dueDate))" }
-        return ImmunisationsScreen(given: given, due: due, nextVisit: nextVisit)
+    func immunisations(childId: String) throws -> ImmunisationsView {
+        try book.immunisationsScreen(id: childId, on: today())
     }
 
     /// Adds a measurement typed by a parent or a clinician: numbers as typed ("5,2" or
@@ -237,10 +116,5 @@ private func fieldLabel(_ field: String) -> String {
 private func twoYearsAfter(_ birth: String) -> String {
     guard let year = Int(birth.prefix(4)) else { return birth }
     return "\(year + 2)\(birth.dropFirst(4))"
-}
-
-private func isErrorMark(_ body: EntryBody) -> Bool {
-    if case .enteredInError = body { return true }
-    return false
 }
 

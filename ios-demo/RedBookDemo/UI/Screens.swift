@@ -18,7 +18,7 @@ struct FamilyView: View {
         NavigationStack {
             let screen = try? presenter.children()
             List {
-                ForEach(screen?.children ?? []) { child in
+                ForEach(screen?.children ?? [], id: \.id) { child in
                     NavigationLink(value: child.id) {
                         VStack(alignment: .leading) {
                             Text(child.name).font(.headline)
@@ -79,11 +79,11 @@ struct ChildView: View {
             switch tab {
             case 0:
                 AddEntryView(presenter: presenter, childId: childId) { edits += 1 }
-                List(timeline?.items ?? []) { item in
+                List(timeline?.rows ?? [], id: \.entryId) { item in
                     VStack(alignment: .leading) {
                         Text("\(item.date)  \(item.text)")
-                        Text("\(item.author) · \(item.badge.rawValue)")
-                            .foregroundStyle(item.badge == .verified ? .green : (item.badge == .invalid || item.badge == .notPermitted) ? .red : .gray)
+                        Text("\(item.author) · \(item.verificationText)")
+                            .foregroundStyle(item.verification == .verified ? .green : (item.verification == .invalid || item.verification == .notPermitted) ? .red : .gray)
                         ForEach(item.checks, id: \.self) { Text("Check: \($0)").foregroundStyle(.red) }
                     }
                 }
@@ -93,8 +93,8 @@ struct ChildView: View {
                 let state = try? presenter.immunisations(childId: childId)
                 if let next = state?.nextVisit { Text("Next: \(next)").font(.headline) }
                 List {
-                    ForEach(state?.due ?? []) { Text("\($0.vaccine): \($0.status)").foregroundStyle($0.urgent ? .red : .primary) }
-                    ForEach(state?.given ?? []) { Text("\($0.date)  \($0.vaccine)") }
+                    ForEach(state?.due ?? [], id: \.self) { Text("\($0.vaccine): \($0.status)").foregroundStyle($0.urgent ? .red : .primary) }
+                    ForEach(state?.given ?? [], id: \.self) { Text("\($0.date)  \($0.vaccine)") }
                 }
             }
             HStack {
@@ -156,10 +156,10 @@ struct GrowthTab: View {
             Text("Head").tag(Measure.headCircumferenceCm)
         }
         .pickerStyle(.segmented)
-        ForEach(state?.warnings ?? [], id: \.self) { Text($0).foregroundStyle(.red) }
+        ForEach(state?.view.notes ?? [], id: \.self) { Text($0).foregroundStyle(.red) }
         // The core draws the chart (SVG); a web view shows it as it is.
         if let svg = state?.chartSvg { SvgView(svg: svg).frame(height: 300) }
-        List(state?.rows ?? []) { Text("\($0.date)  \($0.value)  \($0.centile)") }
+        List(state?.view.rows ?? [], id: \.self) { Text("\($0.date)  \($0.value)  \($0.centile)") }
     }
 }
 

@@ -5,12 +5,12 @@
 package uk.nhs.redbook.demo.presentation
 
 import java.time.LocalDate
+import uk.nhs.redbook.ChildrenView
 import uk.nhs.redbook.Correction
-import uk.nhs.redbook.DueStatus
 import uk.nhs.redbook.EntryBody
-import uk.nhs.redbook.EntryStatus
-import uk.nhs.redbook.EntryView
 import uk.nhs.redbook.GrowthCharts
+import uk.nhs.redbook.GrowthView
+import uk.nhs.redbook.ImmunisationsView
 import uk.nhs.redbook.MeasuredBy
 import uk.nhs.redbook.Measure
 import uk.nhs.redbook.Measurement
@@ -18,58 +18,18 @@ import uk.nhs.redbook.Note
 import uk.nhs.redbook.NoteKind
 import uk.nhs.redbook.RedBook
 import uk.nhs.redbook.RedbookException
-import uk.nhs.redbook.describeConflict
-import uk.nhs.redbook.describeGrowth
-import uk.nhs.redbook.describeEntryView
-import uk.nhs.redbook.entryDate
+import uk.nhs.redbook.TimelineView
 
-data class ChildRow(
-    val id: String,
-    val name: String,
-    val age: String,
-    val entries: String,
-    /** Two devices changed a detail apart: the app asks which to keep. */
-    val needsAttention: Boolean,
-)
-
-data class ChildrenScreen(
-    val children: List<ChildRow>,
-    /** A damaged record is listed, never hidden; the others stay readable. */
-    val damagedRecords: Int,
-)
-
-data class TimelineItem(
-    val entryId: String,
-    val date: String,
-    val text: String,
-    val author: String,
-    val badge: Badge,
-    /** Unusual but possible values the app asks to check ("weight_kg: ..."). */
-    val checks: List<String>,
-    val corrected: Boolean,
-)
-
-data class TimelineScreen(
-    val title: String,
-    val subtitle: String,
-    val items: List<TimelineItem>,
-    /** In the core's words (`describeConflict`): an address's values are never shown. */
-    val conflicts: List<String>,
-)
-
-data class GrowthRow(val date: String, val value: String, val centile: String)
+// The screens' states are the core's screen models (uk.nhs.redbook.ChildrenView,
+// TimelineView, ImmunisationsView, GrowthView): worded and ordered in Rust, where they
+// are tested; this file only asks for them and carries the form actions.
 
 data class GrowthScreen(
     val measure: Measure,
     /** The core's chart, SVG text for an SVG view or a WebView. */
     val chartSvg: String?,
-    val rows: List<GrowthRow>,
-    val warnings: List<String>,
+    val view: GrowthView,
 )
-
-data class VaccineRow(val vaccine: String, val date: String, val status: String, val urgent: Boolean)
-
-data class ImmunisationsScreen(val given: List<VaccineRow>, val due: List<VaccineRow>, val nextVisit: String?)
 
 /** A form's outcome: saved, or which field to fix and why (never echoing the value). */
 sealed class FormResult {
@@ -82,93 +42,18 @@ class FamilyPresenter(
     private val charts: GrowthCharts,
     private val today: () -> LocalDate = { LocalDate.now() },
 ) {
-    fun children(): ChildrenScreen {
-        val list = book.children()
-        val rows = list.children
-            .sortedWith(compareBy({ it.birthDate ?: "" }, { it.name }))
-            .map { child ->
-                ChildRow(
-                    id = child.id,
-                    name = child.name,
-                    age = child.birthDate?.let { ageText(it, today()) } ?: "",
-                    entries = if (child.entryCount == 1uL) "1 entry" else "${child.entryCount} entries",
-                    needsAttention = child.hasConflicts,
-                )
-            }
-        return ChildrenScreen(rows, list.damaged.size)
-    }
+    fun children(): ChildrenView = book.childrenScreen(today().toString())
 
     /** Current entries, newest first; corrected and in-error entries are left out. */
-    fun timeline(childId: String): TimelineScreen {
-        val record = book.child(childId)
-        val items = record.entries
-            .filter { it.status is EntryStatus.Current && it.entry.body !is EntryBody.EnteredInError }
-            // Newest first by the date each entry is about; undated entries (birth
-            // details, contacts) last; ties by when they were written.
-            .sortedWith(compareByDescending<EntryView> { entryDate(it.entry.body) ?: "" }.thenByDescending { it.entry.id })
-            .map { view -> timelineItem(view) }
-        val details = record.details
-        val subtitle = listOfNotNull(
-            details.birthDate?.let { "born ${formatDate(it)}" },
-            details.birthDate?.let { ageText(it, today()) },
-            details.nhsNumber?.let { "NHS ${spacedNhsNumber(it)}" },
-        ).joinToString(" · ")
-        val conflicts = record.conflicts.map(::describeConflict)
-        return TimelineScreen(details.name, subtitle, items, conflicts)
-    }
-
-    private fun timelineItem(view: EntryView): TimelineItem {
-        val entry = view.entry
-        return TimelineItem(
-            entryId = entry.id,
-            date = entryDate(entry.body)?.let(::formatDate) ?: "",
-            text = describeEntryView(view),
-            author = authorLine(entry.author),
-            badge = badgeOf(view.verification),
-            checks = view.flags.map { it.note },
-            corrected = entry.amends != null,
-        )
-    }
+    fun timeline(childId: String): TimelineView = book.timelineScreen(childId, today().toString())
 
     fun growth(childId: String, measure: Measure): GrowthScreen {
-        val series = book.growth(childId, measure, charts, Correction.RCPCH_DIGITAL)
+        val view = book.growthScreen(childId, measure, charts, Correction.RCPCH_DIGITAL)
         val chart = runCatching { book.growthChart(childId, measure, charts, Correction.RCPCH_DIGITAL) }.getOrNull()
-        val unit = if (measure == Measure.WEIGHT_KG) "kg" else "cm"
-        val rows = series.points.reversed().map { p ->
-            GrowthRow(
-                date = formatDate(p.date),
-                value = if (measure == Measure.WEIGHT_KG) "%.2f %s".format(p.value, unit) else "%.1f %s".format(p.value, unit),
-                centile = p.assessment?.description ?: (p.problem ?: ""),
-            )
-        }
-        val warnings = describeGrowth(series)
-        return GrowthScreen(measure, chart, rows, warnings)
+        return GrowthScreen(measure, chart, view)
     }
 
-    fun immunisations(childId: String): ImmunisationsScreen {
-        val report = book.due(childId, today().toString())
-        val given = report.immunisations
-            .filter { it.status == DueStatus.GIVEN }
-            .sortedBy { it.givenOn ?: it.dueDate }
-            .map { VaccineRow("${it.vaccine} dose ${it.dose}", formatDate(it.givenOn ?: it.dueDate), "given", false) } +
-            report.otherVaccines.map { VaccineRow("${it.vaccine} dose ${it.dose}", formatDate(it.date), "given (not in the routine schedule)", false) }
-        val waiting = report.immunisations
-            .filter { it.status == DueStatus.DUE || it.status == DueStatus.OVERDUE || it.status == DueStatus.UPCOMING }
-            .sortedBy { it.dueDate }
-        val nextVisitDate = waiting.firstOrNull { it.status == DueStatus.UPCOMING }?.dueDate
-        val due = waiting
-            .filter { it.status != DueStatus.UPCOMING || it.dueDate == nextVisitDate }
-            .map {
-                val status = when (it.status) {
-                    DueStatus.OVERDUE -> "overdue since ${formatDate(it.overdueFrom)}"
-                    DueStatus.DUE -> "due now"
-                    else -> "from ${formatDate(it.dueDate)}"
-                }
-                VaccineRow("${it.vaccine} dose ${it.dose} (${it.visit})", formatDate(it.dueDate), status, it.status != DueStatus.UPCOMING)
-            }
-        val nextVisit = waiting.firstOrNull { it.status == DueStatus.UPCOMING }?.let { "${it.visit} on ${formatDate(it.dueDate)}" }
-        return ImmunisationsScreen(given, due, nextVisit)
-    }
+    fun immunisations(childId: String): ImmunisationsView = book.immunisationsScreen(childId, today().toString())
 
     /**
      * Adds a measurement typed by a parent or a clinician: numbers as typed ("5,2" or

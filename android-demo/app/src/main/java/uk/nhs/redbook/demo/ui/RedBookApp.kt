@@ -34,7 +34,7 @@ import uk.nhs.redbook.Measure
 import uk.nhs.redbook.RecordObserver
 import uk.nhs.redbook.RedBook
 import uk.nhs.redbook.RedbookException
-import uk.nhs.redbook.demo.presentation.Badge
+import uk.nhs.redbook.Verification
 import uk.nhs.redbook.demo.presentation.FamilyPresenter
 import uk.nhs.redbook.demo.presentation.FormResult
 import uk.nhs.redbook.demo.presentation.Sharing
@@ -113,13 +113,13 @@ private fun ChildScreen(book: RedBook, presenter: FamilyPresenter, screen: Scree
             0 -> {
                 AddEntry(presenter, screen.id) { edits++ }
                 LazyColumn {
-                    items(timeline.items) { item ->
+                    items(timeline.rows) { item ->
                         Column(Modifier.padding(vertical = 6.dp)) {
                             Text("${item.date}  ${item.text}")
-                            Text("${item.author} · ${item.badge.label}", color = when (item.badge) {
-                                Badge.VERIFIED -> Color(0xFF1A7F37)
-                                Badge.INVALID, Badge.NOT_PERMITTED -> MaterialTheme.colorScheme.error
-                                Badge.UNVERIFIED -> Color.Gray
+                            Text("${item.author} · ${item.verificationText}", color = when (item.verification) {
+                                Verification.VERIFIED -> Color(0xFF1A7F37)
+                                Verification.INVALID, Verification.NOT_PERMITTED -> MaterialTheme.colorScheme.error
+                                Verification.UNVERIFIED -> Color.Gray
                             })
                             item.checks.forEach { Text("Check: $it", color = MaterialTheme.colorScheme.error) }
                         }
@@ -177,13 +177,13 @@ private fun GrowthTab(presenter: FamilyPresenter, childId: String, revision: Int
             FilterChip(selected = measure == m, onClick = { measure = m }, label = { Text(label) })
         }
     }
-    state.warnings.forEach { Text(it, color = MaterialTheme.colorScheme.error) }
+    state.view.notes.forEach { Text(it, color = MaterialTheme.colorScheme.error) }
     // The core draws the chart (SVG); a WebView shows it as it is.
     state.chartSvg?.let { svg ->
         AndroidView(factory = { WebView(it) }, update = { it.loadDataWithBaseURL(null, svg, "image/svg+xml", "utf-8", null) },
             modifier = Modifier.fillMaxWidth().height(300.dp))
     }
-    state.rows.forEach { Text("${it.date}  ${it.value}  ${it.centile}") }
+    state.view.rows.forEach { Text("${it.date}  ${it.value}  ${it.centile}") }
 }
 
 @Composable

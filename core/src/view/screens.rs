@@ -1,0 +1,339 @@
+//! Screen models: what each screen of the apps shows, worded, from the record's data.
+//! The apps map these to widgets and nothing else (DESIGN: "the apps draw; the core
+//! decides"); the CLI and the printout read the same words. Pure functions.
+
+use super::{conflict_text, entry_text, growth_notes, risk_factor_line};
+use crate::model::{Author, EntryBody, EntryStatus, EntryView, Verification};
+use crate::schedule::{DueReport, DueStatus};
+use crate::{ChildList, ChildRecord, GrowthSeries};
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+/// "14 Dec 2025".
+pub fn date_text(date: NaiveDate) -> String {
+    date.format("%-d %b %Y").to_string()
+}
+
+/// A child's age as a health visitor says it: "4 days", "3 weeks", "7 months",
+/// "2 years", "3 years 4 months" (whole calendar months; weeks before the first month).
+pub fn child_age_text(birth: NaiveDate, on: NaiveDate) -> String {
+    if on < birth {
+        return "not born yet".into();
+    }
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
+    let mut months =
+        i64::from(on.year() - birth.year()) * 12 + i64::from(on.month()) - i64::from(birth.month());
+    if on.day() < birth.day() {
+        months -= 1;
+    }
+    let days = (on - birth).num_days();
+    match months {
+        0 if days < 14 => plural(days, "day"),
+        0 => plural(days / 7, "week"),
+        m if m < 24 => plural(m, "month"),
+        m if m % 12 == 0 => plural(m / 12, "year"),
+        m => format!("{} {}", plural(m / 12, "year"), plural(m % 12, "month")),
+    }
+}
+
+/// NHS numbers are read in groups of 3, 3 and 4: "943 476 5919".
+pub fn nhs_number_text(number: &str) -> String {
+    if number.len() == 10 && number.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{} {} {}", &number[..3], &number[3..6], &number[6..])
+    } else {
+        number.to_string()
+    }
+}
+
+/// "Jo Bloggs (health visitor, RQX)": the role the record's admin granted.
+pub fn author_name(author: &Author) -> String {
+    match &author.organisation {
+        Some(org) => format!("{} ({}, {org})", author.display_name, author.role.label()),
+        None => format!("{} ({})", author.display_name, author.role.label()),
+    }
+}
+
+/// What the app shows beside an entry's author; an invalid one is shown, never hidden.
+pub fn verification_text(verification: Verification) -> &'static str {
+    match verification {
+        Verification::Verified => "verified",
+        Verification::Unverified => "not verified",
+        Verification::Invalid => "signature does not match",
+        Verification::NotPermitted => "written without the right to write",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChildRowView {
+    pub id: String,
+    pub name: String,
+    pub age: String,
+    /// "1 entry", "12 entries".
+    pub entries: String,
+    /// Two devices changed a detail apart: the app asks which to keep.
+    pub needs_attention: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChildrenView {
+    pub children: Vec<ChildRowView>,
+    /// A damaged record is counted, never hidden; the others stay readable.
+    pub damaged_records: u32,
+}
+
+/// The children in the file, youngest last (by date of birth, then name).
+pub fn children(list: &ChildList, on: NaiveDate) -> ChildrenView {
+    let mut rows: Vec<_> = list.children.iter().collect();
+    rows.sort_by(|a, b| a.birth_date.cmp(&b.birth_date).then(a.name.cmp(&b.name)));
+    ChildrenView {
+        children: rows
+            .into_iter()
+            .map(|c| ChildRowView {
+                id: c.id.to_string(),
+                name: c.name.clone(),
+                age: c
+                    .birth_date
+                    .map(|b| child_age_text(b, on))
+                    .unwrap_or_default(),
+                entries: match c.entry_count {
+                    1 => "1 entry".into(),
+                    n => format!("{n} entries"),
+                },
+                needs_attention: c.has_conflicts,
+            })
+            .collect(),
+        damaged_records: list.damaged.len() as u32,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineRowView {
+    pub entry_id: String,
+    /// The date the entry is about ("14 Dec 2025"); empty for undated entries.
+    pub date: String,
+    pub text: String,
+    pub author: String,
+    pub verification: Verification,
+    pub verification_text: String,
+    /// Unusual but possible values the app asks to check.
+    pub checks: Vec<String>,
+    /// A correction of an earlier entry.
+    pub corrected: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineView {
+    pub title: String,
+    /// "born 19 Oct 2025 · 13 months · NHS 943 476 5919"; no address (safeguarding).
+    pub subtitle: String,
+    pub rows: Vec<TimelineRowView>,
+    /// Details two devices set apart, in words (an address's values never shown).
+    pub conflicts: Vec<String>,
+    /// Set when a professional closed the record: why, when, by whom.
+    pub closed: Option<String>,
+}
+
+/// Current entries, newest first by the date each is about (undated ones last; ties by
+/// when they were written); corrected and in-error entries are left out.
+pub fn timeline(record: &ChildRecord, on: NaiveDate) -> TimelineView {
+    let mut current: Vec<&EntryView> = record
+        .entries
+        .iter()
+        .filter(|v| v.status == EntryStatus::Current)
+        .filter(|v| !matches!(v.entry.body, EntryBody::EnteredInError { .. }))
+        .collect();
+    current.sort_by(|a, b| {
+        (b.entry.body.date(), &b.entry.id).cmp(&(a.entry.body.date(), &a.entry.id))
+    });
+    let d = &record.details;
+    let subtitle: Vec<String> = [
+        d.birth_date.map(|b| format!("born {}", date_text(b))),
+        d.birth_date.map(|b| child_age_text(b, on)),
+        d.nhs_number
+            .as_deref()
+            .map(|n| format!("NHS {}", nhs_number_text(n))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    TimelineView {
+        title: d.name.clone(),
+        subtitle: subtitle.join(" · "),
+        rows: current.into_iter().map(timeline_row).collect(),
+        conflicts: record.conflicts.iter().map(conflict_text).collect(),
+        closed: record.closed.as_ref().map(|v| {
+            format!(
+                "{} on {}, by {}: read-only on parents' and carers' devices",
+                v.entry.body.summary(),
+                v.entry.body.date().map(date_text).unwrap_or_default(),
+                author_name(&v.entry.author)
+            )
+        }),
+    }
+}
+
+pub fn timeline_row(view: &EntryView) -> TimelineRowView {
+    TimelineRowView {
+        entry_id: view.entry.id.to_string(),
+        date: view.entry.body.date().map(date_text).unwrap_or_default(),
+        text: entry_text(view),
+        author: author_name(&view.entry.author),
+        verification: view.verification,
+        verification_text: verification_text(view.verification).into(),
+        checks: view.flags.iter().map(|f| f.note.clone()).collect(),
+        corrected: view.entry.amends.is_some(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GrowthRowView {
+    pub date: String,
+    /// "6.10 kg", "96.1 cm".
+    pub value: String,
+    /// "between the 50th and 75th centile", or why it cannot be charted.
+    pub centile: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrowthView {
+    /// Newest first.
+    pub rows: Vec<GrowthRowView>,
+    /// `growth_notes`: faltering, thrive line, weighing too often, velocity, gestation.
+    pub notes: Vec<String>,
+    /// "UK-WHO", "Down syndrome (UK 2002)".
+    pub chart_name: String,
+}
+
+pub fn growth(series: &GrowthSeries) -> GrowthView {
+    use crate::growth::Measure;
+    let value = |v: f64| match series.measure {
+        Measure::WeightKg => format!("{v:.2} kg"),
+        Measure::Bmi => format!("{v:.1} kg/m²"),
+        _ => format!("{v:.1} cm"),
+    };
+    GrowthView {
+        rows: series
+            .points
+            .iter()
+            .rev()
+            .map(|p| GrowthRowView {
+                date: date_text(p.date),
+                value: value(p.value),
+                centile: match (&p.assessment, &p.problem) {
+                    (Some(a), _) => a.description.clone(),
+                    (None, problem) => problem.clone().unwrap_or_default(),
+                },
+            })
+            .collect(),
+        notes: growth_notes(series),
+        chart_name: series.chart.name().into(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VaccineRowView {
+    /// "6-in-1 dose 2", "MenB dose 1 (8 weeks)".
+    pub vaccine: String,
+    pub date: String,
+    /// "given", "overdue since 26 Mar 2026", "due now", "from 23 Apr 2026".
+    pub status: String,
+    /// Due or overdue: shown so.
+    pub urgent: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImmunisationsView {
+    pub given: Vec<VaccineRowView>,
+    /// What is due or overdue now, and the next visit's vaccines.
+    pub due: Vec<VaccineRowView>,
+    /// "12 weeks on 26 Mar 2026".
+    pub next_visit: Option<String>,
+    /// The record's risk factors beside the list, and whether each is used.
+    pub risk_factors: Vec<String>,
+}
+
+pub fn immunisations(report: &DueReport) -> ImmunisationsView {
+    let mut given: Vec<_> = report
+        .immunisations
+        .iter()
+        .filter(|i| i.status == DueStatus::Given)
+        .collect();
+    given.sort_by_key(|i| i.given_on.unwrap_or(i.due_date));
+    let mut given: Vec<VaccineRowView> = given
+        .into_iter()
+        .map(|i| VaccineRowView {
+            vaccine: format!("{} dose {}", i.vaccine, i.dose),
+            date: date_text(i.given_on.unwrap_or(i.due_date)),
+            status: "given".into(),
+            urgent: false,
+        })
+        .collect();
+    given.extend(report.other_vaccines.iter().map(|g| VaccineRowView {
+        vaccine: format!("{} dose {}", g.vaccine, g.dose),
+        date: date_text(g.date),
+        status: "given (not in the routine schedule)".into(),
+        urgent: false,
+    }));
+    let mut waiting: Vec<_> = report
+        .immunisations
+        .iter()
+        .filter(|i| {
+            matches!(
+                i.status,
+                DueStatus::Due | DueStatus::Overdue | DueStatus::Upcoming
+            )
+        })
+        .collect();
+    waiting.sort_by_key(|i| i.due_date);
+    let next = waiting.iter().find(|i| i.status == DueStatus::Upcoming);
+    let next_date = next.map(|i| i.due_date);
+    let due = waiting
+        .iter()
+        .filter(|i| i.status != DueStatus::Upcoming || Some(i.due_date) == next_date)
+        .map(|i| VaccineRowView {
+            vaccine: format!("{} dose {} ({})", i.vaccine, i.dose, i.visit),
+            date: date_text(i.due_date),
+            status: match i.status {
+                DueStatus::Overdue => format!("overdue since {}", date_text(i.overdue_from)),
+                DueStatus::Due => "due now".into(),
+                _ => format!("from {}", date_text(i.due_date)),
+            },
+            urgent: i.status != DueStatus::Upcoming,
+        })
+        .collect();
+    ImmunisationsView {
+        given,
+        due,
+        next_visit: next.map(|i| format!("{} on {}", i.visit, date_text(i.due_date))),
+        risk_factors: report.risk_factors.iter().map(risk_factor_line).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ages_dates_and_numbers_read_as_a_health_visitor_says_them() {
+        let today = d("2026-11-23");
+        assert_eq!(child_age_text(d("2026-11-19"), today), "4 days");
+        assert_eq!(child_age_text(d("2026-11-02"), today), "3 weeks");
+        assert_eq!(child_age_text(d("2025-10-19"), today), "13 months");
+        assert_eq!(child_age_text(d("2024-11-23"), today), "2 years");
+        assert_eq!(child_age_text(d("2023-10-19"), today), "3 years 1 month");
+        assert_eq!(child_age_text(d("2026-12-01"), today), "not born yet");
+        assert_eq!(date_text(d("2025-12-14")), "14 Dec 2025");
+        assert_eq!(nhs_number_text("9434765919"), "943 476 5919");
+        assert_eq!(nhs_number_text("12"), "12");
+    }
+}
