@@ -11,7 +11,7 @@ use redbook_core::model::{Author, ChildDetails, EntryBody, EntryId, EntryView, R
 use redbook_core::record::DetailConflict;
 use redbook_core::schedule::{DueReport, Eligibility};
 use redbook_core::view::screens::{
-    self, ChildrenView, GrowthView, ImmunisationsView, TimelineView,
+    self, ChildrenView, GrowthView, ImmunisationsView, PlannedNotification, TimelineView,
 };
 use redbook_core::{
     ChildList, ChildRecord, DeviceProfile, Error as CoreError, HistoryEvent, Unlock,
@@ -377,6 +377,26 @@ impl RedBook {
     ) -> Result<ImmunisationsView> {
         Ok(screens::immunisations(
             &self.inner.due(&id, on.unwrap_or_else(today))?,
+        ))
+    }
+
+    /// The local notifications to schedule for a child's reminders (none once a record
+    /// is closed), each with a stable id to replace or cancel by. The child's name is in
+    /// them only with `show_name`: they appear on the lock screen.
+    pub fn notification_plan(
+        &self,
+        id: RecordId,
+        on: Option<NaiveDate>,
+        show_name: bool,
+    ) -> Result<Vec<PlannedNotification>> {
+        let report = self.inner.due(&id, on.unwrap_or_else(today))?;
+        let name = show_name
+            .then(|| self.inner.child(&id).map(|r| r.details.name))
+            .transpose()?;
+        Ok(screens::notification_plan(
+            &id.to_string(),
+            &report,
+            name.as_deref(),
         ))
     }
 

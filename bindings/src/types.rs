@@ -15,8 +15,8 @@ use redbook_core::schedule::{
     RiskFactorUse,
 };
 use redbook_core::view::screens::{
-    ChildRowView, ChildrenView, GrowthRowView, GrowthView, ImmunisationsView, TimelineRowView,
-    TimelineView, VaccineRowView,
+    ChildRowView, ChildrenView, GrowthRowView, GrowthView, ImmunisationsView, PlannedNotification,
+    TimelineRowView, TimelineView, VaccineRowView,
 };
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
@@ -876,4 +876,12 @@ pub struct ImmunisationsView {
     pub due: Vec<VaccineRowView>,
     pub next_visit: Option<String>,
     pub risk_factors: Vec<String>,
+}
+
+#[uniffi::remote(Record)]
+pub struct PlannedNotification {
+    pub id: String,
+    pub on: NaiveDate,
+    pub title: String,
+    pub body: String,
 }

@@ -324,6 +324,48 @@ mod tests {
     }
 
     #[test]
+    fn a_notification_plan_has_stable_ids_and_a_name_only_when_chosen() {
+        use crate::schedule::{due, ScheduleInput};
+        let report = due(
+            &ScheduleInput {
+                birth_date: d("2026-01-01"),
+                ..Default::default()
+            },
+            d("2026-02-10"),
+        )
+        .unwrap();
+        let plan = notification_plan("ab12", &report, None);
+        let first = plan.iter().find(|n| n.title.contains("vaccines")).unwrap();
+        assert_eq!(first.on, d("2026-02-19"), "a week before the 8-week visit");
+        assert!(
+            first.title.starts_with("8 weeks vaccines: "),
+            "{}",
+            first.title
+        );
+        assert_eq!(
+            first.body,
+            "due 26 Feb 2026: open the red book to see what is due"
+        );
+        assert_eq!(first.id.len(), 24);
+        // The same reminder keeps its id; another record's does not share it.
+        let ids = |record: &str| -> Vec<String> {
+            notification_plan(record, &report, None)
+                .into_iter()
+                .map(|n| n.id)
+                .collect()
+        };
+        assert_eq!(
+            ids("ab12"),
+            plan.iter().map(|n| n.id.clone()).collect::<Vec<_>>()
+        );
+        assert!(!ids("cd34").contains(&first.id));
+        let named = notification_plan("ab12", &report, Some("Amara"));
+        let named_first = named.iter().find(|n| n.id == first.id).unwrap();
+        assert!(named_first.title.starts_with("Amara: 8 weeks vaccines"));
+        assert!(plan.iter().all(|n| !n.title.contains("Amara")));
+    }
+
+    #[test]
     fn ages_dates_and_numbers_read_as_a_health_visitor_says_them() {
         let today = d("2026-11-23");
         assert_eq!(child_age_text(d("2026-11-19"), today), "4 days");
@@ -336,4 +378,58 @@ mod tests {
         assert_eq!(nhs_number_text("9434765919"), "943 476 5919");
         assert_eq!(nhs_number_text("12"), "12");
     }
+}
+
+/// One local notification for the app to schedule from the due list's reminders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedNotification {
+    /// Stable while the reminder is the same: the app replaces or cancels by it. A
+    /// digest, so it carries nothing about the child.
+    pub id: String,
+    /// The day to show it (the app picks the hour, e.g. 9:00 local).
+    pub on: NaiveDate,
+    pub title: String,
+    pub body: String,
+}
+
+/// The notifications for a child's reminders (`schedule::Reminder`), none for a closed
+/// record (the report then has none). The lock screen shows them, so the child's name is
+/// in them only when the parent chose so (`name`).
+pub fn notification_plan(
+    record_id: &str,
+    report: &DueReport,
+    name: Option<&str>,
+) -> Vec<PlannedNotification> {
+    report
+        .reminders
+        .iter()
+        .map(|r| {
+            let digest = ring::digest::digest(
+                &ring::digest::SHA256,
+                format!(
+                    "redbook/notification\0{record_id}\0{}\0{}",
+                    r.due_date, r.title
+                )
+                .as_bytes(),
+            );
+            let id = digest.as_ref()[..12]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let when = if r.due_date <= r.remind_on {
+                "due now".to_string()
+            } else {
+                format!("due {}", date_text(r.due_date))
+            };
+            PlannedNotification {
+                id,
+                on: r.remind_on,
+                title: match name {
+                    Some(name) => format!("{name}: {}", r.title),
+                    None => r.title.clone(),
+                },
+                body: format!("{when}: open the red book to see what is due"),
+            }
+        })
+        .collect()
 }

@@ -189,4 +189,41 @@ class FamilyPresenterTest {
             assertTrue(book.children().children.isEmpty())
         }
     }
+
+    /** The platform's side, in memory: what a WorkManager-backed scheduler would hold. */
+    class ScheduledInMemory : NotificationScheduler {
+        val byId = linkedMapOf<String, PlannedNotification>()
+        override fun scheduled(): Set<String> = byId.keys.toSet()
+        override fun schedule(notification: PlannedNotification) { byId[notification.id] = notification }
+        override fun cancel(id: String) { byId.remove(id) }
+    }
+
+    @Test
+    fun remindersFollowThePlanWithoutTheChildsNameUnlessChosen() {
+        openBook("family.redbook", 1).use { book ->
+            val id = book.addChild(child("Amara", "2026-11-01"))
+            val scheduler = ScheduledInMemory()
+            val reminders = Reminders(book, scheduler) { TODAY }
+            val count = reminders.refresh(showNames = false)
+            assertTrue(count > 0)
+            assertEquals(count, scheduler.byId.size)
+            assertTrue(scheduler.byId.values.none { it.title.contains("Amara") }, "no name on the lock screen")
+            val before = scheduler.scheduled()
+            // The same plan again changes nothing; ids are stable.
+            reminders.refresh(showNames = false)
+            assertEquals(before, scheduler.scheduled())
+            // Chosen by the parent: the name, under the same ids.
+            reminders.refresh(showNames = true)
+            assertEquals(before, scheduler.scheduled())
+            assertTrue(scheduler.byId.values.all { it.title.startsWith("Amara: ") })
+            // A vaccine given: that visit's reminder is replaced by one without it.
+            val eightWeeks = scheduler.byId.values.single { it.title.contains("8 weeks vaccines") }
+            assertContains(eightWeeks.title, "6-in-1")
+            book.addEntry(id, EntryBody.Immunisation(Immunisation("2026-11-20", "6-in-1", 1u, null, null, null, null, null)))
+            reminders.refresh(showNames = false)
+            assertTrue(eightWeeks.id !in scheduler.scheduled(), "the old reminder is cancelled")
+            val replaced = scheduler.byId.values.single { it.title.contains("8 weeks vaccines") }
+            assertEquals("8 weeks vaccines: MenB, Rotavirus", replaced.title)
+        }
+    }
 }
