@@ -34,7 +34,7 @@ pub enum RedbookError {
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: String, reason: String },
     /// A record's stored data failed authentication or did not parse.
-    #[error("stored data is damaged or was tampered with (record {})", record_id.as_deref().unwrap_or("unknown"))]
+    #[error("{}", corrupt_message(record_id))]
     CorruptData { record_id: Option<String> },
     /// The file was renamed to `moved_to`; opening the path again starts afresh.
     #[error("the database file is damaged and was moved aside")]
@@ -43,7 +43,9 @@ pub enum RedbookError {
     NotARedbookDatabase,
     #[error("this database was written by a newer version of redbook (schema {found})")]
     NewerVersion { found: u32 },
-    #[error("this record was written in format {found}, which this version does not read")]
+    #[error(
+        "this record was written in format {found}, which this version of redbook does not read"
+    )]
     UnsupportedRecordFormat { found: i64 },
     #[error("this record was closed by a professional and is read-only on this device")]
     RecordClosed,
@@ -51,16 +53,23 @@ pub enum RedbookError {
     StorageFull,
     #[error("the database is busy; try again")]
     Busy,
-    #[error("the key provider failed: {reason}")]
+    /// `reason` is the key provider's own words (no personal data).
+    #[error("{reason}")]
     KeyProvider { reason: String },
     /// A sync message, bundle or invitation was refused (not a member, not addressed
     /// here, tampered, under another key); the record is unchanged.
     #[error("sync refused: {reason}")]
     SyncRefused { reason: String },
-    /// Storage or I/O trouble; `detail` is for developers (no personal data). The
-    /// field is not called `message`: Kotlin exceptions already have one.
-    #[error("internal error: {detail}")]
+
+    /// Storage, I/O or a bug; `detail` is the core's message, for developers (no
+    /// personal data). The field is not called `message`: Kotlin exceptions have one.
+    #[error("{detail}")]
     Internal { detail: String },
+}
+
+/// The core's wording for damaged data, from the record id as the app knows it.
+fn corrupt_message(record_id: &Option<String>) -> String {
+    redbook_core::error::corrupt_message(&record_id.as_ref().and_then(|id| id.parse().ok()))
 }
 
 impl From<CoreError> for RedbookError {
@@ -92,11 +101,12 @@ impl From<CoreError> for RedbookError {
             CoreError::Sync(e) => RedbookError::SyncRefused {
                 reason: e.to_string(),
             },
-            other @ (CoreError::Storage(_) | CoreError::Io(_) | CoreError::Crypto(_)) => {
-                RedbookError::Internal {
-                    detail: other.to_string(),
-                }
-            }
+            other @ (CoreError::Storage(_)
+            | CoreError::Io(_)
+            | CoreError::Crypto(_)
+            | CoreError::Internal(_)) => RedbookError::Internal {
+                detail: other.to_string(),
+            },
         }
     }
 }
@@ -706,4 +716,49 @@ pub fn entry_date(entry: EntryBody) -> Option<NaiveDate> {
 #[uniffi::export]
 pub fn describe_entry_view(view: EntryView) -> String {
     redbook_core::view::entry_text(&view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redbook_core::crypto::KeyProviderError as CoreKeyProviderError;
+    use redbook_core::model::ValidationError;
+    use redbook_core::sync::SyncError;
+
+    /// An app shows the core's words: every error crosses the FFI with the same message.
+    #[test]
+    fn every_error_says_what_the_core_says() {
+        let id: RecordId = "0123456789abcdef0123456789abcdef".parse().unwrap();
+        let errors = vec![
+            CoreError::WrongKey,
+            CoreError::NotFound { what: "entry" },
+            CoreError::InvalidInput(ValidationError::new(
+                "weight_kg",
+                "must be between 0.2 and 250 kg",
+            )),
+            CoreError::corrupt(None),
+            CoreError::corrupt(Some(&id)),
+            CoreError::CorruptDatabase {
+                moved_to: "/data/x.redbook.damaged".into(),
+            },
+            CoreError::NotARedbookDatabase,
+            CoreError::NewerVersion { found: 9 },
+            CoreError::UnsupportedRecordFormat { found: 1 },
+            CoreError::RecordClosed,
+            CoreError::StorageFull,
+            CoreError::Busy,
+            CoreError::KeyProvider(CoreKeyProviderError::Failed {
+                reason: "locked".into(),
+            }),
+            CoreError::Sync(SyncError::NotAMember),
+            CoreError::Internal("automerge: a bug".into()),
+            CoreError::Io(std::io::Error::other("disk")),
+            CoreError::Storage(rusqlite::Error::InvalidQuery),
+        ];
+        for core in errors {
+            let message = core.to_string();
+            let crossed = RedbookError::from(core);
+            assert_eq!(crossed.to_string(), message, "{crossed:?}");
+        }
+    }
 }

@@ -40,8 +40,11 @@ pub enum Error {
     #[error(transparent)]
     KeyProvider(#[from] KeyProviderError),
     /// A sync message, bundle or invitation was refused; nothing was changed.
-    #[error(transparent)]
+    #[error("sync refused: {0}")]
     Sync(#[from] crate::sync::SyncError),
+    /// A change this device made itself failed (a bug, not damage on disk).
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("storage error: {0}")]
     Storage(rusqlite::Error),
     #[error("file error: {0}")]
@@ -50,7 +53,17 @@ pub enum Error {
     Crypto(CryptoError),
 }
 
-fn corrupt_message(record: &Option<RecordId>) -> String {
+impl Error {
+    /// The one way to say stored data is damaged: `record` when it is known which.
+    pub fn corrupt(record: Option<&RecordId>) -> Error {
+        Error::CorruptData {
+            record: record.cloned(),
+        }
+    }
+}
+
+/// Also the FFI's wording (`redbook_ffi::RedbookError::CorruptData`).
+pub fn corrupt_message(record: &Option<RecordId>) -> String {
     match record {
         Some(id) => format!("the stored data of record {id} is damaged or was tampered with"),
         None => "stored data is damaged or was tampered with".to_string(),
@@ -63,9 +76,11 @@ impl From<crate::record::RecordError> for Error {
         match e {
             RecordError::UnsupportedFormat(found) => Error::UnsupportedRecordFormat { found },
             RecordError::Refused(refused) => Error::Sync(refused.into()),
-            // A write this device made failed inside automerge: not damage on disk.
-            RecordError::Malformed(_) | RecordError::Automerge(_) => {
-                Error::CorruptData { record: None }
+            // What reaches here is this device's own change failing inside automerge:
+            // not damage on disk (loads from disk map to `corrupt` where they happen;
+            // received bytes are refused as sync errors).
+            e @ (RecordError::Malformed(_) | RecordError::Automerge(_)) => {
+                Error::Internal(e.to_string())
             }
         }
     }
@@ -76,9 +91,7 @@ impl From<rusqlite::Error> for Error {
         match e.sqlite_error_code() {
             Some(ErrorCode::DiskFull) => Error::StorageFull,
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy,
-            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
-                Error::CorruptData { record: None }
-            }
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => Error::corrupt(None),
             _ => Error::Storage(e),
         }
     }

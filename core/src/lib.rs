@@ -6,7 +6,7 @@
 
 mod book;
 pub mod crypto;
-mod error;
+pub mod error;
 pub mod export;
 pub mod growth;
 pub mod model;

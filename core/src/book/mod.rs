@@ -146,7 +146,7 @@ impl RedBook {
 
     pub fn open_with(path: &Path, unlock: Unlock, options: OpenOptions) -> Result<Self, Error> {
         let store = Store::open(path, &unlock, options)?;
-        let corrupt = |_| Error::CorruptData { record: None };
+        let corrupt = |_| Error::corrupt(None);
         let keys = match store.sealed_meta(DEVICE_KEYS)? {
             Some(bytes) => DeviceKeys::from_bytes(&bytes).map_err(corrupt)?,
             None => {
@@ -1106,7 +1106,7 @@ fn may_write(record: &Record, author: &Author) -> Result<(), Error> {
 }
 
 fn author_of(store: &Store, keys: &DeviceKeys) -> Result<Author, Error> {
-    let corrupt = || Error::CorruptData { record: None };
+    let corrupt = || Error::corrupt(None);
     let profile: DeviceProfile =
         serde_json::from_slice(&store.sealed_meta(DEVICE_PROFILE)?.ok_or_else(corrupt)?)
             .map_err(|_| corrupt())?;

@@ -220,7 +220,7 @@ impl Store {
             Some(sealed) => Ok(Some(
                 self.sealing_key
                     .open(meta_aad(name).as_bytes(), &sealed)
-                    .map_err(|_| Error::CorruptData { record: None })?,
+                    .map_err(|_| Error::corrupt(None))?,
             )),
         }
     }
@@ -506,9 +506,7 @@ impl Store {
             None => Ok(None),
             Some(sealed) => Ok(Some(
                 key.open(&sync_state_aad(&record_ref, &peer_ref), &sealed)
-                    .map_err(|_| Error::CorruptData {
-                        record: Some(id.clone()),
-                    })?,
+                    .map_err(|_| Error::corrupt(Some(id)))?,
             )),
         }
     }
@@ -563,9 +561,7 @@ fn load_record(
         .ok_or(Error::NotFound {
             what: "child record",
         })?;
-    let corrupt = || Error::CorruptData {
-        record: Some(id.clone()),
-    };
+    let corrupt = || Error::corrupt(Some(id));
     let (key, epoch) = sealing_key
         .open(&row_aad("records/key", &record_ref), &sealed_key)
         .ok()
@@ -672,16 +668,12 @@ fn catch_up(conn: &Connection, open: &mut OpenRecord, id: &RecordId) -> Result<(
         .zip(open.last_seq + 1..)
         .all(|(chunk, seq)| chunk.seq == seq && !chunk.is_snapshot);
     if !follows_on {
-        return Err(Error::CorruptData {
-            record: Some(id.clone()),
-        });
+        return Err(Error::corrupt(Some(id)));
     }
     for chunk in chunks {
         open.record
             .load_incremental(&chunk.bytes)
-            .map_err(|_| Error::CorruptData {
-                record: Some(id.clone()),
-            })?;
+            .map_err(|_| Error::corrupt(Some(id)))?;
         open.note_chunk(&chunk);
     }
     open.seen_version = Some(version);
@@ -702,9 +694,7 @@ enum ChunkError {
 impl ChunkError {
     fn for_record(self, id: &RecordId) -> Error {
         match self {
-            ChunkError::Unauthentic => Error::CorruptData {
-                record: Some(id.clone()),
-            },
+            ChunkError::Unauthentic => Error::corrupt(Some(id)),
             ChunkError::Sql(e) => e.into(),
         }
     }
