@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kotlin binding tests on the desktop JVM: the generated bindings, JNA, the real library,
-# JUnit 5, and the Android demo's presentation logic with its tests (see ../shared/TOOLCHAIN.md). Installs what it needs; prints
+# JUnit 5, and the Android demo's presentation logic with its tests (see docs/toolchain.md). Installs what it needs; prints
 # "kotlin: N passed, M failed" last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ if [ ! -x "$kotlin_home/bin/kotlinc-jvm" ]; then
     npm install --silent --prefix "$tools/kotlin" --no-audit --no-fund kotlin-compiler@2.4.20 >/dev/null
 fi
 
-# Build once for the whole workspace, then use the bindgen binary directly (TOOLCHAIN.md).
+# Build once for the whole workspace, then use the bindgen binary directly (docs/toolchain.md).
 # --all-targets: the same features as the test build before it, so nothing recompiles.
 cargo build --workspace --all-targets --locked --quiet
 rm -rf "$out" && mkdir -p "$out/gen" "$out/classes"

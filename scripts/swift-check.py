@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks the Swift side as far as this machine can (no Swift compiler installs here,
-../shared/TOOLCHAIN.md): every .swift file parses (tree-sitter-swift), the generated C
+docs/toolchain.md): every .swift file parses (tree-sitter-swift), the generated C
 header compiles (gcc -fsyntax-only), and every FFI function the header declares is
 exported by the built library (nm). Prints "swift: N passed, M failed" last.
 
@@ -16,7 +16,7 @@ from tree_sitter import Language, Parser
 
 def neutralise(source: str) -> str:
     """tree-sitter-swift 0.7.4 wrongly rejects two constructs UniFFI emits; blank them
-    out with spaces so line numbers stay (TOOLCHAIN.md)."""
+    out with spaces so line numbers stay (docs/toolchain.md)."""
     blank = lambda m: re.sub(r"[^\n]", " ", m.group(0))
     source = re.sub(r"#if swift\(>=5\.8\)\s*@_documentation\(visibility: private\)\s*#endif", blank, source)
     return source.replace("{ () }", "{    }")

@@ -15,7 +15,7 @@ pub use key_provider::{KeyProvider, KeyProviderError, RawKeyProvider};
 
 /// Length of every symmetric key we hold.
 pub const KEY_LEN: usize = 32;
-/// OWASP's 2023 floor for PBKDF2-HMAC-SHA256 (DESIGN.md "Encryption at rest").
+/// OWASP's 2023 floor for PBKDF2-HMAC-SHA256 (docs/architecture.md, "Keys").
 pub const MIN_PASSPHRASE_ROUNDS: u32 = 600_000;
 /// A round count read from a file above this is refused: a tampered file must not make
 /// opening take hours (or, below the floor, make a passphrase cheap to guess).

@@ -1,6 +1,6 @@
 //! Mid-parental height: the height a child of these parents is expected to reach, and the
-//! range 90% of children reach, as rcpchgrowth 4.6.5 computes it (DOMAIN.md, "Growth beyond
-//! UK-WHO"; its module `mid_parental_height`). Facts and sources:
+//! range 90% of children reach, as rcpchgrowth 4.6.5's module `mid_parental_height`
+//! computes it (docs/domain.md, "Growth"). Facts and sources:
 //! - the height: (mother + father + 13 cm) / 2 for a boy, (mother + father - 13 cm) / 2
 //!   for a girl (Tanner, Whitehouse and Takaishi 1966);
 //! - its SDS: each parent's height as an SDS on UK90 at 20 years, their sum over 4 (the

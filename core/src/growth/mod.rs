@@ -1,7 +1,7 @@
 //! UK-WHO growth centiles: the LMS method, reference switching by corrected age, the
 //! gestational correction, the words a parent reads, and faltering growth.
 //! Pure functions over the tables in `tables`; depends on nothing else of ours.
-//! Facts from DOMAIN.md, "Growth" (RCPCH "How the API works"; NICE NG75).
+//! Facts from docs/domain.md, "Growth" (RCPCH "How the API works"; NICE NG75).
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -55,7 +55,7 @@ impl Measure {
         }
     }
 
-    /// |z| above which a value is refused as an error (DOMAIN.md: 8, BMI 15).
+    /// |z| above which a value is refused as an error (docs/domain.md: 8, BMI 15).
     fn refuse_beyond(self) -> f64 {
         if self == Measure::Bmi {
             15.0
@@ -136,7 +136,7 @@ impl Reference {
 const TERM_DAYS: i64 = 280;
 const DAYS_PER_YEAR: f64 = 365.25;
 /// Reference boundaries as decimal (corrected) ages; at a boundary the older table
-/// applies (DOMAIN.md). 23 weeks' and 42 weeks' gestation are before/after term.
+/// applies (docs/domain.md). 23 weeks' and 42 weeks' gestation are before/after term.
 pub const UK90_FROM_YEARS: f64 = (23.0 * 7.0 - 280.0) / DAYS_PER_YEAR;
 pub const WHO_INFANT_FROM_YEARS: f64 = (42.0 * 7.0 - 280.0) / DAYS_PER_YEAR;
 pub const WHO_CHILD_FROM_YEARS: f64 = 2.0;

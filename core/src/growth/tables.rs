@@ -17,7 +17,7 @@ pub struct Lms {
 }
 
 impl Lms {
-    /// z = ((X/M)^L - 1) / (L*S), or ln(X/M) / S when L = 0 (DOMAIN.md, "Growth").
+    /// z = ((X/M)^L - 1) / (L*S), or ln(X/M) / S when L = 0 (docs/domain.md, "Growth").
     pub fn z(&self, x: f64) -> f64 {
         if self.l.abs() < 1e-12 {
             (x / self.m).ln() / self.s

@@ -1,4 +1,4 @@
-//! One type per red book section (DOMAIN.md, "What the record holds").
+//! One type per red book section (docs/domain.md, "What the record holds").
 
 use super::{EntryId, Gestation};
 use chrono::NaiveDate;

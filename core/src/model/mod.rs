@@ -263,7 +263,7 @@ impl std::str::FromStr for Role {
 }
 
 /// An entry as stored: immutable once written. Stored in the document as one value,
-/// its canonical JSON bytes (one automerge put, DESIGN.md measurements).
+/// its canonical JSON bytes (one automerge put, docs/adr/0004).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredEntry {
     pub id: EntryId,

@@ -40,8 +40,7 @@ const DETAILS: &str = "details";
 const ENTRIES: &str = "entries";
 const MEMBERSHIP: &str = "membership";
 /// Every device builds the same first change from the record id alone, so devices that
-/// create the skeleton apart never make concurrent `put_object`s on one key (TOOLCHAIN.md,
-/// "CRDT trap").
+/// create the skeleton apart never make concurrent `put_object`s on one key (docs/adr/0007).
 const GENESIS_ACTOR: &[u8; 16] = b"redbook-genesis!";
 /// automerge's chunk type byte (after 4 magic and 4 checksum bytes) for a whole document.
 const DOCUMENT_CHUNK: u8 = 0;
@@ -885,7 +884,7 @@ fn entry_views(entries: Vec<StoredEntry>, verifications: &[Verification]) -> Vec
 }
 
 /// Runs automerge on another device's bytes: automerge 0.12 panics on some crafted but
-/// well-framed changes (DESIGN.md), and a panic must refuse the message, not crash.
+/// well-framed changes (docs/threat-model.md), and a panic must refuse the message, not crash.
 pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
 }

@@ -2,7 +2,7 @@
 //! Each rule names the cohort (by date of birth) it applies to and its source. A change
 //! to the schedule is an edit here plus a test, never new code.
 //!
-//! Sources (DOMAIN.md, "Immunisations"):
+//! Sources (docs/domain.md, "Immunisations"):
 //! - [GOVUK-2026] gov.uk, "Complete routine immunisation schedule from 1 January 2026"
 //!   (updated 10 December 2025).
 //! - [UKHSA-2025-04] UKHSA letter of 30 April 2025 and its Annexe A (12/16-week changes
@@ -28,7 +28,7 @@ const fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 /// The oldest children the routine schedule here covers.
 pub const EARLIEST_COHORT: NaiveDate = date(2020, 1, 1);
 
-/// UNVERIFIED (DOMAIN.md): whether the 1 July 2025 change (MenB #2 to 12 weeks, PCV to
+/// UNVERIFIED (docs/domain.md): whether the 1 July 2025 change (MenB #2 to 12 weeks, PCV to
 /// 16 weeks) applies by appointment or by date of birth. We assume a baby follows the
 /// new infant course if their 12-week vaccines fall due on or after 1 July 2025, i.e.
 /// born on or after 8 April 2025 (1 July 2025 less 84 days). Change this one date if
@@ -351,7 +351,7 @@ pub const HEP_B_AT_RISK: &[DoseRule] = &[
     ),
     DoseRule {
         min_days_after_previous: 0,
-        // Green Book ch. 18 (DOMAIN.md): between 12 and 18 months, calendar months.
+        // Green Book ch. 18 (docs/domain.md): between 12 and 18 months, calendar months.
         due_until: Some(Age::Months(18)),
         note: Some("a blood test for infection, between 12 and 18 months"),
         ..selective(

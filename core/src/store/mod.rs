@@ -1,6 +1,6 @@
 //! The encrypted SQLite store: many children's records in one file.
 //!
-//! Key hierarchy (DESIGN.md): a random database key, wrapped by a passphrase-derived key
+//! Key hierarchy (docs/architecture.md, "Keys"): a random database key, wrapped by a passphrase-derived key
 //! or by the platform keystore; each record has its own random key sealed under the
 //! database key; each record's automerge chunks are sealed with the record key, with the
 //! row's identity (record, sequence, kind) as associated data so rows cannot be swapped.

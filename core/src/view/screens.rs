@@ -1,6 +1,6 @@
 //! Screen models: what each screen of the apps shows, worded, from the record's data.
-//! The apps map these to widgets and nothing else (DESIGN: "the apps draw; the core
-//! decides"); the CLI and the printout read the same words. Pure functions.
+//! The apps map these to widgets and nothing else (docs/architecture.md,
+//! "The apps draw; the core decides"); the CLI and the printout read the same words. Pure functions.
 
 use super::{conflict_text, entry_text, growth_notes, risk_factor_line};
 use crate::model::{Author, EntryBody, EntryStatus, EntryView, Verification};

@@ -1,7 +1,7 @@
 // The database key's wrapper on iOS: a random AES-256 key kept in the Keychain (this
 // device only, after first unlock; never in backups) and AES-GCM from CryptoKit. The core
 // hands over its random database key to wrap once, and the wrapped bytes to unwrap at
-// each open (DESIGN.md, "Keys"). Mirrors android-demo's AndroidKeystoreKeyProvider.kt.
+// each open (docs/architecture.md, "Keys"). Mirrors android-demo's AndroidKeystoreKeyProvider.kt.
 import CryptoKit
 import Foundation
 import Security

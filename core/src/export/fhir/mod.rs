@@ -71,7 +71,7 @@ fn device_id_system() -> String {
 
 /// One kind of Observation this export writes: its part name (this project's code), and
 /// the standard codes. Sources: LOINC (loinc.org) and SNOMED CT UK edition; codes
-/// DOMAIN.md lists come from NHS Digital Child Health (STU3) events CH005/CH018.
+/// docs/domain.md lists come from NHS Digital Child Health (STU3) events CH005/CH018.
 pub struct ObservationKind {
     pub part: &'static str,
     pub display: &'static str,
@@ -83,7 +83,7 @@ pub struct ObservationKind {
 }
 
 pub const OBSERVATION_KINDS: &[ObservationKind] = &[
-    // LOINC 29463-7 "Body weight"; SNOMED 27113001 (DOMAIN.md, CH018).
+    // LOINC 29463-7 "Body weight"; SNOMED 27113001 (docs/domain.md, CH018).
     obs(
         "weight",
         "Body weight",
@@ -111,7 +111,7 @@ pub const OBSERVATION_KINDS: &[ObservationKind] = &[
         Some("cm"),
     ),
     // LOINC 9843-4 "Head Occipital-frontal circumference" (FHIR vital signs profile);
-    // SNOMED 363812007 (DOMAIN.md, CH018).
+    // SNOMED 363812007 (docs/domain.md, CH018).
     obs(
         "head",
         "Head circumference",
@@ -120,7 +120,7 @@ pub const OBSERVATION_KINDS: &[ObservationKind] = &[
         "vital-signs",
         Some("cm"),
     ),
-    // LOINC 8339-4 "Birth weight Measured"; SNOMED 364589006 (DOMAIN.md, CH005).
+    // LOINC 8339-4 "Birth weight Measured"; SNOMED 364589006 (docs/domain.md, CH005).
     obs(
         "birth-weight",
         "Birth weight",
@@ -139,7 +139,7 @@ pub const OBSERVATION_KINDS: &[ObservationKind] = &[
         Some("cm"),
     ),
     // LOINC 8290-9 "Head Occipital-frontal circumference --at birth by Tape measure";
-    // SNOMED 169876006 (DOMAIN.md, CH005).
+    // SNOMED 169876006 (docs/domain.md, CH005).
     obs(
         "birth-head",
         "Head circumference at birth",

@@ -1,7 +1,7 @@
 // The database key's wrapper on Android: an AES-256-GCM key generated inside the Android
 // Keystore (hardware-backed where the phone has it) that never leaves it. The core hands
 // over its random database key to wrap once, at creation, and the wrapped bytes to unwrap
-// at each open (DESIGN.md, "Keys").
+// at each open (docs/architecture.md, "Keys").
 package uk.nhs.redbook.demo.platform
 
 import android.security.keystore.KeyGenParameterSpec
