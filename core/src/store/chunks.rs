@@ -1,0 +1,275 @@
+//! Each record's sealed chunk log: loading it whole, catching up with other connections,
+//! appending, the sealed head that shows nothing was cut, and compaction (docs/adr/0006).
+
+use super::*;
+
+/// Measured at 5,000 entries: compacting at 1x cost 47 us per write, amortised.
+pub(super) const COMPACT_LOOSE_TO_SNAPSHOT: usize = 2;
+
+/// After loose chunks of more bytes than this, the next write compacts (`update_record`).
+pub(super) const LARGE_WRITE_BYTES: usize = 256 * 1024;
+
+/// A record as this handle holds it in memory, with where it is in the chunk log.
+pub(super) struct OpenRecord {
+    pub(super) record: Record,
+    pub(super) key: SecretKey,
+    /// The record key's epoch (0 until a member is removed).
+    pub(super) epoch: u32,
+    pub(super) record_ref: [u8; 32],
+    pub(super) last_seq: i64,
+    /// `PRAGMA data_version` when this copy was last known to match the file: while it
+    /// is unchanged no other connection has committed, so the catch-up query is skipped.
+    pub(super) seen_version: Option<i64>,
+    pub(super) loose_changes: usize,
+    pub(super) loose_bytes: usize,
+    pub(super) snapshot_bytes: usize,
+}
+
+/// Loads a record whole: its key, every chunk (checked to form one unbroken chain), one
+/// automerge load.
+pub(super) fn load_record(
+    conn: &Connection,
+    sealing_key: &SecretKey,
+    record_ref: [u8; 32],
+    id: &RecordId,
+) -> Result<OpenRecord, Error> {
+    let sealed_key: Vec<u8> = conn
+        .query_row(
+            "SELECT sealed_key FROM records WHERE record_ref = ?1",
+            [record_ref.as_slice()],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or(Error::NotFound {
+            what: "child record",
+        })?;
+    let corrupt = || Error::corrupt(Some(id));
+    let (key, epoch) = sealing_key
+        .open(&row_aad("records/key", &record_ref), &sealed_key)
+        .ok()
+        .and_then(|bytes| {
+            let (key, epoch) = bytes.split_at_checked(crate::crypto::KEY_LEN)?;
+            Some((
+                SecretKey::from_slice(key).ok()?,
+                u32::from_be_bytes(epoch.try_into().ok()?),
+            ))
+        })
+        .ok_or_else(corrupt)?;
+    // Decrypt every chunk and load once: applying them one at a time is quadratic.
+    let chunks = read_chunks(conn, &key, &record_ref, 0).map_err(|e| e.for_record(id))?;
+    // A chunk deleted from the middle or the end would drop entries silently: the
+    // chain starts with a snapshot, has no gap, and ends at the sealed head.
+    let head = read_head(conn, sealing_key, &record_ref)?;
+    if !chain_is_whole(&chunks, head) {
+        return Err(corrupt());
+    }
+    let all: Vec<u8> = chunks
+        .iter()
+        .flat_map(|c| c.bytes.iter().copied())
+        .collect();
+    let record = match Record::load(&all) {
+        Ok(record) => record,
+        Err(RecordError::UnsupportedFormat(found)) => {
+            return Err(Error::UnsupportedRecordFormat { found })
+        }
+        Err(_) => return Err(corrupt()),
+    };
+    if record.record_id() != id {
+        return Err(corrupt());
+    }
+    let mut open = OpenRecord {
+        record,
+        key,
+        epoch,
+        record_ref,
+        last_seq: 0,
+        seen_version: None,
+        loose_changes: 0,
+        loose_bytes: 0,
+        snapshot_bytes: 0,
+    };
+    chunks.iter().for_each(|chunk| open.note_chunk(chunk));
+    Ok(open)
+}
+
+impl OpenRecord {
+    fn note_chunk(&mut self, chunk: &Chunk) {
+        self.last_seq = chunk.seq;
+        if chunk.is_snapshot {
+            self.snapshot_bytes = chunk.bytes.len();
+            self.loose_changes = 0;
+            self.loose_bytes = 0;
+        } else {
+            self.loose_changes += 1;
+            self.loose_bytes += chunk.bytes.len();
+        }
+    }
+}
+
+/// Replaces a record's chunks with `snapshot` at `seq`, followed by `local` changes
+/// when there are any, within the caller's transaction; the counters follow (if the commit
+/// fails, the caller drops the in-memory copy).
+pub(super) fn write_snapshot(
+    tx: &Connection,
+    open: &mut OpenRecord,
+    seq: i64,
+    snapshot: &[u8],
+    local: &[u8],
+) -> Result<(), Error> {
+    insert_chunk(tx, &open.key, &open.record_ref, seq, true, snapshot)?;
+    open.last_seq = seq;
+    if !local.is_empty() {
+        open.last_seq = seq + 1;
+        insert_chunk(tx, &open.key, &open.record_ref, seq + 1, false, local)?;
+    }
+    tx.execute(
+        "DELETE FROM chunks WHERE record_ref = ?1 AND seq < ?2",
+        params![open.record_ref.as_slice(), seq],
+    )?;
+    open.snapshot_bytes = snapshot.len();
+    open.loose_changes = usize::from(!local.is_empty());
+    open.loose_bytes = local.len();
+    Ok(())
+}
+
+/// Applies chunks other connections wrote since this copy was read. The version is read
+/// first, so a commit landing during the read is caught the next time.
+pub(super) fn catch_up(
+    conn: &Connection,
+    open: &mut OpenRecord,
+    id: &RecordId,
+) -> Result<(), Error> {
+    let version: i64 = conn
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |row| row.get(0))?;
+    if open.seen_version == Some(version) {
+        return Ok(());
+    }
+    let chunks = read_chunks(conn, &open.key, &open.record_ref, open.last_seq)
+        .map_err(|e| e.for_record(id))?;
+    // Another handle's writes follow on without a gap (a compaction by it, or damage,
+    // sends the caller back to a full load, which checks the whole chain).
+    let follows_on = chunks
+        .iter()
+        .zip(open.last_seq + 1..)
+        .all(|(chunk, seq)| chunk.seq == seq && !chunk.is_snapshot);
+    if !follows_on {
+        return Err(Error::corrupt(Some(id)));
+    }
+    for chunk in chunks {
+        open.record
+            .load_incremental(&chunk.bytes)
+            .map_err(|_| Error::corrupt(Some(id)))?;
+        open.note_chunk(&chunk);
+    }
+    open.seen_version = Some(version);
+    Ok(())
+}
+
+pub(super) struct Chunk {
+    pub(super) seq: i64,
+    pub(super) is_snapshot: bool,
+    pub(super) bytes: Vec<u8>,
+}
+
+pub(super) enum ChunkError {
+    Unauthentic,
+    Sql(rusqlite::Error),
+}
+
+impl ChunkError {
+    fn for_record(self, id: &RecordId) -> Error {
+        match self {
+            ChunkError::Unauthentic => Error::corrupt(Some(id)),
+            ChunkError::Sql(e) => e.into(),
+        }
+    }
+}
+
+pub(super) fn read_chunks(
+    conn: &Connection,
+    key: &SecretKey,
+    record_ref: &[u8; 32],
+    after_seq: i64,
+) -> Result<Vec<Chunk>, ChunkError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, is_snapshot, sealed FROM chunks WHERE record_ref = ?1 AND seq > ?2 ORDER BY seq",
+        )
+        .map_err(ChunkError::Sql)?;
+    let rows = stmt
+        .query_map(params![record_ref.as_slice(), after_seq], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, bool>(1)?,
+                row.get::<_, Vec<u8>>(2)?,
+            ))
+        })
+        .map_err(ChunkError::Sql)?;
+    let mut chunks = Vec::new();
+    for row in rows {
+        let (seq, is_snapshot, sealed) = row.map_err(ChunkError::Sql)?;
+        let bytes = key
+            .open(&chunk_aad(record_ref, seq, is_snapshot), &sealed)
+            .map_err(|_| ChunkError::Unauthentic)?;
+        chunks.push(Chunk {
+            seq,
+            is_snapshot,
+            bytes,
+        });
+    }
+    Ok(chunks)
+}
+
+pub(super) fn insert_chunk(
+    conn: &Connection,
+    key: &SecretKey,
+    record_ref: &[u8; 32],
+    seq: i64,
+    is_snapshot: bool,
+    bytes: &[u8],
+) -> Result<(), Error> {
+    let sealed = key.seal(&chunk_aad(record_ref, seq, is_snapshot), bytes)?;
+    conn.prepare_cached(
+        "INSERT INTO chunks (record_ref, seq, is_snapshot, sealed) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![record_ref.as_slice(), seq, is_snapshot, sealed])?;
+    Ok(())
+}
+
+/// Where a record's chain of chunks ends, sealed in the meta table under a name that
+/// does not reveal the record.
+pub(super) fn head_name(record_ref: &[u8; 32]) -> String {
+    format!("head/{}", hex::encode(record_ref))
+}
+
+pub(super) fn put_head(
+    conn: &Connection,
+    sealing_key: &SecretKey,
+    record_ref: &[u8; 32],
+    seq: i64,
+) -> Result<(), Error> {
+    let name = head_name(record_ref);
+    let sealed = sealing_key.seal(meta_aad(&name).as_bytes(), &seq.to_be_bytes())?;
+    put_meta(conn, &name, &sealed)?;
+    Ok(())
+}
+
+pub(super) fn read_head(
+    conn: &Connection,
+    sealing_key: &SecretKey,
+    record_ref: &[u8; 32],
+) -> Result<Option<i64>, Error> {
+    let name = head_name(record_ref);
+    Ok(get_meta(conn, &name)?.and_then(|sealed| {
+        let bytes = sealing_key.open(meta_aad(&name).as_bytes(), &sealed).ok()?;
+        Some(i64::from_be_bytes(bytes.try_into().ok()?))
+    }))
+}
+
+/// A snapshot, then each chunk one on from the last, ending at the head.
+pub(super) fn chain_is_whole(chunks: &[Chunk], head: Option<i64>) -> bool {
+    chunks.first().is_some_and(|first| first.is_snapshot)
+        && chunks.windows(2).all(|w| w[1].seq == w[0].seq + 1)
+        && chunks.last().map(|c| c.seq) == head
+}
