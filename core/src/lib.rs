@@ -5,6 +5,7 @@
 //! `crypto`, `growth` and `schedule` depend on nothing of ours.
 
 mod book;
+pub mod child;
 pub mod crypto;
 pub mod error;
 pub mod export;
@@ -16,9 +17,9 @@ pub mod store;
 pub mod sync;
 pub mod view;
 
-pub use book::{
-    due_for_birth_date, ChildList, ChildRecord, ChildSummary, DeviceProfile, GrowthPoint,
-    GrowthSeries, HistoryAction, HistoryEvent, Received, RedBook,
+pub use book::{due_for_birth_date, DeviceProfile, Received, RedBook};
+pub use child::{
+    ChildList, ChildRecord, ChildSummary, GrowthPoint, GrowthSeries, HistoryAction, HistoryEvent,
 };
 pub use error::Error;
 pub use store::{OpenOptions, Unlock};

@@ -2,11 +2,11 @@
 //! embedded SVG images) a parent can print or show at a clinic. Shows current entries
 //! only (corrections applied, entries in error left out) and says who wrote each.
 
+use crate::child::{ChildRecord, GrowthSeries};
 use crate::export::fhir::{code_of, words};
 use crate::growth::Measure;
 use crate::model::{EntryBody, EntryView, HealthEventKind, NewbornScreening, Verification};
 use crate::schedule::{DueReport, DueStatus};
-use crate::{ChildRecord, GrowthSeries};
 use base64::Engine;
 use chrono::NaiveDate;
 use html_escape::encode_text as esc;

@@ -6,9 +6,9 @@ use crate::growth::{Assessment, Correction, FalteringConcern, Measure, MidParent
 use crate::model::{Access, DetailField, EntryView, Member, Verification};
 
 pub mod screens;
+use crate::child::GrowthSeries;
 use crate::record::DetailConflict;
 use crate::schedule::RiskFactorUse;
-use crate::GrowthSeries;
 use chrono::NaiveDate;
 
 /// z of the top line of the UK-WHO charts, the "99.6th" (at +4 centile spaces, 2.667;

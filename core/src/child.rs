@@ -1,0 +1,108 @@
+//! What reading a child's record gives: the record as the app shows it, the list of
+//! children, the history, a growth series. The book produces these; `view` and `export`
+//! read them, and so depend on this module rather than on the book.
+
+use crate::growth::{
+    Assessment, ChartSet, Correction, FalteringConcern, Measure, Velocity, WeighedOften, WeightGain,
+};
+use crate::model::{Author, ChildDetails, EntryBody, EntryId, EntryStatus, EntryView, RecordId};
+use crate::record::DetailConflict;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+/// One child's whole record as the app shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChildRecord {
+    pub id: RecordId,
+    pub details: ChildDetails,
+    /// Details two devices set apart; resolved by writing the field again.
+    pub conflicts: Vec<DetailConflict>,
+    /// Every entry, oldest written first, with its status; none is ever removed.
+    pub entries: Vec<EntryView>,
+    /// Entries a newer version of the app wrote that this one cannot read: kept.
+    pub unreadable_entries: Vec<EntryId>,
+    /// The entry by which a professional closed the record, if one did: from then on it
+    /// is read-only on parents' and carers' devices, and nothing is reminded.
+    pub closed: Option<EntryView>,
+}
+
+impl ChildRecord {
+    /// What the timeline shows: current entries (not amended, not in error), by date.
+    pub fn timeline(&self) -> Vec<&EntryView> {
+        let mut current: Vec<&EntryView> = self
+            .entries
+            .iter()
+            .filter(|v| v.status == EntryStatus::Current)
+            .filter(|v| !matches!(v.entry.body, EntryBody::EnteredInError { .. }))
+            .collect();
+        current.sort_by_key(|v| (v.entry.body.date(), v.entry.recorded_at));
+        current
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChildSummary {
+    pub id: RecordId,
+    pub name: String,
+    pub birth_date: Option<NaiveDate>,
+    pub entry_count: u64,
+    pub has_conflicts: bool,
+}
+
+/// The children in a file. A damaged record is listed here, never hidden, and never
+/// stops the others being read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChildList {
+    pub children: Vec<ChildSummary>,
+    /// Records that could not be read; `None` where even the record's id is damaged.
+    pub damaged: Vec<Option<RecordId>>,
+}
+
+/// One line of a record's history: who did what to which entry, when, on which device.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEvent {
+    pub entry_id: EntryId,
+    pub recorded_at: DateTime<Utc>,
+    pub author: Author,
+    pub action: HistoryAction,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum HistoryAction {
+    Added,
+    Amended { target: EntryId },
+    MarkedEnteredInError { target: EntryId, reason: String },
+}
+
+/// One measurement on a child's chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrowthPoint {
+    /// The entry it comes from (birth details or a measurement).
+    pub entry_id: EntryId,
+    pub date: NaiveDate,
+    pub value: f64,
+    pub assessment: Option<Assessment>,
+    /// Why it could not be charted (e.g. the UK90 pack is not installed).
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrowthSeries {
+    pub measure: Measure,
+    pub correction: Correction,
+    /// UK-WHO, or the Down or Turner syndrome charts a professional's entry calls for.
+    pub chart: ChartSet,
+    /// No gestation on record: charted as born at 40+0 weeks.
+    pub gestation_assumed: bool,
+    pub points: Vec<GrowthPoint>,
+    pub faltering: Vec<FalteringConcern>,
+    /// Growth per year between the last two measurements three months or more apart.
+    pub velocity: Option<Velocity>,
+    /// Weight only, under a year: the latest gain against the thrive line (needs the
+    /// UK90 pack's correlations).
+    pub weight_gain: Option<WeightGain>,
+    /// Weight only: weighed sooner than the charts advise for the age.
+    pub weighed_often: Option<WeighedOften>,
+}
