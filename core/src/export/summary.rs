@@ -317,23 +317,7 @@ fn immunisations(html: &mut String, timeline: &[&EntryView], due: Option<&DueRep
         html.push_str("</table>\n");
     }
     let Some(due) = due else { return };
-    let mut waiting: Vec<_> = due
-        .immunisations
-        .iter()
-        .filter(|i| {
-            matches!(
-                i.status,
-                DueStatus::Due | DueStatus::Overdue | DueStatus::Upcoming
-            )
-        })
-        .collect();
-    waiting.sort_by_key(|i| i.due_date);
-    // Everything due or overdue, and the next visit's doses.
-    let next_visit = waiting
-        .iter()
-        .find(|i| i.status == DueStatus::Upcoming)
-        .map(|i| i.due_date);
-    waiting.retain(|i| i.status != DueStatus::Upcoming || Some(i.due_date) == next_visit);
+    let waiting = crate::view::screens::due_and_next(due);
     if waiting.is_empty() {
         return;
     }

@@ -5,7 +5,7 @@
 use super::{conflict_text, entry_text, growth_notes, risk_factor_line};
 use crate::child::{ChildList, ChildRecord, GrowthSeries};
 use crate::model::{Author, EntryBody, EntryStatus, EntryView, Verification};
-use crate::schedule::{DueReport, DueStatus};
+use crate::schedule::{DueItem, DueReport, DueStatus};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
@@ -258,6 +258,28 @@ pub struct ImmunisationsView {
     pub risk_factors: Vec<String>,
 }
 
+/// What a parent acts on: every dose due or overdue, and the next visit's doses, by date
+/// (the screen and the printout show the same).
+pub fn due_and_next(report: &DueReport) -> Vec<&DueItem> {
+    let mut waiting: Vec<&DueItem> = report
+        .immunisations
+        .iter()
+        .filter(|i| {
+            matches!(
+                i.status,
+                DueStatus::Due | DueStatus::Overdue | DueStatus::Upcoming
+            )
+        })
+        .collect();
+    waiting.sort_by_key(|i| i.due_date);
+    let next_visit = waiting
+        .iter()
+        .find(|i| i.status == DueStatus::Upcoming)
+        .map(|i| i.due_date);
+    waiting.retain(|i| i.status != DueStatus::Upcoming || Some(i.due_date) == next_visit);
+    waiting
+}
+
 pub fn immunisations(report: &DueReport) -> ImmunisationsView {
     let mut given: Vec<_> = report
         .immunisations
@@ -280,22 +302,10 @@ pub fn immunisations(report: &DueReport) -> ImmunisationsView {
         status: "given (not in the routine schedule)".into(),
         urgent: false,
     }));
-    let mut waiting: Vec<_> = report
-        .immunisations
-        .iter()
-        .filter(|i| {
-            matches!(
-                i.status,
-                DueStatus::Due | DueStatus::Overdue | DueStatus::Upcoming
-            )
-        })
-        .collect();
-    waiting.sort_by_key(|i| i.due_date);
+    let waiting = due_and_next(report);
     let next = waiting.iter().find(|i| i.status == DueStatus::Upcoming);
-    let next_date = next.map(|i| i.due_date);
     let due = waiting
         .iter()
-        .filter(|i| i.status != DueStatus::Upcoming || Some(i.due_date) == next_date)
         .map(|i| VaccineRowView {
             vaccine: format!("{} dose {} ({})", i.vaccine, i.dose, i.visit),
             date: date_text(i.due_date),
