@@ -88,7 +88,9 @@ pub struct Record {
     current: RefCell<Option<(EditCounts, Arc<CurrentEdits>)>>,
     /// When a professional closed the record, if one did, while the numbers of entries
     /// and statements are unchanged: a parent's every write asks (`closed_at`).
-    closure: RefCell<Option<(EditCounts, Option<DateTime<Utc>>)>>,
+    /// Keyed by the document's heads: counting a map's keys walks the whole map, which a
+    /// parent's every write would pay for.
+    closure: RefCell<Option<(Vec<ChangeHash>, ClosedAt)>>,
     /// Set by `receive_sync_message` when it loaded a whole document; see
     /// `take_received_document`.
     received_document: Option<(Vec<u8>, Vec<ChangeHash>)>,
@@ -96,6 +98,8 @@ pub struct Record {
 
 /// Per field, the detail edits that count (several: a conflict).
 type CurrentEdits = HashMap<DetailField, Vec<DetailEdit>>;
+/// When a professional closed the record, if one did.
+type ClosedAt = Option<DateTime<Utc>>;
 /// (detail edits, statements): what the current edits were resolved from.
 type EditCounts = (usize, usize);
 
@@ -342,32 +346,25 @@ impl Record {
     ) -> Result<(), RecordError> {
         let json = serde_json::to_vec(entry).map_err(|_| RecordError::Malformed("entry"))?;
         let value = signed::sign(Kind::Entry, &self.record_id, &json, signer);
-        let before = self.closure_counts();
+        let before = self.doc.get_heads();
         self.put_value(Kind::Entry, entry.id.as_str(), value)?;
         // Any entry but a closure leaves the record as open or closed as it was.
         if !matches!(entry.body, EntryBody::RecordClosed(_)) {
             let mut closure = self.closure.borrow_mut();
             if let Some((seen, _)) = closure.as_mut().filter(|(seen, _)| *seen == before) {
-                *seen = self.closure_counts();
+                *seen = self.doc.get_heads();
             }
         }
         Ok(())
     }
 
-    fn closure_counts(&self) -> EditCounts {
-        (
-            self.doc.length(&self.entries),
-            self.doc.length(&self.membership),
-        )
-    }
-
     /// When a professional closed the record (the earliest closure that counts), after
     /// which parents' and carers' devices may not write (hazard log H21).
     pub fn closed_at(&self) -> Option<DateTime<Utc>> {
-        let counts = self.closure_counts();
-        if let Some((seen, at)) = *self.closure.borrow() {
-            if seen == counts {
-                return at;
+        let heads = self.doc.get_heads();
+        if let Some((seen, at)) = self.closure.borrow().as_ref() {
+            if *seen == heads {
+                return *at;
             }
         }
         // Most records were never closed: a look at the bytes, without parsing or
@@ -379,11 +376,11 @@ impl Record {
             .iter()
             .any(|v| v.bytes.windows(tag.len()).any(|w| w == tag));
         if !mentions_closure {
-            *self.closure.borrow_mut() = Some((counts, None));
+            *self.closure.borrow_mut() = Some((heads, None));
             return None;
         }
         self.entry_views();
-        self.closure.borrow().and_then(|(_, at)| at)
+        self.closure.borrow().as_ref().and_then(|(_, at)| *at)
     }
 
     /// Writes an entry another record held (an import), unsigned: its signature there
@@ -735,7 +732,7 @@ impl Record {
             }
             views = finish(entries, &verifications);
         }
-        *self.closure.borrow_mut() = Some((self.closure_counts(), closed));
+        *self.closure.borrow_mut() = Some((self.doc.get_heads(), closed));
         (views, unreadable)
     }
 }
