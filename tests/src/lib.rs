@@ -168,6 +168,16 @@ pub fn device(dir: &TempDir, name: &str, key: u8, role: Role, org: Option<&str>)
     Device { book, id }
 }
 
+/// `admin` invites `other` to the record with `access`; both then sync until settled.
+pub fn invite(admin: &Device, other: &Device, id: &RecordId, access: Access) {
+    let invitation = admin
+        .book
+        .share(id, &other.book.device_card().unwrap(), access)
+        .unwrap();
+    other.book.accept(&invitation).unwrap();
+    settle(&[admin, other], id);
+}
+
 /// Exchanges over a reliable channel until nobody has anything to send; returns rounds.
 /// If 30 rounds do not settle it, every pair's sync state is reset, as an app must do
 /// (automerge #1284), and it must settle within 30 more.

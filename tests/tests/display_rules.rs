@@ -5,7 +5,7 @@
 use redbook_core::model::*;
 use redbook_core::record::DetailConflict;
 use redbook_core::view;
-use redbook_tests::{child, device, settle};
+use redbook_tests::{child, device, invite, settle};
 use tempfile::TempDir;
 
 fn scid_suspected() -> EntryBody {
@@ -32,12 +32,7 @@ fn a_new_blood_spot_result_waits_on_a_parents_device_and_nowhere_leaks() {
     // A baby five days old; the result recorded today (the door checks dates against today).
     let born = (chrono::Local::now().date_naive() - chrono::Duration::days(5)).to_string();
     let id = mum.book.add_child(child("Amara", &born)).unwrap();
-    let invitation = mum
-        .book
-        .share(&id, &midwife.book.device_card().unwrap(), Access::Writer)
-        .unwrap();
-    midwife.book.accept(&invitation).unwrap();
-    settle(&[&mum, &midwife], &id);
+    invite(&mum, &midwife, &id, Access::Writer);
     let mut result = scid_suspected();
     if let EntryBody::NewbornScreening(NewbornScreening::BloodSpot { sample_date, .. }) =
         &mut result
@@ -111,11 +106,7 @@ fn a_result_typed_in_long_after_its_sample_is_not_withheld() {
     let mum = device(&dir, "mum", 1, Role::Parent, None);
     let hv = device(&dir, "hv", 2, Role::HealthVisitor, Some("RQX"));
     let id = mum.book.add_child(child("Amara", "2026-01-01")).unwrap();
-    let invitation = mum
-        .book
-        .share(&id, &hv.book.device_card().unwrap(), Access::Writer)
-        .unwrap();
-    hv.book.accept(&invitation).unwrap();
+    invite(&mum, &hv, &id, Access::Writer);
     let mut old = scid_suspected();
     if let EntryBody::NewbornScreening(NewbornScreening::BloodSpot { sample_date, .. }) = &mut old {
         *sample_date = "2026-01-06".parse().unwrap();
@@ -176,12 +167,7 @@ fn a_record_a_professional_closed_is_read_only_to_the_family_and_reminds_nobody(
     let mum = device(&dir, "mum", 1, Role::Parent, None);
     let hv = device(&dir, "hv", 2, Role::HealthVisitor, Some("RQX"));
     let id = mum.book.add_child(child("Amara", "2026-06-01")).unwrap();
-    let invitation = mum
-        .book
-        .share(&id, &hv.book.device_card().unwrap(), Access::Writer)
-        .unwrap();
-    hv.book.accept(&invitation).unwrap();
-    settle(&[&mum, &hv], &id);
+    invite(&mum, &hv, &id, Access::Writer);
     let on = "2026-11-25".parse().unwrap();
     assert!(!mum.book.due(&id, on).unwrap().reminders.is_empty());
 

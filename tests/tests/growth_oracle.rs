@@ -16,13 +16,36 @@ fn env_file(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}={path}: {e}"))
 }
 
+fn pack() -> GrowthReferences {
+    GrowthReferences::with_uk90_pack(&env_file("REDBOOK_UK90_PACK")).expect("pack loads")
+}
+
+fn oracle() -> serde_json::Value {
+    serde_json::from_str(&env_file("REDBOOK_GROWTH_ORACLE")).unwrap()
+}
+
+/// A professional's weighing, written into the record.
+fn weigh(book: &redbook_core::RedBook, id: &redbook_core::model::RecordId, date: &str, kg: f64) {
+    use redbook_core::model::{EntryBody, MeasuredBy, Measurement};
+    book.add_entry(
+        id,
+        EntryBody::Measurement(Measurement {
+            date: date.parse().unwrap(),
+            weight_kg: Some(kg),
+            length_cm: None,
+            height_cm: None,
+            head_circumference_cm: None,
+            measured_by: MeasuredBy::Professional,
+        }),
+    )
+    .unwrap();
+}
+
 #[test]
 #[ignore = "needs the rcpchgrowth oracle and UK90 pack that scripts/test.sh generates"]
 fn z_scores_agree_with_rcpchgrowth_to_1e_4() {
-    let refs =
-        GrowthReferences::with_uk90_pack(&env_file("REDBOOK_UK90_PACK")).expect("pack loads");
-    let oracle: serde_json::Value =
-        serde_json::from_str(&env_file("REDBOOK_GROWTH_ORACLE")).unwrap();
+    let refs = pack();
+    let oracle: serde_json::Value = oracle();
     let cases = oracle["z_scores"].as_array().unwrap();
     assert!(cases.len() > 1000, "too few oracle cases: {}", cases.len());
     let mut worst = 0.0f64;
@@ -80,10 +103,8 @@ fn z_scores_agree_with_rcpchgrowth_to_1e_4() {
 #[test]
 #[ignore = "needs the rcpchgrowth oracle and UK90 pack that scripts/test.sh generates"]
 fn mid_parental_heights_agree_with_rcpchgrowth() {
-    let refs =
-        GrowthReferences::with_uk90_pack(&env_file("REDBOOK_UK90_PACK")).expect("pack loads");
-    let oracle: serde_json::Value =
-        serde_json::from_str(&env_file("REDBOOK_GROWTH_ORACLE")).unwrap();
+    let refs = pack();
+    let oracle: serde_json::Value = oracle();
     let cases = oracle["mid_parental"].as_array().unwrap();
     assert!(cases.len() >= 50, "too few mid-parental cases");
     let number = |case: &serde_json::Value, k: &str| case[k].as_f64().unwrap();
@@ -135,8 +156,7 @@ fn mid_parental_heights_agree_with_rcpchgrowth() {
 #[ignore = "needs the UK90 pack that scripts/test.sh generates"]
 fn the_height_chart_shows_the_mid_parental_height_from_the_record() {
     use redbook_core::model::{EntryBody, MeasuredBy, Measurement, ParentalHeights};
-    let refs =
-        GrowthReferences::with_uk90_pack(&env_file("REDBOOK_UK90_PACK")).expect("pack loads");
+    let refs = pack();
     let dir = tempfile::TempDir::new().unwrap();
     let mum = redbook_tests::device(&dir, "mum", 1, redbook_core::model::Role::Parent, None);
     let id = mum
@@ -190,11 +210,9 @@ fn the_height_chart_shows_the_mid_parental_height_from_the_record() {
 #[ignore = "needs the rcpchgrowth oracle and UK90 pack that scripts/test.sh generates"]
 fn conditional_weight_gain_agrees_with_rcpchgrowth() {
     use redbook_core::growth::{conditional_gain_sds, thrive_line};
-    let refs =
-        GrowthReferences::with_uk90_pack(&env_file("REDBOOK_UK90_PACK")).expect("pack loads");
+    let refs = pack();
     let correlations = refs.weight_correlations().expect("the pack has the table");
-    let oracle: serde_json::Value =
-        serde_json::from_str(&env_file("REDBOOK_GROWTH_ORACLE")).unwrap();
+    let oracle: serde_json::Value = oracle();
     let cases = oracle["weight_gain"].as_array().unwrap();
     assert!(cases.len() >= 25);
     let number = |case: &serde_json::Value, k: &str| case[k].as_f64().unwrap();
@@ -224,9 +242,7 @@ fn conditional_weight_gain_agrees_with_rcpchgrowth() {
 #[test]
 #[ignore = "needs the UK90 pack that scripts/test.sh generates"]
 fn a_slow_weight_gain_is_below_the_thrive_line_on_the_chart_and_in_words() {
-    use redbook_core::model::{EntryBody, MeasuredBy, Measurement};
-    let refs =
-        GrowthReferences::with_uk90_pack(&env_file("REDBOOK_UK90_PACK")).expect("pack loads");
+    let refs = pack();
     let dir = tempfile::TempDir::new().unwrap();
     let hv = redbook_tests::device(
         &dir,
@@ -241,19 +257,7 @@ fn a_slow_weight_gain_is_below_the_thrive_line_on_the_chart_and_in_words() {
         .unwrap();
     // Born 39+4; on the 50th centile at 8 weeks, then barely gaining for six weeks.
     for (date, kg) in [("2026-02-26", 5.1), ("2026-04-09", 5.3)] {
-        hv.book
-            .add_entry(
-                &id,
-                EntryBody::Measurement(Measurement {
-                    date: date.parse().unwrap(),
-                    weight_kg: Some(kg),
-                    length_cm: None,
-                    height_cm: None,
-                    head_circumference_cm: None,
-                    measured_by: MeasuredBy::Professional,
-                }),
-            )
-            .unwrap();
+        weigh(&hv.book, &id, date, kg);
     }
     let series = hv
         .book
@@ -294,10 +298,8 @@ fn a_slow_weight_gain_is_below_the_thrive_line_on_the_chart_and_in_words() {
 #[ignore = "needs the rcpchgrowth oracle and UK90 pack that scripts/test.sh generates"]
 fn down_and_turner_syndrome_charts_agree_with_rcpchgrowth() {
     use redbook_core::growth::{lms_in, ChartSet, Reference};
-    let refs =
-        GrowthReferences::with_uk90_pack(&env_file("REDBOOK_UK90_PACK")).expect("pack loads");
-    let oracle: serde_json::Value =
-        serde_json::from_str(&env_file("REDBOOK_GROWTH_ORACLE")).unwrap();
+    let refs = pack();
+    let oracle: serde_json::Value = oracle();
     let cases = oracle["specialist"].as_array().unwrap();
     let mut counts = std::collections::BTreeMap::new();
     for case in cases {
@@ -362,9 +364,8 @@ fn down_and_turner_syndrome_charts_agree_with_rcpchgrowth() {
 #[ignore = "needs the UK90 pack that scripts/test.sh generates"]
 fn a_child_with_down_syndrome_is_charted_on_the_down_syndrome_charts() {
     use redbook_core::growth::ChartSet;
-    use redbook_core::model::{EntryBody, MeasuredBy, Measurement, RiskFactor, RiskFactorKind};
-    let refs =
-        GrowthReferences::with_uk90_pack(&env_file("REDBOOK_UK90_PACK")).expect("pack loads");
+    use redbook_core::model::{EntryBody, RiskFactor, RiskFactorKind};
+    let refs = pack();
     let dir = tempfile::TempDir::new().unwrap();
     let gp = redbook_tests::device(&dir, "gp", 1, redbook_core::model::Role::Gp, Some("A81001"));
     let id = gp
@@ -372,19 +373,7 @@ fn a_child_with_down_syndrome_is_charted_on_the_down_syndrome_charts() {
         .add_child(redbook_tests::child("Amara", "2024-06-01"))
         .unwrap();
     for (date, kg) in [("2025-06-01", 7.9), ("2026-06-01", 10.2)] {
-        gp.book
-            .add_entry(
-                &id,
-                EntryBody::Measurement(Measurement {
-                    date: date.parse().unwrap(),
-                    weight_kg: Some(kg),
-                    length_cm: None,
-                    height_cm: None,
-                    head_circumference_cm: None,
-                    measured_by: MeasuredBy::Professional,
-                }),
-            )
-            .unwrap();
+        weigh(&gp.book, &id, date, kg);
     }
     let on_uk_who = gp
         .book

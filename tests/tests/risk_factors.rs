@@ -5,7 +5,7 @@
 use redbook_core::model::*;
 use redbook_core::schedule::{DueReport, DueStatus};
 use redbook_core::{Error, RedBook};
-use redbook_tests::{child, device, settle, Device};
+use redbook_tests::{child, device, invite, settle, Device};
 use tempfile::TempDir;
 
 struct Clinic {
@@ -21,12 +21,7 @@ fn clinic(born: &str) -> Clinic {
     let mum = device(&dir, "mum", 1, Role::Parent, None);
     let midwife = device(&dir, "midwife", 2, Role::Midwife, Some("RQX"));
     let id = mum.book.add_child(child("Amara", born)).unwrap();
-    let invitation = mum
-        .book
-        .share(&id, &midwife.book.device_card().unwrap(), Access::Writer)
-        .unwrap();
-    midwife.book.accept(&invitation).unwrap();
-    settle(&[&mum, &midwife], &id);
+    invite(&mum, &midwife, &id, Access::Writer);
     Clinic {
         _dir: dir,
         mum,
