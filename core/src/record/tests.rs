@@ -343,3 +343,31 @@ mod convergence {
         }
     }
 }
+
+#[test]
+fn a_change_reusing_its_authors_history_is_refused_and_the_record_still_loads() {
+    let (mum, dad) = (Device::new(), Device::new());
+    let base = record_by(&mum, &[(&dad, Access::Admin)]);
+    let mut honest = fork(&base);
+    honest.put_entry(&mum.note("given"), &mum.keys).unwrap();
+    // A hostile member copies the honest session's actor id from the record and writes
+    // a different change in its place: same actor, same sequence, same op counters.
+    let mut hostile = fork(&base);
+    let actor = honest.automerge().get_actor().clone();
+    hostile.automerge_mut().set_actor(actor);
+    hostile.put_entry(&dad.note("forged"), &dad.keys).unwrap();
+    assert!(matches!(
+        send(&hostile, &mut honest),
+        Err(RecordError::Refused(RefusedChange::ReusedHistory))
+    ));
+    let reloaded = Record::load(&honest.save()).expect("the record still loads");
+    let views = reloaded.entry_views().0;
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].verification, Verification::Verified);
+    // The same forgery inside a whole document is refused the same way.
+    let hostile_doc = hostile.automerge().clone();
+    assert_eq!(
+        honest.check_document(&hostile_doc),
+        Err(RefusedChange::ReusedHistory)
+    );
+}

@@ -34,6 +34,43 @@ pub enum RefusedChange {
     /// Names the field and the reason, never the value.
     #[error("a change carries an invalid {0}")]
     InvalidValue(String),
+    /// A change reuses a place in its author session's history (a sequence number or op
+    /// counters it already used): two values would share one op id, and automerge could
+    /// not load the saved record again (found by fuzzing).
+    #[error("a change reuses its author's sequence or operation numbers")]
+    ReusedHistory,
+}
+
+/// One change's place in its actor's history.
+struct Place<'a> {
+    actor: &'a automerge::ActorId,
+    seq: u64,
+    start_op: u64,
+    max_op: u64,
+}
+
+/// Every new change must come after everything its actor already wrote here: a greater
+/// sequence number and op counters above the actor's highest, taken in sequence order
+/// (an honest actor's changes form one chain, so this refuses nothing honest).
+fn check_places(doc: &automerge::Automerge, mut new: Vec<Place>) -> Result<(), RefusedChange> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    let mut latest: std::collections::HashMap<automerge::ActorId, (u64, u64)> =
+        std::collections::HashMap::new();
+    for meta in doc.get_changes_meta(&[]) {
+        let slot = latest.entry(meta.actor.into_owned()).or_insert((0, 0));
+        *slot = (slot.0.max(meta.seq), slot.1.max(meta.max_op));
+    }
+    new.sort_by(|a, b| (a.actor, a.seq).cmp(&(b.actor, b.seq)));
+    for place in new {
+        let slot = latest.entry(place.actor.clone()).or_insert((0, 0));
+        if place.seq <= slot.0 || place.start_op <= slot.1 {
+            return Err(RefusedChange::ReusedHistory);
+        }
+        *slot = (place.seq, slot.1.max(place.max_op));
+    }
+    Ok(())
 }
 
 /// The automerge changes in `bytes` (documents, changes, compressed changes, bundles),
@@ -96,6 +133,17 @@ impl Record {
             .iter()
             .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
             .collect();
+        check_places(
+            &self.doc,
+            new.iter()
+                .map(|c| Place {
+                    actor: c.actor_id(),
+                    seq: c.seq(),
+                    start_op: c.start_op().get(),
+                    max_op: c.max_op(),
+                })
+                .collect(),
+        )?;
         let checker = Checker {
             maps: self
                 .maps()
@@ -127,6 +175,25 @@ impl Record {
         {
             return Err(RefusedChange::OutsideShape("the root"));
         }
+        // Its changes that this copy lacks must each come after their actor's history
+        // here, as a change's must (`check_places`).
+        let metas = guarded(|| doc.get_changes_meta(&[])).ok_or(RefusedChange::Unreadable)?;
+        let new_metas: Vec<_> = metas
+            .iter()
+            .filter(|m| self.doc.get_change_by_hash(&m.hash).is_none())
+            .collect();
+        check_places(
+            &self.doc,
+            new_metas
+                .iter()
+                .map(|m| Place {
+                    actor: m.actor.as_ref(),
+                    seq: m.seq,
+                    start_op: m.start_op,
+                    max_op: m.max_op,
+                })
+                .collect(),
+        )?;
         let mut values: Vec<(Kind, String, Vec<u8>)> = Vec::new();
         for (map, kind) in self.maps() {
             for item in doc.map_range(map, ..) {
