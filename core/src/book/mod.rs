@@ -697,6 +697,15 @@ fn withhold_new_blood_spot(view: &mut EntryView, delay: chrono::Duration, today:
     }
 }
 
+/// Shown SIGNATURE INVALID or WRITTEN WITHOUT THE RIGHT TO WRITE: such an entry never
+/// counts for what the record works out (hazard log H18).
+fn is_forged(view: &EntryView) -> bool {
+    matches!(
+        view.verification,
+        Verification::Invalid | Verification::NotPermitted
+    )
+}
+
 /// The schedule's view of a record: current entries only (amended and error-marked
 /// ones do not count as given or done), and the risk factors it may rely on.
 fn schedule_input(record: &ChildRecord) -> Result<(ScheduleInput, Vec<RiskFactorUse>), Error> {
@@ -714,11 +723,7 @@ fn schedule_input(record: &ChildRecord) -> Result<(ScheduleInput, Vec<RiskFactor
         // A forged entry, or one written without the right to write, never counts as
         // given or done: it would hide a due dose (hazard log H18). Risk factors are all
         // listed, used or not (`risk_factor_uses`).
-        let forged = matches!(
-            view.verification,
-            Verification::Invalid | Verification::NotPermitted
-        );
-        if forged && !matches!(view.entry.body, EntryBody::RiskFactor(_)) {
+        if is_forged(view) && !matches!(view.entry.body, EntryBody::RiskFactor(_)) {
             continue;
         }
         match &view.entry.body {
@@ -908,11 +913,7 @@ fn mid_parental(
 ) -> Result<Option<MidParentalHeight>, Error> {
     let (mut mother, mut father) = (None, None);
     for view in record.timeline() {
-        let counts = !matches!(
-            view.verification,
-            Verification::Invalid | Verification::NotPermitted
-        );
-        if let (EntryBody::ParentalHeights(h), true) = (&view.entry.body, counts) {
+        if let (EntryBody::ParentalHeights(h), false) = (&view.entry.body, is_forged(view)) {
             mother = h.mother_cm.or(mother);
             father = h.father_cm.or(father);
         }
