@@ -38,13 +38,21 @@ fi
     || "$tools/fhir-venv/bin/pip" install --quiet --disable-pip-version-check \
         "fhir.resources==6.0.0" "pydantic==1.10.27"
 
+echo "== Set-up: PostgreSQL's binaries (the relay's tests start private servers on loopback)"
+if [ -z "${REDBOOK_PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+fi
+
 echo "== Rust: clippy, every warning an error"
 if ! cargo clippy --version >/dev/null 2>&1; then
     rustup component add clippy
 fi
 cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 
-echo "== Rust: unit, store, crash, schedule, growth and CLI tests"
+echo "== Rust: unit, store, crash, schedule, growth, relay (SQLite and PostgreSQL) and CLI tests"
 cargo test --workspace --all-targets --locked
 
 echo "== Rust: growth engine against the rcpchgrowth oracle (needs the files above)"

@@ -60,6 +60,12 @@ pub enum RedbookError {
     /// here, tampered, under another key); the record is unchanged.
     #[error("sync refused: {reason}")]
     SyncRefused { reason: String },
+    /// No answer from the relay (no network, a timeout): try the exchange again later.
+    #[error("the relay could not be reached: {reason}")]
+    RelayUnreachable { reason: String },
+    /// The relay answered with an error (quota, rate limit, a device clock far out).
+    #[error("the relay refused the request ({status}): {reason}")]
+    RelayRefused { status: u16, reason: String },
 
     /// Storage, I/O or a bug; `detail` is the core's message, for developers (no
     /// personal data). The field is not called `message`: Kotlin exceptions have one.
@@ -101,6 +107,10 @@ impl From<CoreError> for RedbookError {
             CoreError::Sync(e) => RedbookError::SyncRefused {
                 reason: e.to_string(),
             },
+            CoreError::RelayUnreachable(reason) => RedbookError::RelayUnreachable { reason },
+            CoreError::RelayRefused { status, reason } => {
+                RedbookError::RelayRefused { status, reason }
+            }
             other @ (CoreError::Storage(_)
             | CoreError::Io(_)
             | CoreError::Crypto(_)
@@ -751,6 +761,11 @@ mod tests {
                 reason: "locked".into(),
             }),
             CoreError::Sync(SyncError::NotAMember),
+            CoreError::RelayUnreachable("connection refused".into()),
+            CoreError::RelayRefused {
+                status: 429,
+                reason: "too many requests".into(),
+            },
             CoreError::Internal("automerge: a bug".into()),
             CoreError::Io(std::io::Error::other("disk")),
             CoreError::Storage(rusqlite::Error::InvalidQuery),

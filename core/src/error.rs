@@ -42,6 +42,13 @@ pub enum Error {
     /// A sync message, bundle or invitation was refused; nothing was changed.
     #[error("sync refused: {0}")]
     Sync(#[from] crate::sync::SyncError),
+    /// No answer came from the relay (no network, a timeout); nothing was lost: the next
+    /// exchange carries on.
+    #[error("the relay could not be reached: {0}")]
+    RelayUnreachable(String),
+    /// The relay answered with an error (a quota, a rate limit, an expired signature).
+    #[error("the relay refused the request ({status}): {reason}")]
+    RelayRefused { status: u16, reason: String },
     /// A change this device made itself failed (a bug, not damage on disk).
     #[error("internal error: {0}")]
     Internal(String),

@@ -17,7 +17,7 @@ pub mod store;
 pub mod sync;
 pub mod view;
 
-pub use book::{due_for_birth_date, DeviceProfile, Received, RedBook};
+pub use book::{due_for_birth_date, DeviceProfile, Received, RedBook, RelayReport};
 pub use child::{
     ChildList, ChildRecord, ChildSummary, GrowthPoint, GrowthSeries, HistoryAction, HistoryEvent,
 };

@@ -39,7 +39,9 @@ const DEVICE_KEYS: &str = "device_keys";
 const DEVICE_ATTESTATION: &str = "device_attestation";
 
 mod exporting;
+mod relaying;
 mod sharing;
+pub use relaying::RelayReport;
 pub use sharing::Received;
 
 pub struct RedBook {

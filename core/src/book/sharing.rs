@@ -520,7 +520,7 @@ fn repair_key(store: &mut Store, keys: &DeviceKeys, id: &RecordId) -> Result<(),
 }
 
 /// The session for (record, peer), restored from its saved state on first use.
-fn session<'a>(
+pub(super) fn session<'a>(
     sessions: &'a mut Sessions,
     store: &mut Store,
     id: &RecordId,
@@ -534,9 +534,32 @@ fn session<'a>(
     Ok(sessions.get_mut(&key).expect("inserted above"))
 }
 
+/// The devices this one syncs a record with: its other active members, or, until the
+/// record's statements arrive, the device that invited this one.
+pub(super) fn sync_peers(store: &mut Store, id: &RecordId, me: &str) -> Result<Vec<String>, Error> {
+    let membership = store.record(id)?.membership();
+    if membership.creator.is_some() {
+        return Ok(membership
+            .active_members()
+            .map(|m| m.device_id.clone())
+            .filter(|device| device != me)
+            .collect());
+    }
+    Ok(store
+        .sealed_meta(&store.record_meta_name(INVITER, id))?
+        .and_then(|bytes| serde_json::from_slice::<DevicePublic>(&bytes).ok())
+        .map(|keys| keys.device_id())
+        .into_iter()
+        .collect())
+}
+
 /// A device this record trusts to sync: an active member, or, until the record's
 /// statements name any member, the device that invited us to it.
-fn known_device(store: &mut Store, id: &RecordId, device_id: &str) -> Result<DevicePublic, Error> {
+pub(super) fn known_device(
+    store: &mut Store,
+    id: &RecordId,
+    device_id: &str,
+) -> Result<DevicePublic, Error> {
     let membership = store.record(id)?.membership();
     if let Some(member) = membership.member(device_id) {
         return if member.is_active() {

@@ -473,6 +473,7 @@ pub fn read_invitation(bytes: &[u8], me: &DeviceKeys) -> Result<Invitation, Sync
 }
 
 pub mod attestation;
+pub mod relay;
 pub mod session;
 
 #[cfg(test)]

@@ -80,6 +80,23 @@ impl Session {
         self.rounds_without_progress = 0;
     }
 
+    /// Whether the peer has said it holds everything up to `heads`.
+    pub fn peer_has(&self, heads: &[automerge::ChangeHash]) -> bool {
+        self.state.their_heads.as_deref() == Some(heads)
+    }
+
+    /// Asks the peer again where it stands: through a relay a message can be lost without
+    /// the protocol noticing (automerge #1284). The next message carries only heads and
+    /// what this device has (small), and what was sent unacknowledged is forgotten, so the
+    /// peer's answer brings it again (docs/adr/0008-relay.md).
+    pub fn ask_again(&mut self) {
+        self.state.in_flight = false;
+        self.state.sent_hashes.clear();
+        self.state.last_sent_heads.clear();
+        self.state.their_have = None;
+        self.state.their_need = None;
+    }
+
     /// The peer signed a message under `epoch`, so it holds that key.
     pub fn peer_holds(&mut self, epoch: u32) {
         self.peer_epoch = self.peer_epoch.max(epoch);

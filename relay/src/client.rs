@@ -1,0 +1,51 @@
+//! The Rust HTTP client for the relay protocol (the CLI, tests, benchmarks); the apps
+//! carry the same requests with OkHttp or URLSession.
+
+use redbook_core::sync::relay::{HttpRequest, HttpResponse, RelayTransport, MAX_MESSAGE};
+use std::time::Duration;
+
+pub struct HttpTransport {
+    agent: ureq::Agent,
+}
+
+impl Default for HttpTransport {
+    fn default() -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Self { agent }
+    }
+}
+
+impl RelayTransport for HttpTransport {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+        let describe = |e: ureq::Error| e.to_string();
+        let response = match request.method.as_str() {
+            "GET" => {
+                let mut call = self.agent.get(&request.url);
+                for (name, value) in &request.headers {
+                    call = call.header(name, value);
+                }
+                call.call().map_err(describe)?
+            }
+            "POST" => {
+                let mut call = self.agent.post(&request.url);
+                for (name, value) in &request.headers {
+                    call = call.header(name, value);
+                }
+                call.send(&request.body[..]).map_err(describe)?
+            }
+            other => return Err(format!("method {other} is not used by the relay protocol")),
+        };
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .with_config()
+            .limit(redbook_core::sync::relay::MAX_BATCH as u64 * MAX_MESSAGE as u64)
+            .read_to_vec()
+            .map_err(describe)?;
+        Ok(HttpResponse { status, body })
+    }
+}

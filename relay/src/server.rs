@@ -1,0 +1,396 @@
+//! The relay's HTTP service (docs/adr/0008-relay.md). Every mailbox request is signed by
+//! the mailbox's key (derived from the record key, so only members can sign); the relay
+//! checks the signature against the address itself and keeps no accounts. Logs and
+//! metrics name routes and statuses, never an address, tag or size of one mailbox.
+
+use crate::storage::{Address, NewMessage, Posted, Quota, Storage, StorageError};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use governor::{DefaultKeyedRateLimiter, Quota as RateQuota, RateLimiter};
+use prometheus::{Encoder, HistogramVec, IntCounter, IntCounterVec, Registry, TextEncoder};
+use redbook_core::sync::relay::{self as protocol, Tag};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What a deployment sets; the defaults suit a pilot.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Messages not fetched within this are deleted (a device away longer catches up
+    /// through the sync protocol: nothing is lost, its peers send again).
+    pub retention: Duration,
+    /// How often expired messages are deleted.
+    pub sweep_every: Duration,
+    pub quota: Quota,
+    /// The largest message one post may carry (413 above it).
+    pub max_message_bytes: usize,
+    /// The largest post (413 above it).
+    pub max_post_bytes: usize,
+    /// Requests per minute one mailbox may make (429 above it).
+    pub requests_per_minute: u32,
+    /// The most messages one fetch returns.
+    pub max_fetch: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            retention: Duration::from_secs(30 * 24 * 3600),
+            sweep_every: Duration::from_secs(600),
+            quota: Quota {
+                mailbox_bytes: 64 << 20,
+                sender_bytes: 32 << 20,
+            },
+            max_message_bytes: 8 << 20,
+            max_post_bytes: 16 << 20,
+            requests_per_minute: 600,
+            max_fetch: 256,
+        }
+    }
+}
+
+struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    stored: IntCounter,
+    duplicates: IntCounter,
+    delivered: IntCounter,
+    expired: IntCounter,
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            prometheus::Opts::new("relay_requests_total", "Requests by route and status"),
+            &["route", "status"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            prometheus::HistogramOpts::new(
+                "relay_request_seconds",
+                "Time to answer a request, by route",
+            ),
+            &["route"],
+        )
+        .expect("valid metric");
+        let counter = |name: &str, help: &str| IntCounter::new(name, help).expect("valid metric");
+        let metrics = Self {
+            stored: counter("relay_messages_stored_total", "Messages stored"),
+            duplicates: counter(
+                "relay_messages_duplicate_total",
+                "Messages posted again and not stored twice",
+            ),
+            delivered: counter("relay_messages_delivered_total", "Messages fetched"),
+            expired: counter(
+                "relay_messages_expired_total",
+                "Messages deleted unfetched after the retention period",
+            ),
+            requests,
+            latency,
+            registry,
+        };
+        for collector in [
+            Box::new(metrics.requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(metrics.latency.clone()),
+            Box::new(metrics.stored.clone()),
+            Box::new(metrics.duplicates.clone()),
+            Box::new(metrics.delivered.clone()),
+            Box::new(metrics.expired.clone()),
+        ] {
+            metrics
+                .registry
+                .register(collector)
+                .expect("registered once");
+        }
+        metrics
+    }
+}
+
+struct Relay {
+    storage: Arc<dyn Storage>,
+    config: Config,
+    limiter: DefaultKeyedRateLimiter<Address>,
+    metrics: Metrics,
+}
+
+type Shared = Arc<Relay>;
+
+/// A refusal: a status and a sentence for the device (no identifiers in it).
+struct Refusal(StatusCode, &'static str);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut response = (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response();
+        if self.0 == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert("retry-after", HeaderValue::from_static("60"));
+        }
+        response
+    }
+}
+
+impl From<StorageError> for Refusal {
+    fn from(e: StorageError) -> Self {
+        tracing::warn!(error = %e, "storage");
+        match e {
+            StorageError::Unavailable(_) => Refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the relay's storage is unavailable; try again later",
+            ),
+            StorageError::Failed(_) => {
+                Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed")
+            }
+        }
+    }
+}
+
+/// The relay's routes over `storage`, and the task that deletes expired messages.
+pub fn router(storage: Arc<dyn Storage>, config: Config) -> Router {
+    let per_minute = NonZeroU32::new(config.requests_per_minute.max(1)).expect("at least 1");
+    let relay = Arc::new(Relay {
+        storage,
+        limiter: RateLimiter::keyed(RateQuota::per_minute(per_minute)),
+        metrics: Metrics::new(),
+        config,
+    });
+    tokio::spawn(sweep(relay.clone()));
+    let body_limit = relay.config.max_post_bytes;
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/v1/mailboxes/{address}/messages", post(post_messages))
+        .route("/v1/mailboxes/{address}/inbox/{tag}", get(fetch_messages))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(relay)
+}
+
+async fn sweep(relay: Shared) {
+    let mut every = tokio::time::interval(relay.config.sweep_every);
+    loop {
+        every.tick().await;
+        let before = chrono::Utc::now().timestamp() - relay.config.retention.as_secs() as i64;
+        let storage = relay.storage.clone();
+        match tokio::task::spawn_blocking(move || storage.expire(before)).await {
+            Ok(Ok(expired)) => relay.metrics.expired.inc_by(expired),
+            Ok(Err(e)) => tracing::warn!(error = %e, "expiring messages"),
+            Err(_) => tracing::error!("expiring messages panicked"),
+        }
+        // Buckets of mailboxes not seen for a while are dropped, so memory stays flat.
+        relay.limiter.retain_recent();
+    }
+}
+
+async fn health(State(relay): State<Shared>) -> Response {
+    let storage = relay.storage.clone();
+    match tokio::task::spawn_blocking(move || storage.check()).await {
+        Ok(Ok(())) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "storage unavailable" })),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics(State(relay): State<Shared>) -> Response {
+    let mut text = Vec::new();
+    TextEncoder::new()
+        .encode(&relay.metrics.registry.gather(), &mut text)
+        .expect("text encoding does not fail");
+    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Counts and logs a mailbox request by its route, never its address.
+fn finish(
+    relay: &Relay,
+    route: &'static str,
+    started: Instant,
+    result: Result<Response, Refusal>,
+) -> Response {
+    let response = result.unwrap_or_else(IntoResponse::into_response);
+    let status = response.status();
+    relay
+        .metrics
+        .requests
+        .with_label_values(&[route, status.as_str()])
+        .inc();
+    relay
+        .metrics
+        .latency
+        .with_label_values(&[route])
+        .observe(started.elapsed().as_secs_f64());
+    tracing::info!(route, status = status.as_u16(), "request");
+    response
+}
+
+/// Checks the request is signed by the key whose public half is the address, recently,
+/// and within the mailbox's rate.
+fn authorise(
+    relay: &Relay,
+    address: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Address, Refusal> {
+    let unauthorised = |why| Refusal(StatusCode::UNAUTHORIZED, why);
+    let address: Address = hex::decode(address)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or(Refusal(StatusCode::NOT_FOUND, "no such mailbox"))?;
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let time: i64 = header(protocol::TIME_HEADER)
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| unauthorised("the request is not signed"))?;
+    let signature = header(protocol::SIGNATURE_HEADER)
+        .and_then(|s| hex::decode(s).ok())
+        .ok_or_else(|| unauthorised("the request is not signed"))?;
+    if (chrono::Utc::now().timestamp() - time).abs() > protocol::MAX_CLOCK_SKEW_SECONDS {
+        return Err(unauthorised(
+            "the request's time is too far from the relay's: check the device's clock",
+        ));
+    }
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    if !protocol::verify_request(&address, method.as_str(), path, time, body, &signature) {
+        return Err(unauthorised(
+            "the request is not signed by this mailbox's key",
+        ));
+    }
+    if relay.limiter.check_key(&address).is_err() {
+        return Err(Refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests for this mailbox; try again in a minute",
+        ));
+    }
+    Ok(address)
+}
+
+fn tag_from(text: Option<&str>) -> Option<Tag> {
+    hex::decode(text?).ok()?.try_into().ok()
+}
+
+async fn post_messages(
+    State(relay): State<Shared>,
+    Path(address): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let result = post_inner(&relay, &address, &method, &uri, &headers, body).await;
+    finish(&relay, "post", started, result)
+}
+
+async fn post_inner(
+    relay: &Shared,
+    address: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    let mailbox = authorise(relay, address, method, uri, headers, &body)?;
+    let sender = tag_from(
+        headers
+            .get(protocol::FROM_HEADER)
+            .and_then(|v| v.to_str().ok()),
+    )
+    .ok_or(Refusal(
+        StatusCode::BAD_REQUEST,
+        "the posting device's tag is missing",
+    ))?;
+    let messages = protocol::decode_post(&body)
+        .map_err(|_| Refusal(StatusCode::BAD_REQUEST, "the post is malformed"))?;
+    if messages
+        .iter()
+        .any(|m| m.body.len() > relay.config.max_message_bytes)
+    {
+        return Err(Refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "a message is larger than this relay accepts",
+        ));
+    }
+    let messages: Vec<NewMessage> = messages
+        .into_iter()
+        .map(|m| NewMessage {
+            recipient: m.recipient,
+            digest: protocol::digest_of(&m.body),
+            body: m.body,
+        })
+        .collect();
+    let storage = relay.storage.clone();
+    let quota = relay.config.quota;
+    let now = chrono::Utc::now().timestamp();
+    let posted =
+        tokio::task::spawn_blocking(move || storage.post(&mailbox, &sender, &messages, now, quota))
+            .await
+            .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
+    match posted {
+        Posted::Stored { stored, duplicates } => {
+            relay.metrics.stored.inc_by(stored.into());
+            relay.metrics.duplicates.inc_by(duplicates.into());
+            Ok(
+                Json(serde_json::json!({ "stored": stored, "duplicates": duplicates }))
+                    .into_response(),
+            )
+        }
+        // 413: the request is too large for what the mailbox may still hold.
+        Posted::OverQuota(why) => Err(Refusal(StatusCode::PAYLOAD_TOO_LARGE, why)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct FetchQuery {
+    after: Option<u64>,
+    limit: Option<usize>,
+}
+
+async fn fetch_messages(
+    State(relay): State<Shared>,
+    Path((address, tag)): Path<(String, String)>,
+    Query(query): Query<FetchQuery>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let started = Instant::now();
+    let result = fetch_inner(&relay, &address, &tag, query, &method, &uri, &headers).await;
+    finish(&relay, "fetch", started, result)
+}
+
+async fn fetch_inner(
+    relay: &Shared,
+    address: &str,
+    tag: &str,
+    query: FetchQuery,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response, Refusal> {
+    let mailbox = authorise(relay, address, method, uri, headers, &[])?;
+    let recipient = tag_from(Some(tag)).ok_or(Refusal(StatusCode::NOT_FOUND, "no such inbox"))?;
+    let after = query.after.unwrap_or(0);
+    let limit = query
+        .limit
+        .unwrap_or(relay.config.max_fetch)
+        .clamp(1, relay.config.max_fetch);
+    let storage = relay.storage.clone();
+    let (messages, more) =
+        tokio::task::spawn_blocking(move || storage.fetch(&mailbox, &recipient, after, limit))
+            .await
+            .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
+    relay.metrics.delivered.inc_by(messages.len() as u64);
+    Ok((
+        [("content-type", "application/octet-stream")],
+        protocol::encode_fetched(&messages, more),
+    )
+        .into_response())
+}

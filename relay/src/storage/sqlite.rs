@@ -1,0 +1,185 @@
+//! SQLite: one file, one connection (WAL), for a pilot or one clinic.
+
+use super::{
+    over_quota, Address, NewMessage, Posted, Quota, Storage, StorageError, SQLITE_MIGRATIONS,
+};
+use redbook_core::sync::relay::{Delivered, Tag};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::Path;
+use std::sync::Mutex;
+
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+fn failed(e: rusqlite::Error) -> StorageError {
+    StorageError::Failed(e.to_string())
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the relay's database at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let mut conn = Connection::open(path).map_err(failed)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(failed)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(failed)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(failed)?;
+        migrate(&mut conn).map_err(failed)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back).
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS relay_migrations (version INTEGER PRIMARY KEY)",
+    )?;
+    for (version, sql) in SQLITE_MIGRATIONS {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done: Option<i64> = tx
+            .query_row(
+                "SELECT version FROM relay_migrations WHERE version = ?1",
+                [version],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if done.is_none() {
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO relay_migrations (version) VALUES (?1)",
+                [version],
+            )?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl Storage for SqliteStorage {
+    fn post(
+        &self,
+        mailbox: &Address,
+        sender: &Tag,
+        messages: &[NewMessage],
+        now: i64,
+        quota: Quota,
+    ) -> Result<Posted, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(failed)?;
+        let (mut stored, mut added) = (0u32, 0u64);
+        for message in messages {
+            let inserted = tx
+                .execute(
+                    "INSERT INTO messages (mailbox, recipient, sender, digest, body, size, stored_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (mailbox, recipient, digest) DO NOTHING",
+                    params![
+                        mailbox.as_slice(),
+                        message.recipient.as_slice(),
+                        sender.as_slice(),
+                        message.digest.as_slice(),
+                        message.body,
+                        message.body.len() as i64,
+                        now
+                    ],
+                )
+                .map_err(failed)?;
+            stored += inserted as u32;
+            added += if inserted > 0 {
+                message.body.len() as u64
+            } else {
+                0
+            };
+        }
+        let (mailbox_total, sender_total): (i64, i64) = tx
+            .query_row(
+                "SELECT COALESCE(SUM(size), 0), COALESCE(SUM(CASE WHEN sender = ?2 THEN size END), 0)
+                 FROM messages WHERE mailbox = ?1",
+                params![mailbox.as_slice(), sender.as_slice()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map_err(failed)?;
+        if let Some(why) = over_quota(mailbox_total as u64, sender_total as u64, added, quota) {
+            return Ok(Posted::OverQuota(why)); // dropping the transaction rolls it back
+        }
+        tx.commit().map_err(failed)?;
+        Ok(Posted::Stored {
+            stored,
+            duplicates: messages.len() as u32 - stored,
+        })
+    }
+
+    fn fetch(
+        &self,
+        mailbox: &Address,
+        recipient: &Tag,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<Delivered>, bool), StorageError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(failed)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        tx.execute(
+            "DELETE FROM messages WHERE mailbox = ?1 AND recipient = ?2 AND seq <= ?3",
+            params![mailbox.as_slice(), recipient.as_slice(), after],
+        )
+        .map_err(failed)?;
+        let mut messages = {
+            let mut statement = tx
+                .prepare_cached(
+                    "SELECT seq, body FROM messages WHERE mailbox = ?1 AND recipient = ?2 AND seq > ?3
+                     ORDER BY seq LIMIT ?4",
+                )
+                .map_err(failed)?;
+            let rows = statement
+                .query_map(
+                    params![
+                        mailbox.as_slice(),
+                        recipient.as_slice(),
+                        after,
+                        limit as i64 + 1
+                    ],
+                    |row| {
+                        Ok(Delivered {
+                            seq: row.get::<_, i64>(0)? as u64,
+                            body: row.get(1)?,
+                        })
+                    },
+                )
+                .map_err(failed)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(failed)?
+        };
+        tx.commit().map_err(failed)?;
+        let more = messages.len() > limit;
+        messages.truncate(limit);
+        Ok((messages, more))
+    }
+
+    fn expire(&self, before: i64) -> Result<u64, StorageError> {
+        let conn = self.conn();
+        let deleted = conn
+            .execute("DELETE FROM messages WHERE stored_at < ?1", [before])
+            .map_err(failed)?;
+        Ok(deleted as u64)
+    }
+
+    fn check(&self) -> Result<(), StorageError> {
+        self.conn()
+            .query_row("SELECT 1", [], |_| Ok(()))
+            .map_err(|e| StorageError::Unavailable(e.to_string()))
+    }
+}

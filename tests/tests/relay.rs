@@ -1,0 +1,526 @@
+//! Sync at a distance: devices that are never open at the same time share a record only
+//! through the relay, over real HTTP on loopback, with the relay on SQLite and on a real
+//! PostgreSQL server; the relay restarted, PostgreSQL restarted under it, a faulty relay,
+//! a removed member, and what the relay's storage holds.
+
+use redbook_core::model::{Access, RecordId, Role};
+use redbook_core::sync::relay::{self, HttpRequest, HttpResponse, RelayTransport};
+use redbook_core::{Error, RedBook, RelayReport};
+use redbook_relay::postgres_server::PrivateServer;
+use redbook_relay::{Config, HttpTransport, PostgresStorage, RunningRelay, SqliteStorage, Storage};
+use redbook_tests::{child, contents, device, note, raw_key};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tempfile::TempDir;
+
+/// A device as its owner has it: a database file, opened for one exchange and closed.
+struct Phone {
+    path: PathBuf,
+    key: u8,
+}
+
+impl Phone {
+    fn new(dir: &TempDir, name: &str, key: u8, role: Role, org: Option<&str>) -> (Self, String) {
+        let id = device(dir, name, key, role, org).id;
+        let path = dir.path().join(format!("{name}.redbook"));
+        (Self { path, key }, id)
+    }
+
+    fn open(&self) -> RedBook {
+        RedBook::open(&self.path, raw_key(self.key)).unwrap()
+    }
+
+    /// Opens, runs one exchange, closes.
+    fn exchange(
+        &self,
+        id: &RecordId,
+        transport: &dyn RelayTransport,
+        url: &str,
+    ) -> Result<RelayReport, Error> {
+        self.open().relay_exchange(id, transport, url)
+    }
+}
+
+fn local_relay(storage: Arc<dyn Storage>) -> RunningRelay {
+    RunningRelay::start(storage, Config::default(), "127.0.0.1:0".parse().unwrap()).unwrap()
+}
+
+/// A family of two parents and a health visitor's tablet; the first parent creates the
+/// record and invites the others (the invitations carried by hand, as QR codes).
+struct Family {
+    _dir: TempDir,
+    phones: Vec<Phone>,
+    id: RecordId,
+}
+
+fn family() -> Family {
+    let dir = TempDir::new().unwrap();
+    let (mum, _) = Phone::new(&dir, "mum", 1, Role::Parent, None);
+    let (dad, _) = Phone::new(&dir, "dad", 2, Role::Parent, None);
+    let (clinic, _) = Phone::new(&dir, "clinic", 3, Role::HealthVisitor, Some("Riverside"));
+    let id = {
+        let book = mum.open();
+        let id = book.add_child(child("Ada Lovelace", "2026-01-10")).unwrap();
+        book.add_entry(&id, note("2026-01-12", "feeding well, first note"))
+            .unwrap();
+        for other in [&dad, &clinic] {
+            let card = other.open().device_card().unwrap();
+            let invitation = book.share(&id, &card, Access::Writer).unwrap();
+            other.open().accept(&invitation).unwrap();
+        }
+        id
+    };
+    Family {
+        _dir: dir,
+        phones: vec![mum, dad, clinic],
+        id,
+    }
+}
+
+/// Turns each phone in order through one exchange until every phone holds the same
+/// record, or panics after `max_turns` rounds. Errors from the relay are allowed (the
+/// faulty relay makes them); any other error is not.
+fn until_settled(
+    family: &Family,
+    transport: &dyn RelayTransport,
+    url: &str,
+    max_turns: usize,
+) -> usize {
+    for turn in 1..=max_turns {
+        for phone in &family.phones {
+            match phone.exchange(&family.id, transport, url) {
+                Ok(_) | Err(Error::RelayUnreachable(_) | Error::RelayRefused { .. }) => {}
+                Err(e) => panic!("exchange: {e}"),
+            }
+        }
+        if settled(family) {
+            return turn;
+        }
+    }
+    panic!("the phones did not settle in {max_turns} turns");
+}
+
+fn settled(family: &Family) -> bool {
+    let first = contents(&family.phones[0].open(), &family.id);
+    family.phones[1..]
+        .iter()
+        .all(|phone| contents(&phone.open(), &family.id) == first)
+}
+
+fn notes(phone: &Phone, id: &RecordId) -> Vec<String> {
+    contents(&phone.open(), id)
+        .1
+        .values()
+        .filter_map(|entry| match &entry.body {
+            redbook_core::model::EntryBody::Note(note) => Some(note.text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Everything the three phones write reaches the other two through the relay; the relay
+/// is restarted between turns (`restart` does it for the backend under test).
+fn three_phones_through(storage: impl Fn() -> Arc<dyn Storage>, mut between: impl FnMut(usize)) {
+    let family = family();
+    let transport = HttpTransport::default();
+    let mut relay = local_relay(storage());
+    let turns = until_settled(&family, &transport, &relay.url(), 12);
+    assert_eq!(
+        notes(&family.phones[2], &family.id).len(),
+        1,
+        "the clinic has the first note"
+    );
+    eprintln!("joined in {turns} turns");
+
+    family.phones[1]
+        .open()
+        .add_entry(&family.id, note("2026-02-01", "dad: slept through"))
+        .unwrap();
+    family.phones[2]
+        .open()
+        .add_entry(
+            &family.id,
+            note("2026-02-02", "clinic: weighed, doing well"),
+        )
+        .unwrap();
+    // The relay goes away and comes back (same storage); what it held is still there.
+    drop(relay);
+    between(1);
+    relay = local_relay(storage());
+    let turns = until_settled(&family, &transport, &relay.url(), 8);
+    eprintln!("two new entries everywhere in {turns} turns");
+    between(2);
+    family.phones[0]
+        .open()
+        .add_entry(&family.id, note("2026-02-03", "mum: first smile"))
+        .unwrap();
+    until_settled(&family, &transport, &relay.url(), 8);
+    let mut all = notes(&family.phones[1], &family.id);
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            "clinic: weighed, doing well",
+            "dad: slept through",
+            "feeding well, first note",
+            "mum: first smile"
+        ]
+    );
+}
+
+#[test]
+fn three_phones_never_open_together_share_a_record_through_a_relay_on_sqlite() {
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("relay.sqlite");
+    three_phones_through(|| Arc::new(SqliteStorage::open(&file).unwrap()), |_| {});
+}
+
+#[test]
+fn three_phones_share_a_record_through_a_relay_on_postgres_restarted_under_it() {
+    let server = PrivateServer::start().unwrap();
+    let url = server.url();
+    let family = family();
+    let transport = HttpTransport::default();
+    let relay = local_relay(Arc::new(PostgresStorage::connect(&url).unwrap()));
+    until_settled(&family, &transport, &relay.url(), 12);
+
+    family.phones[1]
+        .open()
+        .add_entry(&family.id, note("2026-02-01", "dad: slept through"))
+        .unwrap();
+    // PostgreSQL stops under the running relay: the exchange is refused (503), nothing
+    // on the phone changes, and once the server is back the same relay carries on.
+    server.pause().unwrap();
+    let before = contents(&family.phones[1].open(), &family.id);
+    match family.phones[1].exchange(&family.id, &transport, &relay.url()) {
+        Err(Error::RelayRefused { status: 503, .. }) => {}
+        other => panic!("expected 503 while PostgreSQL is down, got {other:?}"),
+    }
+    assert_eq!(contents(&family.phones[1].open(), &family.id), before);
+    server.resume().unwrap();
+    until_settled(&family, &transport, &relay.url(), 8);
+    assert!(notes(&family.phones[2], &family.id).contains(&"dad: slept through".to_string()));
+
+    // And through the restart of the relay itself, as on SQLite.
+    drop(relay);
+    three_phones_through(
+        || Arc::new(PostgresStorage::connect(&url).unwrap()),
+        |step| {
+            if step == 2 {
+                server.pause().unwrap();
+                server.resume().unwrap();
+            }
+        },
+    );
+}
+
+/// A relay that loses, repeats, reorders, holds back and replays what it carries.
+struct FaultyRelay {
+    inner: HttpTransport,
+    state: Mutex<Faults>,
+}
+
+struct Faults {
+    seed: u64,
+    /// Posts held back, delivered later (delay, reordering across requests).
+    held: Vec<HttpRequest>,
+    /// Answers to fetches seen before, served again later (stale, replayed).
+    seen: Vec<(String, HttpResponse)>,
+    counts: [u32; 6],
+}
+
+impl Faults {
+    fn roll(&mut self) -> u64 {
+        // xorshift64*: deterministic, so a failure reproduces.
+        self.seed ^= self.seed >> 12;
+        self.seed ^= self.seed << 25;
+        self.seed ^= self.seed >> 27;
+        self.seed.wrapping_mul(0x2545_f491_4f6c_dd1d) % 100
+    }
+}
+
+impl RelayTransport for FaultyRelay {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+        let mut faults = self.state.lock().unwrap();
+        // Sometimes a held post is finally delivered.
+        if !faults.held.is_empty() && faults.roll() < 30 {
+            let late = faults.held.remove(0);
+            let _ = self.inner.send(late);
+        }
+        let roll = faults.roll();
+        let is_fetch = request.method == "GET";
+        let inbox = request
+            .url
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if roll < 15 {
+            faults.counts[0] += 1;
+            return Err("dropped on the way".into());
+        }
+        if roll < 25 && !is_fetch {
+            faults.counts[1] += 1;
+            faults.held.push(request);
+            return Err("held back".into());
+        }
+        if roll < 35 && is_fetch {
+            let stale = faults.seen.iter().find(|(url, _)| *url == inbox).cloned();
+            if let Some((_, response)) = stale {
+                faults.counts[2] += 1;
+                return Ok(response);
+            }
+        }
+        let duplicate = roll < 45;
+        if duplicate {
+            faults.counts[3] += 1;
+            let _ = self.inner.send(request.clone());
+        }
+        let mut response = self.inner.send(request)?;
+        if is_fetch && response.status == 200 {
+            faults.seen.push((inbox, response.clone()));
+            if (45..60).contains(&roll) {
+                faults.counts[4] += 1;
+                let (mut messages, more) = relay::decode_fetched(&response.body).unwrap();
+                messages.reverse();
+                response.body = relay::encode_fetched(&messages, more);
+            }
+        }
+        if roll >= 90 {
+            faults.counts[5] += 1;
+            return Err("the answer was lost".into());
+        }
+        Ok(response)
+    }
+}
+
+#[test]
+fn a_relay_that_drops_repeats_reorders_delays_and_replays_only_delays_sync() {
+    for seed in [0x5eed_1234_abcd_0001, 0x0dd_ba11, 0xfeed_f00d_0000_0007] {
+        faulty_run(seed);
+    }
+}
+
+fn faulty_run(seed: u64) {
+    let dir = TempDir::new().unwrap();
+    let relay = local_relay(Arc::new(
+        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
+    ));
+    let faulty = FaultyRelay {
+        inner: HttpTransport::default(),
+        state: Mutex::new(Faults {
+            seed,
+            held: Vec::new(),
+            seen: Vec::new(),
+            counts: [0; 6],
+        }),
+    };
+    let family = family();
+    let turns = until_settled(&family, &faulty, &relay.url(), 60);
+    eprintln!("seed {seed:x}: joined through the faulty relay in {turns} turns");
+    for (i, phone) in family.phones.iter().enumerate() {
+        phone
+            .open()
+            .add_entry(
+                &family.id,
+                note("2026-03-01", &format!("written on phone {i}")),
+            )
+            .unwrap();
+    }
+    let turns = until_settled(&family, &faulty, &relay.url(), 60);
+    eprintln!("seed {seed:x}: three entries everywhere in {turns} turns");
+    assert_eq!(notes(&family.phones[0], &family.id).len(), 4);
+    let counts = faulty.state.lock().unwrap().counts;
+    eprintln!(
+        "seed {seed:x}: dropped {}, held {}, stale {}, duplicated {}, reordered {}, answers lost {}",
+        counts[0], counts[1], counts[2], counts[3], counts[4], counts[5]
+    );
+    assert!(
+        counts.iter().all(|&n| n > 0),
+        "every fault happened: {counts:?}"
+    );
+}
+
+/// Sends every request to another mailbox address (as a removed member that learned the
+/// new address would), signed as the device signs it.
+struct Redirect<'a> {
+    inner: &'a HttpTransport,
+    from: String,
+    to: String,
+}
+
+impl RelayTransport for Redirect<'_> {
+    fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, String> {
+        request.url = request.url.replace(&self.from, &self.to);
+        self.inner.send(request)
+    }
+}
+
+/// Records the mailbox addresses a device uses.
+struct Watching<'a> {
+    inner: &'a HttpTransport,
+    addresses: Mutex<Vec<String>>,
+}
+
+impl RelayTransport for Watching<'_> {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+        let address = request.url.split("/mailboxes/").nth(1).unwrap_or_default();
+        self.addresses
+            .lock()
+            .unwrap()
+            .push(address.split('/').next().unwrap_or_default().to_string());
+        self.inner.send(request)
+    }
+}
+
+#[test]
+fn a_removed_member_is_refused_by_the_relay_and_never_sees_what_is_written_after() {
+    let dir = TempDir::new().unwrap();
+    let relay = local_relay(Arc::new(
+        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
+    ));
+    let transport = HttpTransport::default();
+    let family = family();
+    let url = relay.url();
+    until_settled(&family, &transport, &url, 12);
+    let (mum, dad, clinic) = (&family.phones[0], &family.phones[1], &family.phones[2]);
+    let watch = |phone: &Phone| {
+        let watching = Watching {
+            inner: &transport,
+            addresses: Mutex::new(Vec::new()),
+        };
+        phone.exchange(&family.id, &watching, &url).unwrap();
+        watching.addresses.into_inner().unwrap()[0].clone()
+    };
+    let old_address = watch(dad);
+
+    let dad_id = dad.open().device_id();
+    {
+        let book = mum.open();
+        book.remove_member(&family.id, &dad_id).unwrap();
+        book.add_entry(&family.id, note("2026-04-01", "after dad was removed"))
+            .unwrap();
+    }
+    // Mum and the clinic carry on through the new epoch's mailbox.
+    for _ in 0..6 {
+        for phone in [mum, clinic] {
+            phone.exchange(&family.id, &transport, &url).unwrap();
+        }
+    }
+    assert!(notes(clinic, &family.id).contains(&"after dad was removed".to_string()));
+    let new_address = watch(mum);
+    assert_ne!(
+        new_address, old_address,
+        "the removal moved the record to a new mailbox"
+    );
+
+    // Dad's phone still reads the old mailbox, where nothing new arrives.
+    for _ in 0..3 {
+        dad.exchange(&family.id, &transport, &url).unwrap();
+    }
+    assert!(!notes(dad, &family.id).contains(&"after dad was removed".to_string()));
+    // Knowing the new address is not enough: the relay refuses his old key there.
+    let redirect = Redirect {
+        inner: &transport,
+        from: old_address,
+        to: new_address,
+    };
+    match dad.exchange(&family.id, &redirect, &url) {
+        Err(Error::RelayRefused {
+            status: 401,
+            reason,
+        }) => {
+            assert!(
+                reason.contains("not signed by this mailbox's key"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected 401, got {other:?}"),
+    }
+}
+
+/// Every byte string a reader of the relay's storage must not find.
+fn secrets(family: &Family) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = [
+        "Ada Lovelace",
+        "Lovelace",
+        "feeding well",
+        "slept through",
+        "weighed, doing well",
+        "first smile",
+        "Riverside",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    out.push(family.id.as_str().as_bytes().to_vec());
+    out.push(hex::decode(family.id.as_str()).unwrap());
+    for phone in &family.phones {
+        let device = phone.open().device_id();
+        out.push(hex::decode(&device).unwrap());
+        out.push(device.into_bytes());
+    }
+    out
+}
+
+fn files_under(path: &std::path::Path) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_path_buf()];
+    }
+    std::fs::read_dir(path)
+        .map(|dir| dir.flatten().flat_map(|e| files_under(&e.path())).collect())
+        .unwrap_or_default()
+}
+
+fn assert_holds_none(files: &[PathBuf], secrets: &[Vec<u8>]) {
+    assert!(!files.is_empty());
+    for file in files {
+        let bytes = std::fs::read(file).unwrap_or_default();
+        for secret in secrets {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_slice()),
+                "{} holds {:?}",
+                file.display(),
+                String::from_utf8_lossy(secret)
+            );
+        }
+    }
+}
+
+#[test]
+fn the_relays_storage_holds_no_name_note_or_id_on_sqlite_or_postgres() {
+    let dir = TempDir::new().unwrap();
+    let sqlite_dir = dir.path().join("relay");
+    std::fs::create_dir_all(&sqlite_dir).unwrap();
+    let server = PrivateServer::start().unwrap();
+    let transport = HttpTransport::default();
+    let family = family();
+    family.phones[2]
+        .open()
+        .add_entry(
+            &family.id,
+            note("2026-02-02", "clinic: weighed, doing well"),
+        )
+        .unwrap();
+    for storage in [
+        Arc::new(SqliteStorage::open(&sqlite_dir.join("relay.sqlite")).unwrap())
+            as Arc<dyn Storage>,
+        Arc::new(PostgresStorage::connect(&server.url()).unwrap()),
+    ] {
+        let relay = local_relay(storage);
+        until_settled(&family, &transport, &relay.url(), 12);
+        // Messages still waiting (the last posts are not fetched yet) are in the files.
+        family.phones[0]
+            .open()
+            .add_entry(&family.id, note("2026-02-03", "mum: first smile"))
+            .unwrap();
+        family.phones[0]
+            .exchange(&family.id, &transport, &relay.url())
+            .unwrap();
+    }
+    let secrets = secrets(&family);
+    assert_holds_none(&files_under(&sqlite_dir), &secrets);
+    server.pause().unwrap();
+    assert_holds_none(&files_under(&server.data_dir()), &secrets);
+    server.resume().unwrap();
+}
