@@ -20,6 +20,7 @@ use redbook_core::{GrowthSeries, Received};
 use std::sync::Arc;
 
 mod types;
+pub use redbook_core::RelayReport;
 pub use types::{CentileQuery, DetailUpdate, MemberInfo};
 
 uniffi::setup_scaffolding!();
@@ -213,6 +214,76 @@ impl redbook_core::crypto::KeyProvider for ForeignKeyProvider {
 
 fn unlock_with(provider: Arc<dyn KeyProvider>) -> Unlock {
     Unlock::KeyProvider(Arc::new(ForeignKeyProvider(provider)))
+}
+
+/// One HTTP request of the relay protocol, for the app's own HTTP stack to carry.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RelayHttpRequest {
+    /// "GET" or "POST".
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<HttpHeader>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct HttpHeader {
+    pub name: String,
+    pub value: String,
+}
+
+/// The relay's answer, whatever its status.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RelayHttpResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum RelayHttpError {
+    /// No answer came (no network, a timeout, TLS refused). `reason` is shown to
+    /// developers; it must carry no personal data.
+    #[error("{reason}")]
+    Unreachable { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for RelayHttpError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        RelayHttpError::Unreachable { reason: e.reason }
+    }
+}
+
+/// The app's HTTP client (OkHttp, URLSession), as mozilla's viaduct lets the app bring
+/// its own: the core builds and signs each request and reads each answer.
+#[uniffi::export(with_foreign)]
+pub trait RelayHttp: Send + Sync {
+    fn send(&self, request: RelayHttpRequest) -> Result<RelayHttpResponse, RelayHttpError>;
+}
+
+/// Lets the core call the app's HTTP client.
+struct ForeignRelayHttp(Arc<dyn RelayHttp>);
+
+impl redbook_core::sync::relay::RelayTransport for ForeignRelayHttp {
+    fn send(
+        &self,
+        request: redbook_core::sync::relay::HttpRequest,
+    ) -> Result<redbook_core::sync::relay::HttpResponse, String> {
+        let request = RelayHttpRequest {
+            method: request.method,
+            url: request.url,
+            headers: request
+                .headers
+                .into_iter()
+                .map(|(name, value)| HttpHeader { name, value })
+                .collect(),
+            body: request.body,
+        };
+        let response = self.0.send(request).map_err(|e| e.to_string())?;
+        Ok(redbook_core::sync::relay::HttpResponse {
+            status: response.status,
+            body: response.body,
+        })
+    }
 }
 
 /// Told when a record changed because of another device (a sync message or bundle), so
@@ -539,6 +610,25 @@ impl RedBook {
             self.notify(&received.record_id);
         }
         Ok(received)
+    }
+
+    /// One bounded exchange with the relay at `relay_url` for this record: fetches what
+    /// waits for this device, applies it, posts what its peers need next. Two HTTP
+    /// requests in the usual case, so a background job (WorkManager, BGTaskScheduler) can
+    /// run it; run it again while `more_waiting`. Observers hear if the record changed.
+    pub fn relay_exchange(
+        &self,
+        id: RecordId,
+        http: Arc<dyn RelayHttp>,
+        relay_url: String,
+    ) -> Result<RelayReport> {
+        let report = self
+            .inner
+            .relay_exchange(&id, &ForeignRelayHttp(http), &relay_url)?;
+        if report.changed {
+            self.notify(&id);
+        }
+        Ok(report)
     }
 
     /// Registers an observer for changes that arrive from other devices.

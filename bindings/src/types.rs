@@ -21,7 +21,7 @@ use redbook_core::view::screens::{
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
 };
-use redbook_core::{GrowthPoint, GrowthSeries, Received};
+use redbook_core::{GrowthPoint, GrowthSeries, Received, RelayReport};
 use std::time::SystemTime;
 
 fn invalid(field: &str, reason: &str) -> anyhow_error::Error {
@@ -759,6 +759,18 @@ pub struct Received {
     pub record_id: RecordId,
     pub from_device: String,
     pub changed: bool,
+}
+
+#[uniffi::remote(Record)]
+pub struct RelayReport {
+    pub received: u32,
+    pub refused: u32,
+    pub posted: u32,
+    pub changed: bool,
+    pub more_waiting: bool,
+    pub round_trips: u32,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
 }
 
 /// A device that may read and write a child's record.

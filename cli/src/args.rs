@@ -133,13 +133,21 @@ pub enum Command {
         #[arg(long)]
         device: String,
     },
-    /// Sync a child's record with another database file on this machine (the real
-    /// protocol, messages passed in memory); its passphrase from REDBOOK_PEER_PASSPHRASE
+    /// Sync a child's record: with another database file on this machine (the real
+    /// protocol, messages passed in memory; its passphrase from REDBOOK_PEER_PASSPHRASE),
+    /// or through a relay (one bounded exchange: fetch what waits, post what peers need)
+    #[command(group(clap::ArgGroup::new("peer").required(true).args(["with", "relay"])))]
     Sync {
         child: String,
         #[arg(long)]
-        with: PathBuf,
+        with: Option<PathBuf>,
+        /// The relay's URL, e.g. http://127.0.0.1:8787
+        #[arg(long, env = "REDBOOK_RELAY")]
+        relay: Option<String>,
     },
+    /// Run a relay that stores and forwards sealed sync messages between devices
+    #[command(subcommand)]
+    Relay(RelayCommand),
     /// One-shot bundles for store-and-forward (a file, a relay)
     #[command(subcommand)]
     Bundle(BundleCommand),
@@ -206,6 +214,24 @@ pub enum DeviceCommand {
     /// Keep an organisation's attestation of this device's role (a file the
     /// organisation issued); it travels on the device's card
     Attest { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum RelayCommand {
+    /// Serve until interrupted: SQLite in --data by default, PostgreSQL with --postgres
+    Serve {
+        /// A PostgreSQL database, e.g. postgresql://relay@db.internal/relay
+        #[arg(long, env = "REDBOOK_RELAY_POSTGRES")]
+        postgres: Option<String>,
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: std::net::SocketAddr,
+        /// Folder for the SQLite database (without --postgres)
+        #[arg(long, default_value = "redbook-relay")]
+        data: PathBuf,
+        /// Days a message waits to be fetched before it is deleted
+        #[arg(long, default_value_t = 30)]
+        retention_days: u64,
+    },
 }
 
 #[derive(Subcommand)]

@@ -14,6 +14,7 @@ mod exchange;
 mod open;
 mod print;
 mod records;
+mod relay;
 mod sharing;
 
 use args::{Cli, Command};
@@ -91,6 +92,9 @@ fn run(cli: Cli) -> CliResult {
     if let Command::Demo { dir } = &cli.command {
         return demo::run(dir);
     }
+    if let Command::Relay(command) = cli.command {
+        return relay::run(command);
+    }
     let path = database_path(cli.db.clone())?;
     let out = Output { json: cli.json };
     match cli.command {
@@ -118,6 +122,6 @@ fn run(cli: Cli) -> CliResult {
         | Command::Sync { .. }
         | Command::Bundle(_)) => sharing::run(c, &path, &out),
         c @ (Command::Export(_) | Command::Import { .. }) => exchange::run(c, &path, &out),
-        Command::Demo { .. } => unreachable!("handled above"),
+        Command::Demo { .. } | Command::Relay(_) => unreachable!("handled above"),
     }
 }

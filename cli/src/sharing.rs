@@ -89,7 +89,33 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             book.remove_member(find_child(&book, &child)?, device)?;
             println!("removed; the record key was replaced and the other members receive it at their next sync");
         }
-        Command::Sync { child, with } => {
+        Command::Sync {
+            child,
+            relay: Some(url),
+            ..
+        } => {
+            let book = open_existing(path)?;
+            let id = find_child(&book, &child)?;
+            let report = crate::relay::exchange(&book, &id, &url)?;
+            out.print(&report, || {
+                println!(
+                    "fetched {} messages ({} refused), posted {}; {} ({} requests, {} bytes sent, {} received){}",
+                    report.received + report.refused,
+                    report.refused,
+                    report.posted,
+                    if report.changed { "the record has news from other devices" } else { "nothing new here" },
+                    report.round_trips,
+                    report.bytes_sent,
+                    report.bytes_received,
+                    if report.more_waiting { "; more waits: run it again" } else { "" },
+                )
+            });
+        }
+        Command::Sync {
+            child,
+            with: Some(with),
+            ..
+        } => {
             let book = open_existing(path)?;
             let id = find_child(&book, &child)?;
             if !with.exists() {

@@ -884,3 +884,142 @@ fn show_on_a_damaged_record_says_it_is_damaged() {
         assert!(!err.contains("Ada"), "{err}");
     }
 }
+
+/// `redbook relay serve` in its own process, killed when dropped.
+struct ServedRelay(std::process::Child);
+
+impl Drop for ServedRelay {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn two_devices_sync_through_the_relay_the_cli_serves() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let _relay = ServedRelay(
+        Command::new(env!("CARGO_BIN_EXE_redbook"))
+            .args(["relay", "serve", "--listen", &listen, "--data"])
+            .arg(dir.path().join("relay"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let url = format!("http://{listen}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(&listen).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    let (mum, hv) = (dir.path().join("mum.db"), dir.path().join("hv.db"));
+    let (mum_pass, hv_pass) = ("mum test passphrase", "hv test passphrase");
+    redbook(&mum, mum_pass, &["init"]);
+    redbook(&hv, hv_pass, &["init"]);
+    let set = redbook(
+        &hv,
+        hv_pass,
+        &[
+            "device",
+            "set",
+            "--role",
+            "health-visitor",
+            "--name",
+            "HV Jo",
+            "--organisation",
+            "RQX",
+        ],
+    );
+    assert!(set.status.success(), "{}", stderr(&set));
+    let card: serde_json::Value = serde_json::from_str(&stdout(&redbook(
+        &hv,
+        hv_pass,
+        &["device", "show", "--json"],
+    )))
+    .unwrap();
+    let add = redbook(
+        &mum,
+        mum_pass,
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada",
+            "--birth-date",
+            "2026-03-01",
+            "--sex",
+            "female",
+            "--gestation",
+            "39+0",
+        ],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    redbook(
+        &mum,
+        mum_pass,
+        &[
+            "note",
+            "ada",
+            "--text",
+            "first week went well",
+            "--date",
+            "2026-03-08",
+        ],
+    );
+    let invitation = dir.path().join("invitation.bin");
+    let invitation = invitation.to_str().unwrap();
+    redbook(
+        &mum,
+        mum_pass,
+        &[
+            "share",
+            "ada",
+            "--to",
+            card["card"].as_str().unwrap(),
+            "--out",
+            invitation,
+        ],
+    );
+    let id = stdout(&redbook(&hv, hv_pass, &["accept", invitation]))
+        .trim()
+        .to_string();
+
+    // Each turn one device runs one exchange; they are never open together.
+    let mut arrived = false;
+    for _ in 0..6 {
+        for (db, pass, child) in [(&mum, mum_pass, "ada"), (&hv, hv_pass, id.as_str())] {
+            let out = redbook(db, pass, &["sync", child, "--relay", &url, "--json"]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+            assert_eq!(report["refused"], 0, "{report}");
+        }
+        if stdout(&redbook(&hv, hv_pass, &["show", &id])).contains("first week went well") {
+            arrived = true;
+            break;
+        }
+    }
+    assert!(
+        arrived,
+        "the note reached the health visitor through the relay"
+    );
+
+    let unreachable = redbook(
+        &mum,
+        mum_pass,
+        &["sync", "ada", "--relay", "http://127.0.0.1:9"],
+    );
+    assert_eq!(unreachable.status.code(), Some(1));
+    assert!(
+        stderr(&unreachable).contains("the relay could not be reached"),
+        "{}",
+        stderr(&unreachable)
+    );
+}

@@ -44,11 +44,31 @@ pub fn compare_epoch(message: u32, held: u32) -> EpochCheck {
 impl Session {
     /// A session from its saved state; a saved state that does not decode is only an
     /// optimisation lost.
+    ///
+    /// A saved state keeps only the heads both sides were known to hold; the session
+    /// starts from there as if both had just said so: a device with nothing new sends
+    /// nothing (through a relay, each background run would otherwise post a hello to
+    /// every peer), and one with something new sends it in its first message.
     pub fn restored(saved: Option<&[u8]>) -> Self {
+        let state = match saved.and_then(|bytes| State::decode(bytes).ok()) {
+            Some(mut state) if !state.shared_heads.is_empty() => {
+                // What the peer is known to have: changes made here since go straight out
+                // in the next message (through a relay, a round trip sooner).
+                state.their_have = Some(vec![automerge::sync::Have {
+                    last_sync: state.shared_heads.clone(),
+                    bloom: automerge::sync::BloomFilter::default(),
+                }]);
+                state.their_need = Some(Vec::new());
+                state.their_heads = Some(state.shared_heads.clone());
+                state.last_sent_heads = state.shared_heads.clone();
+                state.have_responded = true;
+                state
+            }
+            Some(state) => state,
+            None => State::new(),
+        };
         Self {
-            state: saved
-                .and_then(|bytes| State::decode(bytes).ok())
-                .unwrap_or_default(),
+            state,
             rounds_without_progress: 0,
             peer_epoch: 0,
         }

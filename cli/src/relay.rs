@@ -1,0 +1,95 @@
+//! The relay: serving it, and one device's exchange with it.
+
+use crate::args::RelayCommand;
+use crate::{CliError, CliResult};
+use redbook_core::model::RecordId;
+use redbook_core::sync::relay::RelayTransport;
+use redbook_ffi::{
+    RedBook, RelayHttp, RelayHttpError, RelayHttpRequest, RelayHttpResponse, RelayReport,
+};
+use redbook_relay::{Config, HttpTransport, PostgresStorage, SqliteStorage, Storage};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) fn run(command: RelayCommand) -> CliResult {
+    let RelayCommand::Serve {
+        postgres,
+        listen,
+        data,
+        retention_days,
+    } = command;
+    let storage: Arc<dyn Storage> = match postgres {
+        Some(url) => Arc::new(
+            PostgresStorage::connect(&url).map_err(|e| CliError(format!("PostgreSQL: {e}")))?,
+        ),
+        None => {
+            std::fs::create_dir_all(&data)
+                .map_err(|e| CliError(format!("cannot create {}: {e}", data.display())))?;
+            Arc::new(
+                SqliteStorage::open(&data.join("relay.sqlite"))
+                    .map_err(|e| CliError(format!("SQLite: {e}")))?,
+            )
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let config = Config {
+        retention: Duration::from_secs(retention_days.max(1) * 24 * 3600),
+        ..Config::default()
+    };
+    redbook_relay::serve_forever(storage, config, listen)
+        .map_err(|e| CliError(format!("the relay stopped: {e}")))
+}
+
+/// The CLI's HTTP client, as the app's would be.
+pub(crate) struct CliHttp(HttpTransport);
+
+impl RelayHttp for CliHttp {
+    fn send(&self, request: RelayHttpRequest) -> Result<RelayHttpResponse, RelayHttpError> {
+        let response = self
+            .0
+            .send(redbook_core::sync::relay::HttpRequest {
+                method: request.method,
+                url: request.url,
+                headers: request
+                    .headers
+                    .into_iter()
+                    .map(|h| (h.name, h.value))
+                    .collect(),
+                body: request.body,
+            })
+            .map_err(|reason| RelayHttpError::Unreachable { reason })?;
+        Ok(RelayHttpResponse {
+            status: response.status,
+            body: response.body,
+        })
+    }
+}
+
+/// One exchange, repeated (at most 8 times) while more messages wait than one fetches.
+pub(crate) fn exchange(book: &RedBook, id: &RecordId, url: &str) -> CliResult<RelayReport> {
+    let http: Arc<dyn RelayHttp> = Arc::new(CliHttp(HttpTransport::default()));
+    let mut total = book.relay_exchange(id.clone(), http.clone(), url.to_string())?;
+    for _ in 0..8 {
+        if !total.more_waiting {
+            break;
+        }
+        let next = book.relay_exchange(id.clone(), http.clone(), url.to_string())?;
+        total = RelayReport {
+            received: total.received + next.received,
+            refused: total.refused + next.refused,
+            posted: total.posted + next.posted,
+            changed: total.changed || next.changed,
+            more_waiting: next.more_waiting,
+            round_trips: total.round_trips + next.round_trips,
+            bytes_sent: total.bytes_sent + next.bytes_sent,
+            bytes_received: total.bytes_received + next.bytes_received,
+        };
+    }
+    Ok(total)
+}
