@@ -524,3 +524,29 @@ fn the_relays_storage_holds_no_name_note_or_id_on_sqlite_or_postgres() {
     assert_holds_none(&files_under(&server.data_dir()), &secrets);
     server.resume().unwrap();
 }
+
+/// A long-running app on a phone that only writes (the other only reads) keeps delivering
+/// each entry in one exchange: the reader's acknowledgements count as progress, so the
+/// writer's session is never reset as stalled (found by `relay/one_entry`).
+#[test]
+fn a_phone_that_only_writes_delivers_every_entry_in_one_exchange_each() {
+    let dir = TempDir::new().unwrap();
+    let relay = local_relay(Arc::new(
+        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
+    ));
+    let (transport, url) = (HttpTransport::default(), relay.url());
+    let family = family();
+    until_settled(&family, &transport, &url, 12);
+    let (mum, dad) = (family.phones[0].open(), family.phones[1].open());
+    for i in 0..40 {
+        mum.add_entry(&family.id, note("2026-03-01", &format!("entry {i}")))
+            .unwrap();
+        let writer = mum.relay_exchange(&family.id, &transport, &url).unwrap();
+        let reader = dad.relay_exchange(&family.id, &transport, &url).unwrap();
+        assert!(
+            reader.changed,
+            "entry {i} arrived in one exchange: {writer:?} {reader:?}"
+        );
+        assert_eq!(writer.round_trips + reader.round_trips, 4);
+    }
+}

@@ -332,12 +332,18 @@ impl RedBook {
                 let message = crate::record::guarded(|| Message::decode(&body))
                     .and_then(Result::ok)
                     .ok_or(SyncError::Malformed("sync message"))?;
+                let their_heads = session.state.their_heads.clone();
                 let state = &mut session.state;
                 let result = store.update_record_and_key(&id, |record| {
                     record.receive_sync_message(state, message)?;
                     Ok(((), key_to_adopt(record, keys, held)))
                 });
                 if result.is_ok() {
+                    // The peer acknowledging what it was sent is progress too: a device
+                    // that only writes (its peer only reads) must not be reset as stalled.
+                    if session.state.their_heads != their_heads {
+                        session.progressed();
+                    }
                     store.save_sync_state(&id, &header.from, &session.state.encode())?;
                 }
                 result
