@@ -42,7 +42,7 @@ demo=android-demo/app/src
     "$demo/main/java/uk/nhs/redbook/demo/presentation" "$demo/test/java/uk/nhs/redbook/demo/presentation"
 
 status=0
-java -Djna.library.path=target/debug -jar "$java_lib/junit-platform-console-standalone.jar" \
+java -Djna.library.path=target/debug -Dredbook.cli=target/debug/redbook -jar "$java_lib/junit-platform-console-standalone.jar" \
     --disable-banner --fail-if-no-tests --details=tree \
     --class-path "$out/classes:$classpath:$kotlin_home/lib/kotlin-stdlib.jar" \
     --scan-class-path "$out/classes" > "$out/report.txt" 2>&1 || status=$?

@@ -1,0 +1,82 @@
+// The background sync job on the desktop JVM against a real relay (`redbook relay serve`,
+// started by the test on a free loopback port) and the real library: two devices that
+// are never run together share a child's record through it.
+package uk.nhs.redbook.demo.presentation
+
+import java.nio.file.Files
+import java.util.concurrent.TimeUnit
+import kotlin.test.assertEquals
+import kotlin.test.assertTrue
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import uk.nhs.redbook.*
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RelaySyncJobTest {
+    private lateinit var relay: Process
+    private lateinit var relayUrl: String
+
+    @BeforeAll
+    fun startRelay() {
+        val cli = System.getProperty("redbook.cli") ?: "target/debug/redbook"
+        val data = Files.createTempDirectory("redbook-relay-test")
+        relay = ProcessBuilder(cli, "relay", "serve", "--listen", "127.0.0.1:0", "--data", data.toString())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start()
+        // Its first line on stderr names the port it bound.
+        val first = relay.errorStream.bufferedReader().readLine() ?: error("the relay did not start")
+        relayUrl = first.substringAfter("relay listening on ").trim()
+        Thread { relay.errorStream.bufferedReader().forEachLine { } }.apply { isDaemon = true }.start()
+    }
+
+    @AfterAll
+    fun stopRelay() {
+        relay.destroy()
+        relay.waitFor(5, TimeUnit.SECONDS)
+    }
+
+    private fun open(name: String, key: Int): RedBook = RedBook.openWithKeyProvider(
+        Files.createTempDirectory("redbook-relay-job").resolve(name).toString(),
+        RawKeyProvider(ByteArray(32) { key.toByte() }),
+    )
+
+    @Test
+    fun `a parent and a health visitor share a record through the relay in background runs`() {
+        val mum = open("mum.redbook", 31)
+        val hv = open("hv.redbook", 32)
+        hv.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "HV Jo", "RQX"))
+        val id = mum.addChild(ChildDetails("Ada", "2026-03-01", Sex.FEMALE, Gestation(273u), null, null, null))
+        mum.addEntry(id, EntryBody.Note(Note("2026-03-08", NoteKind.OBSERVATION, "first week went well")))
+        hv.accept(mum.share(id, hv.deviceCard(), Access.WRITER))
+
+        val http = UrlConnectionRelayHttp()
+        val mumJob = RelaySyncJob(mum, http, relayUrl)
+        val hvJob = RelaySyncJob(hv, http, relayUrl)
+        var runs = 0
+        while (hv.child(id).details.name != "Ada" && runs < 6) {
+            assertEquals(JobResult.SUCCESS, mumJob.run().result)
+            assertEquals(JobResult.SUCCESS, hvJob.run().result)
+            runs++
+        }
+        assertEquals("Ada", hv.child(id).details.name, "arrived through the relay")
+
+        hv.addEntry(id, EntryBody.Note(Note("2026-03-10", NoteKind.OBSERVATION, "seen at clinic")))
+        val hvRun = hvJob.run()
+        val mumRun = mumJob.run()
+        assertEquals(listOf(id), mumRun.changed, "one run each way: $hvRun $mumRun")
+        assertTrue(mum.child(id).entries.any { (it.entry.body as? EntryBody.Note)?.v1?.text == "seen at clinic" })
+    }
+
+    @Test
+    fun `no relay to reach means retry later and nothing changes`() {
+        val mum = open("mum.redbook", 33)
+        val id = mum.addChild(ChildDetails("Bea", "2026-04-01", Sex.FEMALE, Gestation(273u), null, null, null))
+        val before = mum.child(id).entries.size
+        val run = RelaySyncJob(mum, UrlConnectionRelayHttp(2_000), "http://127.0.0.1:9").run()
+        assertEquals(JobResult.RETRY, run.result)
+        assertTrue(run.problems.single() is RedbookException.RelayUnreachable, "${run.problems}")
+        assertEquals(before, mum.child(id).entries.size)
+    }
+}
