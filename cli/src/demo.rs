@@ -1,8 +1,9 @@
 //! `redbook demo`: one family's red book on three devices, Mum's phone, Dad's phone and
 //! the clinic's tablet, each with its own encrypted database. The clinic writes a year
-//! of visits while offline, the parents write apart, they sync through the real
-//! protocol, a conflict on a single-valued field is shown and resolved, and the record
-//! ends identical on every device.
+//! of visits while offline, the parents write apart, they sync through the family's relay
+//! (in-process, on loopback; the real protocol over real HTTP), a conflict on a
+//! single-valued field is shown and resolved, and the record ends identical on every
+//! device.
 
 use crate::open::{sync_pair, write_file};
 use crate::print::timeline_line;
@@ -423,27 +424,25 @@ pub fn run(dir: &Path) -> CliResult {
     mum.update_details(amara.clone(), address("14 Birch Lane, Hackney E8 1AB"))?;
     dad.update_details(amara.clone(), address("14 Birch Lane, London E8"))?;
 
-    // 4. They meet: sync in every direction.
-    println!("4. The devices meet and sync (sealed, signed messages through the real protocol):");
+    // 4. Apart, they sync through the family's relay: each device now and then.
+    let relay_dir = dir.join("relay");
+    let _ = std::fs::remove_dir_all(&relay_dir);
+    std::fs::create_dir_all(&relay_dir)
+        .map_err(|e| CliError(format!("cannot create {}: {e}", relay_dir.display())))?;
+    let storage = redbook_relay::SqliteStorage::open(&relay_dir.join("relay.sqlite"))
+        .map_err(|e| CliError(format!("the demo's relay: {e}")))?;
+    let relay = redbook_relay::RunningRelay::start(
+        Arc::new(storage),
+        redbook_relay::Config::default(),
+        "127.0.0.1:0".parse().expect("an address"),
+    )
+    .map_err(|e| CliError(format!("the demo's relay: {e}")))?;
+    println!(
+        "4. Apart, each device syncs through the family's relay at {} (sealed, signed messages; the relay reads none):",
+        relay.url()
+    );
     let devices = [("Mum", &mum), ("Dad", &dad), ("clinic", &clinic)];
-    for round in 0..2 {
-        for (a, b) in [(0, 2), (0, 1), (1, 2)] {
-            for child in [&amara, &kofi] {
-                let report = sync_pair(devices[a].1, devices[b].1, child)?;
-                if round == 0 && report.messages > 0 {
-                    println!(
-                        "   {} <-> {}: {} round trips, {} messages, {} bytes",
-                        devices[a].0,
-                        devices[b].0,
-                        report.round_trips,
-                        report.messages,
-                        report.bytes
-                    );
-                }
-            }
-        }
-    }
-
+    relay_turns(&devices, &[&amara, &kofi], &relay.url(), true)?;
     // 5. The conflict is shown on every device, and resolved by a new write.
     let conflicts = mum.child(amara.clone())?.conflicts;
     for conflict in &conflicts {
@@ -454,9 +453,7 @@ pub fn run(dir: &Path) -> CliResult {
         );
     }
     mum.update_details(amara.clone(), address("14 Birch Lane, Hackney E8 1AB"))?;
-    for (a, b) in [(0, 1), (0, 2), (1, 2)] {
-        sync_pair(devices[a].1, devices[b].1, &amara)?;
-    }
+    relay_turns(&devices, &[&amara], &relay.url(), false)?;
     println!(
         "   Mum sets the address again; after syncing, conflicts left: {}",
         mum.child(amara.clone())?.conflicts.len()
@@ -493,6 +490,41 @@ pub fn run(dir: &Path) -> CliResult {
     summary(&mum, &[amara, kofi], today, dir)?;
     drop((mum, dad, clinic, surgery));
     on_disk_check(dir)
+}
+
+/// Turns of every device's exchange with the relay for each child until a turn in which
+/// nobody fetches anything (what is posted then waits for the GP surgery, which is off);
+/// prints what crossed when `report` is set.
+fn relay_turns(
+    devices: &[(&str, &Arc<RedBook>)],
+    children: &[&RecordId],
+    url: &str,
+    report: bool,
+) -> CliResult {
+    let mut crossed = vec![(0u32, 0u64); devices.len()];
+    for turn in 1..=12 {
+        let mut quiet = true;
+        for (i, (_, book)) in devices.iter().enumerate() {
+            for child in children {
+                let done = crate::relay::exchange(book, child, url)?;
+                quiet &= done.received == 0;
+                crossed[i].0 += done.posted;
+                crossed[i].1 += done.bytes_sent;
+            }
+        }
+        if quiet {
+            if report {
+                for ((name, _), (messages, bytes)) in devices.iter().zip(&crossed) {
+                    println!("   {name}: {messages} messages posted, {bytes} bytes");
+                }
+                println!("   settled after {turn} turns of each device (in the last, nobody fetched anything)");
+            }
+            return Ok(());
+        }
+    }
+    Err(CliError(
+        "the devices did not settle through the relay in 12 turns".into(),
+    ))
 }
 
 /// Dad's phone turned hostile (a stolen phone, an estranged parent): with its real keys
@@ -688,6 +720,11 @@ fn on_disk_check(dir: &Path) -> CliResult {
             }
         }
     }
+    for suffix in ["", "-wal"] {
+        if let Ok(b) = std::fs::read(dir.join(format!("relay/relay.sqlite{suffix}"))) {
+            bytes.extend(b);
+        }
+    }
     let secrets = [
         "Amara",
         "Okafor",
@@ -702,7 +739,7 @@ fn on_disk_check(dir: &Path) -> CliResult {
         .filter(|s| bytes.windows(s.len()).any(|w| w == s.as_bytes()))
         .count();
     println!(
-        "On disk: {} bytes across the four databases and their WALs.",
+        "On disk: {} bytes across the four databases, the relay's and their WALs.",
         bytes.len()
     );
     if readable == 0 {

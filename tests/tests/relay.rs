@@ -550,3 +550,47 @@ fn a_phone_that_only_writes_delivers_every_entry_in_one_exchange_each() {
         assert_eq!(writer.round_trips + reader.round_trips, 4);
     }
 }
+
+/// The same faults with apps that stay open (sessions kept in memory, so a silent peer
+/// is asked again less and less often): still only a delay.
+#[test]
+fn a_faulty_relay_only_delays_sync_for_apps_that_stay_open() {
+    let dir = TempDir::new().unwrap();
+    let relay = local_relay(Arc::new(
+        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
+    ));
+    let faulty = FaultyRelay {
+        inner: HttpTransport::default(),
+        state: Mutex::new(Faults {
+            seed: 0xabad_cafe,
+            held: Vec::new(),
+            seen: Vec::new(),
+            counts: [0; 6],
+        }),
+    };
+    let family = family();
+    let books: Vec<RedBook> = family.phones.iter().map(Phone::open).collect();
+    for (i, book) in books.iter().enumerate() {
+        book.add_entry(
+            &family.id,
+            note("2026-03-01", &format!("written on phone {i}")),
+        )
+        .unwrap();
+    }
+    let same = || {
+        let first = contents(&books[0], &family.id);
+        books[1..].iter().all(|b| contents(b, &family.id) == first)
+    };
+    let mut turns = 0;
+    while !(same() && contents(&books[0], &family.id).1.len() == 4) {
+        turns += 1;
+        assert!(turns <= 200, "did not settle in 200 turns");
+        for book in &books {
+            match book.relay_exchange(&family.id, &faulty, &relay.url()) {
+                Ok(_) | Err(Error::RelayUnreachable(_) | Error::RelayRefused { .. }) => {}
+                Err(e) => panic!("exchange: {e}"),
+            }
+        }
+    }
+    eprintln!("apps kept open settled through the faulty relay in {turns} turns");
+}

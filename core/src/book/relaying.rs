@@ -164,9 +164,8 @@ impl RedBook {
     }
 
     /// The next message for each peer, sealed for its inbox: in the current mailbox, and
-    /// a key message also in each earlier one (the peer may still be there). A peer not
-    /// heard from in this exchange that has not shown it holds this device's heads is
-    /// asked again.
+    /// a key message also in each earlier one (the peer may still be there). A silent peer
+    /// that has not shown it holds this device's heads is asked again, less and less often.
     fn relay_outgoing(
         &self,
         id: &RecordId,
@@ -194,7 +193,7 @@ impl RedBook {
         let mut before: Vec<Vec<Outgoing>> = earlier.iter().map(|_| Vec::new()).collect();
         for peer in peers {
             let mut envelope = self.sync_message(id, &peer)?;
-            if envelope.is_none() && !heard_from.contains(&peer) && self.ask_again(id, &peer)? {
+            if envelope.is_none() && self.ask_again(id, &peer, heard_from.contains(&peer))? {
                 envelope = self.sync_message(id, &peer)?;
             }
             let Some(envelope) = envelope else { continue };
@@ -219,16 +218,21 @@ impl RedBook {
         Ok(all)
     }
 
-    /// Whether `peer` has yet to show it holds everything here; if so, the session is set
-    /// to ask it again.
-    fn ask_again(&self, id: &RecordId, peer: &str) -> Result<bool, Error> {
+    /// Whether to ask `peer` again where it stands: it was not heard from in this exchange,
+    /// has yet to show it holds everything here, and has been silent long enough (the
+    /// wait doubles). If so, the session is set to ask.
+    fn ask_again(&self, id: &RecordId, peer: &str, heard: bool) -> Result<bool, Error> {
         let mut inner = self.lock();
         let super::Inner {
             store, sessions, ..
         } = &mut *inner;
         let heads = store.record(id)?.heads();
         let session = sharing::session(sessions, store, id, peer)?;
-        if session.peer_has(&heads) {
+        if heard {
+            session.heard_from();
+            return Ok(false);
+        }
+        if session.peer_has(&heads) || !session.silent_exchange() {
             return Ok(false);
         }
         session.ask_again();

@@ -6,10 +6,17 @@ use automerge::sync::State;
 
 /// A peer that keeps exchanging without progress is reset rather than looped with.
 pub const MAX_ROUNDS_WITHOUT_PROGRESS: u32 = 16;
+/// The longest wait, in relay exchanges, before a silent peer is asked again.
+pub const MAX_ASK_INTERVAL: u32 = 64;
 
 pub struct Session {
     pub state: State,
     rounds_without_progress: u32,
+    /// Relay exchanges since the peer was last heard from, and after how many to ask it
+    /// again (doubling up to `MAX_ASK_INTERVAL`): a phone that is off for a month is not
+    /// sent a hello at every exchange.
+    silent_exchanges: u32,
+    ask_after: u32,
     /// The newest key epoch this peer has shown it holds (by sending under it).
     peer_epoch: u32,
 }
@@ -70,6 +77,8 @@ impl Session {
         Self {
             state,
             rounds_without_progress: 0,
+            silent_exchanges: 0,
+            ask_after: 1,
             peer_epoch: 0,
         }
     }
@@ -103,6 +112,24 @@ impl Session {
     /// Whether the peer has said it holds everything up to `heads`.
     pub fn peer_has(&self, heads: &[automerge::ChangeHash]) -> bool {
         self.state.their_heads.as_deref() == Some(heads)
+    }
+
+    /// The peer sent something in this relay exchange.
+    pub fn heard_from(&mut self) {
+        self.silent_exchanges = 0;
+        self.ask_after = 1;
+    }
+
+    /// One more relay exchange without a word from the peer: whether it is time to ask it
+    /// again (after 1, 2, 4, ... exchanges, at most `MAX_ASK_INTERVAL`).
+    pub fn silent_exchange(&mut self) -> bool {
+        self.silent_exchanges += 1;
+        if self.silent_exchanges < self.ask_after {
+            return false;
+        }
+        self.silent_exchanges = 0;
+        self.ask_after = (self.ask_after * 2).min(MAX_ASK_INTERVAL);
+        true
     }
 
     /// Asks the peer again where it stands: through a relay a message can be lost without
@@ -159,6 +186,18 @@ mod tests {
         session.progressed();
         session.sent(false);
         assert_eq!(session.rounds_without_progress, 0);
+    }
+
+    #[test]
+    fn a_silent_peer_is_asked_again_less_and_less_often_until_it_answers() {
+        let mut session = Session::restored(None);
+        let asked: Vec<u32> = (1..=200).filter(|_| session.silent_exchange()).collect();
+        assert_eq!(asked, [1, 3, 7, 15, 31, 63, 127, 191]);
+        session.heard_from();
+        assert!(
+            session.silent_exchange(),
+            "answered: asked at the next silence"
+        );
     }
 
     #[test]
