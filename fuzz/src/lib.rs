@@ -57,6 +57,7 @@ pub fn family() -> &'static Family {
                 subject: clinic.public(),
                 access: Access::Writer,
                 profile: profile(Role::HealthVisitor, "Sam"),
+                stands_in_for: None,
             },
         };
         record.put_statement(&grant, &mum).unwrap();

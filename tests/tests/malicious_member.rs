@@ -326,6 +326,7 @@ fn membership_statements_only_count_from_an_admin_senior_to_their_subject() {
                 organisation: Some("A81001".into()),
                 attestation: None,
             },
+            stands_in_for: None,
         },
     );
     // Dad (an admin Mum granted) marks the creator removed, keeping the key for himself.
@@ -362,6 +363,7 @@ fn membership_statements_only_count_from_an_admin_senior_to_their_subject() {
                 organisation: None,
                 attestation: None,
             },
+            stands_in_for: None,
         },
     );
     let to_mum = clinic.bundle(&f.id, &f.mum.id, |r, _, keys| {

@@ -136,6 +136,7 @@ impl RedBook {
                 subject: invitee.keys,
                 access,
                 profile,
+                stands_in_for: None,
             },
         )?;
         if !would_count(record, &grant) {

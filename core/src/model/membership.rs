@@ -105,6 +105,11 @@ pub enum Action {
         subject: DevicePublic,
         access: Access,
         profile: Profile,
+        /// The member this device stands in for: a recovery kit's identity stands in for
+        /// the device that made it, and a phone restored from the kit for the same one
+        /// (docs/adr/0009-recovery.md). It takes that member's seniority and may remove it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stands_in_for: Option<String>,
     },
     /// Removes a member and replaces the record key in the same statement.
     Revoke { subject: String, rotation: Rotation },
@@ -230,7 +235,16 @@ impl Statement {
                 }
                 profile.check()
             }
-            Action::Grant { profile, .. } => profile.check(),
+            Action::Grant {
+                profile,
+                stands_in_for,
+                ..
+            } => {
+                if let Some(device) = stands_in_for {
+                    check_device_id(device)?;
+                }
+                profile.check()
+            }
             Action::Revoke { subject, rotation } => {
                 check_device_id(subject)?;
                 rotation.check()

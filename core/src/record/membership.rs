@@ -10,7 +10,10 @@
 //!    removals and new keys.
 //! 3. Seniority: the creator has rank 0; a member granted by a rank-r admin has rank r+1.
 //!    Changing or removing a member needs a strictly more senior admin, so two admins
-//!    cannot remove each other and nobody removes the creator.
+//!    cannot remove each other and nobody else removes the creator. One exception: a
+//!    device granted as standing in for member D (by D itself, or by a device standing in
+//!    for D) takes D's rank and may remove D: a recovery kit and the phone restored from
+//!    it replace a lost phone, the creator's too (docs/adr/0009-recovery.md).
 //! 4. A removal wins over a grant of the same device it had not seen, and voids every
 //!    statement the removed device issued that the removal had not seen (a grant made
 //!    by a device concurrently with its own removal does not stand).
@@ -118,6 +121,8 @@ struct MemberState {
     added_by: String,
     added_at: chrono::DateTime<chrono::Utc>,
     rank: u32,
+    /// The member this one stands in for (rule 3's exception).
+    stands_in_for: Option<String>,
     removed: Option<Removal>,
 }
 
@@ -283,6 +288,7 @@ impl Resolver<'_> {
                                 added_by: issuer.clone(),
                                 added_at: s.issued_at,
                                 rank: 0,
+                                stands_in_for: None,
                                 removed: None,
                             },
                         );
@@ -292,6 +298,7 @@ impl Resolver<'_> {
                     subject,
                     access,
                     profile,
+                    stands_in_for,
                 } => {
                     let subject_id = subject.device_id();
                     let removed_concurrently = self.order.iter().any(|&r| {
@@ -301,8 +308,13 @@ impl Resolver<'_> {
                             && !self.past[i].contains(r)
                             && !self.past[r].contains(i)
                     });
-                    let Some(rank) = state.members.get(issuer).map(|m| m.rank + 1) else {
+                    let Some(issuer_rank) = state.members.get(issuer).map(|m| m.rank) else {
                         continue;
+                    };
+                    // Standing in for a member: its rank (permitted checked who may ask).
+                    let rank = match stands_in_for.as_ref().and_then(|d| state.members.get(d)) {
+                        Some(stood_for) => stood_for.rank,
+                        None => issuer_rank + 1,
                     };
                     if removed_concurrently {
                         continue;
@@ -316,6 +328,7 @@ impl Resolver<'_> {
                             added_by: issuer.clone(),
                             added_at: s.issued_at,
                             rank,
+                            stands_in_for: stands_in_for.clone(),
                             removed: None,
                         },
                     );
@@ -365,16 +378,25 @@ impl Resolver<'_> {
             return false;
         };
         let senior_to = |device: &str| past.active(device).is_none_or(|m| me.rank < m.rank);
+        let stands_in_for = |device: &str| me.stands_in_for.as_deref() == Some(device);
         match &s.action {
             Action::Create { .. } => false,
-            Action::Grant { subject, .. } => {
+            Action::Grant {
+                subject,
+                stands_in_for: stood_for,
+                ..
+            } => {
                 let subject_id = subject.device_id();
-                subject_id != *issuer && senior_to(&subject_id)
+                // Only a member itself, or one standing in for it, names a stand-in for it.
+                let may_stand_in = stood_for.as_deref().is_none_or(|d| {
+                    past.members.contains_key(d) && (d == issuer.as_str() || stands_in_for(d))
+                });
+                subject_id != *issuer && senior_to(&subject_id) && may_stand_in
             }
             Action::Revoke { subject, rotation } => {
                 subject != issuer
                     && past.active(subject).is_some()
-                    && senior_to(subject)
+                    && (senior_to(subject) || stands_in_for(subject))
                     && self.rotation_fits(rotation, past, Some(subject))
             }
             Action::Rotate { rotation } => self.rotation_fits(rotation, past, None),

@@ -29,6 +29,7 @@ fn record_by(creator: &Device, others: &[(&Device, Access)]) -> Record {
                 subject: device.keys.public(),
                 access: *access,
                 profile: profile(),
+                stands_in_for: None,
             },
         };
         record.put_statement(&grant, &creator.keys).unwrap();

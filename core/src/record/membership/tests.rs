@@ -53,6 +53,27 @@ impl History {
                 subject: to.keys.public(),
                 access,
                 profile: profile(),
+                stands_in_for: None,
+            },
+        )
+    }
+
+    /// `by` grants `to` admin access standing in for `stood_for`.
+    fn stand_in(
+        &mut self,
+        by: &Device,
+        after: &[&StatementId],
+        to: &Device,
+        stood_for: &Device,
+    ) -> StatementId {
+        self.add(
+            by,
+            after.iter().map(|s| (*s).clone()).collect(),
+            Action::Grant {
+                subject: to.keys.public(),
+                access: Access::Admin,
+                profile: profile(),
+                stands_in_for: Some(stood_for.id()),
             },
         )
     }
@@ -96,6 +117,54 @@ impl History {
 
 fn active(m: &Membership, d: &Device) -> bool {
     m.active(&d.id()).is_some()
+}
+
+#[test]
+fn a_recovery_kit_and_the_phone_restored_from_it_stand_in_for_a_lost_creator() {
+    let (mum, kit, new_phone, dad) = (Device::new(), Device::new(), Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Admin);
+    let g_kit = h.stand_in(&mum, &[&g_dad], &kit, &mum);
+    let g_phone = h.stand_in(&kit, &[&g_kit], &new_phone, &mum);
+    let m = h.resolve();
+    assert!(m.is_admin(&kit.id()) && m.is_admin(&new_phone.id()));
+    // The lost phone cannot remove its stand-ins (same rank), nor they each other.
+    let lost_tries = h.revoke(&mum, &[&g_phone], &new_phone, 1, &[&dad, &kit, &mum]);
+    assert!(
+        active(&h.resolve(), &new_phone),
+        "{lost_tries:?} does not count"
+    );
+    h.statements.pop();
+    // The restored phone removes the lost one, the creator, which nobody else may.
+    let removal = h.revoke(&new_phone, &[&g_phone], &mum, 1, &[&dad, &kit, &new_phone]);
+    let m = h.resolve();
+    assert!(!active(&m, &mum), "the lost creator is removed");
+    assert_eq!(m.epoch, 1);
+    // Dad (rank 1) still cannot remove the restored phone (rank 0).
+    h.revoke(&dad, &[&removal], &new_phone, 2, &[&dad, &kit]);
+    assert!(active(&h.resolve(), &new_phone));
+}
+
+#[test]
+fn nobody_names_a_stand_in_for_another_member() {
+    let (mum, dad, dads_friend, kit) = (Device::new(), Device::new(), Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Admin);
+    // Dad grants a device standing in for Mum: not counted, it would outrank Dad.
+    let forged = h.stand_in(&dad, &[&g_dad], &dads_friend, &mum);
+    assert!(!active(&h.resolve(), &dads_friend));
+    // Dad's own kit stands in for Dad: Dad's rank, and it may remove Dad, not Mum.
+    let g_kit = h.stand_in(&dad, &[&forged], &kit, &dad);
+    let m = h.resolve();
+    assert!(m.is_admin(&kit.id()));
+    h.revoke(&kit, &[&g_kit], &mum, 1, &[&dad, &kit]);
+    assert!(
+        active(&h.resolve(), &mum),
+        "a stand-in for Dad cannot remove Mum"
+    );
+    h.statements.pop();
+    h.revoke(&kit, &[&g_kit], &dad, 1, &[&mum, &kit]);
+    assert!(!active(&h.resolve(), &dad));
 }
 
 #[test]
