@@ -20,7 +20,7 @@ use redbook_core::{GrowthSeries, Received};
 use std::sync::Arc;
 
 mod types;
-pub use redbook_core::RelayReport;
+pub use redbook_core::{RelayReport, Restored};
 pub use types::{CentileQuery, DetailUpdate, MemberInfo};
 
 uniffi::setup_scaffolding!();
@@ -61,6 +61,9 @@ pub enum RedbookError {
     /// here, tampered, under another key); the record is unchanged.
     #[error("sync refused: {reason}")]
     SyncRefused { reason: String },
+    /// A recovery backup that does not open with the words given.
+    #[error("this backup cannot be opened with these words (another kit's, or damaged)")]
+    BackupUnreadable,
     /// No answer from the relay (no network, a timeout): try the exchange again later.
     #[error("the relay could not be reached: {reason}")]
     RelayUnreachable { reason: String },
@@ -109,6 +112,7 @@ impl From<CoreError> for RedbookError {
                 reason: e.to_string(),
             },
             CoreError::RelayUnreachable(reason) => RedbookError::RelayUnreachable { reason },
+            CoreError::BackupUnreadable => RedbookError::BackupUnreadable,
             CoreError::RelayRefused { status, reason } => {
                 RedbookError::RelayRefused { status, reason }
             }
@@ -219,7 +223,7 @@ fn unlock_with(provider: Arc<dyn KeyProvider>) -> Unlock {
 /// One HTTP request of the relay protocol, for the app's own HTTP stack to carry.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct RelayHttpRequest {
-    /// "GET" or "POST".
+    /// "GET", "POST" or "PUT".
     pub method: String,
     pub url: String,
     pub headers: Vec<HttpHeader>,
@@ -631,6 +635,52 @@ impl RedBook {
         Ok(report)
     }
 
+    /// Makes this device's recovery kit: 12 words to show once (and as a QR code) for the
+    /// parent to write into the paper book. Refused if this device already has one.
+    pub fn create_recovery_kit(&self) -> Result<String> {
+        Ok(self.inner.create_recovery_kit()?)
+    }
+
+    /// Every record the kit covers, sealed with its words: for a file the parent keeps.
+    pub fn recovery_backup(&self) -> Result<Vec<u8>> {
+        Ok(self.inner.recovery_backup()?)
+    }
+
+    /// Writes the backup into the kit's slot on the relay; returns its size in bytes.
+    pub fn backup_to_relay(&self, http: Arc<dyn RelayHttp>, relay_url: String) -> Result<u64> {
+        Ok(self
+            .inner
+            .backup_to_relay(&ForeignRelayHttp(http), &relay_url)?)
+    }
+
+    /// On a new phone: restores every record of the kit's backup (from a file's bytes),
+    /// this phone granted by the kit; with `remove_lost`, the lost phone is removed and
+    /// the record key replaced. The other members learn of it at their next exchange.
+    pub fn restore_from_backup(
+        &self,
+        words: String,
+        backup: Vec<u8>,
+        remove_lost: bool,
+    ) -> Result<Restored> {
+        Ok(self.inner.restore(&words, &backup, remove_lost)?)
+    }
+
+    /// The same, with the backup fetched from the kit's slot on the relay.
+    pub fn restore_from_relay(
+        &self,
+        words: String,
+        http: Arc<dyn RelayHttp>,
+        relay_url: String,
+        remove_lost: bool,
+    ) -> Result<Restored> {
+        Ok(self.inner.restore_from_relay(
+            &words,
+            &ForeignRelayHttp(http),
+            &relay_url,
+            remove_lost,
+        )?)
+    }
+
     /// Registers an observer for changes that arrive from other devices.
     pub fn add_observer(&self, observer: Arc<dyn RecordObserver>) {
         if let Ok(mut observers) = self.observers.lock() {
@@ -852,6 +902,7 @@ mod tests {
             }),
             CoreError::Sync(SyncError::NotAMember),
             CoreError::RelayUnreachable("connection refused".into()),
+            CoreError::BackupUnreadable,
             CoreError::RelayRefused {
                 status: 429,
                 reason: "too many requests".into(),

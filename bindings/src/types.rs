@@ -21,7 +21,7 @@ use redbook_core::view::screens::{
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
 };
-use redbook_core::{GrowthPoint, GrowthSeries, Received, RelayReport};
+use redbook_core::{GrowthPoint, GrowthSeries, Received, RelayReport, Restored};
 use std::time::SystemTime;
 
 fn invalid(field: &str, reason: &str) -> anyhow_error::Error {
@@ -771,6 +771,13 @@ pub struct RelayReport {
     pub round_trips: u32,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+}
+
+#[uniffi::remote(Record)]
+pub struct Restored {
+    pub records: Vec<RecordId>,
+    pub removed: Vec<String>,
+    pub skipped: Vec<RecordId>,
 }
 
 /// A device that may read and write a child's record.

@@ -49,6 +49,10 @@ pub enum Error {
     /// The relay answered with an error (a quota, a rate limit, an expired signature).
     #[error("the relay refused the request ({status}): {reason}")]
     RelayRefused { status: u16, reason: String },
+    /// A recovery backup that does not open with the words given (another kit's, or
+    /// damaged); nothing was changed.
+    #[error("this backup cannot be opened with these words (another kit's, or damaged)")]
+    BackupUnreadable,
     /// A change this device made itself failed (a bug, not damage on disk).
     #[error("internal error: {0}")]
     Internal(String),

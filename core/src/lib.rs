@@ -12,12 +12,13 @@ pub mod export;
 pub mod growth;
 pub mod model;
 pub mod record;
+pub mod recovery;
 pub mod schedule;
 pub mod store;
 pub mod sync;
 pub mod view;
 
-pub use book::{due_for_birth_date, DeviceProfile, Received, RedBook, RelayReport};
+pub use book::{due_for_birth_date, DeviceProfile, Received, RedBook, RelayReport, Restored};
 pub use child::{
     ChildList, ChildRecord, ChildSummary, GrowthPoint, GrowthSeries, HistoryAction, HistoryEvent,
 };

@@ -30,8 +30,12 @@ impl RelayTransport for HttpTransport {
                 }
                 call.call().map_err(describe)?
             }
-            "POST" => {
-                let mut call = self.agent.post(&request.url);
+            "POST" | "PUT" => {
+                let mut call = if request.method == "POST" {
+                    self.agent.post(&request.url)
+                } else {
+                    self.agent.put(&request.url)
+                };
                 for (name, value) in &request.headers {
                     call = call.header(name, value);
                 }

@@ -25,6 +25,9 @@ pub struct Config {
     pub retention: Duration,
     /// How often expired messages are deleted.
     pub sweep_every: Duration,
+    /// A recovery backup not written again within this is deleted (a family's app writes
+    /// it at each sync; a parent may restore long after losing the phone).
+    pub backup_retention: Duration,
     pub quota: Quota,
     /// The largest message one post may carry (413 above it).
     pub max_message_bytes: usize,
@@ -41,6 +44,7 @@ impl Default for Config {
         Self {
             retention: Duration::from_secs(30 * 24 * 3600),
             sweep_every: Duration::from_secs(600),
+            backup_retention: Duration::from_secs(800 * 24 * 3600),
             quota: Quota {
                 mailbox_bytes: 64 << 20,
                 sender_bytes: 32 << 20,
@@ -167,6 +171,7 @@ pub fn router(storage: Arc<dyn Storage>, config: Config) -> Router {
         .route("/metrics", get(metrics))
         .route("/v1/mailboxes/{address}/messages", post(post_messages))
         .route("/v1/mailboxes/{address}/inbox/{tag}", get(fetch_messages))
+        .route("/v1/backups/{address}", get(get_backup).put(put_backup))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(relay)
 }
@@ -181,6 +186,14 @@ async fn sweep(relay: Shared) {
             Ok(Ok(expired)) => relay.metrics.expired.inc_by(expired),
             Ok(Err(e)) => tracing::warn!(error = %e, "expiring messages"),
             Err(_) => tracing::error!("expiring messages panicked"),
+        }
+        let before =
+            chrono::Utc::now().timestamp() - relay.config.backup_retention.as_secs() as i64;
+        let storage = relay.storage.clone();
+        if let Ok(Err(e)) =
+            tokio::task::spawn_blocking(move || storage.expire_backups(before)).await
+        {
+            tracing::warn!(error = %e, "expiring backups");
         }
         // Buckets of mailboxes not seen for a while are dropped, so memory stays flat.
         relay.limiter.retain_recent();
@@ -393,4 +406,56 @@ async fn fetch_inner(
         protocol::encode_fetched(&messages, more),
     )
         .into_response())
+}
+
+/// A recovery backup slot: one sealed blob per kit, replaced on each write, signed like a
+/// mailbox request by the slot's key (derived from the kit's words; docs/adr/0009-recovery.md).
+async fn put_backup(
+    State(relay): State<Shared>,
+    Path(address): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let result = async {
+        let slot = authorise(&relay, &address, &method, &uri, &headers, &body)?;
+        let storage = relay.storage.clone();
+        let now = chrono::Utc::now().timestamp();
+        tokio::task::spawn_blocking(move || storage.put_backup(&slot, &body, now))
+            .await
+            .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
+        Ok(Json(serde_json::json!({ "stored": true })).into_response())
+    }
+    .await;
+    finish(&relay, "put_backup", started, result)
+}
+
+async fn get_backup(
+    State(relay): State<Shared>,
+    Path(address): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let started = Instant::now();
+    let result = async {
+        let slot = authorise(&relay, &address, &method, &uri, &headers, &[])?;
+        let storage = relay.storage.clone();
+        let backup = tokio::task::spawn_blocking(move || storage.get_backup(&slot))
+            .await
+            .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
+        match backup {
+            Some(body) => {
+                Ok(([("content-type", "application/octet-stream")], body).into_response())
+            }
+            None => Err(Refusal(
+                StatusCode::NOT_FOUND,
+                "no backup is kept for this kit",
+            )),
+        }
+    }
+    .await;
+    finish(&relay, "get_backup", started, result)
 }

@@ -39,8 +39,10 @@ const DEVICE_KEYS: &str = "device_keys";
 const DEVICE_ATTESTATION: &str = "device_attestation";
 
 mod exporting;
+mod recovering;
 mod relaying;
 mod sharing;
+pub use recovering::Restored;
 pub use relaying::RelayReport;
 pub use sharing::Received;
 

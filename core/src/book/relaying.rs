@@ -105,6 +105,10 @@ impl RedBook {
             }
             self.save_relay_cursor(id, &mailbox, last)?;
         }
+        // A restored phone's introduction has done its work once a member answers it.
+        if !heard_from.is_empty() && self.pending_introduction(id)?.is_some() {
+            self.introduction_done(id)?;
+        }
         for (mailbox, messages) in self.relay_outgoing(id, &me, &heard_from)? {
             if messages.is_empty() {
                 continue;
@@ -173,10 +177,30 @@ impl RedBook {
         heard_from: &HashSet<String>,
     ) -> Result<Vec<(Mailbox, Vec<Outgoing>)>, Error> {
         let current = self.relay_mailbox(id)?;
-        let peers = {
+        let own_kit = self.own_kit_id()?;
+        let peers: Vec<String> = {
             let mut inner = self.lock();
             sharing::sync_peers(&mut inner.store, id, me)?
-        };
+        }
+        .into_iter()
+        .filter(|peer| Some(peer) != own_kit.as_ref())
+        .collect();
+        // A restored phone first introduces itself (signed by its kit, under the key the
+        // others hold), so they know it before its own messages arrive.
+        let introduction = self.pending_introduction(id)?.and_then(|intro| {
+            let secret = crate::crypto::SecretKey::from_slice(&intro.mailbox_secret).ok()?;
+            Some((Mailbox::from_secret(secret, intro.epoch), intro.envelope))
+        });
+        let mut introductions = Vec::new();
+        if let Some((mailbox, envelope)) = &introduction {
+            for peer in &peers {
+                let tag = mailbox.recipient_tag(peer);
+                introductions.push(Outgoing {
+                    recipient: tag,
+                    body: mailbox.seal(&tag, envelope)?,
+                });
+            }
+        }
         let earlier: Vec<Mailbox> = {
             let inner = self.lock();
             let name = inner.store.record_meta_name(RELAY_MAILBOXES, id);
@@ -213,7 +237,11 @@ impl RedBook {
                 }
             }
         }
-        let mut all = vec![(current, now)];
+        let mut all = Vec::new();
+        if let Some((mailbox, _)) = introduction {
+            all.push((mailbox, introductions));
+        }
+        all.push((current, now));
         all.extend(earlier.into_iter().zip(before));
         Ok(all)
     }

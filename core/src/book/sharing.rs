@@ -36,7 +36,7 @@ pub struct Received {
 }
 
 /// A new statement by this device, after everything it has seen of the membership.
-fn statement(
+pub(super) fn statement(
     keys: &DeviceKeys,
     membership: &Membership,
     action: Action,
@@ -53,7 +53,7 @@ fn statement(
 /// Whether `candidate` would count, resolved with everything the record holds: the
 /// façade issues only statements the rules accept (a forger's are refused by the same
 /// rules on every device).
-fn would_count(record: &Record, candidate: &Statement) -> bool {
+pub(super) fn would_count(record: &Record, candidate: &Statement) -> bool {
     let mut statements = record.statements();
     statements.push(candidate.clone());
     let after = membership::resolve(record.record_id(), statements);

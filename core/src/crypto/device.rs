@@ -42,8 +42,25 @@ impl DeviceKeys {
         Self::from_parts(pkcs8.as_ref(), random_bytes::<32>()?)
     }
 
+    /// Keys derived from two secrets rather than drawn at random: a recovery kit's identity,
+    /// the same on every phone its words are typed into (docs/adr/0009-recovery.md).
+    pub fn from_seeds(
+        signing_seed: &SecretKey,
+        agreement: &SecretKey,
+    ) -> Result<Self, CryptoError> {
+        // RFC 8410's PKCS#8 v1 wrapping of an Ed25519 seed: this fixed prefix, then the seed.
+        const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        let mut pkcs8 = zeroize::Zeroizing::new(ED25519_PKCS8_V1_PREFIX.to_vec());
+        pkcs8.extend_from_slice(signing_seed.as_bytes());
+        Self::from_parts(&pkcs8, *agreement.as_bytes())
+    }
+
     fn from_parts(pkcs8: &[u8], agreement: [u8; 32]) -> Result<Self, CryptoError> {
-        let signing = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|_| CryptoError::BadKeyLength)?;
+        let signing = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
+            .map_err(|_| CryptoError::BadKeyLength)?;
         let agreement = StaticSecret::from(agreement);
         let public = DevicePublic {
             signing_key: signing

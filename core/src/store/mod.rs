@@ -149,6 +149,13 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a meta value (nothing happens if there is none).
+    pub fn delete_meta(&self, name: &str) -> Result<(), Error> {
+        self.conn
+            .execute("DELETE FROM redbook_meta WHERE name = ?1", [name])?;
+        Ok(())
+    }
+
     pub fn sealed_meta(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
         match get_meta(&self.conn, name)? {
             None => Ok(None),

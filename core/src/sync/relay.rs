@@ -166,6 +166,11 @@ pub fn post_path(address: &str) -> String {
     format!("/v1/mailboxes/{address}/messages")
 }
 
+/// A recovery kit's backup slot (PUT to replace, GET to read).
+pub fn backup_path(address: &str) -> String {
+    format!("/v1/backups/{address}")
+}
+
 pub fn fetch_path(address: &str, recipient: &Tag, after: u64, limit: usize) -> String {
     format!(
         "/v1/mailboxes/{address}/inbox/{}?after={after}&limit={limit}",

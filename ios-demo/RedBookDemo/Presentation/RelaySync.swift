@@ -25,7 +25,7 @@ final class URLSessionRelayHttp: RelayHttp, @unchecked Sendable {
         for header in request.headers {
             urlRequest.setValue(header.value, forHTTPHeaderField: header.name)
         }
-        if request.method == "POST" {
+        if request.method == "POST" || request.method == "PUT" {
             urlRequest.httpBody = request.body
         }
         let done = DispatchSemaphore(value: 0)

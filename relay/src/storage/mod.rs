@@ -71,15 +71,25 @@ pub trait Storage: Send + Sync + 'static {
     /// Deletes every message stored before `before` (Unix seconds); returns how many.
     fn expire(&self, before: i64) -> Result<u64, StorageError>;
 
+    /// Keeps `body` as the backup in slot `address`, replacing what was there.
+    fn put_backup(&self, address: &Address, body: &[u8], now: i64) -> Result<(), StorageError>;
+
+    /// The backup in slot `address`, if there is one.
+    fn get_backup(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// Deletes every backup last written before `before`; returns how many.
+    fn expire_backups(&self, before: i64) -> Result<u64, StorageError>;
+
     /// Whether the storage answers (for `/health`).
     fn check(&self) -> Result<(), StorageError>;
 }
 
 /// The migrations, in order, as (version, SQL) for each backend; each runs once, in a
 /// transaction, recorded in `relay_migrations`.
-pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE messages (
+pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE messages (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         mailbox BLOB NOT NULL,
         recipient BLOB NOT NULL,
@@ -93,11 +103,21 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[(
     CREATE INDEX messages_inbox ON messages (mailbox, recipient, seq);
     CREATE INDEX messages_sender ON messages (mailbox, sender);
     CREATE INDEX messages_age ON messages (stored_at);",
-)];
+    ),
+    (
+        2,
+        "CREATE TABLE backups (
+            address BLOB PRIMARY KEY,
+            body BLOB NOT NULL,
+            stored_at INTEGER NOT NULL
+        );",
+    ),
+];
 
-pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE messages (
+pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE messages (
         seq BIGSERIAL PRIMARY KEY,
         mailbox BYTEA NOT NULL,
         recipient BYTEA NOT NULL,
@@ -111,7 +131,16 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[(
     CREATE INDEX messages_inbox ON messages (mailbox, recipient, seq);
     CREATE INDEX messages_sender ON messages (mailbox, sender);
     CREATE INDEX messages_age ON messages (stored_at);",
-)];
+    ),
+    (
+        2,
+        "CREATE TABLE backups (
+            address BYTEA PRIMARY KEY,
+            body BYTEA NOT NULL,
+            stored_at BIGINT NOT NULL
+        );",
+    ),
+];
 
 /// Why a post that added `added` bytes, leaving these totals, must be undone, if it must.
 /// A post of nothing new (only repeats) is never refused.

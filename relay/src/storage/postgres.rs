@@ -215,6 +215,34 @@ impl Storage for PostgresStorage {
             .map_err(failed)
     }
 
+    fn put_backup(&self, address: &Address, body: &[u8], now: i64) -> Result<(), StorageError> {
+        self.client()?
+            .execute(
+                "INSERT INTO backups (address, body, stored_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (address) DO UPDATE SET body = excluded.body, stored_at = excluded.stored_at",
+                &[&address.as_slice(), &body, &now],
+            )
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    fn get_backup(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .client()?
+            .query_opt(
+                "SELECT body FROM backups WHERE address = $1",
+                &[&address.as_slice()],
+            )
+            .map_err(failed)?
+            .map(|row| row.get(0)))
+    }
+
+    fn expire_backups(&self, before: i64) -> Result<u64, StorageError> {
+        self.client()?
+            .execute("DELETE FROM backups WHERE stored_at < $1", &[&before])
+            .map_err(failed)
+    }
+
     fn check(&self) -> Result<(), StorageError> {
         self.client()?
             .simple_query("SELECT 1")

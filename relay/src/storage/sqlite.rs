@@ -177,6 +177,36 @@ impl Storage for SqliteStorage {
         Ok(deleted as u64)
     }
 
+    fn put_backup(&self, address: &Address, body: &[u8], now: i64) -> Result<(), StorageError> {
+        self.conn()
+            .execute(
+                "INSERT INTO backups (address, body, stored_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (address) DO UPDATE SET body = excluded.body, stored_at = excluded.stored_at",
+                params![address.as_slice(), body, now],
+            )
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    fn get_backup(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError> {
+        self.conn()
+            .query_row(
+                "SELECT body FROM backups WHERE address = ?1",
+                [address.as_slice()],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(failed)
+    }
+
+    fn expire_backups(&self, before: i64) -> Result<u64, StorageError> {
+        let deleted = self
+            .conn()
+            .execute("DELETE FROM backups WHERE stored_at < ?1", [before])
+            .map_err(failed)?;
+        Ok(deleted as u64)
+    }
+
     fn check(&self) -> Result<(), StorageError> {
         self.conn()
             .query_row("SELECT 1", [], |_| Ok(()))

@@ -23,7 +23,7 @@ class UrlConnectionRelayHttp(private val timeoutMillis: Int = 30_000) : RelayHtt
                 connectTimeout = timeoutMillis
                 readTimeout = timeoutMillis
                 request.headers.forEach { setRequestProperty(it.name, it.value) }
-                if (request.method == "POST") {
+                if (request.method == "POST" || request.method == "PUT") {
                     doOutput = true
                     outputStream.use { it.write(request.body) }
                 }

@@ -1,0 +1,364 @@
+//! The recovery kit on a device (docs/adr/0009-recovery.md): making it (its identity
+//! granted on every record this device administers, standing in for this device),
+//! backing up to a file or the relay, and restoring on a new phone: the kit's identity
+//! grants the new phone, which may then remove the lost one, and an introduction signed
+//! by the kit tells the other members about it through the relay.
+
+use super::sharing::{statement, would_count};
+use super::RedBook;
+use crate::model::{Access, Action, Profile, RecordId, ValidationError};
+use crate::record::Record;
+use crate::recovery::{self, BackedUpRecord, Backup, RecoveryKit};
+use crate::sync::relay::{self, HttpRequest, Mailbox, RelayTransport};
+use crate::sync::{self, Header, Kind};
+use crate::Error;
+use serde::{Deserialize, Serialize};
+
+/// This device's kit (its 16 bytes), sealed in the meta table.
+const RECOVERY_KIT: &str = "recovery_kit";
+/// Per restored record: the introduction still to post to the other members.
+const INTRODUCTION: &str = "relay_introduction";
+
+/// An introduction waiting to be posted: the record as restored (with the kit's grant of
+/// this phone), sealed under the key the other members hold, signed by the kit.
+#[derive(Serialize, Deserialize)]
+pub(super) struct Introduction {
+    pub epoch: u32,
+    pub mailbox_secret: Vec<u8>,
+    pub envelope: Vec<u8>,
+}
+
+/// What restoring did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Restored {
+    /// The records restored (or already here), this phone now a member of each.
+    pub records: Vec<RecordId>,
+    /// The devices removed as lost.
+    pub removed: Vec<String>,
+    /// Records in the backup the kit no longer stands in on (removed since): not restored.
+    pub skipped: Vec<RecordId>,
+}
+
+impl RedBook {
+    /// Makes this device's recovery kit and returns its 12 words, to be shown once and
+    /// written into the paper book. The kit's identity is granted (as an admin standing in
+    /// for this device) on every record this device administers; later records get it at
+    /// the next backup.
+    pub fn create_recovery_kit(&self) -> Result<String, Error> {
+        {
+            let inner = self.lock();
+            if inner.store.sealed_meta(RECOVERY_KIT)?.is_some() {
+                return Err(ValidationError::new(
+                    "recovery kit",
+                    "this device already has one; the words written down restore it",
+                )
+                .into());
+            }
+            let kit = RecoveryKit::generate()?;
+            inner.store.put_sealed_meta(RECOVERY_KIT, &kit.to_bytes())?;
+        }
+        let kit = self.kit()?.ok_or(Error::NotFound {
+            what: "recovery kit",
+        })?;
+        self.grant_kit(&kit)?;
+        Ok(kit.words())
+    }
+
+    fn kit(&self) -> Result<Option<RecoveryKit>, Error> {
+        let inner = self.lock();
+        Ok(inner
+            .store
+            .sealed_meta(RECOVERY_KIT)?
+            .and_then(|bytes| RecoveryKit::from_bytes(&bytes)))
+    }
+
+    /// Grants the kit's identity, standing in for this device, on each record this device
+    /// administers where it is not a member yet.
+    fn grant_kit(&self, kit: &RecoveryKit) -> Result<(), Error> {
+        let identity = kit.identity().public();
+        let mut inner = self.lock();
+        let super::Inner {
+            store,
+            keys,
+            author,
+            ..
+        } = &mut *inner;
+        for listing in store.list_records()? {
+            let Some(id) = listing.id else { continue };
+            let record = store.record(&id)?;
+            let membership = record.membership();
+            if !membership.is_admin(&author.device_id)
+                || membership.active(&identity.device_id()).is_some()
+            {
+                continue;
+            }
+            let grant = statement(
+                keys,
+                &membership,
+                Action::Grant {
+                    subject: identity,
+                    access: Access::Admin,
+                    profile: Profile {
+                        role: author.role,
+                        display_name: "Recovery kit".into(),
+                        organisation: author.organisation.clone(),
+                        attestation: None,
+                    },
+                    stands_in_for: Some(author.device_id.clone()),
+                },
+            )?;
+            if would_count(record, &grant) {
+                store.update_record(&id, |record| Ok(record.put_statement(&grant, keys)?))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A backup of every record the kit stands in on, sealed with the kit's words: for a
+    /// file the parent keeps anywhere, or the relay (`backup_to_relay`).
+    pub fn recovery_backup(&self) -> Result<Vec<u8>, Error> {
+        let kit = self.kit()?.ok_or(Error::NotFound {
+            what: "recovery kit",
+        })?;
+        self.grant_kit(&kit)?;
+        let kit_id = kit.identity().public().device_id();
+        let mut inner = self.lock();
+        let store = &mut inner.store;
+        let mut records = Vec::new();
+        for listing in store.list_records()? {
+            let Some(id) = listing.id else { continue };
+            if store.record(&id)?.membership().active(&kit_id).is_none() {
+                continue;
+            }
+            records.push(BackedUpRecord {
+                epoch: store.record_epoch(&id)?,
+                key: store.record_key(&id)?,
+                document: store.record(&id)?.save(),
+                id,
+            });
+        }
+        recovery::seal_backup(
+            &kit,
+            &Backup {
+                made_at: chrono::Utc::now(),
+                records,
+            },
+        )
+    }
+
+    /// Writes the backup into the kit's slot on the relay (replacing the last one); returns
+    /// its size. An app runs it after its sync job.
+    pub fn backup_to_relay(
+        &self,
+        transport: &dyn RelayTransport,
+        base_url: &str,
+    ) -> Result<u64, Error> {
+        let backup = self.recovery_backup()?;
+        let kit = self.kit()?.ok_or(Error::NotFound {
+            what: "recovery kit",
+        })?;
+        let slot = kit.backup_slot();
+        let size = backup.len() as u64;
+        backup_request(transport, base_url, &slot, "PUT", backup)?;
+        Ok(size)
+    }
+
+    /// Restores every record of the kit's backup on the relay onto this device.
+    pub fn restore_from_relay(
+        &self,
+        words: &str,
+        transport: &dyn RelayTransport,
+        base_url: &str,
+        remove_lost: bool,
+    ) -> Result<Restored, Error> {
+        let kit = RecoveryKit::from_words(words).map_err(recovery_error)?;
+        let backup = backup_request(transport, base_url, &kit.backup_slot(), "GET", Vec::new())?;
+        self.restore(words, &backup, remove_lost)
+    }
+
+    /// Restores every record of a backup onto this device (a new phone): the records
+    /// with their keys, this device granted by the kit as standing in for the device that
+    /// made it, and (with `remove_lost`) that device removed and the key replaced. The
+    /// other members learn of it at their next relay exchange (an introduction signed by
+    /// the kit). Restoring twice changes nothing more.
+    pub fn restore(
+        &self,
+        words: &str,
+        backup: &[u8],
+        remove_lost: bool,
+    ) -> Result<Restored, Error> {
+        let kit = RecoveryKit::from_words(words).map_err(recovery_error)?;
+        let backup = recovery::open_backup(&kit, backup).map_err(recovery_error)?;
+        let kit_keys = kit.identity();
+        let kit_id = kit_keys.public().device_id();
+        let mut restored = Restored {
+            records: Vec::new(),
+            removed: Vec::new(),
+            skipped: Vec::new(),
+        };
+        {
+            let inner = self.lock();
+            if inner.store.sealed_meta(RECOVERY_KIT)?.is_none() {
+                inner.store.put_sealed_meta(RECOVERY_KIT, &kit.to_bytes())?;
+            }
+        }
+        for saved in backup.records {
+            let id = saved.id.clone();
+            let lost = {
+                let mut inner = self.lock();
+                let super::Inner {
+                    store,
+                    author,
+                    keys,
+                    ..
+                } = &mut *inner;
+                match store.record(&id) {
+                    Ok(_) => {}
+                    Err(Error::NotFound { .. }) => {
+                        store.create_record_with_key(
+                            &id,
+                            Record::genesis(&id)?,
+                            saved.key.clone(),
+                            saved.epoch,
+                            &[],
+                        )?;
+                        store.update_record(&id, |record| {
+                            Ok(record.receive_changes(&saved.document)?)
+                        })?;
+                    }
+                    Err(e) => return Err(e),
+                }
+                let record = store.record(&id)?;
+                let membership = record.membership();
+                let Some(kit_member) = membership.active(&kit_id) else {
+                    restored.skipped.push(id);
+                    continue;
+                };
+                let lost = kit_member.added_by.clone();
+                if membership.active(&author.device_id).is_none() {
+                    let grant = statement(
+                        &kit_keys,
+                        &membership,
+                        Action::Grant {
+                            subject: keys.public(),
+                            access: Access::Admin,
+                            profile: Profile {
+                                role: author.role,
+                                display_name: author.display_name.clone(),
+                                organisation: author.organisation.clone(),
+                                attestation: None,
+                            },
+                            stands_in_for: Some(lost.clone()),
+                        },
+                    )?;
+                    if !would_count(store.record(&id)?, &grant) {
+                        return Err(sync::SyncError::NotPermitted.into());
+                    }
+                    store.update_record(&id, |record| {
+                        Ok(record.put_statement(&grant, &kit_keys)?)
+                    })?;
+                }
+                lost
+            };
+            let me = self.device_id();
+            let lost_is_active = {
+                let mut inner = self.lock();
+                inner
+                    .store
+                    .record(&id)?
+                    .membership()
+                    .active(&lost)
+                    .is_some()
+            };
+            if remove_lost && lost != me && lost_is_active {
+                self.remove_member(&id, &lost)?;
+                restored.removed.push(lost);
+            }
+            // The introduction: the record as it is now, under the key the others hold.
+            let mut inner = self.lock();
+            let document = inner.store.record(&id)?.save();
+            let header = Header {
+                kind: Kind::Bundle,
+                record_id: id.clone(),
+                epoch: saved.epoch,
+                from: kit_id.clone(),
+                to: sync::ANYONE.to_string(),
+            };
+            let introduction = Introduction {
+                epoch: saved.epoch,
+                mailbox_secret: Mailbox::secret_for(&saved.key, saved.epoch)
+                    .as_bytes()
+                    .to_vec(),
+                envelope: sync::seal_envelope(&header, &saved.key, &document, &kit_keys)?,
+            };
+            let name = inner.store.record_meta_name(INTRODUCTION, &id);
+            inner.store.put_sealed_meta(
+                &name,
+                &serde_json::to_vec(&introduction).expect("serialisable"),
+            )?;
+            restored.records.push(id);
+        }
+        Ok(restored)
+    }
+
+    /// The introduction still to post for a restored record, if any.
+    pub(super) fn pending_introduction(
+        &self,
+        id: &RecordId,
+    ) -> Result<Option<Introduction>, Error> {
+        let inner = self.lock();
+        let name = inner.store.record_meta_name(INTRODUCTION, id);
+        Ok(inner
+            .store
+            .sealed_meta(&name)?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+    }
+
+    /// A member answered: the introduction has done its work.
+    pub(super) fn introduction_done(&self, id: &RecordId) -> Result<(), Error> {
+        let inner = self.lock();
+        let name = inner.store.record_meta_name(INTRODUCTION, id);
+        inner.store.delete_meta(&name)
+    }
+
+    /// This device's own kit identity, which never syncs: not a peer.
+    pub(super) fn own_kit_id(&self) -> Result<Option<String>, Error> {
+        Ok(self.kit()?.map(|kit| kit.identity().public().device_id()))
+    }
+}
+
+fn recovery_error(e: recovery::RecoveryError) -> Error {
+    match e {
+        recovery::RecoveryError::BadWords => {
+            ValidationError::new("recovery words", &e.to_string()).into()
+        }
+        recovery::RecoveryError::Unreadable => Error::BackupUnreadable,
+    }
+}
+
+/// One signed request to the kit's backup slot.
+fn backup_request(
+    transport: &dyn RelayTransport,
+    base_url: &str,
+    slot: &Mailbox,
+    method: &str,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, Error> {
+    let path = relay::backup_path(&slot.address());
+    let headers = slot.sign_request(method, &path, chrono::Utc::now().timestamp(), &body);
+    let response = transport
+        .send(HttpRequest {
+            method: method.to_string(),
+            url: format!("{}{path}", base_url.trim_end_matches('/')),
+            headers,
+            body,
+        })
+        .map_err(Error::RelayUnreachable)?;
+    if !(200..300).contains(&response.status) {
+        return Err(Error::RelayRefused {
+            status: response.status,
+            reason: relay::refusal_reason(&response.body),
+        });
+    }
+    Ok(response.body)
+}

@@ -1,0 +1,218 @@
+//! Recovery of a lost phone (docs/adr/0009-recovery.md): the parent's kit (12 words),
+//! backups to the relay and to a file, and a new phone restored from them that replaces the
+//! lost one, over real HTTP to a relay on SQLite.
+
+use redbook_core::model::{Access, EntryBody, RecordId, Role};
+use redbook_core::{DeviceProfile, Error, RedBook};
+use redbook_relay::{Config, HttpTransport, RunningRelay, SqliteStorage};
+use redbook_tests::{child, contents, device, note, raw_key};
+use std::path::Path;
+use std::sync::Arc;
+use tempfile::TempDir;
+
+fn relay(dir: &Path) -> RunningRelay {
+    let storage = SqliteStorage::open(&dir.join("relay.sqlite")).unwrap();
+    RunningRelay::start(
+        Arc::new(storage),
+        Config::default(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap()
+}
+
+fn notes(book: &RedBook, id: &RecordId) -> Vec<String> {
+    let mut out: Vec<String> = contents(book, id)
+        .1
+        .values()
+        .filter_map(|entry| match &entry.body {
+            EntryBody::Note(note) => Some(note.text.clone()),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every book exchanges in turn until a turn in which none fetches anything.
+fn settle(books: &[&RedBook], id: &RecordId, http: &HttpTransport, url: &str) {
+    for _ in 0..12 {
+        let mut quiet = true;
+        for book in books {
+            quiet &= book.relay_exchange(id, http, url).unwrap().received == 0;
+        }
+        if quiet {
+            return;
+        }
+    }
+    panic!("did not settle through the relay");
+}
+
+#[test]
+fn a_lost_phone_is_replaced_from_its_recovery_kit_with_nothing_lost() {
+    let dir = TempDir::new().unwrap();
+    let relay = relay(dir.path());
+    let (http, url) = (HttpTransport::default(), relay.url());
+    let mum = device(&dir, "mum", 1, Role::Parent, None);
+    let dad = device(&dir, "dad", 2, Role::Parent, None);
+    let clinic = device(&dir, "clinic", 3, Role::HealthVisitor, Some("RQX"));
+    let id = mum
+        .book
+        .add_child(child("Ada Lovelace", "2026-01-10"))
+        .unwrap();
+    mum.book
+        .add_entry(&id, note("2026-01-12", "mum: feeding well"))
+        .unwrap();
+    for (other, access) in [(&dad, Access::Admin), (&clinic, Access::Writer)] {
+        let card = other.book.device_card().unwrap();
+        other
+            .book
+            .accept(&mum.book.share(&id, &card, access).unwrap())
+            .unwrap();
+    }
+    settle(&[&mum.book, &dad.book, &clinic.book], &id, &http, &url);
+
+    // Mum makes her kit (12 words for the paper book) and her app backs up after syncing.
+    let words = mum.book.create_recovery_kit().unwrap();
+    assert_eq!(words.split(' ').count(), 12);
+    assert!(
+        mum.book.create_recovery_kit().is_err(),
+        "one kit per device"
+    );
+    mum.book
+        .add_entry(&id, note("2026-02-01", "mum: first smile"))
+        .unwrap();
+    clinic
+        .book
+        .add_entry(&id, note("2026-02-02", "clinic: weighed"))
+        .unwrap();
+    settle(&[&mum.book, &dad.book, &clinic.book], &id, &http, &url);
+    let backup_size = mum.book.backup_to_relay(&http, &url).unwrap();
+    assert!(backup_size > 0);
+    let file_backup = mum.book.recovery_backup().unwrap();
+    let mum_id = mum.id.clone();
+
+    // The phone is lost (a thief keeps its database); Dad writes meanwhile.
+    let thief_copy = dir.path().join("thief.redbook");
+    drop(mum);
+    std::fs::copy(dir.path().join("mum.redbook"), &thief_copy).unwrap();
+    std::fs::remove_file(dir.path().join("mum.redbook")).unwrap();
+    dad.book
+        .add_entry(&id, note("2026-03-01", "dad: crawling"))
+        .unwrap();
+    settle(&[&dad.book, &clinic.book], &id, &http, &url);
+
+    // A new phone: a fresh database, Mum's words typed in, the lost phone removed.
+    let new_phone = RedBook::open(&dir.path().join("new.redbook"), raw_key(9)).unwrap();
+    new_phone
+        .set_device_profile(DeviceProfile {
+            role: Role::Parent,
+            display_name: "Mum (new phone)".into(),
+            organisation: None,
+        })
+        .unwrap();
+    let wrong = redbook_core::recovery::RecoveryKit::generate()
+        .unwrap()
+        .words();
+    assert!(matches!(
+        new_phone.restore_from_relay(&wrong, &http, &url, true),
+        Err(Error::RelayRefused { status: 404, .. })
+    ));
+    assert!(matches!(
+        new_phone.restore(&wrong, &file_backup, true),
+        Err(Error::BackupUnreadable)
+    ));
+    assert!(matches!(
+        new_phone.restore("not my words at all", &file_backup, true),
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(
+        new_phone.children().unwrap().children.is_empty(),
+        "nothing half-restored"
+    );
+    let restored = new_phone
+        .restore_from_relay(&words, &http, &url, true)
+        .unwrap();
+    assert_eq!(restored.records, std::slice::from_ref(&id));
+    assert_eq!(restored.removed, std::slice::from_ref(&mum_id));
+    assert_eq!(
+        notes(&new_phone, &id),
+        ["clinic: weighed", "mum: feeding well", "mum: first smile"],
+        "everything up to the backup, straight away"
+    );
+
+    // Through the relay the others learn of the new phone; it gets what came after.
+    settle(&[&new_phone, &dad.book, &clinic.book], &id, &http, &url);
+    let all = [
+        "clinic: weighed",
+        "dad: crawling",
+        "mum: feeding well",
+        "mum: first smile",
+    ];
+    for book in [&new_phone, &dad.book, &clinic.book] {
+        assert_eq!(notes(book, &id), all);
+        let members = book.members(&id).unwrap();
+        let lost = members.iter().find(|m| m.device_id == mum_id).unwrap();
+        assert!(!lost.is_active(), "the lost phone is removed everywhere");
+        let new = members
+            .iter()
+            .find(|m| m.device_id == new_phone.device_id())
+            .unwrap();
+        assert_eq!(new.access, Access::Admin);
+    }
+    new_phone
+        .add_entry(&id, note("2026-04-01", "mum: walking"))
+        .unwrap();
+    settle(&[&new_phone, &dad.book, &clinic.book], &id, &http, &url);
+    assert!(notes(&clinic.book, &id).contains(&"mum: walking".to_string()));
+
+    // The thief's copy of the lost phone reads nothing new and reaches nobody.
+    let thief = RedBook::open(&thief_copy, raw_key(1)).unwrap();
+    thief
+        .add_entry(&id, note("2026-04-02", "thief: forged"))
+        .unwrap();
+    for _ in 0..3 {
+        thief.relay_exchange(&id, &http, &url).unwrap();
+        settle(&[&new_phone, &dad.book, &clinic.book], &id, &http, &url);
+    }
+    assert!(!notes(&thief, &id).contains(&"mum: walking".to_string()));
+    assert!(!notes(&dad.book, &id).contains(&"thief: forged".to_string()));
+
+    // Restoring again changes nothing more.
+    let again = new_phone
+        .restore_from_relay(&words, &http, &url, true)
+        .unwrap();
+    assert_eq!(again.records, std::slice::from_ref(&id));
+    assert!(again.removed.is_empty());
+}
+
+#[test]
+fn nothing_the_backup_store_holds_is_readable_without_the_words() {
+    let dir = TempDir::new().unwrap();
+    let relay = relay(dir.path());
+    let (http, url) = (HttpTransport::default(), relay.url());
+    let mum = device(&dir, "mum", 1, Role::Parent, None);
+    let id = mum
+        .book
+        .add_child(child("Ada Lovelace", "2026-01-10"))
+        .unwrap();
+    mum.book
+        .add_entry(&id, note("2026-01-12", "a private note"))
+        .unwrap();
+    mum.book.create_recovery_kit().unwrap();
+    mum.book.backup_to_relay(&http, &url).unwrap();
+    let file = mum.book.recovery_backup().unwrap();
+    drop(relay);
+    let mut stored = file.clone();
+    for name in ["relay.sqlite", "relay.sqlite-wal"] {
+        stored.extend(std::fs::read(dir.path().join(name)).unwrap_or_default());
+    }
+    for secret in [
+        "Ada Lovelace".as_bytes(),
+        b"a private note",
+        id.as_str().as_bytes(),
+        &hex::decode(id.as_str()).unwrap(),
+        &hex::decode(&mum.id).unwrap(),
+    ] {
+        assert!(!stored.windows(secret.len()).any(|w| w == secret));
+    }
+}
