@@ -148,6 +148,9 @@ pub enum Command {
     /// Run a relay that stores and forwards sealed sync messages between devices
     #[command(subcommand)]
     Relay(RelayCommand),
+    /// A recovery kit: 12 words that bring every record back on a new phone
+    #[command(subcommand)]
+    Recovery(RecoveryCommand),
     /// One-shot bundles for store-and-forward (a file, a relay)
     #[command(subcommand)]
     Bundle(BundleCommand),
@@ -214,6 +217,36 @@ pub enum DeviceCommand {
     /// Keep an organisation's attestation of this device's role (a file the
     /// organisation issued); it travels on the device's card
     Attest { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum RecoveryCommand {
+    /// Make this device's kit: prints the 12 words once (write them in the paper book)
+    Create {
+        /// Also write the words as a QR code (SVG) to this file
+        #[arg(long)]
+        qr: Option<PathBuf>,
+    },
+    /// Back up every record the kit covers, sealed with its words
+    #[command(group(clap::ArgGroup::new("to").required(true).args(["out", "relay"])))]
+    Backup {
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, env = "REDBOOK_RELAY")]
+        relay: Option<String>,
+    },
+    /// On a new phone: restore every record from the kit's backup (words from
+    /// REDBOOK_RECOVERY_WORDS or asked for); the lost phone is removed
+    #[command(group(clap::ArgGroup::new("from_where").required(true).args(["from", "relay"])))]
+    Restore {
+        #[arg(long)]
+        from: Option<PathBuf>,
+        #[arg(long, env = "REDBOOK_RELAY")]
+        relay: Option<String>,
+        /// Keep the lost phone as a member (it was found)
+        #[arg(long)]
+        keep_lost: bool,
+    },
 }
 
 #[derive(Subcommand)]

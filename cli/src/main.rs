@@ -14,6 +14,7 @@ mod exchange;
 mod open;
 mod print;
 mod records;
+mod recovery;
 mod relay;
 mod sharing;
 
@@ -122,6 +123,7 @@ fn run(cli: Cli) -> CliResult {
         | Command::Sync { .. }
         | Command::Bundle(_)) => sharing::run(c, &path, &out),
         c @ (Command::Export(_) | Command::Import { .. }) => exchange::run(c, &path, &out),
+        Command::Recovery(command) => recovery::run(command, &path, &out),
         Command::Demo { .. } | Command::Relay(_) => unreachable!("handled above"),
     }
 }

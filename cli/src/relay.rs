@@ -47,7 +47,7 @@ pub(crate) fn run(command: RelayCommand) -> CliResult {
 }
 
 /// The CLI's HTTP client, as the app's would be.
-pub(crate) struct CliHttp(HttpTransport);
+pub(crate) struct CliHttp(pub(crate) HttpTransport);
 
 impl RelayHttp for CliHttp {
     fn send(&self, request: RelayHttpRequest) -> Result<RelayHttpResponse, RelayHttpError> {

@@ -1023,3 +1023,99 @@ fn two_devices_sync_through_the_relay_the_cli_serves() {
         stderr(&unreachable)
     );
 }
+
+#[test]
+fn a_parent_makes_a_recovery_kit_and_restores_the_record_on_a_new_phone() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (old, new) = (dir.path().join("old.db"), dir.path().join("new.db"));
+    let (old_pass, new_pass) = ("old phone passphrase", "new phone passphrase");
+    redbook(&old, old_pass, &["init"]);
+    let add = redbook(
+        &old,
+        old_pass,
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada",
+            "--birth-date",
+            "2026-03-01",
+            "--sex",
+            "female",
+            "--gestation",
+            "39+0",
+        ],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    redbook(
+        &old,
+        old_pass,
+        &[
+            "note",
+            "ada",
+            "--text",
+            "first week went well",
+            "--date",
+            "2026-03-08",
+        ],
+    );
+    let qr = dir.path().join("kit.svg");
+    let create = redbook(
+        &old,
+        old_pass,
+        &["recovery", "create", "--qr", qr.to_str().unwrap(), "--json"],
+    );
+    assert!(create.status.success(), "{}", stderr(&create));
+    let words = serde_json::from_str::<serde_json::Value>(&stdout(&create)).unwrap()["words"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(words.split(' ').count(), 12);
+    assert!(std::fs::read_to_string(&qr).unwrap().starts_with("<?xml"));
+    let again = redbook(&old, old_pass, &["recovery", "create"]);
+    assert!(
+        stderr(&again).contains("already has one"),
+        "{}",
+        stderr(&again)
+    );
+    let backup = dir.path().join("backup.bin");
+    let made = redbook(
+        &old,
+        old_pass,
+        &["recovery", "backup", "--out", backup.to_str().unwrap()],
+    );
+    assert!(made.status.success(), "{}", stderr(&made));
+
+    redbook(&new, new_pass, &["init"]);
+    let restore = |words: &str| {
+        Command::new(env!("CARGO_BIN_EXE_redbook"))
+            .args([
+                "--db",
+                new.to_str().unwrap(),
+                "recovery",
+                "restore",
+                "--from",
+            ])
+            .arg(&backup)
+            .env("REDBOOK_PASSPHRASE", new_pass)
+            .env("REDBOOK_RECOVERY_WORDS", words)
+            .output()
+            .unwrap()
+    };
+    let wrong = restore("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about");
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        stderr(&wrong).contains("cannot be opened with these words"),
+        "{}",
+        stderr(&wrong)
+    );
+    let done = restore(&words);
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(
+        stdout(&done).contains("restored 1 records; 1 lost device(s) removed"),
+        "{}",
+        stdout(&done)
+    );
+    let shown = stdout(&redbook(&new, new_pass, &["show", "ada"]));
+    assert!(shown.contains("first week went well"), "{shown}");
+}

@@ -1,0 +1,87 @@
+//! The recovery kit: making it, backing up, restoring on a new phone.
+
+use crate::args::RecoveryCommand;
+use crate::open::{open_existing, passphrase, read_file, write_file};
+use crate::print::Output;
+use crate::relay::CliHttp;
+use crate::{CliError, CliResult};
+use redbook_ffi::RelayHttp;
+use redbook_relay::HttpTransport;
+use std::path::Path;
+use std::sync::Arc;
+
+pub(crate) fn run(command: RecoveryCommand, path: &Path, out: &Output) -> CliResult {
+    let book = open_existing(path)?;
+    let http = || -> Arc<dyn RelayHttp> { Arc::new(CliHttp(HttpTransport::default())) };
+    match command {
+        RecoveryCommand::Create { qr } => {
+            let words = book.create_recovery_kit()?;
+            if let Some(file) = &qr {
+                let code = qrcode::QrCode::new(words.as_bytes())
+                    .map_err(|e| CliError(format!("QR code: {e}")))?;
+                let svg = code
+                    .render::<qrcode::render::svg::Color>()
+                    .min_dimensions(240, 240)
+                    .build();
+                write_file(file, svg.as_bytes())?;
+            }
+            out.print(&serde_json::json!({ "words": words }), || {
+                println!("Your recovery kit. Write these 12 words in the red book and keep it safe:");
+                println!();
+                println!("    {words}");
+                println!();
+                println!("Anyone with them can restore this child's record on a new phone. They are not shown again.");
+                if let Some(file) = &qr {
+                    println!("The same words as a QR code: {}", file.display());
+                }
+            });
+        }
+        RecoveryCommand::Backup { out: file, relay } => match (file, relay) {
+            (Some(file), _) => {
+                let backup = book.recovery_backup()?;
+                write_file(&file, &backup)?;
+                println!(
+                    "wrote {} ({} bytes, sealed with the kit's words)",
+                    file.display(),
+                    backup.len()
+                );
+            }
+            (None, Some(url)) => {
+                let size = book.backup_to_relay(http(), url)?;
+                println!("backed up to the relay ({size} bytes, sealed with the kit's words)");
+            }
+            (None, None) => unreachable!("clap requires one"),
+        },
+        RecoveryCommand::Restore {
+            from,
+            relay,
+            keep_lost,
+        } => {
+            let words = zeroize::Zeroizing::new(passphrase(
+                "REDBOOK_RECOVERY_WORDS",
+                "The 12 words of the recovery kit",
+                false,
+            )?);
+            let restored = match (from, relay) {
+                (Some(file), _) => {
+                    book.restore_from_backup(words.to_string(), read_file(&file)?, !keep_lost)?
+                }
+                (None, Some(url)) => {
+                    book.restore_from_relay(words.to_string(), http(), url, !keep_lost)?
+                }
+                (None, None) => unreachable!("clap requires one"),
+            };
+            out.print(&restored, || {
+                println!(
+                    "restored {} records; {} lost device(s) removed; the other members learn of this phone at their next sync",
+                    restored.records.len(),
+                    restored.removed.len()
+                );
+                for id in &restored.skipped {
+                    println!("not restored: the kit no longer covers record {id}");
+                }
+            });
+        }
+    }
+    Ok(())
+}
