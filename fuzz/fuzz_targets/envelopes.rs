@@ -1,10 +1,12 @@
 //! Everything a device parses before it holds a record key: envelopes, invitations,
-//! device cards, attestations. Never a panic; nothing opens without the right keys.
+//! device cards, attestations, what a relay answers, recovery words and backups. Never a
+//! panic; nothing opens without the right keys.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use redbook_core::crypto::SecretKey;
-use redbook_core::sync::{self, attestation, DeviceCard};
+use redbook_core::recovery::{self, RecoveryKit};
+use redbook_core::sync::{self, attestation, relay, DeviceCard};
 use redbook_fuzz_support::family;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,6 +18,12 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = sync::read_invitation(data, &f.clinic);
     let _ = DeviceCard::decode(&String::from_utf8_lossy(data));
+    let _ = relay::decode_post(data);
+    let _ = relay::decode_fetched(data);
+    let _ = relay::refusal_reason(data);
+    let _ = RecoveryKit::from_words(&String::from_utf8_lossy(data));
+    let kit = RecoveryKit::from_bytes(&[7; 16]).unwrap();
+    assert!(recovery::open_backup(&kit, data).is_err() || data.starts_with(b"RBB1"));
     if let Ok(a) = attestation::Attestation::decode(data) {
         let _ = attestation::confirmed_by(data, &a.device_key, a.role, Some(&a.organisation), &[]);
     }

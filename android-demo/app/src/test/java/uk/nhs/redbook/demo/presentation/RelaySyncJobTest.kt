@@ -70,6 +70,25 @@ class RelaySyncJobTest {
     }
 
     @Test
+    fun `a lost phone comes back from its recovery kit through the relay`() {
+        val mum = open("mum.redbook", 34)
+        val id = mum.addChild(ChildDetails("Cleo", "2026-05-01", Sex.FEMALE, Gestation(273u), null, null, null))
+        mum.addEntry(id, EntryBody.Note(Note("2026-05-09", NoteKind.OBSERVATION, "home from hospital")))
+        val words = mum.createRecoveryKit()
+        assertEquals(12, words.split(" ").size)
+        val http = UrlConnectionRelayHttp()
+        assertTrue(mum.backupToRelay(http, relayUrl) > 0uL)
+
+        val newPhone = open("new.redbook", 35)
+        val wrong = runCatching { newPhone.restoreFromBackup("not the words", mum.recoveryBackup(), true) }
+        assertTrue(wrong.exceptionOrNull() is RedbookException.InvalidInput, "$wrong")
+        val restored = newPhone.restoreFromRelay(words, http, relayUrl, true)
+        assertEquals(listOf(id), restored.records)
+        assertEquals(1, restored.removed.size, "the lost phone is removed")
+        assertTrue(newPhone.child(id).entries.any { (it.entry.body as? EntryBody.Note)?.v1?.text == "home from hospital" })
+    }
+
+    @Test
     fun `no relay to reach means retry later and nothing changes`() {
         val mum = open("mum.redbook", 33)
         val id = mum.addChild(ChildDetails("Bea", "2026-04-01", Sex.FEMALE, Gestation(273u), null, null, null))
