@@ -92,6 +92,17 @@ final class RelaySyncJob {
                 }
             }
         }
+        // Then the recovery backup, if this device has a kit (ADR 0009).
+        if result == .success {
+            do {
+                _ = try book.backupToRelay(http: http, relayUrl: relayUrl)
+            } catch RedbookError.NotFound {
+                // No kit on this device: nothing to back up.
+            } catch let error as RedbookError {
+                problems.append(error)
+                result = .retry
+            }
+        }
         return SyncRun(result: result, changed: changed, problems: problems)
     }
 

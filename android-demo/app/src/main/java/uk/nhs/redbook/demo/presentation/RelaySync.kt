@@ -57,7 +57,8 @@ class RelaySyncJob(
     private val maxExchanges: Int = 4,
 ) {
     /**
-     * `doWork()`: every child's record, one bounded exchange each (more while more waits).
+     * `doWork()`: every child's record, one bounded exchange each (more while more waits),
+     * then the recovery backup if this device has a kit.
      * No network or a relay that is down or busy: RETRY (WorkManager backs off). A relay
      * that refuses for good (a 4xx other than 429): FAILURE, the core's reason kept.
      * Nothing is lost either way: the next run carries on where this one stopped.
@@ -81,6 +82,21 @@ class RelaySyncJob(
                 val retryable = e.status.toInt() == 429 || e.status.toInt() >= 500
                 if (retryable && result == JobResult.SUCCESS) result = JobResult.RETRY
                 if (!retryable) result = JobResult.FAILURE
+            }
+        }
+        // Then the recovery backup, if this device has a kit (ADR 0009): after syncing,
+        // so it holds what the others sent too.
+        if (result == JobResult.SUCCESS) {
+            try {
+                book.backupToRelay(http, relayUrl)
+            } catch (e: RedbookException.NotFound) {
+                // No kit on this device: nothing to back up.
+            } catch (e: RedbookException.RelayUnreachable) {
+                problems += e
+                result = JobResult.RETRY
+            } catch (e: RedbookException.RelayRefused) {
+                problems += e
+                result = JobResult.RETRY
             }
         }
         return SyncRun(result, changed, problems)

@@ -77,7 +77,8 @@ class RelaySyncJobTest {
         val words = mum.createRecoveryKit()
         assertEquals(12, words.split(" ").size)
         val http = UrlConnectionRelayHttp()
-        assertTrue(mum.backupToRelay(http, relayUrl) > 0uL)
+        // The background job syncs, then backs up (the kit exists now).
+        assertEquals(JobResult.SUCCESS, RelaySyncJob(mum, http, relayUrl).run().result)
 
         val newPhone = open("new.redbook", 35)
         val wrong = runCatching { newPhone.restoreFromBackup("not the words", mum.recoveryBackup(), true) }
