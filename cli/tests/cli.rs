@@ -885,6 +885,41 @@ fn show_on_a_damaged_record_says_it_is_damaged() {
     }
 }
 
+/// A new database holding Ada's record with one note, as a parent's phone would.
+fn phone_with_ada(db: &Path, passphrase: &str) {
+    assert!(redbook(db, passphrase, &["init"]).status.success());
+    let add = redbook(
+        db,
+        passphrase,
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada",
+            "--birth-date",
+            "2026-03-01",
+            "--sex",
+            "female",
+            "--gestation",
+            "39+0",
+        ],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    let note = redbook(
+        db,
+        passphrase,
+        &[
+            "note",
+            "ada",
+            "--text",
+            "first week went well",
+            "--date",
+            "2026-03-08",
+        ],
+    );
+    assert!(note.status.success(), "{}", stderr(&note));
+}
+
 /// `redbook relay serve` in its own process, killed when dropped.
 struct ServedRelay(std::process::Child);
 
@@ -922,7 +957,7 @@ fn two_devices_sync_through_the_relay_the_cli_serves() {
 
     let (mum, hv) = (dir.path().join("mum.db"), dir.path().join("hv.db"));
     let (mum_pass, hv_pass) = ("mum test passphrase", "hv test passphrase");
-    redbook(&mum, mum_pass, &["init"]);
+    phone_with_ada(&mum, mum_pass);
     redbook(&hv, hv_pass, &["init"]);
     let set = redbook(
         &hv,
@@ -945,35 +980,6 @@ fn two_devices_sync_through_the_relay_the_cli_serves() {
         &["device", "show", "--json"],
     )))
     .unwrap();
-    let add = redbook(
-        &mum,
-        mum_pass,
-        &[
-            "child",
-            "add",
-            "--name",
-            "Ada",
-            "--birth-date",
-            "2026-03-01",
-            "--sex",
-            "female",
-            "--gestation",
-            "39+0",
-        ],
-    );
-    assert!(add.status.success(), "{}", stderr(&add));
-    redbook(
-        &mum,
-        mum_pass,
-        &[
-            "note",
-            "ada",
-            "--text",
-            "first week went well",
-            "--date",
-            "2026-03-08",
-        ],
-    );
     let invitation = dir.path().join("invitation.bin");
     let invitation = invitation.to_str().unwrap();
     redbook(
@@ -1029,36 +1035,7 @@ fn a_parent_makes_a_recovery_kit_and_restores_the_record_on_a_new_phone() {
     let dir = tempfile::TempDir::new().unwrap();
     let (old, new) = (dir.path().join("old.db"), dir.path().join("new.db"));
     let (old_pass, new_pass) = ("old phone passphrase", "new phone passphrase");
-    redbook(&old, old_pass, &["init"]);
-    let add = redbook(
-        &old,
-        old_pass,
-        &[
-            "child",
-            "add",
-            "--name",
-            "Ada",
-            "--birth-date",
-            "2026-03-01",
-            "--sex",
-            "female",
-            "--gestation",
-            "39+0",
-        ],
-    );
-    assert!(add.status.success(), "{}", stderr(&add));
-    redbook(
-        &old,
-        old_pass,
-        &[
-            "note",
-            "ada",
-            "--text",
-            "first week went well",
-            "--date",
-            "2026-03-08",
-        ],
-    );
+    phone_with_ada(&old, old_pass);
     let qr = dir.path().join("kit.svg");
     let create = redbook(
         &old,

@@ -229,6 +229,20 @@ struct Faults {
     counts: [u32; 6],
 }
 
+impl FaultyRelay {
+    fn new(seed: u64) -> Self {
+        Self {
+            inner: HttpTransport::default(),
+            state: Mutex::new(Faults {
+                seed,
+                held: Vec::new(),
+                seen: Vec::new(),
+                counts: [0; 6],
+            }),
+        }
+    }
+}
+
 impl Faults {
     fn roll(&mut self) -> u64 {
         // xorshift64*: deterministic, so a failure reproduces.
@@ -306,15 +320,7 @@ fn faulty_run(seed: u64) {
     let relay = local_relay(Arc::new(
         SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
     ));
-    let faulty = FaultyRelay {
-        inner: HttpTransport::default(),
-        state: Mutex::new(Faults {
-            seed,
-            held: Vec::new(),
-            seen: Vec::new(),
-            counts: [0; 6],
-        }),
-    };
+    let faulty = FaultyRelay::new(seed);
     let family = family();
     let turns = until_settled(&family, &faulty, &relay.url(), 60);
     eprintln!("seed {seed:x}: joined through the faulty relay in {turns} turns");
@@ -559,15 +565,7 @@ fn a_faulty_relay_only_delays_sync_for_apps_that_stay_open() {
     let relay = local_relay(Arc::new(
         SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
     ));
-    let faulty = FaultyRelay {
-        inner: HttpTransport::default(),
-        state: Mutex::new(Faults {
-            seed: 0xabad_cafe,
-            held: Vec::new(),
-            seen: Vec::new(),
-            counts: [0; 6],
-        }),
-    };
+    let faulty = FaultyRelay::new(0xabad_cafe);
     let family = family();
     let books: Vec<RedBook> = family.phones.iter().map(Phone::open).collect();
     for (i, book) in books.iter().enumerate() {
@@ -593,4 +591,112 @@ fn a_faulty_relay_only_delays_sync_for_apps_that_stay_open() {
         }
     }
     eprintln!("apps kept open settled through the faulty relay in {turns} turns");
+}
+
+/// A member turned hostile posts, through the relay, into another member's inbox: a
+/// correctly sealed and signed change deleting another author's entry, and garbage sealed
+/// for that inbox. Each is refused at the honest phone's exchange; its record is unchanged
+/// and sync carries on.
+#[test]
+fn a_hostile_members_posts_through_the_relay_are_refused_and_change_nothing() {
+    use automerge::transaction::Transactable;
+    use automerge::ReadDoc;
+    use redbook_core::crypto::device::DeviceKeys;
+    use redbook_core::record::Record;
+    use redbook_core::store::Store;
+    use redbook_core::sync::relay::{Mailbox, Outgoing};
+    use redbook_core::sync::{seal_envelope, Header, Kind};
+
+    let dir = TempDir::new().unwrap();
+    let relay = local_relay(Arc::new(
+        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
+    ));
+    let (http, url) = (HttpTransport::default(), relay.url());
+    let family = family();
+    until_settled(&family, &http, &url, 12);
+    let (mum, dad) = (&family.phones[0], &family.phones[1]);
+    let mum_id = mum.open().device_id();
+    let first_note = contents(&mum.open(), &family.id)
+        .1
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let before = contents(&mum.open(), &family.id);
+
+    // Dad's phone, with its real keys and the record key, crafts the deletion.
+    let mut store = Store::open(
+        &dad.path,
+        &raw_key(dad.key),
+        redbook_core::OpenOptions::default(),
+    )
+    .unwrap();
+    let keys = DeviceKeys::from_bytes(&store.sealed_meta("device_keys").unwrap().unwrap()).unwrap();
+    let mut copy = Record::load(&store.record(&family.id).unwrap().save()).unwrap();
+    let heads = copy.heads();
+    let entries = copy
+        .automerge()
+        .get(automerge::ROOT, "entries")
+        .unwrap()
+        .unwrap()
+        .1;
+    let mut tx = copy.automerge_mut().transaction();
+    tx.delete(&entries, first_note.as_str()).unwrap();
+    tx.commit();
+    let (key, epoch) = (
+        store.record_key(&family.id).unwrap(),
+        store.record_epoch(&family.id).unwrap(),
+    );
+    let header = Header {
+        kind: Kind::Bundle,
+        record_id: family.id.clone(),
+        epoch,
+        from: keys.public().device_id(),
+        to: mum_id.clone(),
+    };
+    let forged = seal_envelope(&header, &key, &copy.save_after(&heads), &keys).unwrap();
+    let mailbox = Mailbox::derive(&key, epoch);
+    let inbox = mailbox.recipient_tag(&mum_id);
+    let posts = vec![
+        Outgoing {
+            recipient: inbox,
+            body: mailbox.seal(&inbox, &forged).unwrap(),
+        },
+        Outgoing {
+            recipient: inbox,
+            body: mailbox.seal(&inbox, b"RBS2 garbage").unwrap(),
+        },
+        Outgoing {
+            recipient: inbox,
+            body: vec![0xff; 100],
+        },
+    ];
+    let path = relay::post_path(&mailbox.address());
+    let body = relay::encode_post(&posts);
+    let mut headers = mailbox.sign_request("POST", &path, chrono::Utc::now().timestamp(), &body);
+    headers.push((
+        relay::FROM_HEADER.into(),
+        hex::encode(mailbox.recipient_tag(&keys.public().device_id())),
+    ));
+    let response = http
+        .send(HttpRequest {
+            method: "POST".into(),
+            url: format!("{url}{path}"),
+            headers,
+            body,
+        })
+        .unwrap();
+    assert_eq!(response.status, 200);
+
+    let report = mum.exchange(&family.id, &http, &url).unwrap();
+    assert_eq!(report.refused, 3, "{report:?}");
+    assert!(!report.changed);
+    assert_eq!(contents(&mum.open(), &family.id), before, "nothing changed");
+    // And honest sync carries on.
+    family.phones[2]
+        .open()
+        .add_entry(&family.id, note("2026-05-01", "clinic: after the attack"))
+        .unwrap();
+    until_settled(&family, &http, &url, 8);
+    assert!(notes(mum, &family.id).contains(&"clinic: after the attack".to_string()));
 }
