@@ -264,6 +264,12 @@ pub enum RelayCommand {
         /// Days a message waits to be fetched before it is deleted
         #[arg(long, default_value_t = 30)]
         retention_days: u64,
+        /// Megabytes one mailbox (a record at one key epoch) may hold at once
+        #[arg(long, default_value_t = 64)]
+        mailbox_quota_mb: u64,
+        /// Requests one mailbox may make a minute
+        #[arg(long, default_value_t = 600)]
+        requests_per_minute: u32,
     },
 }
 

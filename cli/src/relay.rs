@@ -17,6 +17,8 @@ pub(crate) fn run(command: RelayCommand) -> CliResult {
         listen,
         data,
         retention_days,
+        mailbox_quota_mb,
+        requests_per_minute,
     } = command;
     let storage: Arc<dyn Storage> = match postgres {
         Some(url) => Arc::new(
@@ -38,9 +40,17 @@ pub(crate) fn run(command: RelayCommand) -> CliResult {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    let defaults = Config::default();
+    let mailbox_bytes = mailbox_quota_mb.max(1) << 20;
     let config = Config {
         retention: Duration::from_secs(retention_days.max(1) * 24 * 3600),
-        ..Config::default()
+        quota: redbook_relay::storage::Quota {
+            mailbox_bytes,
+            // One device may fill half a mailbox, so one member cannot crowd out the rest.
+            sender_bytes: mailbox_bytes / 2,
+        },
+        requests_per_minute: requests_per_minute.max(1),
+        ..defaults
     };
     redbook_relay::serve_forever(storage, config, listen)
         .map_err(|e| CliError(format!("the relay stopped: {e}")))

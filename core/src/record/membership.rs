@@ -172,9 +172,11 @@ struct Resolver<'a> {
 /// Resolves the statements (any order, duplicates allowed; signatures already checked
 /// by the caller, `record::Record::statements`).
 pub fn resolve(record_id: &RecordId, mut statements: Vec<Statement>) -> Membership {
-    statements.sort_by(|a, b| a.id.cmp(&b.id));
-    // Two different statements under one id (only a forger makes them): keep neither
-    // as more than one; the first by content, deterministically.
+    // Two different statements under one id (only a forger makes them: a record refuses
+    // a second value under a statement's key, so they meet only in a key message): keep
+    // one, the first by content, so the answer never depends on the order they came in
+    // (found by the membership fuzzer once it could build valid histories).
+    statements.sort_by_cached_key(|s| (s.id.clone(), serde_json::to_vec(s).unwrap_or_default()));
     statements.dedup_by(|b, a| a.id == b.id);
     let n = statements.len();
     let index: HashMap<&StatementId, usize> = statements

@@ -316,3 +316,20 @@ proptest! {
         prop_assert!(expected.is_admin(expected.creator.as_deref().unwrap()));
     }
 }
+
+/// Two different statements under one id (a forger's, met in a key message) resolve the
+/// same whatever order they come in (the membership fuzzer's finding, kept in
+/// `fuzz/regressions/membership/`).
+#[test]
+fn two_statements_under_one_id_resolve_the_same_in_either_order() {
+    let (mum, dad, clinic) = (Device::new(), Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Admin);
+    h.grant(&dad, &[&g_dad], &clinic, Access::Writer);
+    let mut forged = h.statements.last().unwrap().clone();
+    forged.id = g_dad.clone();
+    h.statements.push(forged);
+    let forward = h.resolve();
+    h.statements.reverse();
+    assert_eq!(forward, h.resolve());
+}
