@@ -69,10 +69,10 @@ class RelaySyncJob(
         var result = JobResult.SUCCESS
         for (child in book.children().children) {
             try {
-                repeat(maxExchanges) {
+                for (exchange in 1..maxExchanges) {
                     val report = book.relayExchange(child.id, http, relayUrl)
                     if (report.changed && child.id !in changed) changed += child.id
-                    if (!report.moreWaiting) return@repeat
+                    if (!report.moreWaiting) break
                 }
             } catch (e: RedbookException.RelayUnreachable) {
                 problems += e
