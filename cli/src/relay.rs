@@ -90,16 +90,7 @@ pub(crate) fn exchange(book: &RedBook, id: &RecordId, url: &str) -> CliResult<Re
             break;
         }
         let next = book.relay_exchange(id.clone(), http.clone(), url.to_string())?;
-        total = RelayReport {
-            received: total.received + next.received,
-            refused: total.refused + next.refused,
-            posted: total.posted + next.posted,
-            changed: total.changed || next.changed,
-            more_waiting: next.more_waiting,
-            round_trips: total.round_trips + next.round_trips,
-            bytes_sent: total.bytes_sent + next.bytes_sent,
-            bytes_received: total.bytes_received + next.bytes_received,
-        };
+        total.add(&next);
     }
     Ok(total)
 }

@@ -35,14 +35,6 @@ fn invite(mum: &RedBook, member: &RedBook, id: &RecordId) {
     member.accept(&invitation).unwrap();
 }
 
-fn add(total: &mut RelayReport, one: RelayReport) {
-    total.received += one.received;
-    total.posted += one.posted;
-    total.round_trips += one.round_trips;
-    total.bytes_sent += one.bytes_sent;
-    total.bytes_received += one.bytes_received;
-}
-
 /// Exchanges in turn until a turn in which neither device has anything to fetch or post
 /// (as `direct` stops at a round with nothing to send); what crossed, and turns taken.
 fn through_relay(
@@ -59,8 +51,8 @@ fn through_relay(
             b.relay_exchange(id, http, url).unwrap(),
         );
         let quiet = first.posted + first.received + second.posted + second.received == 0;
-        add(&mut total, first);
-        add(&mut total, second);
+        total.add(&first);
+        total.add(&second);
         if quiet {
             return (total, turn);
         }

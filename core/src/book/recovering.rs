@@ -4,12 +4,13 @@
 //! grants the new phone, which may then remove the lost one, and an introduction signed
 //! by the kit tells the other members about it through the relay.
 
+use super::relaying::Relay;
 use super::sharing::{statement, would_count};
 use super::RedBook;
 use crate::model::{Access, Action, Profile, RecordId, ValidationError};
 use crate::record::Record;
 use crate::recovery::{self, BackedUpRecord, Backup, RecoveryKit};
-use crate::sync::relay::{self, HttpRequest, Mailbox, RelayTransport};
+use crate::sync::relay::{self, Mailbox, RelayTransport};
 use crate::sync::{self, Header, Kind};
 use crate::Error;
 use serde::{Deserialize, Serialize};
@@ -345,20 +346,5 @@ fn backup_request(
     body: Vec<u8>,
 ) -> Result<Vec<u8>, Error> {
     let path = relay::backup_path(&slot.address());
-    let headers = slot.sign_request(method, &path, chrono::Utc::now().timestamp(), &body);
-    let response = transport
-        .send(HttpRequest {
-            method: method.to_string(),
-            url: format!("{}{path}", base_url.trim_end_matches('/')),
-            headers,
-            body,
-        })
-        .map_err(Error::RelayUnreachable)?;
-    if !(200..300).contains(&response.status) {
-        return Err(Error::RelayRefused {
-            status: response.status,
-            reason: relay::refusal_reason(&response.body),
-        });
-    }
-    Ok(response.body)
+    Relay::new(transport, base_url).call(slot, method, &path, body, &mut Default::default())
 }

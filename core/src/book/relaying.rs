@@ -42,6 +42,20 @@ pub struct RelayReport {
     pub bytes_received: u64,
 }
 
+impl RelayReport {
+    /// Adds what a later exchange did (a caller that exchanges while more waits).
+    pub fn add(&mut self, later: &RelayReport) {
+        self.received += later.received;
+        self.refused += later.refused;
+        self.posted += later.posted;
+        self.changed |= later.changed;
+        self.more_waiting = later.more_waiting;
+        self.round_trips += later.round_trips;
+        self.bytes_sent += later.bytes_sent;
+        self.bytes_received += later.bytes_received;
+    }
+}
+
 /// Where this device's inbox was read up to, in which mailbox.
 #[derive(Serialize, Deserialize)]
 struct Cursor {
@@ -66,10 +80,7 @@ impl RedBook {
         transport: &dyn RelayTransport,
         base_url: &str,
     ) -> Result<RelayReport, Error> {
-        let relay = Relay {
-            transport,
-            base: base_url.trim_end_matches('/'),
-        };
+        let relay = Relay::new(transport, base_url);
         let me = self.device_id();
         let mut report = RelayReport::default();
         let mut heard_from = HashSet::new();
@@ -274,14 +285,22 @@ fn kept_mailboxes(bytes: Option<Vec<u8>>) -> Vec<KeptMailbox> {
         .unwrap_or_default()
 }
 
-/// The app's transport and the relay's base URL; counts what crosses.
-struct Relay<'a> {
+/// The app's transport and the relay's base URL; counts what crosses. Every signed
+/// request to a relay (mailboxes, and the recovery kit's backup slot) goes through it.
+pub(super) struct Relay<'a> {
     transport: &'a dyn RelayTransport,
     base: &'a str,
 }
 
-impl Relay<'_> {
-    fn call(
+impl<'a> Relay<'a> {
+    pub(super) fn new(transport: &'a dyn RelayTransport, base_url: &'a str) -> Self {
+        Self {
+            transport,
+            base: base_url.trim_end_matches('/'),
+        }
+    }
+
+    pub(super) fn call(
         &self,
         mailbox: &Mailbox,
         method: &str,
