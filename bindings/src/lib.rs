@@ -14,7 +14,7 @@ use redbook_core::view::screens::{
     self, ChildrenView, GrowthView, ImmunisationsView, PlannedNotification, TimelineView,
 };
 use redbook_core::{
-    ChildList, ChildRecord, DeviceProfile, Error as CoreError, HistoryEvent, Unlock,
+    ChildList, ChildRecord, ChildSummary, DeviceProfile, Error as CoreError, HistoryEvent, Unlock,
 };
 use redbook_core::{GrowthSeries, Received};
 use std::sync::Arc;
@@ -361,6 +361,21 @@ impl RedBook {
         Ok(self.inner.children()?)
     }
 
+    /// A search box: by NHS number when the query is all digits, else by name.
+    pub fn find_children(&self, query: String) -> Result<Vec<ChildSummary>> {
+        Ok(self.inner.find_children(&query)?)
+    }
+
+    /// The children with this NHS number (exact; spaces allowed, check digit checked).
+    pub fn find_by_nhs_number(&self, nhs_number: String) -> Result<Vec<ChildSummary>> {
+        Ok(self.inner.find_by_nhs_number(&nhs_number)?)
+    }
+
+    /// The children whose name or a word of it starts with `prefix`, ignoring case.
+    pub fn find_by_name(&self, prefix: String) -> Result<Vec<ChildSummary>> {
+        Ok(self.inner.find_by_name(&prefix)?)
+    }
+
     pub fn child(&self, id: RecordId) -> Result<ChildRecord> {
         Ok(self.inner.child(&id)?)
     }
@@ -435,6 +450,18 @@ impl RedBook {
     pub fn children_screen(&self, on: Option<NaiveDate>) -> Result<ChildrenView> {
         Ok(screens::children(
             &self.inner.children()?,
+            on.unwrap_or_else(today),
+        ))
+    }
+
+    /// The children a search box finds (`find_children`), as rows of the children screen.
+    pub fn search_screen(&self, query: String, on: Option<NaiveDate>) -> Result<ChildrenView> {
+        let found = self.inner.find_children(&query)?;
+        Ok(screens::children(
+            &ChildList {
+                children: found,
+                damaged: Vec::new(),
+            },
             on.unwrap_or_else(today),
         ))
     }

@@ -481,8 +481,10 @@ pub struct ChildSummary {
     pub id: RecordId,
     pub name: String,
     pub birth_date: Option<NaiveDate>,
+    pub nhs_number: Option<String>,
     pub entry_count: u64,
     pub has_conflicts: bool,
+    pub last_change: Option<Instant>,
 }
 
 #[uniffi::remote(Record)]
@@ -836,6 +838,7 @@ pub struct ChildRowView {
     pub id: String,
     pub name: String,
     pub age: String,
+    pub nhs_number: String,
     pub entries: String,
     pub needs_attention: bool,
 }

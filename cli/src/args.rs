@@ -196,6 +196,13 @@ pub enum ChildCommand {
     Add(ChildArgs),
     /// List the children in this database
     List,
+    /// Find children by NHS number (exact; spaces allowed) or by the start of a name
+    /// or of any word of it, ignoring case
+    Find {
+        /// An NHS number (all digits) or the start of a name
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+    },
     /// Set details (writing a field resolves a conflict on it)
     Set(SetArgs),
 }

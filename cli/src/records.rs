@@ -30,18 +30,7 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             let book = open_existing(path)?;
             let list = book.children()?;
             out.print(&list, || {
-                for c in &list.children {
-                    let born = c.birth_date.map(|d| d.to_string()).unwrap_or_default();
-                    let conflict = if c.has_conflicts {
-                        "  (details in conflict)"
-                    } else {
-                        ""
-                    };
-                    println!(
-                        "{}  {:<24} born {born}  {} entries{conflict}",
-                        c.id, c.name, c.entry_count
-                    );
-                }
+                print_children(&list.children);
                 for damaged in &list.damaged {
                     let id = damaged
                         .as_ref()
@@ -49,6 +38,16 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                         .unwrap_or_else(|| "(unknown)".into());
                     println!("{id}  DAMAGED: this record's stored data failed its integrity check");
                 }
+            });
+        }
+        Command::Child(ChildCommand::Find { query }) => {
+            let book = open_existing(path)?;
+            let found = book.find_children(query.join(" "))?;
+            out.print(&found, || {
+                if found.is_empty() {
+                    println!("No child found.");
+                }
+                print_children(&found);
             });
         }
         Command::Child(ChildCommand::Set(args)) => {
@@ -211,4 +210,24 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
         _ => unreachable!("main sends each module only its own commands"),
     }
     Ok(())
+}
+
+fn print_children(children: &[redbook_core::ChildSummary]) {
+    for c in children {
+        let born = c.birth_date.map(|d| d.to_string()).unwrap_or_default();
+        let nhs = c
+            .nhs_number
+            .as_deref()
+            .map(|n| format!("  NHS {}", redbook_core::view::screens::nhs_number_text(n)))
+            .unwrap_or_default();
+        let conflict = if c.has_conflicts {
+            "  (details in conflict)"
+        } else {
+            ""
+        };
+        println!(
+            "{}  {:<24} born {born}{nhs}  {} entries{conflict}",
+            c.id, c.name, c.entry_count
+        );
+    }
 }

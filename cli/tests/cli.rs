@@ -100,6 +100,31 @@ fn a_parent_records_and_reads_back_a_childs_entries() {
     )))
     .unwrap();
     assert_eq!(list["children"][0]["entry_count"], 3);
+    // Found by NHS number (typed as on the card) and by the start of a name.
+    let found: serde_json::Value = serde_json::from_str(&stdout(&redbook(
+        &db,
+        "test passphrase",
+        &["child", "find", "943", "476", "5919", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(found[0]["id"], id.as_str());
+    let by_name = stdout(&redbook(&db, "test passphrase", &["child", "find", "love"]));
+    assert!(by_name.contains("Ada Lovelace"), "{by_name}");
+    assert!(by_name.contains("NHS 943 476 5919"), "{by_name}");
+    let nobody = redbook(&db, "test passphrase", &["child", "find", "4505577104"]);
+    assert!(nobody.status.success());
+    assert_eq!(stdout(&nobody).trim(), "No child found.");
+    let mistyped = redbook(&db, "test passphrase", &["child", "find", "9434765918"]);
+    assert!(!mistyped.status.success());
+    assert!(
+        stderr(&mistyped).contains("nhs_number"),
+        "{}",
+        stderr(&mistyped)
+    );
+    assert!(
+        !stderr(&mistyped).contains("9434765918"),
+        "never echoes the value"
+    );
 }
 
 #[test]

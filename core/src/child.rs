@@ -45,8 +45,13 @@ pub struct ChildSummary {
     pub id: RecordId,
     pub name: String,
     pub birth_date: Option<NaiveDate>,
+    /// Ten digits, as validated.
+    pub nhs_number: Option<String>,
     pub entry_count: u64,
     pub has_conflicts: bool,
+    /// When the record last changed, by the clock of the device that changed it (never
+    /// later than when this device stored it).
+    pub last_change: Option<DateTime<Utc>>,
 }
 
 /// The children in a file. A damaged record is listed here, never hidden, and never

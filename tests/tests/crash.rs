@@ -1,5 +1,5 @@
 //! Kill the writer at any instant: every write that returned is there after reopening,
-//! and the file opens. The writer is a real child process killed with SIGKILL.
+//! the file opens and the caseload summary agrees with the record. The writer is a real child process killed with SIGKILL.
 
 use redbook_core::RedBook;
 use redbook_tests::{child, raw_key};
@@ -77,6 +77,16 @@ fn every_acknowledged_write_survives_sigkill() {
                 _ => None,
             })
             .collect();
+        // The summary was written in each write's transaction: it describes the record as
+        // it stands, whatever instant the kill came at (docs/adr/0010-caseload.md).
+        let mut store = redbook_core::store::Store::open(&path, &raw_key(7), Default::default())
+            .expect("opens beside the book");
+        let summaries = store.summaries().unwrap();
+        assert_eq!(summaries.rebuilt, 0, "round {round} (seed {seed})");
+        assert_eq!(
+            summaries.children[0].entry_count as usize,
+            book.child(&id).unwrap().entries.len()
+        );
         let lost: Vec<_> = acknowledged.difference(&stored).collect();
         assert!(
             lost.is_empty(),

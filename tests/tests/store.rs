@@ -504,17 +504,18 @@ fn a_version_1_file_is_upgraded_with_its_records_intact() {
     assert_eq!(version(&path), 1);
     let book = RedBook::open(&path, raw_key(1)).unwrap();
     assert_eq!(book.child(&id).unwrap().entries.len(), 1);
+    assert_eq!(book.children().unwrap().children[0].entry_count, 1);
     drop(book);
-    assert_eq!(version(&path), 2);
+    assert_eq!(version(&path), redbook_core::store::schema::CURRENT_VERSION);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let tables: i64 = conn
         .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sync_states'",
+            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('sync_states', 'summaries', 'verdicts')",
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(tables, 1);
+    assert_eq!(tables, 3);
 }
 
 #[test]

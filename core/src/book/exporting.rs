@@ -17,8 +17,9 @@ impl RedBook {
     /// exported as that author's; docs/threat-model.md), with what points at them.
     pub fn export_fhir(&self, id: &RecordId) -> Result<String, Error> {
         let mut inner = self.lock();
+        let (mut entries, _unreadable) = inner.store.record(id)?.entry_views();
+        super::keep_verdicts(&mut inner.store, id);
         let record = inner.store.record(id)?;
-        let (mut entries, _unreadable) = record.entry_views();
         let mut left_out: HashSet<EntryId> = HashSet::new();
         loop {
             let before = left_out.len();

@@ -247,36 +247,52 @@ impl RedBook {
         Ok(id)
     }
 
+    /// Every child in the file, from the sealed summaries (docs/adr/0010-caseload.md):
+    /// one query and one decryption per child, whatever the records hold.
     pub fn children(&self) -> Result<ChildList, Error> {
-        let mut inner = self.lock();
-        let store = &mut inner.store;
-        let mut list = ChildList {
-            children: Vec::new(),
-            damaged: Vec::new(),
-        };
-        for listing in store.list_records()? {
-            let Some(id) = listing.id else {
-                list.damaged.push(None);
-                continue;
-            };
-            match store.record(&id) {
-                Ok(record) => {
-                    let details = record.details();
-                    list.children.push(ChildSummary {
-                        name: details.name,
-                        birth_date: details.birth_date,
-                        entry_count: record.entry_count() as u64,
-                        has_conflicts: !record.conflicts().is_empty(),
-                        id,
-                    });
-                }
-                Err(Error::CorruptData { .. }) => list.damaged.push(Some(id)),
-                Err(e) => return Err(e),
-            }
+        let summaries = self.lock().store.summaries()?;
+        Ok(child_list(summaries.children, summaries.damaged))
+    }
+
+    /// What a search box finds: by NHS number when the query is all digits (spaces and
+    /// dashes allowed), else by the start of a name or of a word of it.
+    pub fn find_children(&self, query: &str) -> Result<Vec<ChildSummary>, Error> {
+        let is_number = query.chars().any(|c| c.is_ascii_digit())
+            && query
+                .chars()
+                .all(|c| c.is_ascii_digit() || c.is_whitespace() || c == '-');
+        if is_number {
+            self.find_by_nhs_number(query)
+        } else {
+            self.find_by_name(query)
         }
-        list.children
-            .sort_by(|a, b| a.birth_date.cmp(&b.birth_date).then(a.name.cmp(&b.name)));
-        Ok(list)
+    }
+
+    /// The children with this NHS number (spaces and dashes allowed; the check digit is
+    /// checked): an exact lookup of its keyed hash. More than one only if the same child
+    /// has two records (a second record made before the first was shared).
+    pub fn find_by_nhs_number(&self, nhs_number: &str) -> Result<Vec<ChildSummary>, Error> {
+        let nhs_number = validate::normalise_nhs_number(nhs_number)?;
+        let mut found = self.lock().store.find_by_nhs_number(&nhs_number)?;
+        sort_children(&mut found);
+        Ok(found)
+    }
+
+    /// The children whose name, or a word of it, begins with `prefix`, ignoring case
+    /// (on the decrypted summaries: the file holds no name in the clear).
+    pub fn find_by_name(&self, prefix: &str) -> Result<Vec<ChildSummary>, Error> {
+        let prefix = prefix.trim().to_lowercase();
+        if prefix.is_empty() {
+            return Err(ValidationError::new("name", "type the start of a name").into());
+        }
+        let summaries = self.lock().store.summaries()?;
+        let mut found: Vec<ChildSummary> = summaries
+            .children
+            .into_iter()
+            .filter(|child| name_starts_with(&child.name, &prefix))
+            .collect();
+        sort_children(&mut found);
+        Ok(found)
     }
 
     pub fn child(&self, id: &RecordId) -> Result<ChildRecord, Error> {
@@ -309,10 +325,12 @@ impl RedBook {
             }
         }
         let closed = crate::record::closing_entry(&entries).cloned();
+        let (details, conflicts) = (record.details(), record.conflicts());
+        keep_verdicts(store, id);
         Ok(ChildRecord {
             id: id.clone(),
-            details: record.details(),
-            conflicts: record.conflicts(),
+            details,
+            conflicts,
             entries,
             unreadable_entries,
             closed,
@@ -493,6 +511,7 @@ impl RedBook {
         let mut inner = self.lock();
         let store = &mut inner.store;
         let (views, _) = store.record(id)?.entry_views();
+        keep_verdicts(store, id);
         Ok(views
             .into_iter()
             .map(|view| {
@@ -687,6 +706,37 @@ impl RedBook {
 /// will show; the results themselves are left out of what the app gets (NHSX PCHR 6.1.7;
 /// hazard log H19). Counted from the sample date, which every device reads the same, so
 /// a result typed in a year later is not withheld.
+/// Saves the signature verdicts a read reached (docs/adr/0010-caseload.md). A cache: if
+/// the save fails, the next cold open checks those signatures again and nothing else.
+fn keep_verdicts(store: &mut Store, id: &RecordId) {
+    store.save_verdicts(id).ok();
+}
+
+/// The list as the apps show it: oldest child first, damaged records after, never hidden.
+fn child_list(mut children: Vec<ChildSummary>, damaged: Vec<Option<RecordId>>) -> ChildList {
+    sort_children(&mut children);
+    ChildList { children, damaged }
+}
+
+fn sort_children(children: &mut [ChildSummary]) {
+    children.sort_by(|a, b| {
+        a.birth_date
+            .cmp(&b.birth_date)
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+/// `prefix` is lower case: the whole name or any word of it starts with it ("smi" finds
+/// "Amara Smith-Jones", and so does "jon").
+fn name_starts_with(name: &str, prefix: &str) -> bool {
+    let name = name.to_lowercase();
+    name.starts_with(prefix)
+        || name
+            .split(|c: char| c.is_whitespace() || c == '-' || c == '\'')
+            .any(|word| word.starts_with(prefix))
+}
+
 fn withhold_new_blood_spot(view: &mut EntryView, delay: chrono::Duration, today: NaiveDate) {
     if let EntryBody::NewbornScreening(NewbornScreening::BloodSpot {
         results,

@@ -99,19 +99,13 @@ impl SecretKey {
     }
 
     pub fn open(&self, associated_data: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if sealed.len() < SEAL_OVERHEAD || sealed[0] != SEALED_FORMAT_V1 {
-            return Err(CryptoError::Unauthentic);
-        }
-        let nonce = Nonce::try_assume_unique_for_key(&sealed[1..1 + NONCE_LEN])
-            .map_err(|_| CryptoError::Unauthentic)?;
-        let mut buffer = sealed[1 + NONCE_LEN..].to_vec();
-        let plain_len = self
-            .aead_key()
-            .open_in_place(nonce, Aad::from(associated_data), &mut buffer)
-            .map_err(|_| CryptoError::Unauthentic)?
-            .len();
-        buffer.truncate(plain_len);
-        Ok(buffer)
+        open_with(&self.aead_key(), associated_data, sealed)
+    }
+
+    /// Opens many values under this key without setting the key up again for each (a
+    /// caseload list opens one summary per child).
+    pub fn opener(&self) -> Opener {
+        Opener(self.aead_key())
     }
 
     /// A keyed hash for lookups: the table holds this, never the identifier itself.
@@ -125,6 +119,34 @@ impl SecretKey {
     fn aead_key(&self) -> LessSafeKey {
         LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).expect("AES-256 key is 32 bytes"))
     }
+}
+
+/// A key set up once for opening many values (`SecretKey::opener`).
+pub struct Opener(LessSafeKey);
+
+impl Opener {
+    pub fn open(&self, associated_data: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        open_with(&self.0, associated_data, sealed)
+    }
+}
+
+fn open_with(
+    key: &LessSafeKey,
+    associated_data: &[u8],
+    sealed: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    if sealed.len() < SEAL_OVERHEAD || sealed[0] != SEALED_FORMAT_V1 {
+        return Err(CryptoError::Unauthentic);
+    }
+    let nonce = Nonce::try_assume_unique_for_key(&sealed[1..1 + NONCE_LEN])
+        .map_err(|_| CryptoError::Unauthentic)?;
+    let mut buffer = sealed[1 + NONCE_LEN..].to_vec();
+    let plain_len = key
+        .open_in_place(nonce, Aad::from(associated_data), &mut buffer)
+        .map_err(|_| CryptoError::Unauthentic)?
+        .len();
+    buffer.truncate(plain_len);
+    Ok(buffer)
 }
 
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {

@@ -23,7 +23,7 @@ use automerge::{
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub mod membership;
@@ -78,6 +78,10 @@ pub struct Record {
     /// an op's verdict holds while the members' keys stay the same): checking 5,000
     /// Ed25519 signatures costs ~300 ms a read.
     verdicts: RefCell<Verdicts>,
+    /// Values whose signatures verified, by digest (`verdict_digest`), as the store keeps
+    /// them sealed beside the chunks: a cold open checks only what is not among them
+    /// (docs/adr/0010-caseload.md).
+    known_good: RefCell<VerdictSet>,
     /// Statement signature verdicts by the op that put the value.
     statement_verdicts: RefCell<HashMap<ObjId, bool>>,
     /// The membership resolved from the statements, while their number is unchanged
@@ -102,6 +106,31 @@ type CurrentEdits = HashMap<DetailField, Vec<DetailEdit>>;
 type ClosedAt = Option<DateTime<Utc>>;
 /// (detail edits, statements): what the current edits were resolved from.
 type EditCounts = (usize, usize);
+
+/// Digests of values whose signatures verified, and those the store has not saved yet.
+#[derive(Default)]
+struct VerdictSet {
+    digests: HashSet<VerdictDigest>,
+    unsaved: Vec<VerdictDigest>,
+    /// Ed25519 checks this copy has made (what persisted verdicts save; benches and tests).
+    checks: usize,
+}
+
+/// SHA-256 of the record id and a signed value's bytes: the value's signature verdict is
+/// a pure function of the two, so it holds wherever and whenever the value is read.
+pub type VerdictDigest = [u8; 32];
+
+fn verdict_digest(record_id: &RecordId, bytes: &[u8]) -> VerdictDigest {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    context.update(b"redbook/verdict/v1");
+    context.update(record_id.as_str().as_bytes());
+    context.update(bytes);
+    context
+        .finish()
+        .as_ref()
+        .try_into()
+        .expect("SHA-256 is 32 bytes")
+}
 
 #[derive(Default)]
 struct Verdicts {
@@ -167,6 +196,7 @@ impl Record {
             entries,
             membership,
             verdicts: RefCell::default(),
+            known_good: RefCell::default(),
             resolved: RefCell::default(),
             statement_verdicts: RefCell::default(),
             current: RefCell::default(),
@@ -530,19 +560,55 @@ impl Record {
         verdicts
     }
 
-    /// Each value's signature verdict, checked once per op, on every core.
+    /// Each value's signature verdict, checked once per op, on every core; a value among
+    /// the known good (saved by the store) is not checked again.
     fn signatures_verify(&self, values: &[&Stored], members: &[Member]) -> Vec<bool> {
         let mut verdicts = self.verdicts_for(members);
-        let unchecked: Vec<&Stored> = values
-            .iter()
-            .copied()
-            .filter(|v| !verdicts.by_op.contains_key(&v.op))
-            .collect();
-        let outcomes = verify_all(&self.record_id, &unchecked);
-        for (stored, ok) in unchecked.iter().zip(outcomes) {
+        let mut known = self.known_good.borrow_mut();
+        let mut unchecked = Vec::new();
+        for stored in values.iter().copied() {
+            if verdicts.by_op.contains_key(&stored.op) {
+                continue;
+            }
+            let digest = verdict_digest(&self.record_id, &stored.bytes);
+            if known.digests.contains(&digest) {
+                verdicts.by_op.insert(stored.op.clone(), true);
+            } else {
+                unchecked.push((stored, digest));
+            }
+        }
+        let to_check: Vec<&Stored> = unchecked.iter().map(|(stored, _)| *stored).collect();
+        let outcomes = verify_all(&self.record_id, &to_check);
+        known.checks += to_check.len();
+        for ((stored, digest), ok) in unchecked.into_iter().zip(outcomes) {
             verdicts.by_op.insert(stored.op.clone(), ok);
+            if ok && known.digests.insert(digest) {
+                known.unsaved.push(digest);
+            }
         }
         values.iter().map(|v| verdicts.by_op[&v.op]).collect()
+    }
+
+    /// Verdicts the store kept for this record (values whose signatures verified).
+    pub fn add_known_good(&self, digests: impl IntoIterator<Item = VerdictDigest>) {
+        self.known_good.borrow_mut().digests.extend(digests);
+    }
+
+    /// The verdicts reached since the store last saved them, leaving none unsaved.
+    pub fn take_unsaved_verdicts(&self) -> Vec<VerdictDigest> {
+        std::mem::take(&mut self.known_good.borrow_mut().unsaved)
+    }
+
+    /// Every verdict this copy knows (for the store to save whole under a new snapshot).
+    pub fn known_good(&self) -> Vec<VerdictDigest> {
+        let mut known = self.known_good.borrow_mut();
+        known.unsaved.clear();
+        known.digests.iter().copied().collect()
+    }
+
+    /// How many signatures this copy has checked itself (not taken from saved verdicts).
+    pub fn signature_checks(&self) -> usize {
+        self.known_good.borrow().checks
     }
 
     /// The detail edits that count: signed by a member that could write when it made
@@ -647,6 +713,20 @@ impl Record {
             .filter(|v| v.kind == Kind::Entry)
             .and_then(|v| serde_json::from_slice::<StoredEntry>(v.json).ok())
             .filter(|entry| entry.id.as_str() == stored.key)
+    }
+
+    /// The latest time among the changes at the document's heads, as their writers'
+    /// clocks said (the genesis change has none); a time after `now` shows as `now`.
+    pub fn last_change(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.doc
+            .get_heads()
+            .iter()
+            .filter_map(|hash| self.doc.get_change_meta_by_hash(hash))
+            .map(|change| change.timestamp)
+            .filter(|&millis| millis > 0)
+            .max()
+            .and_then(DateTime::from_timestamp_millis)
+            .map(|time| time.min(now))
     }
 
     pub fn entry_count(&self) -> usize {

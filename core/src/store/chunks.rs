@@ -2,6 +2,7 @@
 //! appending, the sealed head that shows nothing was cut, and compaction (docs/adr/0006).
 
 use super::*;
+use crate::record::VerdictDigest;
 
 /// Measured at 5,000 entries: compacting at 1x cost 47 us per write, amortised.
 pub(super) const COMPACT_LOOSE_TO_SNAPSHOT: usize = 2;
@@ -23,6 +24,11 @@ pub(super) struct OpenRecord {
     pub(super) loose_changes: usize,
     pub(super) loose_bytes: usize,
     pub(super) snapshot_bytes: usize,
+    /// SHA-256 of the sealed chunk at `last_seq`: verdicts saved at that chunk are bound
+    /// to it (`put_verdicts`).
+    pub(super) last_chunk_digest: [u8; 32],
+    /// The file has the verdicts table (v3; only a test of migrations makes older files).
+    pub(super) keeps_verdicts: bool,
 }
 
 /// Loads a record whole: its key, every chunk (checked to form one unbroken chain), one
@@ -32,6 +38,7 @@ pub(super) fn load_record(
     sealing_key: &SecretKey,
     record_ref: [u8; 32],
     id: &RecordId,
+    keeps_verdicts: bool,
 ) -> Result<OpenRecord, Error> {
     let sealed_key: Vec<u8> = conn
         .query_row(
@@ -77,6 +84,9 @@ pub(super) fn load_record(
     if record.record_id() != id {
         return Err(corrupt());
     }
+    if keeps_verdicts {
+        read_verdicts(conn, &key, &record_ref, &chunks, &record)?;
+    }
     let mut open = OpenRecord {
         record,
         key,
@@ -87,14 +97,93 @@ pub(super) fn load_record(
         loose_changes: 0,
         loose_bytes: 0,
         snapshot_bytes: 0,
+        last_chunk_digest: [0; 32],
+        keeps_verdicts,
     };
     chunks.iter().for_each(|chunk| open.note_chunk(chunk));
     Ok(open)
 }
 
+/// Hands the record the verdicts saved beside its chunks. A row whose chunk has changed
+/// or gone does not open (its chunk's digest is in its associated data) and is skipped.
+fn read_verdicts(
+    conn: &Connection,
+    key: &SecretKey,
+    record_ref: &[u8; 32],
+    chunks: &[Chunk],
+    record: &Record,
+) -> Result<(), Error> {
+    let mut stmt = conn.prepare_cached("SELECT seq, sealed FROM verdicts WHERE record_ref = ?1")?;
+    let rows = stmt.query_map([record_ref.as_slice()], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
+    })?;
+    for row in rows {
+        let (seq, sealed) = row?;
+        let Some(chunk) = chunks.iter().find(|c| c.seq == seq) else {
+            continue;
+        };
+        if let Ok(plain) = key.open(&verdict_aad(record_ref, seq, &chunk.sealed_digest), &sealed) {
+            record.add_known_good(
+                plain
+                    .chunks_exact(32)
+                    .map(|d| d.try_into().expect("chunks of 32")),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn verdict_aad(record_ref: &[u8; 32], seq: i64, chunk_digest: &[u8; 32]) -> Vec<u8> {
+    let mut aad = row_aad("verdicts", record_ref);
+    aad.extend_from_slice(&seq.to_be_bytes());
+    aad.extend_from_slice(chunk_digest);
+    aad
+}
+
+/// Saves verdicts beside the record's last chunk (merged with any already there), within
+/// the caller's transaction. `replace` drops every other row first (a new snapshot).
+pub(super) fn put_verdicts(
+    conn: &Connection,
+    open: &OpenRecord,
+    mut digests: Vec<VerdictDigest>,
+    replace: bool,
+) -> Result<(), Error> {
+    if !open.keeps_verdicts {
+        return Ok(());
+    }
+    let record_ref = open.record_ref.as_slice();
+    if replace {
+        conn.prepare_cached("DELETE FROM verdicts WHERE record_ref = ?1")?
+            .execute([record_ref])?;
+    }
+    if digests.is_empty() {
+        return Ok(());
+    }
+    let aad = verdict_aad(&open.record_ref, open.last_seq, &open.last_chunk_digest);
+    let existing: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT sealed FROM verdicts WHERE record_ref = ?1 AND seq = ?2")?
+        .query_row(params![record_ref, open.last_seq], |row| row.get(0))
+        .optional()?;
+    if let Some(plain) = existing.and_then(|sealed| open.key.open(&aad, &sealed).ok()) {
+        digests.extend(
+            plain
+                .chunks_exact(32)
+                .map(|d| <VerdictDigest>::try_from(d).expect("chunks of 32")),
+        );
+    }
+    let sealed = open.key.seal(&aad, digests.as_flattened())?;
+    conn.prepare_cached(
+        "INSERT INTO verdicts (record_ref, seq, sealed) VALUES (?1, ?2, ?3)
+         ON CONFLICT(record_ref, seq) DO UPDATE SET sealed = excluded.sealed",
+    )?
+    .execute(params![record_ref, open.last_seq, sealed])?;
+    Ok(())
+}
+
 impl OpenRecord {
     fn note_chunk(&mut self, chunk: &Chunk) {
         self.last_seq = chunk.seq;
+        self.last_chunk_digest = chunk.sealed_digest;
         if chunk.is_snapshot {
             self.snapshot_bytes = chunk.bytes.len();
             self.loose_changes = 0;
@@ -116,11 +205,12 @@ pub(super) fn write_snapshot(
     snapshot: &[u8],
     local: &[u8],
 ) -> Result<(), Error> {
-    insert_chunk(tx, &open.key, &open.record_ref, seq, true, snapshot)?;
+    open.last_chunk_digest = insert_chunk(tx, &open.key, &open.record_ref, seq, true, snapshot)?;
     open.last_seq = seq;
     if !local.is_empty() {
         open.last_seq = seq + 1;
-        insert_chunk(tx, &open.key, &open.record_ref, seq + 1, false, local)?;
+        open.last_chunk_digest =
+            insert_chunk(tx, &open.key, &open.record_ref, seq + 1, false, local)?;
     }
     tx.execute(
         "DELETE FROM chunks WHERE record_ref = ?1 AND seq < ?2",
@@ -129,7 +219,9 @@ pub(super) fn write_snapshot(
     open.snapshot_bytes = snapshot.len();
     open.loose_changes = usize::from(!local.is_empty());
     open.loose_bytes = local.len();
-    Ok(())
+    // The old rows were bound to chunks just deleted (or sealed under a key just
+    // replaced): every verdict this copy knows moves to the new last chunk.
+    put_verdicts(tx, open, open.record.known_good(), true)
 }
 
 /// Applies chunks other connections wrote since this copy was read. The version is read
@@ -170,6 +262,15 @@ pub(super) struct Chunk {
     pub(super) seq: i64,
     pub(super) is_snapshot: bool,
     pub(super) bytes: Vec<u8>,
+    /// SHA-256 of the chunk as sealed (the verdicts saved at it name it).
+    pub(super) sealed_digest: [u8; 32],
+}
+
+fn sealed_digest(sealed: &[u8]) -> [u8; 32] {
+    ring::digest::digest(&ring::digest::SHA256, sealed)
+        .as_ref()
+        .try_into()
+        .expect("SHA-256 is 32 bytes")
 }
 
 pub(super) enum ChunkError {
@@ -216,6 +317,7 @@ pub(super) fn read_chunks(
             seq,
             is_snapshot,
             bytes,
+            sealed_digest: sealed_digest(&sealed),
         });
     }
     Ok(chunks)
@@ -228,13 +330,13 @@ pub(super) fn insert_chunk(
     seq: i64,
     is_snapshot: bool,
     bytes: &[u8],
-) -> Result<(), Error> {
+) -> Result<[u8; 32], Error> {
     let sealed = key.seal(&chunk_aad(record_ref, seq, is_snapshot), bytes)?;
     conn.prepare_cached(
         "INSERT INTO chunks (record_ref, seq, is_snapshot, sealed) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![record_ref.as_slice(), seq, is_snapshot, sealed])?;
-    Ok(())
+    Ok(sealed_digest(&sealed))
 }
 
 /// Where a record's chain of chunks ends, sealed in the meta table under a name that

@@ -21,11 +21,14 @@ mod chunks;
 mod file;
 mod keys;
 pub mod schema;
+mod summaries;
 
 use chunks::*;
 use file::*;
 pub use keys::Unlock;
 use keys::*;
+pub use summaries::Summaries;
+use summaries::*;
 
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
@@ -58,6 +61,12 @@ pub struct Store {
     lookup_key: SecretKey,
     options: OpenOptions,
     open_records: HashMap<RecordId, OpenRecord>,
+    /// The file has the summaries and verdicts tables (v3; only a test of migrations
+    /// creates an older file with this code).
+    has_summaries: bool,
+    /// `PRAGMA data_version` when every summary was last opened or rebuilt: until another
+    /// connection commits, this handle's own writes keep them right.
+    summaries_checked: Option<i64>,
 }
 
 /// What one record's row says; a damaged row still names its place.
@@ -96,12 +105,16 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         };
+        let mut version_now = schema::CURRENT_VERSION;
         let db_key = match state {
             FileState::Foreign => return Err(Error::NotARedbookDatabase),
             FileState::Redbook { version } if version > schema::CURRENT_VERSION => {
                 return Err(Error::NewerVersion { found: version })
             }
-            FileState::Empty => create(&mut conn, unlock, &options)?,
+            FileState::Empty => {
+                version_now = options.create_at_version;
+                create(&mut conn, unlock, &options)?
+            }
             FileState::Redbook { version } => {
                 let db_key = database_key(&conn, unlock)?;
                 configure(&conn)?;
@@ -121,6 +134,8 @@ impl Store {
             lookup_key,
             options,
             open_records: HashMap::new(),
+            has_summaries: version_now >= 3,
+            summaries_checked: None,
         })
     }
 
@@ -231,8 +246,13 @@ impl Store {
             "INSERT INTO records (record_ref, sealed_id, sealed_key) VALUES (?1, ?2, ?3)",
             params![record_ref.as_slice(), sealed_id, sealed_key],
         )?;
-        insert_chunk(&tx, &key, &record_ref, 1, true, &snapshot)?;
-        put_head(&tx, &self.sealing_key, &record_ref, 1)?;
+        let last_chunk_digest = insert_chunk(&tx, &key, &record_ref, 1, true, &snapshot)?;
+        HeadWriter {
+            sealing_key: &self.sealing_key,
+            lookup_key: &self.lookup_key,
+            has_summaries: self.has_summaries,
+        }
+        .put(&tx, id, &record, &record_ref, 1)?;
         for (name, sealed) in &sealed_meta {
             put_meta(&tx, name, sealed)?;
         }
@@ -249,6 +269,8 @@ impl Store {
                 loose_changes: 0,
                 loose_bytes: 0,
                 snapshot_bytes: snapshot.len(),
+                last_chunk_digest,
+                keeps_verdicts: self.has_summaries,
             },
         );
         Ok(())
@@ -279,7 +301,25 @@ impl Store {
     }
 
     fn load_record(&self, id: &RecordId) -> Result<OpenRecord, Error> {
-        load_record(&self.conn, &self.sealing_key, self.record_ref(id), id)
+        let record_ref = self.record_ref(id);
+        let loaded = load_record(
+            &self.conn,
+            &self.sealing_key,
+            record_ref,
+            id,
+            self.has_summaries,
+        );
+        if let (Err(Error::CorruptData { .. }), true) = (&loaded, self.has_summaries) {
+            // The summary still describes the record as it was; from now on the list
+            // shows it damaged, as opening it does. Best effort: the damage is the error.
+            self.conn
+                .execute(
+                    "DELETE FROM summaries WHERE record_ref = ?1",
+                    [record_ref.as_slice()],
+                )
+                .ok();
+        }
+        loaded
     }
 
     /// Applies `change` to the record and appends what it changed as one encrypted chunk,
@@ -306,6 +346,11 @@ impl Store {
             self.open_records.insert(id.clone(), open);
         }
         let min_changes = self.options.compact_min_changes;
+        let heads_out = HeadWriter {
+            sealing_key: &self.sealing_key,
+            lookup_key: &self.lookup_key,
+            has_summaries: self.has_summaries,
+        };
         let open = self.open_records.get_mut(id).expect("loaded above");
         // The heads as committed, once caught up; None until then.
         let mut committed: Option<Vec<automerge::ChangeHash>> = None;
@@ -315,7 +360,13 @@ impl Store {
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             if catch_up(&tx, open, id).is_err() {
                 // Another handle compacted since: load afresh under the write lock.
-                *open = load_record(&tx, &self.sealing_key, open.record_ref, id)?;
+                *open = load_record(
+                    &tx,
+                    &self.sealing_key,
+                    open.record_ref,
+                    id,
+                    heads_out.has_summaries,
+                )?;
             }
             let heads = open.record.heads();
             committed = Some(heads.clone());
@@ -340,9 +391,7 @@ impl Store {
                 let old = (std::mem::replace(&mut open.key, key), open.epoch);
                 open.epoch = epoch;
                 let written = write_snapshot(&tx, open, seq, &snapshot, &[])
-                    .and_then(|()| {
-                        put_head(&tx, &self.sealing_key, &open.record_ref, open.last_seq)
-                    })
+                    .and_then(|()| heads_out.put_open(&tx, id, open))
                     .and_then(|()| Ok(tx.commit()?));
                 if let Err(e) = written {
                     (open.key, open.epoch) = old;
@@ -355,7 +404,7 @@ impl Store {
                 // is the snapshot, and this copy's own changes follow it.
                 let local = open.record.save_after(&document_heads);
                 write_snapshot(&tx, open, seq, &document, &local)?;
-                put_head(&tx, &self.sealing_key, &open.record_ref, open.last_seq)?;
+                heads_out.put_open(&tx, id, open)?;
                 tx.commit()?;
                 return Ok(value);
             }
@@ -373,16 +422,18 @@ impl Store {
             if compact {
                 let snapshot = open.record.save();
                 write_snapshot(&tx, open, seq, &snapshot, &[])?;
-                put_head(&tx, &self.sealing_key, &open.record_ref, seq)?;
+                heads_out.put_open(&tx, id, open)?;
                 tx.commit()?;
             } else {
-                insert_chunk(&tx, &open.key, &open.record_ref, seq, false, &bytes)?;
-                put_head(&tx, &self.sealing_key, &open.record_ref, seq)?;
+                open.last_chunk_digest =
+                    insert_chunk(&tx, &open.key, &open.record_ref, seq, false, &bytes)?;
+                open.last_seq = seq;
+                heads_out.put_open(&tx, id, open)?;
+                put_verdicts(&tx, open, open.record.take_unsaved_verdicts(), false)?;
                 tx.commit()?;
                 open.loose_changes += 1;
                 open.loose_bytes += bytes.len();
             }
-            open.last_seq = seq;
             Ok(value)
         })();
         let in_step = |open: &OpenRecord| committed.as_ref() == Some(&open.record.heads());
@@ -392,6 +443,30 @@ impl Store {
             self.open_records.remove(id);
         }
         result
+    }
+
+    /// Saves the signature verdicts reached since the record was read or last saved,
+    /// beside its last chunk, so the next cold open does not check them again.
+    pub fn save_verdicts(&mut self, id: &RecordId) -> Result<(), Error> {
+        let Some(open) = self.open_records.get(id) else {
+            return Ok(());
+        };
+        let digests = open.record.take_unsaved_verdicts();
+        if digests.is_empty() {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        put_verdicts(&tx, open, digests, false)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// How many signatures the open copy of a record has checked itself (benches, tests).
+    pub fn signature_checks(&mut self, id: &RecordId) -> Result<usize, Error> {
+        self.refresh(id)?;
+        Ok(self.open_records[id].record.signature_checks())
     }
 
     /// The record's key: it seals the record's chunks at rest and, shared with its
@@ -482,6 +557,42 @@ impl Store {
                 ))
             },
         )?)
+    }
+}
+
+/// Writes where a record's chunk log ends and, for that same chunk, its summary: every
+/// change to a record goes through here, in the change's transaction.
+struct HeadWriter<'a> {
+    sealing_key: &'a SecretKey,
+    lookup_key: &'a SecretKey,
+    has_summaries: bool,
+}
+
+impl HeadWriter<'_> {
+    fn put(
+        &self,
+        tx: &Connection,
+        id: &RecordId,
+        record: &Record,
+        record_ref: &[u8; 32],
+        seq: i64,
+    ) -> Result<(), Error> {
+        put_head(tx, self.sealing_key, record_ref, seq)?;
+        if self.has_summaries {
+            let summary = summarise(id, record);
+            put_summary(
+                tx,
+                (self.sealing_key, self.lookup_key),
+                record_ref,
+                seq,
+                &summary,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn put_open(&self, tx: &Connection, id: &RecordId, open: &OpenRecord) -> Result<(), Error> {
+        self.put(tx, id, &open.record, &open.record_ref, open.last_seq)
     }
 }
 

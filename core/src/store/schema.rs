@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, Transaction};
 
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
 /// The table whose presence says "this is a redbook database".
 pub const META_TABLE: &str = "redbook_meta";
 
@@ -40,7 +40,26 @@ CREATE TABLE sync_states (
 ) WITHOUT ROWID;
 ";
 
-const STEPS: [&str; CURRENT_VERSION as usize] = [V1, V1_TO_V2];
+/// v3 (docs/adr/0010-caseload.md): a sealed summary per record, so a caseload lists and
+/// finds children without opening their documents; and signature verdicts sealed beside
+/// the chunk they were worked out at, so a cold open does not check every signature again.
+const V2_TO_V3: &str = "
+-- nhs_ref: keyed hash of the child's NHS number (an exact lookup), or NULL.
+CREATE TABLE summaries (
+    record_ref BLOB PRIMARY KEY REFERENCES records(record_ref),
+    nhs_ref    BLOB,
+    sealed     BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX summaries_by_nhs_ref ON summaries(nhs_ref);
+CREATE TABLE verdicts (
+    record_ref BLOB NOT NULL REFERENCES records(record_ref),
+    seq        INTEGER NOT NULL,
+    sealed     BLOB NOT NULL,
+    PRIMARY KEY (record_ref, seq)
+) WITHOUT ROWID;
+";
+
+const STEPS: [&str; CURRENT_VERSION as usize] = [V1, V1_TO_V2, V2_TO_V3];
 
 pub fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.query_row("PRAGMA user_version", [], |row| row.get(0))

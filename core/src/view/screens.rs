@@ -74,6 +74,8 @@ pub struct ChildRowView {
     pub id: String,
     pub name: String,
     pub age: String,
+    /// "NHS 943 476 5919", or empty.
+    pub nhs_number: String,
     /// "1 entry", "12 entries".
     pub entries: String,
     /// Two devices changed a detail apart: the app asks which to keep.
@@ -100,6 +102,11 @@ pub fn children(list: &ChildList, on: NaiveDate) -> ChildrenView {
                 age: c
                     .birth_date
                     .map(|b| child_age_text(b, on))
+                    .unwrap_or_default(),
+                nhs_number: c
+                    .nhs_number
+                    .as_deref()
+                    .map(|n| format!("NHS {}", nhs_number_text(n)))
                     .unwrap_or_default(),
                 entries: match c.entry_count {
                     1 => "1 entry".into(),

@@ -21,6 +21,12 @@ enum FormResult: Equatable {
     case invalid(field: String, message: String)
 }
 
+/// A search's outcome: the matching children's rows, or what to fix in the query.
+enum SearchResult {
+    case found(ChildrenView)
+    case invalid(message: String)
+}
+
 final class FamilyPresenter {
     private let book: RedBook
     private let charts: GrowthCharts
@@ -34,6 +40,15 @@ final class FamilyPresenter {
 
     func children() throws -> ChildrenView {
         try book.childrenScreen(on: today())
+    }
+
+    /// A caseload's search box: an NHS number or the start of a name; the core decides.
+    func search(_ query: String) throws -> SearchResult {
+        do {
+            return .found(try book.searchScreen(query: query, on: today()))
+        } catch let RedbookError.InvalidInput(field, reason) {
+            return .invalid(message: "\(fieldLabel(field)) \(reason)")
+        }
     }
 
     /// Current entries, newest first; corrected and in-error entries are left out.
@@ -108,6 +123,7 @@ private func fieldLabel(_ field: String) -> String {
     case "head_circumference_cm": return "Head circumference"
     case "date": return "Date"
     case "text": return "Note"
+    case "nhs_number": return "NHS number"
     default: return field.replacingOccurrences(of: "_", with: " ").capitalized
     }
 }

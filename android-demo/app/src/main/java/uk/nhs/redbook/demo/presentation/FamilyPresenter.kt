@@ -37,12 +37,28 @@ sealed class FormResult {
     data class Invalid(val field: String, val message: String) : FormResult()
 }
 
+/** A search's outcome: the matching children's rows, or what to fix in the query. */
+sealed class SearchResult {
+    data class Found(val view: ChildrenView) : SearchResult()
+    data class Invalid(val message: String) : SearchResult()
+}
+
 class FamilyPresenter(
     private val book: RedBook,
     private val charts: GrowthCharts,
     private val today: () -> LocalDate = { LocalDate.now() },
 ) {
     fun children(): ChildrenView = book.childrenScreen(today().toString())
+
+    /**
+     * A caseload's search box: an NHS number (as typed, with spaces) or the start of a name.
+     * The core decides which and how; a mistyped number comes back as which field to fix.
+     */
+    fun search(query: String): SearchResult = try {
+        SearchResult.Found(book.searchScreen(query, today().toString()))
+    } catch (e: RedbookException.InvalidInput) {
+        SearchResult.Invalid("${fieldLabel(e.field)} ${e.reason}")
+    }
 
     /** Current entries, newest first; corrected and in-error entries are left out. */
     fun timeline(childId: String): TimelineView = book.timelineScreen(childId, today().toString())
@@ -114,6 +130,7 @@ private fun fieldLabel(field: String): String = when (field) {
     "head_circumference_cm" -> "Head circumference"
     "date" -> "Date"
     "text" -> "Note"
+    "nhs_number" -> "NHS number"
     else -> field.replace('_', ' ').replaceFirstChar { it.uppercase() }
 }
 

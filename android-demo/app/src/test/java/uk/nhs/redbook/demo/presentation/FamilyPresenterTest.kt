@@ -60,6 +60,23 @@ class FamilyPresenterTest {
     }
 
     @Test
+    fun aHealthVisitorFindsAChildByNhsNumberOrTheStartOfAName() {
+        openBook("caseload.redbook", 1).use { book ->
+            val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
+            book.addChild(child("Kofi Mensah", "2023-09-25").copy(nhsNumber = "943 476 5919"))
+            book.addChild(child("Amara Mensah", "2025-10-19").copy(nhsNumber = null))
+            val byNumber = presenter.search("943 476 5919") as SearchResult.Found
+            assertEquals(listOf("Kofi Mensah"), byNumber.view.children.map { it.name })
+            assertEquals("NHS 943 476 5919", byNumber.view.children[0].nhsNumber)
+            val byName = presenter.search("mens") as SearchResult.Found
+            assertEquals(listOf("Kofi Mensah", "Amara Mensah"), byName.view.children.map { it.name })
+            val mistyped = presenter.search("943 476 5918")
+            assertTrue(mistyped is SearchResult.Invalid && mistyped.message.startsWith("NHS number"), "$mistyped")
+            assertTrue(!(mistyped as SearchResult.Invalid).message.contains("5918"))
+        }
+    }
+
+    @Test
     fun aMeasurementTypedWithACommaIsSavedAndChartedWithItsCentile() {
         openBook("family.redbook", 1).use { book ->
             val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
