@@ -361,6 +361,12 @@ impl RedBook {
         Ok(self.inner.children()?)
     }
 
+    /// At most `max_records` children's documents open at once, within `max_bytes`
+    /// (estimated): a caseload tablet sets what its memory allows.
+    pub fn set_cache_limits(&self, max_records: u32, max_bytes: u64) {
+        self.inner.set_cache_limits(max_records, max_bytes)
+    }
+
     /// A search box: by NHS number when the query is all digits, else by name.
     pub fn find_children(&self, query: String) -> Result<Vec<ChildSummary>> {
         Ok(self.inner.find_children(&query)?)

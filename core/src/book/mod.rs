@@ -137,6 +137,16 @@ impl RedBook {
         Ok(self.lock().author.clone())
     }
 
+    /// How many children's documents stay open at once, and how much memory they may take
+    /// (estimated); the least recently used is let go first and read again when next
+    /// wanted (docs/adr/0010-caseload.md). Defaults: 32 records, 64 MiB.
+    pub fn set_cache_limits(&self, max_records: u32, max_bytes: u64) {
+        self.lock().store.set_cache_limits(
+            max_records as usize,
+            usize::try_from(max_bytes).unwrap_or(usize::MAX),
+        );
+    }
+
     /// The organisations whose attestations confirm a professional's role (the
     /// deployer's trust list; `sync::attestation::test_organisation` for tests and demos).
     pub fn set_trusted_organisations(&self, trusted: Vec<TrustedOrganisation>) {
@@ -719,7 +729,8 @@ fn child_list(mut children: Vec<ChildSummary>, damaged: Vec<Option<RecordId>>) -
 }
 
 fn sort_children(children: &mut [ChildSummary]) {
-    children.sort_by(|a, b| {
+    // Unstable is enough (ids are unique, so the order is total) and quicker.
+    children.sort_unstable_by(|a, b| {
         a.birth_date
             .cmp(&b.birth_date)
             .then_with(|| a.name.cmp(&b.name))

@@ -84,6 +84,14 @@ impl RecordId {
         Self(hex::encode(&digest.as_ref()[..16]))
     }
 
+    /// The id from its 16 bytes (`to_bytes`).
+    pub fn from_bytes(bytes: &[u8; 16]) -> Self {
+        // encode_to_slice: a caseload list makes hundreds (hex::encode goes by char).
+        let mut digits = [0u8; 32];
+        hex::encode_to_slice(bytes, &mut digits).expect("32 digits for 16 bytes");
+        Self(String::from_utf8(digits.to_vec()).expect("hex digits are ASCII"))
+    }
+
     /// The id as the 16 bytes signatures bind.
     pub fn to_bytes(&self) -> [u8; 16] {
         let mut out = [0u8; 16];

@@ -606,6 +606,11 @@ impl Record {
         known.digests.iter().copied().collect()
     }
 
+    /// How many verdicts this copy holds (for the store's memory estimate).
+    pub fn known_good_count(&self) -> usize {
+        self.known_good.borrow().digests.len()
+    }
+
     /// How many signatures this copy has checked itself (not taken from saved verdicts).
     pub fn signature_checks(&self) -> usize {
         self.known_good.borrow().checks

@@ -28,7 +28,7 @@ pub(super) struct OpenRecord {
     /// to it (`put_verdicts`).
     pub(super) last_chunk_digest: [u8; 32],
     /// The file has the verdicts table (v3; only a test of migrations makes older files).
-    pub(super) keeps_verdicts: bool,
+    pub(super) v3: bool,
 }
 
 /// Loads a record whole: its key, every chunk (checked to form one unbroken chain), one
@@ -38,7 +38,7 @@ pub(super) fn load_record(
     sealing_key: &SecretKey,
     record_ref: [u8; 32],
     id: &RecordId,
-    keeps_verdicts: bool,
+    v3: bool,
 ) -> Result<OpenRecord, Error> {
     let sealed_key: Vec<u8> = conn
         .query_row(
@@ -66,7 +66,7 @@ pub(super) fn load_record(
     let chunks = read_chunks(conn, &key, &record_ref, 0).map_err(|e| e.for_record(id))?;
     // A chunk deleted from the middle or the end would drop entries silently: the
     // chain starts with a snapshot, has no gap, and ends at the sealed head.
-    let head = read_head(conn, sealing_key, &record_ref)?;
+    let head = read_head(conn, sealing_key, &record_ref, v3)?;
     if !chain_is_whole(&chunks, head) {
         return Err(corrupt());
     }
@@ -84,7 +84,7 @@ pub(super) fn load_record(
     if record.record_id() != id {
         return Err(corrupt());
     }
-    if keeps_verdicts {
+    if v3 {
         read_verdicts(conn, &key, &record_ref, &chunks, &record)?;
     }
     let mut open = OpenRecord {
@@ -98,7 +98,7 @@ pub(super) fn load_record(
         loose_bytes: 0,
         snapshot_bytes: 0,
         last_chunk_digest: [0; 32],
-        keeps_verdicts,
+        v3,
     };
     chunks.iter().for_each(|chunk| open.note_chunk(chunk));
     Ok(open)
@@ -148,7 +148,7 @@ pub(super) fn put_verdicts(
     mut digests: Vec<VerdictDigest>,
     replace: bool,
 ) -> Result<(), Error> {
-    if !open.keeps_verdicts {
+    if !open.v3 {
         return Ok(());
     }
     let record_ref = open.record_ref.as_slice();
@@ -339,31 +339,37 @@ pub(super) fn insert_chunk(
     Ok(sealed_digest(&sealed))
 }
 
-/// Where a record's chain of chunks ends, sealed in the meta table under a name that
-/// does not reveal the record.
+/// Where a record's chain of chunks ends, sealed under a name that does not reveal the
+/// record: in its summaries row (v3), or the meta table in older files.
 pub(super) fn head_name(record_ref: &[u8; 32]) -> String {
     format!("head/{}", hex::encode(record_ref))
 }
 
-pub(super) fn put_head(
-    conn: &Connection,
+/// The sealed head for `seq`: the caller writes it (`HeadWriter`).
+pub(super) fn seal_head(
     sealing_key: &SecretKey,
     record_ref: &[u8; 32],
     seq: i64,
-) -> Result<(), Error> {
+) -> Result<Vec<u8>, Error> {
     let name = head_name(record_ref);
-    let sealed = sealing_key.seal(meta_aad(&name).as_bytes(), &seq.to_be_bytes())?;
-    put_meta(conn, &name, &sealed)?;
-    Ok(())
+    Ok(sealing_key.seal(meta_aad(&name).as_bytes(), &seq.to_be_bytes())?)
 }
 
 pub(super) fn read_head(
     conn: &Connection,
     sealing_key: &SecretKey,
     record_ref: &[u8; 32],
+    in_summaries: bool,
 ) -> Result<Option<i64>, Error> {
     let name = head_name(record_ref);
-    Ok(get_meta(conn, &name)?.and_then(|sealed| {
+    let sealed = if in_summaries {
+        conn.prepare_cached("SELECT sealed_head FROM summaries WHERE record_ref = ?1")?
+            .query_row([record_ref.as_slice()], |row| row.get::<_, Vec<u8>>(0))
+            .optional()?
+    } else {
+        get_meta(conn, &name)?
+    };
+    Ok(sealed.and_then(|sealed| {
         let bytes = sealing_key.open(meta_aad(&name).as_bytes(), &sealed).ok()?;
         Some(i64::from_be_bytes(bytes.try_into().ok()?))
     }))

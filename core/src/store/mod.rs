@@ -12,17 +12,19 @@ use crate::model::RecordId;
 use crate::record::{Record, RecordError};
 use crate::Error;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod cache;
 mod chunks;
 mod file;
 mod keys;
 pub mod schema;
 mod summaries;
 
+use cache::OpenRecords;
+pub use cache::{DEFAULT_MAX_OPEN_BYTES, DEFAULT_MAX_OPEN_RECORDS};
 use chunks::*;
 use file::*;
 pub use keys::Unlock;
@@ -60,13 +62,15 @@ pub struct Store {
     sealing_key: SecretKey,
     lookup_key: SecretKey,
     options: OpenOptions,
-    open_records: HashMap<RecordId, OpenRecord>,
+    open_records: OpenRecords,
     /// The file has the summaries and verdicts tables (v3; only a test of migrations
     /// creates an older file with this code).
-    has_summaries: bool,
+    v3: bool,
     /// `PRAGMA data_version` when every summary was last opened or rebuilt: until another
     /// connection commits, this handle's own writes keep them right.
     summaries_checked: Option<i64>,
+    /// How many children the last list had (the next one's capacity).
+    listed_last_time: usize,
 }
 
 /// What one record's row says; a damaged row still names its place.
@@ -133,9 +137,10 @@ impl Store {
             sealing_key,
             lookup_key,
             options,
-            open_records: HashMap::new(),
-            has_summaries: version_now >= 3,
+            open_records: OpenRecords::new(),
+            v3: version_now >= 3,
             summaries_checked: None,
+            listed_last_time: 0,
         })
     }
 
@@ -250,7 +255,7 @@ impl Store {
         HeadWriter {
             sealing_key: &self.sealing_key,
             lookup_key: &self.lookup_key,
-            has_summaries: self.has_summaries,
+            v3: self.v3,
         }
         .put(&tx, id, &record, &record_ref, 1)?;
         for (name, sealed) in &sealed_meta {
@@ -270,7 +275,7 @@ impl Store {
                 loose_bytes: 0,
                 snapshot_bytes: snapshot.len(),
                 last_chunk_digest,
-                keeps_verdicts: self.has_summaries,
+                v3: self.v3,
             },
         );
         Ok(())
@@ -284,7 +289,7 @@ impl Store {
 
     /// Loads the record if it is not open, else applies the chunks written since.
     fn refresh(&mut self, id: &RecordId) -> Result<(), Error> {
-        if !self.open_records.contains_key(id) {
+        if !self.open_records.contains(id) {
             let open = self.load_record(id)?;
             self.open_records.insert(id.clone(), open);
             return Ok(());
@@ -302,19 +307,14 @@ impl Store {
 
     fn load_record(&self, id: &RecordId) -> Result<OpenRecord, Error> {
         let record_ref = self.record_ref(id);
-        let loaded = load_record(
-            &self.conn,
-            &self.sealing_key,
-            record_ref,
-            id,
-            self.has_summaries,
-        );
-        if let (Err(Error::CorruptData { .. }), true) = (&loaded, self.has_summaries) {
+        let loaded = load_record(&self.conn, &self.sealing_key, record_ref, id, self.v3);
+        if let (Err(Error::CorruptData { .. }), true) = (&loaded, self.v3) {
             // The summary still describes the record as it was; from now on the list
-            // shows it damaged, as opening it does. Best effort: the damage is the error.
+            // shows it damaged, as opening it does (the head beside it stays: it is what
+            // the damage is judged against). Best effort: the damage is the error.
             self.conn
                 .execute(
-                    "DELETE FROM summaries WHERE record_ref = ?1",
+                    "UPDATE summaries SET sealed = x'', nhs_ref = NULL WHERE record_ref = ?1",
                     [record_ref.as_slice()],
                 )
                 .ok();
@@ -341,7 +341,7 @@ impl Store {
         id: &RecordId,
         change: impl FnOnce(&mut Record) -> Result<(T, Option<(SecretKey, u32)>), Error>,
     ) -> Result<T, Error> {
-        if !self.open_records.contains_key(id) {
+        if !self.open_records.contains(id) {
             let open = self.load_record(id)?;
             self.open_records.insert(id.clone(), open);
         }
@@ -349,7 +349,7 @@ impl Store {
         let heads_out = HeadWriter {
             sealing_key: &self.sealing_key,
             lookup_key: &self.lookup_key,
-            has_summaries: self.has_summaries,
+            v3: self.v3,
         };
         let open = self.open_records.get_mut(id).expect("loaded above");
         // The heads as committed, once caught up; None until then.
@@ -360,13 +360,7 @@ impl Store {
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             if catch_up(&tx, open, id).is_err() {
                 // Another handle compacted since: load afresh under the write lock.
-                *open = load_record(
-                    &tx,
-                    &self.sealing_key,
-                    open.record_ref,
-                    id,
-                    heads_out.has_summaries,
-                )?;
+                *open = load_record(&tx, &self.sealing_key, open.record_ref, id, heads_out.v3)?;
             }
             let heads = open.record.heads();
             committed = Some(heads.clone());
@@ -445,10 +439,21 @@ impl Store {
         result
     }
 
+    /// At most `max_records` documents stay open, within `max_bytes` by their estimated
+    /// size; the least recently used is let go first and read again when next wanted.
+    pub fn set_cache_limits(&mut self, max_records: usize, max_bytes: usize) {
+        self.open_records.set_limits(max_records, max_bytes);
+    }
+
+    /// (documents open, their estimated heap bytes): for benches and tests.
+    pub fn cache_usage(&self) -> (usize, usize) {
+        (self.open_records.len(), self.open_records.estimated_bytes())
+    }
+
     /// Saves the signature verdicts reached since the record was read or last saved,
     /// beside its last chunk, so the next cold open does not check them again.
     pub fn save_verdicts(&mut self, id: &RecordId) -> Result<(), Error> {
-        let Some(open) = self.open_records.get(id) else {
+        let Some(open) = self.open_records.peek(id) else {
             return Ok(());
         };
         let digests = open.record.take_unsaved_verdicts();
@@ -565,7 +570,7 @@ impl Store {
 struct HeadWriter<'a> {
     sealing_key: &'a SecretKey,
     lookup_key: &'a SecretKey,
-    has_summaries: bool,
+    v3: bool,
 }
 
 impl HeadWriter<'_> {
@@ -577,18 +582,19 @@ impl HeadWriter<'_> {
         record_ref: &[u8; 32],
         seq: i64,
     ) -> Result<(), Error> {
-        put_head(tx, self.sealing_key, record_ref, seq)?;
-        if self.has_summaries {
+        let sealed_head = seal_head(self.sealing_key, record_ref, seq)?;
+        if self.v3 {
             let summary = summarise(id, record);
-            put_summary(
+            put_head_and_summary(
                 tx,
                 (self.sealing_key, self.lookup_key),
                 record_ref,
-                seq,
+                &sealed_head,
                 &summary,
-            )?;
+            )
+        } else {
+            Ok(put_meta(tx, &head_name(record_ref), &sealed_head)?)
         }
-        Ok(())
     }
 
     fn put_open(&self, tx: &Connection, id: &RecordId, open: &OpenRecord) -> Result<(), Error> {

@@ -40,17 +40,25 @@ CREATE TABLE sync_states (
 ) WITHOUT ROWID;
 ";
 
-/// v3 (docs/adr/0010-caseload.md): a sealed summary per record, so a caseload lists and
-/// finds children without opening their documents; and signature verdicts sealed beside
-/// the chunk they were worked out at, so a cold open does not check every signature again.
+/// v3 (docs/adr/0010-caseload.md): per record its sealed head (moved here from the meta
+/// table) and a sealed summary bound to it, so a caseload lists and finds children with
+/// one query and one decryption each; and signature verdicts sealed beside the chunk they
+/// were reached at, so a cold open does not check every signature again.
 const V2_TO_V3: &str = "
+-- sealed_head: where the record's chunk chain ends (sealed seq). sealed: the summary,
+-- with sealed_head in its associated data; empty until first written.
 -- nhs_ref: keyed hash of the child's NHS number (an exact lookup), or NULL.
 CREATE TABLE summaries (
-    record_ref BLOB PRIMARY KEY REFERENCES records(record_ref),
-    nhs_ref    BLOB,
-    sealed     BLOB NOT NULL
+    record_ref  BLOB PRIMARY KEY REFERENCES records(record_ref),
+    sealed_head BLOB NOT NULL,
+    nhs_ref     BLOB,
+    sealed      BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX summaries_by_nhs_ref ON summaries(nhs_ref);
+INSERT INTO summaries (record_ref, sealed_head, nhs_ref, sealed)
+    SELECT r.record_ref, m.value, NULL, x''
+    FROM records r JOIN redbook_meta m ON m.name = 'head/' || lower(hex(r.record_ref));
+DELETE FROM redbook_meta WHERE name LIKE 'head/%';
 CREATE TABLE verdicts (
     record_ref BLOB NOT NULL REFERENCES records(record_ref),
     seq        INTEGER NOT NULL,

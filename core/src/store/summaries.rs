@@ -1,8 +1,9 @@
 //! A caseload's summaries (docs/adr/0010-caseload.md): per record what a list of children
 //! shows, sealed under the database key in the same transaction as every change to the
-//! record, with the sequence number of the chunk it describes in its associated data. A
-//! summary that does not open under the record's last chunk (missing, stale, tampered,
-//! swapped) is never shown: it is rebuilt from the document and written again.
+//! record, in one row with the record's sealed head and that head's sealed bytes in its
+//! associated data (a head is sealed afresh, with a new nonce, at every change). A summary
+//! that does not open beside its record's head (missing, stale, tampered, swapped) is
+//! never shown: it is rebuilt from the document and written again.
 
 use super::*;
 use crate::child::ChildSummary;
@@ -22,7 +23,7 @@ pub struct Summaries {
 /// The sealed form: compact, so that listing 500 children stays close to a plain select.
 #[derive(Serialize, Deserialize)]
 struct SealedSummary {
-    id: RecordId,
+    id: [u8; 16],
     name: String,
     /// Days from the common era, as `NaiveDate::num_days_from_ce`.
     birth_date: Option<i32>,
@@ -34,9 +35,6 @@ struct SealedSummary {
 }
 
 const SUMMARY_FORMAT: u8 = 1;
-
-/// A row of the list query: record_ref, nhs_ref, sealed summary, the record's last chunk.
-type SummaryRow = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, Option<i64>);
 
 /// What a list shows of `record`, from the document itself.
 pub(super) fn summarise(id: &RecordId, record: &Record) -> ChildSummary {
@@ -58,25 +56,69 @@ pub(super) fn nhs_ref(lookup_key: &SecretKey, nhs_number: &str) -> [u8; 32] {
     lookup_key.keyed_hash(format!("nhs_number/{nhs_number}").as_bytes())
 }
 
-fn summary_aad(record_ref: &[u8], nhs_ref: Option<&[u8]>, seq: i64) -> Vec<u8> {
-    let mut aad = row_aad("summaries", record_ref);
-    aad.extend_from_slice(&seq.to_be_bytes());
-    aad.extend_from_slice(nhs_ref.unwrap_or_default());
+fn summary_aad(record_ref: &[u8], sealed_head: &[u8], nhs_ref: Option<&[u8]>) -> Vec<u8> {
+    let mut aad = Vec::new();
+    write_summary_aad(&mut aad, record_ref, sealed_head, nhs_ref);
     aad
 }
 
-/// Writes `summary` as describing the record at chunk `seq`, within the caller's
-/// transaction.
-pub(super) fn put_summary(
+fn write_summary_aad(
+    aad: &mut Vec<u8>,
+    record_ref: &[u8],
+    sealed_head: &[u8],
+    nhs_ref: Option<&[u8]>,
+) {
+    aad.clear();
+    aad.extend_from_slice(b"redbook/summaries/v1");
+    aad.extend_from_slice(record_ref);
+    aad.extend_from_slice(sealed_head);
+    aad.extend_from_slice(nhs_ref.unwrap_or_default());
+}
+
+/// Writes the record's head and `summary`, which describes the record at that head, in
+/// one row within the caller's transaction.
+pub(super) fn put_head_and_summary(
     conn: &Connection,
     keys: (&SecretKey, &SecretKey),
     record_ref: &[u8; 32],
-    seq: i64,
+    sealed_head: &[u8],
     summary: &ChildSummary,
 ) -> Result<(), Error> {
     let (sealing_key, lookup_key) = keys;
+    let nhs_ref = summary
+        .nhs_number
+        .as_deref()
+        .map(|nhs| nhs_ref(lookup_key, nhs));
+    let sealed = seal_summary(
+        sealing_key,
+        record_ref,
+        sealed_head,
+        nhs_ref.as_ref(),
+        summary,
+    )?;
+    conn.prepare_cached(
+        "INSERT INTO summaries (record_ref, sealed_head, nhs_ref, sealed) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(record_ref) DO UPDATE SET sealed_head = excluded.sealed_head,
+             nhs_ref = excluded.nhs_ref, sealed = excluded.sealed",
+    )?
+    .execute(params![
+        record_ref.as_slice(),
+        sealed_head,
+        nhs_ref.as_ref().map(|r| r.as_slice()),
+        sealed
+    ])?;
+    Ok(())
+}
+
+fn seal_summary(
+    sealing_key: &SecretKey,
+    record_ref: &[u8; 32],
+    sealed_head: &[u8],
+    nhs_ref: Option<&[u8; 32]>,
+    summary: &ChildSummary,
+) -> Result<Vec<u8>, Error> {
     let sealed = SealedSummary {
-        id: summary.id.clone(),
+        id: summary.id.to_bytes(),
         name: summary.name.clone(),
         birth_date: summary.birth_date.map(|d| d.num_days_from_ce()),
         nhs_number: summary.nhs_number.clone(),
@@ -86,94 +128,130 @@ pub(super) fn put_summary(
     };
     let mut plain = vec![SUMMARY_FORMAT];
     plain.extend(postcard::to_stdvec(&sealed).expect("a summary serialises"));
-    let nhs_ref = summary
-        .nhs_number
-        .as_deref()
-        .map(|nhs| nhs_ref(lookup_key, nhs));
-    let aad = summary_aad(record_ref, nhs_ref.as_ref().map(|r| r.as_slice()), seq);
-    let sealed = sealing_key.seal(&aad, &plain)?;
-    conn.prepare_cached(
-        "INSERT INTO summaries (record_ref, nhs_ref, sealed) VALUES (?1, ?2, ?3)
-         ON CONFLICT(record_ref) DO UPDATE SET nhs_ref = excluded.nhs_ref, sealed = excluded.sealed",
-    )?
-    .execute(params![
-        record_ref.as_slice(),
-        nhs_ref.as_ref().map(|r| r.as_slice()),
-        sealed
-    ])?;
-    Ok(())
+    let aad = summary_aad(record_ref, sealed_head, nhs_ref.map(|r| r.as_slice()));
+    Ok(sealing_key.seal(&aad, &plain)?)
 }
 
-/// The summary if it opens as describing the record at chunk `seq`; None if it does not
-/// (rebuilt by the caller).
-fn open_summary(
-    opener: &Opener,
-    record_ref: &[u8],
-    nhs_ref: Option<&[u8]>,
-    seq: i64,
-    sealed: &[u8],
-) -> Option<ChildSummary> {
-    let plain = opener
-        .open(&summary_aad(record_ref, nhs_ref, seq), sealed)
-        .ok()?;
-    let (&format, body) = plain.split_first()?;
-    if format != SUMMARY_FORMAT {
-        return None;
+/// Opens summaries one after another, reusing its buffers.
+struct SummaryOpener {
+    opener: Opener,
+    aad: Vec<u8>,
+    plain: Vec<u8>,
+}
+
+impl SummaryOpener {
+    fn new(sealing_key: &SecretKey) -> Self {
+        Self {
+            opener: sealing_key.opener(),
+            aad: Vec::with_capacity(160),
+            plain: Vec::with_capacity(256),
+        }
     }
-    let s: SealedSummary = postcard::from_bytes(body).ok()?;
-    Some(ChildSummary {
-        id: s.id,
-        name: s.name,
-        birth_date: match s.birth_date {
-            Some(days) => Some(NaiveDate::from_num_days_from_ce_opt(days)?),
-            None => None,
-        },
-        nhs_number: s.nhs_number,
-        entry_count: s.entry_count,
-        has_conflicts: s.has_conflicts,
-        last_change: match s.last_change {
-            Some(ms) => Some(DateTime::<Utc>::from_timestamp_millis(ms)?),
-            None => None,
-        },
-    })
+
+    /// The summary if it opens beside this head; None if it does not (rebuilt by the
+    /// caller).
+    fn open(
+        &mut self,
+        record_ref: &[u8],
+        sealed_head: &[u8],
+        nhs_ref: Option<&[u8]>,
+        sealed: &[u8],
+    ) -> Option<ChildSummary> {
+        write_summary_aad(&mut self.aad, record_ref, sealed_head, nhs_ref);
+        let plain = self
+            .opener
+            .open_into(&self.aad, sealed, &mut self.plain)
+            .ok()?;
+        let (&format, body) = plain.split_first()?;
+        if format != SUMMARY_FORMAT {
+            return None;
+        }
+        let s: SealedSummary = postcard::from_bytes(body).ok()?;
+        Some(ChildSummary {
+            id: RecordId::from_bytes(&s.id),
+            name: s.name,
+            birth_date: match s.birth_date {
+                Some(days) => Some(NaiveDate::from_num_days_from_ce_opt(days)?),
+                None => None,
+            },
+            nhs_number: s.nhs_number,
+            entry_count: s.entry_count,
+            has_conflicts: s.has_conflicts,
+            last_change: match s.last_change {
+                Some(ms) => Some(DateTime::<Utc>::from_timestamp_millis(ms)?),
+                None => None,
+            },
+        })
+    }
 }
 
 use chrono::Datelike;
 
 impl Store {
     /// Every record's summary: one query, one decryption each. Any that does not open
-    /// under its record's last chunk is rebuilt from the document and written again.
+    /// beside its record's head is rebuilt from the document and written again.
     pub fn summaries(&mut self) -> Result<Summaries, Error> {
         let version = self.data_version()?;
-        let rows: Vec<SummaryRow> = self
-            .conn
-            .prepare_cached(
-                "SELECT r.record_ref, s.nhs_ref, s.sealed,
-                        (SELECT MAX(c.seq) FROM chunks c WHERE c.record_ref = r.record_ref)
-                 FROM records r LEFT JOIN summaries s ON s.record_ref = r.record_ref",
-            )?
-            .query_map([], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-            })?
-            .collect::<Result<_, _>>()?;
-        let opener = self.sealing_key.opener();
         let mut summaries = Summaries {
-            children: Vec::with_capacity(rows.len()),
+            children: Vec::with_capacity(self.listed_last_time),
             damaged: Vec::new(),
             rebuilt: 0,
         };
         let mut stale = Vec::new();
-        for (record_ref, nhs_ref, sealed, seq) in rows {
-            let opened = match (sealed, seq) {
-                (Some(sealed), Some(seq)) => {
-                    open_summary(&opener, &record_ref, nhs_ref.as_deref(), seq, &sealed)
+        if self.v3 {
+            let mut opener = SummaryOpener::new(&self.sealing_key);
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT record_ref, sealed_head, nhs_ref, sealed FROM summaries")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                // A value of the wrong type (a row edited by hand) is as unreadable as a
+                // tampered one.
+                let Ok(record_ref) = row.get_ref(0)?.as_blob() else {
+                    continue;
+                };
+                let opened = match (
+                    row.get_ref(1)?.as_blob(),
+                    row.get_ref(2)?.as_blob_or_null(),
+                    row.get_ref(3)?.as_blob(),
+                ) {
+                    (Ok(head), Ok(nhs_ref), Ok(sealed)) => {
+                        opener.open(record_ref, head, nhs_ref, sealed)
+                    }
+                    _ => None,
+                };
+                match opened {
+                    Some(summary) => summaries.children.push(summary),
+                    None => stale.push(record_ref.to_vec()),
                 }
-                _ => None,
-            };
-            match opened {
-                Some(summary) => summaries.children.push(summary),
-                None => stale.push(record_ref),
             }
+        }
+        // Records with no summaries row (no head either: damage, or an older file). Not
+        // asked again while no other connection has written since the last full check:
+        // this handle's own writes add a row with every record.
+        let records = if self.summaries_checked == Some(version) {
+            summaries.children.len() + stale.len()
+        } else {
+            self.conn
+                .prepare_cached("SELECT COUNT(*) FROM records")?
+                .query_row([], |row| row.get::<_, i64>(0))? as usize
+        };
+        if records != summaries.children.len() + stale.len() {
+            let mut stmt = self.conn.prepare(
+                "SELECT record_ref FROM records r WHERE NOT EXISTS
+                     (SELECT 1 FROM summaries s WHERE s.record_ref = r.record_ref)",
+            )?;
+            let unlisted = if self.v3 {
+                stmt.query_map([], |row| row.get::<_, Vec<u8>>(0))?
+                    .collect::<Result<Vec<_>, _>>()?
+            } else {
+                drop(stmt);
+                self.conn
+                    .prepare("SELECT record_ref FROM records")?
+                    .query_map([], |row| row.get::<_, Vec<u8>>(0))?
+                    .collect::<Result<Vec<_>, _>>()?
+            };
+            stale.extend(unlisted);
         }
         for record_ref in stale {
             let Some(id) = self.record_id_at(&record_ref)? else {
@@ -189,9 +267,10 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
-        if self.has_summaries {
+        if self.v3 {
             self.summaries_checked = Some(version);
         }
+        self.listed_last_time = summaries.children.len();
         Ok(summaries)
     }
 
@@ -200,7 +279,7 @@ impl Store {
     pub fn find_by_nhs_number(&mut self, nhs_number: &str) -> Result<Vec<ChildSummary>, Error> {
         // A row rewritten by another connection (or by hand) since this handle last
         // checked every summary could hide a record from the index: check them all first.
-        if !self.has_summaries || self.summaries_checked != Some(self.data_version()?) {
+        if !self.v3 || self.summaries_checked != Some(self.data_version()?) {
             let all = self.summaries()?;
             return Ok(all
                 .children
@@ -209,32 +288,36 @@ impl Store {
                 .collect());
         }
         let nhs_ref = nhs_ref(&self.lookup_key, nhs_number);
-        let rows: Vec<(Vec<u8>, Vec<u8>, Option<i64>)> = self
-            .conn
-            .prepare_cached(
-                "SELECT s.record_ref, s.sealed,
-                        (SELECT MAX(c.seq) FROM chunks c WHERE c.record_ref = s.record_ref)
-                 FROM summaries s WHERE s.nhs_ref = ?1",
-            )?
-            .query_map([nhs_ref.as_slice()], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })?
-            .collect::<Result<_, _>>()?;
-        let opener = self.sealing_key.opener();
+        let mut opener = SummaryOpener::new(&self.sealing_key);
         let mut found = Vec::new();
-        for (record_ref, sealed, seq) in rows {
-            let opened = seq.and_then(|seq| {
-                open_summary(&opener, &record_ref, Some(nhs_ref.as_slice()), seq, &sealed)
-            });
-            match opened {
-                Some(summary) => found.push(summary),
-                // Checked a moment ago and written only by this handle since: unreadable
-                // now means damage, which the full list shows and rebuilds.
-                None => {
-                    self.summaries_checked = None;
-                    return self.find_by_nhs_number(nhs_number);
+        let mut unreadable = false;
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT record_ref, sealed_head, sealed FROM summaries WHERE nhs_ref = ?1",
+            )?;
+            let mut rows = stmt.query([nhs_ref.as_slice()])?;
+            while let Some(row) = rows.next()? {
+                let opened = match (
+                    row.get_ref(0)?.as_blob(),
+                    row.get_ref(1)?.as_blob(),
+                    row.get_ref(2)?.as_blob(),
+                ) {
+                    (Ok(record_ref), Ok(head), Ok(sealed)) => {
+                        opener.open(record_ref, head, Some(nhs_ref.as_slice()), sealed)
+                    }
+                    _ => None,
+                };
+                match opened {
+                    Some(summary) => found.push(summary),
+                    None => unreadable = true,
                 }
             }
+        }
+        if unreadable {
+            // Checked a moment ago and written only by this handle since: unreadable now
+            // means damage, which the full list finds and rebuilds.
+            self.summaries_checked = None;
+            return self.find_by_nhs_number(nhs_number);
         }
         Ok(found)
     }
@@ -259,20 +342,35 @@ impl Store {
         }))
     }
 
-    /// Works a record's summary out from its document and writes it for the chunk the
+    /// Works a record's summary out from its document and writes it beside the head the
     /// document was read at.
     fn rebuild_summary(&mut self, id: &RecordId) -> Result<ChildSummary, Error> {
         self.refresh(id)?;
-        let open = self.open_records.get(id).expect("refreshed above");
+        let open = &self.open_records[id];
         let summary = summarise(id, &open.record);
-        if self.has_summaries {
-            put_summary(
-                &self.conn,
-                (&self.sealing_key, &self.lookup_key),
-                &open.record_ref,
-                open.last_seq,
-                &summary,
-            )?;
+        if self.v3 {
+            // The head stays as it is: only the summary beside it is written.
+            let sealed_head: Option<Vec<u8>> = self
+                .conn
+                .query_row(
+                    "SELECT sealed_head FROM summaries WHERE record_ref = ?1",
+                    [open.record_ref.as_slice()],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if let Some(sealed_head) = sealed_head {
+                if read_head(&self.conn, &self.sealing_key, &open.record_ref, true)?
+                    == Some(open.last_seq)
+                {
+                    put_head_and_summary(
+                        &self.conn,
+                        (&self.sealing_key, &self.lookup_key),
+                        &open.record_ref,
+                        &sealed_head,
+                        &summary,
+                    )?;
+                }
+            }
         }
         Ok(summary)
     }
