@@ -49,8 +49,9 @@ pub struct ChildSummary {
     pub nhs_number: Option<String>,
     pub entry_count: u64,
     pub has_conflicts: bool,
-    /// When the record last changed, by the clock of the device that changed it (never
-    /// later than when this device stored it).
+    /// When this device last stored a change to the record (its own or one received);
+    /// for a summary rebuilt from the document, the latest change's own time (never
+    /// later than now).
     pub last_change: Option<DateTime<Utc>>,
 }
 

@@ -95,6 +95,9 @@ pub struct Record {
     /// Keyed by the document's heads: counting a map's keys walks the whole map, which a
     /// parent's every write would pay for.
     closure: RefCell<Option<(Vec<ChangeHash>, ClosedAt)>>,
+    /// How many entry values the document holds, at these heads: counting a map's keys
+    /// walks the whole map, and every write's summary asks (docs/adr/0010-caseload.md).
+    entry_count: RefCell<Option<(Vec<ChangeHash>, usize)>>,
     /// Set by `receive_sync_message` when it loaded a whole document; see
     /// `take_received_document`.
     received_document: Option<(Vec<u8>, Vec<ChangeHash>)>,
@@ -201,6 +204,7 @@ impl Record {
             statement_verdicts: RefCell::default(),
             current: RefCell::default(),
             closure: RefCell::default(),
+            entry_count: RefCell::default(),
             received_document: None,
         })
     }
@@ -331,9 +335,18 @@ impl Record {
             Kind::DetailEdit => self.details.clone(),
             Kind::Statement => self.membership.clone(),
         };
+        let before = self.doc.get_heads();
         let mut tx = self.doc.transaction();
         tx.put(&map, key, ScalarValue::Bytes(value))?;
         tx.commit_with(CommitOptions::default().with_time(now_millis()));
+        if kind == Kind::Entry {
+            let mut counted = self.entry_count.borrow_mut();
+            if let Some((heads, count)) = counted.as_mut().filter(|(h, _)| *h == before) {
+                // Entry ids are fresh (time and 80 random bits): a new key each time.
+                *heads = self.doc.get_heads();
+                *count += 1;
+            }
+        }
         Ok(())
     }
 
@@ -735,7 +748,15 @@ impl Record {
     }
 
     pub fn entry_count(&self) -> usize {
-        self.doc.length(&self.entries)
+        let heads = self.doc.get_heads();
+        if let Some((seen, count)) = self.entry_count.borrow().as_ref() {
+            if *seen == heads {
+                return *count;
+            }
+        }
+        let count = self.doc.length(&self.entries);
+        *self.entry_count.borrow_mut() = Some((heads, count));
+        count
     }
 
     /// Every readable entry, oldest written first; entries this version cannot read (a

@@ -584,7 +584,7 @@ impl HeadWriter<'_> {
     ) -> Result<(), Error> {
         let sealed_head = seal_head(self.sealing_key, record_ref, seq)?;
         if self.v3 {
-            let summary = summarise(id, record);
+            let summary = summarise(id, record, Some(chrono::Utc::now()));
             put_head_and_summary(
                 tx,
                 (self.sealing_key, self.lookup_key),

@@ -36,8 +36,15 @@ struct SealedSummary {
 
 const SUMMARY_FORMAT: u8 = 1;
 
-/// What a list shows of `record`, from the document itself.
-pub(super) fn summarise(id: &RecordId, record: &Record) -> ChildSummary {
+/// What a list shows of `record`, from the document itself. `changed_at`: when this
+/// device stored the change the summary is written with; None when rebuilding, where
+/// the latest head change's own time is taken instead (automerge builds each change's
+/// metadata from its ops to say it: too slow for every write).
+pub(super) fn summarise(
+    id: &RecordId,
+    record: &Record,
+    changed_at: Option<DateTime<Utc>>,
+) -> ChildSummary {
     let details = record.details();
     ChildSummary {
         id: id.clone(),
@@ -46,7 +53,7 @@ pub(super) fn summarise(id: &RecordId, record: &Record) -> ChildSummary {
         nhs_number: details.nhs_number,
         entry_count: record.entry_count() as u64,
         has_conflicts: !record.conflicts().is_empty(),
-        last_change: record.last_change(Utc::now()),
+        last_change: changed_at.or_else(|| record.last_change(Utc::now())),
     }
 }
 
@@ -347,7 +354,7 @@ impl Store {
     fn rebuild_summary(&mut self, id: &RecordId) -> Result<ChildSummary, Error> {
         self.refresh(id)?;
         let open = &self.open_records[id];
-        let summary = summarise(id, &open.record);
+        let summary = summarise(id, &open.record, None);
         if self.v3 {
             // The head stays as it is: only the summary beside it is written.
             let sealed_head: Option<Vec<u8>> = self

@@ -62,6 +62,8 @@ class FamilyPresenterTest {
     @Test
     fun aHealthVisitorFindsAChildByNhsNumberOrTheStartOfAName() {
         openBook("caseload.redbook", 1).use { book ->
+            // A caseload tablet bounds the documents it keeps open; lists come from summaries.
+            book.setCacheLimits(2u, 16uL * 1024uL * 1024uL)
             val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
             book.addChild(child("Kofi Mensah", "2023-09-25").copy(nhsNumber = "943 476 5919"))
             book.addChild(child("Amara Mensah", "2025-10-19").copy(nhsNumber = null))
