@@ -125,29 +125,14 @@ impl SecretKey {
 pub struct Opener(LessSafeKey);
 
 impl Opener {
-    pub fn open(&self, associated_data: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        open_with(&self.0, associated_data, sealed)
-    }
-
-    /// As `open`, into `buffer` (reused from one value to the next); the plaintext.
+    /// Opens `sealed` into `buffer` (reused from one value to the next); the plaintext.
     pub fn open_into<'b>(
         &self,
         associated_data: &[u8],
         sealed: &[u8],
         buffer: &'b mut Vec<u8>,
     ) -> Result<&'b [u8], CryptoError> {
-        if sealed.len() < SEAL_OVERHEAD || sealed[0] != SEALED_FORMAT_V1 {
-            return Err(CryptoError::Unauthentic);
-        }
-        let nonce = Nonce::try_assume_unique_for_key(&sealed[1..1 + NONCE_LEN])
-            .map_err(|_| CryptoError::Unauthentic)?;
-        buffer.clear();
-        buffer.extend_from_slice(&sealed[1 + NONCE_LEN..]);
-        let plain = self
-            .0
-            .open_in_place(nonce, Aad::from(associated_data), buffer)
-            .map_err(|_| CryptoError::Unauthentic)?;
-        Ok(plain)
+        open_into(&self.0, associated_data, sealed, buffer)
     }
 }
 
@@ -156,18 +141,29 @@ fn open_with(
     associated_data: &[u8],
     sealed: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
+    let mut buffer = Vec::new();
+    let plain_len = open_into(key, associated_data, sealed, &mut buffer)?.len();
+    buffer.truncate(plain_len);
+    Ok(buffer)
+}
+
+fn open_into<'b>(
+    key: &LessSafeKey,
+    associated_data: &[u8],
+    sealed: &[u8],
+    buffer: &'b mut Vec<u8>,
+) -> Result<&'b [u8], CryptoError> {
     if sealed.len() < SEAL_OVERHEAD || sealed[0] != SEALED_FORMAT_V1 {
         return Err(CryptoError::Unauthentic);
     }
     let nonce = Nonce::try_assume_unique_for_key(&sealed[1..1 + NONCE_LEN])
         .map_err(|_| CryptoError::Unauthentic)?;
-    let mut buffer = sealed[1 + NONCE_LEN..].to_vec();
-    let plain_len = key
-        .open_in_place(nonce, Aad::from(associated_data), &mut buffer)
-        .map_err(|_| CryptoError::Unauthentic)?
-        .len();
-    buffer.truncate(plain_len);
-    Ok(buffer)
+    buffer.clear();
+    buffer.extend_from_slice(&sealed[1 + NONCE_LEN..]);
+    let plain = key
+        .open_in_place(nonce, Aad::from(associated_data), buffer)
+        .map_err(|_| CryptoError::Unauthentic)?;
+    Ok(plain)
 }
 
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {

@@ -123,14 +123,17 @@ fn read_verdicts(
             continue;
         };
         if let Ok(plain) = key.open(&verdict_aad(record_ref, seq, &chunk.sealed_digest), &sealed) {
-            record.add_known_good(
-                plain
-                    .chunks_exact(32)
-                    .map(|d| d.try_into().expect("chunks of 32")),
-            );
+            record.add_known_good(digests_in(&plain));
         }
     }
     Ok(())
+}
+
+/// A verdict row's plaintext: 32-byte digests end to end.
+fn digests_in(plain: &[u8]) -> impl Iterator<Item = VerdictDigest> + '_ {
+    plain
+        .chunks_exact(32)
+        .map(|d| VerdictDigest::try_from(d).expect("chunks of 32"))
 }
 
 fn verdict_aad(record_ref: &[u8; 32], seq: i64, chunk_digest: &[u8; 32]) -> Vec<u8> {
@@ -165,11 +168,7 @@ pub(super) fn put_verdicts(
         .query_row(params![record_ref, open.last_seq], |row| row.get(0))
         .optional()?;
     if let Some(plain) = existing.and_then(|sealed| open.key.open(&aad, &sealed).ok()) {
-        digests.extend(
-            plain
-                .chunks_exact(32)
-                .map(|d| <VerdictDigest>::try_from(d).expect("chunks of 32")),
-        );
+        digests.extend(digests_in(&plain));
     }
     let sealed = open.key.seal(&aad, digests.as_flattened())?;
     conn.prepare_cached(
@@ -361,18 +360,26 @@ pub(super) fn read_head(
     record_ref: &[u8; 32],
     in_summaries: bool,
 ) -> Result<Option<i64>, Error> {
-    let name = head_name(record_ref);
     let sealed = if in_summaries {
         conn.prepare_cached("SELECT sealed_head FROM summaries WHERE record_ref = ?1")?
             .query_row([record_ref.as_slice()], |row| row.get::<_, Vec<u8>>(0))
             .optional()?
     } else {
-        get_meta(conn, &name)?
+        get_meta(conn, &head_name(record_ref))?
     };
-    Ok(sealed.and_then(|sealed| {
-        let bytes = sealing_key.open(meta_aad(&name).as_bytes(), &sealed).ok()?;
-        Some(i64::from_be_bytes(bytes.try_into().ok()?))
-    }))
+    Ok(sealed.and_then(|sealed| open_head(sealing_key, record_ref, &sealed)))
+}
+
+/// The sequence number a sealed head names, if it opens as this record's.
+pub(super) fn open_head(
+    sealing_key: &SecretKey,
+    record_ref: &[u8; 32],
+    sealed: &[u8],
+) -> Option<i64> {
+    let bytes = sealing_key
+        .open(meta_aad(&head_name(record_ref)).as_bytes(), sealed)
+        .ok()?;
+    Some(i64::from_be_bytes(bytes.try_into().ok()?))
 }
 
 /// A snapshot, then each chunk one on from the last, ending at the head.

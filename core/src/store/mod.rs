@@ -202,16 +202,20 @@ impl Store {
         let mut listings = Vec::new();
         for row in rows {
             let (record_ref, sealed_id) = row?;
-            let id = self
-                .sealing_key
-                .open(&row_aad("records/id", &record_ref), &sealed_id)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .and_then(|s| s.parse::<RecordId>().ok())
-                .filter(|id| self.record_ref(id).as_slice() == record_ref.as_slice());
+            let id = self.open_record_id(&record_ref, &sealed_id);
             listings.push(RecordListing { id });
         }
         Ok(listings)
+    }
+
+    /// A records row's sealed id, if it opens and is the id the row is filed under.
+    fn open_record_id(&self, record_ref: &[u8], sealed_id: &[u8]) -> Option<RecordId> {
+        self.sealing_key
+            .open(&row_aad("records/id", record_ref), sealed_id)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|s| s.parse::<RecordId>().ok())
+            .filter(|id| self.record_ref(id).as_slice() == record_ref)
     }
 
     /// Creates a record whose first chunk is `record`'s saved state, in one transaction.

@@ -244,20 +244,17 @@ impl Store {
                 .query_row([], |row| row.get::<_, i64>(0))? as usize
         };
         if records != summaries.children.len() + stale.len() {
-            let mut stmt = self.conn.prepare(
-                "SELECT record_ref FROM records r WHERE NOT EXISTS
-                     (SELECT 1 FROM summaries s WHERE s.record_ref = r.record_ref)",
-            )?;
             let unlisted = if self.v3 {
-                stmt.query_map([], |row| row.get::<_, Vec<u8>>(0))?
-                    .collect::<Result<Vec<_>, _>>()?
+                "SELECT record_ref FROM records r WHERE NOT EXISTS
+                     (SELECT 1 FROM summaries s WHERE s.record_ref = r.record_ref)"
             } else {
-                drop(stmt);
-                self.conn
-                    .prepare("SELECT record_ref FROM records")?
-                    .query_map([], |row| row.get::<_, Vec<u8>>(0))?
-                    .collect::<Result<Vec<_>, _>>()?
+                "SELECT record_ref FROM records"
             };
+            let unlisted = self
+                .conn
+                .prepare(unlisted)?
+                .query_map([], |row| row.get::<_, Vec<u8>>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
             stale.extend(unlisted);
         }
         for record_ref in stale {
@@ -282,7 +279,7 @@ impl Store {
     }
 
     /// The records whose NHS number this is (normalised: ten digits): a lookup of its
-    /// keyed hash, each summary opened under its record's last chunk.
+    /// keyed hash, each summary opened beside its record's head.
     pub fn find_by_nhs_number(&mut self, nhs_number: &str) -> Result<Vec<ChildSummary>, Error> {
         // A row rewritten by another connection (or by hand) since this handle last
         // checked every summary could hide a record from the index: check them all first.
@@ -339,14 +336,7 @@ impl Store {
                 |row| row.get(0),
             )
             .optional()?;
-        Ok(sealed_id.and_then(|sealed| {
-            self.sealing_key
-                .open(&row_aad("records/id", record_ref), &sealed)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .and_then(|s| s.parse::<RecordId>().ok())
-                .filter(|id| self.record_ref(id).as_slice() == record_ref)
-        }))
+        Ok(sealed_id.and_then(|sealed| self.open_record_id(record_ref, &sealed)))
     }
 
     /// Works a record's summary out from its document and writes it beside the head the
@@ -366,7 +356,7 @@ impl Store {
                 )
                 .optional()?;
             if let Some(sealed_head) = sealed_head {
-                if read_head(&self.conn, &self.sealing_key, &open.record_ref, true)?
+                if open_head(&self.sealing_key, &open.record_ref, &sealed_head)
                     == Some(open.last_seq)
                 {
                     put_head_and_summary(
