@@ -311,7 +311,12 @@ impl Store {
 
     fn load_record(&self, id: &RecordId) -> Result<OpenRecord, Error> {
         let record_ref = self.record_ref(id);
-        let loaded = load_record(&self.conn, &self.sealing_key, record_ref, id, self.v3);
+        // One read transaction: chunks, head and verdicts from one snapshot of the file
+        // (read one statement at a time, another handle's commit in between made a
+        // whole chain look cut). Only read, so dropping it rolls nothing back.
+        let snapshot = self.conn.unchecked_transaction()?;
+        let loaded = load_record(&snapshot, &self.sealing_key, record_ref, id, self.v3);
+        drop(snapshot);
         if let (Err(Error::CorruptData { .. }), true) = (&loaded, self.v3) {
             // The summary still describes the record as it was; from now on the list
             // shows it damaged, as opening it does (the head beside it stays: it is what
