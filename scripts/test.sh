@@ -28,15 +28,24 @@ fi
 "$py" scripts/growth-tables.py uk90 "$work/uk90-pack.csv"
 "$py" scripts/growth-oracle.py "$work/growth-oracle.json"
 
-echo "== Set-up: fhir.resources (an independent FHIR R4 validator) in .tools/fhir-venv"
-# Its own venv: fhir.resources 6.0.0 models R4 (4.0.1; later releases R4B and R5) and needs
-# pydantic 1, which the growth oracle's venv must not be pinned to.
-if [ ! -x "$tools/fhir-venv/bin/python" ]; then
-    python3 -m venv "$tools/fhir-venv"
+echo "== Set-up: the HL7 FHIR validator (HAPI FHIR, Maven Central) with UK Core, built once"
+if ! command -v mvn >/dev/null || ! command -v java >/dev/null; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        openjdk-17-jdk-headless maven >/dev/null
 fi
-"$tools/fhir-venv/bin/python" -c "import fhir.resources" 2>/dev/null \
-    || "$tools/fhir-venv/bin/pip" install --quiet --disable-pip-version-check \
-        "fhir.resources==6.0.0" "pydantic==1.10.27"
+bash scripts/ukcore-validate.sh to-json "$work/uk-core-examples" \
+    third_party/uk-core/examples/UKCore-Patient-*.xml \
+    third_party/uk-core/examples/UKCore-Immunization-*.xml \
+    third_party/uk-core/examples/UKCore-Observation-VitalSigns-{BodyWeight,BodyHeight,HeadCircumference,BMI}-Example.xml
+for converted in "$work"/uk-core-examples/*.json; do
+    if ! cmp -s "$converted" "tests/fixtures/uk-core/$(basename "$converted")"; then
+        echo "tests/fixtures/uk-core/$(basename "$converted") differs from the example converted from third_party/uk-core" >&2
+        exit 1
+    fi
+done
 
 echo "== Set-up: PostgreSQL's binaries (the relay's tests start private servers on loopback)"
 if [ -z "${REDBOOK_PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
@@ -53,15 +62,22 @@ fi
 cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 
 echo "== Rust: unit, store, crash, schedule, growth, relay (SQLite and PostgreSQL) and CLI tests"
-cargo test --workspace --all-targets --locked
+# Every FHIR export the tests make is kept for the validator below.
+rm -rf "$work/fhir-exports"
+REDBOOK_FHIR_EXPORTS="$work/fhir-exports" cargo test --workspace --all-targets --locked
 
 echo "== Rust: growth engine against the rcpchgrowth oracle (needs the files above)"
 REDBOOK_UK90_PACK="$work/uk90-pack.csv" REDBOOK_GROWTH_ORACLE="$work/growth-oracle.json" \
     cargo test --locked -p redbook-tests --test growth_oracle -- --ignored
 
-echo "== Rust: FHIR export checked by the independent validator"
-REDBOOK_FHIR_PYTHON="$tools/fhir-venv/bin/python" \
-    cargo test --locked -p redbook-tests --test export -- --ignored
+echo "== FHIR: the demo's records and every export the tests made, against UK Core (HL7 validator)"
+rm -rf "$work/demo"
+mkdir -p "$work/demo"
+(cd "$work/demo" && cargo run --quiet --locked --manifest-path "$root/Cargo.toml" -p redbook-cli -- demo >/dev/null)
+for bundle in "$work"/demo/redbook-demo/*.fhir.json; do
+    cp "$bundle" "$work/fhir-exports/demo-$(basename "$bundle")"
+done
+bash scripts/ukcore-validate.sh validate "$work"/fhir-exports/*.json
 
 echo "== Kotlin: the generated bindings on the JVM (JNA, JUnit 5)"
 bash scripts/kotlin-tests.sh

@@ -14,7 +14,8 @@ use redbook_core::view::screens::{
     self, ChildrenView, GrowthView, ImmunisationsView, PlannedNotification, TimelineView,
 };
 use redbook_core::{
-    ChildList, ChildRecord, ChildSummary, DeviceProfile, Error as CoreError, HistoryEvent, Unlock,
+    ChildList, ChildRecord, ChildSummary, DeviceProfile, Error as CoreError, HistoryEvent,
+    ImportReport, Unlock,
 };
 use redbook_core::{GrowthSeries, Received};
 use std::sync::Arc;
@@ -544,10 +545,18 @@ impl RedBook {
         Ok(self.inner.export_fhir(&id)?)
     }
 
-    /// Reads a FHIR Bundle `export_fhir` wrote into a new record on this device and
-    /// returns its id. All or nothing; a bad file is refused with the element named.
-    pub fn import_fhir(&self, bundle_json: String) -> Result<RecordId> {
-        Ok(self.inner.import_fhir(bundle_json.as_bytes())?)
+    /// Reads FHIR into a new record on this device: a Bundle `export_fhir` wrote (whole,
+    /// all or nothing), or another system's UK Core Patient with what it holds. The
+    /// report says what was added and, element by element, what was not kept.
+    pub fn import_fhir(&self, json: String) -> Result<ImportReport> {
+        Ok(self.inner.import_fhir(json.as_bytes())?)
+    }
+
+    /// Reads another system's FHIR (UK Core Immunization and vital-signs Observations, a
+    /// Bundle or one resource) into this child's record: each becomes an entry shown "not
+    /// verified"; what is about another patient or has no place here is reported.
+    pub fn import_foreign_fhir(&self, id: RecordId, json: String) -> Result<ImportReport> {
+        Ok(self.inner.import_foreign(&id, json.as_bytes())?)
     }
 
     /// A printable one-page summary (self-contained HTML, charts included) to print,

@@ -4,6 +4,7 @@
 
 use crate::RedbookError;
 use chrono::{DateTime, NaiveDate, Utc};
+use redbook_core::export::fhir::NotImported;
 use redbook_core::growth::{
     Assessment, ChartSet, Correction, FalteringConcern, GrowthFlag, Lms, Measure,
     MidParentalHeight, Reference, Velocity, WeighedOften, WeightGain,
@@ -21,7 +22,7 @@ use redbook_core::view::screens::{
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
 };
-use redbook_core::{GrowthPoint, GrowthSeries, Received, RelayReport, Restored};
+use redbook_core::{GrowthPoint, GrowthSeries, ImportReport, Received, RelayReport, Restored};
 use std::time::SystemTime;
 
 fn invalid(field: &str, reason: &str) -> anyhow_error::Error {
@@ -64,6 +65,19 @@ uniffi::custom_type!(EntryId, String, {
     lower: |id| id.to_string(),
     try_lift: |text| text.parse().map_err(|_| invalid("entry_id", "expected 32 hex digits")),
 });
+
+#[uniffi::remote(Record)]
+pub struct ImportReport {
+    pub record: RecordId,
+    pub entries_added: u32,
+    pub not_imported: Vec<NotImported>,
+}
+
+#[uniffi::remote(Record)]
+pub struct NotImported {
+    pub what: String,
+    pub why: String,
+}
 
 #[uniffi::remote(Record)]
 pub struct Gestation {

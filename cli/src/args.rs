@@ -156,11 +156,16 @@ pub enum Command {
     Bundle(BundleCommand),
     /// Write a child's record for a professional: FHIR R4 JSON, or a printable summary
     Export(ExportArgs),
-    /// Read a FHIR Bundle (from `export --fhir`) into a new record
+    /// Read FHIR R4 JSON into a new record (a Bundle from `export --fhir`, or another
+    /// system's UK Core Patient), or with --into, another system's immunisations and
+    /// measurements into a child's record; prints what was not kept
     Import {
-        /// The Bundle is FHIR R4 JSON
+        /// The file is FHIR R4 JSON
         #[arg(long, required = true)]
         fhir: bool,
+        /// The child (name or record id) whose record the file's entries go into
+        #[arg(long)]
+        into: Option<String>,
         file: PathBuf,
     },
     /// Run the demo: a family, two children, a year of entries

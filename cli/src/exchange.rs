@@ -26,14 +26,49 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             write_file(&args.out, text.as_bytes())?;
             println!("wrote {} ({} bytes)", args.out.display(), text.len());
         }
-        Command::Import { fhir: _, file } => {
+        Command::Import {
+            fhir: _,
+            into,
+            file,
+        } => {
             let book = open_existing(path)?;
             let json = String::from_utf8(read_file(&file)?)
                 .map_err(|_| CliError(format!("{} is not UTF-8 text", file.display())))?;
-            let id = book.import_fhir(json)?;
-            out.print(&serde_json::json!({ "id": id }), || {
-                println!("imported as a new record: {id}")
-            });
+            let report = match &into {
+                Some(child) => {
+                    let id = find_child(&book, child)?;
+                    book.import_foreign_fhir(id, json)?
+                }
+                None => book.import_fhir(json)?,
+            };
+            let not_imported: Vec<_> = report
+                .not_imported
+                .iter()
+                .map(|n| serde_json::json!({ "what": n.what, "why": n.why }))
+                .collect();
+            out.print(
+                &serde_json::json!({
+                    "id": report.record,
+                    "entries_added": report.entries_added,
+                    "not_imported": not_imported,
+                }),
+                || {
+                    let entries = match report.entries_added {
+                        1 => "1 entry".to_string(),
+                        n => format!("{n} entries"),
+                    };
+                    match into {
+                        Some(_) => println!("{entries} added to {}", report.record),
+                        None => println!("imported as a new record: {} ({entries})", report.record),
+                    }
+                    if !report.not_imported.is_empty() {
+                        println!("not kept ({}):", report.not_imported.len());
+                        for n in &report.not_imported {
+                            println!("  {}: {}", n.what, n.why);
+                        }
+                    }
+                },
+            );
         }
         _ => unreachable!("main sends each module only its own commands"),
     }

@@ -725,6 +725,11 @@ fn a_parent_hands_the_record_over_as_fhir_and_as_a_printable_summary() {
         &["export", "ada", "--fhir", "--out", fhir.to_str().unwrap()],
     );
     assert!(export.status.success(), "{}", stderr(&export));
+    // Kept for the HL7 validator (scripts/test.sh), as every export the tests make.
+    if let Some(kept) = std::env::var_os("REDBOOK_FHIR_EXPORTS") {
+        std::fs::create_dir_all(&kept).unwrap();
+        std::fs::copy(&fhir, std::path::Path::new(&kept).join("cli-ada.json")).unwrap();
+    }
     let summary = dir.path().join("ada.html");
     let printed = redbook(
         &db,
@@ -781,6 +786,47 @@ fn a_parent_hands_the_record_over_as_fhir_and_as_a_printable_summary() {
             .count(),
         1
     );
+    // A GP system's weight for Ada, in UK Core: added, not verified; its BMI sibling is
+    // reported, not kept.
+    let gp_file = dir.path().join("gp-weight.json");
+    std::fs::write(
+        &gp_file,
+        r#"{"resourceType": "Bundle", "type": "collection", "entry": [
+            {"resource": {"resourceType": "Observation", "id": "w1", "status": "final",
+              "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+              "subject": {"reference": "Patient/ada"}, "effectiveDateTime": "2026-05-01",
+              "valueQuantity": {"value": 5100, "unit": "g", "system": "http://unitsofmeasure.org", "code": "g"}}},
+            {"resource": {"resourceType": "Observation", "id": "b1", "status": "final",
+              "code": {"coding": [{"system": "http://loinc.org", "code": "39156-5"}]},
+              "subject": {"reference": "Patient/ada"}, "effectiveDateTime": "2026-05-01",
+              "valueQuantity": {"value": 15, "code": "kg/m2"}}}]}"#,
+    )
+    .unwrap();
+    let into = redbook(
+        &db,
+        "test passphrase",
+        &[
+            "import",
+            "--fhir",
+            "--into",
+            "ada",
+            gp_file.to_str().unwrap(),
+        ],
+    );
+    assert!(into.status.success(), "{}", stderr(&into));
+    assert!(stdout(&into).contains("1 entry added"), "{}", stdout(&into));
+    assert!(
+        stdout(&into).contains("Observation/b1: a body mass index is computed"),
+        "{}",
+        stdout(&into)
+    );
+    let show = redbook(&db, "test passphrase", &["show", "ada"]);
+    assert!(
+        stdout(&show).contains("weight 5.10 kg"),
+        "{}",
+        stdout(&show)
+    );
+
     // Neither format nor both: clap says so.
     assert!(
         !redbook(&db, "test passphrase", &["export", "ada", "--out", "x"])

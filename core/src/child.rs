@@ -40,6 +40,16 @@ impl ChildRecord {
     }
 }
 
+/// What a FHIR import added, and what it did not keep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportReport {
+    /// The record read into (a new one, for `import_fhir`).
+    pub record: RecordId,
+    pub entries_added: u32,
+    /// Each resource or element left out, with why; never a value from the file.
+    pub not_imported: Vec<crate::export::fhir::NotImported>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChildSummary {
     pub id: RecordId,

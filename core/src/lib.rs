@@ -21,6 +21,7 @@ pub mod view;
 pub use book::{due_for_birth_date, DeviceProfile, Received, RedBook, RelayReport, Restored};
 pub use child::{
     ChildList, ChildRecord, ChildSummary, GrowthPoint, GrowthSeries, HistoryAction, HistoryEvent,
+    ImportReport,
 };
 pub use error::Error;
 pub use store::{OpenOptions, Unlock};

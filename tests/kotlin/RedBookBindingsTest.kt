@@ -165,18 +165,46 @@ class RedBookBindingsTest {
             assertContains(bundle, "\"resourceType\": \"Bundle\"")
             assertContains(bundle, "https://fhir.nhs.uk/Id/nhs-number")
             // Read back into a new record on the same phone: every signature still checks.
-            val copy = book.importFhir(bundle)
+            val report = book.importFhir(bundle)
+            val copy = report.record
             assertTrue(copy != id)
+            assertEquals(2u, report.entriesAdded)
+            assertTrue(report.notImported.isEmpty())
             val entries = book.child(copy).entries
             assertEquals(book.child(id).entries.map { it.entry }, entries.map { it.entry })
             assertTrue(entries.all { it.verification == Verification.VERIFIED })
             val bad = assertFailsWith<RedbookException.InvalidInput> { book.importFhir("{\"resourceType\": \"Patient\"}") }
-            assertEquals("fhir", bad.field)
+            assertEquals("fhir Patient.name", bad.field)
 
             val html = book.summaryHtml(id, GrowthCharts.whoOnly(), Correction.RCPCH_DIGITAL, "2026-11-23", false)
             assertContains(html, "Ada Lovelace")
             assertContains(html, "Peanut")
             assertContains(html, "data:image/svg+xml;base64,")
+        }
+    }
+
+    @Test
+    fun aGpSystemsImmunisationComesInNotVerifiedAndWhatIsLeftOutIsListed() {
+        RedBook.openWithKeyProvider(tempDb("clinic.redbook"), keystore(2)).use { book ->
+            val id = book.addChild(ada())
+            // A UK Core Immunization as a GP system writes it: dm+d product, SNOMED CT
+            // procedure, and a manufacturer the red book has no place for.
+            val immunization = """
+                {"resourceType": "Immunization", "id": "gp-1", "status": "completed",
+                 "vaccineCode": {"coding": [{"system": "https://dmd.nhs.uk", "code": "23584211000001109"}]},
+                 "patient": {"reference": "Patient/ada"},
+                 "occurrenceDateTime": "2026-03-01",
+                 "protocolApplied": [{"doseNumberPositiveInt": 1}],
+                 "manufacturer": {"display": "GSK"}}
+            """
+            val report = book.importForeignFhir(id, immunization)
+            assertEquals(1u, report.entriesAdded)
+            assertEquals(listOf("Immunization/gp-1 manufacturer"), report.notImported.map { it.what })
+            val entry = book.child(id).entries.single()
+            assertEquals(Verification.UNVERIFIED, entry.verification)
+            val given = entry.entry.body as EntryBody.Immunisation
+            assertEquals("MenB", given.v1.vaccine)
+            assertEquals("Bexsero", given.v1.product)
         }
     }
 

@@ -237,3 +237,21 @@ pub fn contents(book: &RedBook, id: &RecordId) -> (ChildDetails, BTreeMap<EntryI
             .collect(),
     )
 }
+
+/// The record as FHIR, as `RedBook::export_fhir` gives it, also written to the directory
+/// `REDBOOK_FHIR_EXPORTS` names when it is set: scripts/test.sh then has every export the
+/// tests make checked against UK Core by the HL7 FHIR validator (scripts/ukcore-validate.sh).
+pub fn export_fhir_kept(book: &RedBook, id: &RecordId, name: &str) -> String {
+    let json = book.export_fhir(id).unwrap();
+    keep_for_validator(name, &json);
+    json
+}
+
+/// Writes `json` as `NAME.json` under `REDBOOK_FHIR_EXPORTS`, when it is set.
+pub fn keep_for_validator(name: &str, json: &str) {
+    if let Some(dir) = std::env::var_os("REDBOOK_FHIR_EXPORTS") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.json")), json).unwrap();
+    }
+}

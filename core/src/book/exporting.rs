@@ -2,10 +2,13 @@
 //! summary.
 
 use super::RedBook;
-use crate::export::fhir::{self, ExportSource};
+use crate::child::ImportReport;
+use crate::export::fhir::{self, ExportSource, ExportedCentile};
 use crate::export::summary::{self, GrowthSection, SummaryInput};
 use crate::growth::{Correction, GrowthReferences, Measure};
-use crate::model::{validate, EntryBody, EntryId, RecordId, ValidationError, Verification};
+use crate::model::{
+    validate, Author, EntryBody, EntryId, RecordId, StoredEntry, ValidationError, Verification,
+};
 use crate::Error;
 use chrono::{NaiveDate, Utc};
 use std::collections::HashSet;
@@ -16,6 +19,26 @@ impl RedBook {
     /// entries whose signature is invalid or whose author could not write then (never
     /// exported as that author's; docs/threat-model.md), with what points at them.
     pub fn export_fhir(&self, id: &RecordId) -> Result<String, Error> {
+        // Centiles on the embedded UK-WHO references at the RCPCH digital charts'
+        // correction, as the app shows them; a measure the engine cannot chart (no sex or
+        // date of birth, or a reference not installed) has none.
+        let mut growth = Vec::new();
+        for measure in [
+            Measure::WeightKg,
+            Measure::HeightCm,
+            Measure::HeadCircumferenceCm,
+            Measure::Bmi,
+        ] {
+            if let Ok(series) = self.growth(
+                id,
+                measure,
+                GrowthReferences::embedded(),
+                Correction::default(),
+            ) {
+                let chart = series.chart;
+                growth.extend(series.points.into_iter().map(|p| (measure, chart, p)));
+            }
+        }
         let mut inner = self.lock();
         let (mut entries, _unreadable) = inner.store.record(id)?.entry_views();
         super::keep_verdicts(&mut inner.store, id);
@@ -41,6 +64,35 @@ impl RedBook {
             }
         }
         entries.retain(|v| !left_out.contains(&v.entry.id));
+        let centiles: Vec<ExportedCentile> = growth
+            .into_iter()
+            .filter_map(|(measure, chart, point)| {
+                let body = &entries
+                    .iter()
+                    .find(|v| v.entry.id == point.entry_id)?
+                    .entry
+                    .body;
+                let a = point.assessment?;
+                Some(ExportedCentile {
+                    part: centile_part(body, measure)?,
+                    entry_id: point.entry_id,
+                    date: point.date,
+                    value: point.value,
+                    centile: a.centile,
+                    sds: a.z,
+                    method: format!(
+                        "{} chart, reference {}, read at {} age",
+                        chart.name(),
+                        a.reference.name(),
+                        if a.used_corrected_age {
+                            "corrected"
+                        } else {
+                            "chronological"
+                        }
+                    ),
+                })
+            })
+            .collect();
         let bundle = fhir::to_bundle(&ExportSource {
             record_id: id.as_str(),
             details: &record.details(),
@@ -51,16 +103,32 @@ impl RedBook {
                 .map(|(id, (_, signature))| (id, signature.to_vec()))
                 .collect(),
             members: &record.members(),
+            centiles: &centiles,
             exported_at: Utc::now(),
         });
         Ok(fhir::to_json_string(&bundle))
     }
 
-    /// Reads a Bundle `export_fhir` wrote into a new record, which this device creates
-    /// and is the only member of. Every entry keeps its id, author, time and signature;
-    /// an entry shows as verified only where its signer is a member here, because a file
-    /// cannot confer trust. All or nothing: a Bundle with any bad part adds nothing.
-    pub fn import_fhir(&self, json: &[u8]) -> Result<RecordId, Error> {
+    /// Reads FHIR into a new record, which this device creates and is the only member of.
+    /// A Bundle `export_fhir` wrote comes back whole: every entry keeps its id, author,
+    /// time and signature; an entry shows as verified only where its signer is a member
+    /// here, because a file cannot confer trust; all or nothing. FHIR another system wrote
+    /// (UK Core; a Bundle or one Patient) needs a Patient: see `import_foreign`.
+    pub fn import_fhir(&self, json: &[u8]) -> Result<ImportReport, Error> {
+        let value: serde_json::Value = serde_json::from_slice(json)
+            .map_err(|_| ValidationError::new("fhir", "is not JSON"))?;
+        if !fhir::is_own_export(&value) {
+            let mut foreign = fhir::read_foreign(&value, None)?;
+            let details = foreign.details.take().ok_or_else(|| {
+                ValidationError::new(
+                    "fhir Patient",
+                    "the file holds no Patient to make a record for",
+                )
+            })?;
+            let details = keep_valid_details(details, &mut foreign)?;
+            let record = self.create_record(&details, |_, _| Ok(()))?;
+            return self.add_foreign(&record, foreign);
+        }
         let imported = fhir::from_bundle(json)?;
         let today = Self::today();
         let details = validate::validate_details(&imported.details, today)?;
@@ -84,7 +152,8 @@ impl RedBook {
                 .into());
             }
         }
-        self.create_record(&details, |record, keys| {
+        let added = imported.entries.len() as u32;
+        let record = self.create_record(&details, |record, keys| {
             let me = keys.public();
             for (entry, signature) in &imported.entries {
                 // An entry this device wrote and signed for the record it came from is
@@ -114,7 +183,81 @@ impl RedBook {
                 }
             }
             Ok(())
+        })?;
+        Ok(ImportReport {
+            record,
+            entries_added: added,
+            not_imported: Vec::new(),
         })
+    }
+
+    /// Reads FHIR another system wrote (UK Core: a GP system's immunisations, a clinic's
+    /// measurements; a Bundle or one resource) into this child's record. Each Immunization
+    /// and vital-signs Observation becomes an entry, unsigned, so every device shows it
+    /// "not verified"; its author is this device's user, named as having imported it,
+    /// under an id no member holds (an unsigned entry naming a member would be a forgery).
+    /// A resource about another patient (a Patient in the file, or an NHS number on the
+    /// reference, that is not this child's), one that fails the checks at the app's door,
+    /// and every element redbook has no place for, is reported, not added.
+    pub fn import_foreign(&self, id: &RecordId, json: &[u8]) -> Result<ImportReport, Error> {
+        let value: serde_json::Value = serde_json::from_slice(json)
+            .map_err(|_| ValidationError::new("fhir", "is not JSON"))?;
+        let here = self.child(id)?.details;
+        let mut foreign = fhir::read_foreign(&value, here.nhs_number.as_deref())?;
+        if let Some(there) = foreign.details.take() {
+            if !same_child(&here, &there) {
+                return Err(ValidationError::new(
+                    "fhir Patient",
+                    "is not this child: the NHS numbers differ (or, with none here, the name or date of birth)",
+                )
+                .into());
+            }
+        }
+        self.add_foreign(id, foreign)
+    }
+
+    fn add_foreign(
+        &self,
+        id: &RecordId,
+        foreign: fhir::ForeignRecord,
+    ) -> Result<ImportReport, Error> {
+        let birth = self.child(id)?.details.birth_date;
+        let today = Self::today();
+        let me = self.author()?;
+        let mut report = ImportReport {
+            record: id.clone(),
+            entries_added: 0,
+            not_imported: foreign.not_imported,
+        };
+        let mut entries = Vec::new();
+        for entry in foreign.entries {
+            let body = validate::normalise_entry(entry.body);
+            if let Err(e) = validate::validate_entry(&body, birth, today) {
+                report.not_imported.push(fhir::NotImported {
+                    what: entry.source,
+                    why: format!("{}: {}", e.field, e.reason),
+                });
+                continue;
+            }
+            let source = entry.performer.as_deref().unwrap_or("another system");
+            let author = Author {
+                device_id: import_device_id(entry.organisation.as_deref()),
+                role: me.role,
+                display_name: format!("{} (imported; from {source})", me.display_name),
+                organisation: entry.organisation.clone(),
+            };
+            entries.push(StoredEntry {
+                id: EntryId::generate()?,
+                author,
+                recorded_at: Utc::now(),
+                amends: None,
+                body,
+            });
+        }
+        self.put_imported_entries(id, &entries)?;
+        report.entries_added = entries.len() as u32;
+        report.not_imported.sort();
+        Ok(report)
     }
 
     /// A one-page summary to print or show (self-contained HTML): details, latest
@@ -156,5 +299,71 @@ impl RedBook {
             on,
             show_address,
         }))
+    }
+}
+
+/// Which exported Observation part a growth point measured.
+fn centile_part(body: &EntryBody, measure: Measure) -> Option<&'static str> {
+    Some(match (body, measure) {
+        (EntryBody::BirthDetails(_), Measure::WeightKg) => "birth-weight",
+        (EntryBody::BirthDetails(_), Measure::HeightCm) => "birth-length",
+        (EntryBody::BirthDetails(_), Measure::HeadCircumferenceCm) => "birth-head",
+        (EntryBody::Measurement(_), Measure::WeightKg) => "weight",
+        (EntryBody::Measurement(m), Measure::HeightCm) if m.length_cm.is_some() => "length",
+        (EntryBody::Measurement(_), Measure::HeightCm) => "height",
+        (EntryBody::Measurement(_), Measure::HeadCircumferenceCm) => "head",
+        (EntryBody::Measurement(_), Measure::Bmi) => "bmi",
+        _ => return None,
+    })
+}
+
+/// The author id of entries read from another system: derived from where they came from
+/// (their ODS organisation), so no member device holds it.
+fn import_device_id(organisation: Option<&str>) -> String {
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!(
+            "redbook/fhir-import/v1:{}",
+            organisation.unwrap_or_default()
+        )
+        .as_bytes(),
+    );
+    hex::encode(&digest.as_ref()[..16])
+}
+
+/// Another system's Patient as details this record keeps: an NHS number that fails its
+/// check is left out and reported, not allowed to refuse the child.
+fn keep_valid_details(
+    mut details: crate::model::ChildDetails,
+    foreign: &mut fhir::ForeignRecord,
+) -> Result<crate::model::ChildDetails, Error> {
+    match validate::validate_details(&details, RedBook::today()) {
+        Err(e) if e.field == "nhs_number" => {
+            foreign.not_imported.push(fhir::NotImported {
+                what: format!(
+                    "{} identifier",
+                    foreign.patient.as_deref().unwrap_or("Patient")
+                ),
+                why: format!("the NHS number {}; not kept", e.reason),
+            });
+            details.nhs_number = None;
+            Ok(validate::validate_details(&details, RedBook::today())?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Whether a file's Patient is this record's child: the same NHS number; or, where this
+/// record has none, the same name and date of birth.
+fn same_child(here: &crate::model::ChildDetails, there: &crate::model::ChildDetails) -> bool {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    match (&here.nhs_number, &there.nhs_number) {
+        (Some(a), Some(b)) => digits(a) == digits(b),
+        (Some(_), None) => false,
+        (None, _) => {
+            here.name.trim().eq_ignore_ascii_case(there.name.trim())
+                && here.birth_date.is_some()
+                && here.birth_date == there.birth_date
+        }
     }
 }

@@ -420,6 +420,22 @@ impl RedBook {
         self.write_entry(id, None, body)
     }
 
+    /// Adds entries read from another system's FHIR, unsigned, in one change; this
+    /// device must be able to write the record (book/exporting.rs, `import_foreign`).
+    fn put_imported_entries(&self, id: &RecordId, entries: &[StoredEntry]) -> Result<(), Error> {
+        let mut inner = self.lock();
+        let Inner { store, author, .. } = &mut *inner;
+        let author = author.clone();
+        store.update_record(id, |record| {
+            may_write(record, &author)?;
+            for entry in entries {
+                record.put_unsigned_entry(entry)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
     fn write_entry(
         &self,
         id: &RecordId,

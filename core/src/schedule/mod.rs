@@ -209,15 +209,19 @@ const REMIND_DAYS_BEFORE: i64 = 7;
 
 /// The schedule's name for a vaccine as a clinic wrote it, if the schedule knows it.
 pub fn canonical_vaccine(name: &str) -> Option<&'static str> {
-    let key: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    let key = match_key(name);
     VACCINE_ALIASES
         .iter()
         .find(|(alias, _)| *alias == key)
         .map(|(_, canonical)| *canonical)
+}
+
+/// A vaccine or brand name as matched: letters and digits only, lower case.
+pub fn match_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 pub fn due(input: &ScheduleInput, on: NaiveDate) -> Result<DueReport, ScheduleError> {

@@ -2,6 +2,7 @@
 //! import share: standard ones (LOINC, SNOMED CT, UCUM, NHS), this project's own where
 //! no standard code exists (docs/domain.md, "What the record holds").
 
+use super::vaccines;
 use crate::export::REDBOOK_FHIR_BASE;
 
 pub const LOINC: &str = "http://loinc.org";
@@ -30,6 +31,94 @@ pub(crate) const ALLERGY_VERIFICATION: &str =
     "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification";
 /// ASTM E1762-95 signature types, the system FHIR R4's Signature.type binds to.
 pub(crate) const SIGNATURE_TYPE: &str = "urn:iso-astm:E1762-95:2013";
+
+/// UK Core 2.0.0 (third_party/uk-core): its canonical base, profiles, extensions and
+/// code systems, e.g. `uk_core("StructureDefinition/UKCore-Patient")`.
+pub const UK_CORE_BASE: &str = "https://fhir.hl7.org.uk";
+
+pub fn uk_core(path: &str) -> String {
+    format!("{UK_CORE_BASE}/{path}")
+}
+
+/// A UK Core profile by its name after `UKCore-`, e.g. `uk_core_profile("Patient")`.
+pub fn uk_core_profile(name: &str) -> String {
+    uk_core(&format!("StructureDefinition/UKCore-{name}"))
+}
+
+/// UK Core's NHS number verification status: redbook never traces a number against the
+/// Personal Demographics Service, so a number in the record is "present but not traced"
+/// (CodeSystem UKCore-NHSNumberVerificationStatusEngland, code 02).
+pub const NHS_NUMBER_NOT_TRACED: (&str, &str) = ("02", "Number present but not traced");
+
+/// The SDS job role (CodeSystem UKCore-SDSJobRoleName) a professional's role maps to.
+/// A health visitor is a specialist community public health nurse: SDS has no "Health
+/// Visitor" role outside students, and R0690 "Community Practitioner" is the role the
+/// NHS job-role list gives them. A nurse giving immunisations in a practice or clinic has
+/// no practice-nurse role in SDS; R0620 "Staff Nurse" is the nearest. docs/adr/0011-uk-core.md.
+pub fn sds_job_role(role: crate::model::Role) -> Option<(&'static str, &'static str)> {
+    use crate::model::Role;
+    match role {
+        Role::Gp => Some(("R0260", "General Medical Practitioner")),
+        Role::Midwife => Some(("R0680", "Midwife")),
+        Role::HealthVisitor => Some(("R0690", "Community Practitioner")),
+        Role::Nurse => Some(("R0620", "Staff Nurse")),
+        Role::Parent | Role::Carer => None,
+    }
+}
+
+/// LOINC's own names for the codes the vital-signs profiles fix, where one code stands for
+/// several of our parts (birth weight is coded as body weight, and so on).
+pub fn loinc_display(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "29463-7" => "Body weight",
+        "8302-2" => "Body height",
+        "9843-4" => "Head Occipital-frontal circumference",
+        "39156-5" => "Body mass index (BMI) [Ratio]",
+        _ => return None,
+    })
+}
+
+/// UCUM units as UK Core's vital-signs profiles fix their `unit` text.
+pub fn unit_name(code: &str) -> &str {
+    match code {
+        "kg" => "kilogram",
+        "cm" => "centimeter",
+        "d" => "day",
+        "kg/m2" => "kilogram per square meter",
+        other => other,
+    }
+}
+
+/// The SNOMED CT concepts for a centile and an SDS (z score) of one measure, as the RCPCH
+/// digital growth charts documentation lists them (docs/domain.md, UK edition 42.1.0):
+/// (observation part, centile, SDS).
+pub const CENTILE_CODES: &[(&str, vaccines::Concept, vaccines::Concept)] = &[
+    (
+        "weight",
+        ("1153592008", "Weight for age percentile"),
+        ("1153593003", "Weight for age z-score"),
+    ),
+    (
+        "length",
+        ("1153591001", "Length for age percentile"),
+        ("1153590000", "Length for age z-score"),
+    ),
+    (
+        "height",
+        ("1153605006", "Body height for age percentile"),
+        ("1153604005", "Body height for age z-score"),
+    ),
+    (
+        "head",
+        ("1153595005", "Head circumference for age percentile"),
+        ("1153594009", "Head circumference for age z-score"),
+    ),
+    (
+        "bmi",
+        ("1153602009", "Body mass index for age percentile"),
+        ("1153596006", "Body mass index for age z-score"),
+    ),
+];
 
 /// This project's code system for one concept, e.g. `code_system("delivery-mode")`.
 pub fn code_system(concept: &str) -> String {
@@ -61,73 +150,91 @@ pub struct ObservationKind {
     pub category: &'static str,
     /// UCUM unit of the value, for quantities.
     pub unit: Option<&'static str>,
+    /// The UK Core vital-signs profile the Observation meets (its LOINC code is the one
+    /// that profile fixes), else None: UKCore-Observation.
+    pub vital_signs: Option<&'static str>,
 }
 
 pub const OBSERVATION_KINDS: &[ObservationKind] = &[
-    // LOINC 29463-7 "Body weight"; SNOMED 27113001 (docs/domain.md, CH018).
-    obs(
+    // UK Core's vital-signs profiles fix one LOINC code per measure (BodyWeight 29463-7,
+    // BodyHeight 8302-2, HeadCircumference 9843-4) and take the SNOMED CT concept that says
+    // which (UKCore-BodyWeightMeasurements etc.): lying length and the birth measures are
+    // told apart by SNOMED CT, and by this project's code on import.
+    // SNOMED 27113001 "Body weight" (docs/domain.md, CH018).
+    vital(
         "weight",
         "Body weight",
-        Some("29463-7"),
-        Some("27113001"),
-        "vital-signs",
-        Some("kg"),
+        "Observation-VitalSigns-BodyWeight",
+        "29463-7",
+        "27113001",
+        "kg",
     ),
-    // LOINC 8306-3 "Body height --lying"; SNOMED 248334005 "Length of body".
-    obs(
+    // SNOMED 1149101003 "Recumbent body height" (in UKCore-BodyHeightMeasurements; LOINC's
+    // own is 8306-3).
+    vital(
         "length",
         "Body length (lying)",
-        Some("8306-3"),
-        Some("248334005"),
-        "vital-signs",
-        Some("cm"),
+        "Observation-VitalSigns-BodyHeight",
+        "8302-2",
+        "1149101003",
+        "cm",
     ),
-    // LOINC 8302-2 "Body height"; SNOMED 50373000 "Body height measure".
-    obs(
+    // SNOMED 50373000 "Body height measure".
+    vital(
         "height",
         "Body height",
-        Some("8302-2"),
-        Some("50373000"),
-        "vital-signs",
-        Some("cm"),
+        "Observation-VitalSigns-BodyHeight",
+        "8302-2",
+        "50373000",
+        "cm",
     ),
-    // LOINC 9843-4 "Head Occipital-frontal circumference" (FHIR vital signs profile);
-    // SNOMED 363812007 (docs/domain.md, CH018).
-    obs(
+    // SNOMED 363812007 "Head circumference" (docs/domain.md, CH018).
+    vital(
         "head",
         "Head circumference",
-        Some("9843-4"),
-        Some("363812007"),
-        "vital-signs",
-        Some("cm"),
+        "Observation-VitalSigns-HeadCircumference",
+        "9843-4",
+        "363812007",
+        "cm",
     ),
-    // LOINC 8339-4 "Birth weight Measured"; SNOMED 364589006 (docs/domain.md, CH005).
-    obs(
+    // SNOMED 364589006 "Birth weight" (docs/domain.md, CH005; LOINC's own is 8339-4).
+    vital(
         "birth-weight",
         "Birth weight",
-        Some("8339-4"),
-        Some("364589006"),
-        "vital-signs",
-        Some("kg"),
+        "Observation-VitalSigns-BodyWeight",
+        "29463-7",
+        "364589006",
+        "kg",
     ),
-    // LOINC 89269-5 "Body height Measured --at birth"; SNOMED 169886007 "Birth length".
-    obs(
+    // SNOMED 169886007 "Birth length" (LOINC's own is 89269-5): more exact than any concept
+    // in UKCore-BodyHeightMeasurements, a preferred binding.
+    vital(
         "birth-length",
         "Birth length",
-        Some("89269-5"),
-        Some("169886007"),
-        "vital-signs",
-        Some("cm"),
+        "Observation-VitalSigns-BodyHeight",
+        "8302-2",
+        "169886007",
+        "cm",
     ),
-    // LOINC 8290-9 "Head Occipital-frontal circumference --at birth by Tape measure";
-    // SNOMED 169876006 (docs/domain.md, CH005).
-    obs(
+    // SNOMED 169876006 "Birth head circumference" (docs/domain.md, CH005; LOINC's own is
+    // 8290-9).
+    vital(
         "birth-head",
         "Head circumference at birth",
-        Some("8290-9"),
-        Some("169876006"),
-        "vital-signs",
-        Some("cm"),
+        "Observation-VitalSigns-HeadCircumference",
+        "9843-4",
+        "169876006",
+        "cm",
+    ),
+    // Body mass index, computed from a measurement's weight and length or height where the
+    // growth engine charts it (from 2 years). SNOMED 60621009 "Body mass index".
+    vital(
+        "bmi",
+        "Body mass index",
+        "Observation-VitalSigns-BMI",
+        "39156-5",
+        "60621009",
+        "kg/m2",
     ),
     // LOINC 76516-4 "Gestational age--at birth"; SNOMED 412726003 "Length of gestation
     // at birth". In days, so 39+4 stays exact.
@@ -240,6 +347,27 @@ pub(crate) const fn obs(
         snomed,
         category,
         unit,
+        vital_signs: None,
+    }
+}
+
+/// A vital sign UK Core profiles: its LOINC is the one the profile fixes.
+const fn vital(
+    part: &'static str,
+    display: &'static str,
+    profile: &'static str,
+    loinc: &'static str,
+    snomed: &'static str,
+    unit: &'static str,
+) -> ObservationKind {
+    ObservationKind {
+        part,
+        display,
+        loinc: Some(loinc),
+        snomed: Some(snomed),
+        category: "vital-signs",
+        unit: Some(unit),
+        vital_signs: Some(profile),
     }
 }
 

@@ -22,11 +22,11 @@ pub struct ImportedRecord {
     pub entries: Vec<(StoredEntry, Option<Vec<u8>>)>,
 }
 
-fn bad(element: &str) -> ValidationError {
+pub(super) fn bad(element: &str) -> ValidationError {
     ValidationError::new(&format!("fhir {element}"), "is missing or malformed")
 }
 
-fn get<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+pub(super) fn get<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
     path.iter()
         .try_fold(value, |v, key| match key.parse::<usize>() {
             Ok(index) => v.get(index),
@@ -34,11 +34,11 @@ fn get<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
         })
 }
 
-fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+pub(super) fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     get(value, path)?.as_str()
 }
 
-fn array<'a>(value: &'a Value, key: &str) -> &'a [Value] {
+pub(super) fn array<'a>(value: &'a Value, key: &str) -> &'a [Value] {
     value
         .get(key)
         .and_then(Value::as_array)
@@ -46,7 +46,11 @@ fn array<'a>(value: &'a Value, key: &str) -> &'a [Value] {
 }
 
 /// A FHIR date or dateTime as the calendar date it names.
-fn date_at(value: &Value, path: &[&str], element: &str) -> Result<NaiveDate, ValidationError> {
+pub(super) fn date_at(
+    value: &Value,
+    path: &[&str],
+    element: &str,
+) -> Result<NaiveDate, ValidationError> {
     str_at(value, path)
         .and_then(|s| s.get(..10))
         .and_then(|s| s.parse().ok())
@@ -64,7 +68,7 @@ fn optional_date(
     }
 }
 
-fn optional_text(value: &Value, path: &[&str]) -> Option<String> {
+pub(super) fn optional_text(value: &Value, path: &[&str]) -> Option<String> {
     str_at(value, path).map(str::to_string)
 }
 
@@ -92,7 +96,7 @@ fn has_local_code(concept_value: &Value, concept: &str, code: &str) -> bool {
     local_code(concept_value, concept) == Some(code)
 }
 
-fn identifier_value<'a>(resource: &'a Value, system: &str) -> Option<&'a str> {
+pub(super) fn identifier_value<'a>(resource: &'a Value, system: &str) -> Option<&'a str> {
     array(resource, "identifier")
         .iter()
         .find(|i| str_at(i, &["system"]) == Some(system))

@@ -19,16 +19,19 @@ use crate::model::{
     ParentalHeights, RecordClosure, Review, RiskFactor, Role, Sex, StoredEntry,
 };
 use base64::Engine;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
 mod codes;
+mod foreign;
 mod import;
+pub mod vaccines;
 pub use codes::*;
 #[cfg(test)]
 mod tests;
+pub use foreign::{is_own_export, read_foreign, ForeignEntry, ForeignRecord, NotImported};
 pub use import::{from_bundle, ImportedRecord};
 
 /// What the export needs of a record.
@@ -41,7 +44,26 @@ pub struct ExportSource<'a> {
     pub signatures: &'a HashMap<EntryId, Vec<u8>>,
     /// The record's member devices: their public keys let a receiver check signatures.
     pub members: &'a [Member],
+    /// Centiles and SDS scores the growth engine gave the record's current measurements,
+    /// exported as Observations derived from them.
+    pub centiles: &'a [ExportedCentile],
     pub exported_at: DateTime<Utc>,
+}
+
+/// One measure of one entry as the growth engine assessed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedCentile {
+    pub entry_id: EntryId,
+    /// The Observation part measured (`weight`, `length`, `height`, `head`, the birth
+    /// parts), or `bmi` for a body mass index computed from the entry's weight and length.
+    pub part: &'static str,
+    pub date: NaiveDate,
+    /// The measured value (for `bmi`, the index computed).
+    pub value: f64,
+    pub centile: f64,
+    pub sds: f64,
+    /// The reference and the age it was read at, in words (e.g. "UK-WHO, corrected age").
+    pub method: String,
 }
 
 /// The model's own name for an enum value (its serde name), used as a code.
@@ -73,7 +95,12 @@ fn local_concept(concept: &str, value: impl Serialize) -> Value {
 }
 
 fn quantity(value: f64, unit: &str) -> Value {
-    json!({ "value": value, "unit": unit, "system": UCUM, "code": unit })
+    json!({ "value": value, "unit": unit_name(unit), "system": UCUM, "code": unit })
+}
+
+/// Declares the UK Core profile a resource meets (`meta.profile`), keeping its tags.
+fn declare_profile(resource: &mut Value, profile: &str) {
+    resource["meta"]["profile"] = json!([uk_core_profile(profile)]);
 }
 
 fn reference(resource_type: &str, id: &str) -> Value {
@@ -113,6 +140,22 @@ impl Agents {
         reference(person_type(author.role), &format!("author-{index}"))
     }
 
+    /// Who did it, as a clinical resource names them: a professional's PractitionerRole
+    /// (their SDS job role and ODS organisation, which NHS child health events require),
+    /// a parent's or carer's RelatedPerson.
+    fn performer_ref(&mut self, author: &Author) -> Value {
+        let person = self.author_ref(author);
+        if author.role.is_professional() {
+            let id = person["reference"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("Practitioner/"))
+                .unwrap_or_default();
+            reference("PractitionerRole", &format!("{id}-role"))
+        } else {
+            person
+        }
+    }
+
     fn organisation_ref(&self, ods: &str) -> Value {
         let index = self
             .organisations
@@ -145,8 +188,8 @@ pub fn to_bundle(source: &ExportSource) -> Value {
         if matches!(view.entry.body, EntryBody::EnteredInError { .. }) {
             continue;
         }
-        let performer = agents.author_ref(&view.entry.author);
-        let resources = entry_resources(view, patient_id, &performer);
+        let performer = agents.performer_ref(&view.entry.author);
+        let resources = entry_resources(view, source.details, patient_id, &performer);
         let refs = resources
             .iter()
             .map(|(kind, id, _)| reference(kind, id))
@@ -211,8 +254,10 @@ pub fn to_bundle(source: &ExportSource) -> Value {
                 "data": base64::engine::general_purpose::STANDARD.encode(signature),
             }]);
         }
+        declare_profile(&mut provenance, "Provenance");
         out.push("Provenance", entry.id.as_str(), provenance);
     }
+    centile_observations(source, &mut out);
 
     for (index, author) in agents.authors.iter().enumerate() {
         let id = format!("author-{index}");
@@ -221,6 +266,24 @@ pub fn to_bundle(source: &ExportSource) -> Value {
             "id": id,
             "name": [{ "text": author.display_name }],
         });
+        declare_profile(&mut person, person_type(author.role));
+        if let Some((code, display)) = sds_job_role(author.role) {
+            let role_id = format!("{id}-role");
+            let mut role = json!({
+                "resourceType": "PractitionerRole",
+                "id": role_id,
+                "practitioner": reference("Practitioner", &id),
+                "code": [{
+                    "coding": [coding(&uk_core("CodeSystem/UKCore-SDSJobRoleName"), code, display)],
+                    "text": words(&code_of(author.role)),
+                }],
+            });
+            if let Some(org) = &author.organisation {
+                role["organization"] = agents.organisation_ref(org);
+            }
+            declare_profile(&mut role, "PractitionerRole");
+            out.push("PractitionerRole", &role_id, role);
+        }
         if !author.role.is_professional() {
             person["patient"] = reference("Patient", patient_id);
             person["relationship"] = json!([match author.role {
@@ -238,6 +301,7 @@ pub fn to_bundle(source: &ExportSource) -> Value {
             "id": id,
             "identifier": [{ "system": device_id_system(), "value": device_id }],
         });
+        declare_profile(&mut device, "Device");
         if let Some(member) = source.members.iter().find(|m| &m.device_id == device_id) {
             device["extension"] = json!([{
                 "url": extension_url("ed25519-public-key"),
@@ -248,24 +312,107 @@ pub fn to_bundle(source: &ExportSource) -> Value {
     }
     for (index, ods) in agents.organisations.iter().enumerate() {
         let id = format!("organisation-{index}");
-        out.push(
-            "Organization",
-            &id,
-            json!({
-                "resourceType": "Organization",
-                "id": id,
-                "identifier": [{ "system": ODS_SYSTEM, "value": ods }],
-            }),
-        );
+        let mut organisation = json!({
+            "resourceType": "Organization",
+            "id": id,
+            "identifier": [{ "system": ODS_SYSTEM, "value": ods }],
+        });
+        declare_profile(&mut organisation, "Organization");
+        out.push("Organization", &id, organisation);
     }
 
     json!({
         "resourceType": "Bundle",
+        "meta": { "profile": [uk_core_profile("Bundle")] },
         "identifier": { "system": record_id_system(), "value": source.record_id },
         "type": "collection",
         "timestamp": source.exported_at,
         "entry": out.entries,
     })
+}
+
+/// Each centile and SDS score as a UKCore-Observation coded as RCPCH lists them, derived
+/// from the measure's own Observation; a computed BMI as UKCore-Observation-VitalSigns-BMI.
+/// Not Provenance targets: the exporting device computed them, nobody wrote them, and an
+/// import leaves them out.
+fn centile_observations(source: &ExportSource, out: &mut BundleBuilder) {
+    let exported: std::collections::HashSet<&str> = out
+        .entries
+        .iter()
+        .filter_map(|e| e["resource"]["id"].as_str())
+        .collect();
+    let mut resources = Vec::new();
+    for c in source.centiles {
+        let measured = format!("{}-{}", c.entry_id.as_str(), c.part);
+        let mut derived_from = vec![];
+        if c.part == "bmi" {
+            for part in ["weight", "length", "height"] {
+                let id = format!("{}-{part}", c.entry_id.as_str());
+                if exported.contains(id.as_str()) {
+                    derived_from.push(reference("Observation", &id));
+                }
+            }
+            if derived_from.len() < 2 {
+                continue;
+            }
+            let kind = observation_kind("bmi");
+            let mut bmi = json!({
+                "resourceType": "Observation",
+                "id": measured,
+                "status": "final",
+                "category": [{ "coding": [coding(OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")] }],
+                "code": { "coding": [
+                    coding(LOINC, "39156-5", loinc_display("39156-5").unwrap_or_default()),
+                    coding(SNOMED, kind.snomed.unwrap_or_default(), kind.display),
+                ], "text": kind.display },
+                "subject": reference("Patient", source.record_id),
+                "effectiveDateTime": c.date,
+                "valueQuantity": quantity((c.value * 10.0).round() / 10.0, "kg/m2"),
+                "derivedFrom": derived_from.clone(),
+            });
+            declare_profile(&mut bmi, kind.vital_signs.unwrap_or("Observation"));
+            resources.push((measured.clone(), bmi));
+        } else if exported.contains(measured.as_str()) {
+            derived_from.push(reference("Observation", &measured));
+        } else {
+            continue;
+        }
+        let base = c.part.trim_start_matches("birth-");
+        let Some((_, centile, sds)) = CENTILE_CODES.iter().find(|(p, ..)| *p == base) else {
+            continue;
+        };
+        for (suffix, (code, display), value) in [
+            (
+                "centile",
+                centile,
+                quantity((c.centile * 10.0).round() / 10.0, "%"),
+            ),
+            (
+                "sds",
+                sds,
+                json!({ "value": (c.sds * 100.0).round() / 100.0, "unit": "SDS", "system": UCUM, "code": "1" }),
+            ),
+        ] {
+            let id = format!("{measured}-{suffix}");
+            let mut observation = json!({
+                "resourceType": "Observation",
+                "id": id,
+                "status": "final",
+                "category": [{ "coding": [coding(OBSERVATION_CATEGORY, "exam", "Exam")] }],
+                "code": { "coding": [coding(SNOMED, code, display)], "text": display },
+                "subject": reference("Patient", source.record_id),
+                "effectiveDateTime": c.date,
+                "valueQuantity": value,
+                "method": { "text": c.method },
+                "derivedFrom": derived_from,
+            });
+            declare_profile(&mut observation, "Observation");
+            resources.push((id, observation));
+        }
+    }
+    for (id, resource) in resources {
+        out.push("Observation", &id, resource);
+    }
 }
 
 #[derive(Default)]
@@ -288,8 +435,25 @@ fn patient(details: &ChildDetails, id: &str) -> Value {
         "id": id,
         "name": [{ "text": details.name }],
     });
+    // UK Core's, and this project's (scripts/ukcore-validator/profiles/RedBook-Patient.json:
+    // the NHS number is the only identifier, under NHS England's system).
+    patient["meta"]["profile"] = json!([
+        uk_core_profile("Patient"),
+        format!("{REDBOOK_FHIR_BASE}/StructureDefinition/RedBook-Patient"),
+    ]);
     if let Some(nhs) = &details.nhs_number {
-        patient["identifier"] = json!([{ "system": NHS_NUMBER_SYSTEM, "value": nhs }]);
+        // Ten digits, as the Spine holds it; the record keeps what was typed (spaces).
+        let digits: String = nhs.chars().filter(char::is_ascii_digit).collect();
+        let (code, display) = NHS_NUMBER_NOT_TRACED;
+        patient["identifier"] = json!([{
+            "extension": [{
+                "url": uk_core("StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus"),
+                "valueCodeableConcept": { "coding": [coding(
+                    &uk_core("CodeSystem/UKCore-NHSNumberVerificationStatusEngland"), code, display)] },
+            }],
+            "system": NHS_NUMBER_SYSTEM,
+            "value": digits,
+        }]);
     }
     if let Some(sex) = details.sex {
         patient["gender"] = json!(match sex {
@@ -319,6 +483,8 @@ fn patient(details: &ChildDetails, id: &str) -> Value {
 /// and whether it was corrected or marked in error.
 struct EntryContext<'a> {
     entry: &'a StoredEntry,
+    /// The child's date of birth: when the birth measures were taken.
+    birth_date: Option<NaiveDate>,
     in_error: bool,
     superseded: bool,
     subject: Value,
@@ -337,7 +503,11 @@ impl EntryContext<'_> {
         let kind = observation_kind(part);
         let mut codings = Vec::new();
         if let Some(code) = kind.loinc {
-            codings.push(coding(LOINC, code, kind.display));
+            codings.push(coding(
+                LOINC,
+                code,
+                loinc_display(code).unwrap_or(kind.display),
+            ));
         }
         if let Some(code) = kind.snomed {
             codings.push(coding(SNOMED, code, kind.display));
@@ -367,15 +537,30 @@ impl Resources {
     fn observation(&mut self, cx: &EntryContext, part: &str, fill: &dyn Fn(&mut Value)) {
         let mut resource = cx.observation(part);
         fill(&mut resource);
+        // What was measured at birth was measured on the day of birth.
+        if let (EntryBody::BirthDetails(_), Some(born)) = (&cx.entry.body, cx.birth_date) {
+            resource["effectiveDateTime"] = json!(born);
+        }
+        declare_observation_profile(&mut resource, observation_kind(part));
         self.observations
             .push(("Observation", cx.id(part), resource));
     }
+}
+
+/// UK Core's vital-signs profiles fix the status to `final` and need a time: a corrected
+/// or withdrawn measure, or one with no date, is declared a plain UKCore-Observation.
+fn declare_observation_profile(resource: &mut Value, kind: &ObservationKind) {
+    let vital = kind
+        .vital_signs
+        .filter(|_| resource["status"] == "final" && resource.get("effectiveDateTime").is_some());
+    declare_profile(resource, vital.unwrap_or("Observation"));
 }
 
 /// An entry's clinical resources: (resource type, id, resource), one function per red
 /// book section below.
 fn entry_resources(
     view: &EntryView,
+    details: &ChildDetails,
     patient_id: &str,
     author: &Value,
 ) -> Vec<(&'static str, String, Value)> {
@@ -383,6 +568,7 @@ fn entry_resources(
     let in_error = matches!(view.status, EntryStatus::EnteredInError { .. });
     let cx = EntryContext {
         entry,
+        birth_date: details.birth_date,
         in_error,
         superseded: matches!(view.status, EntryStatus::Amended { .. }),
         subject: reference("Patient", patient_id),
@@ -415,9 +601,16 @@ fn entry_resources(
     }
     let mut all = out.main;
     all.extend(out.observations);
-    if cx.superseded {
-        for (_, _, resource) in &mut all {
-            resource["meta"] = json!({ "tag": [coding(&code_system("entry-state"), "superseded", "Corrected by a later entry")] });
+    for (kind, _, resource) in &mut all {
+        if resource["meta"]["profile"].is_null() {
+            declare_profile(resource, kind);
+        }
+        if cx.superseded {
+            resource["meta"]["tag"] = json!([coding(
+                &code_system("entry-state"),
+                "superseded",
+                "Corrected by a later entry"
+            )]);
         }
     }
     all
@@ -439,7 +632,26 @@ fn measurement(cx: &EntryContext, m: &Measurement, out: &mut Resources) {
                 r["effectiveDateTime"] = date.clone();
                 r["valueQuantity"] = quantity(value, unit);
                 r["extension"] = measured_by.clone();
+                if m.measured_by == crate::model::MeasuredBy::Parent {
+                    self_reported(r, part);
+                }
             });
+        }
+    }
+}
+
+/// A parent's measure at home: SNOMED CT's self-reported concepts, which
+/// UKCore-BodyWeightMeasurements and -BodyHeightMeasurements hold (784399000 "Self reported
+/// body weight", 1162419008 "Self reported body height").
+fn self_reported(observation: &mut Value, part: &str) {
+    let concept = match part {
+        "weight" => ("784399000", "Self reported body weight"),
+        "length" | "height" => ("1162419008", "Self reported body height"),
+        _ => return,
+    };
+    if let Some(codings) = observation["code"]["coding"].as_array_mut() {
+        for c in codings.iter_mut().filter(|c| c["system"] == SNOMED) {
+            *c = coding(SNOMED, concept.0, concept.1);
         }
     }
 }
@@ -494,11 +706,20 @@ fn birth_details(cx: &EntryContext, b: &BirthDetails, out: &mut Resources) {
 }
 
 fn immunisation(cx: &EntryContext, i: &Immunisation, out: &mut Resources) {
-    let mut vaccine_codings = vec![coding(
-        &code_system("vaccine"),
-        crate::schedule::canonical_vaccine(&i.vaccine).unwrap_or(&i.vaccine),
-        &i.vaccine,
-    )];
+    let canonical = crate::schedule::canonical_vaccine(&i.vaccine).unwrap_or(&i.vaccine);
+    let codes = vaccines::vaccine_codes(canonical);
+    let mut vaccine_codings = Vec::new();
+    // The dm+d product, only where the brand written is one the table knows (UK Core's
+    // VaccineCode binding); the vaccine name itself may be the brand ("Bexsero").
+    let amp = codes.and_then(|c| {
+        text(&i.product)
+            .and_then(|p| c.product(p))
+            .or_else(|| c.product(&i.vaccine))
+    });
+    if let Some((code, display)) = amp {
+        vaccine_codings.push(coding(vaccines::DMD_SYSTEM, code, display));
+    }
+    vaccine_codings.push(coding(&code_system("vaccine"), canonical, &i.vaccine));
     if let Some(product) = text(&i.product) {
         vaccine_codings
             .push(json!({ "system": code_system("vaccine-product"), "display": product }));
@@ -515,6 +736,13 @@ fn immunisation(cx: &EntryContext, i: &Immunisation, out: &mut Resources) {
         "primarySource": cx.entry.author.role.is_professional(),
         "protocolApplied": [{ "doseNumberPositiveInt": i.dose }],
     });
+    if let Some(codes) = codes {
+        let (code, display) = codes.procedure_for(i.dose);
+        resource["extension"] = json!([{
+            "url": uk_core("StructureDefinition/Extension-UKCore-VaccinationProcedure"),
+            "valueCodeableConcept": { "coding": [coding(SNOMED, code, display)] },
+        }]);
+    }
     if let Some(batch) = text(&i.batch) {
         resource["lotNumber"] = json!(batch);
     }
@@ -529,6 +757,10 @@ fn immunisation(cx: &EntryContext, i: &Immunisation, out: &mut Resources) {
             "function": { "coding": [coding(PERFORMER_FUNCTION, "AP", "Administering Provider")] },
             "actor": { "display": given_by },
         }]);
+    } else if cx.entry.author.role.is_professional() {
+        // Recorded by a professional and no one else named: they gave it (CH015 wants
+        // their name, SDS role and organisation: their PractitionerRole holds them).
+        resource["performer"] = json!([{ "actor": cx.author }]);
     }
     out.main
         .push(("Immunization", cx.id("immunization"), resource));

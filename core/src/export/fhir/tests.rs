@@ -90,6 +90,7 @@ fn sample_bundle() -> Value {
         entries: &entries,
         signatures: &signatures,
         members: &[],
+        centiles: &[],
         exported_at: chrono::Utc::now(),
     })
 }
