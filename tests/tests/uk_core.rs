@@ -47,6 +47,16 @@ fn tablet(dir: &TempDir) -> RedBook {
     book
 }
 
+/// A Bundle of the named examples, as a system would send them together.
+fn bundle_of(names: &[&str]) -> String {
+    let entry: Vec<Value> = names
+        .iter()
+        .map(|n| serde_json::json!({ "resource": serde_json::from_str::<Value>(&example(n)).unwrap() }))
+        .collect();
+    serde_json::json!({ "resourceType": "Bundle", "type": "collection", "entry": entry })
+        .to_string()
+}
+
 fn reasons(report: &ImportReport) -> Vec<String> {
     report
         .not_imported
@@ -199,17 +209,11 @@ fn a_file_about_another_child_adds_nothing_to_this_record() {
     let book = tablet(&dir);
     let id = melanie(&book);
     // Richard Smith's Patient with his immunisation: the file is someone else's.
-    let bundle = serde_json::json!({
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [
-            { "resource": serde_json::from_str::<Value>(&example("UKCore-Patient-RichardSmith-Example")).unwrap() },
-            { "resource": serde_json::from_str::<Value>(&example("UKCore-Immunization-Sn-LotNumber-Example")).unwrap() },
-        ],
-    });
-    let err = book
-        .import_foreign(&id, bundle.to_string().as_bytes())
-        .unwrap_err();
+    let bundle = bundle_of(&[
+        "UKCore-Patient-RichardSmith-Example",
+        "UKCore-Immunization-Sn-LotNumber-Example",
+    ]);
+    let err = book.import_foreign(&id, bundle.as_bytes()).unwrap_err();
     assert!(
         matches!(err, Error::InvalidInput(ref e) if e.field == "fhir Patient"),
         "{err:?}"
@@ -217,17 +221,11 @@ fn a_file_about_another_child_adds_nothing_to_this_record() {
     assert!(book.child(&id).unwrap().entries.is_empty());
 
     // Melanie's own Patient with an immunisation that names Richard: reported, not added.
-    let bundle = serde_json::json!({
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [
-            { "resource": serde_json::from_str::<Value>(&example("UKCore-Patient-BabyPatient-Example")).unwrap() },
-            { "resource": serde_json::from_str::<Value>(&example("UKCore-Immunization-Sn-LotNumber-Example")).unwrap() },
-        ],
-    });
-    let report = book
-        .import_foreign(&id, bundle.to_string().as_bytes())
-        .unwrap();
+    let bundle = bundle_of(&[
+        "UKCore-Patient-BabyPatient-Example",
+        "UKCore-Immunization-Sn-LotNumber-Example",
+    ]);
+    let report = book.import_foreign(&id, bundle.as_bytes()).unwrap();
     assert_eq!(report.entries_added, 0);
     assert!(reasons(&report)
         .iter()
@@ -290,15 +288,12 @@ fn hostile_and_odd_files_get_a_clear_answer_and_change_nothing() {
             Err(Error::InvalidInput(_))
         ));
     }
-    let two_patients = serde_json::json!({
-        "resourceType": "Bundle",
-        "entry": [
-            { "resource": serde_json::from_str::<Value>(&example("UKCore-Patient-BabyPatient-Example")).unwrap() },
-            { "resource": serde_json::from_str::<Value>(&example("UKCore-Patient-BabyPatient-Example")).unwrap() },
-        ],
-    });
+    let two_patients = bundle_of(&[
+        "UKCore-Patient-BabyPatient-Example",
+        "UKCore-Patient-BabyPatient-Example",
+    ]);
     assert!(matches!(
-        book.import_foreign(&id, two_patients.to_string().as_bytes()),
+        book.import_foreign(&id, two_patients.as_bytes()),
         Err(Error::InvalidInput(ref e)) if e.field == "fhir Patient"
     ));
     assert!(book.child(&id).unwrap().entries.is_empty());

@@ -5,7 +5,9 @@
 //! per resource or element, naming the element and never its value; nothing is dropped
 //! silently. docs/adr/0011-uk-core.md.
 
-use super::import::{array, bad, date_at, get, identifier_value, optional_text, str_at};
+use super::import::{
+    array, bad, date_at, get, human_name, identifier_value, optional_text, str_at,
+};
 use super::vaccines::{self, DMD_SYSTEM};
 use super::{LOINC, NHS_NUMBER_SYSTEM, SNOMED};
 use crate::model::*;
@@ -176,16 +178,9 @@ fn details_of(
     patient: &Value,
     out: &mut Vec<NotImported>,
 ) -> Result<ChildDetails, ValidationError> {
-    let name = get(patient, &["name", "0"]).ok_or_else(|| bad("Patient.name"))?;
-    let name = match str_at(name, &["text"]) {
-        Some(text) => text.to_string(),
-        None => array(name, "given")
-            .iter()
-            .chain(name.get("family"))
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
+    let name = get(patient, &["name", "0"])
+        .and_then(human_name)
+        .ok_or_else(|| bad("Patient.name"))?;
     let sex = match str_at(patient, &["gender"]) {
         Some("female") => Some(Sex::Female),
         Some("male") => Some(Sex::Male),
@@ -558,14 +553,5 @@ impl Context<'_> {
 }
 
 fn person_name(person: &Value) -> Option<String> {
-    let name = get(person, &["name", "0"])?;
-    optional_text(name, &["text"]).or_else(|| {
-        let parts: Vec<&str> = array(name, "prefix")
-            .iter()
-            .chain(array(name, "given"))
-            .chain(name.get("family"))
-            .filter_map(Value::as_str)
-            .collect();
-        (!parts.is_empty()).then(|| parts.join(" "))
-    })
+    get(person, &["name", "0"]).and_then(human_name)
 }

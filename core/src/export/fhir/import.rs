@@ -169,18 +169,24 @@ pub fn from_bundle(json: &[u8]) -> Result<ImportedRecord, ValidationError> {
     })
 }
 
-fn details_of(patient: &Value) -> Result<ChildDetails, ValidationError> {
-    let name = get(patient, &["name", "0"]).ok_or_else(|| bad("Patient.name"))?;
-    // Another system may give the parts rather than the text.
-    let name = match str_at(name, &["text"]) {
-        Some(text) => text.to_string(),
-        None => array(name, "given")
+/// A HumanName as one line: its text, else its parts (another system may give only
+/// those), else None.
+pub(super) fn human_name(name: &Value) -> Option<String> {
+    optional_text(name, &["text"]).or_else(|| {
+        let parts: Vec<&str> = array(name, "prefix")
             .iter()
+            .chain(array(name, "given"))
             .chain(name.get("family"))
             .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    })
+}
+
+fn details_of(patient: &Value) -> Result<ChildDetails, ValidationError> {
+    let name = get(patient, &["name", "0"])
+        .and_then(human_name)
+        .ok_or_else(|| bad("Patient.name"))?;
     let sex = match str_at(patient, &["gender"]) {
         None => None,
         Some("female") => Some(Sex::Female),
