@@ -196,6 +196,23 @@ fn a_bundle_read_into_another_phone_loses_nothing() {
 }
 
 #[test]
+fn a_record_with_no_entries_yet_comes_back_with_every_detail() {
+    let dir = TempDir::new().unwrap();
+    let book = open(&dir, "mum.redbook", 1);
+    let mut details = child("Ada Lovelace", "2026-03-01");
+    details.gestation = Some(Gestation::new(36, 2));
+    details.nhs_number = Some("943 476 5919".into());
+    let id = book.add_child(details).unwrap();
+    let json = export_fhir_kept(&book, &id, "empty-record");
+    let report = book.import_fhir(json.as_bytes()).unwrap();
+    assert!(report.not_imported.is_empty(), "{:?}", report.not_imported);
+    assert_eq!(
+        book.child(&report.record).unwrap().details,
+        book.child(&id).unwrap().details
+    );
+}
+
+#[test]
 fn read_back_on_the_phone_that_wrote_it_every_signature_still_checks() {
     let dir = TempDir::new().unwrap();
     let book = open(&dir, "mum.redbook", 1);

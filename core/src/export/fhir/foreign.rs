@@ -53,19 +53,21 @@ impl NotImported {
     }
 }
 
-/// Whether a Bundle is this project's own export (its entries carry Provenances with our
-/// entry-kind tags), which `from_bundle` reads losslessly.
+/// Whether a Bundle is this project's own export (it names the record it came from, or
+/// its entries carry Provenances with our entry-kind tags), which `from_bundle` reads
+/// losslessly.
 pub fn is_own_export(bundle: &Value) -> bool {
     let kind_system = super::code_system("entry-kind");
-    array(bundle, "entry").iter().any(|item| {
-        str_at(item, &["resource", "resourceType"]) == Some("Provenance")
-            && array(
-                get(item, &["resource", "meta"]).unwrap_or(&Value::Null),
-                "tag",
-            )
-            .iter()
-            .any(|t| str_at(t, &["system"]) == Some(kind_system.as_str()))
-    })
+    str_at(bundle, &["identifier", "system"]) == Some(super::record_id_system().as_str())
+        || array(bundle, "entry").iter().any(|item| {
+            str_at(item, &["resource", "resourceType"]) == Some("Provenance")
+                && array(
+                    get(item, &["resource", "meta"]).unwrap_or(&Value::Null),
+                    "tag",
+                )
+                .iter()
+                .any(|t| str_at(t, &["system"]) == Some(kind_system.as_str()))
+        })
 }
 
 /// Reads another system's resources, for a child whose NHS number is `child_nhs` when the
