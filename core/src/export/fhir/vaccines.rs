@@ -8,10 +8,14 @@
 //! - Procedures: the expansion of UK Core 2.0.0's ValueSet UKCore-VaccinationProcedure
 //!   (SNOMED CT UK edition 2021-08-04), third_party/uk-core/valuesets; the tests check every
 //!   code and display below against it.
-//! - Products (AMP ids): dm+d, as NHS integration samples for the national Immunisation
-//!   FHIR API record them; no dm+d release is available offline to check them against
-//!   (docs/clinical-safety/hazard-log.md, H33). An AMP is sent only when the brand written
-//!   matches one below exactly, never guessed.
+//! - Products (AMP ids): dm+d, as NHS services and integration samples for the national
+//!   Immunisation FHIR API record them: NHS England's Record a vaccination service (its
+//!   design history, "Supporting MenB vaccinations in response to an outbreak", 2026-04-22:
+//!   Bexsero, and the MenB dose procedures), the Manage vaccinations in schools prototype
+//!   (M-M-RvaxPro, Priorix, Fluenz Trivalent), and Immunisation API test payloads (the
+//!   rest; Infanrix hexa and Boostrix-IPV in two of them). No dm+d release is available
+//!   offline to check them against (docs/clinical-safety/hazard-log.md, H33). An AMP is
+//!   sent only when the brand written matches one below exactly, never guessed.
 //! - VMPs (the generic product) are not yet in the table: no source here to check them
 //!   against. docs/adr/0011-uk-core.md lists the gap.
 
@@ -89,7 +93,8 @@ pub const VACCINE_CODES: &[VaccineCodes] = &[
         procedure_by_dose: &[
             (1, ("720539004", "Administration of first dose of meningitis B vaccine")),
             (2, ("720540002", "Administration of second dose of meningitis B vaccine")),
-            (3, ("957541000000105", "Third meningitis B vaccination")),
+            // The dose at one year is the booster (Record a vaccination service, above).
+            (3, ("720544006", "Administration of booster dose of meningitis B vaccine")),
         ],
         products: &[(
             "Bexsero",
@@ -189,7 +194,13 @@ pub const VACCINE_CODES: &[VaccineCodes] = &[
         vaccine: FLU,
         procedure: ("86198006", "Administration of influenza vaccine"),
         procedure_by_dose: &[],
-        products: &[],
+        // The children's nasal vaccine from 2024/25; "Fluenz" alone names no season's
+        // product, so it gets none. The display is the brand and maker as the source gives
+        // them, not dm+d's full name, which no source here states.
+        products: &[(
+            "Fluenz Trivalent",
+            ("43208811000001106", "Fluenz Trivalent (AstraZeneca UK Ltd)"),
+        )],
     },
     VaccineCodes {
         vaccine: "Varicella",
