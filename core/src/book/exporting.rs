@@ -11,7 +11,7 @@ use crate::model::{
 };
 use crate::Error;
 use chrono::{NaiveDate, Utc};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 impl RedBook {
     /// The child's record as a FHIR R4 Bundle (JSON): every entry, its status, author,
@@ -64,14 +64,14 @@ impl RedBook {
             }
         }
         entries.retain(|v| !left_out.contains(&v.entry.id));
+        let bodies: HashMap<&EntryId, &EntryBody> = entries
+            .iter()
+            .map(|v| (&v.entry.id, &v.entry.body))
+            .collect();
         let centiles: Vec<ExportedCentile> = growth
             .into_iter()
             .filter_map(|(measure, chart, point)| {
-                let body = &entries
-                    .iter()
-                    .find(|v| v.entry.id == point.entry_id)?
-                    .entry
-                    .body;
+                let body = *bodies.get(&point.entry_id)?;
                 let a = point.assessment?;
                 Some(ExportedCentile {
                     part: centile_part(body, measure)?,
@@ -115,8 +115,7 @@ impl RedBook {
     /// here, because a file cannot confer trust; all or nothing. FHIR another system wrote
     /// (UK Core; a Bundle or one Patient) needs a Patient: see `import_foreign`.
     pub fn import_fhir(&self, json: &[u8]) -> Result<ImportReport, Error> {
-        let value: serde_json::Value = serde_json::from_slice(json)
-            .map_err(|_| ValidationError::new("fhir", "is not JSON"))?;
+        let value = parse_json(json)?;
         if !fhir::is_own_export(&value) {
             let mut foreign = fhir::read_foreign(&value, None)?;
             let details = foreign.details.take().ok_or_else(|| {
@@ -127,9 +126,9 @@ impl RedBook {
             })?;
             let details = keep_valid_details(details, &mut foreign)?;
             let record = self.create_record(&details, |_, _| Ok(()))?;
-            return self.add_foreign(&record, foreign);
+            return self.add_foreign(&record, details.birth_date, foreign);
         }
-        let imported = fhir::from_bundle(json)?;
+        let imported = fhir::read_bundle(&value)?;
         let today = Self::today();
         let details = validate::validate_details(&imported.details, today)?;
         let ids: HashSet<&EntryId> = imported.entries.iter().map(|(e, _)| &e.id).collect();
@@ -200,8 +199,7 @@ impl RedBook {
     /// reference, that is not this child's), one that fails the checks at the app's door,
     /// and every element redbook has no place for, is reported, not added.
     pub fn import_foreign(&self, id: &RecordId, json: &[u8]) -> Result<ImportReport, Error> {
-        let value: serde_json::Value = serde_json::from_slice(json)
-            .map_err(|_| ValidationError::new("fhir", "is not JSON"))?;
+        let value = parse_json(json)?;
         let here = self.child(id)?.details;
         let mut foreign = fhir::read_foreign(&value, here.nhs_number.as_deref())?;
         if let Some(there) = foreign.details.take() {
@@ -213,15 +211,15 @@ impl RedBook {
                 .into());
             }
         }
-        self.add_foreign(id, foreign)
+        self.add_foreign(id, here.birth_date, foreign)
     }
 
     fn add_foreign(
         &self,
         id: &RecordId,
+        birth: Option<NaiveDate>,
         foreign: fhir::ForeignRecord,
     ) -> Result<ImportReport, Error> {
-        let birth = self.child(id)?.details.birth_date;
         let today = Self::today();
         let me = self.author()?;
         let mut report = ImportReport {
@@ -353,12 +351,15 @@ fn keep_valid_details(
     }
 }
 
-/// Whether a file's Patient is this record's child: the same NHS number; or, where this
-/// record has none, the same name and date of birth.
+fn parse_json(json: &[u8]) -> Result<serde_json::Value, ValidationError> {
+    serde_json::from_slice(json).map_err(|_| ValidationError::new("fhir", "is not JSON"))
+}
+
+/// Whether a file's Patient is this record's child: the same NHS number (the record's is
+/// in normal form); or, where this record has none, the same name and date of birth.
 fn same_child(here: &crate::model::ChildDetails, there: &crate::model::ChildDetails) -> bool {
-    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
     match (&here.nhs_number, &there.nhs_number) {
-        (Some(a), Some(b)) => digits(a) == digits(b),
+        (Some(a), Some(b)) => validate::normalise_nhs_number(b).is_ok_and(|b| *a == b),
         (Some(_), None) => false,
         (None, _) => {
             here.name.trim().eq_ignore_ascii_case(there.name.trim())

@@ -138,16 +138,10 @@ pub fn read_foreign(
             _ => Err("redbook keeps immunisations and measurements from other systems, not this kind of resource"),
         };
         match read {
-            Ok(Some(entry)) => {
-                for reference in references_in(resource) {
-                    used.insert(reference);
-                }
-                out.entries.push(ForeignEntry {
-                    source: name,
-                    ..entry
-                });
+            Ok(entry) => {
+                used.extend(references_in(resource));
+                out.entries.push(entry);
             }
-            Ok(None) => {}
             Err(why) => out.not_imported.push(NotImported::new(name, why)),
         }
     }
@@ -269,7 +263,7 @@ fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
-type Read = Result<Option<ForeignEntry>, &'static str>;
+type Read = Result<ForeignEntry, &'static str>;
 
 impl Context<'_> {
     /// Refuses a resource about someone else: an NHS number on its subject reference must
@@ -435,8 +429,8 @@ impl Context<'_> {
             ],
             out,
         );
-        Ok(Some(ForeignEntry {
-            source: String::new(),
+        Ok(ForeignEntry {
+            source: name.to_string(),
             body: EntryBody::Immunisation(Immunisation {
                 date,
                 vaccine,
@@ -449,7 +443,7 @@ impl Context<'_> {
             }),
             performer,
             organisation,
-        }))
+        })
     }
 
     fn measurement(&self, o: &Value, name: &str, out: &mut Vec<NotImported>) -> Read {
@@ -545,12 +539,12 @@ impl Context<'_> {
             "height" => m.height_cm = Some(value),
             _ => m.head_circumference_cm = Some(value),
         }
-        Ok(Some(ForeignEntry {
-            source: String::new(),
+        Ok(ForeignEntry {
+            source: name.to_string(),
             body: EntryBody::Measurement(m),
             performer,
             organisation,
-        }))
+        })
     }
 }
 

@@ -125,13 +125,18 @@ impl<'a> Resources<'a> {
 pub fn from_bundle(json: &[u8]) -> Result<ImportedRecord, ValidationError> {
     let bundle: Value =
         serde_json::from_slice(json).map_err(|_| ValidationError::new("fhir", "is not JSON"))?;
-    if str_at(&bundle, &["resourceType"]) != Some("Bundle") {
+    read_bundle(&bundle)
+}
+
+/// `from_bundle` on JSON already parsed.
+pub fn read_bundle(bundle: &Value) -> Result<ImportedRecord, ValidationError> {
+    if str_at(bundle, &["resourceType"]) != Some("Bundle") {
         return Err(ValidationError::new("fhir", "is not a FHIR Bundle"));
     }
     let mut by_reference = HashMap::new();
     let mut patients = Vec::new();
     let mut provenances = Vec::new();
-    for item in array(&bundle, "entry") {
+    for item in array(bundle, "entry") {
         let resource = item
             .get("resource")
             .ok_or_else(|| bad("Bundle.entry.resource"))?;
@@ -158,9 +163,9 @@ pub fn from_bundle(json: &[u8]) -> Result<ImportedRecord, ValidationError> {
         .map(|p| entry_of(p, &resources))
         .collect::<Result<Vec<_>, _>>()?;
     entries.sort_by(|(a, _), (b, _)| a.recorded_at.cmp(&b.recorded_at).then(a.id.cmp(&b.id)));
-    let origin = (str_at(&bundle, &["identifier", "system"])
+    let origin = (str_at(bundle, &["identifier", "system"])
         == Some(super::record_id_system().as_str()))
-    .then(|| str_at(&bundle, &["identifier", "value"])?.parse().ok())
+    .then(|| str_at(bundle, &["identifier", "value"])?.parse().ok())
     .flatten();
     Ok(ImportedRecord {
         origin,

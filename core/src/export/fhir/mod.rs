@@ -32,7 +32,7 @@ pub use codes::*;
 #[cfg(test)]
 mod tests;
 pub use foreign::{is_own_export, read_foreign, ForeignEntry, ForeignRecord, NotImported};
-pub use import::{from_bundle, ImportedRecord};
+pub use import::{from_bundle, read_bundle, ImportedRecord};
 
 /// What the export needs of a record.
 pub struct ExportSource<'a> {
@@ -121,7 +121,9 @@ struct Agents {
 }
 
 impl Agents {
-    fn author_ref(&mut self, author: &Author) -> Value {
+    /// The author's index (their resources are `author-{index}`), noting their device and
+    /// organisation for the resources written after the entries.
+    fn author_index(&mut self, author: &Author) -> usize {
         let index = match self.authors.iter().position(|a| a == author) {
             Some(i) => i,
             None => {
@@ -137,6 +139,11 @@ impl Agents {
                 self.organisations.push(org.clone());
             }
         }
+        index
+    }
+
+    fn author_ref(&mut self, author: &Author) -> Value {
+        let index = self.author_index(author);
         reference(person_type(author.role), &format!("author-{index}"))
     }
 
@@ -144,15 +151,11 @@ impl Agents {
     /// (their SDS job role and ODS organisation, which NHS child health events require),
     /// a parent's or carer's RelatedPerson.
     fn performer_ref(&mut self, author: &Author) -> Value {
-        let person = self.author_ref(author);
         if author.role.is_professional() {
-            let id = person["reference"]
-                .as_str()
-                .and_then(|r| r.strip_prefix("Practitioner/"))
-                .unwrap_or_default();
-            reference("PractitionerRole", &format!("{id}-role"))
+            let index = self.author_index(author);
+            reference("PractitionerRole", &format!("author-{index}-role"))
         } else {
-            person
+            self.author_ref(author)
         }
     }
 
@@ -362,7 +365,7 @@ fn centile_observations(source: &ExportSource, out: &mut BundleBuilder) {
                 "status": "final",
                 "category": [{ "coding": [coding(OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")] }],
                 "code": { "coding": [
-                    coding(LOINC, "39156-5", loinc_display("39156-5").unwrap_or_default()),
+                    coding(LOINC, kind.loinc.unwrap_or_default(), kind.loinc.and_then(loinc_display).unwrap_or(kind.display)),
                     coding(SNOMED, kind.snomed.unwrap_or_default(), kind.display),
                 ], "text": kind.display },
                 "subject": reference("Patient", source.record_id),
@@ -442,8 +445,7 @@ fn patient(details: &ChildDetails, id: &str) -> Value {
         format!("{REDBOOK_FHIR_BASE}/StructureDefinition/RedBook-Patient"),
     ]);
     if let Some(nhs) = &details.nhs_number {
-        // Ten digits, as the Spine holds it; the record keeps what was typed (spaces).
-        let digits: String = nhs.chars().filter(char::is_ascii_digit).collect();
+        // Stored in normal form, ten digits, as the Spine holds it (validate::validate_details).
         let (code, display) = NHS_NUMBER_NOT_TRACED;
         patient["identifier"] = json!([{
             "extension": [{
@@ -452,7 +454,7 @@ fn patient(details: &ChildDetails, id: &str) -> Value {
                     &uk_core("CodeSystem/UKCore-NHSNumberVerificationStatusEngland"), code, display)] },
             }],
             "system": NHS_NUMBER_SYSTEM,
-            "value": digits,
+            "value": nhs,
         }]);
     }
     if let Some(sex) = details.sex {
