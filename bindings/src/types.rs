@@ -434,6 +434,7 @@ pub struct StoredEntry {
     pub recorded_at: Instant,
     pub amends: Option<EntryId>,
     pub body: EntryBody,
+    pub source: Option<String>,
 }
 
 #[uniffi::remote(Record)]
@@ -574,6 +575,7 @@ pub struct GivenDose {
     pub vaccine: String,
     pub dose: u8,
     pub date: NaiveDate,
+    pub reported_by: Option<String>,
 }
 
 #[uniffi::remote(Record)]
@@ -586,6 +588,7 @@ pub struct DueItem {
     pub overdue_from: NaiveDate,
     pub status: DueStatus,
     pub given_on: Option<NaiveDate>,
+    pub reported_by: Option<String>,
     pub note: Option<String>,
     pub source: String,
     pub rule_in_force_from: NaiveDate,

@@ -65,7 +65,7 @@ pub fn family() -> &'static Family {
             .set_details(&[(DetailField::Name, Some("Amara".into())), (DetailField::BirthDate, Some("2026-01-01".into()))], &mum)
             .unwrap();
         for (keys, text) in [(&mum, "first smile"), (&clinic, "weighed")] {
-            let entry = StoredEntry {
+            let mut entry = StoredEntry {
                 id: EntryId::generate().unwrap(),
                 author: Author {
                     device_id: keys.public().device_id(),
@@ -80,14 +80,15 @@ pub fn family() -> &'static Family {
                     kind: NoteKind::Observation,
                     text: text.into(),
                 }),
+                source: None,
             };
-            record.put_entry(&entry, keys).unwrap();
+            record.put_entry(&mut entry, keys).unwrap();
         }
         let entries = record.entry_count();
         let views = record.entry_views().0;
         let saved = record.save();
         let heads = record.heads();
-        let entry = StoredEntry {
+        let mut entry = StoredEntry {
             id: EntryId::generate().unwrap(),
             author: Author {
                 device_id: clinic.public().device_id(),
@@ -105,8 +106,9 @@ pub fn family() -> &'static Family {
                 head_circumference_cm: None,
                 measured_by: MeasuredBy::Professional,
             }),
+            source: None,
         };
-        record.put_entry(&entry, &clinic).unwrap();
+        record.put_entry(&mut entry, &clinic).unwrap();
         Family {
             entries,
             views,

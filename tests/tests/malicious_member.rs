@@ -7,7 +7,7 @@ use automerge::transaction::Transactable;
 use automerge::{ObjId, ReadDoc, ScalarValue, ROOT};
 use redbook_core::crypto::device::DeviceKeys;
 use redbook_core::model::*;
-use redbook_core::record::{membership, Record, RefusedChange};
+use redbook_core::record::{membership, signed, Record, RefusedChange};
 use redbook_core::store::Store;
 use redbook_core::sync::{self, Header, Kind, SyncError};
 use redbook_core::{Error, OpenOptions, RedBook};
@@ -114,6 +114,24 @@ impl Hostile {
         self.seal(id, to, Kind::Bundle, &changes)
     }
 
+    /// Like `bundle`, but the changes are made on a fork from the record's genesis, so
+    /// each put has no predecessor even under a key the record already holds: the
+    /// concurrent write a modified client can always make.
+    fn fork_bundle(
+        &mut self,
+        id: &RecordId,
+        to: &str,
+        craft: impl FnOnce(&mut automerge::Automerge, &[ObjId; 3], &DeviceKeys),
+    ) -> Vec<u8> {
+        let (record, maps) = self.copy(id);
+        let genesis = record.automerge().get_changes(&[])[0].hash();
+        let mut fork = record.automerge().fork_at(&[genesis]).unwrap();
+        fork.set_actor(automerge::ActorId::random());
+        craft(&mut fork, &maps, &self.keys);
+        let changes = fork.save_after(&[genesis]);
+        self.seal(id, to, Kind::Bundle, &changes)
+    }
+
     fn seal(&mut self, id: &RecordId, to: &str, kind: Kind, body: &[u8]) -> Vec<u8> {
         let header = Header {
             kind,
@@ -174,7 +192,7 @@ fn deleting_or_overwriting_anothers_entry_is_refused_whole() {
     let overwrite = dad.bundle(&f.id, &f.mum.id, |r, maps, keys| {
         let mut fake = jab.entry.clone();
         fake.author.device_id = keys.public().device_id();
-        r.put_entry(&note_by(keys, "a valid note in the same message"), keys)
+        r.put_entry(&mut note_by(keys, "a valid note in the same message"), keys)
             .unwrap();
         let mut tx = r.automerge_mut().transaction();
         tx.put(
@@ -244,6 +262,7 @@ fn note_by(keys: &DeviceKeys, text: &str) -> StoredEntry {
         recorded_at: chrono::Utc::now(),
         amends: None,
         body: note("2026-03-02", text),
+        source: None,
     }
 }
 
@@ -270,11 +289,11 @@ fn a_forged_entry_naming_the_nurse_is_invalid_and_never_exported_as_hers() {
             route: None,
             given_by: None,
         });
-        r.put_entry(&entry, keys).unwrap();
+        r.put_entry(&mut entry, keys).unwrap();
         // And one naming the nurse with no signature at all.
         let mut unsigned = entry.clone();
         unsigned.id = EntryId::generate().unwrap();
-        r.put_unsigned_entry(&unsigned).unwrap();
+        r.put_unsigned_entry(&mut unsigned).unwrap();
     });
     f.mum.book.receive(&forgery).unwrap();
     let views = f.mum.book.child(&f.id).unwrap().entries;
@@ -334,7 +353,7 @@ fn membership_statements_only_count_from_an_admin_senior_to_their_subject() {
     let record_key = redbook_core::crypto::SecretKey::generate().unwrap();
     let rotation = membership::seal_rotation(
         &f.id,
-        &revoke_id,
+        &dad.keys.public(),
         1,
         &record_key,
         &[dad.keys.public(), clinic.keys.public()],
@@ -431,7 +450,8 @@ fn an_epoch_jump_is_ignored_and_nothing_overflows() {
         .into_iter()
         .map(|m| m.keys)
         .collect();
-    let rotation = membership::seal_rotation(&f.id, &id, u32::MAX, &key, &members).unwrap();
+    let rotation =
+        membership::seal_rotation(&f.id, &dad.keys.public(), u32::MAX, &key, &members).unwrap();
     let mut jump = dad.statement(&f.id, Action::Rotate { rotation });
     jump.id = id;
     let bundle = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
@@ -596,7 +616,7 @@ fn oversized_invalid_and_mutated_changes_are_refused_without_a_panic() {
             head_circumference_cm: None,
             measured_by: MeasuredBy::Parent,
         });
-        r.put_entry(&entry, keys).unwrap();
+        r.put_entry(&mut entry, keys).unwrap();
     });
     assert!(matches!(
         refused(f.mum.book.receive(&weight)),
@@ -604,7 +624,7 @@ fn oversized_invalid_and_mutated_changes_are_refused_without_a_panic() {
     ));
     let future = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
         r.put_entry(
-            &StoredEntry {
+            &mut StoredEntry {
                 body: note("2099-01-01", "from the future"),
                 ..note_by(keys, "")
             },
@@ -634,13 +654,13 @@ fn oversized_invalid_and_mutated_changes_are_refused_without_a_panic() {
 
     // 300 mutations of a valid, correctly sealed and signed bundle.
     let valid = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
-        r.put_entry(&note_by(keys, "a fine note"), keys).unwrap();
+        r.put_entry(&mut note_by(keys, "a fine note"), keys).unwrap();
     });
     let (copy, _) = dad.copy(&f.id);
     let heads = copy.heads();
     let mut body = {
         let (mut r, _) = dad.copy(&f.id);
-        r.put_entry(&note_by(&dad.keys, "a fine note"), &dad.keys)
+        r.put_entry(&mut note_by(&dad.keys, "a fine note"), &dad.keys)
             .unwrap();
         r.save_after(&heads)
     };
@@ -711,17 +731,13 @@ fn an_entry_replayed_from_another_childs_record_is_invalid() {
             .unwrap();
         tx.commit();
     });
-    f.mum.book.receive(&replay).unwrap();
-    let view = f
-        .mum
-        .book
-        .child(&f.id)
-        .unwrap()
-        .entries
-        .into_iter()
-        .find(|v| v.entry.id == jab.entry.id)
-        .unwrap();
-    assert_eq!(view.verification, Verification::Invalid);
+    // Its key commits to Kofi's record, not Amara's: refused at the door.
+    let before = contents(&f.mum.book, &f.id);
+    assert!(matches!(
+        refused(f.mum.book.receive(&replay)),
+        RefusedChange::InvalidValue(_)
+    ));
+    assert_eq!(contents(&f.mum.book, &f.id), before);
 }
 
 #[test]
@@ -754,7 +770,7 @@ fn messages_from_a_removed_device_are_refused_and_change_nothing() {
     let before = contents(&f.mum.book, &f.id);
     let mut dad = f.hostile("dad", 2);
     let bundle = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
-        r.put_entry(&note_by(keys, "from a removed device"), keys)
+        r.put_entry(&mut note_by(keys, "from a removed device"), keys)
             .unwrap();
     });
     assert!(matches!(
@@ -877,7 +893,7 @@ fn a_hostile_parent_cannot_change_the_schedule_with_risk_factors_or_forged_doses
         });
         let mut own = note_by(keys, "");
         own.body = ruled_out.clone();
-        r.put_entry(&own, keys).unwrap();
+        r.put_entry(&mut own, keys).unwrap();
         let clinic_author = Author {
             device_id: f.clinic.id.clone(),
             role: Role::HealthVisitor,
@@ -887,7 +903,7 @@ fn a_hostile_parent_cannot_change_the_schedule_with_risk_factors_or_forged_doses
         let mut forged = note_by(keys, "");
         forged.author = clinic_author.clone();
         forged.body = ruled_out;
-        r.put_entry(&forged, keys).unwrap();
+        r.put_entry(&mut forged, keys).unwrap();
         let mut jab = note_by(keys, "");
         jab.author = clinic_author;
         jab.body = EntryBody::Immunisation(Immunisation {
@@ -900,7 +916,7 @@ fn a_hostile_parent_cannot_change_the_schedule_with_risk_factors_or_forged_doses
             route: None,
             given_by: None,
         });
-        r.put_entry(&jab, keys).unwrap();
+        r.put_entry(&mut jab, keys).unwrap();
     });
     f.mum.book.receive(&attack).unwrap();
     let after = f
@@ -942,7 +958,7 @@ fn a_closed_record_stays_read_only_to_a_hostile_parent_and_a_parent_cannot_close
     let fake = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
         let mut entry = note_by(keys, "");
         entry.body = closure.clone();
-        r.put_entry(&entry, keys).unwrap();
+        r.put_entry(&mut entry, keys).unwrap();
     });
     f.mum.book.receive(&fake).unwrap();
     assert!(f.mum.book.child(&f.id).unwrap().closed.is_none());
@@ -956,7 +972,7 @@ fn a_closed_record_stays_read_only_to_a_hostile_parent_and_a_parent_cannot_close
     settle(&[&f.mum, &f.clinic], &f.id);
     let mut dad = f.hostile("dad", 2);
     let after = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
-        r.put_entry(&note_by(keys, "written after the closure"), keys)
+        r.put_entry(&mut note_by(keys, "written after the closure"), keys)
             .unwrap();
     });
     f.mum.book.receive(&after).unwrap();
@@ -965,4 +981,204 @@ fn a_closed_record_stays_read_only_to_a_hostile_parent_and_a_parent_cannot_close
     // What the family wrote before the closure stays verified.
     let before = note_view(&f.mum.book, &f.id, "still open");
     assert_eq!(before.verification, Verification::Verified);
+}
+
+/// The value under `key` in `map` of `record` as stored.
+fn stored_value(record: &Record, map: &ObjId, key: &str) -> Vec<u8> {
+    match record.automerge().get(map, key).unwrap() {
+        Some((automerge::Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Bytes(b) => b.clone(),
+            _ => panic!("not bytes"),
+        },
+        _ => panic!("no value"),
+    }
+}
+
+fn put_bytes(doc: &mut automerge::Automerge, map: &ObjId, key: &str, bytes: Vec<u8>) {
+    let mut tx = doc.transaction();
+    tx.put(map, key, ScalarValue::Bytes(bytes)).unwrap();
+    tx.commit();
+}
+
+#[test]
+fn a_value_put_beside_another_under_its_key_is_refused_even_on_a_fork() {
+    let f = family();
+    let jab = f.the_6_in_1();
+    settle(&[&f.mum, &f.dad, &f.clinic], &f.id);
+    let before = contents(&f.mum.book, &f.id);
+    let members_before = f.mum.book.members(&f.id).unwrap();
+    let mut dad = f.hostile("dad", 2);
+    let (copy, maps) = dad.copy(&f.id);
+    let jab_key = jab.entry.id.to_string();
+    // The record's Create is its earliest statement: ids sort by time.
+    let create_key = copy.automerge().keys(&maps[2]).next().unwrap();
+    let throwaway = DeviceKeys::generate().unwrap();
+
+    // Dad's own note under the nurse's 6-in-1 id, signed by him, made concurrently.
+    let own_under_jab = dad.fork_bundle(&f.id, &f.mum.id, |doc, maps, keys| {
+        let mut entry = note_by(keys, "mine now");
+        entry.id = jab.entry.id.clone();
+        let json = serde_json::to_vec(&entry).unwrap();
+        let value = signed::sign(signed::Kind::Entry, &f.id, &json, keys);
+        put_bytes(doc, &maps[1], &jab_key, value);
+    });
+    // The nurse's own content under its id, unsigned: the same JSON, another value.
+    let unsigned_jab = dad.fork_bundle(&f.id, &f.mum.id, |doc, maps, _| {
+        let honest = stored_value(&copy, &maps[1], &jab_key);
+        let parsed = signed::parse(&honest).unwrap();
+        let value = signed::with_signature(signed::Kind::Entry, parsed.json, None);
+        put_bytes(doc, &maps[1], &jab_key, value);
+    });
+    // A statement under the Create's id, signed by a throwaway key: on reading, every
+    // device would have resolved the record to nobody.
+    let under_create = dad.fork_bundle(&f.id, &f.mum.id, |doc, maps, _| {
+        let statement = Statement {
+            id: create_key.parse().unwrap(),
+            issuer: throwaway.public(),
+            issued_at: chrono::Utc::now(),
+            after: Vec::new(),
+            action: Action::Rotate {
+                rotation: Rotation {
+                    epoch: 1,
+                    keys: Vec::new(),
+                },
+            },
+        };
+        let json = serde_json::to_vec(&statement).unwrap();
+        let value = signed::sign(signed::Kind::Statement, &f.id, &json, &throwaway);
+        put_bytes(doc, &maps[2], &create_key, value);
+    });
+    for attack in [own_under_jab, unsigned_jab, under_create] {
+        assert!(matches!(
+            refused(f.mum.book.receive(&attack)),
+            RefusedChange::InvalidValue(_)
+        ));
+    }
+    assert_eq!(contents(&f.mum.book, &f.id), before);
+    // After a restart too: nothing was written.
+    let reopened = RedBook::open(&f.dir.path().join("mum.redbook"), raw_key(1)).unwrap();
+    assert_eq!(reopened.members(&f.id).unwrap(), members_before);
+    assert_eq!(contents(&reopened, &f.id), before);
+}
+
+#[test]
+fn a_replayed_copy_of_a_value_on_a_fork_changes_nothing_and_a_second_signature_is_refused() {
+    let f = family();
+    let jab = f.the_6_in_1();
+    settle(&[&f.mum, &f.dad, &f.clinic], &f.id);
+    let before = contents(&f.mum.book, &f.id);
+    let mut dad = f.hostile("dad", 2);
+    let (copy, maps) = dad.copy(&f.id);
+    let jab_key = jab.entry.id.to_string();
+    let honest = stored_value(&copy, &maps[1], &jab_key);
+    // The nurse's exact bytes again, concurrently: harmless, so let in (refusing it would
+    // refuse the original on a device that saw the replay first).
+    let replay = dad.fork_bundle(&f.id, &f.mum.id, |doc, maps, _| {
+        put_bytes(doc, &maps[1], &jab_key, honest.clone());
+    });
+    f.mum.book.receive(&replay).unwrap();
+    assert_eq!(contents(&f.mum.book, &f.id), before);
+    let view = f.mum.book.child(&f.id).unwrap();
+    let jab_now = view.entries.iter().find(|v| v.entry.id == jab.entry.id).unwrap();
+    assert_eq!(jab_now.verification, Verification::Verified);
+    assert_eq!(jab_now.status, EntryStatus::Current);
+    // Dad's own note under its committed key, then a second value under that key with
+    // another signature over the same JSON (only the signer can make a valid one; any
+    // other bytes there are refused alike): refused.
+    let mut mine = note_by(&dad.keys, "mine");
+    let mut second = Vec::new();
+    let first = dad.bundle(&f.id, &f.mum.id, |r, maps, keys| {
+        r.put_entry(&mut mine, keys).unwrap();
+        second = stored_value(r, &maps[1], mine.id.as_str());
+    });
+    f.mum.book.receive(&first).unwrap();
+    let mine_key = mine.id.to_string();
+    second[40] ^= 1; // a byte of the signature: same key, same JSON, another value
+    let beside = dad.fork_bundle(&f.id, &f.mum.id, |doc, maps, _| {
+        put_bytes(doc, &maps[1], &mine_key, second);
+    });
+    assert_eq!(
+        refused(f.mum.book.receive(&beside)),
+        RefusedChange::Overwrite
+    );
+}
+
+#[test]
+fn a_compressed_bomb_is_refused_before_it_is_inflated() {
+    let f = family();
+    let before = contents(&f.mum.book, &f.id);
+    let mut dad = f.hostile("dad", 2);
+    let (copy, maps) = dad.copy(&f.id);
+    // 64 MiB of zeros under one key: automerge deflates the column to a few kilobytes.
+    let mut doc = copy.automerge().fork();
+    put_bytes(&mut doc, &maps[1], "ffffffffffffffffffffffffffffffff", vec![0; 64 << 20]);
+    let document = doc.save();
+    assert!(document.len() < 1 << 20, "{} bytes", document.len());
+    let bomb = dad.seal(&f.id, &f.mum.id, Kind::Bundle, &document);
+    assert_eq!(refused(f.mum.book.receive(&bomb)), RefusedChange::TooLarge);
+    // As the change alone (a compressed change chunk) too.
+    let mut change = doc.get_changes(&copy.heads()).pop().unwrap().clone();
+    let compressed = change.bytes().to_vec();
+    assert_eq!(compressed[8], 2, "a compressed change chunk");
+    let bomb = dad.seal(&f.id, &f.mum.id, Kind::Bundle, &compressed);
+    assert_eq!(refused(f.mum.book.receive(&bomb)), RefusedChange::TooLarge);
+    assert_eq!(contents(&f.mum.book, &f.id), before);
+}
+
+#[test]
+fn only_doses_a_member_vouched_for_count_and_a_parents_report_is_worded_apart() {
+    let f = family();
+    let mut dad = f.hostile("dad", 2);
+    let stranger = DeviceKeys::generate().unwrap();
+    let menb = |vaccine: &str| {
+        EntryBody::Immunisation(Immunisation {
+            date: "2026-02-26".parse().unwrap(),
+            vaccine: vaccine.into(),
+            dose: 1,
+            product: None,
+            batch: None,
+            site: None,
+            route: None,
+            given_by: None,
+        })
+    };
+    // Signed by a device that is no member, and unsigned: shown "not verified", and
+    // neither counts as given.
+    let unvouched = dad.bundle(&f.id, &f.mum.id, |r, _, _| {
+        let mut by_stranger = note_by(&stranger, "");
+        by_stranger.body = menb("MenB");
+        r.put_entry(&mut by_stranger, &stranger).unwrap();
+        let mut unsigned = note_by(&stranger, "");
+        unsigned.body = menb("6-in-1");
+        r.put_unsigned_entry(&mut unsigned).unwrap();
+    });
+    f.mum.book.receive(&unvouched).unwrap();
+    let on = "2026-04-01".parse().unwrap();
+    let due = f.mum.book.due(&f.id, on).unwrap();
+    let dose = |report: &redbook_core::schedule::DueReport, vaccine: &str| {
+        report
+            .immunisations
+            .iter()
+            .find(|i| i.vaccine == vaccine && i.dose == 1)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(dose(&due, "MenB").given_on, None);
+    assert_eq!(dose(&due, "6-in-1").given_on, None);
+    // Mum reports the MenB herself: given, and said to be her report.
+    f.mum.book.add_entry(&f.id, menb("MenB")).unwrap();
+    let due = f.mum.book.due(&f.id, on).unwrap();
+    let reported = dose(&due, "MenB");
+    assert!(reported.given_on.is_some());
+    assert_eq!(reported.reported_by.as_deref(), Some("mum"));
+    let screen = redbook_core::view::screens::immunisations(&due);
+    assert!(screen
+        .given
+        .iter()
+        .any(|row| row.status.starts_with("given, reported by mum")));
+    // The health visitor records the 6-in-1: given, no reporter named.
+    f.the_6_in_1();
+    settle(&[&f.mum, &f.clinic], &f.id);
+    let due = f.mum.book.due(&f.id, on).unwrap();
+    assert_eq!(dose(&due, "6-in-1").reported_by, None);
 }

@@ -2,7 +2,8 @@
 //! (third_party/uk-core/examples, converted from XML to JSON by the HL7 validator into
 //! tests/fixtures/uk-core; scripts/test.sh checks the conversion is current). Each Patient
 //! example makes a record or is refused for a reason; each Immunization and vital-signs
-//! example becomes an entry shown "not verified", or is reported with why, never dropped.
+//! example becomes an entry signed by the device that imported it, saying where it came
+//! from, or is reported with why, never dropped.
 
 use redbook_core::export::fhir::NotImported;
 use redbook_core::model::*;
@@ -173,10 +174,11 @@ fn each_immunization_and_vital_sign_example_is_added_unverified_or_reported() {
 
     let record = book.child(&id).unwrap();
     for view in &record.entries {
-        // Nobody here vouched for another system's data.
-        assert_eq!(view.verification, Verification::Unverified);
-        assert!(view.entry.author.display_name.contains("imported"));
-        assert_ne!(view.entry.author.device_id, book.device_id());
+        // This device vouches for having brought it in, and says where from.
+        assert_eq!(view.verification, Verification::Verified);
+        assert_eq!(view.entry.author.device_id, book.device_id());
+        assert!(view.entry.source.is_some());
+        assert!(redbook_core::view::author_line(view).contains("imported from"));
     }
     let covid = record
         .entries

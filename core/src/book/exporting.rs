@@ -7,7 +7,7 @@ use crate::export::fhir::{self, ExportSource, ExportedCentile};
 use crate::export::summary::{self, GrowthSection, SummaryInput};
 use crate::growth::{Correction, GrowthReferences, Measure};
 use crate::model::{
-    validate, Author, EntryBody, EntryId, RecordId, StoredEntry, ValidationError, Verification,
+    validate, EntryBody, EntryId, RecordId, StoredEntry, ValidationError, Verification,
 };
 use crate::Error;
 use chrono::{NaiveDate, Utc};
@@ -154,7 +154,14 @@ impl RedBook {
         let added = imported.entries.len() as u32;
         let record = self.create_record(&details, |record, keys| {
             let me = keys.public();
-            for (entry, signature) in &imported.entries {
+            // Ids commit to their record, so every entry takes a new one here; what
+            // corrects or marks an entry follows it to its new id.
+            let mut new_ids: std::collections::HashMap<EntryId, EntryId> =
+                std::collections::HashMap::new();
+            // Oldest first, so an entry takes its new id before anything that corrects it.
+            let mut in_order: Vec<_> = imported.entries.iter().collect();
+            in_order.sort_by_key(|(a, _)| a.recorded_at);
+            for (entry, signature) in in_order {
                 // An entry this device wrote and signed for the record it came from is
                 // signed again for this one; any other entry comes in unsigned: a file
                 // cannot vouch for another device (docs/threat-model.md, "Imports").
@@ -175,11 +182,25 @@ impl RedBook {
                             );
                             crate::record::signed::parse(&value).is_some_and(|v| v.verifies(origin))
                         });
-                if own {
-                    record.put_entry(entry, keys)?;
-                } else {
-                    record.put_unsigned_entry(entry)?;
+                let mut entry = entry.clone();
+                let follow = |id: &mut EntryId| {
+                    if let Some(new) = new_ids.get(id) {
+                        *id = new.clone();
+                    }
+                };
+                if let Some(target) = entry.amends.as_mut() {
+                    follow(target);
                 }
+                if let EntryBody::EnteredInError { target, .. } = &mut entry.body {
+                    follow(target);
+                }
+                let old_id = entry.id.clone();
+                if own {
+                    record.put_entry(&mut entry, keys)?;
+                } else {
+                    record.put_unsigned_entry(&mut entry)?;
+                }
+                new_ids.insert(old_id, entry.id);
             }
             Ok(())
         })?;
@@ -192,9 +213,9 @@ impl RedBook {
 
     /// Reads FHIR another system wrote (UK Core: a GP system's immunisations, a clinic's
     /// measurements; a Bundle or one resource) into this child's record. Each Immunization
-    /// and vital-signs Observation becomes an entry, unsigned, so every device shows it
-    /// "not verified"; its author is this device's user, named as having imported it,
-    /// under an id no member holds (an unsigned entry naming a member would be a forgery).
+    /// and vital-signs Observation becomes an entry signed by this device, as the member
+    /// that brought it in, with where it came from (`StoredEntry::source`): it counts as
+    /// that member's word (a parent's reported dose is worded apart, `view`).
     /// A resource about another patient (a Patient in the file, or an NHS number on the
     /// reference, that is not this child's), one that fails the checks at the app's door,
     /// and every element redbook has no place for, is reported, not added.
@@ -237,19 +258,21 @@ impl RedBook {
                 });
                 continue;
             }
-            let source = entry.performer.as_deref().unwrap_or("another system");
-            let author = Author {
-                device_id: import_device_id(entry.organisation.as_deref()),
-                role: me.role,
-                display_name: format!("{} (imported; from {source})", me.display_name),
-                organisation: entry.organisation.clone(),
+            // Signed by this device, which vouches for having read it from the file; where
+            // it came from is kept beside it (docs/threat-model.md, "Imports").
+            let source = match (entry.performer.as_deref(), entry.organisation.as_deref()) {
+                (Some(performer), Some(org)) => format!("{performer}, {org}"),
+                (Some(performer), None) => performer.to_string(),
+                (None, Some(org)) => org.to_string(),
+                (None, None) => "another system".to_string(),
             };
             entries.push(StoredEntry {
                 id: EntryId::generate()?,
-                author,
+                author: me.clone(),
                 recorded_at: Utc::now(),
                 amends: None,
                 body,
+                source: Some(source),
             });
         }
         self.put_imported_entries(id, &entries)?;
@@ -315,19 +338,6 @@ fn centile_part(body: &EntryBody, measure: Measure) -> Option<&'static str> {
     })
 }
 
-/// The author id of entries read from another system: derived from where they came from
-/// (their ODS organisation), so no member device holds it.
-fn import_device_id(organisation: Option<&str>) -> String {
-    let digest = ring::digest::digest(
-        &ring::digest::SHA256,
-        format!(
-            "redbook/fhir-import/v1:{}",
-            organisation.unwrap_or_default()
-        )
-        .as_bytes(),
-    );
-    hex::encode(&digest.as_ref()[..16])
-}
 
 /// Another system's Patient as details this record keeps: an NHS number that fails its
 /// check is left out and reported, not allowed to refuse the child.

@@ -420,16 +420,22 @@ impl RedBook {
         self.write_entry(id, None, body)
     }
 
-    /// Adds entries read from another system's FHIR, unsigned, in one change; this
-    /// device must be able to write the record (book/exporting.rs, `import_foreign`).
+    /// Adds entries read from another system's FHIR, signed by this device, in one
+    /// transaction; this device must be able to write the record (book/exporting.rs,
+    /// `import_foreign`).
     fn put_imported_entries(&self, id: &RecordId, entries: &[StoredEntry]) -> Result<(), Error> {
         let mut inner = self.lock();
-        let Inner { store, author, .. } = &mut *inner;
+        let Inner {
+            store,
+            author,
+            keys,
+            ..
+        } = &mut *inner;
         let author = author.clone();
         store.update_record(id, |record| {
             may_write(record, &author)?;
             for entry in entries {
-                record.put_unsigned_entry(entry)?;
+                record.put_entry(&mut entry.clone(), keys)?;
             }
             Ok(())
         })?;
@@ -506,14 +512,15 @@ impl RedBook {
                     .into());
                 }
             }
-            let entry = StoredEntry {
+            let mut entry = StoredEntry {
                 id: entry_id,
                 author,
                 recorded_at: Utc::now(),
                 amends,
                 body,
+                source: None,
             };
-            record.put_entry(&entry, keys)?;
+            record.put_entry(&mut entry, keys)?;
             // Signed just now with this device's key: verified if it is a member.
             let verification = match record.member(&entry.author.device_id) {
                 Some(member) if member.keys.signing_key == keys.public().signing_key => {
@@ -801,10 +808,13 @@ fn schedule_input(record: &ChildRecord) -> Result<(ScheduleInput, Vec<RiskFactor
     let mut scid_sample: Option<NaiveDate> = None;
     let mut risk_views = Vec::new();
     for view in record.timeline() {
-        // A forged entry, or one written without the right to write, never counts as
-        // given or done: it would hide a due dose (hazard log H18). Risk factors are all
-        // listed, used or not (`risk_factor_uses`).
-        if is_forged(view) && !matches!(view.entry.body, EntryBody::RiskFactor(_)) {
+        // Only what a member vouched for counts as given or done: an entry signed by a
+        // member device that could write when it wrote. A forged one, one written without
+        // the right to write, one signed by no member or unsigned would hide a due dose
+        // (hazard log H18). Risk factors are all listed, used or not (`risk_factor_uses`).
+        if view.verification != Verification::Verified
+            && !matches!(view.entry.body, EntryBody::RiskFactor(_))
+        {
             continue;
         }
         match &view.entry.body {
@@ -812,6 +822,8 @@ fn schedule_input(record: &ChildRecord) -> Result<(ScheduleInput, Vec<RiskFactor
                 vaccine: i.vaccine.clone(),
                 dose: i.dose,
                 date: i.date,
+                reported_by: (!view.entry.author.role.is_professional())
+                    .then(|| view.entry.author.display_name.clone()),
             }),
             EntryBody::Review(r) => {
                 let check = match r.kind {

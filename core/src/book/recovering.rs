@@ -93,7 +93,7 @@ impl RedBook {
             {
                 continue;
             }
-            let grant = statement(
+            let mut grant = statement(
                 keys,
                 &membership,
                 Action::Grant {
@@ -108,7 +108,7 @@ impl RedBook {
                     stands_in_for: Some(author.device_id.clone()),
                 },
             )?;
-            if would_count(record, &grant) {
+            if would_count(record, &mut grant) {
                 store.update_record(&id, |record| Ok(record.put_statement(&grant, keys)?))?;
             }
         }
@@ -237,7 +237,7 @@ impl RedBook {
                 };
                 let lost = kit_member.added_by.clone();
                 if membership.active(&author.device_id).is_none() {
-                    let grant = statement(
+                    let mut grant = statement(
                         &kit_keys,
                         &membership,
                         Action::Grant {
@@ -252,7 +252,7 @@ impl RedBook {
                             stands_in_for: Some(lost.clone()),
                         },
                     )?;
-                    if !would_count(store.record(&id)?, &grant) {
+                    if !would_count(store.record(&id)?, &mut grant) {
                         return Err(sync::SyncError::NotPermitted.into());
                     }
                     store.update_record(&id, |record| {

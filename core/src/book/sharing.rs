@@ -53,7 +53,11 @@ pub(super) fn statement(
 /// Whether `candidate` would count, resolved with everything the record holds: the
 /// façade issues only statements the rules accept (a forger's are refused by the same
 /// rules on every device).
-pub(super) fn would_count(record: &Record, candidate: &Statement) -> bool {
+pub(super) fn would_count(record: &Record, candidate: &mut Statement) -> bool {
+    // Resolved under the id it will be written with (ties between statements go by id).
+    if record.commit_statement(candidate).is_err() {
+        return false;
+    }
     let mut statements = record.statements();
     statements.push(candidate.clone());
     let after = membership::resolve(record.record_id(), statements);
@@ -129,7 +133,7 @@ impl RedBook {
         if !membership.is_admin(&author.device_id) {
             return Err(SyncError::NotAnAdmin.into());
         }
-        let grant = statement(
+        let mut grant = statement(
             keys,
             &membership,
             Action::Grant {
@@ -139,7 +143,7 @@ impl RedBook {
                 stands_in_for: None,
             },
         )?;
-        if !would_count(record, &grant) {
+        if !would_count(record, &mut grant) {
             return Err(SyncError::NotPermitted.into());
         }
         store.update_record(id, |record| Ok(record.put_statement(&grant, keys)?))?;
@@ -213,8 +217,8 @@ impl RedBook {
             Some(member) if !member.is_active() => return Ok(()),
             Some(_) => {}
         }
-        let (revoke, new_key) = rotation_statement(record, &membership, keys, Some(device_id))?;
-        if !would_count(record, &revoke) {
+        let (mut revoke, new_key) = rotation_statement(record, &membership, keys, Some(device_id))?;
+        if !would_count(record, &mut revoke) {
             return Err(SyncError::NotPermitted.into());
         }
         let epoch = revoke.rotation().map_or(0, |r| r.epoch);
@@ -453,10 +457,14 @@ fn rotation_statement(
         .filter(|m| Some(m.device_id.as_str()) != removed)
         .map(|m| m.keys)
         .collect();
-    let id = StatementId::generate()?;
     let new_key = SecretKey::generate()?;
-    let rotation =
-        membership::seal_rotation(record.record_id(), &id, epoch, &new_key, &recipients)?;
+    let rotation = membership::seal_rotation(
+        record.record_id(),
+        &keys.public(),
+        epoch,
+        &new_key,
+        &recipients,
+    )?;
     let action = match removed {
         Some(subject) => Action::Revoke {
             subject: subject.to_string(),
@@ -464,9 +472,7 @@ fn rotation_statement(
         },
         None => Action::Rotate { rotation },
     };
-    let mut statement = statement(keys, membership, action)?;
-    statement.id = id;
-    Ok((statement, new_key))
+    Ok((statement(keys, membership, action)?, new_key))
 }
 
 /// The key a newer statement in the record sealed to this device, if there is one.
@@ -515,8 +521,8 @@ fn repair_key(store: &mut Store, keys: &DeviceKeys, id: &RecordId) -> Result<(),
     if membership.missing_key.is_empty() || !membership.is_admin(&me) || held != membership.epoch {
         return Ok(());
     }
-    let (rotate, new_key) = rotation_statement(record, &membership, keys, None)?;
-    if !would_count(record, &rotate) {
+    let (mut rotate, new_key) = rotation_statement(record, &membership, keys, None)?;
+    if !would_count(record, &mut rotate) {
         return Ok(());
     }
     let epoch = membership.epoch + 1;

@@ -163,6 +163,7 @@ impl Profile {
                 "must be 1 to 100 characters",
             ));
         }
+        super::validate::check_line("display_name", &self.display_name)?;
         if self
             .attestation
             .as_ref()

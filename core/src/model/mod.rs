@@ -272,6 +272,11 @@ pub struct StoredEntry {
     /// The entry this one corrects, if it is an amendment.
     pub amends: Option<EntryId>,
     pub body: EntryBody,
+    /// Where its author read it from, when it came from another system's file (a GP
+    /// system's immunisations): the author vouches for having brought it in, and the
+    /// screens say where it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// An entry as the app sees it, with what later entries say about it.
@@ -339,9 +344,16 @@ impl Member {
         self.removed.is_none()
     }
 
-    /// Whether an entry or detail it wrote at `at` counts as written with its access.
+    /// Whether an entry or detail it wrote at `at` counts as written with its access:
+    /// not before it was granted (a device granted today cannot date an entry, such as a
+    /// record's closure, to January; a day's grace for clocks that differ), nor after its
+    /// removal. The record's creator signs what it brings in from before (an import), so
+    /// only its removal bounds it (docs/threat-model.md, "Times").
     pub fn could_write_at(&self, at: DateTime<Utc>) -> bool {
-        self.access.can_write() && self.removed.as_ref().is_none_or(|r| at < r.at)
+        let creator = self.added_by == self.device_id;
+        self.access.can_write()
+            && (creator || at + chrono::Duration::days(1) >= self.added_at)
+            && self.removed.as_ref().is_none_or(|r| at < r.at)
     }
 }
 

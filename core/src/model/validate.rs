@@ -154,6 +154,36 @@ pub fn normalise_nhs_number(input: &str) -> Result<String, ValidationError> {
     Ok(digits)
 }
 
+/// Characters that change how text around them is shown rather than being shown: the
+/// bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069; a
+/// right-to-left override makes "gpj.exe" read "exe.jpg"), as Unicode TR9 lists them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Refuses C0 and C1 control characters (escape sequences, a terminal's window-title
+/// codes) and bidi controls, anywhere text is stored, so nothing received can drive a
+/// terminal or reorder what a screen shows (docs/threat-model.md, "Text"). Free text may
+/// hold line breaks and tabs; a line (a name) may not.
+fn check_characters(field: &str, text: &str, free_text: bool) -> Result<(), ValidationError> {
+    let allowed = |c: char| free_text && matches!(c, '\n' | '\r' | '\t');
+    if text
+        .chars()
+        .any(|c| (c.is_control() && !allowed(c)) || is_bidi_control(c))
+    {
+        return Err(ValidationError::new(
+            field,
+            "holds a control character (only letters, digits, punctuation, spaces and line breaks)",
+        ));
+    }
+    Ok(())
+}
+
+/// A name, device name or other one-line text.
+pub fn check_line(field: &str, text: &str) -> Result<(), ValidationError> {
+    check_characters(field, text, false)
+}
+
 fn check_text(field: &str, text: &str, required: bool) -> Result<(), ValidationError> {
     if required && text.trim().is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));
@@ -161,7 +191,7 @@ fn check_text(field: &str, text: &str, required: bool) -> Result<(), ValidationE
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(ValidationError::new(field, "is too long"));
     }
-    Ok(())
+    check_characters(field, text, true)
 }
 
 fn check_optional_text(field: &str, text: &Option<String>) -> Result<(), ValidationError> {
@@ -201,6 +231,7 @@ pub fn validate_details(
     today: NaiveDate,
 ) -> Result<ChildDetails, ValidationError> {
     check_text("name", &details.name, true)?;
+    check_line("name", &details.name)?;
     if let Some(birth) = details.birth_date {
         if birth > today {
             return Err(ValidationError::new("birth_date", "is in the future"));
@@ -573,6 +604,46 @@ mod tests {
         }
         assert!("39+7".parse::<Gestation>().is_err());
         assert_eq!("39+4".parse::<Gestation>().unwrap().to_string(), "39+4");
+    }
+
+    #[test]
+    fn control_characters_and_bidi_overrides_are_refused_line_breaks_kept_in_free_text() {
+        let today = d("2026-06-01");
+        let note = |text: &str| {
+            validate_entry(
+                &EntryBody::Note(Note {
+                    date: d("2026-05-01"),
+                    kind: NoteKind::Observation,
+                    text: text.into(),
+                }),
+                None,
+                today,
+            )
+        };
+        assert!(note("fed well\nslept 4 hours\tthen woke").is_ok());
+        for hostile in [
+            "\u{1b}[2J cleared",
+            "\u{1b}]0;window title\u{7}",
+            "bell\u{7}",
+            "nul\u{0}",
+            "c1\u{9b}31m",
+            "\u{202e}gpj.exe",
+            "isolate\u{2067}x\u{2069}",
+        ] {
+            let error = note(hostile).unwrap_err();
+            assert_eq!(error.field, "text");
+            assert!(!error.to_string().contains(hostile));
+        }
+        let details = |name: &str| ChildDetails {
+            name: name.into(),
+            birth_date: Some(d("2026-01-01")),
+            ..Default::default()
+        };
+        assert!(validate_details(&details("Amara Okoye"), today).is_ok());
+        assert!(validate_details(&details("Amara\nOkoye"), today).is_err());
+        assert!(validate_details(&details("\u{202e}Amara"), today).is_err());
+        assert!(check_line("display_name", "Mum's phone").is_ok());
+        assert!(check_line("display_name", "Mum\u{1b}[31m").is_err());
     }
 
     #[test]

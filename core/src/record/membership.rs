@@ -71,12 +71,14 @@ impl Membership {
     }
 }
 
-/// What binds a sealed record key to its place.
-fn key_aad(record_id: &RecordId, epoch: u32, statement: &StatementId, device_id: &str) -> Vec<u8> {
-    let mut aad = b"redbook/record-key/v2".to_vec();
+/// What binds a sealed record key to its place: the record, the epoch, the admin that
+/// sealed it and the device it is sealed to. Not the statement's id, which commits to the
+/// statement and so to these sealed keys (`record::signed`).
+fn key_aad(record_id: &RecordId, epoch: u32, issuer: &DevicePublic, device_id: &str) -> Vec<u8> {
+    let mut aad = b"redbook/record-key/v3".to_vec();
     aad.extend_from_slice(&record_id.to_bytes());
     aad.extend_from_slice(&epoch.to_be_bytes());
-    aad.extend_from_slice(statement.as_str().as_bytes());
+    aad.extend_from_slice(&issuer.signing_key);
     aad.extend_from_slice(device_id.as_bytes());
     aad
 }
@@ -84,7 +86,7 @@ fn key_aad(record_id: &RecordId, epoch: u32, statement: &StatementId, device_id:
 /// A new key for `epoch`, sealed to each of `recipients` (and to nobody else).
 pub fn seal_rotation(
     record_id: &RecordId,
-    statement: &StatementId,
+    issuer: &DevicePublic,
     epoch: u32,
     key: &SecretKey,
     recipients: &[DevicePublic],
@@ -93,7 +95,7 @@ pub fn seal_rotation(
         .iter()
         .map(|device| {
             let device_id = device.device_id();
-            let aad = key_aad(record_id, epoch, statement, &device_id);
+            let aad = key_aad(record_id, epoch, issuer, &device_id);
             Ok(SealedKey {
                 sealed: device.seal_to(&aad, key.as_bytes())?,
                 device_id,
@@ -108,7 +110,7 @@ pub fn open_key(record_id: &RecordId, statement: &Statement, me: &DeviceKeys) ->
     let rotation = statement.rotation()?;
     let my_id = me.public().device_id();
     let sealed = rotation.keys.iter().find(|k| k.device_id == my_id)?;
-    let aad = key_aad(record_id, rotation.epoch, &statement.id, &my_id);
+    let aad = key_aad(record_id, rotation.epoch, &statement.issuer, &my_id);
     let bytes = me.open_sealed(&aad, &sealed.sealed).ok()?;
     SecretKey::from_slice(&bytes).ok()
 }
@@ -271,6 +273,16 @@ impl Resolver<'_> {
         self.membership(state)
     }
 
+    /// When statement `i` took effect: the time it claims, but no earlier than any
+    /// statement it had seen (a removal dated "2 January" that lists a March grant as
+    /// seen takes effect in March; docs/threat-model.md, "Times").
+    fn effective_at(&self, i: usize) -> chrono::DateTime<chrono::Utc> {
+        (0..self.statements.len())
+            .filter(|&j| self.past[i].contains(j))
+            .map(|j| self.statements[j].issued_at)
+            .fold(self.statements[i].issued_at, std::cmp::max)
+    }
+
     /// The state the statements in `include` make, applied in causal order.
     fn fold(&self, include: impl Fn(usize) -> bool) -> State {
         let mut state = State::default();
@@ -328,7 +340,7 @@ impl Resolver<'_> {
                             access: *access,
                             profile: profile.clone(),
                             added_by: issuer.clone(),
-                            added_at: s.issued_at,
+                            added_at: self.effective_at(i),
                             rank,
                             stands_in_for: stands_in_for.clone(),
                             removed: None,
@@ -339,7 +351,7 @@ impl Resolver<'_> {
                     if let Some(member) = state.members.get_mut(subject) {
                         member.removed.get_or_insert(Removal {
                             by: issuer.clone(),
-                            at: s.issued_at,
+                            at: self.effective_at(i),
                         });
                     }
                     self.rotate(&mut state, i, rotation);
@@ -393,7 +405,21 @@ impl Resolver<'_> {
                 let may_stand_in = stood_for.as_deref().is_none_or(|d| {
                     past.members.contains_key(d) && (d == issuer.as_str() || stands_in_for(d))
                 });
-                subject_id != *issuer && senior_to(&subject_id) && may_stand_in
+                // A removed device comes back only through the admin that removed it or
+                // one senior to that admin: a junior admin cannot undo a senior's removal.
+                let may_regrant = past
+                    .members
+                    .get(&subject_id)
+                    .and_then(|m| m.removed.as_ref())
+                    .is_none_or(|removal| {
+                        removal.by == *issuer
+                            || stands_in_for(&removal.by)
+                            || past
+                                .members
+                                .get(&removal.by)
+                                .is_none_or(|remover| me.rank < remover.rank)
+                    });
+                subject_id != *issuer && senior_to(&subject_id) && may_stand_in && may_regrant
             }
             Action::Revoke { subject, rotation } => {
                 subject != issuer

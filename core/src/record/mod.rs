@@ -84,12 +84,12 @@ pub struct Record {
     known_good: RefCell<VerdictSet>,
     /// Statement signature verdicts by the op that put the value.
     statement_verdicts: RefCell<HashMap<ObjId, bool>>,
-    /// The membership resolved from the statements, while their number is unchanged
-    /// (statements are only ever added).
-    resolved: RefCell<Option<(usize, Arc<Membership>)>>,
-    /// The detail edits that count, while the numbers of edits and statements are
-    /// unchanged (every write reads the date of birth to check the entry's dates).
-    current: RefCell<Option<(EditCounts, Arc<CurrentEdits>)>>,
+    /// The membership resolved from the statements, at these heads (a count of keys
+    /// would miss a value put beside another under one key).
+    resolved: RefCell<Option<(Vec<ChangeHash>, Arc<Membership>)>>,
+    /// The detail edits that count, at these heads (every write reads the date of birth
+    /// to check the entry's dates).
+    current: RefCell<Option<(Vec<ChangeHash>, Arc<CurrentEdits>)>>,
     /// When a professional closed the record, if one did, while the numbers of entries
     /// and statements are unchanged: a parent's every write asks (`closed_at`).
     /// Keyed by the document's heads: counting a map's keys walks the whole map, which a
@@ -107,8 +107,6 @@ pub struct Record {
 type CurrentEdits = HashMap<DetailField, Vec<DetailEdit>>;
 /// When a professional closed the record, if one did.
 type ClosedAt = Option<DateTime<Utc>>;
-/// (detail edits, statements): what the current edits were resolved from.
-type EditCounts = (usize, usize);
 
 /// Digests of values whose signatures verified, and those the store has not saved yet.
 #[derive(Default)]
@@ -125,7 +123,7 @@ pub type VerdictDigest = [u8; 32];
 
 fn verdict_digest(record_id: &RecordId, bytes: &[u8]) -> VerdictDigest {
     let mut context = ring::digest::Context::new(&ring::digest::SHA256);
-    context.update(b"redbook/verdict/v1");
+    context.update(b"redbook/verdict/v3");
     context.update(record_id.as_str().as_bytes());
     context.update(bytes);
     context
@@ -238,9 +236,19 @@ impl Record {
     pub fn receive_changes(&mut self, bytes: &[u8]) -> Result<(), RecordError> {
         let changes = validate_change::changes_in(bytes)?;
         self.check_changes(&changes)?;
+        let before = self.doc.get_heads();
         guarded(|| self.doc.apply_changes(changes))
             .ok_or(RecordError::Malformed("automerge panicked"))??;
-        Ok(())
+        self.still_saves(&before)
+    }
+
+    /// Whether what was applied since `before` can be saved again: some crafted changes
+    /// that automerge applies make it panic when it encodes them (found by mutating valid
+    /// bundles). The caller drops this copy on an error, so the file holds what it held.
+    fn still_saves(&self, before: &[ChangeHash]) -> Result<(), RecordError> {
+        guarded(|| self.doc.save_after(before))
+            .map(|_| ())
+            .ok_or(RecordError::Malformed("automerge panicked"))
     }
 
     /// Takes an automerge sync message after checking every change it carries. When the
@@ -264,6 +272,9 @@ impl Record {
                 .changes
                 .iter()
                 .all(|chunk| chunk.get(8) == Some(&DOCUMENT_CHUNK));
+        for chunk in message.changes.iter() {
+            validate_change::check_inflated_size(chunk)?;
+        }
         if carries_document && self.entry_count() < FEW_ENTRIES {
             let document = message.changes.iter().next().map(<[u8]>::to_vec);
             let mut fresh = Automerge::new().with_actor(self.doc.get_actor().clone());
@@ -297,9 +308,10 @@ impl Record {
             changes.extend(validate_change::changes_in(chunk)?);
         }
         self.check_changes(&changes)?;
+        let before = self.doc.get_heads();
         guarded(|| self.doc.receive_sync_message(state, message))
             .ok_or(RecordError::Malformed("automerge panicked"))??;
-        Ok(())
+        self.still_saves(&before)
     }
 
     /// The whole document a first sync brought, already compressed by its sender, and
@@ -335,16 +347,33 @@ impl Record {
             Kind::DetailEdit => self.details.clone(),
             Kind::Statement => self.membership.clone(),
         };
+        // The key commits to the value: a value already under it is this one (the same
+        // import read twice), and putting it again would overwrite it.
+        if self.doc.get(&map, key)?.is_some() {
+            return Ok(());
+        }
         let before = self.doc.get_heads();
         let mut tx = self.doc.transaction();
         tx.put(&map, key, ScalarValue::Bytes(value))?;
         tx.commit_with(CommitOptions::default().with_time(now_millis()));
         if kind == Kind::Entry {
+            let after = self.doc.get_heads();
             let mut counted = self.entry_count.borrow_mut();
             if let Some((heads, count)) = counted.as_mut().filter(|(h, _)| *h == before) {
                 // Entry ids are fresh (time and 80 random bits): a new key each time.
-                *heads = self.doc.get_heads();
+                *heads = after.clone();
                 *count += 1;
+            }
+            // An entry changes neither the members nor the details.
+            if let Some((heads, _)) = self.resolved.borrow_mut().as_mut() {
+                if *heads == before {
+                    *heads = after.clone();
+                }
+            }
+            if let Some((heads, _)) = self.current.borrow_mut().as_mut() {
+                if *heads == before {
+                    *heads = after;
+                }
             }
         }
         Ok(())
@@ -362,7 +391,7 @@ impl Record {
         let details = self.details.clone();
         let mut tx = self.doc.transaction();
         for (field, value) in fields {
-            let edit = DetailEdit {
+            let mut edit = DetailEdit {
                 id: EntryId::generate().map_err(|_| RecordError::Malformed("random"))?,
                 field: *field,
                 value: value.clone(),
@@ -373,7 +402,7 @@ impl Record {
                 author: author.clone(),
                 at: chrono::Utc::now(),
             };
-            let json = serde_json::to_vec(&edit).map_err(|_| RecordError::Malformed("edit"))?;
+            let json = commit(Kind::DetailEdit, &self.record_id, &mut edit, Some(signer))?;
             let value = signed::sign(Kind::DetailEdit, &self.record_id, &json, signer);
             tx.put(&details, edit.id.as_str(), ScalarValue::Bytes(value))?;
         }
@@ -382,12 +411,13 @@ impl Record {
     }
 
     /// Writes an entry with its author device's signature inside the value: one put.
+    /// Sets the entry's id to the one that commits to it (`signed::commit_id`).
     pub fn put_entry(
         &mut self,
-        entry: &StoredEntry,
+        entry: &mut StoredEntry,
         signer: &DeviceKeys,
     ) -> Result<(), RecordError> {
-        let json = serde_json::to_vec(entry).map_err(|_| RecordError::Malformed("entry"))?;
+        let json = commit(Kind::Entry, &self.record_id, entry, Some(signer))?;
         let value = signed::sign(Kind::Entry, &self.record_id, &json, signer);
         let before = self.doc.get_heads();
         self.put_value(Kind::Entry, entry.id.as_str(), value)?;
@@ -427,9 +457,9 @@ impl Record {
     }
 
     /// Writes an entry another record held (an import), unsigned: its signature there
-    /// cannot vouch for it here.
-    pub fn put_unsigned_entry(&mut self, entry: &StoredEntry) -> Result<(), RecordError> {
-        let json = serde_json::to_vec(entry).map_err(|_| RecordError::Malformed("entry"))?;
+    /// cannot vouch for it here. Sets its id to the one that commits to it.
+    pub fn put_unsigned_entry(&mut self, entry: &mut StoredEntry) -> Result<(), RecordError> {
+        let json = commit(Kind::Entry, &self.record_id, entry, None)?;
         self.put_value(
             Kind::Entry,
             entry.id.as_str(),
@@ -437,27 +467,37 @@ impl Record {
         )
     }
 
-    /// Adds a membership statement, signed by its issuer.
+    /// Gives a statement the id that commits to it, as `put_statement` will (so a
+    /// candidate can be resolved with the others before it is written).
+    pub fn commit_statement(&self, statement: &mut Statement) -> Result<(), RecordError> {
+        let issuer = statement.issuer.signing_key;
+        commit_with_key(Kind::Statement, &self.record_id, statement, Some(&issuer)).map(|_| ())
+    }
+
+    /// Adds a membership statement, signed by its issuer, under the id that commits to it
+    /// (`commit_statement` gives the caller that id beforehand).
     pub fn put_statement(
         &mut self,
         statement: &Statement,
         signer: &DeviceKeys,
     ) -> Result<(), RecordError> {
-        let json =
-            serde_json::to_vec(statement).map_err(|_| RecordError::Malformed("statement"))?;
+        let mut statement = statement.clone();
+        let json = commit(Kind::Statement, &self.record_id, &mut statement, Some(signer))?;
         let value = signed::sign(Kind::Statement, &self.record_id, &json, signer);
         self.put_value(Kind::Statement, statement.id.as_str(), value)
     }
 
     // ---- reading ------------------------------------------------------------------
 
-    /// Every value of a map, each conflicting value of a key too (a forger can put a
-    /// second value under a key; both are kept and judged on their own).
+    /// Every value of a map, one per key. A key commits to its value, so the change check
+    /// lets a second value in beside one only if its bytes are the same (a replay); a key
+    /// found holding two different values is damage, and neither is read: a reader never
+    /// picks a winner (docs/adr/0012-keys-commit-to-values.md).
     fn values(&self, map: &ObjId) -> Vec<Stored> {
         let mut out = Vec::new();
         for item in self.doc.map_range(map, ..) {
             if item.conflict {
-                out.extend(self.values_at(map, item.key.as_ref()));
+                out.extend(one_value(self.values_at(map, item.key.as_ref())));
             } else if let ValueRef::Scalar(ScalarValueRef::Bytes(bytes)) = &item.value {
                 out.push(Stored {
                     key: item.key.to_string(),
@@ -469,7 +509,8 @@ impl Record {
         out
     }
 
-    /// Every value under one key of a map (more than one only if a forger put them).
+    /// Every value under one key of a map, as automerge holds them (more than one only
+    /// if a replay or a forger put them; `one_value` reads them).
     fn values_at(&self, map: &ObjId, key: &str) -> Vec<Stored> {
         self.doc
             .get_all(map, key)
@@ -509,7 +550,10 @@ impl Record {
                 let signed = *checked
                     .entry(stored.op.clone())
                     .or_insert_with(|| value.verifies(&self.record_id));
-                (signed && statement.id.as_str() == stored.key).then_some(statement)
+                let counts = signed
+                    && statement.id.as_str() == stored.key
+                    && signed::commits(&value, &self.record_id, &stored.key);
+                counts.then_some(statement)
             })
             .collect()
     }
@@ -535,17 +579,17 @@ impl Record {
             .collect()
     }
 
-    /// Who the record's members are, resolved from its statements (cached while no
-    /// statement is added).
+    /// Who the record's members are, resolved from its statements (cached by the
+    /// document's heads).
     pub fn membership(&self) -> Arc<Membership> {
-        let count = self.doc.length(&self.membership);
+        let heads = self.doc.get_heads();
         if let Some((seen, membership)) = self.resolved.borrow().as_ref() {
-            if *seen == count {
+            if *seen == heads {
                 return membership.clone();
             }
         }
         let membership = Arc::new(membership::resolve(&self.record_id, self.statements()));
-        *self.resolved.borrow_mut() = Some((count, membership.clone()));
+        *self.resolved.borrow_mut() = Some((heads, membership.clone()));
         membership
     }
 
@@ -632,17 +676,14 @@ impl Record {
     /// The detail edits that count: signed by a member that could write when it made
     /// them, and not replaced by another such edit. Several per field: a conflict.
     fn current_edits(&self) -> Arc<CurrentEdits> {
-        let counts = (
-            self.doc.length(&self.details),
-            self.doc.length(&self.membership),
-        );
+        let heads = self.doc.get_heads();
         if let Some((seen, current)) = self.current.borrow().as_ref() {
-            if *seen == counts {
+            if *seen == heads {
                 return current.clone();
             }
         }
         let current = Arc::new(self.resolve_edits());
-        *self.current.borrow_mut() = Some((counts, current.clone()));
+        *self.current.borrow_mut() = Some((heads, current.clone()));
         current
     }
 
@@ -715,18 +756,14 @@ impl Record {
     /// One entry by id, if it is there and readable.
     pub fn entry(&self, id: &EntryId) -> Option<StoredEntry> {
         // Reads only this key: a correction looks up the one entry it corrects.
-        let mut found: Vec<StoredEntry> = self
-            .values_at(&self.entries, id.as_str())
-            .iter()
-            .filter_map(Self::read_entry)
-            .collect();
-        found.sort_by_key(|e| e.recorded_at);
-        found.into_iter().next()
+        one_value(self.values_at(&self.entries, id.as_str()))
+            .and_then(|stored| self.read_entry(&stored))
     }
 
     /// An entry value, if it is framed as an entry of a kind this version reads, under
-    /// the key it names.
-    fn read_entry(stored: &Stored) -> Option<StoredEntry> {
+    /// the key it names. Whether the key commits to it is part of its signature's
+    /// verdict (`verify_all`): one that does not is shown as invalid, never hidden.
+    fn read_entry(&self, stored: &Stored) -> Option<StoredEntry> {
         signed::parse(&stored.bytes)
             .filter(|v| v.kind == Kind::Entry)
             .and_then(|v| serde_json::from_slice::<StoredEntry>(v.json).ok())
@@ -770,7 +807,7 @@ impl Record {
         let mut readable = Vec::new();
         let mut unreadable = Vec::new();
         for stored in self.values(&self.entries) {
-            match Self::read_entry(&stored) {
+            match self.read_entry(&stored) {
                 Some(entry) => readable.push((entry, stored)),
                 None => unreadable.extend(stored.key.parse().ok()),
             }
@@ -893,11 +930,23 @@ fn verification(
     }
 }
 
+/// The one value a key holds: identical copies (a replay put beside the original) are
+/// one value; two different values under one key are damage, and none is read.
+fn one_value(mut values: Vec<Stored>) -> Option<Stored> {
+    let first = values.pop()?;
+    values
+        .iter()
+        .all(|other| other.bytes == first.bytes)
+        .then_some(first)
+}
+
 /// Checks signatures on every core: each Ed25519 check is pure and costs ~60 us, so a
 /// long record read cold (thousands of entries) is what makes the first read slow.
 fn verify_all(record_id: &RecordId, values: &[&Stored]) -> Vec<bool> {
     let check = |stored: &&Stored| {
-        signed::parse(&stored.bytes).is_some_and(|value| value.verifies(record_id))
+        signed::parse(&stored.bytes).is_some_and(|value| {
+            signed::commits(&value, record_id, &stored.key) && value.verifies(record_id)
+        })
     };
     on_every_core(values, 64, |part| {
         part.iter().map(check).collect::<Vec<_>>()
@@ -996,6 +1045,58 @@ fn entry_views(entries: Vec<StoredEntry>, verifications: &[Verification]) -> Vec
             entry,
         })
         .collect()
+}
+
+/// A value whose id commits to it (`signed::commit_id`).
+pub trait CommittedId: Serialize {
+    fn set_committed_id(&mut self, id: &str) -> Option<()>;
+}
+
+impl CommittedId for StoredEntry {
+    fn set_committed_id(&mut self, id: &str) -> Option<()> {
+        self.id = id.parse().ok()?;
+        Some(())
+    }
+}
+
+impl CommittedId for DetailEdit {
+    fn set_committed_id(&mut self, id: &str) -> Option<()> {
+        self.id = id.parse().ok()?;
+        Some(())
+    }
+}
+
+impl CommittedId for Statement {
+    fn set_committed_id(&mut self, id: &str) -> Option<()> {
+        self.id = id.parse().ok()?;
+        Some(())
+    }
+}
+
+/// The value's canonical JSON, its id rewritten to commit to it (and set on `value`).
+fn commit<T: CommittedId>(
+    kind: Kind,
+    record_id: &RecordId,
+    value: &mut T,
+    signer: Option<&DeviceKeys>,
+) -> Result<Vec<u8>, RecordError> {
+    let key = signer.map(|s| s.public().signing_key);
+    commit_with_key(kind, record_id, value, key.as_ref())
+}
+
+fn commit_with_key<T: CommittedId>(
+    kind: Kind,
+    record_id: &RecordId,
+    value: &mut T,
+    signer: Option<&[u8; 32]>,
+) -> Result<Vec<u8>, RecordError> {
+    let mut json = serde_json::to_vec(value).map_err(|_| RecordError::Malformed("value"))?;
+    let id = signed::commit_id(kind, record_id, signer, &mut json)
+        .ok_or(RecordError::Malformed("value id"))?;
+    value
+        .set_committed_id(&id)
+        .ok_or(RecordError::Malformed("value id"))?;
+    Ok(json)
 }
 
 /// Runs automerge on another device's bytes: automerge 0.12 panics on some crafted but

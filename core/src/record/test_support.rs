@@ -45,6 +45,7 @@ impl Device {
                 kind: NoteKind::Observation,
                 text: text.into(),
             }),
+            source: None,
         }
     }
 }

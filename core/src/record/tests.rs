@@ -67,8 +67,8 @@ fn both_devices_entries_survive_and_copies_converge_whatever_the_order() {
     let (mum, dad) = (Device::new(), Device::new());
     let base = record_by(&mum, &[(&dad, Access::Admin)]);
     let (mut a, mut b, mut c) = (fork(&base), fork(&base), fork(&base));
-    a.put_entry(&mum.note("a"), &mum.keys).unwrap();
-    b.put_entry(&dad.note("b"), &dad.keys).unwrap();
+    a.put_entry(&mut mum.note("a"), &mum.keys).unwrap();
+    b.put_entry(&mut dad.note("b"), &dad.keys).unwrap();
     c.set_details(&[(DetailField::Address, Some("1 Road".into()))], &mum.keys)
         .unwrap();
     let (mut ab, mut ba) = (fork(&a), fork(&b));
@@ -138,18 +138,18 @@ fn a_reader_or_a_stranger_cannot_change_the_details() {
 fn amendments_and_error_marks_count_only_from_the_entrys_own_author() {
     let (hv, mum) = (Device::new(), Device::new());
     let mut record = record_by(&mum, &[(&hv, Access::Writer)]);
-    let original = hv.note("first");
-    record.put_entry(&original, &hv.keys).unwrap();
+    let mut original = hv.note("first");
+    record.put_entry(&mut original, &hv.keys).unwrap();
     let mut correction = hv.note("corrected");
     correction.amends = Some(original.id.clone());
-    record.put_entry(&correction, &hv.keys).unwrap();
+    record.put_entry(&mut correction, &hv.keys).unwrap();
     // Mum, an admin, tries to hide the health visitor's correction: it stays current.
     let mut mark = mum.note("");
     mark.body = EntryBody::EnteredInError {
         target: correction.id.clone(),
         reason: "wrong child".into(),
     };
-    record.put_entry(&mark, &mum.keys).unwrap();
+    record.put_entry(&mut mark, &mum.keys).unwrap();
     let (views, _) = record.entry_views();
     assert_eq!(views.len(), 3);
     assert_eq!(
@@ -165,7 +165,7 @@ fn amendments_and_error_marks_count_only_from_the_entrys_own_author() {
         target: correction.id.clone(),
         reason: "wrong child".into(),
     };
-    record.put_entry(&own_mark, &hv.keys).unwrap();
+    record.put_entry(&mut own_mark, &hv.keys).unwrap();
     assert!(matches!(
         record.entry_views().0[1].status,
         EntryStatus::EnteredInError { .. }
@@ -178,20 +178,20 @@ fn entries_are_verified_unverified_invalid_or_not_permitted() {
     let mut record = record_by(&mum, &[(&gran, Access::Reader)]);
     let by = |device: &Device, text: &str| device.note(text);
     record
-        .put_entry(&by(&mum, "signed by mum"), &mum.keys)
+        .put_entry(&mut by(&mum, "signed by mum"), &mum.keys)
         .unwrap();
     // Claims to be mum, signed by someone else: shown, flagged, never trusted.
     record
-        .put_entry(&by(&mum, "forged"), &stranger.keys)
+        .put_entry(&mut by(&mum, "forged"), &stranger.keys)
         .unwrap();
     // A device that is not a member.
     record
-        .put_entry(&by(&stranger, "unknown device"), &stranger.keys)
+        .put_entry(&mut by(&stranger, "unknown device"), &stranger.keys)
         .unwrap();
     // Unsigned, naming a member.
-    record.put_unsigned_entry(&by(&mum, "unsigned")).unwrap();
+    record.put_unsigned_entry(&mut by(&mum, "unsigned")).unwrap();
     // A reader's own entry.
-    record.put_entry(&by(&gran, "gran"), &gran.keys).unwrap();
+    record.put_entry(&mut by(&gran, "gran"), &gran.keys).unwrap();
     let verdict = |text: &str| {
         let (views, _) = record.entry_views();
         views
@@ -211,8 +211,8 @@ fn entries_are_verified_unverified_invalid_or_not_permitted() {
 fn an_entry_copied_into_another_childs_record_does_not_verify() {
     let mum = Device::new();
     let mut first = record_by(&mum, &[]);
-    let entry = mum.note("weight 5.2 kg");
-    first.put_entry(&entry, &mum.keys).unwrap();
+    let mut entry = mum.note("weight 5.2 kg");
+    first.put_entry(&mut entry, &mum.keys).unwrap();
     let value = first.values(&first.entries).remove(0).bytes;
     let mut second = record_by(&Device::new(), &[]);
     // The same signed bytes, put into another record by a member of both.
@@ -229,9 +229,9 @@ fn an_entry_copied_into_another_childs_record_does_not_verify() {
 fn a_whole_document_is_refused_exactly_when_its_changes_would_be() {
     let (mum, dad) = (Device::new(), Device::new());
     let base = record_by(&mum, &[(&dad, Access::Admin)]);
-    let entry = mum.note("kept");
+    let mut entry = mum.note("kept");
     let mut honest = fork(&base);
-    honest.put_entry(&entry, &mum.keys).unwrap();
+    honest.put_entry(&mut entry, &mum.keys).unwrap();
     // Each hostile history, as a whole document and as changes.
     type Attack<'a> = Box<dyn Fn(&mut Record) + 'a>;
     let hostile: Vec<Attack> = vec![
@@ -315,7 +315,7 @@ mod convergence {
             let mut copies: Vec<Record> = (0..3).map(|_| fork(&base)).collect();
             for step in steps {
                 match step {
-                    Step::Entry(d) => copies[d].put_entry(&devices[d].note("a note"), &devices[d].keys).unwrap(),
+                    Step::Entry(d) => copies[d].put_entry(&mut devices[d].note("a note"), &devices[d].keys).unwrap(),
                     Step::Detail(d, v) => copies[d]
                         .set_details(&[(DetailField::Address, Some(format!("{v} Road")))], &devices[d].keys)
                         .unwrap(),
@@ -350,13 +350,13 @@ fn a_change_reusing_its_authors_history_is_refused_and_the_record_still_loads() 
     let (mum, dad) = (Device::new(), Device::new());
     let base = record_by(&mum, &[(&dad, Access::Admin)]);
     let mut honest = fork(&base);
-    honest.put_entry(&mum.note("given"), &mum.keys).unwrap();
+    honest.put_entry(&mut mum.note("given"), &mum.keys).unwrap();
     // A hostile member copies the honest session's actor id from the record and writes
     // a different change in its place: same actor, same sequence, same op counters.
     let mut hostile = fork(&base);
     let actor = honest.automerge().get_actor().clone();
     hostile.automerge_mut().set_actor(actor);
-    hostile.put_entry(&dad.note("forged"), &dad.keys).unwrap();
+    hostile.put_entry(&mut dad.note("forged"), &dad.keys).unwrap();
     assert!(matches!(
         send(&hostile, &mut honest),
         Err(RecordError::Refused(RefusedChange::ReusedHistory))

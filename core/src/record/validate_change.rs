@@ -73,12 +73,151 @@ fn check_places(doc: &automerge::Automerge, mut new: Vec<Place>) -> Result<(), R
     Ok(())
 }
 
+/// What the deflated parts of one message may inflate to, in all: automerge inflates a
+/// compressed change or column whole before anything else is read, so a 1 MB chunk could
+/// otherwise become a gigabyte in a phone's memory (docs/threat-model.md, "Bounded
+/// work"). Twice the message limit: an honest document compresses its columns about 3:1,
+/// and the largest honest message is far below the limit.
+pub const MAX_INFLATED_BYTES: u64 = 2 * MAX_MESSAGE_BYTES as u64;
+
+/// Refuses a message whose deflated parts would inflate past `MAX_INFLATED_BYTES`,
+/// inflating into a counter (never into memory) before automerge sees any of it.
+pub(super) fn check_inflated_size(bytes: &[u8]) -> Result<(), RefusedChange> {
+    let mut budget = MAX_INFLATED_BYTES;
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (chunk, after) = split_chunk(rest).ok_or(RefusedChange::Unreadable)?;
+        let data = chunk_data(chunk).ok_or(RefusedChange::Unreadable)?;
+        match chunk[8] {
+            // A document: actors, heads, then two column sets.
+            0 => {
+                let mut at = Reader { bytes: data, at: 0 };
+                at.skip_actors()?;
+                let heads = at.uleb()?;
+                at.skip(heads.checked_mul(32).ok_or(RefusedChange::Unreadable)?)?;
+                // Both sets' metadata first, then both sets' data.
+                let changes = at.column_metadata()?;
+                let ops = at.column_metadata()?;
+                at.inflate_data(&changes, &mut budget)?;
+                at.inflate_data(&ops, &mut budget)?;
+            }
+            // A compressed change: all of it deflated.
+            2 => inflate_within(data, &mut budget)?,
+            // A bundle: dependencies, actors, then two column sets.
+            3 => {
+                let mut at = Reader { bytes: data, at: 0 };
+                let deps = at.uleb()?;
+                at.skip(deps.checked_mul(32).ok_or(RefusedChange::Unreadable)?)?;
+                at.skip_actors()?;
+                // Each set's metadata, then its data.
+                for _ in 0..2 {
+                    let columns = at.column_metadata()?;
+                    at.inflate_data(&columns, &mut budget)?;
+                }
+            }
+            _ => {}
+        }
+        rest = after;
+    }
+    Ok(())
+}
+
+/// A chunk's data: after its magic, checksum, type and length.
+fn chunk_data(chunk: &[u8]) -> Option<&[u8]> {
+    let mut at = 9;
+    while *chunk.get(at)? & 0x80 != 0 {
+        at += 1;
+    }
+    chunk.get(at + 1..)
+}
+
+/// Inflates `deflated` into a counter, taking what it inflates to from `budget`.
+fn inflate_within(deflated: &[u8], budget: &mut u64) -> Result<(), RefusedChange> {
+    use std::io::Read;
+    let mut inflater = flate2::bufread::DeflateDecoder::new(deflated).take(*budget + 1);
+    let inflated = std::io::copy(&mut inflater, &mut std::io::sink())
+        .map_err(|_| RefusedChange::Unreadable)?;
+    *budget = budget.checked_sub(inflated).ok_or(RefusedChange::TooLarge)?;
+    Ok(())
+}
+
+/// Reads automerge's storage format far enough to find its deflated columns.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn uleb(&mut self) -> Result<u64, RefusedChange> {
+        let mut value: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = *self.bytes.get(self.at).ok_or(RefusedChange::Unreadable)?;
+            self.at += 1;
+            value |= u64::from(byte & 0x7f)
+                .checked_shl(shift)
+                .ok_or(RefusedChange::Unreadable)?;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(RefusedChange::Unreadable)
+    }
+
+    fn skip(&mut self, n: u64) -> Result<(), RefusedChange> {
+        let n = usize::try_from(n).map_err(|_| RefusedChange::Unreadable)?;
+        let end = self.at.checked_add(n).ok_or(RefusedChange::Unreadable)?;
+        if end > self.bytes.len() {
+            return Err(RefusedChange::Unreadable);
+        }
+        self.at = end;
+        Ok(())
+    }
+
+    fn skip_actors(&mut self) -> Result<(), RefusedChange> {
+        for _ in 0..self.uleb()? {
+            let length = self.uleb()?;
+            self.skip(length)?;
+        }
+        Ok(())
+    }
+
+    /// One column set's metadata: a count of (spec, length) pairs; whether each column
+    /// is deflated (bit 3 of its spec) and its length.
+    fn column_metadata(&mut self) -> Result<Vec<(bool, u64)>, RefusedChange> {
+        let count = self.uleb()?;
+        let mut columns = Vec::new();
+        for _ in 0..count {
+            let spec = self.uleb()?;
+            let length = self.uleb()?;
+            columns.push((spec & 0b1000 != 0, length));
+        }
+        Ok(columns)
+    }
+
+    /// The columns' data, in order, inflating the deflated ones into the budget.
+    fn inflate_data(
+        &mut self,
+        columns: &[(bool, u64)],
+        budget: &mut u64,
+    ) -> Result<(), RefusedChange> {
+        for &(deflated, length) in columns {
+            let start = self.at;
+            self.skip(length)?;
+            if deflated {
+                inflate_within(&self.bytes[start..self.at], budget)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The automerge changes in `bytes` (documents, changes, compressed changes, bundles),
 /// without applying any.
 pub(super) fn changes_in(bytes: &[u8]) -> Result<Vec<Change>, RefusedChange> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(RefusedChange::TooLarge);
     }
+    check_inflated_size(bytes)?;
     let mut changes = Vec::new();
     let mut rest = bytes;
     while !rest.is_empty() {
@@ -153,7 +292,45 @@ impl Record {
             record_id: &self.record_id,
         };
         // The first refusal in change order, so every device names the same one.
-        first_refusal(on_every_core(&new, 256, |part| checker.check(part)))
+        let mut puts = Vec::new();
+        for (_, checked) in on_every_core(&new, 256, |part| checker.check(part)) {
+            puts.extend(checked.unwrap_or(Err(RefusedChange::Unreadable))?);
+        }
+        self.check_one_value_per_key(puts)
+    }
+
+    /// A key holds one value: a put beside a different value (already here, or in the
+    /// same message) is refused. Keys commit to values, so only the key's own signer can
+    /// make such a value (another signature over the same content); an identical copy is
+    /// let in, since refusing a replay would refuse the original on a device that saw
+    /// the replay first (docs/adr/0012-keys-commit-to-values.md).
+    fn check_one_value_per_key(&self, puts: Vec<Put>) -> Result<(), RefusedChange> {
+        let mut seen: std::collections::HashMap<(usize, &str), &[u8]> =
+            std::collections::HashMap::new();
+        for put in &puts {
+            if let Some(earlier) = seen.insert((put.map, put.key.as_str()), &put.bytes) {
+                if earlier != put.bytes.as_slice() {
+                    return Err(RefusedChange::Overwrite);
+                }
+            }
+        }
+        let maps = self.maps();
+        for put in &puts {
+            let held = guarded(|| self.doc.get_all(maps[put.map].0, put.key.as_str()))
+                .ok_or(RefusedChange::Unreadable)?
+                .unwrap_or_default();
+            let differs = held.iter().any(|(value, _)| match value {
+                automerge::Value::Scalar(s) => match s.as_ref() {
+                    ScalarValue::Bytes(bytes) => bytes != &put.bytes,
+                    _ => true,
+                },
+                _ => true,
+            });
+            if differs {
+                return Err(RefusedChange::Overwrite);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -241,7 +418,18 @@ impl Record {
                 checker.check_value(*kind, key, bytes)
             })
         };
-        first_refusal(on_every_core(&values, 256, check))
+        first_refusal(on_every_core(&values, 256, check))?;
+        let maps = self.maps();
+        self.check_one_value_per_key(
+            values
+                .into_iter()
+                .map(|(kind, key, bytes)| Put {
+                    map: maps.iter().position(|(_, k)| *k == kind).unwrap_or(0),
+                    key,
+                    bytes,
+                })
+                .collect(),
+        )
     }
 }
 
@@ -255,6 +443,13 @@ fn first_refusal<T>(parts: Vec<(&[T], Option<Checked>)>) -> Result<(), RefusedCh
         .try_for_each(|(_, result)| result.unwrap_or(Err(RefusedChange::Unreadable)))
 }
 
+/// One value a change puts: its map (index into `Record::maps`), key and bytes.
+struct Put {
+    map: usize,
+    key: String,
+    bytes: Vec<u8>,
+}
+
 /// The change check, apart from the record (so it can run on several threads).
 struct Checker<'a> {
     maps: Vec<(ObjId, Kind)>,
@@ -262,20 +457,22 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn check(&self, changes: &[&Change]) -> Result<(), RefusedChange> {
+    /// Checks each change's operations; the values they put.
+    fn check(&self, changes: &[&Change]) -> Result<Vec<Put>, RefusedChange> {
         let maps = &self.maps;
+        let mut puts = Vec::new();
         for change in changes {
             let expanded = guarded(|| change.decode()).ok_or(RefusedChange::Unreadable)?;
             for op in &expanded.operations {
-                let kind = match &op.obj {
+                let (map, kind) = match &op.obj {
                     ObjectId::Root => return Err(RefusedChange::OutsideShape("the root")),
                     ObjectId::Id(id) => maps
                         .iter()
-                        .find(|(map, _)| {
+                        .position(|(map, _)| {
                             matches!(map, ObjId::Id(counter, actor, _)
                                 if *counter == id.counter() && actor == id.actor())
                         })
-                        .map(|(_, kind)| *kind)
+                        .map(|at| (at, maps[at].1))
                         .ok_or(RefusedChange::OutsideShape(
                             "an object the record does not have",
                         ))?,
@@ -298,9 +495,14 @@ impl Checker<'_> {
                     return Err(RefusedChange::TooLarge);
                 }
                 self.check_value(kind, key, bytes)?;
+                puts.push(Put {
+                    map,
+                    key: key.to_string(),
+                    bytes: bytes.clone(),
+                });
             }
         }
-        Ok(())
+        Ok(puts)
     }
 
     /// A value as the door would have written it: framed and signed as its map's kind,
@@ -310,6 +512,9 @@ impl Checker<'_> {
         let value = signed::parse(bytes).ok_or_else(|| invalid("value framing"))?;
         if value.kind != kind {
             return Err(invalid("value kind"));
+        }
+        if !signed::commits(&value, self.record_id, key) {
+            return Err(invalid("value key (it does not commit to the value)"));
         }
         match kind {
             Kind::Entry => check_entry(key, value.json),

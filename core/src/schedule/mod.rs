@@ -109,6 +109,10 @@ pub struct GivenDose {
     pub vaccine: String,
     pub dose: u8,
     pub date: NaiveDate,
+    /// Who reported it when no professional recorded it (a parent's "Mum"): it counts as
+    /// given, since the record holds nothing better, but is worded apart: the Green Book
+    /// counts documented doses, so a professional should check it (`view`).
+    pub reported_by: Option<String>,
 }
 
 /// The SCID result of the newborn blood spot, as far as the record says.
@@ -143,6 +147,9 @@ pub struct DueItem {
     pub overdue_from: NaiveDate,
     pub status: DueStatus,
     pub given_on: Option<NaiveDate>,
+    /// Set when the dose counted as given was reported by a family member, not recorded
+    /// by a professional (`GivenDose::reported_by`).
+    pub reported_by: Option<String>,
     pub note: Option<String>,
     pub source: String,
     /// When the rule that schedules this dose came into force.
@@ -264,6 +271,7 @@ pub fn due(input: &ScheduleInput, on: NaiveDate) -> Result<DueReport, ScheduleEr
     apply_scid(&mut immunisations, input.scid);
     immunisations.extend(catch_up_item(birth, &input.given, e, on));
     immunisations.extend(flu_items(birth, &input.given, e, on));
+    mark_reported(&mut immunisations, &input.given);
     immunisations.sort_by(|a, b| {
         a.due_date
             .cmp(&b.due_date)
@@ -311,6 +319,23 @@ pub fn due(input: &ScheduleInput, on: NaiveDate) -> Result<DueReport, ScheduleEr
         reminders,
         risk_factors: Vec::new(),
     })
+}
+
+/// A dose counted as given that only a family member reported (no professional recorded
+/// that vaccine and dose on that day) says who reported it.
+fn mark_reported(items: &mut [DueItem], given: &[GivenDose]) {
+    for item in items.iter_mut() {
+        let Some(on) = item.given_on else { continue };
+        let same = |g: &&GivenDose| {
+            g.dose == item.dose
+                && g.date == on
+                && canonical_vaccine(&g.vaccine).unwrap_or(g.vaccine.as_str()) == item.vaccine
+        };
+        let matching: Vec<&GivenDose> = given.iter().filter(same).collect();
+        if !matching.is_empty() && matching.iter().all(|g| g.reported_by.is_some()) {
+            item.reported_by = matching[0].reported_by.clone();
+        }
+    }
 }
 
 /// A dose that can no longer be given closes the rest of its course: rotavirus dose 2 is
@@ -408,6 +433,7 @@ fn dose_item(
         overdue_from: too_late.map_or(overdue_from, |limit| overdue_from.min(limit)),
         status,
         given_on,
+        reported_by: None,
         note: rule.note.map(str::to_string),
         source: rule.source.to_string(),
         rule_in_force_from: rule.in_force_from,
@@ -445,6 +471,7 @@ fn catch_up_item(
         overdue_from: c.offered_until + Duration::days(1),
         status,
         given_on,
+        reported_by: None,
         note: Some("one dose, offered to children who have had neither chickenpox nor a chickenpox vaccine".into()),
         source: c.source.to_string(),
         rule_in_force_from: c.offered_from,
@@ -500,6 +527,7 @@ fn flu_items(birth: NaiveDate, doses: &[GivenDose], e: Eligibility, on: NaiveDat
             overdue_from,
             status: status_of(first, due_date, overdue_from),
             given_on: first,
+            reported_by: None,
             note: None,
             source: season.source.to_string(),
             rule_in_force_from: season.starts,
@@ -530,6 +558,7 @@ fn flu_items(birth: NaiveDate, doses: &[GivenDose], e: Eligibility, on: NaiveDat
                     (_, status) => status,
                 },
                 given_on: second,
+                reported_by: None,
                 note: Some(
                     "a second dose at least four weeks after the first: a child under 9 in a clinical risk group who has never had flu vaccine"
                         .into(),

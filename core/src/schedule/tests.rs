@@ -22,6 +22,7 @@ fn with_doses(born: &str, on: &str, doses: &[(&str, u8, &str)]) -> DueReport {
             vaccine: v.to_string(),
             dose: *n,
             date: d(date),
+            reported_by: None,
         })
         .collect();
     due(
@@ -353,6 +354,7 @@ fn selective_hepatitis_b_and_bcg() {
             vaccine: "Engerix B".into(),
             dose: 1,
             date: d("2026-11-01"),
+            reported_by: None,
         }],
         ..Default::default()
     };
@@ -491,6 +493,7 @@ fn an_at_risk_child_under_nine_never_vaccinated_gets_two_flu_doses_four_weeks_ap
                 vaccine: v.to_string(),
                 dose: *n,
                 date: d(on),
+                reported_by: None,
             })
             .collect(),
         ..Default::default()
@@ -668,6 +671,7 @@ fn the_schedule_case_table() {
                     vaccine: vaccine.to_string(),
                     dose: *dose,
                     date: d(date),
+                    reported_by: None,
                 })
                 .collect(),
             ..Default::default()

@@ -100,7 +100,13 @@ pub fn author_line(view: &EntryView) -> String {
         Verification::Invalid => "SIGNATURE INVALID: not written by this author",
         Verification::NotPermitted => "WRITTEN WITHOUT THE RIGHT TO WRITE",
     };
-    format!("{} ({role}), {trust}", author.display_name)
+    match &view.entry.source {
+        Some(source) => format!(
+            "{} ({role}), {trust}; imported from {source}",
+            author.display_name
+        ),
+        None => format!("{} ({role}), {trust}", author.display_name),
+    }
 }
 
 /// A centile as a clinician reads it off the chart: beyond the outer lines the chart says
@@ -267,6 +273,19 @@ pub fn risk_factor_line(risk: &RiskFactorUse) -> String {
     )
 }
 
+/// How a dose counted as given reads: recorded by a professional, or reported by a family
+/// member, which is not a documented dose (the Green Book's chapter "Vaccination of
+/// individuals with uncertain or incomplete immunisation status"; docs/domain.md), so a
+/// professional is asked to check it.
+pub fn given_status(reported_by: Option<&str>) -> String {
+    match reported_by {
+        None => "given".into(),
+        Some(who) => format!(
+            "given, reported by {who}: a professional should check it against the GP record"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,3 +341,4 @@ mod tests {
         assert!(!correction_text(Correction::RcpchDigital).contains("Rcpch"));
     }
 }
+

@@ -299,7 +299,7 @@ pub fn immunisations(report: &DueReport) -> ImmunisationsView {
         .map(|i| VaccineRowView {
             vaccine: format!("{} dose {}", i.vaccine, i.dose),
             date: date_text(i.given_on.unwrap_or(i.due_date)),
-            status: "given".into(),
+            status: super::given_status(i.reported_by.as_deref()),
             urgent: false,
         })
         .collect();

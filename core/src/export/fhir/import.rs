@@ -306,6 +306,7 @@ fn entry_of(
             recorded_at,
             amends,
             body,
+            source: None,
         },
         signature,
     ))

@@ -65,6 +65,7 @@ fn sample_bundle() -> Value {
                 recorded_at: chrono::Utc::now(),
                 amends: None,
                 body,
+                source: None,
             },
             status: EntryStatus::Current,
             flags: vec![],

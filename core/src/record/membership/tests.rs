@@ -91,7 +91,7 @@ impl History {
         let recipients: Vec<DevicePublic> = keep.iter().map(|d| d.keys.public()).collect();
         let rotation = seal_rotation(
             &self.record_id,
-            &id,
+            &by.keys.public(),
             epoch,
             &SecretKey::generate().unwrap(),
             &recipients,
@@ -332,4 +332,51 @@ fn two_statements_under_one_id_resolve_the_same_in_either_order() {
     let forward = h.resolve();
     h.statements.reverse();
     assert_eq!(forward, h.resolve());
+}
+
+#[test]
+fn a_removed_device_comes_back_only_through_an_admin_senior_to_its_remover() {
+    let (mum, dad, aunt, gran) = (Device::new(), Device::new(), Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Admin);
+    let g_gran = h.grant(&mum, &[&g_dad], &gran, Access::Writer);
+    let g_aunt = h.grant(&dad, &[&g_gran], &aunt, Access::Admin);
+    let removal = h.revoke(&mum, &[&g_aunt], &gran, 1, &[&mum, &dad, &aunt]);
+    // Dad (rank 1) re-adds the device Mum (rank 0) removed: it stays removed.
+    h.grant(&dad, &[&removal], &gran, Access::Admin);
+    assert!(!active(&h.resolve(), &gran));
+    h.statements.pop();
+    // Mum re-adds it herself: back.
+    h.grant(&mum, &[&removal], &gran, Access::Writer);
+    assert!(active(&h.resolve(), &gran));
+    // A device Dad removed may come back through Dad, or through Mum, not through Aunt
+    // (rank 2).
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Admin);
+    let g_aunt = h.grant(&mum, &[&g_dad], &aunt, Access::Admin);
+    let g_gran = h.grant(&dad, &[&g_aunt], &gran, Access::Writer);
+    let removal = h.revoke(&dad, &[&g_gran], &gran, 1, &[&mum, &dad, &aunt]);
+    h.grant(&aunt, &[&removal], &gran, Access::Writer);
+    assert!(!active(&h.resolve(), &gran), "aunt is Dad's equal, not his senior");
+    h.statements.pop();
+    h.grant(&dad, &[&removal], &gran, Access::Writer);
+    assert!(active(&h.resolve(), &gran));
+}
+
+#[test]
+fn a_backdated_statement_takes_effect_no_earlier_than_what_it_had_seen() {
+    let (mum, hv) = (Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_hv = h.grant(&mum, &[&create], &hv, Access::Writer);
+    let granted = h.statements.last().unwrap().issued_at;
+    let hv_member = h.resolve().member(&hv.id()).unwrap().clone();
+    // Nothing she dates before her grant counts (a day's grace for clocks).
+    assert!(hv_member.could_write_at(granted + chrono::Duration::minutes(5)));
+    assert!(!hv_member.could_write_at(granted - chrono::Duration::days(30)));
+    // A removal that claims a time before the grant it lists as seen takes effect when
+    // that grant did, not earlier.
+    h.revoke(&mum, &[&g_hv], &hv, 1, &[&mum]);
+    h.statements.last_mut().unwrap().issued_at = granted - chrono::Duration::days(60);
+    let m = h.resolve();
+    assert_eq!(m.member(&hv.id()).unwrap().removed.as_ref().unwrap().at, granted);
 }
