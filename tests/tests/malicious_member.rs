@@ -861,12 +861,59 @@ fn a_professional_role_is_confirmed_only_by_a_trusted_organisations_attestation(
     assert!(redbook_core::view::author_line(&view).contains("X99TEST, role confirmed"));
 }
 
+/// A health visitor's tablet attested by the test organisation, which Mum's phone trusts,
+/// granted as a writer and synced with Mum.
+fn confirmed_health_visitor(f: &Family) -> Device {
+    use redbook_core::sync::attestation::test_organisation;
+    let org = test_organisation();
+    let hv = device(&f.dir, "hv", 7, Role::HealthVisitor, Some("X99TEST"));
+    let attestation = org
+        .attest(&hv.book.device_card().unwrap().keys, Role::HealthVisitor)
+        .unwrap();
+    hv.book.set_attestation(&attestation).unwrap();
+    let card = hv.book.device_card().unwrap();
+    hv.book
+        .accept(&f.mum.book.share(&f.id, &card, Access::Writer).unwrap())
+        .unwrap();
+    f.mum.book.set_trusted_organisations(vec![org.trusted()]);
+    settle(&[&f.mum, &hv], &f.id);
+    hv
+}
+
+#[test]
+fn a_risk_factor_from_a_professional_counts_only_once_an_organisation_confirms_the_role() {
+    let f = family();
+    // The clinic's device was granted "health visitor" by Mum, but no organisation on
+    // Mum's trust list confirms it: its maternal hepatitis B waits.
+    let hep_b = EntryBody::RiskFactor(RiskFactor {
+        date: "2025-10-01".parse().unwrap(),
+        factor: RiskFactorKind::MaternalHepatitisB,
+        present: true,
+    });
+    f.clinic.book.add_entry(&f.id, hep_b.clone()).unwrap();
+    settle(&[&f.mum, &f.clinic], &f.id);
+    let due = f.mum.book.due(&f.id, "2026-03-10".parse().unwrap()).unwrap();
+    let risk = &due.risk_factors[0];
+    assert!(!risk.used);
+    assert!(risk
+        .why_not_used
+        .as_deref()
+        .unwrap()
+        .contains("no organisation on this app's trust list has confirmed"));
+    // A confirmed health visitor records the same: it counts.
+    let hv = confirmed_health_visitor(&f);
+    hv.book.add_entry(&f.id, hep_b).unwrap();
+    settle(&[&f.mum, &hv], &f.id);
+    let due = f.mum.book.due(&f.id, "2026-03-10".parse().unwrap()).unwrap();
+    assert!(due.risk_factors.iter().any(|r| r.used));
+}
+
 #[test]
 fn a_hostile_parent_cannot_change_the_schedule_with_risk_factors_or_forged_doses() {
     let f = family();
+    let hv = confirmed_health_visitor(&f);
     // The health visitor records the mother's hepatitis B; the baby is in the programme.
-    f.clinic
-        .book
+    hv.book
         .add_entry(
             &f.id,
             EntryBody::RiskFactor(RiskFactor {
@@ -876,7 +923,7 @@ fn a_hostile_parent_cannot_change_the_schedule_with_risk_factors_or_forged_doses
             }),
         )
         .unwrap();
-    settle(&[&f.mum, &f.clinic], &f.id);
+    settle(&[&f.mum, &hv], &f.id);
     let honest = f
         .mum
         .book

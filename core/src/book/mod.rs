@@ -921,6 +921,14 @@ fn risk_factor_uses(views: &[&EntryView]) -> Vec<RiskFactorUse> {
                     "written by a {}: a professional records this before the schedule uses it",
                     author.role.label()
                 ))
+            } else if r.factor.professional_only() && view.author_confirmed_by.is_none() {
+                // A role an admin gave is not enough for a professional's fact: anyone an
+                // admin grants "GP" could otherwise change the schedule (docs/threat-model.md,
+                // "Roles").
+                Some(format!(
+                    "written by a {} whose role no organisation on this app's trust list has confirmed: it counts once confirmed",
+                    author.role.label()
+                ))
             } else {
                 None
             };

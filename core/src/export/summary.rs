@@ -381,7 +381,10 @@ fn by(view: &EntryView) -> String {
         Verification::NotPermitted => {
             text.push_str(" <span class=\"invalid\">written without the right to write</span>")
         }
-        Verification::Unverified => {}
+        // Signed by no member: shown, never counted as given or done (hazard log H18).
+        Verification::Unverified => {
+            text.push_str(" <span class=\"invalid\">not verified: not counted</span>")
+        }
     }
     text
 }
