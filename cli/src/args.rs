@@ -282,6 +282,30 @@ pub enum RelayCommand {
         /// Requests one mailbox may make a minute
         #[arg(long, default_value_t = 600)]
         requests_per_minute: u32,
+        /// Megabytes the relay holds in all, messages and backups together; past it
+        /// posts and backups are refused (507)
+        #[arg(long, default_value_t = 8192)]
+        storage_budget_mb: u64,
+        /// Megabytes one network source (an IPv4 address or IPv6 /64) may have stored,
+        /// messages and backups together, however many mailboxes or slots it uses
+        #[arg(long, default_value_t = 64)]
+        source_quota_mb: u64,
+        /// Requests one network source may make a minute, to all mailboxes and slots
+        #[arg(long, default_value_t = 1200)]
+        source_requests_per_minute: u32,
+        /// Megabytes one recovery backup may be
+        #[arg(long, default_value_t = 16)]
+        backup_quota_mb: u64,
+        /// Backup slots one network source may keep
+        #[arg(long, default_value_t = 16)]
+        backup_slots_per_source: u64,
+        /// Days a recovery backup not written again is kept
+        #[arg(long, default_value_t = 800)]
+        backup_retention_days: u64,
+        /// A reverse proxy (its IP address) whose X-Forwarded-For names the client;
+        /// repeat or separate with commas. Without it the header is ignored
+        #[arg(long, value_delimiter = ',')]
+        trust_forwarded_for: Vec<std::net::IpAddr>,
     },
 }
 

@@ -19,6 +19,13 @@ pub(crate) fn run(command: RelayCommand) -> CliResult {
         retention_days,
         mailbox_quota_mb,
         requests_per_minute,
+        storage_budget_mb,
+        source_quota_mb,
+        source_requests_per_minute,
+        backup_quota_mb,
+        backup_slots_per_source,
+        backup_retention_days,
+        trust_forwarded_for,
     } = command;
     let storage: Arc<dyn Storage> = match postgres {
         Some(url) => Arc::new(
@@ -42,14 +49,25 @@ pub(crate) fn run(command: RelayCommand) -> CliResult {
         .init();
     let defaults = Config::default();
     let mailbox_bytes = mailbox_quota_mb.max(1) << 20;
+    let day = 24 * 3600;
     let config = Config {
-        retention: Duration::from_secs(retention_days.max(1) * 24 * 3600),
-        quota: redbook_relay::storage::Quota {
+        retention: Duration::from_secs(retention_days.max(1) * day),
+        backup_retention: Duration::from_secs(backup_retention_days.max(1) * day),
+        quota: redbook_relay::Quota {
             mailbox_bytes,
             // One device may fill half a mailbox, so one member cannot crowd out the rest.
             sender_bytes: mailbox_bytes / 2,
+            source_bytes: source_quota_mb.max(1) << 20,
+            budget_bytes: storage_budget_mb.max(1) << 20,
+            backup_slots: backup_slots_per_source.max(1),
         },
+        max_backup_bytes: (backup_quota_mb.max(1) << 20) as usize,
         requests_per_minute: requests_per_minute.max(1),
+        source_requests_per_minute: source_requests_per_minute.max(1),
+        trusted_proxies: trust_forwarded_for
+            .into_iter()
+            .map(|ip| ip.to_canonical())
+            .collect(),
         ..defaults
     };
     redbook_relay::serve_forever(storage, config, listen)

@@ -1012,7 +1012,23 @@ fn two_devices_sync_through_the_relay_the_cli_serves() {
     let listen = format!("127.0.0.1:{port}");
     let _relay = ServedRelay(
         Command::new(env!("CARGO_BIN_EXE_redbook"))
-            .args(["relay", "serve", "--listen", &listen, "--data"])
+            .args(["relay", "serve", "--listen", &listen])
+            // Limits a deployer sets; the proxy named is not in front of this test.
+            .args(["--storage-budget-mb", "64", "--source-quota-mb", "16"])
+            .args([
+                "--source-requests-per-minute",
+                "600",
+                "--backup-quota-mb",
+                "4",
+            ])
+            .args([
+                "--backup-slots-per-source",
+                "4",
+                "--backup-retention-days",
+                "30",
+            ])
+            .args(["--trust-forwarded-for", "10.0.0.2,10.0.0.3"])
+            .arg("--data")
             .arg(dir.path().join("relay"))
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -199,7 +199,15 @@ fn memory_kb(pid: u32, field: &str) -> u64 {
 /// The relay process: serves PostgreSQL on a free loopback port and prints its URL.
 fn serve(postgres: &str) {
     let storage = Arc::new(PostgresStorage::connect(postgres).unwrap());
-    let config = Config::default();
+    // A thousand devices, all from loopback: one network source standing for many.
+    let config = Config {
+        source_requests_per_minute: 1_000_000,
+        quota: redbook_relay::Quota {
+            source_bytes: u64::MAX,
+            ..redbook_relay::Quota::default()
+        },
+        ..Config::default()
+    };
     let relay = redbook_relay::RunningRelay::start(storage, config, "127.0.0.1:0".parse().unwrap())
         .unwrap();
     println!("{}", relay.url());

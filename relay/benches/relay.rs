@@ -81,9 +81,10 @@ fn relay_benches(c: &mut Criterion) {
     let relay_dir = TempDir::new().unwrap();
     let relay = RunningRelay::start(
         Arc::new(SqliteStorage::open(&relay_dir.path().join("relay.sqlite")).unwrap()),
-        // Criterion runs hundreds of exchanges a minute on one mailbox.
+        // Criterion runs hundreds of exchanges a minute on one mailbox, from one address.
         Config {
             requests_per_minute: 1_000_000,
+            source_requests_per_minute: 1_000_000,
             ..Config::default()
         },
         "127.0.0.1:0".parse().unwrap(),

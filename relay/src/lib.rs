@@ -10,7 +10,7 @@ pub mod storage;
 
 pub use client::HttpTransport;
 pub use server::{router, Config};
-pub use storage::{PostgresStorage, SqliteStorage, Storage, StorageError};
+pub use storage::{PostgresStorage, Quota, SqliteStorage, Storage, StorageError};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,11 +40,14 @@ impl RunningRelay {
         let thread = std::thread::spawn(move || {
             runtime.block_on(async move {
                 let app = router(storage, config);
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await;
+                let _ = axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
             });
         });
         Ok(Self {
@@ -82,10 +85,13 @@ pub fn serve_forever(
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         eprintln!("relay listening on http://{}", listener.local_addr()?);
-        axum::serve(listener, router(storage, config))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
+        axum::serve(
+            listener,
+            router(storage, config).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
     })
 }

@@ -2,10 +2,19 @@
 //! the mailbox's key (derived from the record key, so only members can sign); the relay
 //! checks the signature against the address itself and keeps no accounts. Logs and
 //! metrics name routes and statuses, never an address, tag or size of one mailbox.
+//!
+//! Addresses cost nothing to make, so what one stranger may take is bounded by its network
+//! source too (an IPv4 address or an IPv6 /64): requests per minute and bytes stored,
+//! however many mailboxes or backup slots it makes, and the relay as a whole keeps to a
+//! storage budget.
 
-use crate::storage::{Address, NewMessage, Posted, Quota, Storage, StorageError};
+use crate::storage::{
+    Address, BackupPut, Full, NewMessage, Posted, Quota, Source, Storage, StorageError,
+};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,6 +22,7 @@ use axum::{Json, Router};
 use governor::{DefaultKeyedRateLimiter, Quota as RateQuota, RateLimiter};
 use prometheus::{Encoder, HistogramVec, IntCounter, IntCounterVec, Registry, TextEncoder};
 use redbook_core::sync::relay::{self as protocol, Tag};
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,13 +38,23 @@ pub struct Config {
     /// A recovery backup not written again within this is deleted (a family's app writes
     /// it at each sync; a parent may restore long after losing the phone).
     pub backup_retention: Duration,
+    /// Bytes held per mailbox, device, network source and in all (413, or 507 for the
+    /// whole relay), and backup slots per source (413).
     pub quota: Quota,
+    /// The largest backup one slot may hold (413 above it).
+    pub max_backup_bytes: usize,
     /// The largest message one post may carry (413 above it).
     pub max_message_bytes: usize,
     /// The largest post (413 above it).
     pub max_post_bytes: usize,
     /// Requests per minute one mailbox may make (429 above it).
     pub requests_per_minute: u32,
+    /// Requests per minute one network source may make, to every mailbox and slot
+    /// together (429 above it).
+    pub source_requests_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client: a request from one of
+    /// them counts against the address it names, not the proxy's. Nobody else's is read.
+    pub trusted_proxies: Vec<IpAddr>,
     /// The most messages one fetch returns.
     pub max_fetch: usize,
 }
@@ -45,13 +65,13 @@ impl Default for Config {
             retention: Duration::from_secs(30 * 24 * 3600),
             sweep_every: Duration::from_secs(600),
             backup_retention: Duration::from_secs(800 * 24 * 3600),
-            quota: Quota {
-                mailbox_bytes: 64 << 20,
-                sender_bytes: 32 << 20,
-            },
+            quota: Quota::default(),
+            max_backup_bytes: 16 << 20,
             max_message_bytes: 8 << 20,
             max_post_bytes: 16 << 20,
             requests_per_minute: 600,
+            source_requests_per_minute: 1200,
+            trusted_proxies: Vec::new(),
             max_fetch: 256,
         }
     }
@@ -120,6 +140,8 @@ struct Relay {
     storage: Arc<dyn Storage>,
     config: Config,
     limiter: DefaultKeyedRateLimiter<Address>,
+    source_limiter: DefaultKeyedRateLimiter<Source>,
+    source_key: [u8; 32],
     metrics: Metrics,
 }
 
@@ -155,17 +177,39 @@ impl From<StorageError> for Refusal {
     }
 }
 
-/// The relay's routes over `storage`, and the task that deletes expired messages.
+impl From<Full> for Refusal {
+    fn from(full: Full) -> Self {
+        match full {
+            // 507: the relay, not this request, is out of room; it may have room later.
+            Full::Budget => Refusal(StatusCode::INSUFFICIENT_STORAGE, full.reason()),
+            // 413: the request is too large for what its mailbox or source may still hold.
+            _ => Refusal(StatusCode::PAYLOAD_TOO_LARGE, full.reason()),
+        }
+    }
+}
+
+/// The relay's routes over `storage`, and the task that deletes expired messages. Serve it
+/// with `into_make_service_with_connect_info::<SocketAddr>()`, so requests are counted by
+/// their network source; without it, every request counts as one source.
 pub fn router(storage: Arc<dyn Storage>, config: Config) -> Router {
-    let per_minute = NonZeroU32::new(config.requests_per_minute.max(1)).expect("at least 1");
+    let per_minute = |n: u32| NonZeroU32::new(n.max(1)).expect("at least 1");
     let relay = Arc::new(Relay {
+        source_key: storage.source_key(),
         storage,
-        limiter: RateLimiter::keyed(RateQuota::per_minute(per_minute)),
+        limiter: RateLimiter::keyed(RateQuota::per_minute(per_minute(
+            config.requests_per_minute,
+        ))),
+        source_limiter: RateLimiter::keyed(RateQuota::per_minute(per_minute(
+            config.source_requests_per_minute,
+        ))),
         metrics: Metrics::new(),
         config,
     });
     tokio::spawn(sweep(relay.clone()));
-    let body_limit = relay.config.max_post_bytes;
+    let body_limit = relay
+        .config
+        .max_post_bytes
+        .max(relay.config.max_backup_bytes);
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
@@ -195,8 +239,10 @@ async fn sweep(relay: Shared) {
         {
             tracing::warn!(error = %e, "expiring backups");
         }
-        // Buckets of mailboxes not seen for a while are dropped, so memory stays flat.
+        // Buckets of mailboxes and sources not seen for a while are dropped, so memory
+        // stays flat.
         relay.limiter.retain_recent();
+        relay.source_limiter.retain_recent();
     }
 }
 
@@ -241,6 +287,85 @@ fn finish(
         .observe(started.elapsed().as_secs_f64());
     tracing::info!(route, status = status.as_u16(), "request");
     response
+}
+
+/// The peer's socket address, when the router is served with connect info.
+struct Peer(Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0),
+        ))
+    }
+}
+
+/// The client's address: the peer's, or, from a trusted proxy, the nearest address in
+/// `X-Forwarded-For` that is not a trusted proxy (entries further left are the client's
+/// to write, so they are not believed).
+fn client_address(peer: Option<SocketAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let peer = peer.map_or(IpAddr::from([0, 0, 0, 0]), |p| p.ip().to_canonical());
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|t| t.to_canonical() == ip);
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for entry in forwarded.iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) if is_trusted(ip.to_canonical()) => continue,
+            Ok(ip) => return ip.to_canonical(),
+            // The proxy wrote something it should not have: count the proxy itself.
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
+/// A source as counted and kept: an IPv4 address, or an IPv6 /64 (one subscriber's
+/// usual allocation, so rotating within it gains nothing), hashed with the database's key.
+fn source_of(relay: &Relay, address: IpAddr) -> Source {
+    let mut network = [0u8; 17];
+    match address {
+        IpAddr::V4(v4) => {
+            network[0] = 4;
+            network[1..5].copy_from_slice(&v4.octets());
+        }
+        IpAddr::V6(v6) => {
+            network[0] = 6;
+            network[1..9].copy_from_slice(&v6.octets()[..8]);
+        }
+    }
+    let mut keyed = relay.source_key.to_vec();
+    keyed.extend_from_slice(&network);
+    protocol::digest_of(&keyed)[..16]
+        .try_into()
+        .expect("16 bytes")
+}
+
+/// Counts the request against its source's rate, before any work is done for it.
+fn admit(relay: &Relay, peer: Peer, headers: &HeaderMap) -> Result<Source, Refusal> {
+    let source = source_of(
+        relay,
+        client_address(peer.0, headers, &relay.config.trusted_proxies),
+    );
+    if relay.source_limiter.check_key(&source).is_err() {
+        return Err(Refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests from this network address; try again in a minute",
+        ));
+    }
+    Ok(source)
 }
 
 /// Checks the request is signed by the key whose public half is the address, recently,
@@ -292,24 +417,27 @@ fn tag_from(text: Option<&str>) -> Option<Tag> {
 async fn post_messages(
     State(relay): State<Shared>,
     Path(address): Path<String>,
+    peer: Peer,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let result = post_inner(&relay, &address, &method, &uri, &headers, body).await;
+    let result = post_inner(&relay, &address, peer, &method, &uri, &headers, body).await;
     finish(&relay, "post", started, result)
 }
 
 async fn post_inner(
     relay: &Shared,
     address: &str,
+    peer: Peer,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response, Refusal> {
+    let source = admit(relay, peer, headers)?;
     let mailbox = authorise(relay, address, method, uri, headers, &body)?;
     let sender = tag_from(
         headers
@@ -342,10 +470,11 @@ async fn post_inner(
     let storage = relay.storage.clone();
     let quota = relay.config.quota;
     let now = chrono::Utc::now().timestamp();
-    let posted =
-        tokio::task::spawn_blocking(move || storage.post(&mailbox, &sender, &messages, now, quota))
-            .await
-            .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
+    let posted = tokio::task::spawn_blocking(move || {
+        storage.post(&mailbox, &sender, &messages, now, &source, quota)
+    })
+    .await
+    .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
     match posted {
         Posted::Stored { stored, duplicates } => {
             relay.metrics.stored.inc_by(stored.into());
@@ -355,8 +484,7 @@ async fn post_inner(
                     .into_response(),
             )
         }
-        // 413: the request is too large for what the mailbox may still hold.
-        Posted::OverQuota(why) => Err(Refusal(StatusCode::PAYLOAD_TOO_LARGE, why)),
+        Posted::OverQuota(full) => Err(full.into()),
     }
 }
 
@@ -370,12 +498,17 @@ async fn fetch_messages(
     State(relay): State<Shared>,
     Path((address, tag)): Path<(String, String)>,
     Query(query): Query<FetchQuery>,
+    peer: Peer,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let started = Instant::now();
-    let result = fetch_inner(&relay, &address, &tag, query, &method, &uri, &headers).await;
+    let result = async {
+        admit(&relay, peer, &headers)?;
+        fetch_inner(&relay, &address, &tag, query, &method, &uri, &headers).await
+    }
+    .await;
     finish(&relay, "fetch", started, result)
 }
 
@@ -408,25 +541,63 @@ async fn fetch_inner(
         .into_response())
 }
 
+#[derive(serde::Deserialize)]
+struct BackupQuery {
+    version: Option<i64>,
+}
+
 /// A recovery backup slot: one sealed blob per kit, replaced on each write, signed like a
 /// mailbox request by the slot's key (derived from the kit's words; docs/adr/0009-recovery.md).
+/// Each write names a version (in the signed query) greater than the one kept, so an
+/// earlier upload replayed within the signature's time window cannot roll it back (409).
 async fn put_backup(
     State(relay): State<Shared>,
     Path(address): Path<String>,
-    method: Method,
+    Query(query): Query<BackupQuery>,
+    peer: Peer,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
     let result = async {
-        let slot = authorise(&relay, &address, &method, &uri, &headers, &body)?;
+        let source = admit(&relay, peer, &headers)?;
+        // The route takes PUT only.
+        let slot = authorise(&relay, &address, &Method::PUT, &uri, &headers, &body)?;
+        let version = query.version.filter(|v| *v > 0).ok_or(Refusal(
+            StatusCode::BAD_REQUEST,
+            "the backup's version is missing",
+        ))?;
+        if body.len() > relay.config.max_backup_bytes {
+            return Err(Refusal(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the backup is larger than this relay accepts",
+            ));
+        }
         let storage = relay.storage.clone();
+        let quota = relay.config.quota;
         let now = chrono::Utc::now().timestamp();
-        tokio::task::spawn_blocking(move || storage.put_backup(&slot, &body, now))
-            .await
-            .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
-        Ok(Json(serde_json::json!({ "stored": true })).into_response())
+        let put = tokio::task::spawn_blocking(move || {
+            storage.put_backup(&slot, &body, version, now, &source, quota)
+        })
+        .await
+        .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
+        match put {
+            BackupPut::Stored => {
+                Ok(Json(serde_json::json!({ "stored": true, "version": version })).into_response())
+            }
+            // The version kept goes back to the slot's holder, so a device whose clock ran
+            // behind can write again above it.
+            BackupPut::Stale { version } => Ok((
+                StatusCode::CONFLICT,
+                Json(serde_json::json!({
+                    "error": "a backup of this version or newer is kept",
+                    "version": version,
+                })),
+            )
+                .into_response()),
+            BackupPut::OverQuota(full) => Err(full.into()),
+        }
     }
     .await;
     finish(&relay, "put_backup", started, result)
@@ -435,12 +606,14 @@ async fn put_backup(
 async fn get_backup(
     State(relay): State<Shared>,
     Path(address): Path<String>,
+    peer: Peer,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let started = Instant::now();
     let result = async {
+        admit(&relay, peer, &headers)?;
         let slot = authorise(&relay, &address, &method, &uri, &headers, &[])?;
         let storage = relay.storage.clone();
         let backup = tokio::task::spawn_blocking(move || storage.get_backup(&slot))

@@ -1,11 +1,12 @@
 //! The relay's HTTP rules, over real HTTP on loopback, on SQLite and on a private
 //! PostgreSQL server: who may post and fetch, what is refused and how, idempotent posts,
-//! cursors and acknowledgement, expiry, health and metrics.
+//! cursors and acknowledgement, expiry, health and metrics; what one network source and
+//! the whole relay may hold; backup versions and retention; upgrading an earlier database.
 
 use redbook_core::crypto::SecretKey;
 use redbook_core::sync::relay::{self, HttpRequest, Mailbox, Outgoing, RelayTransport, Tag};
 use redbook_relay::postgres_server::PrivateServer;
-use redbook_relay::storage::Quota;
+use redbook_relay::storage::{BackupPut, Quota, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use redbook_relay::{Config, HttpTransport, PostgresStorage, RunningRelay, SqliteStorage, Storage};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,9 +26,27 @@ impl Client {
         time: i64,
         from: Option<&Tag>,
     ) -> (u16, Vec<u8>) {
+        self.request_as(mailbox, method, path, body, time, from, None)
+    }
+
+    /// A request, with `X-Forwarded-For` set to `forwarded` if given.
+    #[allow(clippy::too_many_arguments)]
+    fn request_as(
+        &self,
+        mailbox: &Mailbox,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+        time: i64,
+        from: Option<&Tag>,
+        forwarded: Option<&str>,
+    ) -> (u16, Vec<u8>) {
         let mut headers = mailbox.sign_request(method, path, time, &body);
         if let Some(from) = from {
             headers.push((relay::FROM_HEADER.into(), hex::encode(from)));
+        }
+        if let Some(forwarded) = forwarded {
+            headers.push(("x-forwarded-for".into(), forwarded.into()));
         }
         let response = self
             .http
@@ -42,15 +61,45 @@ impl Client {
     }
 
     fn post(&self, mailbox: &Mailbox, from: &Tag, messages: &[Outgoing]) -> (u16, String) {
-        let (status, body) = self.request(
+        self.post_as(mailbox, from, messages, None)
+    }
+
+    fn post_as(
+        &self,
+        mailbox: &Mailbox,
+        from: &Tag,
+        messages: &[Outgoing],
+        forwarded: Option<&str>,
+    ) -> (u16, String) {
+        let (status, body) = self.request_as(
             mailbox,
             "POST",
             &relay::post_path(&mailbox.address()),
             relay::encode_post(messages),
             now(),
             Some(from),
+            forwarded,
         );
         (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// Writes a backup of `version` into `slot`.
+    fn put_backup(
+        &self,
+        slot: &Mailbox,
+        version: i64,
+        body: &[u8],
+        forwarded: Option<&str>,
+    ) -> (u16, String) {
+        let path = format!("{}?version={version}", relay::backup_path(&slot.address()));
+        let (status, body) =
+            self.request_as(slot, "PUT", &path, body.to_vec(), now(), None, forwarded);
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn get_backup(&self, slot: &Mailbox) -> (u16, Vec<u8>) {
+        let path = relay::backup_path(&slot.address());
+        self.request(slot, "GET", &path, Vec::new(), now(), None)
     }
 
     fn fetch(
@@ -120,6 +169,7 @@ fn the_rules_hold(storage: impl Fn() -> Arc<dyn Storage>) {
         quota: Quota {
             mailbox_bytes: 4_000,
             sender_bytes: 3_000,
+            ..Quota::default()
         },
         max_message_bytes: 1_000,
         requests_per_minute: 40,
@@ -291,16 +341,30 @@ fn messages_expire_and_migrations_run_once(open: impl Fn() -> Arc<dyn Storage>) 
         body: text.as_bytes().to_vec(),
     };
     let quota = Config::default().quota;
+    let source = [9; 16];
     storage
-        .post(&mailbox, &sender, &[new("old")], 1_000, quota)
+        .post(&mailbox, &sender, &[new("old")], 1_000, &source, quota)
         .unwrap();
     again
-        .post(&mailbox, &sender, &[new("new")], 2_000, quota)
+        .post(&mailbox, &sender, &[new("new!")], 2_000, &source, quota)
         .unwrap();
+    assert_eq!(storage.usage(&source).unwrap(), (7, 7));
     assert_eq!(storage.expire(1_500).unwrap(), 1);
+    assert_eq!(
+        again.usage(&source).unwrap(),
+        (4, 4),
+        "the triggers count deletions"
+    );
     let (left, _) = again.fetch(&mailbox, &recipient, 0, 10).unwrap();
     assert_eq!(left.len(), 1);
-    assert_eq!(left[0].body, b"new");
+    assert_eq!(left[0].body, b"new!");
+    again.fetch(&mailbox, &recipient, left[0].seq, 10).unwrap();
+    assert_eq!(storage.usage(&source).unwrap(), (0, 0));
+    assert_eq!(
+        storage.source_key(),
+        again.source_key(),
+        "one key per database"
+    );
     storage.check().unwrap();
 }
 
@@ -340,4 +404,380 @@ fn the_relay_reports_its_storage_down_and_recovers_when_it_returns() {
     server.resume().unwrap();
     assert_eq!(client.get("/health").0, 200);
     assert_eq!(client.post(&mb, &from, &[message(&mb, "b", "x")]).0, 200);
+}
+
+/// What one network source, and the relay as a whole, may take; backup versions and
+/// retention; against one backend.
+fn the_limits_hold(storage: impl Fn() -> Arc<dyn Storage>) {
+    let chunk = |mb: &Mailbox, n: u8| Outgoing {
+        recipient: mb.recipient_tag("x"),
+        body: vec![n; 900],
+    };
+
+    // Fresh mailboxes from one source share its quota; so do fresh backup slots.
+    let (relay, client) = start(
+        storage(),
+        Config {
+            quota: Quota {
+                source_bytes: 5_000,
+                backup_slots: 2,
+                ..Quota::default()
+            },
+            ..Config::default()
+        },
+    );
+    let mut kept = Vec::new();
+    for n in 0..5 {
+        let mb = mailbox();
+        let (status, body) = client.post(&mb, &mb.recipient_tag("a"), &[chunk(&mb, n)]);
+        assert_eq!(status, 200, "{body}");
+        kept.push(mb);
+    }
+    let fresh = mailbox();
+    let (status, body) = client.post(&fresh, &fresh.recipient_tag("a"), &[chunk(&fresh, 9)]);
+    assert_eq!(status, 413, "{body}");
+    assert!(
+        body.contains("this network address has too much stored"),
+        "{body}"
+    );
+    assert!(client
+        .fetch(&fresh, &fresh.recipient_tag("x"), 0, 10)
+        .0
+        .is_empty());
+    let (status, _) = client.post_as(
+        &fresh,
+        &fresh.recipient_tag("a"),
+        &[chunk(&fresh, 9)],
+        Some("203.0.113.9"),
+    );
+    assert_eq!(
+        status, 413,
+        "a forwarded-for from an untrusted peer is ignored"
+    );
+    let (status, body) = client.put_backup(&mailbox(), 1, &[1; 600], None);
+    assert_eq!(
+        status, 413,
+        "backups count towards the source's quota: {body}"
+    );
+    // Fetching frees the source's room.
+    let first = &kept[0];
+    let (waiting, _) = client.fetch(first, &first.recipient_tag("x"), 0, 10);
+    client.fetch(first, &first.recipient_tag("x"), waiting[0].seq, 10);
+    let (slot_a, slot_b) = (mailbox(), mailbox());
+    assert_eq!(client.put_backup(&slot_a, 1, &[1; 100], None).0, 200);
+    assert_eq!(client.put_backup(&slot_b, 1, &[1; 100], None).0, 200);
+    let (status, body) = client.put_backup(&mailbox(), 1, &[1; 100], None);
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("keeps too many backups"), "{body}");
+    assert_eq!(
+        client.put_backup(&slot_a, 2, &[2; 100], None).0,
+        200,
+        "a slot it keeps may still be written"
+    );
+    drop(relay);
+
+    // Behind a trusted proxy, each forwarded address is a source of its own; only the
+    // proxy's own entry is believed, and an IPv6 /64 is one source.
+    let (relay, client) = start(
+        storage(),
+        Config {
+            quota: Quota {
+                source_bytes: 1_000,
+                ..Quota::default()
+            },
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            ..Config::default()
+        },
+    );
+    let post_from = |forwarded: &str| {
+        let mb = mailbox();
+        client
+            .post_as(
+                &mb,
+                &mb.recipient_tag("a"),
+                &[chunk(&mb, 1)],
+                Some(forwarded),
+            )
+            .0
+    };
+    assert_eq!(post_from("198.51.100.1"), 200);
+    assert_eq!(post_from("198.51.100.1"), 413);
+    assert_eq!(post_from("198.51.100.2"), 200);
+    assert_eq!(
+        post_from("192.0.2.50, 198.51.100.2"),
+        413,
+        "the client wrote the left one"
+    );
+    assert_eq!(post_from("2001:db8:1:2::1"), 200);
+    assert_eq!(post_from("2001:db8:1:2::beef"), 413, "the same /64");
+    assert_eq!(post_from("2001:db8:1:3::1"), 200);
+    drop(relay);
+
+    // Requests per source: fresh mailboxes do not reset the count.
+    let (relay, client) = start(
+        storage(),
+        Config {
+            source_requests_per_minute: 20,
+            ..Config::default()
+        },
+    );
+    let statuses: Vec<(u16, String)> = (0..25)
+        .map(|_| {
+            let mb = mailbox();
+            let path = relay::fetch_path(&mb.address(), &mb.recipient_tag("x"), 0, 1);
+            let (status, body) = client.request(&mb, "GET", &path, Vec::new(), now(), None);
+            (status, String::from_utf8_lossy(&body).into_owned())
+        })
+        .collect();
+    assert_eq!(statuses.iter().filter(|(s, _)| *s == 200).count(), 20);
+    let (status, body) = statuses.last().unwrap();
+    assert_eq!(*status, 429, "{body}");
+    assert!(
+        body.contains("too many requests from this network address"),
+        "{body}"
+    );
+    drop(relay);
+
+    // The relay's budget: past it nothing is kept, and what was kept is still there.
+    let store = storage();
+    let (held, _) = store.usage(&[0; 16]).unwrap();
+    let (_relay, client) = start(
+        store.clone(),
+        Config {
+            quota: Quota {
+                budget_bytes: held + 3_000,
+                ..Quota::default()
+            },
+            ..Config::default()
+        },
+    );
+    let (early, late) = (mailbox(), mailbox());
+    let inbox = early.recipient_tag("x");
+    let from = early.recipient_tag("a");
+    assert_eq!(
+        client
+            .post(&early, &from, &[chunk(&early, 1), chunk(&early, 2)])
+            .0,
+        200
+    );
+    let slot = mailbox();
+    assert_eq!(client.put_backup(&slot, 1, &[1; 900], None).0, 200);
+    let (status, body) = client.post(&late, &late.recipient_tag("a"), &[chunk(&late, 3)]);
+    assert_eq!(status, 507, "{body}");
+    assert!(body.contains("the relay is full"), "{body}");
+    assert!(client
+        .fetch(&late, &late.recipient_tag("x"), 0, 10)
+        .0
+        .is_empty());
+    let (status, body) = client.put_backup(&mailbox(), 1, &[1; 900], None);
+    assert_eq!(status, 507, "{body}");
+    assert_eq!(
+        client.put_backup(&slot, 2, &[2; 900], None).0,
+        200,
+        "a backup no larger than the last is never refused"
+    );
+    assert_eq!(
+        store.usage(&[0; 16]).unwrap().0,
+        held + 2_700,
+        "nothing refused was kept"
+    );
+    let (waiting, _) = client.fetch(&early, &inbox, 0, 10);
+    assert_eq!(waiting.len(), 2, "what was kept is still fetched");
+    assert_eq!(client.get_backup(&slot), (200, vec![2; 900]));
+    client.fetch(&early, &inbox, waiting[1].seq, 10);
+    assert_eq!(
+        client
+            .post(&late, &late.recipient_tag("a"), &[chunk(&late, 3)])
+            .0,
+        200,
+        "fetching made room"
+    );
+}
+
+#[test]
+fn the_relays_limits_hold_on_sqlite() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("relay.sqlite");
+    the_limits_hold(|| Arc::new(SqliteStorage::open(&file).unwrap()));
+}
+
+#[test]
+fn the_relays_limits_hold_on_postgres() {
+    let server = PrivateServer::start().unwrap();
+    the_limits_hold(|| Arc::new(PostgresStorage::connect(&server.url()).unwrap()));
+}
+
+/// A replayed earlier backup upload cannot roll the slot back; backups expire after the
+/// deployer's retention.
+fn backups_keep_their_version_and_expire(storage: impl Fn() -> Arc<dyn Storage>) {
+    let (_relay, client) = start(
+        storage(),
+        Config {
+            backup_retention: Duration::from_secs(1),
+            sweep_every: Duration::from_millis(100),
+            ..Config::default()
+        },
+    );
+    let slot = mailbox();
+    let path = format!("{}?version=1", relay::backup_path(&slot.address()));
+    let captured = slot.sign_request("PUT", &path, now(), b"older");
+    let replay = || {
+        client
+            .http
+            .send(HttpRequest {
+                method: "PUT".into(),
+                url: format!("{}{path}", client.url),
+                headers: captured.clone(),
+                body: b"older".to_vec(),
+            })
+            .unwrap()
+    };
+    assert_eq!(replay().status, 200);
+    assert_eq!(client.put_backup(&slot, 2, b"newer", None).0, 200);
+    let response = replay();
+    let body = String::from_utf8_lossy(&response.body).into_owned();
+    assert_eq!(response.status, 409, "{body}");
+    assert!(body.contains(r#""version":2"#), "{body}");
+    assert_eq!(client.put_backup(&slot, 2, b"same", None).0, 409);
+    assert_eq!(client.get_backup(&slot), (200, b"newer".to_vec()));
+    let (status, body) = client.request(
+        &slot,
+        "PUT",
+        &relay::backup_path(&slot.address()),
+        b"unversioned".to_vec(),
+        now(),
+        None,
+    );
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(client.get_backup(&slot), (200, b"newer".to_vec()));
+
+    // Not written again within the retention: deleted.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while client.get_backup(&slot).0 == 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the backup was never expired"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(client.get_backup(&slot).0, 404);
+}
+
+#[test]
+fn backups_keep_their_version_and_expire_on_both_backends() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("relay.sqlite");
+    backups_keep_their_version_and_expire(|| Arc::new(SqliteStorage::open(&file).unwrap()));
+    let server = PrivateServer::start().unwrap();
+    backups_keep_their_version_and_expire(|| {
+        Arc::new(PostgresStorage::connect(&server.url()).unwrap())
+    });
+}
+
+/// A database an earlier relay made (migrations 1 and 2, with a message and a backup in
+/// it) is upgraded once: what it held is kept and counted, and its backup can be written.
+fn an_earlier_database_is_upgraded(open: impl Fn() -> Arc<dyn Storage>) {
+    let storage = open();
+    let source = [4; 16];
+    assert_eq!(storage.usage(&source).unwrap(), (5 + 7, 0));
+    let (old, _) = storage.fetch(&[1; 32], &[3; 16], 0, 10).unwrap();
+    assert_eq!(old[0].body, b"hello");
+    assert_eq!(storage.get_backup(&[5; 32]).unwrap().unwrap(), b"backup!");
+    let quota = Quota::default();
+    assert_eq!(
+        storage
+            .put_backup(&[5; 32], b"next", 1, 3_000, &source, quota)
+            .unwrap(),
+        BackupPut::Stored
+    );
+    assert_eq!(storage.usage(&source).unwrap(), (5 + 4, 4));
+    let again = open();
+    assert_eq!(
+        again.usage(&source).unwrap(),
+        (5 + 4, 4),
+        "migrations ran once"
+    );
+    assert_eq!(again.source_key(), storage.source_key());
+    storage.fetch(&[1; 32], &[3; 16], old[0].seq, 10).unwrap();
+    assert_eq!(again.usage(&source).unwrap(), (4, 4));
+    assert_eq!(again.expire_backups(5_000).unwrap(), 1);
+    assert_eq!(again.usage(&source).unwrap(), (0, 0));
+}
+
+#[test]
+fn an_earlier_sqlite_database_is_upgraded() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("relay.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&file).unwrap();
+        conn.execute_batch("CREATE TABLE relay_migrations (version INTEGER PRIMARY KEY)")
+            .unwrap();
+        for (version, sql) in &SQLITE_MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+            conn.execute(
+                "INSERT INTO relay_migrations (version) VALUES (?1)",
+                [version],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO messages (mailbox, recipient, sender, digest, body, size, stored_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 5, 1000)",
+            rusqlite::params![
+                &[1u8; 32][..],
+                &[3u8; 16][..],
+                &[2u8; 16][..],
+                &[6u8; 32][..],
+                &b"hello"[..]
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO backups (address, body, stored_at) VALUES (?1, ?2, 1000)",
+            rusqlite::params![&[5u8; 32][..], &b"backup!"[..]],
+        )
+        .unwrap();
+    }
+    an_earlier_database_is_upgraded(|| Arc::new(SqliteStorage::open(&file).unwrap()));
+}
+
+#[test]
+fn an_earlier_postgres_database_is_upgraded() {
+    let server = PrivateServer::start().unwrap();
+    let url = server.url();
+    {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        client
+            .batch_execute("CREATE TABLE relay_migrations (version BIGINT PRIMARY KEY)")
+            .unwrap();
+        for (version, sql) in &POSTGRES_MIGRATIONS[..2] {
+            client.batch_execute(sql).unwrap();
+            client
+                .execute(
+                    "INSERT INTO relay_migrations (version) VALUES ($1)",
+                    &[version],
+                )
+                .unwrap();
+        }
+        client
+            .execute(
+                "INSERT INTO messages (mailbox, recipient, sender, digest, body, size, stored_at)
+                 VALUES ($1, $2, $3, $4, $5, 5, 1000)",
+                &[
+                    &[1u8; 32].as_slice(),
+                    &[3u8; 16].as_slice(),
+                    &[2u8; 16].as_slice(),
+                    &[6u8; 32].as_slice(),
+                    &b"hello".as_slice(),
+                ],
+            )
+            .unwrap();
+        client
+            .execute(
+                "INSERT INTO backups (address, body, stored_at) VALUES ($1, $2, 1000)",
+                &[&[5u8; 32].as_slice(), &b"backup!".as_slice()],
+            )
+            .unwrap();
+    }
+    an_earlier_database_is_upgraded(|| Arc::new(PostgresStorage::connect(&url).unwrap()));
 }

@@ -216,3 +216,54 @@ fn nothing_the_backup_store_holds_is_readable_without_the_words() {
         assert!(!stored.windows(secret.len()).any(|w| w == secret));
     }
 }
+
+/// Each upload names a version above the one the relay keeps, so a replayed earlier upload
+/// cannot roll the backup back; a phone whose clock runs behind the version kept (another
+/// phone on the kit wrote with its clock ahead) still writes above it.
+#[test]
+fn backups_replace_each_other_in_order_even_when_a_clock_runs_behind() {
+    let dir = TempDir::new().unwrap();
+    let relay = relay(dir.path());
+    let (http, url) = (HttpTransport::default(), relay.url());
+    let mum = device(&dir, "mum", 1, Role::Parent, None);
+    let id = mum
+        .book
+        .add_child(child("Ada Lovelace", "2026-01-10"))
+        .unwrap();
+    let words = mum.book.create_recovery_kit().unwrap();
+    mum.book.backup_to_relay(&http, &url).unwrap();
+    mum.book.backup_to_relay(&http, &url).unwrap();
+
+    let slot = redbook_core::recovery::RecoveryKit::from_words(&words)
+        .unwrap()
+        .backup_slot();
+    let ahead = chrono::Utc::now().timestamp_millis() + 24 * 3600 * 1000;
+    let path = format!(
+        "{}?version={ahead}",
+        redbook_core::sync::relay::backup_path(&slot.address())
+    );
+    let body = mum.book.recovery_backup().unwrap();
+    let headers = slot.sign_request("PUT", &path, chrono::Utc::now().timestamp(), &body);
+    let response = redbook_core::sync::relay::RelayTransport::send(
+        &http,
+        redbook_core::sync::relay::HttpRequest {
+            method: "PUT".into(),
+            url: format!("{url}{path}"),
+            headers,
+            body,
+        },
+    )
+    .unwrap();
+    assert_eq!(response.status, 200);
+
+    mum.book
+        .add_entry(&id, note("2026-02-01", "written after"))
+        .unwrap();
+    mum.book.backup_to_relay(&http, &url).unwrap();
+    let new_phone = device(&dir, "new", 4, Role::Parent, None);
+    new_phone
+        .book
+        .restore_from_relay(&words, &http, &url, false)
+        .unwrap();
+    assert_eq!(notes(&new_phone.book, &id), ["written after"]);
+}

@@ -10,7 +10,7 @@ use super::RedBook;
 use crate::model::{Access, Action, Profile, RecordId, ValidationError};
 use crate::record::Record;
 use crate::recovery::{self, BackedUpRecord, Backup, RecoveryKit};
-use crate::sync::relay::{self, Mailbox, RelayTransport};
+use crate::sync::relay::{self, HttpRequest, Mailbox, RelayTransport};
 use crate::sync::{self, Header, Kind};
 use crate::Error;
 use serde::{Deserialize, Serialize};
@@ -158,9 +158,8 @@ impl RedBook {
         let kit = self.kit()?.ok_or(Error::NotFound {
             what: "recovery kit",
         })?;
-        let slot = kit.backup_slot();
         let size = backup.len() as u64;
-        backup_request(transport, base_url, &slot, "PUT", backup)?;
+        put_backup(transport, base_url, &kit.backup_slot(), backup)?;
         Ok(size)
     }
 
@@ -347,4 +346,59 @@ fn backup_request(
 ) -> Result<Vec<u8>, Error> {
     let path = relay::backup_path(&slot.address());
     Relay::new(transport, base_url).call(slot, method, &path, body, &mut Default::default())
+}
+
+/// Writes `backup` into the kit's slot. Each write carries a version, inside the signed
+/// request, that the relay must not have seen yet, so a captured earlier upload replayed
+/// later cannot roll the backup back: milliseconds since the epoch, or, when the relay
+/// keeps a later one (another phone on the kit, or this phone's clock set back), one more
+/// than the version it names.
+fn put_backup(
+    transport: &dyn RelayTransport,
+    base_url: &str,
+    slot: &Mailbox,
+    backup: Vec<u8>,
+) -> Result<(), Error> {
+    let mut version = chrono::Utc::now().timestamp_millis().max(1);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let path = format!("{}?version={version}", relay::backup_path(&slot.address()));
+        let mut headers = slot.sign_request("PUT", &path, chrono::Utc::now().timestamp(), &backup);
+        headers.push((
+            "content-type".to_string(),
+            "application/octet-stream".to_string(),
+        ));
+        let response = transport
+            .send(HttpRequest {
+                method: "PUT".to_string(),
+                url: format!("{}{path}", base_url.trim_end_matches('/')),
+                headers,
+                body: backup.clone(),
+            })
+            .map_err(Error::RelayUnreachable)?;
+        if (200..300).contains(&response.status) {
+            return Ok(());
+        }
+        match kept_version(&response.body) {
+            Some(kept) if response.status == 409 && attempts < 3 && kept < i64::MAX => {
+                version = version.max(kept + 1);
+            }
+            _ => {
+                return Err(Error::RelayRefused {
+                    status: response.status,
+                    reason: relay::refusal_reason(&response.body),
+                })
+            }
+        }
+    }
+}
+
+/// The version a relay says it keeps, from its 409 answer.
+fn kept_version(body: &[u8]) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Kept {
+        version: i64,
+    }
+    serde_json::from_slice::<Kept>(body).ok().map(|k| k.version)
 }

@@ -1,7 +1,8 @@
 //! Where the relay keeps messages: one trait, SQLite for a pilot or one clinic (one file,
 //! nothing to set up), PostgreSQL for a deployment (the relay tier keeps no state, so it
 //! scales out in front of a managed or replicated server). Both hold the same table:
-//! opaque mailbox addresses and inbox tags, sealed bodies, sizes and times, nothing else.
+//! opaque mailbox addresses and inbox tags, sealed bodies, sizes and times, and a keyed
+//! hash of the network source that stored each (for per-source quotas), nothing else.
 
 use redbook_core::sync::relay::{Delivered, Tag};
 
@@ -13,6 +14,10 @@ pub use self::sqlite::SqliteStorage;
 
 pub type Address = [u8; 32];
 
+/// A network source (an IPv4 address or an IPv6 /64) as the relay keeps it: a keyed hash,
+/// so the database holds no address in the clear.
+pub type Source = [u8; 16];
+
 /// One message to store, with its content address.
 pub struct NewMessage {
     pub recipient: Tag,
@@ -20,11 +25,53 @@ pub struct NewMessage {
     pub body: Vec<u8>,
 }
 
-/// How much one mailbox, and one device within it, may hold at once.
+/// How much may be held at once: by one mailbox, one device within it, one network source
+/// (messages and backups together, however many mailboxes or slots it makes), and the
+/// whole relay; and how many backup slots one source may keep.
 #[derive(Debug, Clone, Copy)]
 pub struct Quota {
     pub mailbox_bytes: u64,
     pub sender_bytes: u64,
+    pub source_bytes: u64,
+    pub budget_bytes: u64,
+    pub backup_slots: u64,
+}
+
+impl Default for Quota {
+    fn default() -> Self {
+        Self {
+            mailbox_bytes: 64 << 20,
+            sender_bytes: 32 << 20,
+            source_bytes: 64 << 20,
+            budget_bytes: 8 << 30,
+            backup_slots: 16,
+        }
+    }
+}
+
+/// Which limit a write would pass; nothing of it is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Full {
+    /// The relay's whole storage budget.
+    Budget,
+    Mailbox,
+    Sender,
+    Source,
+    /// The backup slots one source may keep.
+    Slots,
+}
+
+impl Full {
+    /// The reason given to the device (no identifiers in it).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Full::Budget => "the relay is full; try again later",
+            Full::Mailbox => "the mailbox is full: its devices must fetch what waits first",
+            Full::Sender => "this device has too much waiting in the mailbox",
+            Full::Source => "this network address has too much stored on the relay",
+            Full::Slots => "this network address keeps too many backups on the relay",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +80,20 @@ pub enum Posted {
         stored: u32,
         duplicates: u32,
     },
-    /// Nothing was stored: the mailbox (or this sender's share of it) would be over quota.
-    OverQuota(&'static str),
+    /// Nothing was stored: a limit would be passed.
+    OverQuota(Full),
+}
+
+/// What a backup write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackupPut {
+    Stored,
+    /// Nothing was stored: the slot holds this version, not older than the one offered
+    /// (a replayed earlier upload must not roll the backup back).
+    Stale {
+        version: i64,
+    },
+    OverQuota(Full),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +114,7 @@ pub trait Storage: Send + Sync + 'static {
         sender: &Tag,
         messages: &[NewMessage],
         now: i64,
+        source: &Source,
         quota: Quota,
     ) -> Result<Posted, StorageError>;
 
@@ -71,8 +131,17 @@ pub trait Storage: Send + Sync + 'static {
     /// Deletes every message stored before `before` (Unix seconds); returns how many.
     fn expire(&self, before: i64) -> Result<u64, StorageError>;
 
-    /// Keeps `body` as the backup in slot `address`, replacing what was there.
-    fn put_backup(&self, address: &Address, body: &[u8], now: i64) -> Result<(), StorageError>;
+    /// Keeps `body` as the backup in slot `address`, replacing what was there, if
+    /// `version` is greater than the version kept and no limit is passed.
+    fn put_backup(
+        &self,
+        address: &Address,
+        body: &[u8],
+        version: i64,
+        now: i64,
+        source: &Source,
+        quota: Quota,
+    ) -> Result<BackupPut, StorageError>;
 
     /// The backup in slot `address`, if there is one.
     fn get_backup(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError>;
@@ -80,13 +149,22 @@ pub trait Storage: Send + Sync + 'static {
     /// Deletes every backup last written before `before`; returns how many.
     fn expire_backups(&self, before: i64) -> Result<u64, StorageError>;
 
+    /// Bytes held (messages and backups): by the whole relay, and by `source`.
+    fn usage(&self, source: &Source) -> Result<(u64, u64), StorageError>;
+
+    /// The key sources are hashed with: made once per database, so every relay in front
+    /// of it counts a source alike.
+    fn source_key(&self) -> [u8; 32];
+
     /// Whether the storage answers (for `/health`).
     fn check(&self) -> Result<(), StorageError>;
 }
 
 /// The migrations, in order, as (version, SQL) for each backend; each runs once, in a
-/// transaction, recorded in `relay_migrations`.
-pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+/// transaction, recorded in `relay_migrations`. Public for the tests that upgrade a
+/// database made by an earlier relay.
+#[doc(hidden)]
+pub const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (
         1,
         "CREATE TABLE messages (
@@ -112,9 +190,55 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
             stored_at INTEGER NOT NULL
         );",
     ),
+    // Who stored what (a keyed hash of the network source), backup versions, and running
+    // totals kept by triggers, so a quota check reads two rows instead of summing tables.
+    // Rows from before have no source: they count towards the relay's total only.
+    (
+        3,
+        "ALTER TABLE messages ADD COLUMN source BLOB;
+        ALTER TABLE backups ADD COLUMN source BLOB;
+        ALTER TABLE backups ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE backups ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+        UPDATE backups SET size = length(body);
+        CREATE INDEX backups_source ON backups (source);
+        CREATE TABLE usage (scope BLOB PRIMARY KEY, bytes INTEGER NOT NULL);
+        INSERT INTO usage (scope, bytes) VALUES (x'',
+            (SELECT COALESCE(SUM(size), 0) FROM messages)
+            + (SELECT COALESCE(SUM(size), 0) FROM backups));
+        CREATE TABLE settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+        CREATE TRIGGER messages_added AFTER INSERT ON messages BEGIN
+            UPDATE usage SET bytes = bytes + NEW.size WHERE scope = x'';
+            INSERT INTO usage (scope, bytes) SELECT NEW.source, NEW.size
+                WHERE NEW.source IS NOT NULL
+                ON CONFLICT (scope) DO UPDATE SET bytes = bytes + excluded.bytes;
+        END;
+        CREATE TRIGGER messages_removed AFTER DELETE ON messages BEGIN
+            UPDATE usage SET bytes = bytes - OLD.size WHERE scope IN (x'', OLD.source);
+            DELETE FROM usage WHERE scope = OLD.source AND bytes <= 0;
+        END;
+        CREATE TRIGGER backups_added AFTER INSERT ON backups BEGIN
+            UPDATE usage SET bytes = bytes + NEW.size WHERE scope = x'';
+            INSERT INTO usage (scope, bytes) SELECT NEW.source, NEW.size
+                WHERE NEW.source IS NOT NULL
+                ON CONFLICT (scope) DO UPDATE SET bytes = bytes + excluded.bytes;
+        END;
+        CREATE TRIGGER backups_replaced AFTER UPDATE ON backups BEGIN
+            UPDATE usage SET bytes = bytes - OLD.size WHERE scope IN (x'', OLD.source);
+            DELETE FROM usage WHERE scope = OLD.source AND bytes <= 0;
+            UPDATE usage SET bytes = bytes + NEW.size WHERE scope = x'';
+            INSERT INTO usage (scope, bytes) SELECT NEW.source, NEW.size
+                WHERE NEW.source IS NOT NULL
+                ON CONFLICT (scope) DO UPDATE SET bytes = bytes + excluded.bytes;
+        END;
+        CREATE TRIGGER backups_removed AFTER DELETE ON backups BEGIN
+            UPDATE usage SET bytes = bytes - OLD.size WHERE scope IN (x'', OLD.source);
+            DELETE FROM usage WHERE scope = OLD.source AND bytes <= 0;
+        END;",
+    ),
 ];
 
-pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+#[doc(hidden)]
+pub const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         1,
         "CREATE TABLE messages (
@@ -140,23 +264,71 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
             stored_at BIGINT NOT NULL
         );",
     ),
+    // As SQLite's migration 3. Every write updates the total's row, so writes take turns
+    // on it for the rest of their transaction: the budget check is exact.
+    (
+        3,
+        "ALTER TABLE messages ADD COLUMN source BYTEA;
+        ALTER TABLE backups ADD COLUMN source BYTEA,
+            ADD COLUMN size BIGINT NOT NULL DEFAULT 0,
+            ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+        UPDATE backups SET size = octet_length(body);
+        CREATE INDEX backups_source ON backups (source);
+        CREATE TABLE usage (scope BYTEA PRIMARY KEY, bytes BIGINT NOT NULL);
+        INSERT INTO usage (scope, bytes) VALUES (''::bytea,
+            (SELECT COALESCE(SUM(size), 0) FROM messages)
+            + (SELECT COALESCE(SUM(size), 0) FROM backups));
+        CREATE TABLE settings (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
+        CREATE FUNCTION relay_count_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                UPDATE usage SET bytes = bytes - OLD.size WHERE scope = ''::bytea;
+                IF OLD.source IS NOT NULL THEN
+                    UPDATE usage SET bytes = bytes - OLD.size WHERE scope = OLD.source;
+                    DELETE FROM usage WHERE scope = OLD.source AND bytes <= 0;
+                END IF;
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                UPDATE usage SET bytes = bytes + NEW.size WHERE scope = ''::bytea;
+                IF NEW.source IS NOT NULL THEN
+                    INSERT INTO usage (scope, bytes) VALUES (NEW.source, NEW.size)
+                    ON CONFLICT (scope) DO UPDATE SET bytes = usage.bytes + excluded.bytes;
+                END IF;
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER messages_usage AFTER INSERT OR DELETE ON messages
+            FOR EACH ROW EXECUTE FUNCTION relay_count_usage();
+        CREATE TRIGGER backups_usage AFTER INSERT OR UPDATE OR DELETE ON backups
+            FOR EACH ROW EXECUTE FUNCTION relay_count_usage();",
+    ),
 ];
 
-/// Why a post that added `added` bytes, leaving these totals, must be undone, if it must.
-/// A post of nothing new (only repeats) is never refused.
-fn over_quota(
-    mailbox_total: u64,
-    sender_total: u64,
-    added: u64,
-    quota: Quota,
-) -> Option<&'static str> {
-    if added == 0 {
+/// Totals after a write, read in its transaction.
+pub(crate) struct Totals {
+    pub budget: u64,
+    pub source: u64,
+    pub mailbox: u64,
+    pub sender: u64,
+}
+
+/// Which limit a write that added `added` bytes, leaving these totals, passes, if any.
+/// A write that adds nothing (only repeats, or a smaller backup) is never refused.
+fn over_quota(totals: &Totals, added: i64, quota: Quota) -> Option<Full> {
+    if added <= 0 {
         None
-    } else if mailbox_total > quota.mailbox_bytes {
-        Some("the mailbox is full: its devices must fetch what waits first")
-    } else if sender_total > quota.sender_bytes {
-        Some("this device has too much waiting in the mailbox")
+    } else if totals.budget > quota.budget_bytes {
+        Some(Full::Budget)
+    } else if totals.source > quota.source_bytes {
+        Some(Full::Source)
+    } else if totals.mailbox > quota.mailbox_bytes {
+        Some(Full::Mailbox)
+    } else if totals.sender > quota.sender_bytes {
+        Some(Full::Sender)
     } else {
         None
     }
 }
+
+/// The scope of the relay-wide total in the `usage` table (sources are 16 bytes).
+const TOTAL: &[u8] = &[];

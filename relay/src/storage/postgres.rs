@@ -2,7 +2,8 @@
 //! (the server restarted) is replaced on the next checkout; meanwhile requests answer 503.
 
 use super::{
-    over_quota, Address, NewMessage, Posted, Quota, Storage, StorageError, POSTGRES_MIGRATIONS,
+    over_quota, Address, BackupPut, Full, NewMessage, Posted, Quota, Source, Storage, StorageError,
+    Totals, POSTGRES_MIGRATIONS, TOTAL,
 };
 use r2d2_postgres::postgres::{Client, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
@@ -14,6 +15,7 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 pub struct PostgresStorage {
     /// Always `Some` until dropped.
     pool: Option<Pool>,
+    source_key: [u8; 32],
 }
 
 impl Drop for PostgresStorage {
@@ -49,8 +51,12 @@ impl PostgresStorage {
             .connection_timeout(Duration::from_secs(5))
             .build(manager)
             .map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        let storage = Self { pool: Some(pool) };
+        let mut storage = Self {
+            pool: Some(pool),
+            source_key: [0; 32],
+        };
         storage.migrate()?;
+        storage.source_key = storage.load_source_key()?;
         Ok(storage)
     }
 
@@ -96,12 +102,49 @@ impl PostgresStorage {
     }
 }
 
+impl PostgresStorage {
+    /// The database's source key, made by the first relay to connect.
+    fn load_source_key(&self) -> Result<[u8; 32], StorageError> {
+        let fresh = redbook_core::crypto::random_bytes::<32>()
+            .map_err(|e| StorageError::Failed(e.to_string()))?;
+        let mut client = self.client()?;
+        client
+            .execute(
+                "INSERT INTO settings (name, value) VALUES ('source_key', $1)
+                 ON CONFLICT (name) DO NOTHING",
+                &[&fresh.as_slice()],
+            )
+            .map_err(failed)?;
+        let key: Vec<u8> = client
+            .query_one("SELECT value FROM settings WHERE name = 'source_key'", &[])
+            .map_err(failed)?
+            .get(0);
+        key.try_into()
+            .map_err(|_| StorageError::Failed("the source key is damaged".into()))
+    }
+}
+
+/// The relay's total and `source`'s, as the `usage` trigger keeps them.
+fn usage(
+    client: &mut impl r2d2_postgres::postgres::GenericClient,
+    source: &Source,
+) -> Result<(u64, u64), StorageError> {
+    let mut bytes = |scope: &[u8]| -> Result<u64, StorageError> {
+        let row = client
+            .query_opt("SELECT bytes FROM usage WHERE scope = $1", &[&scope])
+            .map_err(failed)?;
+        Ok(row.map_or(0, |row| row.get::<_, i64>(0)).max(0) as u64)
+    };
+    Ok((bytes(TOTAL)?, bytes(source)?))
+}
+
 fn post(
     client: &mut Client,
     mailbox: &Address,
     sender: &Tag,
     messages: &[NewMessage],
     now: i64,
+    source: &Source,
     quota: Quota,
 ) -> Result<Posted, StorageError> {
     let mut tx = client.transaction().map_err(failed)?;
@@ -113,8 +156,9 @@ fn post(
         .map_err(failed)?;
     let insert = tx
         .prepare(
-            "INSERT INTO messages (mailbox, recipient, sender, digest, body, size, stored_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+            "INSERT INTO messages
+                (mailbox, recipient, sender, digest, body, size, stored_at, source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (mailbox, recipient, digest) DO NOTHING",
         )
         .map_err(failed)?;
@@ -132,6 +176,7 @@ fn post(
                     &message.body,
                     &size,
                     &now,
+                    &source.as_slice(),
                 ],
             )
             .map_err(failed)?;
@@ -147,14 +192,93 @@ fn post(
         )
         .map_err(failed)?;
     let (mailbox_total, sender_total): (i64, i64) = (row.get(0), row.get(1));
-    if let Some(why) = over_quota(mailbox_total as u64, sender_total as u64, added, quota) {
-        return Ok(Posted::OverQuota(why)); // dropping the transaction rolls it back
+    let (budget, source_total) = usage(&mut tx, source)?;
+    let totals = Totals {
+        budget,
+        source: source_total,
+        mailbox: mailbox_total as u64,
+        sender: sender_total as u64,
+    };
+    if let Some(full) = over_quota(&totals, added as i64, quota) {
+        return Ok(Posted::OverQuota(full)); // dropping the transaction rolls it back
     }
     tx.commit().map_err(failed)?;
     Ok(Posted::Stored {
         stored,
         duplicates: messages.len() as u32 - stored,
     })
+}
+
+fn put_backup(
+    client: &mut Client,
+    address: &Address,
+    body: &[u8],
+    version: i64,
+    now: i64,
+    source: &Source,
+    quota: Quota,
+) -> Result<BackupPut, StorageError> {
+    let mut tx = client.transaction().map_err(failed)?;
+    // Writes to one slot take turns, so two uploads cannot both pass the version check.
+    let lock = i64::from_be_bytes(address[..8].try_into().expect("8 bytes"));
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
+        .map_err(failed)?;
+    let kept = tx
+        .query_opt(
+            "SELECT version, size FROM backups WHERE address = $1",
+            &[&address.as_slice()],
+        )
+        .map_err(failed)?
+        .map(|row| (row.get::<_, i64>(0), row.get::<_, i64>(1)));
+    match kept {
+        Some((kept, _)) if version <= kept => return Ok(BackupPut::Stale { version: kept }),
+        None => {
+            // A source's new slots take turns, so two at once cannot both pass the count.
+            let lock = i64::from_be_bytes(source[..8].try_into().expect("8 bytes"));
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
+                .map_err(failed)?;
+            let slots: i64 = tx
+                .query_one(
+                    "SELECT COUNT(*) FROM backups WHERE source = $1",
+                    &[&source.as_slice()],
+                )
+                .map_err(failed)?
+                .get(0);
+            if slots as u64 >= quota.backup_slots {
+                return Ok(BackupPut::OverQuota(Full::Slots));
+            }
+        }
+        Some(_) => {}
+    }
+    let size = body.len() as i64;
+    tx.execute(
+        "INSERT INTO backups (address, body, stored_at, source, size, version)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (address) DO UPDATE SET body = excluded.body,
+            stored_at = excluded.stored_at, source = excluded.source,
+            size = excluded.size, version = excluded.version",
+        &[
+            &address.as_slice(),
+            &body,
+            &now,
+            &source.as_slice(),
+            &size,
+            &version,
+        ],
+    )
+    .map_err(failed)?;
+    let (budget, source_total) = usage(&mut tx, source)?;
+    let totals = Totals {
+        budget,
+        source: source_total,
+        mailbox: 0,
+        sender: 0,
+    };
+    if let Some(full) = over_quota(&totals, size - kept.map_or(0, |(_, size)| size), quota) {
+        return Ok(BackupPut::OverQuota(full));
+    }
+    tx.commit().map_err(failed)?;
+    Ok(BackupPut::Stored)
 }
 
 impl Storage for PostgresStorage {
@@ -164,9 +288,18 @@ impl Storage for PostgresStorage {
         sender: &Tag,
         messages: &[NewMessage],
         now: i64,
+        source: &Source,
         quota: Quota,
     ) -> Result<Posted, StorageError> {
-        post(&mut *self.client()?, mailbox, sender, messages, now, quota)
+        post(
+            &mut *self.client()?,
+            mailbox,
+            sender,
+            messages,
+            now,
+            source,
+            quota,
+        )
     }
 
     fn fetch(
@@ -215,15 +348,24 @@ impl Storage for PostgresStorage {
             .map_err(failed)
     }
 
-    fn put_backup(&self, address: &Address, body: &[u8], now: i64) -> Result<(), StorageError> {
-        self.client()?
-            .execute(
-                "INSERT INTO backups (address, body, stored_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (address) DO UPDATE SET body = excluded.body, stored_at = excluded.stored_at",
-                &[&address.as_slice(), &body, &now],
-            )
-            .map_err(failed)?;
-        Ok(())
+    fn put_backup(
+        &self,
+        address: &Address,
+        body: &[u8],
+        version: i64,
+        now: i64,
+        source: &Source,
+        quota: Quota,
+    ) -> Result<BackupPut, StorageError> {
+        put_backup(
+            &mut *self.client()?,
+            address,
+            body,
+            version,
+            now,
+            source,
+            quota,
+        )
     }
 
     fn get_backup(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError> {
@@ -241,6 +383,14 @@ impl Storage for PostgresStorage {
         self.client()?
             .execute("DELETE FROM backups WHERE stored_at < $1", &[&before])
             .map_err(failed)
+    }
+
+    fn usage(&self, source: &Source) -> Result<(u64, u64), StorageError> {
+        usage(&mut *self.client()?, source)
+    }
+
+    fn source_key(&self) -> [u8; 32] {
+        self.source_key
     }
 
     fn check(&self) -> Result<(), StorageError> {

@@ -1,7 +1,8 @@
 //! SQLite: one file, one connection (WAL), for a pilot or one clinic.
 
 use super::{
-    over_quota, Address, NewMessage, Posted, Quota, Storage, StorageError, SQLITE_MIGRATIONS,
+    over_quota, Address, BackupPut, Full, NewMessage, Posted, Quota, Source, Storage, StorageError,
+    Totals, SQLITE_MIGRATIONS, TOTAL,
 };
 use redbook_core::sync::relay::{Delivered, Tag};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -10,6 +11,7 @@ use std::sync::Mutex;
 
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    source_key: [u8; 32],
 }
 
 fn failed(e: rusqlite::Error) -> StorageError {
@@ -27,8 +29,10 @@ impl SqliteStorage {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(failed)?;
         migrate(&mut conn).map_err(failed)?;
+        let source_key = source_key(&conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            source_key,
         })
     }
 
@@ -65,6 +69,39 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The database's source key, made on first open.
+fn source_key(conn: &Connection) -> Result<[u8; 32], StorageError> {
+    let fresh = redbook_core::crypto::random_bytes::<32>()
+        .map_err(|e| StorageError::Failed(e.to_string()))?;
+    conn.execute(
+        "INSERT INTO settings (name, value) VALUES ('source_key', ?1) ON CONFLICT (name) DO NOTHING",
+        [fresh.as_slice()],
+    )
+    .map_err(failed)?;
+    let key: Vec<u8> = conn
+        .query_row(
+            "SELECT value FROM settings WHERE name = 'source_key'",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(failed)?;
+    key.try_into()
+        .map_err(|_| StorageError::Failed("the source key is damaged".into()))
+}
+
+/// The relay's total and `source`'s, as the `usage` triggers keep them.
+fn usage(conn: &Connection, source: &Source) -> rusqlite::Result<(u64, u64)> {
+    let bytes = |scope: &[u8]| -> rusqlite::Result<u64> {
+        let bytes: Option<i64> = conn
+            .query_row("SELECT bytes FROM usage WHERE scope = ?1", [scope], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        Ok(bytes.unwrap_or(0).max(0) as u64)
+    };
+    Ok((bytes(TOTAL)?, bytes(source)?))
+}
+
 impl Storage for SqliteStorage {
     fn post(
         &self,
@@ -72,6 +109,7 @@ impl Storage for SqliteStorage {
         sender: &Tag,
         messages: &[NewMessage],
         now: i64,
+        source: &Source,
         quota: Quota,
     ) -> Result<Posted, StorageError> {
         let mut conn = self.conn();
@@ -82,8 +120,9 @@ impl Storage for SqliteStorage {
         for message in messages {
             let inserted = tx
                 .execute(
-                    "INSERT INTO messages (mailbox, recipient, sender, digest, body, size, stored_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    "INSERT INTO messages
+                        (mailbox, recipient, sender, digest, body, size, stored_at, source)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                      ON CONFLICT (mailbox, recipient, digest) DO NOTHING",
                     params![
                         mailbox.as_slice(),
@@ -92,7 +131,8 @@ impl Storage for SqliteStorage {
                         message.digest.as_slice(),
                         message.body,
                         message.body.len() as i64,
-                        now
+                        now,
+                        source.as_slice()
                     ],
                 )
                 .map_err(failed)?;
@@ -111,8 +151,15 @@ impl Storage for SqliteStorage {
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .map_err(failed)?;
-        if let Some(why) = over_quota(mailbox_total as u64, sender_total as u64, added, quota) {
-            return Ok(Posted::OverQuota(why)); // dropping the transaction rolls it back
+        let (budget, source_total) = usage(&tx, source).map_err(failed)?;
+        let totals = Totals {
+            budget,
+            source: source_total,
+            mailbox: mailbox_total as u64,
+            sender: sender_total as u64,
+        };
+        if let Some(full) = over_quota(&totals, added as i64, quota) {
+            return Ok(Posted::OverQuota(full)); // dropping the transaction rolls it back
         }
         tx.commit().map_err(failed)?;
         Ok(Posted::Stored {
@@ -177,15 +224,72 @@ impl Storage for SqliteStorage {
         Ok(deleted as u64)
     }
 
-    fn put_backup(&self, address: &Address, body: &[u8], now: i64) -> Result<(), StorageError> {
-        self.conn()
-            .execute(
-                "INSERT INTO backups (address, body, stored_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (address) DO UPDATE SET body = excluded.body, stored_at = excluded.stored_at",
-                params![address.as_slice(), body, now],
-            )
+    fn put_backup(
+        &self,
+        address: &Address,
+        body: &[u8],
+        version: i64,
+        now: i64,
+        source: &Source,
+        quota: Quota,
+    ) -> Result<BackupPut, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed)?;
-        Ok(())
+        let kept: Option<(i64, i64)> = tx
+            .query_row(
+                "SELECT version, size FROM backups WHERE address = ?1",
+                [address.as_slice()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(failed)?;
+        match kept {
+            Some((kept, _)) if version <= kept => return Ok(BackupPut::Stale { version: kept }),
+            None => {
+                let slots: i64 = tx
+                    .query_row(
+                        "SELECT COUNT(*) FROM backups WHERE source = ?1",
+                        [source.as_slice()],
+                        |row| row.get(0),
+                    )
+                    .map_err(failed)?;
+                if slots as u64 >= quota.backup_slots {
+                    return Ok(BackupPut::OverQuota(Full::Slots));
+                }
+            }
+            Some(_) => {}
+        }
+        tx.execute(
+            "INSERT INTO backups (address, body, stored_at, source, size, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (address) DO UPDATE SET body = excluded.body,
+                stored_at = excluded.stored_at, source = excluded.source,
+                size = excluded.size, version = excluded.version",
+            params![
+                address.as_slice(),
+                body,
+                now,
+                source.as_slice(),
+                body.len() as i64,
+                version
+            ],
+        )
+        .map_err(failed)?;
+        let (budget, source_total) = usage(&tx, source).map_err(failed)?;
+        let totals = Totals {
+            budget,
+            source: source_total,
+            mailbox: 0,
+            sender: 0,
+        };
+        let added = body.len() as i64 - kept.map_or(0, |(_, size)| size);
+        if let Some(full) = over_quota(&totals, added, quota) {
+            return Ok(BackupPut::OverQuota(full));
+        }
+        tx.commit().map_err(failed)?;
+        Ok(BackupPut::Stored)
     }
 
     fn get_backup(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError> {
@@ -205,6 +309,14 @@ impl Storage for SqliteStorage {
             .execute("DELETE FROM backups WHERE stored_at < ?1", [before])
             .map_err(failed)?;
         Ok(deleted as u64)
+    }
+
+    fn usage(&self, source: &Source) -> Result<(u64, u64), StorageError> {
+        usage(&self.conn(), source).map_err(failed)
+    }
+
+    fn source_key(&self) -> [u8; 32] {
+        self.source_key
     }
 
     fn check(&self) -> Result<(), StorageError> {
