@@ -19,6 +19,11 @@ pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 /// One value: larger than anything the door accepts (texts of up to 20,000 characters).
 const MAX_VALUE_BYTES: usize = 1024 * 1024;
 const MAX_DETAIL_REPLACES: usize = 64;
+/// Values one message may add: a first sync of a 5,000-entry record is one message, so
+/// twice that; 30,000 notes in one message made the record take seconds to read.
+pub const MAX_VALUES_PER_MESSAGE: usize = 10_000;
+/// Membership statements one message may add (a family and its clinics issue tens).
+pub const MAX_STATEMENTS_PER_MESSAGE: usize = 256;
 const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -296,7 +301,47 @@ impl Record {
         for (_, checked) in on_every_core(&new, 256, |part| checker.check(part)) {
             puts.extend(checked.unwrap_or(Err(RefusedChange::Unreadable))?);
         }
+        self.check_bounds(&puts)?;
         self.check_one_value_per_key(puts)
+    }
+
+    /// Bounded work per message: at most `MAX_VALUES_PER_MESSAGE` values and
+    /// `MAX_STATEMENTS_PER_MESSAGE` statements, and every statement issued by a device
+    /// that is a member once this copy's statements and the message's are resolved
+    /// together (an honest statement's issuer was granted before it issued it, so its
+    /// grant is here or in the same message; statements from throwaway keys are refused,
+    /// never kept to be resolved at every read).
+    fn check_bounds(&self, puts: &[Put]) -> Result<(), RefusedChange> {
+        if puts.len() > MAX_VALUES_PER_MESSAGE {
+            return Err(RefusedChange::TooLarge);
+        }
+        let membership_map = self.maps().iter().position(|(_, k)| *k == Kind::Statement);
+        let statements: Vec<Statement> = puts
+            .iter()
+            .filter(|p| Some(p.map) == membership_map)
+            .filter_map(|p| {
+                let value = signed::parse(&p.bytes)?;
+                serde_json::from_slice(value.json).ok()
+            })
+            .collect();
+        if statements.len() > MAX_STATEMENTS_PER_MESSAGE {
+            return Err(RefusedChange::TooLarge);
+        }
+        if statements.is_empty() {
+            return Ok(());
+        }
+        let mut all = self.statements();
+        all.extend(statements.iter().cloned());
+        let resolved = super::membership::resolve(&self.record_id, all);
+        if statements
+            .iter()
+            .any(|s| resolved.member(&s.issuer_id()).is_none())
+        {
+            return Err(RefusedChange::InvalidValue(
+                "statement issuer (not a member)".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// A key holds one value: a put beside a different value (already here, or in the
@@ -420,16 +465,16 @@ impl Record {
         };
         first_refusal(on_every_core(&values, 256, check))?;
         let maps = self.maps();
-        self.check_one_value_per_key(
-            values
-                .into_iter()
-                .map(|(kind, key, bytes)| Put {
-                    map: maps.iter().position(|(_, k)| *k == kind).unwrap_or(0),
-                    key,
-                    bytes,
-                })
-                .collect(),
-        )
+        let puts: Vec<Put> = values
+            .into_iter()
+            .map(|(kind, key, bytes)| Put {
+                map: maps.iter().position(|(_, k)| *k == kind).unwrap_or(0),
+                key,
+                bytes,
+            })
+            .collect();
+        self.check_bounds(&puts)?;
+        self.check_one_value_per_key(puts)
     }
 }
 
