@@ -700,3 +700,213 @@ fn a_hostile_members_posts_through_the_relay_are_refused_and_change_nothing() {
     until_settled(&family, &http, &url, 8);
     assert!(notes(mum, &family.id).contains(&"clinic: after the attack".to_string()));
 }
+
+/// What a run of exchanges cost until the phones settled.
+#[derive(Debug, Default, Clone, Copy)]
+struct Traffic {
+    rounds: usize,
+    posted: u32,
+    bytes: u64,
+}
+
+/// Turns `phones` (each opened for one exchange and closed, as a background job runs it)
+/// until they hold the same record and a whole round posts nothing; panics after
+/// `max_rounds`. What was posted and carried is counted.
+fn converge(
+    phones: &[&Phone],
+    id: &RecordId,
+    transport: &dyn RelayTransport,
+    url: &str,
+    max_rounds: usize,
+) -> Traffic {
+    let mut traffic = Traffic::default();
+    for round in 1..=max_rounds {
+        let mut posted = 0;
+        for phone in phones {
+            let report = phone.exchange(id, transport, url).unwrap();
+            posted += report.posted;
+            traffic.posted += report.posted;
+            traffic.bytes += report.bytes_sent + report.bytes_received;
+        }
+        let first = contents(&phones[0].open(), id);
+        let same = phones[1..]
+            .iter()
+            .all(|phone| contents(&phone.open(), id) == first);
+        if same && posted == 0 {
+            traffic.rounds = round;
+            return traffic;
+        }
+    }
+    panic!("the phones did not settle in {max_rounds} rounds: {traffic:?}");
+}
+
+/// One round more posts nothing: no phone sends what its peer has shown it holds.
+fn assert_quiet(phones: &[&Phone], id: &RecordId, transport: &dyn RelayTransport, url: &str) {
+    for phone in phones {
+        let report = phone.exchange(id, transport, url).unwrap();
+        assert_eq!(report.posted, 0, "posted again once settled: {report:?}");
+        assert_eq!(report.received, 0, "{report:?}");
+    }
+}
+
+/// A family that never changed, for comparison: one note from Dad to Mum.
+fn one_note_unchanged(transport: &dyn RelayTransport, url: &str) -> Traffic {
+    let family = family();
+    let all: Vec<&Phone> = family.phones.iter().collect();
+    converge(&all, &family.id, transport, url, 12);
+    family.phones[1]
+        .open()
+        .add_entry(&family.id, note("2026-04-02", "dad: a note"))
+        .unwrap();
+    let traffic = converge(&all, &family.id, transport, url, 12);
+    assert!(notes(&family.phones[0], &family.id).contains(&"dad: a note".to_string()));
+    traffic
+}
+
+fn removal_then_a_note_reaches_the_remaining_member(storage: Arc<dyn Storage>) {
+    let relay = local_relay(storage);
+    let (transport, url) = (HttpTransport::default(), relay.url());
+    let family = family();
+    let (mum, dad, clinic) = (&family.phones[0], &family.phones[1], &family.phones[2]);
+    converge(&[mum, dad, clinic], &family.id, &transport, &url, 12);
+    let clinic_id = clinic.open().device_id();
+    mum.open().remove_member(&family.id, &clinic_id).unwrap();
+    let rekeyed = converge(&[mum, dad], &family.id, &transport, &url, 6);
+    eprintln!("after the removal, settled in {rekeyed:?}");
+
+    dad.open()
+        .add_entry(&family.id, note("2026-04-02", "dad: after the removal"))
+        .unwrap();
+    // The removed phone runs its job too; it changes nothing for the others.
+    clinic.exchange(&family.id, &transport, &url).unwrap();
+    let traffic = converge(&[mum, dad], &family.id, &transport, &url, 4);
+    assert!(notes(mum, &family.id).contains(&"dad: after the removal".to_string()));
+    assert_quiet(&[mum, dad], &family.id, &transport, &url);
+    let unchanged = one_note_unchanged(&transport, &url);
+    eprintln!("a note after a removal: {traffic:?}; in a family that never changed: {unchanged:?}");
+    assert!(
+        traffic.posted <= unchanged.posted + 1,
+        "{traffic:?} vs {unchanged:?}"
+    );
+    assert!(!notes(clinic, &family.id).contains(&"dad: after the removal".to_string()));
+}
+
+#[test]
+fn after_a_removal_a_note_reaches_the_remaining_member_through_a_relay_on_sqlite() {
+    let dir = TempDir::new().unwrap();
+    removal_then_a_note_reaches_the_remaining_member(Arc::new(
+        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
+    ));
+}
+
+#[test]
+fn after_a_removal_a_note_reaches_the_remaining_member_through_a_relay_on_postgres() {
+    let server = PrivateServer::start().unwrap();
+    removal_then_a_note_reaches_the_remaining_member(Arc::new(
+        PostgresStorage::connect(&server.url()).unwrap(),
+    ));
+}
+
+fn restore_then_a_note_reaches_the_restored_phone(storage: Arc<dyn Storage>) {
+    let relay = local_relay(storage);
+    let (transport, url) = (HttpTransport::default(), relay.url());
+    let family = family();
+    let (mum, dad, clinic) = (&family.phones[0], &family.phones[1], &family.phones[2]);
+    converge(&[mum, dad, clinic], &family.id, &transport, &url, 12);
+    let words = mum.open().create_recovery_kit().unwrap();
+    // The kit's grant reaches the others, then Mum's app backs up.
+    converge(&[mum, dad, clinic], &family.id, &transport, &url, 8);
+    mum.open().backup_to_relay(&transport, &url).unwrap();
+
+    // Mum's phone is lost; the new phone restores from the words and the relay.
+    let dir = TempDir::new().unwrap();
+    let (new_phone, _) = Phone::new(&dir, "new", 9, Role::Parent, None);
+    let restored = new_phone
+        .open()
+        .restore_from_relay(&words, &transport, &url, true)
+        .unwrap();
+    assert_eq!(restored.records, std::slice::from_ref(&family.id));
+    let rekeyed = converge(&[&new_phone, dad, clinic], &family.id, &transport, &url, 8);
+    eprintln!("after the restore, settled in {rekeyed:?}");
+
+    dad.open()
+        .add_entry(&family.id, note("2026-04-03", "dad: after the restore"))
+        .unwrap();
+    let traffic = converge(&[&new_phone, dad, clinic], &family.id, &transport, &url, 4);
+    assert!(notes(&new_phone, &family.id).contains(&"dad: after the restore".to_string()));
+    assert_quiet(&[&new_phone, dad, clinic], &family.id, &transport, &url);
+    eprintln!("a note after a restore: {traffic:?}");
+    // The lost phone (a thief's copy) learns nothing written after.
+    mum.exchange(&family.id, &transport, &url).unwrap();
+    assert!(!notes(mum, &family.id).contains(&"dad: after the restore".to_string()));
+}
+
+#[test]
+fn after_a_restore_a_note_reaches_the_restored_phone_through_a_relay_on_sqlite() {
+    let dir = TempDir::new().unwrap();
+    restore_then_a_note_reaches_the_restored_phone(Arc::new(
+        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
+    ));
+}
+
+#[test]
+fn after_a_restore_a_note_reaches_the_restored_phone_through_a_relay_on_postgres() {
+    let server = PrivateServer::start().unwrap();
+    restore_then_a_note_reaches_the_restored_phone(Arc::new(
+        PostgresStorage::connect(&server.url()).unwrap(),
+    ));
+}
+
+/// The family moves to another relay (or its relay's database is rebuilt): the first
+/// fetch there must not acknowledge, and so delete, what nobody has read yet.
+fn moving_relays(first: Arc<dyn Storage>, second: Arc<dyn Storage>) {
+    let transport = HttpTransport::default();
+    let family = family();
+    let (mum, dad, clinic) = (&family.phones[0], &family.phones[1], &family.phones[2]);
+    {
+        let old = local_relay(first);
+        converge(&[mum, dad, clinic], &family.id, &transport, &old.url(), 12);
+        for i in 0..4 {
+            mum.open()
+                .add_entry(&family.id, note("2026-04-04", &format!("mum: {i}")))
+                .unwrap();
+            converge(&[mum, dad, clinic], &family.id, &transport, &old.url(), 8);
+        }
+    }
+    let new = local_relay(second);
+    let url = new.url();
+    dad.open()
+        .add_entry(&family.id, note("2026-04-05", "dad: on the new relay"))
+        .unwrap();
+    let posted = dad.exchange(&family.id, &transport, &url).unwrap();
+    assert!(posted.posted > 0, "{posted:?}");
+    let fetched = mum.exchange(&family.id, &transport, &url).unwrap();
+    assert!(
+        notes(mum, &family.id).contains(&"dad: on the new relay".to_string()),
+        "the note arrived at the first exchange on the new relay: {fetched:?}"
+    );
+    let traffic = converge(&[mum, dad, clinic], &family.id, &transport, &url, 4);
+    eprintln!("settled on the new relay in {traffic:?}");
+    assert_quiet(&[mum, dad, clinic], &family.id, &transport, &url);
+}
+
+#[test]
+fn moving_to_a_new_relay_loses_nothing_on_sqlite() {
+    let dir = TempDir::new().unwrap();
+    moving_relays(
+        Arc::new(SqliteStorage::open(&dir.path().join("old.sqlite")).unwrap()),
+        Arc::new(SqliteStorage::open(&dir.path().join("new.sqlite")).unwrap()),
+    );
+}
+
+#[test]
+fn moving_to_a_new_relay_loses_nothing_on_postgres() {
+    let (old, new) = (
+        PrivateServer::start().unwrap(),
+        PrivateServer::start().unwrap(),
+    );
+    moving_relays(
+        Arc::new(PostgresStorage::connect(&old.url()).unwrap()),
+        Arc::new(PostgresStorage::connect(&new.url()).unwrap()),
+    );
+}

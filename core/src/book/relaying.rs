@@ -56,11 +56,33 @@ impl RelayReport {
     }
 }
 
-/// Where this device's inbox was read up to, in which mailbox.
+/// Where this device's inbox was read up to, on which relay and in which mailbox. Kept per
+/// relay: sequence numbers are one relay's own, and a cursor taken to another relay (or a
+/// move back) would acknowledge, and so delete, messages nobody read there.
 #[derive(Serialize, Deserialize)]
 struct Cursor {
+    relay: String,
     address: String,
     after: u64,
+}
+
+/// Cursors kept per record (relays and mailboxes a device moved between).
+const KEPT_CURSORS: usize = 16;
+
+/// Whether a message that failed to apply will never apply: refused by the checks,
+/// unreadable, under a key this device does not hold. Acknowledged as refused, not fetched
+/// forever. Anything else (the database busy or full, a disk error) stops the exchange
+/// before it, so the message is fetched again.
+fn refused_for_good(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Sync(_)
+            | Error::InvalidInput(_)
+            | Error::NotFound { .. }
+            | Error::Crypto(_)
+            | Error::Internal(_)
+            | Error::RecordClosed
+    )
 }
 
 /// A mailbox secret of one epoch, sealed at rest with the rest of the meta values.
@@ -92,15 +114,18 @@ impl RedBook {
                 break;
             }
             read.push(mailbox.epoch);
-            let after = self.relay_cursor(id, &mailbox)?;
+            let after = self.relay_cursor(id, relay.base, &mailbox)?;
             let tag = mailbox.recipient_tag(&me);
             let path = relay::fetch_path(&mailbox.address(), &tag, after, FETCH_LIMIT);
             let answer = relay.call(&mailbox, "GET", &path, Vec::new(), &mut report)?;
-            let (messages, more) = relay::decode_fetched(&answer)?;
+            let (mut messages, more) = relay::decode_fetched(&answer)?;
             report.more_waiting = more;
+            // In order, so the cursor stops just before a message that could not be
+            // applied now: the next fetch must not acknowledge it.
+            messages.sort_by_key(|message| message.seq);
             let mut last = after;
+            let mut stopped = None;
             for message in messages {
-                last = last.max(message.seq);
                 let received = mailbox
                     .open(&tag, &message.body)
                     .map_err(Error::from)
@@ -111,10 +136,18 @@ impl RedBook {
                         report.changed |= received.changed;
                         heard_from.insert(received.from_device);
                     }
-                    Err(_) => report.refused += 1,
+                    Err(e) if refused_for_good(&e) => report.refused += 1,
+                    Err(e) => {
+                        stopped = Some(e);
+                        break;
+                    }
                 }
+                last = last.max(message.seq);
             }
-            self.save_relay_cursor(id, &mailbox, last)?;
+            self.save_relay_cursor(id, relay.base, &mailbox, last)?;
+            if let Some(e) = stopped {
+                return Err(e);
+            }
         }
         // A restored phone's introduction has done its work once a member answers it.
         if !heard_from.is_empty() && self.pending_introduction(id)?.is_some() {
@@ -154,28 +187,52 @@ impl RedBook {
         Ok(mailbox)
     }
 
-    fn relay_cursor(&self, id: &RecordId, mailbox: &Mailbox) -> Result<u64, Error> {
+    /// The cursors kept for a record; one saved in an older form (a single mailbox, no
+    /// relay) is dropped: reading an inbox from the start again is safe, acknowledging
+    /// on the wrong relay is not.
+    fn relay_cursors(&self, id: &RecordId) -> Result<Vec<Cursor>, Error> {
         let inner = self.lock();
         let name = inner.store.record_meta_name(RELAY_CURSOR, id);
-        let cursor = inner
+        Ok(inner
             .store
             .sealed_meta(&name)?
-            .and_then(|bytes| serde_json::from_slice::<Cursor>(&bytes).ok());
-        Ok(cursor
-            .filter(|c| c.address == mailbox.address())
+            .and_then(|bytes| serde_json::from_slice::<Vec<Cursor>>(&bytes).ok())
+            .unwrap_or_default())
+    }
+
+    fn relay_cursor(&self, id: &RecordId, base: &str, mailbox: &Mailbox) -> Result<u64, Error> {
+        let address = mailbox.address();
+        Ok(self
+            .relay_cursors(id)?
+            .iter()
+            .find(|c| c.relay == base && c.address == address)
             .map_or(0, |c| c.after))
     }
 
-    fn save_relay_cursor(&self, id: &RecordId, mailbox: &Mailbox, after: u64) -> Result<(), Error> {
+    fn save_relay_cursor(
+        &self,
+        id: &RecordId,
+        base: &str,
+        mailbox: &Mailbox,
+        after: u64,
+    ) -> Result<(), Error> {
+        let address = mailbox.address();
+        let mut cursors = self.relay_cursors(id)?;
+        cursors.retain(|c| !(c.relay == base && c.address == address));
+        cursors.insert(
+            0,
+            Cursor {
+                relay: base.to_string(),
+                address,
+                after,
+            },
+        );
+        cursors.truncate(KEPT_CURSORS);
         let inner = self.lock();
         let name = inner.store.record_meta_name(RELAY_CURSOR, id);
-        let cursor = Cursor {
-            address: mailbox.address(),
-            after,
-        };
         inner
             .store
-            .put_sealed_meta(&name, &serde_json::to_vec(&cursor).expect("serialisable"))
+            .put_sealed_meta(&name, &serde_json::to_vec(&cursors).expect("serialisable"))
     }
 
     /// The next message for each peer, sealed for its inbox: in the current mailbox, and
@@ -228,23 +285,28 @@ impl RedBook {
         let mut before: Vec<Vec<Outgoing>> = earlier.iter().map(|_| Vec::new()).collect();
         for peer in peers {
             let mut envelope = self.sync_message(id, &peer)?;
-            if envelope.is_none() && self.ask_again(id, &peer, heard_from.contains(&peer))? {
+            let heard = heard_from.contains(&peer);
+            if self.ask_again(id, &peer, heard, envelope.is_none())? {
                 envelope = self.sync_message(id, &peer)?;
             }
-            let Some(envelope) = envelope else { continue };
-            let is_keys = sync::parse_envelope(&envelope)?.header.kind == Kind::Keys;
-            let tag = current.recipient_tag(&peer);
-            now.push(Outgoing {
-                recipient: tag,
-                body: current.seal(&tag, &envelope)?,
-            });
-            if is_keys {
-                for (mailbox, out) in earlier.iter().zip(&mut before) {
-                    let tag = mailbox.recipient_tag(&peer);
-                    out.push(Outgoing {
-                        recipient: tag,
-                        body: mailbox.seal(&tag, &envelope)?,
-                    });
+            while let Some(sent) = envelope.take() {
+                let is_keys = sync::parse_envelope(&sent)?.header.kind == Kind::Keys;
+                let tag = current.recipient_tag(&peer);
+                now.push(Outgoing {
+                    recipient: tag,
+                    body: current.seal(&tag, &sent)?,
+                });
+                if is_keys {
+                    for (mailbox, out) in earlier.iter().zip(&mut before) {
+                        let tag = mailbox.recipient_tag(&peer);
+                        out.push(Outgoing {
+                            recipient: tag,
+                            body: mailbox.seal(&tag, &sent)?,
+                        });
+                    }
+                    // The sync message follows in the same post: the key message moves
+                    // the peer to this mailbox, where it reads it in the same exchange.
+                    envelope = self.sync_message(id, &peer)?;
                 }
             }
         }
@@ -257,25 +319,39 @@ impl RedBook {
         Ok(all)
     }
 
-    /// Whether to ask `peer` again where it stands: it was not heard from in this exchange,
-    /// has yet to show it holds everything here, and has been silent long enough (the
-    /// wait doubles). If so, the session is set to ask.
-    fn ask_again(&self, id: &RecordId, peer: &str, heard: bool) -> Result<bool, Error> {
+    /// Whether to ask `peer` again where it stands: there is nothing to send it, it was
+    /// not heard from in this exchange, has yet to show it holds everything here under the
+    /// key in force, and has been silent long enough (the wait doubles, and is saved, so a
+    /// background job that opens the database for each run backs off too). If so, the
+    /// session is set to ask (with the key message again when the peer has not shown it
+    /// holds the key).
+    fn ask_again(
+        &self,
+        id: &RecordId,
+        peer: &str,
+        heard: bool,
+        nothing_to_send: bool,
+    ) -> Result<bool, Error> {
         let mut inner = self.lock();
         let super::Inner {
             store, sessions, ..
         } = &mut *inner;
         let heads = store.record(id)?.heads();
+        let epoch = store.record_epoch(id)?;
         let session = sharing::session(sessions, store, id, peer)?;
-        if heard {
+        let ask = if heard {
             session.heard_from();
-            return Ok(false);
-        }
-        if session.peer_has(&heads) || !session.silent_exchange() {
-            return Ok(false);
-        }
-        session.ask_again();
-        Ok(true)
+            false
+        } else if !nothing_to_send || session.peer_has(&heads, epoch) || !session.silent_exchange()
+        {
+            false
+        } else {
+            session.ask_again();
+            true
+        };
+        let saved = session.encode();
+        store.save_sync_state(id, peer, &saved)?;
+        Ok(ask)
     }
 }
 
@@ -289,6 +365,7 @@ fn kept_mailboxes(bytes: Option<Vec<u8>>) -> Vec<KeptMailbox> {
 /// request to a relay (mailboxes, and the recovery kit's backup slot) goes through it.
 pub(super) struct Relay<'a> {
     transport: &'a dyn RelayTransport,
+    /// The relay's base URL, without a trailing slash: also what its cursors are kept by.
     base: &'a str,
 }
 

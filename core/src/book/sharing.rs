@@ -249,6 +249,7 @@ impl RedBook {
         let session = session(sessions, store, id, peer)?;
         match session.next(epoch) {
             Next::Keys => {
+                store.save_sync_state(id, peer, &session.encode())?;
                 let statements = store.record(id)?.statement_values();
                 Ok(Some(sync::seal_keys(
                     &header(Kind::Keys),
@@ -262,8 +263,8 @@ impl RedBook {
                     .record(id)?
                     .automerge()
                     .generate_sync_message(&mut session.state);
-                store.save_sync_state(id, peer, &session.state.encode())?;
                 session.sent(message.is_some());
+                store.save_sync_state(id, peer, &session.encode())?;
                 let Some(message) = message else {
                     return Ok(None);
                 };
@@ -307,7 +308,14 @@ impl RedBook {
         if header.kind == Kind::Keys {
             let values = envelope.open_keys(&sender, keys)?;
             let adopted = adopt_key(store, keys, &id, &values)?;
-            session(sessions, store, &id, &header.from)?.peer_holds(header.epoch);
+            let held = store.record_epoch(&id)?;
+            let session = session(sessions, store, &id, &header.from)?;
+            session.peer_holds(header.epoch);
+            if header.epoch == held {
+                session.answer();
+            }
+            let saved = session.encode();
+            store.save_sync_state(&id, &header.from, &saved)?;
             if adopted {
                 sessions.retain(|(record, peer), _| record != &id || peer == &header.from);
             }
@@ -318,7 +326,10 @@ impl RedBook {
             EpochCheck::Current => {}
             EpochCheck::Newer => return Err(SyncError::NewerKey.into()),
             EpochCheck::Older => {
-                session(sessions, store, &id, &header.from)?.peer_holds(header.epoch);
+                let session = session(sessions, store, &id, &header.from)?;
+                session.peer_holds(header.epoch);
+                let saved = session.encode();
+                store.save_sync_state(&id, &header.from, &saved)?;
                 return Err(SyncError::OldKey.into());
             }
         }
@@ -345,7 +356,7 @@ impl RedBook {
                     if session.state.their_heads != their_heads {
                         session.progressed();
                     }
-                    store.save_sync_state(&id, &header.from, &session.state.encode())?;
+                    store.save_sync_state(&id, &header.from, &session.encode())?;
                 }
                 result
             }
@@ -544,12 +555,14 @@ pub(super) fn session<'a>(
 /// The devices this one syncs a record with: its other active members, or, until the
 /// record's statements arrive, the device that invited this one.
 pub(super) fn sync_peers(store: &mut Store, id: &RecordId, me: &str) -> Result<Vec<String>, Error> {
-    let membership = store.record(id)?.membership();
+    let record = store.record(id)?;
+    let membership = record.membership();
     if membership.creator.is_some() {
+        let kits = recovery_kits(record);
         return Ok(membership
             .active_members()
             .map(|m| m.device_id.clone())
-            .filter(|device| device != me)
+            .filter(|device| device != me && !kits.contains(device))
             .collect());
     }
     Ok(store
@@ -580,4 +593,30 @@ pub(super) fn known_device(
         .and_then(|bytes| serde_json::from_slice::<DevicePublic>(&bytes).ok())
         .filter(|keys| keys.device_id() == device_id && membership.creator.is_none());
     inviter.ok_or_else(|| SyncError::NotAMember.into())
+}
+
+/// The recovery kits among a record's members: a device granted as standing in for the
+/// device that granted it (ADR 0009). A kit is words on paper: it never syncs, so nothing
+/// is posted for it.
+fn recovery_kits(record: &Record) -> std::collections::HashSet<String> {
+    let membership = record.membership();
+    record
+        .statements()
+        .into_iter()
+        .filter_map(|statement| match &statement.action {
+            Action::Grant {
+                subject,
+                stands_in_for: Some(lost),
+                ..
+            } if *lost == statement.issuer_id() => {
+                let kit = subject.device_id();
+                // Only as the membership resolved it: the grant in force is this one.
+                membership
+                    .active(&kit)
+                    .is_some_and(|m| m.added_by == *lost && m.keys == *subject)
+                    .then_some(kit)
+            }
+            _ => None,
+        })
+        .collect()
 }
