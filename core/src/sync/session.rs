@@ -27,10 +27,13 @@ pub struct Session {
 }
 
 /// A saved session: `"RBSS" | version 1 | peer epoch u32 | keys sent u32 (epoch + 1, 0 for
-/// none) | silent exchanges u32 | ask after u32 | automerge's encoded state`. A saved value
-/// without the magic is automerge's state alone (as saved before).
+/// none) | silent exchanges u32 | ask after u32 | in flight u8 | count u32 | last sent heads
+/// (32 bytes each) | automerge's encoded state`. A saved value without the magic is
+/// automerge's state alone (as saved before).
 const SAVED_MAGIC: &[u8; 4] = b"RBSS";
-const SAVED_HEADER: usize = 4 + 1 + 4 * 4;
+const SAVED_HEADER: usize = 4 + 1 + 4 * 4 + 1 + 4;
+/// More heads than a document has concurrent writers: a damaged value.
+const MAX_SAVED_HEADS: usize = 1024;
 
 /// What to send a peer next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +62,31 @@ pub fn compare_epoch(message: u32, held: u32) -> EpochCheck {
     }
 }
 
+/// The heads last sent, when a message is in flight.
+type InFlight = Option<Vec<automerge::ChangeHash>>;
+
+/// What a saved session keeps beside automerge's state: the four words, the heads last
+/// sent if a message is in flight, and automerge's state. None when it is not one.
+fn decode_saved(bytes: &[u8]) -> Option<([u32; 4], InFlight, &[u8])> {
+    if bytes.len() < SAVED_HEADER || !bytes.starts_with(SAVED_MAGIC) || bytes[4] != 1 {
+        return None;
+    }
+    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let kept = [word(5), word(9), word(13), word(17)];
+    let in_flight = bytes[21] == 1;
+    let count = word(22) as usize;
+    if count > MAX_SAVED_HEADS {
+        return None;
+    }
+    let end = SAVED_HEADER + count * 32;
+    let heads = bytes
+        .get(SAVED_HEADER..end)?
+        .chunks_exact(32)
+        .map(|chunk| automerge::ChangeHash(chunk.try_into().expect("32 bytes")))
+        .collect();
+    Some((kept, in_flight.then_some(heads), &bytes[end..]))
+}
+
 impl Session {
     /// A session from its saved state; a saved state that does not decode is only an
     /// optimisation lost.
@@ -68,14 +96,9 @@ impl Session {
     /// nothing (through a relay, each background run would otherwise post a hello to
     /// every peer), and one with something new sends it in its first message.
     pub fn restored(saved: Option<&[u8]>) -> Self {
-        let (kept, automerge_state) = match saved {
-            Some(bytes) if bytes.len() >= SAVED_HEADER && bytes.starts_with(SAVED_MAGIC) => {
-                let word =
-                    |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
-                let kept = [word(5), word(9), word(13), word(17)];
-                (Some(kept), Some(&bytes[SAVED_HEADER..]))
-            }
-            other => (None, other),
+        let (kept, in_flight, automerge_state) = match saved.and_then(decode_saved) {
+            Some((kept, in_flight, rest)) => (Some(kept), in_flight, Some(rest)),
+            None => (None, None, saved),
         };
         let state = match automerge_state.and_then(|bytes| State::decode(bytes).ok()) {
             Some(mut state) if !state.shared_heads.is_empty() => {
@@ -94,6 +117,14 @@ impl Session {
             Some(state) => state,
             None => State::new(),
         };
+        let mut state = state;
+        // A message sent and not yet answered stays in flight in the next run too: a
+        // background job that opens the database for each run must not post it again.
+        if let Some(last_sent) = in_flight {
+            state.in_flight = true;
+            state.last_sent_heads = last_sent;
+            state.have_responded = true;
+        }
         let [peer_epoch, keys_sent, silent_exchanges, ask_after] = kept.unwrap_or([0, 0, 0, 1]);
         Self {
             state,
@@ -116,6 +147,11 @@ impl Session {
             self.ask_after,
         ] {
             out.extend_from_slice(&word.to_be_bytes());
+        }
+        out.push(u8::from(self.state.in_flight));
+        out.extend_from_slice(&(self.state.last_sent_heads.len() as u32).to_be_bytes());
+        for head in &self.state.last_sent_heads {
+            out.extend_from_slice(&head.0);
         }
         out.extend_from_slice(&self.state.encode());
         out
@@ -194,6 +230,16 @@ impl Session {
         self.state.last_sent_heads.clear();
         self.state.their_have = None;
         self.state.their_need = None;
+    }
+
+    /// Whether the peer has shown it holds the key of `epoch`.
+    pub fn holds(&self, epoch: u32) -> bool {
+        self.peer_epoch >= epoch
+    }
+
+    /// The peer showed it is still on an older key: its key message goes again now.
+    pub fn behind(&mut self) {
+        self.keys_sent = None;
     }
 
     /// The peer signed a message under `epoch`, so it holds that key.
