@@ -1134,3 +1134,68 @@ fn a_member_that_never_synced_before_a_removal_still_joins() {
     assert_quiet(&[mum, dad], &family.id, &transport, &url);
     eprintln!("joined after the removal in {traffic:?}");
 }
+
+/// A member removed, told so, then granted again: it gets the key in force through the
+/// relay, is no longer reported removed, and a note reaches it.
+#[test]
+fn a_member_removed_then_granted_again_syncs_through_the_relay() {
+    let dir = TempDir::new().unwrap();
+    let relay = local_relay(Arc::new(
+        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
+    ));
+    let (transport, url) = (HttpTransport::default(), relay.url());
+    let family = family();
+    let (mum, dad, clinic) = (&family.phones[0], &family.phones[1], &family.phones[2]);
+    converge(&[mum, dad, clinic], &family.id, &transport, &url, 12);
+    let dad_id = dad.open().device_id();
+    mum.open().remove_member(&family.id, &dad_id).unwrap();
+    converge(&[mum, clinic], &family.id, &transport, &url, 6);
+    assert!(dad.exchange(&family.id, &transport, &url).unwrap().removed);
+
+    let card = dad.open().device_card().unwrap();
+    let invitation = mum.open().share(&family.id, &card, Access::Writer).unwrap();
+    dad.open().accept(&invitation).unwrap();
+    mum.open()
+        .add_entry(&family.id, note("2026-06-01", "mum: welcome back"))
+        .unwrap();
+    let traffic = converge(&[mum, dad, clinic], &family.id, &transport, &url, 8);
+    assert!(notes(dad, &family.id).contains(&"mum: welcome back".to_string()));
+    let report = dad.exchange(&family.id, &transport, &url).unwrap();
+    assert!(!report.removed, "{report:?}");
+    assert_quiet(&[mum, dad, clinic], &family.id, &transport, &url);
+    eprintln!("granted again and settled in {traffic:?}");
+}
+
+/// Dad's phone is off while Mum removes two members one after the other (two new keys);
+/// when it comes back, one exchange each way brings it the newest key and the note.
+#[test]
+fn a_phone_off_across_two_key_changes_catches_up() {
+    let dir = TempDir::new().unwrap();
+    let relay = local_relay(Arc::new(
+        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
+    ));
+    let (transport, url) = (HttpTransport::default(), relay.url());
+    let family = family();
+    let (mum, dad, clinic) = (&family.phones[0], &family.phones[1], &family.phones[2]);
+    let (gran, gran_id) = Phone::new(&dir, "gran", 4, Role::Carer, None);
+    let card = gran.open().device_card().unwrap();
+    gran.open()
+        .accept(&mum.open().share(&family.id, &card, Access::Writer).unwrap())
+        .unwrap();
+    converge(&[mum, dad, clinic, &gran], &family.id, &transport, &url, 12);
+
+    let clinic_id = clinic.open().device_id();
+    mum.open().remove_member(&family.id, &clinic_id).unwrap();
+    mum.exchange(&family.id, &transport, &url).unwrap();
+    mum.open().remove_member(&family.id, &gran_id).unwrap();
+    mum.open()
+        .add_entry(&family.id, note("2026-06-02", "mum: while dad was away"))
+        .unwrap();
+    for _ in 0..3 {
+        mum.exchange(&family.id, &transport, &url).unwrap();
+    }
+    let traffic = converge(&[dad, mum], &family.id, &transport, &url, 4);
+    assert!(notes(dad, &family.id).contains(&"mum: while dad was away".to_string()));
+    assert_quiet(&[mum, dad], &family.id, &transport, &url);
+    eprintln!("caught up across two key changes in {traffic:?}");
+}
