@@ -787,6 +787,7 @@ pub struct RelayReport {
     pub posted: u32,
     pub changed: bool,
     pub more_waiting: bool,
+    pub removed: bool,
     pub round_trips: u32,
     pub bytes_sent: u64,
     pub bytes_received: u64,

@@ -1,7 +1,7 @@
 //! The recovery kit: making it, backing up, restoring on a new phone.
 
 use crate::args::RecoveryCommand;
-use crate::open::{open_existing, passphrase, read_file, write_file};
+use crate::open::{open, open_existing, passphrase, read_file, write_file};
 use crate::print::Output;
 use crate::relay::CliHttp;
 use crate::{CliError, CliResult};
@@ -11,7 +11,18 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub(crate) fn run(command: RecoveryCommand, path: &Path, out: &Output) -> CliResult {
-    let book = open_existing(path)?;
+    let book = match &command {
+        // A new phone has no database yet: restoring makes it, as `init` would.
+        RecoveryCommand::Restore { .. } if !path.exists() => open(
+            path,
+            passphrase(
+                "REDBOOK_PASSPHRASE",
+                "A new passphrase for this phone",
+                true,
+            )?,
+        )?,
+        _ => open_existing(path)?,
+    };
     let http = || -> Arc<dyn RelayHttp> { Arc::new(CliHttp(HttpTransport::default())) };
     match command {
         RecoveryCommand::Create { qr } => {
@@ -30,7 +41,7 @@ pub(crate) fn run(command: RecoveryCommand, path: &Path, out: &Output) -> CliRes
                 println!();
                 println!("    {words}");
                 println!();
-                println!("Anyone with them can restore this child's record on a new phone. They are not shown again.");
+                println!("Anyone with them can restore, on a new phone, every child's record this phone can invite others to, now and added later. They are not shown again.");
                 if let Some(file) = &qr {
                     println!("The same words as a QR code: {}", file.display());
                 }
@@ -75,7 +86,12 @@ pub(crate) fn run(command: RecoveryCommand, path: &Path, out: &Output) -> CliRes
                 println!(
                     "restored {} records; {} lost device(s) removed; the other members learn of this phone at their next sync",
                     restored.records.len(),
-                    restored.removed.len()
+                    // One lost phone is removed from each record it was on.
+                    restored
+                        .removed
+                        .iter()
+                        .collect::<std::collections::HashSet<_>>()
+                        .len()
                 );
                 for id in &restored.skipped {
                     println!("not restored: the kit no longer covers record {id}");

@@ -98,6 +98,10 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             let id = find_child(&book, &child)?;
             let report = crate::relay::exchange(&book, &id, &url)?;
             out.print(&report, || {
+                if report.removed {
+                    println!("{}", redbook_core::view::REMOVED_FROM_RECORD);
+                    return;
+                }
                 println!(
                     "fetched {} messages ({} refused), posted {}; {} ({} requests, {} bytes sent, {} received){}",
                     report.received + report.refused,

@@ -173,6 +173,10 @@ impl From<StorageError> for Refusal {
             StorageError::Failed(_) => {
                 Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed")
             }
+            StorageError::UnknownCursor => Refusal(
+                StatusCode::CONFLICT,
+                "the cursor is beyond anything this relay has stored: fetch from the start",
+            ),
         }
     }
 }

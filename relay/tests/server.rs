@@ -358,6 +358,13 @@ fn messages_expire_and_migrations_run_once(open: impl Fn() -> Arc<dyn Storage>) 
     let (left, _) = again.fetch(&mailbox, &recipient, 0, 10).unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].body, b"new!");
+    // A cursor beyond any sequence number issued here (another relay's, or from before
+    // the database was rebuilt) acknowledges nothing: refused, the message still there.
+    assert!(matches!(
+        storage.fetch(&mailbox, &recipient, left[0].seq + 1_000, 10),
+        Err(redbook_relay::StorageError::UnknownCursor)
+    ));
+    assert_eq!(again.fetch(&mailbox, &recipient, 0, 10).unwrap().0, left);
     again.fetch(&mailbox, &recipient, left[0].seq, 10).unwrap();
     assert_eq!(storage.usage(&source).unwrap(), (0, 0));
     assert_eq!(

@@ -27,6 +27,11 @@ pub(super) struct Introduction {
     pub epoch: u32,
     pub mailbox_secret: Vec<u8>,
     pub envelope: Vec<u8>,
+    /// For the phone this one replaced (which still reads that mailbox and knows the kit,
+    /// not this phone): the record's statements, signed by the kit, so its relay sync
+    /// learns it was removed and stops.
+    #[serde(default)]
+    pub notice: Option<(String, Vec<u8>)>,
 }
 
 /// What restoring did.
@@ -270,8 +275,27 @@ impl RedBook {
                     .active(&lost)
                     .is_some()
             };
+            let mut notice = None;
             if remove_lost && lost != me && lost_is_active {
                 self.remove_member(&id, &lost)?;
+                let mut inner = self.lock();
+                let store = &mut inner.store;
+                let record = store.record(&id)?;
+                if let Some(member) = record.membership().member(&lost) {
+                    let header = Header {
+                        kind: Kind::Keys,
+                        record_id: id.clone(),
+                        epoch: saved.epoch,
+                        from: kit_id.clone(),
+                        to: lost.clone(),
+                    };
+                    let statements = record.statement_values();
+                    let sealed = sync::seal_keys(&header, &statements, &member.keys, &kit_keys)?;
+                    notice = Some((lost.clone(), sealed));
+                }
+                drop(inner);
+                // Told by the kit's notice, not by this phone (which it does not know).
+                self.removal_notified(&id, std::slice::from_ref(&lost))?;
                 restored.removed.push(lost);
             }
             // The introduction: the record as it is now, under the key the others hold.
@@ -290,6 +314,7 @@ impl RedBook {
                     .as_bytes()
                     .to_vec(),
                 envelope: sync::seal_envelope(&header, &saved.key, &document, &kit_keys)?,
+                notice,
             };
             let name = inner.store.record_meta_name(INTRODUCTION, &id);
             inner.store.put_sealed_meta(
@@ -312,6 +337,20 @@ impl RedBook {
             .store
             .sealed_meta(&name)?
             .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+    }
+
+    /// The kit's notice to the replaced phone was posted: not again.
+    pub(super) fn introduction_notice_sent(&self, id: &RecordId) -> Result<(), Error> {
+        let Some(mut introduction) = self.pending_introduction(id)? else {
+            return Ok(());
+        };
+        introduction.notice = None;
+        let inner = self.lock();
+        let name = inner.store.record_meta_name(INTRODUCTION, id);
+        inner.store.put_sealed_meta(
+            &name,
+            &serde_json::to_vec(&introduction).expect("serialisable"),
+        )
     }
 
     /// A member answered: the introduction has done its work.

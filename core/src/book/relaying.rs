@@ -21,6 +21,8 @@ const RELAY_MAILBOXES: &str = "relay_mailboxes";
 const FETCH_LIMIT: usize = 64;
 /// Mailboxes of earlier key epochs kept, to leave key messages for members still there.
 const KEPT_MAILBOXES: usize = 8;
+/// Earlier mailboxes read while a member has yet to show it holds the key in force.
+const EARLIER_READ: usize = 2;
 
 /// What one exchange with a relay did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -36,6 +38,9 @@ pub struct RelayReport {
     pub changed: bool,
     /// More messages wait than one exchange fetches: exchange again.
     pub more_waiting: bool,
+    /// An admin removed this device from the record: it no longer posts (words for a
+    /// parent: `view::REMOVED_FROM_RECORD`).
+    pub removed: bool,
     /// HTTP requests made.
     pub round_trips: u32,
     pub bytes_sent: u64,
@@ -50,17 +55,43 @@ impl RelayReport {
         self.posted += later.posted;
         self.changed |= later.changed;
         self.more_waiting = later.more_waiting;
+        self.removed |= later.removed;
         self.round_trips += later.round_trips;
         self.bytes_sent += later.bytes_sent;
         self.bytes_received += later.bytes_received;
     }
 }
 
-/// Where this device's inbox was read up to, in which mailbox.
+/// Where this device's inbox was read up to, on which relay and in which mailbox. Kept per
+/// relay: sequence numbers are one relay's own, and a cursor taken to another relay (or a
+/// move back) would acknowledge, and so delete, messages nobody read there.
 #[derive(Serialize, Deserialize)]
 struct Cursor {
+    relay: String,
     address: String,
     after: u64,
+}
+
+/// What one exchange posts: the messages for each mailbox.
+type Posts = Vec<(Mailbox, Vec<Outgoing>)>;
+
+/// Cursors kept per record (relays and mailboxes a device moved between).
+const KEPT_CURSORS: usize = 16;
+
+/// Whether a message that failed to apply will never apply: refused by the checks,
+/// unreadable, under a key this device does not hold. Acknowledged as refused, not fetched
+/// forever. Anything else (the database busy or full, a disk error) stops the exchange
+/// before it, so the message is fetched again.
+fn refused_for_good(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Sync(_)
+            | Error::InvalidInput(_)
+            | Error::NotFound { .. }
+            | Error::Crypto(_)
+            | Error::Internal(_)
+            | Error::RecordClosed
+    )
 }
 
 /// A mailbox secret of one epoch, sealed at rest with the rest of the meta values.
@@ -92,35 +123,29 @@ impl RedBook {
                 break;
             }
             read.push(mailbox.epoch);
-            let after = self.relay_cursor(id, &mailbox)?;
-            let tag = mailbox.recipient_tag(&me);
-            let path = relay::fetch_path(&mailbox.address(), &tag, after, FETCH_LIMIT);
-            let answer = relay.call(&mailbox, "GET", &path, Vec::new(), &mut report)?;
-            let (messages, more) = relay::decode_fetched(&answer)?;
+            let more = self.read_inbox(&relay, id, &mailbox, &me, &mut report, &mut heard_from)?;
             report.more_waiting = more;
-            let mut last = after;
-            for message in messages {
-                last = last.max(message.seq);
-                let received = mailbox
-                    .open(&tag, &message.body)
-                    .map_err(Error::from)
-                    .and_then(|envelope| self.receive(&envelope));
-                match received {
-                    Ok(received) => {
-                        report.received += 1;
-                        report.changed |= received.changed;
-                        heard_from.insert(received.from_device);
-                    }
-                    Err(_) => report.refused += 1,
-                }
+        }
+        // A member still on an earlier key posts there, where nobody would read it: while
+        // one has not shown it holds the key in force, read the latest earlier mailboxes
+        // too. Its message is refused (old key), and the key message goes again at once.
+        if self.a_peer_is_behind(id, &me)? {
+            for mailbox in self.earlier_mailboxes(id)?.into_iter().take(EARLIER_READ) {
+                self.read_inbox(&relay, id, &mailbox, &me, &mut report, &mut heard_from)?;
             }
-            self.save_relay_cursor(id, &mailbox, last)?;
+        }
+        if self.removed_from(id)? {
+            // Nobody reads what it would post; it still reads, in case it is granted again.
+            report.removed = true;
+            return Ok(report);
         }
         // A restored phone's introduction has done its work once a member answers it.
         if !heard_from.is_empty() && self.pending_introduction(id)?.is_some() {
             self.introduction_done(id)?;
         }
-        for (mailbox, messages) in self.relay_outgoing(id, &me, &heard_from)? {
+        let notices = self.removal_notices(id)?;
+        let (outgoing, notice_sent) = self.relay_outgoing(id, &me, &heard_from, &notices)?;
+        for (mailbox, messages) in outgoing {
             if messages.is_empty() {
                 continue;
             }
@@ -130,7 +155,101 @@ impl RedBook {
             let from = hex::encode(mailbox.recipient_tag(&me));
             relay.call_from(&mailbox, "POST", &path, body, Some(from), &mut report)?;
         }
+        let told: Vec<String> = notices.into_iter().map(|(device, _)| device).collect();
+        self.removal_notified(id, &told)?;
+        if notice_sent {
+            self.introduction_notice_sent(id)?;
+        }
         Ok(report)
+    }
+
+    /// Fetches this device's inbox in `mailbox` after its cursor on this relay, hands each
+    /// message to `receive`, and saves the cursor; says whether more wait.
+    fn read_inbox(
+        &self,
+        relay: &Relay,
+        id: &RecordId,
+        mailbox: &Mailbox,
+        me: &str,
+        report: &mut RelayReport,
+        heard_from: &mut HashSet<String>,
+    ) -> Result<bool, Error> {
+        let mut after = self.relay_cursor(id, relay.base, mailbox)?;
+        let tag = mailbox.recipient_tag(me);
+        let path = relay::fetch_path(&mailbox.address(), &tag, after, FETCH_LIMIT);
+        let answer = match relay.call(mailbox, "GET", &path, Vec::new(), report) {
+            // The relay never issued that cursor (its database was rebuilt): it deleted
+            // nothing; read the inbox from the start.
+            Err(Error::RelayRefused { status: 409, .. }) if after > 0 => {
+                after = 0;
+                let path = relay::fetch_path(&mailbox.address(), &tag, 0, FETCH_LIMIT);
+                relay.call(mailbox, "GET", &path, Vec::new(), report)?
+            }
+            answer => answer?,
+        };
+        let (mut messages, more) = relay::decode_fetched(&answer)?;
+        // In order, so the cursor stops just before a message that could not be applied
+        // now: the next fetch must not acknowledge it.
+        messages.sort_by_key(|message| message.seq);
+        let mut last = after;
+        let mut stopped = None;
+        for message in messages {
+            let received = mailbox
+                .open(&tag, &message.body)
+                .map_err(Error::from)
+                .and_then(|envelope| self.receive(&envelope));
+            match received {
+                Ok(received) => {
+                    report.received += 1;
+                    report.changed |= received.changed;
+                    heard_from.insert(received.from_device);
+                }
+                Err(e) if refused_for_good(&e) => report.refused += 1,
+                Err(e) => {
+                    stopped = Some(e);
+                    break;
+                }
+            }
+            last = last.max(message.seq);
+        }
+        self.save_relay_cursor(id, relay.base, mailbox, last)?;
+        match stopped {
+            Some(e) => Err(e),
+            None => Ok(more),
+        }
+    }
+
+    /// Whether a peer has yet to show it holds the key in force.
+    fn a_peer_is_behind(&self, id: &RecordId, me: &str) -> Result<bool, Error> {
+        let own_kit = self.own_kit_id()?;
+        let mut inner = self.lock();
+        let super::Inner {
+            store, sessions, ..
+        } = &mut *inner;
+        let epoch = store.record_epoch(id)?;
+        for peer in sharing::sync_peers(store, id, me)? {
+            if Some(&peer) != own_kit.as_ref()
+                && !sharing::session(sessions, store, id, &peer)?.holds(epoch)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The mailboxes of earlier epochs this device kept, newest first.
+    fn earlier_mailboxes(&self, id: &RecordId) -> Result<Vec<Mailbox>, Error> {
+        let mut inner = self.lock();
+        let epoch = inner.store.record_epoch(id)?;
+        let name = inner.store.record_meta_name(RELAY_MAILBOXES, id);
+        Ok(kept_mailboxes(inner.store.sealed_meta(&name)?)
+            .into_iter()
+            .filter(|k| k.epoch < epoch)
+            .filter_map(|k| {
+                let secret = crate::crypto::SecretKey::from_slice(&k.secret).ok()?;
+                Some(Mailbox::from_secret(secret, k.epoch))
+            })
+            .collect())
     }
 
     /// The record's mailbox at the key this device holds now (remembered for later
@@ -140,53 +259,69 @@ impl RedBook {
         let store = &mut inner.store;
         let epoch = store.record_epoch(id)?;
         let mailbox = Mailbox::derive(&store.record_key(id)?, epoch);
-        let name = store.record_meta_name(RELAY_MAILBOXES, id);
-        let mut kept = kept_mailboxes(store.sealed_meta(&name)?);
-        if !kept.iter().any(|k| k.epoch == epoch) {
-            kept.push(KeptMailbox {
-                epoch,
-                secret: mailbox.secret().as_bytes().to_vec(),
-            });
-            kept.sort_by_key(|k| std::cmp::Reverse(k.epoch));
-            kept.truncate(KEPT_MAILBOXES);
-            store.put_sealed_meta(&name, &serde_json::to_vec(&kept).expect("serialisable"))?;
-        }
+        keep_mailbox(store, id, mailbox.secret(), epoch)?;
         Ok(mailbox)
     }
 
-    fn relay_cursor(&self, id: &RecordId, mailbox: &Mailbox) -> Result<u64, Error> {
+    /// The cursors kept for a record; one saved in an older form (a single mailbox, no
+    /// relay) is dropped: reading an inbox from the start again is safe, acknowledging
+    /// on the wrong relay is not.
+    fn relay_cursors(&self, id: &RecordId) -> Result<Vec<Cursor>, Error> {
         let inner = self.lock();
         let name = inner.store.record_meta_name(RELAY_CURSOR, id);
-        let cursor = inner
+        Ok(inner
             .store
             .sealed_meta(&name)?
-            .and_then(|bytes| serde_json::from_slice::<Cursor>(&bytes).ok());
-        Ok(cursor
-            .filter(|c| c.address == mailbox.address())
+            .and_then(|bytes| serde_json::from_slice::<Vec<Cursor>>(&bytes).ok())
+            .unwrap_or_default())
+    }
+
+    fn relay_cursor(&self, id: &RecordId, base: &str, mailbox: &Mailbox) -> Result<u64, Error> {
+        let address = mailbox.address();
+        Ok(self
+            .relay_cursors(id)?
+            .iter()
+            .find(|c| c.relay == base && c.address == address)
             .map_or(0, |c| c.after))
     }
 
-    fn save_relay_cursor(&self, id: &RecordId, mailbox: &Mailbox, after: u64) -> Result<(), Error> {
+    fn save_relay_cursor(
+        &self,
+        id: &RecordId,
+        base: &str,
+        mailbox: &Mailbox,
+        after: u64,
+    ) -> Result<(), Error> {
+        let address = mailbox.address();
+        let mut cursors = self.relay_cursors(id)?;
+        cursors.retain(|c| !(c.relay == base && c.address == address));
+        cursors.insert(
+            0,
+            Cursor {
+                relay: base.to_string(),
+                address,
+                after,
+            },
+        );
+        cursors.truncate(KEPT_CURSORS);
         let inner = self.lock();
         let name = inner.store.record_meta_name(RELAY_CURSOR, id);
-        let cursor = Cursor {
-            address: mailbox.address(),
-            after,
-        };
         inner
             .store
-            .put_sealed_meta(&name, &serde_json::to_vec(&cursor).expect("serialisable"))
+            .put_sealed_meta(&name, &serde_json::to_vec(&cursors).expect("serialisable"))
     }
 
     /// The next message for each peer, sealed for its inbox: in the current mailbox, and
     /// a key message also in each earlier one (the peer may still be there). A silent peer
     /// that has not shown it holds this device's heads is asked again, less and less often.
+    /// Also says whether a restored phone's notice to the phone it replaced went out.
     fn relay_outgoing(
         &self,
         id: &RecordId,
         me: &str,
         heard_from: &HashSet<String>,
-    ) -> Result<Vec<(Mailbox, Vec<Outgoing>)>, Error> {
+        removal_notices: &[(String, Vec<u8>)],
+    ) -> Result<(Posts, bool), Error> {
         let current = self.relay_mailbox(id)?;
         let own_kit = self.own_kit_id()?;
         let peers: Vec<String> = {
@@ -200,83 +335,151 @@ impl RedBook {
         // others hold), so they know it before its own messages arrive.
         let introduction = self.pending_introduction(id)?.and_then(|intro| {
             let secret = crate::crypto::SecretKey::from_slice(&intro.mailbox_secret).ok()?;
-            Some((Mailbox::from_secret(secret, intro.epoch), intro.envelope))
+            Some((
+                Mailbox::from_secret(secret, intro.epoch),
+                intro.envelope,
+                intro.notice,
+            ))
         });
-        let mut introductions = Vec::new();
-        if let Some((mailbox, envelope)) = &introduction {
-            for peer in &peers {
-                let tag = mailbox.recipient_tag(peer);
-                introductions.push(Outgoing {
+        let earlier = self.earlier_mailboxes(id)?;
+        let mut now = Vec::new();
+        let mut before: Vec<Vec<Outgoing>> = earlier.iter().map(|_| Vec::new()).collect();
+        // A device removed here reads an earlier mailbox (it never got the new key).
+        for (device, notice) in removal_notices {
+            for (mailbox, out) in earlier.iter().zip(&mut before) {
+                let tag = mailbox.recipient_tag(device);
+                out.push(Outgoing {
                     recipient: tag,
-                    body: mailbox.seal(&tag, envelope)?,
+                    body: mailbox.seal(&tag, notice)?,
                 });
             }
         }
-        let earlier: Vec<Mailbox> = {
-            let inner = self.lock();
-            let name = inner.store.record_meta_name(RELAY_MAILBOXES, id);
-            kept_mailboxes(inner.store.sealed_meta(&name)?)
-                .into_iter()
-                .filter(|k| k.epoch < current.epoch)
-                .filter_map(|k| {
-                    let secret = crate::crypto::SecretKey::from_slice(&k.secret).ok()?;
-                    Some(Mailbox::from_secret(secret, k.epoch))
-                })
-                .collect()
-        };
-        let mut now = Vec::new();
-        let mut before: Vec<Vec<Outgoing>> = earlier.iter().map(|_| Vec::new()).collect();
+        // Peers sent a key message now: they may not know this phone yet.
+        let mut keys_to = Vec::new();
         for peer in peers {
             let mut envelope = self.sync_message(id, &peer)?;
-            if envelope.is_none() && self.ask_again(id, &peer, heard_from.contains(&peer))? {
+            let heard = heard_from.contains(&peer);
+            if self.ask_again(id, &peer, heard, envelope.is_none())? {
                 envelope = self.sync_message(id, &peer)?;
             }
-            let Some(envelope) = envelope else { continue };
-            let is_keys = sync::parse_envelope(&envelope)?.header.kind == Kind::Keys;
-            let tag = current.recipient_tag(&peer);
-            now.push(Outgoing {
-                recipient: tag,
-                body: current.seal(&tag, &envelope)?,
-            });
-            if is_keys {
-                for (mailbox, out) in earlier.iter().zip(&mut before) {
-                    let tag = mailbox.recipient_tag(&peer);
-                    out.push(Outgoing {
-                        recipient: tag,
-                        body: mailbox.seal(&tag, &envelope)?,
-                    });
+            while let Some(sent) = envelope.take() {
+                let is_keys = sync::parse_envelope(&sent)?.header.kind == Kind::Keys;
+                let tag = current.recipient_tag(&peer);
+                now.push(Outgoing {
+                    recipient: tag,
+                    body: current.seal(&tag, &sent)?,
+                });
+                if is_keys {
+                    keys_to.push(peer.clone());
+                    for (mailbox, out) in earlier.iter().zip(&mut before) {
+                        let tag = mailbox.recipient_tag(&peer);
+                        out.push(Outgoing {
+                            recipient: tag,
+                            body: mailbox.seal(&tag, &sent)?,
+                        });
+                    }
+                    // The sync message follows in the same post: the key message moves
+                    // the peer to this mailbox, where it reads it in the same exchange.
+                    envelope = self.sync_message(id, &peer)?;
                 }
             }
         }
         let mut all = Vec::new();
-        if let Some((mailbox, _)) = introduction {
+        let mut notice_sent = false;
+        if let Some((mailbox, envelope, notice)) = introduction {
+            // With each key message (once, then on the ask-again schedule), not at every
+            // exchange: a peer that holds everything never answers it.
+            let mut introductions = Vec::new();
+            for peer in &keys_to {
+                let tag = mailbox.recipient_tag(peer);
+                introductions.push(Outgoing {
+                    recipient: tag,
+                    body: mailbox.seal(&tag, &envelope)?,
+                });
+            }
+            // The phone it replaced still reads this mailbox: tell it, once, it was removed.
+            if let Some((device, notice)) = notice {
+                let tag = mailbox.recipient_tag(&device);
+                introductions.push(Outgoing {
+                    recipient: tag,
+                    body: mailbox.seal(&tag, &notice)?,
+                });
+                notice_sent = true;
+            }
             all.push((mailbox, introductions));
         }
         all.push((current, now));
         all.extend(earlier.into_iter().zip(before));
-        Ok(all)
+        Ok((all, notice_sent))
     }
 
-    /// Whether to ask `peer` again where it stands: it was not heard from in this exchange,
-    /// has yet to show it holds everything here, and has been silent long enough (the
-    /// wait doubles). If so, the session is set to ask.
-    fn ask_again(&self, id: &RecordId, peer: &str, heard: bool) -> Result<bool, Error> {
+    /// Whether to ask `peer` again where it stands: there is nothing to send it, it was
+    /// not heard from in this exchange, has yet to show it holds everything here under the
+    /// key in force, and has been silent long enough (the wait doubles, and is saved, so a
+    /// background job that opens the database for each run backs off too). If so, the
+    /// session is set to ask (with the key message again when the peer has not shown it
+    /// holds the key).
+    fn ask_again(
+        &self,
+        id: &RecordId,
+        peer: &str,
+        heard: bool,
+        nothing_to_send: bool,
+    ) -> Result<bool, Error> {
         let mut inner = self.lock();
         let super::Inner {
             store, sessions, ..
         } = &mut *inner;
         let heads = store.record(id)?.heads();
+        let epoch = store.record_epoch(id)?;
         let session = sharing::session(sessions, store, id, peer)?;
-        if heard {
+        let ask = if heard {
             session.heard_from();
-            return Ok(false);
-        }
-        if session.peer_has(&heads) || !session.silent_exchange() {
-            return Ok(false);
-        }
-        session.ask_again();
-        Ok(true)
+            false
+        } else if !nothing_to_send || session.peer_has(&heads, epoch) || !session.silent_exchange()
+        {
+            false
+        } else {
+            session.ask_again();
+            true
+        };
+        let saved = session.encode();
+        store.save_sync_state(id, peer, &saved)?;
+        Ok(ask)
     }
+}
+
+/// Remembers the mailbox of `epoch` (its secret, sealed at rest), so key messages can
+/// still be left there for members that have not moved on. Called before any key change
+/// too: a device that never exchanged at an epoch must still reach the members there.
+pub(super) fn keep_mailbox(
+    store: &mut crate::store::Store,
+    id: &RecordId,
+    secret: &crate::crypto::SecretKey,
+    epoch: u32,
+) -> Result<(), Error> {
+    let name = store.record_meta_name(RELAY_MAILBOXES, id);
+    let mut kept = kept_mailboxes(store.sealed_meta(&name)?);
+    if kept.iter().any(|k| k.epoch == epoch) {
+        return Ok(());
+    }
+    kept.push(KeptMailbox {
+        epoch,
+        secret: secret.as_bytes().to_vec(),
+    });
+    kept.sort_by_key(|k| std::cmp::Reverse(k.epoch));
+    kept.truncate(KEPT_MAILBOXES);
+    store.put_sealed_meta(&name, &serde_json::to_vec(&kept).expect("serialisable"))
+}
+
+/// Keeps the mailbox of the key `store` holds for `id` now, before it is replaced.
+pub(super) fn keep_current_mailbox(
+    store: &mut crate::store::Store,
+    id: &RecordId,
+) -> Result<(), Error> {
+    let epoch = store.record_epoch(id)?;
+    let secret = Mailbox::secret_for(&store.record_key(id)?, epoch);
+    keep_mailbox(store, id, &secret, epoch)
 }
 
 fn kept_mailboxes(bytes: Option<Vec<u8>>) -> Vec<KeptMailbox> {
@@ -289,6 +492,7 @@ fn kept_mailboxes(bytes: Option<Vec<u8>>) -> Vec<KeptMailbox> {
 /// request to a relay (mailboxes, and the recovery kit's backup slot) goes through it.
 pub(super) struct Relay<'a> {
     transport: &'a dyn RelayTransport,
+    /// The relay's base URL, without a trailing slash: also what its cursors are kept by.
     base: &'a str,
 }
 

@@ -23,6 +23,10 @@ use std::collections::HashMap;
 /// Per record: the device that invited this one, trusted to sync until the record's own
 /// statements arrive.
 const INVITER: &str = "inviter";
+/// Per record: the devices this one removed and has told so (through the relay).
+const REMOVAL_NOTIFIED: &str = "removal_notified";
+/// Per record: set when a member's key message showed this device was removed.
+const REMOVED_HERE: &str = "removed_here";
 
 pub(super) type Sessions = HashMap<(RecordId, String), Session>;
 
@@ -222,6 +226,7 @@ impl RedBook {
             return Err(SyncError::NotPermitted.into());
         }
         let epoch = revoke.rotation().map_or(0, |r| r.epoch);
+        super::relaying::keep_current_mailbox(store, id)?;
         store.update_record_and_key(id, |record| {
             record.put_statement(&revoke, keys)?;
             Ok(((), Some((new_key, epoch))))
@@ -253,6 +258,7 @@ impl RedBook {
         let session = session(sessions, store, id, peer)?;
         match session.next(epoch) {
             Next::Keys => {
+                store.save_sync_state(id, peer, &session.encode())?;
                 let statements = store.record(id)?.statement_values();
                 Ok(Some(sync::seal_keys(
                     &header(Kind::Keys),
@@ -266,8 +272,8 @@ impl RedBook {
                     .record(id)?
                     .automerge()
                     .generate_sync_message(&mut session.state);
-                store.save_sync_state(id, peer, &session.state.encode())?;
                 session.sent(message.is_some());
+                store.save_sync_state(id, peer, &session.encode())?;
                 let Some(message) = message else {
                     return Ok(None);
                 };
@@ -311,7 +317,21 @@ impl RedBook {
         if header.kind == Kind::Keys {
             let values = envelope.open_keys(&sender, keys)?;
             let adopted = adopt_key(store, keys, &id, &values)?;
-            session(sessions, store, &id, &header.from)?.peer_holds(header.epoch);
+            let removed_name = store.record_meta_name(REMOVED_HERE, &id);
+            if adopted {
+                // Granted again since: this device is a member once more.
+                store.delete_meta(&removed_name)?;
+            } else if removed_in(store, &id, &values, &author.device_id)? {
+                store.put_sealed_meta(&removed_name, b"removed")?;
+            }
+            let held = store.record_epoch(&id)?;
+            let session = session(sessions, store, &id, &header.from)?;
+            session.peer_holds(header.epoch);
+            if header.epoch == held {
+                session.answer();
+            }
+            let saved = session.encode();
+            store.save_sync_state(&id, &header.from, &saved)?;
             if adopted {
                 sessions.retain(|(record, peer), _| record != &id || peer == &header.from);
             }
@@ -322,12 +342,18 @@ impl RedBook {
             EpochCheck::Current => {}
             EpochCheck::Newer => return Err(SyncError::NewerKey.into()),
             EpochCheck::Older => {
-                session(sessions, store, &id, &header.from)?.peer_holds(header.epoch);
+                let session = session(sessions, store, &id, &header.from)?;
+                session.peer_holds(header.epoch);
+                session.behind();
+                let saved = session.encode();
+                store.save_sync_state(&id, &header.from, &saved)?;
                 return Err(SyncError::OldKey.into());
             }
         }
         let body = envelope.open(&sender, &store.record_key(&id)?)?;
         let before = store.record(&id)?.heads();
+        // The mailbox of the key held now, kept below if what arrives replaces the key.
+        let mailbox_before = crate::sync::relay::Mailbox::secret_for(&store.record_key(&id)?, held);
         let session = session(sessions, store, &id, &header.from)?;
         // It sent under the current key, so it holds it.
         session.peer_holds(held);
@@ -338,18 +364,34 @@ impl RedBook {
                     .and_then(Result::ok)
                     .ok_or(SyncError::Malformed("sync message"))?;
                 let their_heads = session.state.their_heads.clone();
+                let sorted = |mut heads: Vec<automerge::ChangeHash>| {
+                    heads.sort();
+                    heads
+                };
+                let sender_heads = sorted(message.heads.clone());
+                let sender_knows = message
+                    .have
+                    .first()
+                    .map(|have| sorted(have.last_sync.clone()));
                 let state = &mut session.state;
                 let result = store.update_record_and_key(&id, |record| {
                     record.receive_sync_message(state, message)?;
                     Ok(((), key_to_adopt(record, keys, held)))
                 });
                 if result.is_ok() {
+                    // Both hold the same, but the sender does not know it (what reached
+                    // this device came another way, or its answer was lost): say so, or
+                    // it sends again, and asks again, for ever.
+                    let ours = sorted(store.record(&id)?.heads());
+                    if sender_heads == ours && sender_knows.is_some_and(|known| known != ours) {
+                        session.answer();
+                    }
                     // The peer acknowledging what it was sent is progress too: a device
                     // that only writes (its peer only reads) must not be reset as stalled.
                     if session.state.their_heads != their_heads {
                         session.progressed();
                     }
-                    store.save_sync_state(&id, &header.from, &session.state.encode())?;
+                    store.save_sync_state(&id, &header.from, &session.encode())?;
                 }
                 result
             }
@@ -364,6 +406,9 @@ impl RedBook {
             return Err(e);
         }
         let rekeyed = store.record_epoch(&id)? != held;
+        if rekeyed {
+            super::relaying::keep_mailbox(store, &id, &mailbox_before, held)?;
+        }
         let changed = rekeyed || store.record(&id)?.heads() != before;
         if changed {
             if let Some(session) = sessions.get_mut(&(id.clone(), header.from.clone())) {
@@ -374,6 +419,77 @@ impl RedBook {
             sessions.retain(|(record, peer), _| record != &id || peer == &header.from);
         }
         Ok(received(changed))
+    }
+
+    /// Whether a member's key message showed this device was removed from the record (and
+    /// none has given it a key since).
+    pub fn removed_from(&self, id: &RecordId) -> Result<bool, Error> {
+        let inner = self.lock();
+        let name = inner.store.record_meta_name(REMOVED_HERE, id);
+        Ok(inner.store.sealed_meta(&name)?.is_some())
+    }
+
+    /// A key message for each device this one removed and has not told yet: the record's
+    /// statements (who the members are, which it held already, and its removal), sealed to
+    /// that device, so its relay sync learns it was removed and stops. No key for it is in
+    /// them.
+    pub(super) fn removal_notices(&self, id: &RecordId) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        let mut inner = self.lock();
+        let Inner {
+            store,
+            keys,
+            author,
+            ..
+        } = &mut *inner;
+        let name = store.record_meta_name(REMOVAL_NOTIFIED, id);
+        let notified: Vec<String> = store
+            .sealed_meta(&name)?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        let epoch = store.record_epoch(id)?;
+        let record = store.record(id)?;
+        let removed: Vec<Member> = record
+            .members()
+            .into_iter()
+            .filter(|m| m.removed.as_ref().is_some_and(|r| r.by == author.device_id))
+            .filter(|m| !notified.contains(&m.device_id))
+            .collect();
+        if removed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let statements = record.statement_values();
+        removed
+            .into_iter()
+            .map(|member| {
+                let header = Header {
+                    kind: Kind::Keys,
+                    record_id: id.clone(),
+                    epoch,
+                    from: author.device_id.clone(),
+                    to: member.device_id.clone(),
+                };
+                let notice = sync::seal_keys(&header, &statements, &member.keys, keys)?;
+                Ok((member.device_id, notice))
+            })
+            .collect()
+    }
+
+    /// The removed devices named have been told.
+    pub(super) fn removal_notified(&self, id: &RecordId, devices: &[String]) -> Result<(), Error> {
+        if devices.is_empty() {
+            return Ok(());
+        }
+        let inner = self.lock();
+        let name = inner.store.record_meta_name(REMOVAL_NOTIFIED, id);
+        let mut notified: Vec<String> = inner
+            .store
+            .sealed_meta(&name)?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        notified.extend(devices.iter().cloned());
+        inner
+            .store
+            .put_sealed_meta(&name, &serde_json::to_vec(&notified).expect("serialisable"))
     }
 
     /// Forgets what this device believes `peer` has; the next exchange starts afresh.
@@ -507,8 +623,24 @@ fn adopt_key(
     let Some(key) = newer_key(&membership::resolve(id, statements), id, keys, held) else {
         return Ok(false);
     };
+    super::relaying::keep_current_mailbox(store, id)?;
     store.update_record_and_key(id, |_| Ok(((), Some(key))))?;
     Ok(true)
+}
+
+/// Whether the statements a key message carries, with the record's own, show `me` removed.
+fn removed_in(
+    store: &mut Store,
+    id: &RecordId,
+    values: &[Vec<u8>],
+    me: &str,
+) -> Result<bool, Error> {
+    let record = store.record(id)?;
+    let mut statements = record.statements();
+    statements.extend(record.statements_from_values(values));
+    Ok(membership::resolve(id, statements)
+        .member(me)
+        .is_some_and(|m| !m.is_active()))
 }
 
 /// An admin that finds a member without the key in force (granted while another admin
@@ -526,6 +658,7 @@ fn repair_key(store: &mut Store, keys: &DeviceKeys, id: &RecordId) -> Result<(),
         return Ok(());
     }
     let epoch = membership.epoch + 1;
+    super::relaying::keep_current_mailbox(store, id)?;
     store.update_record_and_key(id, |record| {
         record.put_statement(&rotate, keys)?;
         Ok(((), Some((new_key, epoch))))
@@ -550,12 +683,14 @@ pub(super) fn session<'a>(
 /// The devices this one syncs a record with: its other active members, or, until the
 /// record's statements arrive, the device that invited this one.
 pub(super) fn sync_peers(store: &mut Store, id: &RecordId, me: &str) -> Result<Vec<String>, Error> {
-    let membership = store.record(id)?.membership();
+    let record = store.record(id)?;
+    let membership = record.membership();
     if membership.creator.is_some() {
+        let kits = recovery_kits(record);
         return Ok(membership
             .active_members()
             .map(|m| m.device_id.clone())
-            .filter(|device| device != me)
+            .filter(|device| device != me && !kits.contains(device))
             .collect());
     }
     Ok(store
@@ -586,4 +721,30 @@ pub(super) fn known_device(
         .and_then(|bytes| serde_json::from_slice::<DevicePublic>(&bytes).ok())
         .filter(|keys| keys.device_id() == device_id && membership.creator.is_none());
     inviter.ok_or_else(|| SyncError::NotAMember.into())
+}
+
+/// The recovery kits among a record's members: a device granted as standing in for the
+/// device that granted it (ADR 0009). A kit is words on paper: it never syncs, so nothing
+/// is posted for it.
+fn recovery_kits(record: &Record) -> std::collections::HashSet<String> {
+    let membership = record.membership();
+    record
+        .statements()
+        .into_iter()
+        .filter_map(|statement| match &statement.action {
+            Action::Grant {
+                subject,
+                stands_in_for: Some(lost),
+                ..
+            } if *lost == statement.issuer_id() => {
+                let kit = subject.device_id();
+                // Only as the membership resolved it: the grant in force is this one.
+                membership
+                    .active(&kit)
+                    .is_some_and(|m| m.added_by == *lost && m.keys == *subject)
+                    .then_some(kit)
+            }
+            _ => None,
+        })
+        .collect()
 }

@@ -344,7 +344,9 @@ impl Store {
     /// As `update_record`; when `change` also returns a new record key and its epoch
     /// (a removal, or a key another device's statement gave this one), the record is
     /// re-sealed under it in the same transaction: one snapshot replaces every chunk, the
-    /// sealed key is replaced and saved sync states (sealed under the old key) dropped.
+    /// sealed key is replaced and saved sync states are sealed again under the new key
+    /// (what each peer holds, and which key it has shown it holds, outlive the key: sync
+    /// after a removal carries on from there instead of starting over).
     pub fn update_record_and_key<T>(
         &mut self,
         id: &RecordId,
@@ -386,10 +388,7 @@ impl Store {
                     "UPDATE records SET sealed_key = ?2 WHERE record_ref = ?1",
                     params![open.record_ref.as_slice(), sealed_key],
                 )?;
-                tx.execute(
-                    "DELETE FROM sync_states WHERE record_ref = ?1",
-                    [open.record_ref.as_slice()],
-                )?;
+                reseal_sync_states(&tx, &open.record_ref, &open.key, &key)?;
                 open.record.take_received_document();
                 let old = (std::mem::replace(&mut open.key, key), open.epoch);
                 open.epoch = epoch;
@@ -572,6 +571,45 @@ impl Store {
             },
         )?)
     }
+}
+
+/// Seals each saved sync state of a record again under its new key; one that does not
+/// open under the old key is dropped (only an optimisation lost).
+fn reseal_sync_states(
+    tx: &Connection,
+    record_ref: &[u8; 32],
+    old: &SecretKey,
+    new: &SecretKey,
+) -> Result<(), Error> {
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = {
+        let mut statement =
+            tx.prepare("SELECT peer_ref, sealed_state FROM sync_states WHERE record_ref = ?1")?;
+        let rows = statement.query_map([record_ref.as_slice()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (peer_ref, sealed) in rows {
+        let Ok(peer) = <[u8; 32]>::try_from(peer_ref.as_slice()) else {
+            continue;
+        };
+        let aad = sync_state_aad(record_ref, &peer);
+        match old.open(&aad, &sealed) {
+            Ok(state) => {
+                tx.execute(
+                    "UPDATE sync_states SET sealed_state = ?3 WHERE record_ref = ?1 AND peer_ref = ?2",
+                    params![record_ref.as_slice(), peer_ref, new.seal(&aad, &state)?],
+                )?;
+            }
+            Err(_) => {
+                tx.execute(
+                    "DELETE FROM sync_states WHERE record_ref = ?1 AND peer_ref = ?2",
+                    params![record_ref.as_slice(), peer_ref],
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes where a record's chunk log ends and, for that same chunk, its summary: every

@@ -17,9 +17,23 @@ pub struct Session {
     /// sent a hello at every exchange.
     silent_exchanges: u32,
     ask_after: u32,
-    /// The newest key epoch this peer has shown it holds (by sending under it).
+    /// The newest key epoch this peer has shown it holds (by sending under it). Saved with
+    /// the state: a device that forgot it would greet every peer with a key message after
+    /// any key change, and never send a change to a peer with nothing to say back.
     peer_epoch: u32,
+    /// The epoch whose key message was last sent to this peer: sent once, then again only
+    /// when the peer stays silent (`ask_again`), not at every exchange.
+    keys_sent: Option<u32>,
 }
+
+/// A saved session: `"RBSS" | version 1 | peer epoch u32 | keys sent u32 (epoch + 1, 0 for
+/// none) | silent exchanges u32 | ask after u32 | in flight u8 | count u32 | last sent heads
+/// (32 bytes each) | automerge's encoded state`. A saved value without the magic is
+/// automerge's state alone (as saved before).
+const SAVED_MAGIC: &[u8; 4] = b"RBSS";
+const SAVED_HEADER: usize = 4 + 1 + 4 * 4 + 1 + 4;
+/// More heads than a document has concurrent writers: a damaged value.
+const MAX_SAVED_HEADS: usize = 1024;
 
 /// What to send a peer next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +62,31 @@ pub fn compare_epoch(message: u32, held: u32) -> EpochCheck {
     }
 }
 
+/// The heads last sent, when a message is in flight.
+type InFlight = Option<Vec<automerge::ChangeHash>>;
+
+/// What a saved session keeps beside automerge's state: the four words, the heads last
+/// sent if a message is in flight, and automerge's state. None when it is not one.
+fn decode_saved(bytes: &[u8]) -> Option<([u32; 4], InFlight, &[u8])> {
+    if bytes.len() < SAVED_HEADER || !bytes.starts_with(SAVED_MAGIC) || bytes[4] != 1 {
+        return None;
+    }
+    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let kept = [word(5), word(9), word(13), word(17)];
+    let in_flight = bytes[21] == 1;
+    let count = word(22) as usize;
+    if count > MAX_SAVED_HEADS {
+        return None;
+    }
+    let end = SAVED_HEADER + count * 32;
+    let heads = bytes
+        .get(SAVED_HEADER..end)?
+        .chunks_exact(32)
+        .map(|chunk| automerge::ChangeHash(chunk.try_into().expect("32 bytes")))
+        .collect();
+    Some((kept, in_flight.then_some(heads), &bytes[end..]))
+}
+
 impl Session {
     /// A session from its saved state; a saved state that does not decode is only an
     /// optimisation lost.
@@ -57,7 +96,11 @@ impl Session {
     /// nothing (through a relay, each background run would otherwise post a hello to
     /// every peer), and one with something new sends it in its first message.
     pub fn restored(saved: Option<&[u8]>) -> Self {
-        let state = match saved.and_then(|bytes| State::decode(bytes).ok()) {
+        let (kept, in_flight, automerge_state) = match saved.and_then(decode_saved) {
+            Some((kept, in_flight, rest)) => (Some(kept), in_flight, Some(rest)),
+            None => (None, None, saved),
+        };
+        let state = match automerge_state.and_then(|bytes| State::decode(bytes).ok()) {
             Some(mut state) if !state.shared_heads.is_empty() => {
                 // What the peer is known to have: changes made here since go straight out
                 // in the next message (through a relay, a round trip sooner).
@@ -74,18 +117,53 @@ impl Session {
             Some(state) => state,
             None => State::new(),
         };
+        let mut state = state;
+        // A message sent and not yet answered stays in flight in the next run too: a
+        // background job that opens the database for each run must not post it again.
+        if let Some(last_sent) = in_flight {
+            state.in_flight = true;
+            state.last_sent_heads = last_sent;
+            state.have_responded = true;
+        }
+        let [peer_epoch, keys_sent, silent_exchanges, ask_after] = kept.unwrap_or([0, 0, 0, 1]);
         Self {
             state,
             rounds_without_progress: 0,
-            silent_exchanges: 0,
-            ask_after: 1,
-            peer_epoch: 0,
+            silent_exchanges,
+            ask_after: ask_after.clamp(1, MAX_ASK_INTERVAL),
+            peer_epoch,
+            keys_sent: keys_sent.checked_sub(1),
         }
     }
 
-    /// What to send next when this device holds `epoch`. A stalled session starts over.
+    /// What to save: the automerge state and what this device knows of the peer.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = SAVED_MAGIC.to_vec();
+        out.push(1);
+        for word in [
+            self.peer_epoch,
+            self.keys_sent.map_or(0, |epoch| epoch.saturating_add(1)),
+            self.silent_exchanges,
+            self.ask_after,
+        ] {
+            out.extend_from_slice(&word.to_be_bytes());
+        }
+        out.push(u8::from(self.state.in_flight));
+        out.extend_from_slice(&(self.state.last_sent_heads.len() as u32).to_be_bytes());
+        for head in &self.state.last_sent_heads {
+            out.extend_from_slice(&head.0);
+        }
+        out.extend_from_slice(&self.state.encode());
+        out
+    }
+
+    /// What to send next when this device holds `epoch`: the key message once to a peer
+    /// that has not shown it holds the key, then sync messages (through a relay they are
+    /// posted together, and the peer reads the new mailbox once the key message moved it
+    /// there). A stalled session starts over.
     pub fn next(&mut self, epoch: u32) -> Next {
-        if self.peer_epoch < epoch {
+        if self.peer_epoch < epoch && self.keys_sent != Some(epoch) {
+            self.keys_sent = Some(epoch);
             return Next::Keys;
         }
         if self.rounds_without_progress >= MAX_ROUNDS_WITHOUT_PROGRESS {
@@ -109,9 +187,17 @@ impl Session {
         self.rounds_without_progress = 0;
     }
 
-    /// Whether the peer has said it holds everything up to `heads`.
-    pub fn peer_has(&self, heads: &[automerge::ChangeHash]) -> bool {
-        self.state.their_heads.as_deref() == Some(heads)
+    /// Whether the peer has said it holds everything up to `heads`, under the key of
+    /// `epoch`.
+    pub fn peer_has(&self, heads: &[automerge::ChangeHash], epoch: u32) -> bool {
+        self.peer_epoch >= epoch && self.state.their_heads.as_deref() == Some(heads)
+    }
+
+    /// The peer sent its key message at the epoch this device holds: answer it, even with
+    /// nothing new, so it learns this device holds that key too (else it would keep
+    /// asking, and a device with nothing to say would never be sent its peer's changes).
+    pub fn answer(&mut self) {
+        self.state.have_responded = false;
     }
 
     /// The peer sent something in this relay exchange.
@@ -137,11 +223,23 @@ impl Session {
     /// what this device has (small), and what was sent unacknowledged is forgotten, so the
     /// peer's answer brings it again (docs/adr/0008-relay.md).
     pub fn ask_again(&mut self) {
+        // A key message that went unanswered is sent again too.
+        self.keys_sent = None;
         self.state.in_flight = false;
         self.state.sent_hashes.clear();
         self.state.last_sent_heads.clear();
         self.state.their_have = None;
         self.state.their_need = None;
+    }
+
+    /// Whether the peer has shown it holds the key of `epoch`.
+    pub fn holds(&self, epoch: u32) -> bool {
+        self.peer_epoch >= epoch
+    }
+
+    /// The peer showed it is still on an older key: its key message goes again now.
+    pub fn behind(&mut self) {
+        self.keys_sent = None;
     }
 
     /// The peer signed a message under `epoch`, so it holds that key.
@@ -167,6 +265,44 @@ mod tests {
             Next::Sync,
             "an older message never lowers it"
         );
+    }
+
+    #[test]
+    fn the_key_message_is_sent_once_until_the_peer_is_asked_again() {
+        let mut session = Session::restored(None);
+        assert_eq!(session.next(1), Next::Keys);
+        assert_eq!(session.next(1), Next::Sync, "then sync messages follow");
+        let saved = session.encode();
+        let mut restored = Session::restored(Some(&saved));
+        assert_eq!(restored.next(1), Next::Sync, "also in the next run");
+        restored.ask_again();
+        assert_eq!(
+            restored.next(1),
+            Next::Keys,
+            "asked again: the key message again"
+        );
+        assert_eq!(restored.next(2), Next::Keys, "a newer key: its message");
+    }
+
+    #[test]
+    fn what_is_known_of_a_peer_is_saved_with_the_state() {
+        let mut session = Session::restored(None);
+        session.peer_holds(3);
+        session.state.shared_heads = vec![automerge::ChangeHash([7; 32])];
+        assert!(session.silent_exchange());
+        let restored = Session::restored(Some(&session.encode()));
+        assert_eq!(restored.peer_epoch, 3);
+        assert_eq!(restored.ask_after, 2);
+        assert_eq!(restored.state.shared_heads, session.state.shared_heads);
+        assert!(restored.peer_has(&session.state.shared_heads, 3));
+        assert!(!restored.peer_has(&session.state.shared_heads, 4));
+        // A state saved before (automerge's alone) still restores.
+        let old = Session::restored(Some(&session.state.encode()));
+        assert_eq!(old.state.shared_heads, session.state.shared_heads);
+        assert_eq!(old.peer_epoch, 0);
+        // Damaged: only an optimisation lost.
+        let damaged = Session::restored(Some(b"RBSS\x01short"));
+        assert!(damaged.state.shared_heads.is_empty());
     }
 
     #[test]

@@ -20,6 +20,9 @@ const TOP_LINE_Z: f64 = crate::growth::CENTILE_LINES[8].0;
 ///
 /// "Sam Patel, health visitor (X99TEST), confirmed by X99TEST; added by Mum on 3 Mar 2026"
 /// "Jo, added by Mum as health visitor, not confirmed by an organisation"
+/// What a device's relay sync says once it learns it was removed from a child's record.
+pub const REMOVED_FROM_RECORD: &str = "This phone was removed from the child's record by someone who looks after it. It no longer sends or receives updates; what it holds stays readable here.";
+
 pub fn member_standing(member: &Member, members: &[Member]) -> String {
     let name_of = |device: &str| {
         members

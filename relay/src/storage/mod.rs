@@ -103,6 +103,11 @@ pub enum StorageError {
     Unavailable(String),
     #[error("storage error")]
     Failed(String),
+    /// A fetch's cursor is beyond any sequence number this storage has issued: it was
+    /// taken on another relay, or before this one's database was rebuilt. Nothing is
+    /// deleted; the device reads the inbox from the start.
+    #[error("unknown cursor")]
+    UnknownCursor,
 }
 
 /// The relay's storage. Calls block; the server runs them off its async threads.
@@ -119,7 +124,8 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Posted, StorageError>;
 
     /// Deletes what the inbox acknowledged (every message up to `after`), then returns up to
-    /// `limit` messages after it, oldest first, and whether more wait.
+    /// `limit` messages after it, oldest first, and whether more wait. A cursor beyond any
+    /// sequence number issued here is `UnknownCursor`, and deletes nothing.
     fn fetch(
         &self,
         mailbox: &Address,

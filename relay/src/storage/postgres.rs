@@ -312,6 +312,17 @@ impl Storage for PostgresStorage {
         let mut client = self.client()?;
         let mut tx = client.transaction().map_err(failed)?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
+        // The serial's sequence holds the highest number ever issued (committed or not).
+        let issued: i64 = tx
+            .query_one(
+                "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM messages_seq_seq",
+                &[],
+            )
+            .map_err(failed)?
+            .get(0);
+        if after > issued {
+            return Err(StorageError::UnknownCursor);
+        }
         tx.execute(
             "DELETE FROM messages WHERE mailbox = $1 AND recipient = $2 AND seq <= $3",
             &[&mailbox.as_slice(), &recipient.as_slice(), &after],

@@ -180,6 +180,17 @@ impl Storage for SqliteStorage {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed)?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
+        // AUTOINCREMENT keeps the highest sequence number ever issued here.
+        let issued: i64 = tx
+            .query_row(
+                "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(failed)?;
+        if after > issued {
+            return Err(StorageError::UnknownCursor);
+        }
         tx.execute(
             "DELETE FROM messages WHERE mailbox = ?1 AND recipient = ?2 AND seq <= ?3",
             params![mailbox.as_slice(), recipient.as_slice(), after],
