@@ -677,6 +677,13 @@ impl RedBook {
         Ok(report)
     }
 
+    /// Once an exchange reports `removed`: what to tell the person holding this device,
+    /// in words the core chose ("Mum removed this phone from Amara's record on 3 Mar
+    /// 2026. ..."); `None` while this device is a member.
+    pub fn removal_notice(&self, id: RecordId) -> Result<Option<String>> {
+        Ok(self.inner.removal_notice(&id)?)
+    }
+
     /// Makes this device's recovery kit: 12 words to show once (and as a QR code) for the
     /// parent to write into the paper book. Refused if this device already has one.
     pub fn create_recovery_kit(&self) -> Result<String> {

@@ -99,7 +99,9 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             let report = crate::relay::exchange(&book, &id, &url)?;
             out.print(&report, || {
                 if report.removed {
-                    println!("{}", redbook_core::view::REMOVED_FROM_RECORD);
+                    if let Ok(Some(notice)) = book.removal_notice(id.clone()) {
+                        println!("{notice}");
+                    }
                     return;
                 }
                 println!(

@@ -4,8 +4,10 @@
 //!
 //! The first byte picks what the rest is: raw bytes; edits to a valid change; edits to a
 //! valid whole document (checksums recomputed, as a malicious device would); a sync
-//! message; or a first-sync message carrying an edited whole document (the path that
-//! checks a document without rebuilding its changes).
+//! message; a first-sync message carrying an edited whole document (the path that
+//! checks a document without rebuilding its changes); a value put on a fork from the
+//! genesis under a key the record already holds (the held value, edited, or any bytes);
+//! or a compressed change chunk whose deflate stream is the input (bombs included).
 #![no_main]
 
 use automerge::sync::{Message, State};
@@ -25,7 +27,12 @@ fuzz_target!(
     };
     let f = family();
     let mut record = Record::load(&f.saved).expect("the base record loads");
-    let accepted = match mode % 5 {
+    let accepted = match mode % 7 {
+        5 => match beside_a_held_value(&record, rest) {
+            Some(change) => record.receive_changes(&change).is_ok(),
+            None => false,
+        },
+        6 => record.receive_changes(&compressed_chunk(rest)).is_ok(),
         0 => record.receive_changes(rest).is_ok(),
         1 => record.receive_changes(&mutated(&f.change, rest)).is_ok(),
         2 => record.receive_changes(&mutated(&f.document, rest)).is_ok(),
@@ -62,3 +69,63 @@ fuzz_target!(
         let _ = record.membership();
     }
 });
+
+/// A change made on a fork from the genesis that puts a value under a key the record
+/// already holds: `input[0]` picks the map, `input[1]` the key; the value is the held one
+/// with the rest as edits, or (`input[2]` odd) the rest itself.
+fn beside_a_held_value(record: &Record, input: &[u8]) -> Option<Vec<u8>> {
+    use automerge::transaction::Transactable;
+    use automerge::{ReadDoc, ScalarValue, ROOT};
+    let (&which, input) = input.split_first()?;
+    let (&pick, input) = input.split_first()?;
+    let (&how, rest) = input.split_first()?;
+    let doc = record.automerge();
+    let map_name = ["details", "entries", "membership"][which as usize % 3];
+    let (_, map) = doc.get(ROOT, map_name).ok()??;
+    let keys: Vec<String> = doc.keys(&map).collect();
+    let key = keys.get(pick as usize % keys.len().max(1))?.clone();
+    let held = match doc.get(&map, key.as_str()).ok()?? {
+        (automerge::Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Bytes(b) => b.clone(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let value = if how % 2 == 1 {
+        rest.to_vec()
+    } else {
+        let mut edited = held;
+        for pair in rest.chunks_exact(3) {
+            let at = u16::from_be_bytes([pair[0], pair[1]]) as usize % edited.len().max(1);
+            if let Some(byte) = edited.get_mut(at) {
+                *byte = pair[2];
+            }
+        }
+        edited
+    };
+    let genesis = doc.get_changes(&[]).first()?.hash();
+    let mut fork = doc.fork_at(&[genesis]).ok()?;
+    fork.set_actor(automerge::ActorId::from(&[0xfe; 16][..]));
+    let mut tx = fork.transaction();
+    tx.put(&map, key.as_str(), ScalarValue::Bytes(value)).ok()?;
+    tx.commit();
+    Some(fork.save_after(&[genesis]))
+}
+
+/// A compressed change chunk (type 2) whose data is `deflated`: magic, a checksum, the
+/// type, the length and the bytes, as automerge reads one.
+fn compressed_chunk(deflated: &[u8]) -> Vec<u8> {
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
+    let mut length = deflated.len() as u64;
+    loop {
+        let byte = (length & 0x7f) as u8;
+        length >>= 7;
+        if length == 0 {
+            chunk.push(byte);
+            break;
+        }
+        chunk.push(byte | 0x80);
+    }
+    chunk.extend_from_slice(deflated);
+    chunk
+}

@@ -37,7 +37,7 @@ pub fn family() -> &'static Family {
         let nonce = [3u8; 16];
         let record_id = RecordId::for_creator(&mum.public().signing_key, &nonce);
         let mut record = Record::genesis(&record_id).unwrap();
-        let create = Statement {
+        let mut create = Statement {
             id: StatementId::generate().unwrap(),
             issuer: mum.public(),
             issued_at: chrono::Utc::now(),
@@ -47,6 +47,8 @@ pub fn family() -> &'static Family {
                 profile: profile(Role::Parent, "Mum"),
             },
         };
+        // Its id commits to it: the grant names the id it is written under.
+        record.commit_statement(&mut create).unwrap();
         record.put_statement(&create, &mum).unwrap();
         let grant = Statement {
             id: StatementId::generate().unwrap(),

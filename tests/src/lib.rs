@@ -168,6 +168,26 @@ pub fn device(dir: &TempDir, name: &str, key: u8, role: Role, org: Option<&str>)
     Device { book, id }
 }
 
+/// A professional's device whose role the test organisation (X99TEST) attests, as a
+/// clinic's device is set up; devices that should confirm it call `trust_test_organisation`.
+pub fn confirmed_device(dir: &TempDir, name: &str, key: u8, role: Role) -> Device {
+    let device = device(dir, name, key, role, Some("X99TEST"));
+    let card = device.book.device_card().unwrap();
+    let attestation = redbook_core::sync::attestation::test_organisation()
+        .attest(&card.keys, role)
+        .unwrap();
+    device.book.set_attestation(&attestation).unwrap();
+    device
+}
+
+/// This device's deployer trusts the test organisation's attestations.
+pub fn trust_test_organisation(device: &Device) {
+    device
+        .book
+        .set_trusted_organisations(vec![redbook_core::sync::attestation::test_organisation()
+            .trusted()]);
+}
+
 /// `admin` invites `other` to the record with `access`; both then sync until settled.
 pub fn invite(admin: &Device, other: &Device, id: &RecordId, access: Access) {
     let invitation = admin

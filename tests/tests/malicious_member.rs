@@ -864,18 +864,12 @@ fn a_professional_role_is_confirmed_only_by_a_trusted_organisations_attestation(
 /// A health visitor's tablet attested by the test organisation, which Mum's phone trusts,
 /// granted as a writer and synced with Mum.
 fn confirmed_health_visitor(f: &Family) -> Device {
-    use redbook_core::sync::attestation::test_organisation;
-    let org = test_organisation();
-    let hv = device(&f.dir, "hv", 7, Role::HealthVisitor, Some("X99TEST"));
-    let attestation = org
-        .attest(&hv.book.device_card().unwrap().keys, Role::HealthVisitor)
-        .unwrap();
-    hv.book.set_attestation(&attestation).unwrap();
+    let hv = redbook_tests::confirmed_device(&f.dir, "hv", 7, Role::HealthVisitor);
     let card = hv.book.device_card().unwrap();
     hv.book
         .accept(&f.mum.book.share(&f.id, &card, Access::Writer).unwrap())
         .unwrap();
-    f.mum.book.set_trusted_organisations(vec![org.trusted()]);
+    redbook_tests::trust_test_organisation(&f.mum);
     settle(&[&f.mum, &hv], &f.id);
     hv
 }

@@ -782,6 +782,15 @@ fn removal_then_a_note_reaches_the_remaining_member(storage: Arc<dyn Storage>) {
         let report = clinic.exchange(&family.id, &transport, &url).unwrap();
         assert!(report.removed && report.posted == 0, "{report:?}");
     }
+    // Told in words a parent understands: who removed it, from which child's record, when.
+    let notice = clinic.open().removal_notice(&family.id).unwrap().unwrap();
+    let mum_name = mum.open().author().unwrap().display_name;
+    assert!(
+        notice.starts_with(&format!("{mum_name} removed this phone from ")),
+        "{notice}"
+    );
+    assert!(notice.contains("was not shared"), "{notice}");
+    assert_eq!(mum.open().removal_notice(&family.id).unwrap(), None);
     let traffic = converge(&[mum, dad], &family.id, &transport, &url, 4);
     assert!(notes(mum, &family.id).contains(&"dad: after the removal".to_string()));
     assert_quiet(&[mum, dad], &family.id, &transport, &url);

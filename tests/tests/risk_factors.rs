@@ -5,7 +5,9 @@
 use redbook_core::model::*;
 use redbook_core::schedule::{DueReport, DueStatus};
 use redbook_core::{Error, RedBook};
-use redbook_tests::{child, device, invite, settle, Device};
+use redbook_tests::{
+    child, confirmed_device, device, invite, settle, trust_test_organisation, Device,
+};
 use tempfile::TempDir;
 
 struct Clinic {
@@ -19,7 +21,11 @@ struct Clinic {
 fn clinic(born: &str) -> Clinic {
     let dir = TempDir::new().unwrap();
     let mum = device(&dir, "mum", 1, Role::Parent, None);
-    let midwife = device(&dir, "midwife", 2, Role::Midwife, Some("RQX"));
+    // A professional's fact counts only from a role an organisation confirms.
+    let midwife = confirmed_device(&dir, "midwife", 2, Role::Midwife);
+    for device in [&mum, &midwife] {
+        trust_test_organisation(device);
+    }
     let id = mum.book.add_child(child("Amara", born)).unwrap();
     invite(&mum, &midwife, &id, Access::Writer);
     Clinic {

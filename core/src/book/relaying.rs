@@ -39,7 +39,7 @@ pub struct RelayReport {
     /// More messages wait than one exchange fetches: exchange again.
     pub more_waiting: bool,
     /// An admin removed this device from the record: it no longer posts (words for a
-    /// parent: `view::REMOVED_FROM_RECORD`).
+    /// parent: `RedBook::removal_notice`).
     pub removed: bool,
     /// HTTP requests made.
     pub round_trips: u32,

@@ -321,8 +321,9 @@ impl RedBook {
             if adopted {
                 // Granted again since: this device is a member once more.
                 store.delete_meta(&removed_name)?;
-            } else if removed_in(store, &id, &values, &author.device_id)? {
-                store.put_sealed_meta(&removed_name, b"removed")?;
+            } else if let Some(removed) = removed_in(store, &id, &values, &author.device_id)? {
+                let bytes = serde_json::to_vec(&removed).unwrap_or_default();
+                store.put_sealed_meta(&removed_name, &bytes)?;
             }
             let held = store.record_epoch(&id)?;
             let session = session(sessions, store, &id, &header.from)?;
@@ -427,6 +428,26 @@ impl RedBook {
         let inner = self.lock();
         let name = inner.store.record_meta_name(REMOVED_HERE, id);
         Ok(inner.store.sealed_meta(&name)?.is_some())
+    }
+
+    /// What to tell the person holding this device once it was removed from the record
+    /// (`view::removed_from_record`); `None` while it is a member.
+    pub fn removal_notice(&self, id: &RecordId) -> Result<Option<String>, Error> {
+        let mut inner = self.lock();
+        let name = inner.store.record_meta_name(REMOVED_HERE, id);
+        let Some(kept) = inner.store.sealed_meta(&name)? else {
+            return Ok(None);
+        };
+        let removed: Option<RemovedHere> = serde_json::from_slice(&kept).ok();
+        let child = inner.store.record(id)?.details().name;
+        let by = removed.as_ref().map(|r| {
+            r.by.clone()
+                .unwrap_or_else(|| "Someone who looks after the record".to_string())
+        });
+        Ok(Some(crate::view::removed_from_record(
+            &child,
+            by.as_deref().zip(removed.as_ref().map(|r| r.on)),
+        )))
     }
 
     /// A key message for each device this one removed and has not told yet: the record's
@@ -629,18 +650,34 @@ fn adopt_key(
 }
 
 /// Whether the statements a key message carries, with the record's own, show `me` removed.
+/// Who removed this device and on what day, if these statements with the record's own
+/// say it was removed.
 fn removed_in(
     store: &mut Store,
     id: &RecordId,
     values: &[Vec<u8>],
     me: &str,
-) -> Result<bool, Error> {
+) -> Result<Option<RemovedHere>, Error> {
     let record = store.record(id)?;
     let mut statements = record.statements();
     statements.extend(record.statements_from_values(values));
-    Ok(membership::resolve(id, statements)
+    let membership = membership::resolve(id, statements);
+    Ok(membership
         .member(me)
-        .is_some_and(|m| !m.is_active()))
+        .and_then(|m| m.removed.clone())
+        .map(|removal| RemovedHere {
+            by: membership
+                .member(&removal.by)
+                .map(|m| m.display_name.clone()),
+            on: removal.at.date_naive(),
+        }))
+}
+
+/// What this device learned of its removal, kept (sealed) to tell its user.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RemovedHere {
+    by: Option<String>,
+    on: chrono::NaiveDate,
 }
 
 /// An admin that finds a member without the key in force (granted while another admin

@@ -31,7 +31,10 @@ pub mod signed;
 mod validate_change;
 
 pub use membership::Membership;
-pub use validate_change::{RefusedChange, MAX_MESSAGE_BYTES};
+pub use validate_change::{
+    RefusedChange, MAX_INFLATED_BYTES, MAX_MESSAGE_BYTES, MAX_STATEMENTS_PER_MESSAGE,
+    MAX_VALUES_PER_MESSAGE,
+};
 
 use signed::Kind;
 

@@ -15,14 +15,31 @@ use chrono::NaiveDate;
 /// its mirror is the 0.4th): `growth::CENTILE_LINES`.
 const TOP_LINE_Z: f64 = crate::growth::CENTILE_LINES[8].0;
 
+/// What a device's relay sync says once it learns it was removed from a child's record:
+/// who removed it and on what day, when its removal is known here ("Mum removed this
+/// phone from Amara's record on 3 Mar 2026. ...").
+pub fn removed_from_record(child: &str, removal: Option<(&str, chrono::NaiveDate)>) -> String {
+    let record = match child.trim() {
+        "" => "the child's record".to_string(),
+        name => format!("{name}'s record"),
+    };
+    let what = match removal {
+        Some((by, on)) => format!(
+            "{by} removed this phone from {record} on {}",
+            screens::date_text(on)
+        ),
+        None => format!("This phone was removed from {record} by someone who looks after it"),
+    };
+    format!(
+        "{what}. It no longer sends or receives updates: what was written here after that was not shared, and everything stays readable here."
+    )
+}
+
 /// Who a member is, as a parent reads it: the role the granting admin gave, who granted
 /// it and when, and whether an organisation confirms it (docs/threat-model.md, "Roles").
 ///
 /// "Sam Patel, health visitor (X99TEST), confirmed by X99TEST; added by Mum on 3 Mar 2026"
 /// "Jo, added by Mum as health visitor, not confirmed by an organisation"
-/// What a device's relay sync says once it learns it was removed from a child's record.
-pub const REMOVED_FROM_RECORD: &str = "This phone was removed from the child's record by someone who looks after it. It no longer sends or receives updates; what it holds stays readable here.";
-
 pub fn member_standing(member: &Member, members: &[Member]) -> String {
     let name_of = |device: &str| {
         members
