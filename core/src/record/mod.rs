@@ -571,13 +571,17 @@ impl Record {
     }
 
     /// Reads statements carried outside the document (a key message): only those signed
-    /// for this record by their issuer.
+    /// for this record by their issuer, under the id that commits to them (so no second
+    /// statement can arrive under a known id this way either, ADR 0012).
     pub fn statements_from_values(&self, values: &[Vec<u8>]) -> Vec<Statement> {
         values
             .iter()
             .filter_map(|bytes| {
                 let (value, statement) = Self::read_statement(bytes)?;
-                (statement.check().is_ok() && value.verifies(&self.record_id)).then_some(statement)
+                (statement.check().is_ok()
+                    && signed::commits(&value, &self.record_id, statement.id.as_str())
+                    && value.verifies(&self.record_id))
+                .then_some(statement)
             })
             .collect()
     }
