@@ -866,6 +866,10 @@ pub struct TrustedOrganisation {
 }
 
 /// The organisation shipped for tests and demos (`X99TEST`); never on a real trust list.
+/// With its signing below, only in a library built with the `test-organisation` feature
+/// (the CLI's demo and the binding tests): an app's library is built without it, so it
+/// cannot attest anything (docs/threat-model.md, "Roles").
+#[cfg(feature = "test-organisation")]
 #[uniffi::export]
 pub fn test_organisation() -> TrustedOrganisation {
     let trusted = redbook_core::sync::attestation::test_organisation().trusted();
@@ -877,6 +881,7 @@ pub fn test_organisation() -> TrustedOrganisation {
 
 /// The test organisation's attestation of the device whose card this is, in the role the
 /// card asks for: what a trust's provisioning would hand a professional's device.
+#[cfg(feature = "test-organisation")]
 #[uniffi::export]
 pub fn test_organisation_attest(device_card: String) -> Result<Vec<u8>> {
     let card = decode_card(&device_card)?;
