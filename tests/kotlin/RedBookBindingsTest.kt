@@ -255,7 +255,10 @@ class RedBookBindingsTest {
     fun riskFactorsAndAClosureComeFromTheRecordOnEveryDevice() {
         RedBook.openWithKeyProvider(tempDb("mum.redbook"), keystore(1)).use { mum ->
             RedBook.openWithKeyProvider(tempDb("hv.redbook"), keystore(2)).use { hv ->
-                hv.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "HV Jo", "RQX"))
+                // A professional's fact counts only from a role an organisation confirms.
+                hv.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "HV Jo", "X99TEST"))
+                hv.setAttestation(testOrganisationAttest(hv.deviceCard()))
+                listOf(mum, hv).forEach { it.setTrustedOrganisations(listOf(testOrganisation())) }
                 val id = mum.addChild(ada())
                 hv.accept(mum.share(id, hv.deviceCard(), Access.WRITER))
                 fun sync() {

@@ -367,7 +367,9 @@ fn a_child_with_down_syndrome_is_charted_on_the_down_syndrome_charts() {
     use redbook_core::model::{EntryBody, RiskFactor, RiskFactorKind};
     let refs = pack();
     let dir = tempfile::TempDir::new().unwrap();
-    let gp = redbook_tests::device(&dir, "gp", 1, redbook_core::model::Role::Gp, Some("A81001"));
+    // A professional's risk factor counts only from a role an organisation confirms.
+    let gp = redbook_tests::confirmed_device(&dir, "gp", 1, redbook_core::model::Role::Gp);
+    redbook_tests::trust_test_organisation(&gp);
     let id = gp
         .book
         .add_child(redbook_tests::child("Amara", "2024-06-01"))

@@ -49,6 +49,8 @@ struct SyncRun {
     let result: JobResult
     let changed: [String]
     let problems: [RedbookError]
+    /// What to tell the parent about a record this phone was removed from (the core's words).
+    let removedNotices: [String]
 }
 
 final class RelaySyncJob {
@@ -70,12 +72,17 @@ final class RelaySyncJob {
     func run() throws -> SyncRun {
         var changed: [String] = []
         var problems: [RedbookError] = []
+        var removedNotices: [String] = []
         var result = JobResult.success
         for child in try book.children().children {
             do {
                 for _ in 0..<maxExchanges {
                     let report = try book.relayExchange(id: child.id, http: http, relayUrl: relayUrl)
                     if report.changed && !changed.contains(child.id) { changed.append(child.id) }
+                    if report.removed {
+                        if let notice = try book.removalNotice(id: child.id) { removedNotices.append(notice) }
+                        break
+                    }
                     if !report.moreWaiting { break }
                 }
             } catch let error as RedbookError {
@@ -103,7 +110,7 @@ final class RelaySyncJob {
                 result = .retry
             }
         }
-        return SyncRun(result: result, changed: changed, problems: problems)
+        return SyncRun(result: result, changed: changed, problems: problems, removedNotices: removedNotices)
     }
 
     /// Registers the task at launch; iOS runs it when it chooses (network available).

@@ -46,8 +46,16 @@ class UrlConnectionRelayHttp(private val timeoutMillis: Int = 30_000) : RelayHtt
 /** What WorkManager's `Result` (or BGTaskScheduler's completion) is told. */
 enum class JobResult { SUCCESS, RETRY, FAILURE }
 
-/** One run of the job: its result, the children whose records changed, and what failed. */
-data class SyncRun(val result: JobResult, val changed: List<String>, val problems: List<RedbookException>)
+/**
+ * One run of the job: its result, the children whose records changed, what failed, and
+ * what to tell the parent about a record this phone was removed from (the core's words).
+ */
+data class SyncRun(
+    val result: JobResult,
+    val changed: List<String>,
+    val problems: List<RedbookException>,
+    val removedNotices: List<String> = emptyList(),
+)
 
 class RelaySyncJob(
     private val book: RedBook,
@@ -66,12 +74,17 @@ class RelaySyncJob(
     fun run(): SyncRun {
         val changed = mutableListOf<String>()
         val problems = mutableListOf<RedbookException>()
+        val removedNotices = mutableListOf<String>()
         var result = JobResult.SUCCESS
         for (child in book.children().children) {
             try {
                 for (exchange in 1..maxExchanges) {
                     val report = book.relayExchange(child.id, http, relayUrl)
                     if (report.changed && child.id !in changed) changed += child.id
+                    if (report.removed) {
+                        book.removalNotice(child.id)?.let { removedNotices += it }
+                        break
+                    }
                     if (!report.moreWaiting) break
                 }
             } catch (e: RedbookException.RelayUnreachable) {
@@ -99,6 +112,6 @@ class RelaySyncJob(
                 result = JobResult.RETRY
             }
         }
-        return SyncRun(result, changed, problems)
+        return SyncRun(result, changed, problems, removedNotices)
     }
 }

@@ -95,6 +95,66 @@ class RelaySyncJobTest {
     }
 
     @Test
+    fun `after a restore the other parent's notes reach the new phone through the relay`() {
+        val mum = open("mum.redbook", 39)
+        val dad = open("dad.redbook", 40)
+        val id = mum.addChild(ChildDetails("Eli", "2026-07-01", Sex.MALE, Gestation(273u), null, null, null))
+        dad.accept(mum.share(id, dad.deviceCard(), Access.ADMIN))
+        val words = mum.createRecoveryKit()
+        val http = UrlConnectionRelayHttp()
+        val mumJob = RelaySyncJob(mum, http, relayUrl)
+        val dadJob = RelaySyncJob(dad, http, relayUrl)
+        repeat(3) {
+            assertEquals(JobResult.SUCCESS, mumJob.run().result)
+            assertEquals(JobResult.SUCCESS, dadJob.run().result)
+        }
+
+        // Mum's phone is lost; the new one restores from the words and the relay backup.
+        val newPhone = open("new.redbook", 41)
+        newPhone.restoreFromRelay(words, http, relayUrl, true)
+        val newJob = RelaySyncJob(newPhone, http, relayUrl)
+        dad.addEntry(id, EntryBody.Note(Note("2026-07-10", NoteKind.OBSERVATION, "dad: first bath")))
+        val seen = { newPhone.child(id).entries.any { (it.entry.body as? EntryBody.Note)?.v1?.text == "dad: first bath" } }
+        var rounds = 0
+        while (!seen() && rounds < 6) {
+            assertEquals(JobResult.SUCCESS, newJob.run().result)
+            assertEquals(JobResult.SUCCESS, dadJob.run().result)
+            rounds++
+        }
+        assertTrue(seen(), "Dad's note reached the restored phone in $rounds runs each")
+        // The lost phone learns it was replaced and shares nothing more.
+        val told = (1..3).map { mumJob.run() }.flatMap { it.removedNotices }
+        assertTrue(told.isNotEmpty(), "the lost phone is told")
+    }
+
+    @Test
+    fun `after a removal the remaining parent still gets notes and the removed phone is told`() {
+        val mum = open("mum.redbook", 36)
+        val dad = open("dad.redbook", 37)
+        val gran = open("gran.redbook", 38)
+        mum.setDeviceProfile(DeviceProfile(Role.PARENT, "Mum", null))
+        val id = mum.addChild(ChildDetails("Dara", "2026-06-01", Sex.MALE, Gestation(273u), null, null, null))
+        dad.accept(mum.share(id, dad.deviceCard(), Access.ADMIN))
+        gran.accept(mum.share(id, gran.deviceCard(), Access.WRITER))
+        val http = UrlConnectionRelayHttp()
+        val jobs = listOf(mum, dad, gran).map { RelaySyncJob(it, http, relayUrl) }
+        repeat(3) { jobs.forEach { assertEquals(JobResult.SUCCESS, it.run().result) } }
+
+        mum.removeMember(id, gran.deviceId())
+        dad.addEntry(id, EntryBody.Note(Note("2026-06-10", NoteKind.OBSERVATION, "dad: bath time went well")))
+        val seen = { mum.child(id).entries.any { (it.entry.body as? EntryBody.Note)?.v1?.text == "dad: bath time went well" } }
+        var rounds = 0
+        while (!seen() && rounds < 6) {
+            jobs.take(2).forEach { assertEquals(JobResult.SUCCESS, it.run().result) }
+            rounds++
+        }
+        assertTrue(seen(), "Dad's note reached Mum after Gran's removal, in $rounds runs each")
+        val told = jobs[2].run()
+        assertTrue(told.removedNotices.single().startsWith("Mum removed this phone from Dara's record"), "$told")
+        assertTrue(gran.child(id).entries.none { (it.entry.body as? EntryBody.Note)?.v1?.text == "dad: bath time went well" })
+    }
+
+    @Test
     fun `no relay to reach means retry later and nothing changes`() {
         val mum = open("mum.redbook", 33)
         val id = mum.addChild(ChildDetails("Bea", "2026-04-01", Sex.FEMALE, Gestation(273u), null, null, null))
