@@ -171,7 +171,8 @@ class RedBookBindingsTest {
             assertEquals(2u, report.entriesAdded)
             assertTrue(report.notImported.isEmpty())
             val entries = book.child(copy).entries
-            assertEquals(book.child(id).entries.map { it.entry }, entries.map { it.entry })
+            // Ids commit to their record, so the copy's entries have new ones; all else is kept.
+            assertEquals(book.child(id).entries.map { it.entry.copy(id = "") }, entries.map { it.entry.copy(id = "") })
             assertTrue(entries.all { it.verification == Verification.VERIFIED })
             val bad = assertFailsWith<RedbookException.InvalidInput> { book.importFhir("{\"resourceType\": \"Patient\"}") }
             assertEquals("fhir Patient.name", bad.field)
@@ -184,7 +185,7 @@ class RedBookBindingsTest {
     }
 
     @Test
-    fun aGpSystemsImmunisationComesInNotVerifiedAndWhatIsLeftOutIsListed() {
+    fun aGpSystemsImmunisationComesInSignedByTheImporterAndWhatIsLeftOutIsListed() {
         RedBook.openWithKeyProvider(tempDb("clinic.redbook"), keystore(2)).use { book ->
             val id = book.addChild(ada())
             // A UK Core Immunization as a GP system writes it: dm+d product, SNOMED CT
@@ -201,7 +202,10 @@ class RedBookBindingsTest {
             assertEquals(1u, report.entriesAdded)
             assertEquals(listOf("Immunization/gp-1 manufacturer"), report.notImported.map { it.what })
             val entry = book.child(id).entries.single()
-            assertEquals(Verification.UNVERIFIED, entry.verification)
+            // Signed by the phone that brought it in, saying where it came from.
+            assertEquals(Verification.VERIFIED, entry.verification)
+            assertEquals(book.deviceId(), entry.entry.author.deviceId)
+            assertTrue(entry.entry.source != null)
             val given = entry.entry.body as EntryBody.Immunisation
             assertEquals("MenB", given.v1.vaccine)
             assertEquals("Bexsero", given.v1.product)
