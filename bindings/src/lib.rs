@@ -703,8 +703,10 @@ impl RedBook {
     }
 
     /// On a new phone: restores every record of the kit's backup (from a file's bytes),
-    /// this phone granted by the kit; with `remove_lost`, the lost phone is removed and
-    /// the record key replaced. The other members learn of it at their next exchange.
+    /// this phone granted by the kit, the kit retired (its words restore nothing again);
+    /// with `remove_lost`, the lost phone is removed; each removal replaces the record key.
+    /// The other members learn of it at their next exchange. `words` in the answer: this
+    /// phone's new kit, to show once like `create_recovery_kit`'s (none if it had one).
     pub fn restore_from_backup(
         &self,
         words: String,

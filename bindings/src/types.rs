@@ -798,6 +798,7 @@ pub struct Restored {
     pub records: Vec<RecordId>,
     pub removed: Vec<String>,
     pub skipped: Vec<RecordId>,
+    pub words: Option<String>,
 }
 
 /// A device that may read and write a child's record.

@@ -248,7 +248,8 @@ pub enum RecoveryCommand {
         relay: Option<String>,
     },
     /// On a new phone: restore every record from the kit's backup (words from
-    /// REDBOOK_RECOVERY_WORDS or asked for); the lost phone is removed
+    /// REDBOOK_RECOVERY_WORDS or asked for); the lost phone is removed, the words are
+    /// used up, and this phone's new kit is shown once
     #[command(group(clap::ArgGroup::new("from_where").required(true).args(["from", "relay"])))]
     Restore {
         #[arg(long)]

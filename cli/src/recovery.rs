@@ -96,6 +96,15 @@ pub(crate) fn run(command: RecoveryCommand, path: &Path, out: &Output) -> CliRes
                 for id in &restored.skipped {
                     println!("not restored: the kit no longer covers record {id}");
                 }
+                if let Some(words) = &restored.words {
+                    println!();
+                    println!("The words just typed in are used up: they restore nothing again.");
+                    println!("This phone's new recovery kit. Write these 12 words in the red book in their place and keep it safe:");
+                    println!();
+                    println!("    {words}");
+                    println!();
+                    println!("They are not shown again.");
+                }
             });
         }
     }

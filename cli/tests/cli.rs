@@ -1195,6 +1195,19 @@ fn a_parent_makes_a_recovery_kit_and_restores_the_record_on_a_new_phone() {
         "{}",
         stdout(&done)
     );
+    // The words typed in are used up; the new phone's own kit is shown, once.
+    let new_words = stdout(&done)
+        .lines()
+        .map(str::trim)
+        .find(|line| line.split(' ').count() == 12)
+        .unwrap()
+        .to_string();
+    assert_ne!(new_words, words);
+    assert!(
+        stdout(&done).contains("not shown again"),
+        "{}",
+        stdout(&done)
+    );
     let wrong = restore("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about");
     assert_eq!(wrong.status.code(), Some(1));
     assert!(
@@ -1204,6 +1217,10 @@ fn a_parent_makes_a_recovery_kit_and_restores_the_record_on_a_new_phone() {
     );
     let again = restore(&words);
     assert!(again.status.success(), "{}", stderr(&again));
+    assert!(!stdout(&again).contains(&new_words), "{}", stdout(&again));
     let shown = stdout(&redbook(&new, new_pass, &["show", "ada"]));
     assert!(shown.contains("first week went well"), "{shown}");
+    // The old phone never shows its words again.
+    let again = redbook(&old, old_pass, &["recovery", "create"]);
+    assert!(!stdout(&again).contains(&words));
 }

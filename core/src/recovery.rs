@@ -7,9 +7,12 @@
 //! - the **backup slot**, a relay address only the words can sign for;
 //! - the **backup key**, which seals the backup: every record's document, key and epoch.
 //!
-//! Nothing the backup store holds is readable without the words. Parsing never panics.
+//! Nothing the backup store holds is readable without the words. Once the words are
+//! shown, a phone keeps only its kit's `BackupKeys`: the slot and the identity's public
+//! keys, each a one-way derivation, so the phone can neither sign as the kit nor give
+//! back the words. Parsing never panics.
 
-use crate::crypto::device::DeviceKeys;
+use crate::crypto::device::{DeviceKeys, DevicePublic};
 use crate::crypto::{random_bytes, SecretKey};
 use crate::model::RecordId;
 use crate::sync::relay::{Mailbox, Tag};
@@ -74,13 +77,18 @@ impl RecoveryKit {
             .to_string()
     }
 
-    /// For keeping on the device (sealed in its meta table): the kit's 16 bytes.
-    pub fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
-        zeroize::Zeroizing::new(self.entropy.to_vec())
+    /// The kit from the 16 bytes a database kept before it kept only `BackupKeys`: read
+    /// once, to make those, and then erased.
+    pub(crate) fn from_stored_entropy(bytes: &[u8]) -> Option<Self> {
+        Some(Self::from_entropy(bytes.try_into().ok()?))
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        Some(Self::from_entropy(bytes.try_into().ok()?))
+    /// What the phone that shows the words keeps of them.
+    pub fn backup_keys(&self) -> BackupKeys {
+        BackupKeys {
+            slot: self.root.derive("backup"),
+            identity: self.identity().public(),
+        }
     }
 
     /// The identity an admin grants as standing in for its device.
@@ -94,7 +102,57 @@ impl RecoveryKit {
 
     /// The relay slot the backup is kept in, and the key that seals it.
     pub fn backup_slot(&self) -> Mailbox {
-        Mailbox::from_secret(self.root.derive("backup"), 0)
+        self.backup_keys().slot()
+    }
+}
+
+/// What a phone keeps of its kit (sealed in its meta table): the backup slot's secret,
+/// from which come the slot's signing key and the key that seals backups, and the kit
+/// identity's public keys, to grant it on records made later. Nothing here signs as the
+/// kit or gives back the words. Not `Debug`; the secret is wiped when dropped.
+pub struct BackupKeys {
+    slot: SecretKey,
+    identity: DevicePublic,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredBackupKeys {
+    slot: String,
+    identity: DevicePublic,
+}
+
+impl BackupKeys {
+    /// The relay slot the backup is kept in, and the key that seals it.
+    pub fn slot(&self) -> Mailbox {
+        Mailbox::from_secret(self.slot.clone(), 0)
+    }
+
+    /// The kit's identity, as its grants name it.
+    pub fn identity(&self) -> DevicePublic {
+        self.identity
+    }
+
+    pub fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        let stored = StoredBackupKeys {
+            slot: hex::encode(self.slot.as_bytes()),
+            identity: self.identity,
+        };
+        let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&stored).expect("serialisable"));
+        let mut hex_slot = stored.slot;
+        zeroize::Zeroize::zeroize(&mut hex_slot);
+        bytes
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let stored: StoredBackupKeys = serde_json::from_slice(bytes).ok()?;
+        let mut hex_slot = stored.slot;
+        let slot = zeroize::Zeroizing::new(hex::decode(&hex_slot).ok());
+        zeroize::Zeroize::zeroize(&mut hex_slot);
+        let slot = slot.as_deref()?;
+        Some(Self {
+            slot: SecretKey::from_slice(slot).ok()?,
+            identity: stored.identity,
+        })
     }
 }
 
@@ -117,8 +175,8 @@ fn backup_tag() -> Tag {
 }
 
 /// `"RBB1" | sealed( version u8 | made_at i64 | count u32 | (record id [16] | epoch u32 |
-/// key [32] | length u32 | document)* )`, sealed under the kit's backup key.
-pub fn seal_backup(kit: &RecoveryKit, backup: &Backup) -> Result<Vec<u8>, crate::Error> {
+/// key [32] | length u32 | document)* )`, sealed under the kit's backup key (`slot`).
+pub fn seal_backup(slot: &Mailbox, backup: &Backup) -> Result<Vec<u8>, crate::Error> {
     let mut plain = zeroize::Zeroizing::new(vec![BACKUP_VERSION]);
     plain.extend_from_slice(&backup.made_at.timestamp().to_be_bytes());
     plain.extend_from_slice(&(backup.records.len() as u32).to_be_bytes());
@@ -132,7 +190,7 @@ pub fn seal_backup(kit: &RecoveryKit, backup: &Backup) -> Result<Vec<u8>, crate:
         plain.extend_from_slice(&record.document);
     }
     let mut out = BACKUP_MAGIC.to_vec();
-    out.extend(kit.backup_slot().seal(&backup_tag(), &plain)?);
+    out.extend(slot.seal(&backup_tag(), &plain)?);
     Ok(out)
 }
 
@@ -225,7 +283,7 @@ mod tests {
                 document: b"automerge bytes".to_vec(),
             }],
         };
-        let sealed = seal_backup(&kit, &backup).unwrap();
+        let sealed = seal_backup(&kit.backup_keys().slot(), &backup).unwrap();
         let opened = open_backup(&kit, &sealed).unwrap();
         assert_eq!(opened.made_at, backup.made_at);
         assert_eq!(opened.records[0].epoch, 3);

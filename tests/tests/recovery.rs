@@ -2,8 +2,10 @@
 //! backups to the relay and to a file, and a new phone restored from them that replaces the
 //! lost one, over real HTTP to a relay on SQLite.
 
-use redbook_core::model::{Access, EntryBody, RecordId, Role};
-use redbook_core::{DeviceProfile, Error, RedBook};
+use redbook_core::model::{Access, Action, EntryBody, RecordId, Role};
+use redbook_core::recovery::RecoveryKit;
+use redbook_core::store::Store;
+use redbook_core::{DeviceProfile, Error, OpenOptions, RedBook};
 use redbook_relay::{Config, HttpTransport, RunningRelay, SqliteStorage};
 use redbook_tests::{child, contents, device, note, raw_key};
 use std::path::Path;
@@ -31,6 +33,55 @@ fn notes(book: &RedBook, id: &RecordId) -> Vec<String> {
         .collect();
     out.sort();
     out
+}
+
+/// Whether any meta value in the file, opened with its key, holds anything that gives
+/// back the kit's words or signs as its identity (raw, or as hex).
+fn holds_kit_secret(path: &Path, key: u8, words: &str) -> bool {
+    let kit = RecoveryKit::from_words(words).unwrap();
+    let identity = kit.identity().to_bytes();
+    let mut secrets: Vec<Vec<u8>> = vec![
+        bip39::Mnemonic::parse(words).unwrap().to_entropy(),
+        words.as_bytes().to_vec(),
+        identity[..32].to_vec(),   // the X25519 secret
+        identity[48..80].to_vec(), // the Ed25519 seed, after the PKCS#8 prefix
+    ];
+    secrets.extend(secrets.clone().iter().map(|s| hex::encode(s).into_bytes()));
+    let store = Store::open(path, &raw_key(key), OpenOptions::default()).unwrap();
+    store.meta_names().unwrap().into_iter().any(|name| {
+        let value = store.sealed_meta(&name).ok().flatten().unwrap_or_default();
+        secrets
+            .iter()
+            .any(|s| value.windows(s.len()).any(|w| w == s.as_slice()))
+    })
+}
+
+/// A kit's device id, from its words.
+fn kit_id(words: &str) -> String {
+    RecoveryKit::from_words(words)
+        .unwrap()
+        .identity()
+        .public()
+        .device_id()
+}
+
+/// Whether the kit of `words` was removed from the record (as the file at `path` holds
+/// it) and yet a key statement from its removal on seals a key to it.
+fn kit_had_a_key_after_retiring(path: &Path, key: u8, id: &RecordId, words: &str) -> bool {
+    let kit = kit_id(words);
+    let mut store = Store::open(path, &raw_key(key), OpenOptions::default()).unwrap();
+    let statements = store.record(id).unwrap().statements();
+    let retired_at = statements
+        .iter()
+        .find_map(|s| match &s.action {
+            Action::Revoke { subject, rotation } if *subject == kit => Some(rotation.epoch),
+            _ => None,
+        })
+        .expect("the kit was removed");
+    statements.iter().any(|s| {
+        s.rotation()
+            .is_some_and(|r| r.epoch >= retired_at && r.keys.iter().any(|k| k.device_id == kit))
+    })
 }
 
 /// Every book exchanges in turn until a turn in which none fetches anything.
@@ -134,6 +185,15 @@ fn a_lost_phone_is_replaced_from_its_recovery_kit_with_nothing_lost() {
         .unwrap();
     assert_eq!(restored.records, std::slice::from_ref(&id));
     assert_eq!(restored.removed, std::slice::from_ref(&mum_id));
+    // The kit typed in is retired; the new phone made its own, shown once.
+    let new_words = restored.words.clone().expect("a new kit's words");
+    assert_eq!(new_words.split(' ').count(), 12);
+    assert_ne!(new_words, words);
+    assert!(
+        !format!("{restored:?}").contains(&new_words),
+        "never in a log line"
+    );
+    assert!(new_phone.create_recovery_kit().is_err(), "shown once");
     assert_eq!(
         notes(&new_phone, &id),
         ["clinic: weighed", "mum: feeding well", "mum: first smile"],
@@ -158,6 +218,22 @@ fn a_lost_phone_is_replaced_from_its_recovery_kit_with_nothing_lost() {
             .find(|m| m.device_id == new_phone.device_id())
             .unwrap();
         assert_eq!(new.access, Access::Admin);
+        let old_kit = members
+            .iter()
+            .find(|m| m.device_id == kit_id(&words))
+            .unwrap();
+        assert_eq!(
+            old_kit.removed.as_ref().map(|r| &r.by),
+            Some(&new_phone.device_id()),
+            "the restore retired the kit it used"
+        );
+        let new_kit = members.iter().find(|m| m.device_id == kit_id(&new_words));
+        assert!(new_kit.is_some_and(|m| m.is_active() && m.access == Access::Admin));
+    }
+    // No key from the kit's removal on is sealed to it.
+    for (name, key) in [("new", 9), ("dad", 2)] {
+        let path = dir.path().join(format!("{name}.redbook"));
+        assert!(!kit_had_a_key_after_retiring(&path, key, &id, &words));
     }
     new_phone
         .add_entry(&id, note("2026-04-01", "mum: walking"))
@@ -165,8 +241,14 @@ fn a_lost_phone_is_replaced_from_its_recovery_kit_with_nothing_lost() {
     settle(&[&new_phone, &dad.book, &clinic.book], &id, &http, &url);
     assert!(notes(&clinic.book, &id).contains(&"mum: walking".to_string()));
 
-    // The thief's copy of the lost phone reads nothing new and reaches nobody.
+    // The thief's copy of the lost phone reads nothing new and reaches nobody; it holds
+    // nothing that gives back the words or signs as the kit.
+    assert!(!holds_kit_secret(&thief_copy, 1, &words));
     let thief = RedBook::open(&thief_copy, raw_key(1)).unwrap();
+    assert!(
+        thief.create_recovery_kit().is_err(),
+        "the words are not shown again"
+    );
     thief
         .add_entry(&id, note("2026-04-02", "thief: forged"))
         .unwrap();
@@ -183,6 +265,36 @@ fn a_lost_phone_is_replaced_from_its_recovery_kit_with_nothing_lost() {
         .unwrap();
     assert_eq!(again.records, std::slice::from_ref(&id));
     assert!(again.removed.is_empty());
+    assert!(again.words.is_none());
+
+    // The new kit works as the first did: the new phone backs up, is lost in its turn,
+    // and a third phone restored from the new words replaces it and retires that kit.
+    new_phone.backup_to_relay(&http, &url).unwrap();
+    let new_phone_id = new_phone.device_id();
+    drop(new_phone);
+    let third = device(&dir, "third", 5, Role::Parent, None);
+    let restored = third
+        .book
+        .restore_from_relay(&new_words, &http, &url, true)
+        .unwrap();
+    assert_eq!(restored.removed, std::slice::from_ref(&new_phone_id));
+    assert!(restored.words.is_some());
+    settle(&[&third.book, &dad.book, &clinic.book], &id, &http, &url);
+    for book in [&third.book, &dad.book, &clinic.book] {
+        assert!(notes(book, &id).contains(&"mum: walking".to_string()));
+        let members = book.members(&id).unwrap();
+        for gone in [&new_phone_id, &kit_id(&new_words)] {
+            assert!(!members
+                .iter()
+                .any(|m| &m.device_id == gone && m.is_active()));
+        }
+    }
+    assert!(!kit_had_a_key_after_retiring(
+        &dir.path().join("dad.redbook"),
+        2,
+        &id,
+        &new_words
+    ));
 }
 
 #[test]

@@ -107,6 +107,7 @@ impl RedBook {
                 &serde_json::to_vec(&profile).expect("serialisable"),
             )?;
         }
+        recovering::drop_kit_secret(&store)?;
         let author = author_of(&store, &keys)?;
         Ok(Self {
             inner: Mutex::new(Inner {

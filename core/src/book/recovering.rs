@@ -7,16 +7,20 @@
 use super::relaying::Relay;
 use super::sharing::{statement, would_count};
 use super::RedBook;
+use crate::crypto::device::DevicePublic;
 use crate::model::{Access, Action, Profile, RecordId, ValidationError};
 use crate::record::Record;
-use crate::recovery::{self, BackedUpRecord, Backup, RecoveryKit};
+use crate::recovery::{self, BackedUpRecord, Backup, BackupKeys, RecoveryKit};
+use crate::store::Store;
 use crate::sync::relay::{self, HttpRequest, Mailbox, RelayTransport};
 use crate::sync::{self, Header, Kind};
 use crate::Error;
 use serde::{Deserialize, Serialize};
 
-/// This device's kit (its 16 bytes), sealed in the meta table.
-const RECOVERY_KIT: &str = "recovery_kit";
+/// What this device keeps of its kit (`recovery::BackupKeys`), sealed in the meta table.
+const BACKUP_KEYS: &str = "recovery_backup_keys";
+/// Where databases kept the kit's own 16 bytes before: erased on open (`drop_kit_secret`).
+const KIT_SECRET: &str = "recovery_kit";
 /// Per restored record: the introduction still to post to the other members.
 const INTRODUCTION: &str = "relay_introduction";
 
@@ -35,7 +39,7 @@ pub(super) struct Introduction {
 }
 
 /// What restoring did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Restored {
     /// The records restored (or already here), this phone now a member of each.
     pub records: Vec<RecordId>,
@@ -43,6 +47,38 @@ pub struct Restored {
     pub removed: Vec<String>,
     /// Records in the backup the kit no longer stands in on (removed since): not restored.
     pub skipped: Vec<RecordId>,
+    /// The words of this phone's new kit, to show once and write down: the kit typed in
+    /// is retired by the restore. None when this phone already had a kit (it now covers
+    /// the restored records too) or nothing was restored.
+    pub words: Option<String>,
+}
+
+impl std::fmt::Debug for Restored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The words are a credential: never in a log line.
+        f.debug_struct("Restored")
+            .field("records", &self.records)
+            .field("removed", &self.removed)
+            .field("skipped", &self.skipped)
+            .field("words", &self.words.as_ref().map(|_| "(not shown)"))
+            .finish()
+    }
+}
+
+/// A database made before phones kept only their kit's `BackupKeys` holds the kit's own
+/// 16 bytes, from which anyone with the file and its passphrase gets back the words and
+/// the kit's identity. Keeps what backups need and erases the rest; run on every open.
+pub(super) fn drop_kit_secret(store: &Store) -> Result<(), Error> {
+    let Some(bytes) = store.sealed_meta(KIT_SECRET)? else {
+        return Ok(());
+    };
+    let bytes = zeroize::Zeroizing::new(bytes);
+    if store.sealed_meta(BACKUP_KEYS)?.is_none() {
+        if let Some(kit) = RecoveryKit::from_stored_entropy(&bytes) {
+            store.put_sealed_meta(BACKUP_KEYS, &kit.backup_keys().to_bytes())?;
+        }
+    }
+    store.erase_meta(KIT_SECRET)
 }
 
 impl RedBook {
@@ -51,37 +87,37 @@ impl RedBook {
     /// for this device) on every record this device administers; later records get it at
     /// the next backup.
     pub fn create_recovery_kit(&self) -> Result<String, Error> {
-        {
-            let inner = self.lock();
-            if inner.store.sealed_meta(RECOVERY_KIT)?.is_some() {
-                return Err(ValidationError::new(
-                    "recovery kit",
-                    "this device already has one; the words written down restore it",
-                )
-                .into());
-            }
-            let kit = RecoveryKit::generate()?;
-            inner.store.put_sealed_meta(RECOVERY_KIT, &kit.to_bytes())?;
+        if self.backup_keys()?.is_some() {
+            return Err(ValidationError::new(
+                "recovery kit",
+                "this device already has one; the words written down restore it",
+            )
+            .into());
         }
-        let kit = self.kit()?.ok_or(Error::NotFound {
-            what: "recovery kit",
-        })?;
-        self.grant_kit(&kit)?;
-        Ok(kit.words())
+        let (words, keys) = {
+            let kit = RecoveryKit::generate()?;
+            (kit.words(), kit.backup_keys())
+        };
+        // The kit itself is dropped (and wiped) here: the phone keeps only what backups need.
+        self.lock()
+            .store
+            .put_sealed_meta(BACKUP_KEYS, &keys.to_bytes())?;
+        self.grant_kit(&keys.identity())?;
+        Ok(words)
     }
 
-    fn kit(&self) -> Result<Option<RecoveryKit>, Error> {
+    fn backup_keys(&self) -> Result<Option<BackupKeys>, Error> {
         let inner = self.lock();
         Ok(inner
             .store
-            .sealed_meta(RECOVERY_KIT)?
-            .and_then(|bytes| RecoveryKit::from_bytes(&bytes)))
+            .sealed_meta(BACKUP_KEYS)?
+            .and_then(|bytes| BackupKeys::from_bytes(&zeroize::Zeroizing::new(bytes))))
     }
 
     /// Grants the kit's identity, standing in for this device, on each record this device
     /// administers where it is not a member yet.
-    fn grant_kit(&self, kit: &RecoveryKit) -> Result<(), Error> {
-        let identity = kit.identity().public();
+    fn grant_kit(&self, identity: &DevicePublic) -> Result<(), Error> {
+        let identity = *identity;
         let mut inner = self.lock();
         let super::Inner {
             store,
@@ -123,11 +159,11 @@ impl RedBook {
     /// A backup of every record the kit stands in on, sealed with the kit's words: for a
     /// file the parent keeps anywhere, or the relay (`backup_to_relay`).
     pub fn recovery_backup(&self) -> Result<Vec<u8>, Error> {
-        let kit = self.kit()?.ok_or(Error::NotFound {
+        let kit = self.backup_keys()?.ok_or(Error::NotFound {
             what: "recovery kit",
         })?;
-        self.grant_kit(&kit)?;
-        let kit_id = kit.identity().public().device_id();
+        self.grant_kit(&kit.identity())?;
+        let kit_id = kit.identity().device_id();
         let mut inner = self.lock();
         let store = &mut inner.store;
         let mut records = Vec::new();
@@ -144,7 +180,7 @@ impl RedBook {
             });
         }
         recovery::seal_backup(
-            &kit,
+            &kit.slot(),
             &Backup {
                 made_at: chrono::Utc::now(),
                 records,
@@ -160,11 +196,11 @@ impl RedBook {
         base_url: &str,
     ) -> Result<u64, Error> {
         let backup = self.recovery_backup()?;
-        let kit = self.kit()?.ok_or(Error::NotFound {
+        let kit = self.backup_keys()?.ok_or(Error::NotFound {
             what: "recovery kit",
         })?;
         let size = backup.len() as u64;
-        put_backup(transport, base_url, &kit.backup_slot(), backup)?;
+        put_backup(transport, base_url, &kit.slot(), backup)?;
         Ok(size)
     }
 
@@ -183,9 +219,12 @@ impl RedBook {
 
     /// Restores every record of a backup onto this device (a new phone): the records
     /// with their keys, this device granted by the kit as standing in for the device that
-    /// made it, and (with `remove_lost`) that device removed and the key replaced. The
-    /// other members learn of it at their next relay exchange (an introduction signed by
-    /// the kit). Restoring twice changes nothing more.
+    /// made it, the kit retired (removed by this device, so whoever else holds its words,
+    /// the lost phone among them, receives no later key) and (with `remove_lost`) that
+    /// device removed, each removal replacing the key. The other members learn of it at
+    /// their next relay exchange (an introduction signed by the kit). A phone without a
+    /// kit of its own makes one: its words are returned, to show once. Restoring twice
+    /// changes nothing more.
     pub fn restore(
         &self,
         words: &str,
@@ -200,13 +239,9 @@ impl RedBook {
             records: Vec::new(),
             removed: Vec::new(),
             skipped: Vec::new(),
+            words: None,
         };
-        {
-            let inner = self.lock();
-            if inner.store.sealed_meta(RECOVERY_KIT)?.is_none() {
-                inner.store.put_sealed_meta(RECOVERY_KIT, &kit.to_bytes())?;
-            }
-        }
+        let me = self.device_id();
         for saved in backup.records {
             let id = saved.id.clone();
             let lost = {
@@ -235,9 +270,20 @@ impl RedBook {
                 }
                 let record = store.record(&id)?;
                 let membership = record.membership();
-                let Some(kit_member) = membership.active(&kit_id) else {
-                    restored.skipped.push(id);
-                    continue;
+                let kit_member = match membership.member(&kit_id) {
+                    Some(member) if member.is_active() => member,
+                    // Retired by this phone when it was restored from it before.
+                    Some(member)
+                        if member.removed.as_ref().is_some_and(|r| r.by == me)
+                            && membership.active(&me).is_some() =>
+                    {
+                        restored.records.push(id);
+                        continue;
+                    }
+                    _ => {
+                        restored.skipped.push(id);
+                        continue;
+                    }
                 };
                 let lost = kit_member.added_by.clone();
                 if membership.active(&author.device_id).is_none() {
@@ -265,7 +311,12 @@ impl RedBook {
                 }
                 lost
             };
-            let me = self.device_id();
+            // A kit of this phone's own (its words typed in here) stays: this phone keeps
+            // backing up to it.
+            if lost != me {
+                // The kit first, so no key from here on is sealed to it.
+                self.remove_member(&id, &kit_id)?;
+            }
             let lost_is_active = {
                 let mut inner = self.lock();
                 inner
@@ -323,6 +374,14 @@ impl RedBook {
             )?;
             restored.records.push(id);
         }
+        // The family is never without a kit: this phone's own covers what it restored, or
+        // it makes one now.
+        if !restored.records.is_empty() {
+            match self.backup_keys()? {
+                Some(own) => self.grant_kit(&own.identity())?,
+                None => restored.words = Some(self.create_recovery_kit()?),
+            }
+        }
         Ok(restored)
     }
 
@@ -362,7 +421,7 @@ impl RedBook {
 
     /// This device's own kit identity, which never syncs: not a peer.
     pub(super) fn own_kit_id(&self) -> Result<Option<String>, Error> {
-        Ok(self.kit()?.map(|kit| kit.identity().public().device_id()))
+        Ok(self.backup_keys()?.map(|kit| kit.identity().device_id()))
     }
 }
 
@@ -440,4 +499,115 @@ fn kept_version(body: &[u8]) -> Option<i64> {
         version: i64,
     }
     serde_json::from_slice::<Kept>(body).ok().map(|k| k.version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::RawKeyProvider;
+    use crate::model::ChildDetails;
+    use crate::recovery::open_backup;
+    use crate::{OpenOptions, Unlock};
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn unlock() -> Unlock {
+        Unlock::KeyProvider(Arc::new(RawKeyProvider::new(&[7; 32]).unwrap()))
+    }
+
+    /// Whether any meta value in the file, opened, holds anything that gives back the
+    /// kit's words or signs as its identity (raw, or as hex).
+    fn holds_kit_secret(path: &Path, kit: &RecoveryKit) -> bool {
+        let words = kit.words();
+        let mnemonic = bip39::Mnemonic::parse(&words).unwrap();
+        let identity = kit.identity().to_bytes();
+        let mut secrets: Vec<Vec<u8>> = vec![
+            mnemonic.to_entropy(),
+            words.as_bytes().to_vec(),
+            identity[..32].to_vec(),   // the X25519 secret
+            identity[48..80].to_vec(), // the Ed25519 seed, after the PKCS#8 prefix
+        ];
+        secrets.extend(secrets.clone().iter().map(|s| hex::encode(s).into_bytes()));
+        let store = Store::open(path, &unlock(), OpenOptions::default()).unwrap();
+        store.meta_names().unwrap().into_iter().any(|name| {
+            let value = store.sealed_meta(&name).ok().flatten().unwrap_or_default();
+            secrets
+                .iter()
+                .any(|s| value.windows(s.len()).any(|w| w == s.as_slice()))
+        })
+    }
+
+    #[test]
+    fn a_database_that_kept_its_kits_secret_drops_it_on_open_and_keeps_backing_up() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("old.redbook");
+        let kit = RecoveryKit::generate().unwrap();
+        let id = {
+            let book = RedBook::open(&path, unlock()).unwrap();
+            let id = book
+                .add_child(ChildDetails {
+                    name: "Ada Lovelace".into(),
+                    birth_date: Some("2026-01-10".parse().unwrap()),
+                    ..Default::default()
+                })
+                .unwrap();
+            // As databases made before kept their kit: its own 16 bytes, its identity
+            // granted.
+            let entropy = bip39::Mnemonic::parse(kit.words()).unwrap().to_entropy();
+            book.lock()
+                .store
+                .put_sealed_meta(KIT_SECRET, &entropy)
+                .unwrap();
+            book.grant_kit(&kit.identity().public()).unwrap();
+            id
+        };
+        assert!(holds_kit_secret(&path, &kit), "the test's premise");
+        let sealed: Vec<u8> = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT value FROM redbook_meta WHERE name = ?1",
+                [KIT_SECRET],
+                |row| row.get(0),
+            )
+            .unwrap();
+
+        let book = RedBook::open(&path, unlock()).unwrap();
+        let backup = book.recovery_backup().unwrap();
+        let opened = open_backup(&kit, &backup).unwrap();
+        assert_eq!(opened.records.len(), 1);
+        assert_eq!(opened.records[0].id, id);
+        assert_eq!(
+            book.own_kit_id().unwrap(),
+            Some(kit.identity().public().device_id())
+        );
+        assert!(
+            book.create_recovery_kit().is_err(),
+            "the words are not shown again"
+        );
+        drop(book);
+        assert!(!holds_kit_secret(&path, &kit));
+        // Nor is the sealed value left in the file's free space or its WAL.
+        let mut file = std::fs::read(&path).unwrap();
+        file.extend(std::fs::read(dir.path().join("old.redbook-wal")).unwrap_or_default());
+        assert!(!file.windows(sealed.len()).any(|w| w == sealed.as_slice()));
+    }
+
+    #[test]
+    fn a_phone_that_shows_its_words_keeps_nothing_that_gives_them_back() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("phone.redbook");
+        let book = RedBook::open(&path, unlock()).unwrap();
+        book.add_child(ChildDetails {
+            name: "Ada Lovelace".into(),
+            birth_date: Some("2026-01-10".parse().unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+        let words = book.create_recovery_kit().unwrap();
+        let backup = book.recovery_backup().unwrap();
+        drop(book);
+        let kit = RecoveryKit::from_words(&words).unwrap();
+        assert_eq!(open_backup(&kit, &backup).unwrap().records.len(), 1);
+        assert!(!holds_kit_secret(&path, &kit));
+    }
 }

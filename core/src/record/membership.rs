@@ -13,7 +13,10 @@
 //!    cannot remove each other and nobody else removes the creator. One exception: a
 //!    device granted as standing in for member D (by D itself, or by a device standing in
 //!    for D) takes D's rank and may remove D: a recovery kit and the phone restored from
-//!    it replace a lost phone, the creator's too (docs/adr/0009-recovery.md).
+//!    it replace a lost phone, the creator's too (docs/adr/0009-recovery.md). And one
+//!    more: a phone restored from a kit (standing in for D, granted by D's stand-in, not
+//!    by D) may remove any kit of D's (a device D granted as standing in for D), so a
+//!    restore retires the kit it used; a kit never removes a restored phone.
 //! 4. A removal wins over a grant of the same device it had not seen, and voids every
 //!    statement the removed device issued that the removal had not seen (a grant made
 //!    by a device concurrently with its own removal does not stand).
@@ -393,6 +396,19 @@ impl Resolver<'_> {
         };
         let senior_to = |device: &str| past.active(device).is_none_or(|m| me.rank < m.rank);
         let stands_in_for = |device: &str| me.stands_in_for.as_deref() == Some(device);
+        // A restored phone retires the kits of the member it replaced: once the words
+        // were typed in, whoever else holds them (the lost phone kept them) must not stay
+        // an admin. Only a phone granted by a stand-in qualifies, never a kit itself
+        // (granted by the member it stands in for), so a kit cannot remove the phone
+        // restored from it, and the lost phone cannot remove its own kits.
+        let retires_kit = |device: &str| {
+            me.stands_in_for.as_deref().is_some_and(|replaced| {
+                me.added_by != replaced
+                    && past.active(device).is_some_and(|kit| {
+                        kit.stands_in_for.as_deref() == Some(replaced) && kit.added_by == replaced
+                    })
+            })
+        };
         match &s.action {
             Action::Create { .. } => false,
             Action::Grant {
@@ -424,7 +440,7 @@ impl Resolver<'_> {
             Action::Revoke { subject, rotation } => {
                 subject != issuer
                     && past.active(subject).is_some()
-                    && (senior_to(subject) || stands_in_for(subject))
+                    && (senior_to(subject) || stands_in_for(subject) || retires_kit(subject))
                     && self.rotation_fits(rotation, past, Some(subject))
             }
             Action::Rotate { rotation } => self.rotation_fits(rotation, past, None),

@@ -176,6 +176,33 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a meta value that must not outlive its removal (a secret): SQLite's
+    /// `secure_delete` overwrites the bytes it held, and a checkpoint moves the WAL's
+    /// copies into the file and empties it (best effort: a reader may hold them a while).
+    pub fn erase_meta(&self, name: &str) -> Result<(), Error> {
+        self.conn
+            .query_row("PRAGMA secure_delete = 1", [], |_| Ok(()))?;
+        let deleted = self
+            .conn
+            .execute("DELETE FROM redbook_meta WHERE name = ?1", [name]);
+        self.conn
+            .query_row("PRAGMA secure_delete = 0", [], |_| Ok(()))?;
+        deleted?;
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        Ok(())
+    }
+
+    /// The name of every meta value (sealed or not).
+    pub fn meta_names(&self) -> Result<Vec<String>, Error> {
+        let mut stmt = self.conn.prepare("SELECT name FROM redbook_meta")?;
+        let names = stmt
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(names)
+    }
+
     pub fn sealed_meta(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
         match get_meta(&self.conn, name)? {
             None => Ok(None),

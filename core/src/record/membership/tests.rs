@@ -146,6 +146,105 @@ fn a_recovery_kit_and_the_phone_restored_from_it_stand_in_for_a_lost_creator() {
 }
 
 #[test]
+fn a_restored_phone_retires_the_kit_it_came_from_and_no_kit_removes_a_restored_phone() {
+    let (mum, kit, phone, dad) = (Device::new(), Device::new(), Device::new(), Device::new());
+    let (new_kit, next_phone) = (Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Admin);
+    let g_kit = h.stand_in(&mum, &[&g_dad], &kit, &mum);
+    let g_phone = h.stand_in(&kit, &[&g_kit], &phone, &mum);
+    // The kit (same rank, but a kit) cannot remove the phone restored from it.
+    h.revoke(&kit, &[&g_phone], &phone, 1, &[&mum, &dad, &kit]);
+    assert!(active(&h.resolve(), &phone));
+    h.statements.pop();
+    // The restored phone retires the kit: removed, and the new key is not sealed to it.
+    let retired = h.revoke(&phone, &[&g_phone], &kit, 1, &[&mum, &dad, &phone]);
+    let m = h.resolve();
+    assert!(!active(&m, &kit));
+    assert_eq!(m.epoch, 1);
+    assert!(m.key_for(&h.record_id, &kit.keys).is_none());
+    assert!(m.key_for(&h.record_id, &phone.keys).is_some());
+    let lost = h.revoke(&phone, &[&retired], &mum, 2, &[&dad, &phone]);
+    // A new kit for the restored phone: its rank, out of Dad's reach and the lost
+    // phone's (which was removed, and could not remove a stand-in in any case).
+    let g_new_kit = h.stand_in(&phone, &[&lost], &new_kit, &phone);
+    h.revoke(&dad, &[&g_new_kit], &new_kit, 3, &[&dad, &phone]);
+    h.revoke(&mum, &[&g_kit], &new_kit, 1, &[&dad, &phone, &kit]);
+    assert!(active(&h.resolve(), &new_kit));
+    h.statements.truncate(h.statements.len() - 2);
+    // The phone itself cannot remove its own kit: a thief holding it must not undo the
+    // restore that replaces it.
+    h.revoke(&phone, &[&g_new_kit], &new_kit, 3, &[&dad, &phone]);
+    assert!(active(&h.resolve(), &new_kit));
+    h.statements.pop();
+    // The second restore: the new kit grants the next phone, which retires that kit
+    // and removes the phone it replaces; the kit cannot remove it.
+    let g_next = h.stand_in(&new_kit, &[&g_new_kit], &next_phone, &phone);
+    h.revoke(
+        &new_kit,
+        &[&g_next],
+        &next_phone,
+        3,
+        &[&dad, &phone, &new_kit],
+    );
+    assert!(active(&h.resolve(), &next_phone));
+    h.statements.pop();
+    let retired_again = h.revoke(
+        &next_phone,
+        &[&g_next],
+        &new_kit,
+        3,
+        &[&dad, &phone, &next_phone],
+    );
+    h.revoke(
+        &next_phone,
+        &[&retired_again],
+        &phone,
+        4,
+        &[&dad, &next_phone],
+    );
+    let m = h.resolve();
+    assert!(!active(&m, &new_kit) && !active(&m, &phone));
+    assert!(m.is_admin(&next_phone.id()) && m.is_admin(&dad.id()));
+    assert_eq!(m.epoch, 4);
+}
+
+#[test]
+fn a_restored_phone_retires_only_the_kits_of_the_member_it_replaced() {
+    let (mum, dad, mums_kit, dads_kit, dads_phone) = (
+        Device::new(),
+        Device::new(),
+        Device::new(),
+        Device::new(),
+        Device::new(),
+    );
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Admin);
+    let g_mums_kit = h.stand_in(&mum, &[&g_dad], &mums_kit, &mum);
+    let g_dads_kit = h.stand_in(&dad, &[&g_mums_kit], &dads_kit, &dad);
+    let g_phone = h.stand_in(&dads_kit, &[&g_dads_kit], &dads_phone, &dad);
+    // Dad's restored phone (rank 1) cannot remove Mum's kit (rank 0).
+    h.revoke(
+        &dads_phone,
+        &[&g_phone],
+        &mums_kit,
+        1,
+        &[&mum, &dad, &dads_kit, &dads_phone],
+    );
+    assert!(active(&h.resolve(), &mums_kit));
+    h.statements.pop();
+    h.revoke(
+        &dads_phone,
+        &[&g_phone],
+        &dads_kit,
+        1,
+        &[&mum, &dad, &mums_kit, &dads_phone],
+    );
+    let m = h.resolve();
+    assert!(!active(&m, &dads_kit) && active(&m, &mums_kit));
+}
+
+#[test]
 fn nobody_names_a_stand_in_for_another_member() {
     let (mum, dad, dads_friend, kit) = (Device::new(), Device::new(), Device::new(), Device::new());
     let (mut h, create) = History::created_by(&mum);
@@ -274,7 +373,13 @@ fn random_history(ops: &[(u8, u8, u8, u8)]) -> History {
         let upto = 1 + seen as usize % h.statements.len();
         let after: Vec<StatementId> = vec![h.statements[upto - 1].id.clone()];
         let after_refs: Vec<&StatementId> = after.iter().collect();
-        match kind % 3 {
+        match kind % 4 {
+            3 => {
+                // A stand-in for the issuer, or for whom the issuer stands in for:
+                // kits and restored phones, which retire kits.
+                let stood_for = &devices[(seen / 5) as usize % devices.len()];
+                h.stand_in(issuer, &after_refs, subject, stood_for);
+            }
             0 => {
                 h.grant(issuer, &after_refs, subject, Access::Admin);
             }
@@ -357,7 +462,10 @@ fn a_removed_device_comes_back_only_through_an_admin_senior_to_its_remover() {
     let g_gran = h.grant(&dad, &[&g_aunt], &gran, Access::Writer);
     let removal = h.revoke(&dad, &[&g_gran], &gran, 1, &[&mum, &dad, &aunt]);
     h.grant(&aunt, &[&removal], &gran, Access::Writer);
-    assert!(!active(&h.resolve(), &gran), "aunt is Dad's equal, not his senior");
+    assert!(
+        !active(&h.resolve(), &gran),
+        "aunt is Dad's equal, not his senior"
+    );
     h.statements.pop();
     h.grant(&dad, &[&removal], &gran, Access::Writer);
     assert!(active(&h.resolve(), &gran));
@@ -378,7 +486,10 @@ fn a_backdated_statement_takes_effect_no_earlier_than_what_it_had_seen() {
     h.revoke(&mum, &[&g_hv], &hv, 1, &[&mum]);
     h.statements.last_mut().unwrap().issued_at = granted - chrono::Duration::days(60);
     let m = h.resolve();
-    assert_eq!(m.member(&hv.id()).unwrap().removed.as_ref().unwrap().at, granted);
+    assert_eq!(
+        m.member(&hv.id()).unwrap().removed.as_ref().unwrap().at,
+        granted
+    );
 }
 
 proptest! {
