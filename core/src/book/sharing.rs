@@ -81,6 +81,9 @@ pub(super) fn would_count(record: &Record, candidate: &mut Statement) -> bool {
                 && after.epoch == rotation.epoch
         }
         Action::Create { .. } => after.creator == Some(candidate.issuer_id()),
+        Action::Rename { name } => after
+            .active(&candidate.issuer_id())
+            .is_some_and(|m| m.display_name == *name),
     }
 }
 

@@ -322,8 +322,13 @@ pub struct Member {
     pub access: Access,
     /// The role the granting admin gave (the device's own profile never raises it).
     pub role: Role,
+    /// The name the member's own latest rename gave it, else the one its grant gave.
     pub display_name: String,
     pub organisation: Option<String>,
+    /// The member this device stands in for: a recovery kit's identity, or a phone
+    /// restored from one (docs/adr/0009-recovery.md).
+    #[serde(default)]
+    pub stands_in_for: Option<String>,
     /// The admin device that granted this access (itself, for the record's creator).
     pub added_by: String,
     pub added_at: DateTime<Utc>,
