@@ -289,6 +289,9 @@ pub struct EntryView {
     pub verification: Verification,
     /// The organisation that confirms its author's role, when one does (see `Member`).
     pub author_confirmed_by: Option<String>,
+    /// The name the author signed into the entry, when it has renamed itself since
+    /// (`entry.author.display_name` is its name now).
+    pub author_name_then: Option<String>,
     /// Set on a parent's device for a blood spot result until the deployer's delay after
     /// its sample has passed: the results are left out of this view until that day
     /// (`view::entry_text` says so).

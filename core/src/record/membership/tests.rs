@@ -289,16 +289,35 @@ fn a_member_renames_itself_and_its_latest_rename_counts() {
     let (mum, dad) = (Device::new(), Device::new());
     let (mut h, create) = History::created_by(&mum);
     let g_dad = h.grant(&mum, &[&create], &dad, Access::Reader);
-    assert_eq!(name_of(&h.resolve(), &dad), "Member", "the grant's name until a rename");
+    assert_eq!(
+        name_of(&h.resolve(), &dad),
+        "Member",
+        "the grant's name until a rename"
+    );
     let now = chrono::Utc::now();
     // A reader names itself too.
     let first = h.rename(&dad, &[&g_dad], "Dad's phone", now);
     // A later rename that had seen the first replaces it, even with a clock set back.
-    let second = h.rename(&dad, &[&first], "Dad's work phone", now - chrono::Duration::days(3));
+    let second = h.rename(
+        &dad,
+        &[&first],
+        "Dad's work phone",
+        now - chrono::Duration::days(3),
+    );
     assert_eq!(name_of(&h.resolve(), &dad), "Dad's work phone");
     // Two renames that had not seen each other: the later one, then the greater id.
-    let a = h.rename(&dad, &[&second], "Dad (a)", now + chrono::Duration::minutes(1));
-    let b = h.rename(&dad, &[&second], "Dad (b)", now + chrono::Duration::minutes(2));
+    let a = h.rename(
+        &dad,
+        &[&second],
+        "Dad (a)",
+        now + chrono::Duration::minutes(1),
+    );
+    let b = h.rename(
+        &dad,
+        &[&second],
+        "Dad (b)",
+        now + chrono::Duration::minutes(2),
+    );
     assert_eq!(name_of(&h.resolve(), &dad), "Dad (b)");
     h.statements.last_mut().unwrap().issued_at = now + chrono::Duration::minutes(1);
     let tie_winner = if a > b { "Dad (a)" } else { "Dad (b)" };
@@ -322,7 +341,12 @@ fn an_admin_cannot_rename_another_member_and_a_stranger_names_nobody() {
     let (mut h, create) = History::created_by(&mum);
     let g_hv = h.grant(&mum, &[&create], &hv, Access::Writer);
     let g_dad = h.grant(&mum, &[&g_hv], &dad, Access::Admin);
-    let named = h.rename(&hv, &[&g_dad], "Northside clinic tablet", chrono::Utc::now());
+    let named = h.rename(
+        &hv,
+        &[&g_dad],
+        "Northside clinic tablet",
+        chrono::Utc::now(),
+    );
     // Dad grants the tablet again under another name (not counted: he is not senior to
     // it); Mum, who is, grants it again: its access may change, its name does not.
     h.add(
@@ -368,7 +392,12 @@ fn a_removed_members_rename_after_its_removal_does_not_count() {
     let removal = h.revoke(&mum, &[&named], &dad, 1, &[&mum]);
     // After it (having seen it), and alongside it (not having seen it): neither counts.
     h.rename(&dad, &[&removal], "Mum's phone", chrono::Utc::now());
-    h.rename(&dad, &[&named], "Mum's new phone", chrono::Utc::now() + chrono::Duration::days(1));
+    h.rename(
+        &dad,
+        &[&named],
+        "Mum's new phone",
+        chrono::Utc::now() + chrono::Duration::days(1),
+    );
     let m = h.resolve();
     assert!(!active(&m, &dad));
     assert_eq!(name_of(&m, &dad), "Dad's phone", "its name when removed");
@@ -477,7 +506,10 @@ fn a_removed_device_comes_back_only_through_an_admin_senior_to_its_remover() {
     let g_gran = h.grant(&dad, &[&g_aunt], &gran, Access::Writer);
     let removal = h.revoke(&dad, &[&g_gran], &gran, 1, &[&mum, &dad, &aunt]);
     h.grant(&aunt, &[&removal], &gran, Access::Writer);
-    assert!(!active(&h.resolve(), &gran), "aunt is Dad's equal, not his senior");
+    assert!(
+        !active(&h.resolve(), &gran),
+        "aunt is Dad's equal, not his senior"
+    );
     h.statements.pop();
     h.grant(&dad, &[&removal], &gran, Access::Writer);
     assert!(active(&h.resolve(), &gran));
@@ -498,5 +530,8 @@ fn a_backdated_statement_takes_effect_no_earlier_than_what_it_had_seen() {
     h.revoke(&mum, &[&g_hv], &hv, 1, &[&mum]);
     h.statements.last_mut().unwrap().issued_at = granted - chrono::Duration::days(60);
     let m = h.resolve();
-    assert_eq!(m.member(&hv.id()).unwrap().removed.as_ref().unwrap().at, granted);
+    assert_eq!(
+        m.member(&hv.id()).unwrap().removed.as_ref().unwrap().at,
+        granted
+    );
 }
