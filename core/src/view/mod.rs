@@ -63,7 +63,10 @@ pub fn member_standing(member: &Member, members: &[Member]) -> String {
                 member_name(m, members)
             })
     };
-    let name = capitalised(member_name(member, members));
+    let name = member_name(member, members);
+    let is_kit = name == "the recovery kit";
+    // A device's name as it gave it; only the kit's words start a sentence here.
+    let name = if is_kit { capitalised(name) } else { name };
     let role = member.role.label();
     let org = member
         .organisation
@@ -71,7 +74,6 @@ pub fn member_standing(member: &Member, members: &[Member]) -> String {
         .map(|o| format!(" ({o})"))
         .unwrap_or_default();
     let on = member.added_at.format("%-d %b %Y");
-    let is_kit = name.starts_with("The recovery kit");
     let mut text = if member.added_by == member.device_id {
         format!("{name}, {role}{org}, created this record on {on}")
     } else if is_kit {
