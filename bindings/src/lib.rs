@@ -350,8 +350,16 @@ impl RedBook {
         Ok(self.inner.author()?)
     }
 
+    /// Who this device writes as; a new name is signed into every record it is a member
+    /// of, so the other members see it.
     pub fn set_device_profile(&self, profile: DeviceProfile) -> Result<()> {
         Ok(self.inner.set_device_profile(profile)?)
+    }
+
+    /// The device's name ("Mum's phone", "Northside clinic tablet"), role kept: what an
+    /// app asks on its first run, and when the parent renames the phone.
+    pub fn set_device_name(&self, name: String) -> Result<()> {
+        Ok(self.inner.set_device_name(&name)?)
     }
 
     pub fn add_child(&self, details: ChildDetails) -> Result<RecordId> {

@@ -472,6 +472,7 @@ pub struct EntryView {
     pub flags: Vec<Flag>,
     pub verification: Verification,
     pub author_confirmed_by: Option<String>,
+    pub author_name_then: Option<String>,
     pub withheld_until: Option<NaiveDate>,
 }
 

@@ -29,8 +29,13 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Create the database (asks for a new passphrase)
-    Init,
+    /// Create the database (asks for a new passphrase and this device's name)
+    Init {
+        /// What the other members see this device as: "Mum's phone", "Northside clinic
+        /// tablet" (asked when run at a terminal)
+        #[arg(long)]
+        device_name: Option<String>,
+    },
     /// Add, list or edit children
     #[command(subcommand)]
     Child(ChildCommand),
@@ -218,10 +223,12 @@ pub enum DeviceCommand {
     Show,
     /// Set who this device writes as
     Set {
+        /// parent, carer, midwife, health-visitor, gp or nurse (kept if not given)
         #[arg(long)]
-        role: String,
+        role: Option<String>,
+        /// Signed into every record this device is a member of: the others see it
         #[arg(long)]
-        name: String,
+        name: Option<String>,
         /// Organisation (ODS) code, for professionals
         #[arg(long)]
         organisation: Option<String>,
@@ -259,6 +266,10 @@ pub enum RecoveryCommand {
         /// Keep the lost phone as a member (it was found)
         #[arg(long)]
         keep_lost: bool,
+        /// What the other members see this phone as: "Mum's new phone" (asked at a
+        /// terminal when the database is new)
+        #[arg(long)]
+        device_name: Option<String>,
     },
 }
 

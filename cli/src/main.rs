@@ -99,7 +99,7 @@ fn run(cli: Cli) -> CliResult {
     let path = database_path(cli.db.clone())?;
     let out = Output { json: cli.json };
     match cli.command {
-        c @ (Command::Init | Command::Passphrase(_)) => database::run(c, &path, &out),
+        c @ (Command::Init { .. } | Command::Passphrase(_)) => database::run(c, &path, &out),
         c @ (Command::Child(_)
         | Command::Measure(_)
         | Command::Immunise(_)

@@ -11,9 +11,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub(crate) fn run(command: RecoveryCommand, path: &Path, out: &Output) -> CliResult {
+    let new_database = !path.exists();
     let book = match &command {
         // A new phone has no database yet: restoring makes it, as `init` would.
-        RecoveryCommand::Restore { .. } if !path.exists() => open(
+        RecoveryCommand::Restore { .. } if new_database => open(
             path,
             passphrase(
                 "REDBOOK_PASSPHRASE",
@@ -67,7 +68,17 @@ pub(crate) fn run(command: RecoveryCommand, path: &Path, out: &Output) -> CliRes
             from,
             relay,
             keep_lost,
+            device_name,
         } => {
+            // Named first, so the kit adds this phone under its own name.
+            let name = match device_name {
+                Some(name) => Some(name),
+                None if new_database => crate::database::ask_device_name()?,
+                None => None,
+            };
+            if let Some(name) = name {
+                book.set_device_name(name)?;
+            }
             let words = zeroize::Zeroizing::new(passphrase(
                 "REDBOOK_RECOVERY_WORDS",
                 "The 12 words of the recovery kit",

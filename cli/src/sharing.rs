@@ -43,9 +43,19 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             organisation,
         }) => {
             let book = open_existing(path)?;
+            let current = book.author()?;
+            // What is not given stays as it is; a new role takes only the organisation given.
+            let organisation = match (&role, organisation) {
+                (_, Some(organisation)) => Some(organisation),
+                (None, None) => current.organisation,
+                (Some(_), None) => None,
+            };
             book.set_device_profile(DeviceProfile {
-                role: role.parse()?,
-                display_name: name,
+                role: match role {
+                    Some(role) => role.parse()?,
+                    None => current.role,
+                },
+                display_name: name.unwrap_or(current.display_name),
                 organisation,
             })?;
         }

@@ -1224,3 +1224,158 @@ fn a_parent_makes_a_recovery_kit_and_restores_the_record_on_a_new_phone() {
     let again = redbook(&old, old_pass, &["recovery", "create"]);
     assert!(!stdout(&again).contains(&words));
 }
+
+#[test]
+fn devices_are_named_at_init_renamed_for_every_member_and_an_accepted_child_is_listed_at_once() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (mum, hv) = (dir.path().join("mum.db"), dir.path().join("hv.db"));
+    let (mum_pass, hv_pass) = ("mum test passphrase", "hv test passphrase");
+    // Mum's phone was set up before it was given a name.
+    let init = redbook(&mum, mum_pass, &["init"]);
+    assert!(
+        stdout(&init).contains("this device is \"This device\""),
+        "{}",
+        stdout(&init)
+    );
+    let init = redbook(
+        &hv,
+        hv_pass,
+        &["init", "--device-name", "Northside clinic tablet"],
+    );
+    assert!(init.status.success(), "{}", stderr(&init));
+    assert!(
+        stdout(&init).contains("\"Northside clinic tablet\""),
+        "{}",
+        stdout(&init)
+    );
+    let set = redbook(
+        &hv,
+        hv_pass,
+        &[
+            "device",
+            "set",
+            "--role",
+            "health-visitor",
+            "--organisation",
+            "RQX",
+        ],
+    );
+    assert!(set.status.success(), "{}", stderr(&set));
+    let card: serde_json::Value = serde_json::from_str(&stdout(&redbook(
+        &hv,
+        hv_pass,
+        &["device", "show", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(
+        card["display_name"], "Northside clinic tablet",
+        "the name is kept"
+    );
+    redbook(
+        &mum,
+        mum_pass,
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada Lovelace",
+            "--birth-date",
+            "2026-03-01",
+            "--sex",
+            "female",
+            "--gestation",
+            "39+0",
+        ],
+    );
+    let measured = redbook(
+        &mum,
+        mum_pass,
+        &[
+            "measure",
+            "ada",
+            "--date",
+            "2026-04-01",
+            "--weight-kg",
+            "4.3",
+        ],
+    );
+    assert!(measured.status.success(), "{}", stderr(&measured));
+    let invitation = dir.path().join("invitation.bin");
+    let share = redbook(
+        &mum,
+        mum_pass,
+        &[
+            "share",
+            "ada",
+            "--to",
+            card["card"].as_str().unwrap(),
+            "--out",
+            invitation.to_str().unwrap(),
+        ],
+    );
+    assert!(share.status.success(), "{}", stderr(&share));
+    let accepted = redbook(&hv, hv_pass, &["accept", invitation.to_str().unwrap()]);
+    assert!(accepted.status.success(), "{}", stderr(&accepted));
+
+    // Before any sync, the tablet lists the child by name and syncs it by name.
+    let list = stdout(&redbook(&hv, hv_pass, &["child", "list"]));
+    assert!(
+        list.contains("Ada Lovelace") && list.contains("2026-03-01"),
+        "{list}"
+    );
+    let sync = |db: &Path, pass: &str, peer: &Path, peer_pass: &str| {
+        Command::new(env!("CARGO_BIN_EXE_redbook"))
+            .args(["--db", db.to_str().unwrap(), "sync", "ada", "--with"])
+            .arg(peer)
+            .env("REDBOOK_PASSPHRASE", pass)
+            .env("REDBOOK_PEER_PASSPHRASE", peer_pass)
+            .output()
+            .unwrap()
+    };
+    let out = sync(&hv, hv_pass, &mum, mum_pass);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&redbook(&hv, hv_pass, &["show", "ada"]));
+    assert!(shown.contains("This device (parent), verified"), "{shown}");
+
+    // Mum names her phone: a signed rename every member sees after a sync. Her entry
+    // shows her name now and the one she wrote it under.
+    let renamed = redbook(&mum, mum_pass, &["device", "set", "--name", "Mum's phone"]);
+    assert!(renamed.status.success(), "{}", stderr(&renamed));
+    let out = sync(&hv, hv_pass, &mum, mum_pass);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&redbook(&hv, hv_pass, &["show", "ada"]));
+    assert!(
+        shown.contains("Mum's phone (was: This device) (parent), verified"),
+        "{shown}"
+    );
+    let members = stdout(&redbook(&hv, hv_pass, &["members", "ada"]));
+    assert!(
+        members.contains("Mum's phone, parent, created this record")
+            && members.contains("Northside clinic tablet, added by Mum's phone as health visitor"),
+        "{members}"
+    );
+    // What she writes from now on carries her new name alone.
+    redbook(
+        &mum,
+        mum_pass,
+        &[
+            "note",
+            "ada",
+            "--text",
+            "first smile",
+            "--date",
+            "2026-04-20",
+        ],
+    );
+    sync(&hv, hv_pass, &mum, mum_pass);
+    let shown = stdout(&redbook(&hv, hv_pass, &["show", "ada"]));
+    assert!(shown.contains("Mum's phone (parent), verified"), "{shown}");
+    // A name the door refuses is one line of error, and nothing changes.
+    let bad = redbook(
+        &mum,
+        mum_pass,
+        &["device", "set", "--name", "Mum\u{1b}[31m"],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(stderr(&bad).lines().count(), 1, "{}", stderr(&bad));
+}

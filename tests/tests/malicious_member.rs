@@ -654,7 +654,8 @@ fn oversized_invalid_and_mutated_changes_are_refused_without_a_panic() {
 
     // 300 mutations of a valid, correctly sealed and signed bundle.
     let valid = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
-        r.put_entry(&mut note_by(keys, "a fine note"), keys).unwrap();
+        r.put_entry(&mut note_by(keys, "a fine note"), keys)
+            .unwrap();
     });
     let (copy, _) = dad.copy(&f.id);
     let heads = copy.heads();
@@ -759,8 +760,14 @@ fn a_role_a_device_declares_never_raises_the_one_its_admin_granted() {
     let view = note_view(&f.mum.book, &f.id, "as a GP");
     assert_eq!(view.verification, Verification::Verified);
     assert_eq!(view.entry.author.role, Role::Parent);
-    assert_eq!(view.entry.author.display_name, "dad");
     assert_eq!(view.entry.author.organisation, None);
+    // The name is the device's own to choose (a signed rename); the role beside it is
+    // still the one Mum granted (docs/threat-model.md, "Names").
+    assert_eq!(view.entry.author.display_name, "Dr Dad");
+    assert_eq!(
+        redbook_core::view::author_line(&view),
+        "Dr Dad (parent), verified"
+    );
 }
 
 #[test]
@@ -886,7 +893,11 @@ fn a_risk_factor_from_a_professional_counts_only_once_an_organisation_confirms_t
     });
     f.clinic.book.add_entry(&f.id, hep_b.clone()).unwrap();
     settle(&[&f.mum, &f.clinic], &f.id);
-    let due = f.mum.book.due(&f.id, "2026-03-10".parse().unwrap()).unwrap();
+    let due = f
+        .mum
+        .book
+        .due(&f.id, "2026-03-10".parse().unwrap())
+        .unwrap();
     let risk = &due.risk_factors[0];
     assert!(!risk.used);
     assert!(risk
@@ -898,7 +909,11 @@ fn a_risk_factor_from_a_professional_counts_only_once_an_organisation_confirms_t
     let hv = confirmed_health_visitor(&f);
     hv.book.add_entry(&f.id, hep_b).unwrap();
     settle(&[&f.mum, &hv], &f.id);
-    let due = f.mum.book.due(&f.id, "2026-03-10".parse().unwrap()).unwrap();
+    let due = f
+        .mum
+        .book
+        .due(&f.id, "2026-03-10".parse().unwrap())
+        .unwrap();
     assert!(due.risk_factors.iter().any(|r| r.used));
 }
 
@@ -1120,7 +1135,11 @@ fn a_replayed_copy_of_a_value_on_a_fork_changes_nothing_and_a_second_signature_i
     f.mum.book.receive(&replay).unwrap();
     assert_eq!(contents(&f.mum.book, &f.id), before);
     let view = f.mum.book.child(&f.id).unwrap();
-    let jab_now = view.entries.iter().find(|v| v.entry.id == jab.entry.id).unwrap();
+    let jab_now = view
+        .entries
+        .iter()
+        .find(|v| v.entry.id == jab.entry.id)
+        .unwrap();
     assert_eq!(jab_now.verification, Verification::Verified);
     assert_eq!(jab_now.status, EntryStatus::Current);
     // Dad's own note under its committed key, then a second value under that key with
@@ -1152,7 +1171,12 @@ fn a_compressed_bomb_is_refused_before_it_is_inflated() {
     let (copy, maps) = dad.copy(&f.id);
     // 64 MiB of zeros under one key: automerge deflates the column to a few kilobytes.
     let mut doc = copy.automerge().fork();
-    put_bytes(&mut doc, &maps[1], "ffffffffffffffffffffffffffffffff", vec![0; 64 << 20]);
+    put_bytes(
+        &mut doc,
+        &maps[1],
+        "ffffffffffffffffffffffffffffffff",
+        vec![0; 64 << 20],
+    );
     let document = doc.save();
     assert!(document.len() < 1 << 20, "{} bytes", document.len());
     let bomb = dad.seal(&f.id, &f.mum.id, Kind::Bundle, &document);
@@ -1222,4 +1246,81 @@ fn only_doses_a_member_vouched_for_count_and_a_parents_report_is_worded_apart() 
     settle(&[&f.mum, &f.clinic], &f.id);
     let due = f.mum.book.due(&f.id, on).unwrap();
     assert_eq!(dose(&due, "6-in-1").reported_by, None);
+}
+
+#[test]
+fn a_member_names_only_itself_and_only_with_a_name_the_door_takes() {
+    let f = family();
+    let mut dad = f.hostile("dad", 2);
+    let members_before = f.mum.book.members(&f.id).unwrap();
+    let mum_keys = members_before
+        .iter()
+        .find(|m| m.device_id == f.mum.id)
+        .unwrap()
+        .keys;
+    let name_of = |book: &RedBook, device: &str| {
+        book.members(&f.id)
+            .unwrap()
+            .into_iter()
+            .find(|m| m.device_id == device)
+            .unwrap()
+            .display_name
+    };
+
+    // Dad renames Mum: a rename naming her as its issuer, signed by him. Refused at the
+    // door or left unread; either way nobody's name changes.
+    let mut as_mum = dad.statement(
+        &f.id,
+        Action::Rename {
+            name: "Dad's phone".into(),
+        },
+    );
+    as_mum.issuer = mum_keys;
+    let to_mum = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        let _ = r.put_statement(&as_mum, keys);
+    });
+    let _ = f.mum.book.receive(&to_mum);
+    // Dad (an admin, but not senior to the clinic) grants the clinic again under Mum's
+    // name: not counted.
+    let regrant = dad.statement(
+        &f.id,
+        Action::Grant {
+            subject: f.clinic.book.device_card().unwrap().keys,
+            access: Access::Writer,
+            profile: Profile {
+                role: Role::HealthVisitor,
+                display_name: "mum".into(),
+                organisation: Some("RQX".into()),
+                attestation: None,
+            },
+            stands_in_for: None,
+        },
+    );
+    let to_mum = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        r.put_statement(&regrant, keys).unwrap()
+    });
+    f.mum.book.receive(&to_mum).unwrap();
+    assert_eq!(f.mum.book.members(&f.id).unwrap(), members_before);
+
+    // A rename hiding escape codes or a right-to-left override: refused whole.
+    for name in ["mum\u{1b}]0;owned\u{7}", "\u{202e}enohp s'muM", ""] {
+        let sneaky = dad.statement(&f.id, Action::Rename { name: name.into() });
+        // Signed and keyed as an honest device would, only the name is bad.
+        let to_mum = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+            r.put_statement(&sneaky, keys).unwrap()
+        });
+        assert!(f.mum.book.receive(&to_mum).is_err(), "{name:?} is refused");
+    }
+    assert_eq!(f.mum.book.members(&f.id).unwrap(), members_before);
+    // Through the API, the same names are refused before anything is signed.
+    assert!(f.dad.book.set_device_name("mum\u{1b}[2J").is_err());
+    assert!(f.dad.book.set_device_name(&"x".repeat(101)).is_err());
+
+    // His own honest rename counts, for him alone, on every device.
+    f.dad.book.set_device_name("Dad's phone").unwrap();
+    settle(&[&f.mum, &f.dad, &f.clinic], &f.id);
+    for book in [&f.mum.book, &f.clinic.book] {
+        assert_eq!(name_of(book, &f.dad.id), "Dad's phone");
+        assert_eq!(name_of(book, &f.mum.id), "mum");
+    }
 }

@@ -235,6 +235,20 @@ fn a_lost_phone_is_replaced_from_its_recovery_kit_with_nothing_lost() {
         let path = dir.path().join(format!("{name}.redbook"));
         assert!(!kit_had_a_key_after_retiring(&path, key, &id, &words));
     }
+    // The member list reads as what happened: Mum's phone made the kit, the kit added
+    // the new phone in its place, and the new phone removed the lost one.
+    let members = dad.book.members(&id).unwrap();
+    let story: Vec<String> = members
+        .iter()
+        .map(|m| redbook_core::view::member_standing(m, &members))
+        .collect();
+    let says = |what: &str| assert!(story.iter().any(|line| line.contains(what)), "{story:#?}");
+    says("mum, parent, created this record on");
+    says("; removed by Mum (new phone) on");
+    says("The recovery kit, added by mum on");
+    says(", to restore mum if it is lost; can invite and remove");
+    says("Mum (new phone), added by the recovery kit as parent on");
+    says(", in place of mum; can invite and remove");
     new_phone
         .add_entry(&id, note("2026-04-01", "mum: walking"))
         .unwrap();

@@ -206,7 +206,19 @@ impl RedBook {
             &serde_json::to_vec(&profile).expect("serialisable"),
         )?;
         inner.author = author_of(&inner.store, &inner.keys)?;
-        Ok(())
+        rename_everywhere(&mut inner)
+    }
+
+    /// Names this device ("Mum's phone", "Northside clinic tablet"), keeping its role and
+    /// organisation: what an app asks on its first run. Every record it is a member of
+    /// learns the new name from a signed rename.
+    pub fn set_device_name(&self, name: &str) -> Result<(), Error> {
+        let author = self.author()?;
+        self.set_device_profile(DeviceProfile {
+            role: author.role,
+            display_name: name.trim().to_string(),
+            organisation: author.organisation,
+        })
     }
 
     pub fn add_child(&self, details: ChildDetails) -> Result<RecordId, Error> {
@@ -535,6 +547,7 @@ impl RedBook {
                 flags,
                 verification,
                 author_confirmed_by: None,
+                author_name_then: None,
                 withheld_until: None,
             })
         })
@@ -1124,4 +1137,43 @@ fn author_of(store: &Store, keys: &DeviceKeys) -> Result<Author, Error> {
         display_name: profile.display_name,
         organisation: profile.organisation,
     })
+}
+
+/// Signs a rename into every record where this device is an active member shown under
+/// another name, so that every member sees the name it now writes under (its entries carry
+/// the name they were written under too: `view::author_line` shows both).
+fn rename_everywhere(inner: &mut Inner) -> Result<(), Error> {
+    let Inner {
+        store,
+        keys,
+        author,
+        ..
+    } = inner;
+    for listing in store.list_records()? {
+        let Some(id) = listing.id else { continue };
+        let record = match store.record(&id) {
+            Ok(record) => record,
+            // A damaged record is reported where it is read; the others are renamed.
+            Err(Error::CorruptData { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let membership = record.membership();
+        let shown = membership
+            .active(&author.device_id)
+            .map(|m| &m.display_name);
+        if shown.is_none_or(|name| *name == author.display_name) {
+            continue;
+        }
+        let mut rename = sharing::statement(
+            keys,
+            &membership,
+            Action::Rename {
+                name: author.display_name.clone(),
+            },
+        )?;
+        if sharing::would_count(record, &mut rename) {
+            store.update_record(&id, |record| Ok(record.put_statement(&rename, keys)?))?;
+        }
+    }
+    Ok(())
 }

@@ -142,7 +142,7 @@ impl RedBook {
                     access: Access::Admin,
                     profile: Profile {
                         role: author.role,
-                        display_name: "Recovery kit".into(),
+                        display_name: crate::view::RECOVERY_KIT_NAME.into(),
                         organisation: author.organisation.clone(),
                         attestation: None,
                     },

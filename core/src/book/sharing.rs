@@ -81,6 +81,9 @@ pub(super) fn would_count(record: &Record, candidate: &mut Statement) -> bool {
                 && after.epoch == rotation.epoch
         }
         Action::Create { .. } => after.creator == Some(candidate.issuer_id()),
+        Action::Rename { name } => after
+            .active(&candidate.issuer_id())
+            .is_some_and(|m| m.display_name == *name),
     }
 }
 
@@ -151,13 +154,26 @@ impl RedBook {
             return Err(SyncError::NotPermitted.into());
         }
         store.update_record(id, |record| Ok(record.put_statement(&grant, keys)?))?;
+        let details = store.record(id)?.details();
+        let hint = sync::RecordHint {
+            name: details.name,
+            birth_date: details.birth_date,
+        };
         let key = store.record_key(id)?;
         let epoch = store.record_epoch(id)?;
-        Ok(sync::make_invitation(id, epoch, &key, keys, &invitee.keys)?)
+        Ok(sync::make_invitation(
+            id,
+            epoch,
+            &key,
+            keys,
+            &invitee.keys,
+            Some(&hint),
+        )?)
     }
 
-    /// Accepts an invitation: the record appears here, empty until the first sync with
-    /// the inviter brings its contents. One transaction; accepting twice changes nothing.
+    /// Accepts an invitation: the record appears here, listed under the child's name and
+    /// date of birth the invitation carried, empty until the first sync with the inviter
+    /// brings its contents. One transaction; accepting twice changes nothing.
     pub fn accept(&self, invitation: &[u8]) -> Result<RecordId, Error> {
         let mut inner = self.lock();
         let Inner { store, keys, .. } = &mut *inner;
@@ -171,7 +187,14 @@ impl RedBook {
         // The same genesis every device builds, so the inviter's history joins onto it.
         let record = Record::genesis(&id)?;
         let inviter = serde_json::to_vec(&invitation.inviter).expect("serialisable");
-        let meta = [(store.record_meta_name(INVITER, &id), inviter)];
+        let mut meta = vec![(store.record_meta_name(INVITER, &id), inviter)];
+        // Shown in the list of children until the first sync brings the details.
+        if let Some(hint) = &invitation.hint {
+            meta.push((
+                store.record_meta_name(crate::store::DISPLAY_HINT, &id),
+                serde_json::to_vec(hint).expect("serialisable"),
+            ));
+        }
         store.create_record_with_key(
             &id,
             record,

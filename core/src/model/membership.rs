@@ -116,6 +116,9 @@ pub enum Action {
     /// Replaces the record key without removing anyone (repairs a key two admins
     /// issued at once to different members).
     Rotate { rotation: Rotation },
+    /// The issuing member's new name, shown for it everywhere from now on. Always about
+    /// the issuer itself: no member names another (docs/threat-model.md, "Names").
+    Rename { name: String },
 }
 
 /// One signed statement. Stored in the record's `membership` map under its id, signed by
@@ -154,16 +157,20 @@ fn check_device_id(id: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// A device's name, as a grant or a rename carries it: one line of 1 to 100 characters.
+pub fn check_device_name(name: &str) -> Result<(), ValidationError> {
+    if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ValidationError::new(
+            "display_name",
+            "must be 1 to 100 characters",
+        ));
+    }
+    super::validate::check_line("display_name", name)
+}
+
 impl Profile {
     pub fn check(&self) -> Result<(), ValidationError> {
-        let name = self.display_name.trim();
-        if name.is_empty() || self.display_name.chars().count() > MAX_NAME_CHARS {
-            return Err(ValidationError::new(
-                "display_name",
-                "must be 1 to 100 characters",
-            ));
-        }
-        super::validate::check_line("display_name", &self.display_name)?;
+        check_device_name(&self.display_name)?;
         if self
             .attestation
             .as_ref()
@@ -251,6 +258,7 @@ impl Statement {
                 rotation.check()
             }
             Action::Rotate { rotation } => rotation.check(),
+            Action::Rename { name } => check_device_name(name),
         }
     }
 

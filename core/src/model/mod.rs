@@ -289,6 +289,9 @@ pub struct EntryView {
     pub verification: Verification,
     /// The organisation that confirms its author's role, when one does (see `Member`).
     pub author_confirmed_by: Option<String>,
+    /// The name the author signed into the entry, when it has renamed itself since
+    /// (`entry.author.display_name` is its name now).
+    pub author_name_then: Option<String>,
     /// Set on a parent's device for a blood spot result until the deployer's delay after
     /// its sample has passed: the results are left out of this view until that day
     /// (`view::entry_text` says so).
@@ -322,8 +325,13 @@ pub struct Member {
     pub access: Access,
     /// The role the granting admin gave (the device's own profile never raises it).
     pub role: Role,
+    /// The name the member's own latest rename gave it, else the one its grant gave.
     pub display_name: String,
     pub organisation: Option<String>,
+    /// The member this device stands in for: a recovery kit's identity, or a phone
+    /// restored from one (docs/adr/0009-recovery.md).
+    #[serde(default)]
+    pub stands_in_for: Option<String>,
     /// The admin device that granted this access (itself, for the record's creator).
     pub added_by: String,
     pub added_at: DateTime<Utc>,

@@ -23,6 +23,11 @@
 //! 5. A new key's epoch is one more than the epoch its issuer had seen, and it is sealed
 //!    to exactly the members that keep access, never to the removed one. Two keys for one
 //!    epoch: the statement with the lower id wins. Nothing overflows (`checked_add`).
+//! 6. A member's name is the one its latest rename gives (`Rename`, issued by the member
+//!    about itself while active), else the one its first grant gave (a later grant
+//!    changes its access, not its name). "Latest": a rename that
+//!    had seen another replaces it; of two that had not seen each other, the later
+//!    `issued_at`, then the greater id.
 
 use crate::crypto::device::{DeviceKeys, DevicePublic};
 use crate::crypto::SecretKey;
@@ -129,6 +134,8 @@ struct MemberState {
     /// The member this one stands in for (rule 3's exception).
     stands_in_for: Option<String>,
     removed: Option<Removal>,
+    /// The rename in force (rule 6), by statement index.
+    renamed: Option<usize>,
 }
 
 #[derive(Clone, Default)]
@@ -307,6 +314,7 @@ impl Resolver<'_> {
                                 rank: 0,
                                 stands_in_for: None,
                                 removed: None,
+                                renamed: None,
                             },
                         );
                     }
@@ -336,17 +344,26 @@ impl Resolver<'_> {
                     if removed_concurrently {
                         continue;
                     }
+                    // A change of access keeps the member's name: only a member names
+                    // itself (docs/threat-model.md, "Names").
+                    let earlier = state.members.get(&subject_id);
+                    let renamed = earlier.and_then(|m| m.renamed);
+                    let mut profile = profile.clone();
+                    if let Some(earlier) = earlier {
+                        profile.display_name = earlier.profile.display_name.clone();
+                    }
                     state.members.insert(
                         subject_id,
                         MemberState {
                             keys: *subject,
                             access: *access,
-                            profile: profile.clone(),
+                            profile,
                             added_by: issuer.clone(),
                             added_at: self.effective_at(i),
                             rank,
                             stands_in_for: stands_in_for.clone(),
                             removed: None,
+                            renamed,
                         },
                     );
                 }
@@ -360,9 +377,24 @@ impl Resolver<'_> {
                     self.rotate(&mut state, i, rotation);
                 }
                 Action::Rotate { rotation } => self.rotate(&mut state, i, rotation),
+                Action::Rename { .. } => {
+                    if let Some(member) = state.members.get_mut(issuer) {
+                        if member.renamed.is_none_or(|j| self.renames_after(i, j)) {
+                            member.renamed = Some(i);
+                        }
+                    }
+                }
             }
         }
         state
+    }
+
+    /// Whether rename `i` replaces rename `j` (rule 6). Applied in causal order, so a
+    /// rename that had seen `j` always comes after it.
+    fn renames_after(&self, i: usize, j: usize) -> bool {
+        let (a, b) = (&self.statements[i], &self.statements[j]);
+        self.past[i].contains(j)
+            || (!self.past[j].contains(i) && (a.issued_at, &a.id) > (b.issued_at, &b.id))
     }
 
     fn rotate(&self, state: &mut State, i: usize, rotation: &Rotation) {
@@ -390,10 +422,17 @@ impl Resolver<'_> {
         }
         let Some(me) = past
             .active(issuer)
-            .filter(|m| m.access == Access::Admin && m.keys.signing_key == s.issuer.signing_key)
+            .filter(|m| m.keys.signing_key == s.issuer.signing_key)
         else {
             return false;
         };
+        // Any active member names itself, and only itself (the issuer is the subject).
+        if let Action::Rename { .. } = &s.action {
+            return true;
+        }
+        if me.access != Access::Admin {
+            return false;
+        }
         let senior_to = |device: &str| past.active(device).is_none_or(|m| me.rank < m.rank);
         let stands_in_for = |device: &str| me.stands_in_for.as_deref() == Some(device);
         // A restored phone retires the kits of the member it replaced: once the words
@@ -444,6 +483,7 @@ impl Resolver<'_> {
                     && self.rotation_fits(rotation, past, Some(subject))
             }
             Action::Rotate { rotation } => self.rotation_fits(rotation, past, None),
+            Action::Rename { .. } => true,
         }
     }
 
@@ -489,7 +529,11 @@ impl Resolver<'_> {
                 keys: m.keys,
                 access: m.access,
                 role: m.profile.role,
-                display_name: m.profile.display_name,
+                display_name: match m.renamed.map(|i| &self.statements[i].action) {
+                    Some(Action::Rename { name }) => name.clone(),
+                    _ => m.profile.display_name,
+                },
+                stands_in_for: m.stands_in_for,
                 organisation: m.profile.organisation,
                 added_by: m.added_by,
                 added_at: m.added_at,

@@ -485,7 +485,12 @@ impl Record {
         signer: &DeviceKeys,
     ) -> Result<(), RecordError> {
         let mut statement = statement.clone();
-        let json = commit(Kind::Statement, &self.record_id, &mut statement, Some(signer))?;
+        let json = commit(
+            Kind::Statement,
+            &self.record_id,
+            &mut statement,
+            Some(signer),
+        )?;
         let value = signed::sign(Kind::Statement, &self.record_id, &json, signer);
         self.put_value(Kind::Statement, statement.id.as_str(), value)
     }
@@ -855,12 +860,19 @@ impl Record {
             let mut views = entry_views(entries, verifications);
             for (view, verification) in views.iter_mut().zip(verifications) {
                 view.verification = *verification;
-                // Shown as the granting admin named it: a device's own profile never
-                // raises its role (docs/threat-model.md, "Roles").
+                // Shown with the role the granting admin gave: a device's own profile
+                // never raises it (docs/threat-model.md, "Roles").
                 if *verification != Verification::Invalid {
                     if let Some(member) = membership.member(&view.entry.author.device_id) {
                         view.entry.author.role = member.role;
-                        view.entry.author.display_name = member.display_name.clone();
+                        // Its name now (the member's own latest rename), with the one
+                        // it wrote under when that differs.
+                        if view.entry.author.display_name != member.display_name {
+                            view.author_name_then = Some(std::mem::replace(
+                                &mut view.entry.author.display_name,
+                                member.display_name.clone(),
+                            ));
+                        }
                         view.entry.author.organisation = member.organisation.clone();
                     }
                 }
@@ -873,6 +885,9 @@ impl Record {
         // worked out again so that such an amendment or mark does not count either.
         let closed = closing_entry(&views).map(|v| v.entry.recorded_at);
         if let Some(closed_at) = closed {
+            // The first pass already shows each author by its name now.
+            let thens: Vec<Option<String>> =
+                views.iter().map(|v| v.author_name_then.clone()).collect();
             let entries: Vec<StoredEntry> = views.into_iter().map(|v| v.entry).collect();
             for (entry, v) in entries.iter().zip(verifications.iter_mut()) {
                 let by_family = !entry.author.role.is_professional();
@@ -881,6 +896,9 @@ impl Record {
                 }
             }
             views = finish(entries, &verifications);
+            for (view, then) in views.iter_mut().zip(thens) {
+                view.author_name_then = view.author_name_then.take().or(then);
+            }
         }
         *self.closure.borrow_mut() = Some((self.doc.get_heads(), closed));
         (views, unreadable)
@@ -1048,6 +1066,7 @@ fn entry_views(entries: Vec<StoredEntry>, verifications: &[Verification]) -> Vec
             flags: validate::flags_of(&entry.body),
             verification: Verification::Unverified,
             author_confirmed_by: None,
+            author_name_then: None,
             withheld_until: None,
             entry,
         })

@@ -30,6 +30,7 @@ use file::*;
 pub use keys::Unlock;
 use keys::*;
 pub use summaries::Summaries;
+pub use summaries::DISPLAY_HINT;
 use summaries::*;
 
 #[derive(Debug, Clone)]
@@ -283,15 +284,16 @@ impl Store {
             params![record_ref.as_slice(), sealed_id, sealed_key],
         )?;
         let last_chunk_digest = insert_chunk(&tx, &key, &record_ref, 1, true, &snapshot)?;
+        // Before the summary, which may read them (an invitation's display hint).
+        for (name, sealed) in &sealed_meta {
+            put_meta(&tx, name, sealed)?;
+        }
         HeadWriter {
             sealing_key: &self.sealing_key,
             lookup_key: &self.lookup_key,
             v3: self.v3,
         }
         .put(&tx, id, &record, &record_ref, 1)?;
-        for (name, sealed) in &sealed_meta {
-            put_meta(&tx, name, sealed)?;
-        }
         tx.commit()?;
         self.open_records.insert(
             id.clone(),
@@ -658,7 +660,9 @@ impl HeadWriter<'_> {
     ) -> Result<(), Error> {
         let sealed_head = seal_head(self.sealing_key, record_ref, seq)?;
         if self.v3 {
-            let summary = summarise(id, record, Some(chrono::Utc::now()));
+            let summary = summarise(id, record, Some(chrono::Utc::now()), || {
+                summaries::display_hint(tx, self.sealing_key, record_ref)
+            });
             put_head_and_summary(
                 tx,
                 (self.sealing_key, self.lookup_key),

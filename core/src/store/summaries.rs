@@ -8,6 +8,7 @@
 use super::*;
 use crate::child::ChildSummary;
 use crate::crypto::Opener;
+use crate::sync::RecordHint;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +37,21 @@ struct SealedSummary {
 
 const SUMMARY_FORMAT: u8 = 1;
 
+/// Per record: the name and date of birth its invitation carried (`sync::RecordHint`).
+pub const DISPLAY_HINT: &str = "display_hint";
+
+/// The record's display hint, if its invitation left one (sealed like any meta value).
+pub(super) fn display_hint(
+    conn: &Connection,
+    sealing_key: &SecretKey,
+    record_ref: &[u8],
+) -> Option<RecordHint> {
+    let name = format!("{DISPLAY_HINT}/{}", hex::encode(record_ref));
+    let sealed = get_meta(conn, &name).ok()??;
+    let plain = sealing_key.open(meta_aad(&name).as_bytes(), &sealed).ok()?;
+    serde_json::from_slice(&plain).ok()
+}
+
 /// What a list shows of `record`, from the document itself. `changed_at`: when this
 /// device stored the change the summary is written with; None when rebuilding, where
 /// the latest head change's own time is taken instead (automerge builds each change's
@@ -44,8 +60,18 @@ pub(super) fn summarise(
     id: &RecordId,
     record: &Record,
     changed_at: Option<DateTime<Utc>>,
+    hint: impl FnOnce() -> Option<RecordHint>,
 ) -> ChildSummary {
-    let details = record.details();
+    let mut details = record.details();
+    // A record accepted but not yet synced has no details: its invitation's hint stands
+    // in for them until the first sync brings them (read only then, so a write to a
+    // record with a name costs no more).
+    if details.name.is_empty() && details.birth_date.is_none() {
+        if let Some(hint) = hint() {
+            details.name = hint.name;
+            details.birth_date = hint.birth_date;
+        }
+    }
     ChildSummary {
         id: id.clone(),
         name: details.name,
@@ -344,7 +370,9 @@ impl Store {
     fn rebuild_summary(&mut self, id: &RecordId) -> Result<ChildSummary, Error> {
         self.refresh(id)?;
         let open = &self.open_records[id];
-        let summary = summarise(id, &open.record, None);
+        let summary = summarise(id, &open.record, None, || {
+            display_hint(&self.conn, &self.sealing_key, &open.record_ref)
+        });
         if self.v3 {
             // The head stays as it is: only the summary beside it is written.
             let sealed_head: Option<Vec<u8>> = self

@@ -19,7 +19,9 @@ use crate::crypto::SecretKey;
 use crate::model::{RecordId, Role};
 
 const ENVELOPE_MAGIC: &[u8; 4] = b"RBS2";
-const INVITATION_MAGIC: &[u8; 4] = b"RBI1";
+const INVITATION_MAGIC: &[u8; 4] = b"RBI2";
+/// Invitations before the record hint: the record key alone, still accepted.
+const INVITATION_MAGIC_V1: &[u8; 4] = b"RBI1";
 const CARD_PREFIX: &str = "rbcard2:";
 const HEADER_LEN: usize = 4 + 1 + 16 + 4 + 16 + 16 + 4;
 const SIGNATURE_LEN: usize = 64;
@@ -400,13 +402,34 @@ impl DeviceCard {
 }
 
 /// An invitation: the record key sealed to one device, signed by the inviting member.
-/// `magic "RBI1" | record id [16] | epoch u32 | inviter keys [64] | invitee [16] |
-/// sealed key length u16 | sealed key | signature [64]`.
+/// `magic "RBI2" | record id [16] | epoch u32 | inviter keys [64] | invitee [16] |
+/// sealed length u16 | sealed (record key [32], then the record's hint as JSON) |
+/// signature [64]`. "RBI1" (the key alone, no hint) is still read.
 pub struct Invitation {
     pub record_id: RecordId,
     pub epoch: u32,
     pub inviter: DevicePublic,
     pub record_key: SecretKey,
+    /// What the invitee shows for the record until its first sync brings the details.
+    pub hint: Option<RecordHint>,
+}
+
+/// The child's name and date of birth as the inviter's copy holds them: sealed to the
+/// invitee with the key, shown by it until the first sync brings the record's own
+/// details, and never written into the record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecordHint {
+    pub name: String,
+    pub birth_date: Option<chrono::NaiveDate>,
+}
+
+impl RecordHint {
+    /// A name as the door takes one: one line, 1 to 100 characters.
+    fn is_well_formed(&self) -> bool {
+        !self.name.trim().is_empty()
+            && self.name.chars().count() <= 100
+            && crate::model::validate::check_line("name", &self.name).is_ok()
+    }
 }
 
 const INVITATION_FIXED: usize = 4 + 16 + 4 + 64 + 16 + 2;
@@ -417,6 +440,7 @@ pub fn make_invitation(
     record_key: &SecretKey,
     inviter: &DeviceKeys,
     invitee: &DevicePublic,
+    hint: Option<&RecordHint>,
 ) -> Result<Vec<u8>, SyncError> {
     let public = inviter.public();
     let mut out = INVITATION_MAGIC.to_vec();
@@ -425,11 +449,16 @@ pub fn make_invitation(
     out.extend_from_slice(&public.signing_key);
     out.extend_from_slice(&public.agreement_key);
     out.extend_from_slice(&id_bytes(&invitee.device_id())?);
-    // The key is bound to everything before it.
+    let mut plain = zeroize::Zeroizing::new(record_key.as_bytes().to_vec());
+    if let Some(hint) = hint.filter(|h| h.is_well_formed()) {
+        plain.extend(serde_json::to_vec(hint).expect("serialisable"));
+    }
+    // The key and hint are bound to everything before them.
     let sealed = invitee
-        .seal_to(&out, record_key.as_bytes())
+        .seal_to(&out, &plain)
         .map_err(|_| SyncError::Unreadable)?;
-    out.extend_from_slice(&(sealed.len() as u16).to_be_bytes());
+    let sealed_len = u16::try_from(sealed.len()).map_err(|_| SyncError::Malformed("too long"))?;
+    out.extend_from_slice(&sealed_len.to_be_bytes());
     out.extend_from_slice(&sealed);
     let signature = inviter.sign(&out);
     out.extend_from_slice(&signature);
@@ -437,7 +466,12 @@ pub fn make_invitation(
 }
 
 pub fn read_invitation(bytes: &[u8], me: &DeviceKeys) -> Result<Invitation, SyncError> {
-    if bytes.len() < INVITATION_FIXED + SIGNATURE_LEN || &bytes[..4] != INVITATION_MAGIC {
+    let with_hint = match bytes.get(..4) {
+        Some(magic) if magic == INVITATION_MAGIC => true,
+        Some(magic) if magic == INVITATION_MAGIC_V1 => false,
+        _ => return Err(SyncError::Malformed("not a redbook invitation")),
+    };
+    if bytes.len() < INVITATION_FIXED + SIGNATURE_LEN {
         return Err(SyncError::Malformed("not a redbook invitation"));
     }
     let sealed_len =
@@ -456,19 +490,30 @@ pub fn read_invitation(bytes: &[u8], me: &DeviceKeys) -> Result<Invitation, Sync
     if hex::encode(&bytes[88..104]) != me.public().device_id() {
         return Err(SyncError::NotForThisDevice);
     }
-    let key_bytes = me
-        .open_sealed(
+    let plain = zeroize::Zeroizing::new(
+        me.open_sealed(
             &bytes[..INVITATION_FIXED - 2],
             &bytes[INVITATION_FIXED..INVITATION_FIXED + sealed_len],
         )
-        .map_err(|_| SyncError::Unreadable)?;
+        .map_err(|_| SyncError::Unreadable)?,
+    );
+    let key_len = crate::crypto::KEY_LEN;
+    if plain.len() < key_len || (!with_hint && plain.len() != key_len) {
+        return Err(SyncError::Unreadable);
+    }
+    // Only a display hint: one that does not parse or pass the door is left out, and the
+    // record joins all the same.
+    let hint = serde_json::from_slice::<RecordHint>(&plain[key_len..])
+        .ok()
+        .filter(RecordHint::is_well_formed);
     Ok(Invitation {
         record_id: hex::encode(&bytes[4..20])
             .parse()
             .map_err(|_| SyncError::Malformed("record id"))?,
         epoch: u32::from_be_bytes(bytes[20..24].try_into().expect("4 bytes")),
         inviter,
-        record_key: SecretKey::from_slice(&key_bytes).map_err(|_| SyncError::Unreadable)?,
+        record_key: SecretKey::from_slice(&plain[..key_len]).map_err(|_| SyncError::Unreadable)?,
+        hint,
     })
 }
 

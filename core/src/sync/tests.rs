@@ -65,8 +65,16 @@ fn an_invitation_fits_a_qr_code_and_opens_only_for_its_invitee() {
     );
     let id = RecordId::generate().unwrap();
     let key = SecretKey::generate().unwrap();
-    let invitation = make_invitation(&id, 3, &key, &mum, &clinic.public()).unwrap();
+    let hint = RecordHint {
+        name: "Ada Lovelace".into(),
+        birth_date: chrono::NaiveDate::from_ymd_opt(2026, 3, 1),
+    };
+    let invitation = make_invitation(&id, 3, &key, &mum, &clinic.public(), Some(&hint)).unwrap();
     assert!(invitation.len() < 400, "{} bytes", invitation.len());
+    assert_eq!(
+        read_invitation(&invitation, &clinic).unwrap().hint,
+        Some(hint)
+    );
     let opened = read_invitation(&invitation, &clinic).unwrap();
     assert_eq!(
         (opened.record_id, opened.epoch, opened.inviter),
@@ -150,4 +158,46 @@ proptest! {
             prop_assert!(envelope.open(&keys.public(), &SecretKey::generate().unwrap()).is_err());
         }
     }
+}
+
+/// An invitation as devices made it before the record hint: the key alone under "RBI1".
+fn invitation_v1(id: &RecordId, key: &SecretKey, from: &DeviceKeys, to: &DevicePublic) -> Vec<u8> {
+    let public = from.public();
+    let mut out = b"RBI1".to_vec();
+    out.extend_from_slice(&id.to_bytes());
+    out.extend_from_slice(&0u32.to_be_bytes());
+    out.extend_from_slice(&public.signing_key);
+    out.extend_from_slice(&public.agreement_key);
+    out.extend_from_slice(&hex::decode(to.device_id()).unwrap());
+    let sealed = to.seal_to(&out, key.as_bytes()).unwrap();
+    out.extend_from_slice(&(sealed.len() as u16).to_be_bytes());
+    out.extend_from_slice(&sealed);
+    let signature = from.sign(&out);
+    out.extend_from_slice(&signature);
+    out
+}
+
+#[test]
+fn an_invitation_without_a_hint_is_still_read_and_a_bad_hint_is_left_out() {
+    let (mum, clinic) = (
+        DeviceKeys::generate().unwrap(),
+        DeviceKeys::generate().unwrap(),
+    );
+    let id = RecordId::generate().unwrap();
+    let key = SecretKey::generate().unwrap();
+    let old = read_invitation(&invitation_v1(&id, &key, &mum, &clinic.public()), &clinic).unwrap();
+    assert!(old.record_key == key && old.hint.is_none() && old.record_id == id);
+    let escape = RecordHint {
+        name: "Ada\u{1b}]0;owned\u{7}".into(),
+        birth_date: None,
+    };
+    let invitation = make_invitation(&id, 0, &key, &mum, &clinic.public(), Some(&escape)).unwrap();
+    let read = read_invitation(&invitation, &clinic).unwrap();
+    assert!(read.hint.is_none() && read.record_key == key);
+    let mut unknown = invitation.clone();
+    unknown[..4].copy_from_slice(b"RBI9");
+    assert!(matches!(
+        read_invitation(&unknown, &clinic),
+        Err(SyncError::Malformed("not a redbook invitation"))
+    ));
 }

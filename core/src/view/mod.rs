@@ -35,19 +35,55 @@ pub fn removed_from_record(child: &str, removal: Option<(&str, chrono::NaiveDate
     )
 }
 
+/// The name a recovery kit's identity is granted under (`RedBook::create_recovery_kit`).
+pub const RECOVERY_KIT_NAME: &str = "Recovery kit";
+
+/// How a member is named in the member list: a recovery kit's identity as "the recovery
+/// kit"; a name two members share with the start of the device id, so that a list where
+/// two phones kept the same name still tells them apart.
+pub fn member_name(member: &Member, members: &[Member]) -> String {
+    if member.stands_in_for.is_some() && member.display_name == RECOVERY_KIT_NAME {
+        return "the recovery kit".into();
+    }
+    let shared = members
+        .iter()
+        .any(|m| m.device_id != member.device_id && m.display_name == member.display_name);
+    if shared {
+        let short = member.device_id.get(..6).unwrap_or(&member.device_id);
+        format!("{} (device {short})", member.display_name)
+    } else {
+        member.display_name.clone()
+    }
+}
+
+fn capitalised(text: String) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
 /// Who a member is, as a parent reads it: the role the granting admin gave, who granted
 /// it and when, and whether an organisation confirms it (docs/threat-model.md, "Roles").
 ///
 /// "Sam Patel, health visitor (X99TEST), confirmed by X99TEST; added by Mum on 3 Mar 2026"
 /// "Jo, added by Mum as health visitor, not confirmed by an organisation"
+/// "Mum's new phone, added by the recovery kit as parent on 5 Jun 2026, in place of Mum's
+/// phone; can invite and remove"
 pub fn member_standing(member: &Member, members: &[Member]) -> String {
     let name_of = |device: &str| {
         members
             .iter()
             .find(|m| m.device_id == device)
-            .map_or("a device no longer listed", |m| m.display_name.as_str())
-            .to_string()
+            .map_or("a device no longer listed".into(), |m| {
+                member_name(m, members)
+            })
     };
+    let name = member_name(member, members);
+    let is_kit = name == "the recovery kit";
+    // A device's name as it gave it; only the kit's words start a sentence here.
+    let name = if is_kit { capitalised(name) } else { name };
     let role = member.role.label();
     let org = member
         .organisation
@@ -56,29 +92,34 @@ pub fn member_standing(member: &Member, members: &[Member]) -> String {
         .unwrap_or_default();
     let on = member.added_at.format("%-d %b %Y");
     let mut text = if member.added_by == member.device_id {
-        format!(
-            "{}, {role}{org}, created this record on {on}",
-            member.display_name
-        )
+        format!("{name}, {role}{org}, created this record on {on}")
+    } else if is_kit {
+        format!("{name}, added by {} on {on}", name_of(&member.added_by))
     } else if let Some(org) = &member.confirmed_by {
         format!(
-            "{}, {role} ({org}), confirmed by {org}; added by {} on {on}",
-            member.display_name,
+            "{name}, {role} ({org}), confirmed by {org}; added by {} on {on}",
             name_of(&member.added_by)
         )
     } else if member.role.is_professional() {
         format!(
-            "{}, added by {} as {role}{org} on {on}, not confirmed by an organisation",
-            member.display_name,
+            "{name}, added by {} as {role}{org} on {on}, not confirmed by an organisation",
             name_of(&member.added_by)
         )
     } else {
         format!(
-            "{}, added by {} as {role} on {on}",
-            member.display_name,
+            "{name}, added by {} as {role} on {on}",
             name_of(&member.added_by)
         )
     };
+    // A kit stands in for the phone that made it; a phone restored from the kit replaces it.
+    if let Some(stood_for) = &member.stands_in_for {
+        let stood_for = name_of(stood_for);
+        if is_kit {
+            text.push_str(&format!(", to restore {stood_for} if it is lost"));
+        } else {
+            text.push_str(&format!(", in place of {stood_for}"));
+        }
+    }
     text.push_str(match member.access {
         Access::Admin => "; can invite and remove",
         Access::Writer => "; can write",
@@ -96,7 +137,8 @@ pub fn member_standing(member: &Member, members: &[Member]) -> String {
 
 /// Who wrote an entry and how far that is vouched for, in one line:
 /// "Sam Patel (health visitor, X99TEST, role confirmed), verified";
-/// "Jo (health visitor, RQX, role not confirmed), verified".
+/// "Jo (health visitor, RQX, role not confirmed), verified";
+/// "Mum's phone (was: This device) (parent), verified".
 pub fn author_line(view: &EntryView) -> String {
     let author = &view.entry.author;
     let mut role = author.role.label().to_string();
@@ -120,12 +162,19 @@ pub fn author_line(view: &EntryView) -> String {
         Verification::Invalid => "SIGNATURE INVALID: not written by this author",
         Verification::NotPermitted => "WRITTEN WITHOUT THE RIGHT TO WRITE",
     };
+    let name = author_with_earlier_name(view);
     match &view.entry.source {
-        Some(source) => format!(
-            "{} ({role}), {trust}; imported from {source}",
-            author.display_name
-        ),
-        None => format!("{} ({role}), {trust}", author.display_name),
+        Some(source) => format!("{name} ({role}), {trust}; imported from {source}"),
+        None => format!("{name} ({role}), {trust}"),
+    }
+}
+
+/// The author's name now, with the name it wrote under when it has renamed itself since:
+/// "Mum's phone (was: This device)".
+pub fn author_with_earlier_name(view: &EntryView) -> String {
+    match &view.author_name_then {
+        Some(then) => format!("{} (was: {then})", view.entry.author.display_name),
+        None => view.entry.author.display_name.clone(),
     }
 }
 
@@ -361,4 +410,3 @@ mod tests {
         assert!(!correction_text(Correction::RcpchDigital).contains("Rcpch"));
     }
 }
-

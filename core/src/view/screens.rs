@@ -190,7 +190,10 @@ pub fn timeline_row(view: &EntryView) -> TimelineRowView {
         entry_id: view.entry.id.to_string(),
         date: view.entry.body.date().map(date_text).unwrap_or_default(),
         text: entry_text(view),
-        author: author_name(&view.entry.author),
+        author: match &view.author_name_then {
+            Some(then) => format!("{} (was: {then})", author_name(&view.entry.author)),
+            None => author_name(&view.entry.author),
+        },
         verification: view.verification,
         verification_text: verification_text(view.verification).into(),
         checks: view.flags.iter().map(|f| f.note.clone()).collect(),

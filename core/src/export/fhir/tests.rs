@@ -70,6 +70,7 @@ fn sample_bundle() -> Value {
             status: EntryStatus::Current,
             flags: vec![],
             author_confirmed_by: None,
+            author_name_then: None,
             withheld_until: None,
             verification: Verification::Verified,
         })

@@ -110,6 +110,23 @@ impl History {
         id
     }
 
+    /// `by` names itself `name`, at `at`.
+    fn rename(
+        &mut self,
+        by: &Device,
+        after: &[&StatementId],
+        name: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StatementId {
+        let id = self.add(
+            by,
+            after.iter().map(|s| (*s).clone()).collect(),
+            Action::Rename { name: name.into() },
+        );
+        self.statements.last_mut().unwrap().issued_at = at;
+        id
+    }
+
     fn resolve(&self) -> Membership {
         resolve(&self.record_id, self.statements.clone())
     }
@@ -362,7 +379,130 @@ fn a_new_key_advances_the_epoch_by_one_and_is_never_sealed_to_the_removed_device
     assert!(m.key_for(&h.record_id, &mum.keys).is_some());
 }
 
-/// A random history: devices with partial views issue grants and removals.
+fn name_of(m: &Membership, d: &Device) -> String {
+    m.member(&d.id()).unwrap().display_name.clone()
+}
+
+#[test]
+fn a_member_renames_itself_and_its_latest_rename_counts() {
+    let (mum, dad) = (Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Reader);
+    assert_eq!(
+        name_of(&h.resolve(), &dad),
+        "Member",
+        "the grant's name until a rename"
+    );
+    let now = chrono::Utc::now();
+    // A reader names itself too.
+    let first = h.rename(&dad, &[&g_dad], "Dad's phone", now);
+    // A later rename that had seen the first replaces it, even with a clock set back.
+    let second = h.rename(
+        &dad,
+        &[&first],
+        "Dad's work phone",
+        now - chrono::Duration::days(3),
+    );
+    assert_eq!(name_of(&h.resolve(), &dad), "Dad's work phone");
+    // Two renames that had not seen each other: the later one, then the greater id.
+    let a = h.rename(
+        &dad,
+        &[&second],
+        "Dad (a)",
+        now + chrono::Duration::minutes(1),
+    );
+    let b = h.rename(
+        &dad,
+        &[&second],
+        "Dad (b)",
+        now + chrono::Duration::minutes(2),
+    );
+    assert_eq!(name_of(&h.resolve(), &dad), "Dad (b)");
+    h.statements.last_mut().unwrap().issued_at = now + chrono::Duration::minutes(1);
+    let tie_winner = if a > b { "Dad (a)" } else { "Dad (b)" };
+    let forward = h.resolve();
+    assert_eq!(name_of(&forward, &dad), tie_winner);
+    h.statements.reverse();
+    assert_eq!(h.resolve(), forward, "the same whatever the order");
+    // A later grant (a change of access) keeps the name the member gave itself.
+    h.statements.reverse();
+    let regrant = h.grant(&mum, &[&a, &b], &dad, Access::Writer);
+    let m = h.resolve();
+    assert_eq!(m.active(&dad.id()).unwrap().access, Access::Writer);
+    assert_eq!(name_of(&m, &dad), tie_winner);
+    assert_eq!(name_of(&m, &mum), "Member", "Dad's renames name only Dad");
+    let _ = regrant;
+}
+
+#[test]
+fn an_admin_cannot_rename_another_member_and_a_stranger_names_nobody() {
+    let (mum, dad, hv, stranger) = (Device::new(), Device::new(), Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_hv = h.grant(&mum, &[&create], &hv, Access::Writer);
+    let g_dad = h.grant(&mum, &[&g_hv], &dad, Access::Admin);
+    let named = h.rename(
+        &hv,
+        &[&g_dad],
+        "Northside clinic tablet",
+        chrono::Utc::now(),
+    );
+    // Dad grants the tablet again under another name (not counted: he is not senior to
+    // it); Mum, who is, grants it again: its access may change, its name does not.
+    h.add(
+        &dad,
+        vec![named.clone()],
+        Action::Grant {
+            subject: hv.keys.public(),
+            access: Access::Writer,
+            profile: Profile {
+                display_name: "Mum's phone".into(),
+                ..profile()
+            },
+            stands_in_for: None,
+        },
+    );
+    h.add(
+        &mum,
+        vec![named.clone()],
+        Action::Grant {
+            subject: hv.keys.public(),
+            access: Access::Writer,
+            profile: Profile {
+                display_name: "Someone else".into(),
+                ..profile()
+            },
+            stands_in_for: None,
+        },
+    );
+    // A device that is no member names itself: it is still nobody.
+    h.rename(&stranger, &[&named], "Mum's phone", chrono::Utc::now());
+    let m = h.resolve();
+    assert_eq!(name_of(&m, &hv), "Northside clinic tablet");
+    assert!(m.member(&stranger.id()).is_none());
+    assert_eq!(name_of(&m, &mum), "Member");
+}
+
+#[test]
+fn a_removed_members_rename_after_its_removal_does_not_count() {
+    let (mum, dad) = (Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Admin);
+    let named = h.rename(&dad, &[&g_dad], "Dad's phone", chrono::Utc::now());
+    let removal = h.revoke(&mum, &[&named], &dad, 1, &[&mum]);
+    // After it (having seen it), and alongside it (not having seen it): neither counts.
+    h.rename(&dad, &[&removal], "Mum's phone", chrono::Utc::now());
+    h.rename(
+        &dad,
+        &[&named],
+        "Mum's new phone",
+        chrono::Utc::now() + chrono::Duration::days(1),
+    );
+    let m = h.resolve();
+    assert!(!active(&m, &dad));
+    assert_eq!(name_of(&m, &dad), "Dad's phone", "its name when removed");
+}
+
+/// A random history: devices with partial views issue grants, removals and renames.
 fn random_history(ops: &[(u8, u8, u8, u8)]) -> History {
     let devices: Vec<Device> = (0..5).map(|_| Device::new()).collect();
     let (mut h, _) = History::created_by(&devices[0]);
@@ -373,12 +513,21 @@ fn random_history(ops: &[(u8, u8, u8, u8)]) -> History {
         let upto = 1 + seen as usize % h.statements.len();
         let after: Vec<StatementId> = vec![h.statements[upto - 1].id.clone()];
         let after_refs: Vec<&StatementId> = after.iter().collect();
-        match kind % 4 {
+        match kind % 5 {
             3 => {
                 // A stand-in for the issuer, or for whom the issuer stands in for:
                 // kits and restored phones, which retire kits.
                 let stood_for = &devices[(seen / 5) as usize % devices.len()];
                 h.stand_in(issuer, &after_refs, subject, stood_for);
+            }
+            4 => {
+                // Few names and few times, so renames tie and replace each other.
+                let at = chrono::DateTime::<chrono::Utc>::from_timestamp(
+                    1_780_000_000 + i64::from(seen % 3),
+                    0,
+                )
+                .unwrap();
+                h.rename(issuer, &after_refs, &format!("Device {}", kind / 5 % 3), at);
             }
             0 => {
                 h.grant(issuer, &after_refs, subject, Access::Admin);
