@@ -947,14 +947,39 @@ fn a_familys_membership_changes_through_a_faulty_relay_always_settle() {
     // Bounded: four seeds here (24 were run while building it).
     for seed in (1..=4u64).map(|n| n.wrapping_mul(0x9e37_79b9_7f4a_7c15)) {
         eprintln!("model seed {seed:#x}");
-        model_run(seed);
+        let dir = TempDir::new().unwrap();
+        let file = dir.path().join("relay.sqlite");
+        model_run(seed, &|| Arc::new(SqliteStorage::open(&file).unwrap()));
     }
 }
 
-fn model_run(seed: u64) {
+/// The same model on PostgreSQL, each relay restart a new connection to the same server
+/// (bounded: two seeds, PostgreSQL being the slower store here).
+#[test]
+fn a_familys_membership_changes_through_a_faulty_relay_always_settle_on_postgres() {
+    for seed in (1..=2u64).map(|n| n.wrapping_mul(0x9e37_79b9_7f4a_7c15)) {
+        eprintln!("model seed {seed:#x} (PostgreSQL)");
+        let server = PrivateServer::start().unwrap();
+        model_run(seed, &|| Arc::new(PostgresStorage::connect(&server.url()).unwrap()));
+    }
+}
+
+/// A history the model found that does not settle yet: a removal, a re-grant, a restore
+/// from the kit, a phone off across a removal; three phones end with the same notes but
+/// different records after 200 rounds. Kept to be fixed (run with `--ignored`).
+#[test]
+#[ignore = "found by the model: does not settle yet"]
+fn the_model_history_that_does_not_settle_yet() {
     let dir = TempDir::new().unwrap();
     let file = dir.path().join("relay.sqlite");
-    let storage = || Arc::new(SqliteStorage::open(&file).unwrap()) as Arc<dyn Storage>;
+    model_run(0x1715_609f_7c74_6c69, &|| {
+        Arc::new(SqliteStorage::open(&file).unwrap())
+    });
+}
+
+/// One seeded run of the model, the relay's storage made by `storage` (called again at
+/// every relay restart).
+fn model_run(seed: u64, storage: &dyn Fn() -> Arc<dyn Storage>) {
     let mut relay = local_relay(storage());
     let address = relay.address;
     let faulty = FaultyRelay::new(seed);
