@@ -315,6 +315,35 @@ fn removing_a_member_rotates_the_key_and_the_others_carry_on() {
     assert_eq!(reopened.child(&id).unwrap().entries.len(), entries);
 }
 
+/// A device that stops just after making a message, before it is handed over (here the key
+/// message after a removal): once both reopen, a direct sync still brings what it writes.
+#[test]
+fn a_message_lost_with_a_stopped_process_is_made_again_after_reopening() {
+    let dir = TempDir::new().unwrap();
+    let (devices, id) = family(&dir);
+    settle(&devices.iter().collect::<Vec<_>>(), &id);
+    let (mum, dad, clinic) = (&devices[0], &devices[1], &devices[2]);
+    mum.book.remove_member(&id, &dad.id).unwrap();
+    let lost = mum.book.sync_message(&id, &clinic.id).unwrap();
+    assert!(lost.is_some(), "the key message, never delivered");
+    let clinic_id = clinic.id.clone();
+    drop(devices);
+
+    let reopen = |name: &str, key: u8| {
+        let book =
+            RedBook::open(&dir.path().join(format!("{name}.redbook")), raw_key(key)).unwrap();
+        let id = book.device_id();
+        Device { book, id }
+    };
+    let (mum, clinic) = (reopen("mum", 1), reopen("clinic", 3));
+    assert_eq!(clinic.id, clinic_id);
+    mum.book
+        .add_entry(&id, note("2026-02-03", "mum, after reopening"))
+        .unwrap();
+    settle(&[&mum, &clinic], &id);
+    assert_eq!(contents(&clinic.book, &id), contents(&mum.book, &id));
+}
+
 #[test]
 fn a_new_member_takes_a_long_record_whole_keeps_its_own_entries_and_reopens_intact() {
     let dir = TempDir::new().unwrap();

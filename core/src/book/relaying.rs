@@ -357,10 +357,10 @@ impl RedBook {
         // Peers sent a key message now: they may not know this phone yet.
         let mut keys_to = Vec::new();
         for peer in peers {
-            let mut envelope = self.sync_message(id, &peer)?;
+            let mut envelope = self.next_message(id, &peer, true)?;
             let heard = heard_from.contains(&peer);
             if self.ask_again(id, &peer, heard, envelope.is_none())? {
-                envelope = self.sync_message(id, &peer)?;
+                envelope = self.next_message(id, &peer, true)?;
             }
             while let Some(sent) = envelope.take() {
                 let is_keys = sync::parse_envelope(&sent)?.header.kind == Kind::Keys;
@@ -380,7 +380,7 @@ impl RedBook {
                     }
                     // The sync message follows in the same post: the key message moves
                     // the peer to this mailbox, where it reads it in the same exchange.
-                    envelope = self.sync_message(id, &peer)?;
+                    envelope = self.next_message(id, &peer, true)?;
                 }
             }
         }

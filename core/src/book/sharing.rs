@@ -260,6 +260,18 @@ impl RedBook {
 
     /// The next sync message for `peer`, or None when there is nothing to send now.
     pub fn sync_message(&self, id: &RecordId, peer: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.next_message(id, peer, false)
+    }
+
+    /// The next message for `peer`, to be posted through a relay (`via_relay`) or handed
+    /// over directly: only a relay exchange trusts what a saved session says was sent
+    /// (`Session::resume`).
+    pub(super) fn next_message(
+        &self,
+        id: &RecordId,
+        peer: &str,
+        via_relay: bool,
+    ) -> Result<Option<Vec<u8>>, Error> {
         let mut inner = self.lock();
         let Inner {
             store,
@@ -279,6 +291,7 @@ impl RedBook {
             to: peer.to_string(),
         };
         let session = session(sessions, store, id, peer)?;
+        session.resume(via_relay);
         match session.next(epoch) {
             Next::Keys => {
                 store.save_sync_state(id, peer, &session.encode())?;

@@ -24,6 +24,9 @@ pub struct Session {
     /// The epoch whose key message was last sent to this peer: sent once, then again only
     /// when the peer stays silent (`ask_again`), not at every exchange.
     keys_sent: Option<u32>,
+    /// A key message sent or a message in flight was restored from the saved state and
+    /// no message has been generated since (`resume`).
+    restored_marks: bool,
 }
 
 /// A saved session: `"RBSS" | version 1 | peer epoch u32 | keys sent u32 (epoch + 1, 0 for
@@ -119,20 +122,39 @@ impl Session {
         };
         let mut state = state;
         // A message sent and not yet answered stays in flight in the next run too: a
-        // background job that opens the database for each run must not post it again.
+        // background job that opens the database for each run must not post it again
+        // (through a relay only: `resume`).
+        let restored_in_flight = in_flight.is_some();
         if let Some(last_sent) = in_flight {
             state.in_flight = true;
             state.last_sent_heads = last_sent;
             state.have_responded = true;
         }
         let [peer_epoch, keys_sent, silent_exchanges, ask_after] = kept.unwrap_or([0, 0, 0, 1]);
+        let keys_sent = keys_sent.checked_sub(1);
         Self {
             state,
             rounds_without_progress: 0,
             silent_exchanges,
             ask_after: ask_after.clamp(1, MAX_ASK_INTERVAL),
             peer_epoch,
-            keys_sent: keys_sent.checked_sub(1),
+            keys_sent,
+            restored_marks: restored_in_flight || keys_sent.is_some(),
+        }
+    }
+
+    /// Called before each message is generated. A restored key message sent or message in
+    /// flight was saved before the message was handed over, so it may never have left (the
+    /// process stopped, the post failed). Through a relay that is recovered: a silent peer
+    /// is asked again (`ask_again`), and trusting the marks keeps a background job from
+    /// posting the same message at every run. A direct exchange has no such recovery: the
+    /// peer refuses a sync message under a key it was never sent, each side then waits for
+    /// the other, and nothing more is said. So it drops them and sends the key message
+    /// again, and anything the peer is not known to hold.
+    pub fn resume(&mut self, via_relay: bool) {
+        if std::mem::take(&mut self.restored_marks) && !via_relay {
+            self.keys_sent = None;
+            self.state.in_flight = false;
         }
     }
 
@@ -282,6 +304,34 @@ mod tests {
             "asked again: the key message again"
         );
         assert_eq!(restored.next(2), Next::Keys, "a newer key: its message");
+    }
+
+    #[test]
+    fn a_direct_exchange_does_not_trust_restored_marks() {
+        let mut session = Session::restored(None);
+        session.state.shared_heads = vec![automerge::ChangeHash([7; 32])];
+        assert_eq!(session.next(1), Next::Keys);
+        session.state.in_flight = true;
+        session.state.last_sent_heads = vec![automerge::ChangeHash([8; 32])];
+        let saved = session.encode();
+
+        let mut relayed = Session::restored(Some(&saved));
+        relayed.resume(true);
+        assert!(relayed.state.in_flight);
+        assert_eq!(
+            relayed.next(1),
+            Next::Sync,
+            "the key message is not posted again"
+        );
+
+        let mut direct = Session::restored(Some(&saved));
+        direct.resume(false);
+        assert!(!direct.state.in_flight, "the message may never have left");
+        assert_eq!(direct.next(1), Next::Keys, "nor may the key message");
+        assert_eq!(direct.next(1), Next::Sync);
+        direct.state.in_flight = true;
+        direct.resume(false);
+        assert!(direct.state.in_flight, "marks made in this run stand");
     }
 
     #[test]
