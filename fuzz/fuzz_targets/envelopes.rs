@@ -22,8 +22,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = relay::decode_fetched(data);
     let _ = relay::refusal_reason(data);
     let _ = RecoveryKit::from_words(&String::from_utf8_lossy(data));
-    let kit = RecoveryKit::from_bytes(&[7; 16]).unwrap();
-    assert!(recovery::open_backup(&kit, data).is_err() || data.starts_with(b"RBB1"));
+    static KIT: std::sync::OnceLock<RecoveryKit> = std::sync::OnceLock::new();
+    let kit = KIT.get_or_init(|| RecoveryKit::generate().unwrap());
+    assert!(recovery::open_backup(kit, data).is_err() || data.starts_with(b"RBB1"));
     if let Ok(a) = attestation::Attestation::decode(data) {
         let _ = attestation::confirmed_by(data, &a.device_key, a.role, Some(&a.organisation), &[]);
     }
