@@ -964,11 +964,14 @@ fn a_familys_membership_changes_through_a_faulty_relay_always_settle_on_postgres
     }
 }
 
-/// A history the model found that does not settle yet: a removal, a re-grant, a restore
-/// from the kit, a phone off across a removal; three phones end with the same entries and
-/// details, but two show two entries' author differently from the third (the author's
-/// name or role as each resolves the members), after 200 rounds. Kept to be fixed (run
-/// with `--ignored`).
+/// A history the model found that does not settle yet (run with `--ignored`): a phone is
+/// granted after the admin's last backup, then the admin's phone is lost and restored from
+/// that backup. The restored phone's removals (of the lost phone and the used kit) rotate
+/// the key to the members it knows, which leaves out the phone granted since; that phone
+/// never receives the restore's statements and keeps resolving the lost phone as an active
+/// admin, so it shows the restored phone's entries by another name. The admin that finds
+/// a member without the key should replace it again (`repair_key`); here it never hears
+/// from that member, which posts only to the old mailbox.
 #[test]
 #[ignore = "found by the model: does not settle yet"]
 fn the_model_history_that_does_not_settle_yet() {
@@ -1135,6 +1138,12 @@ fn model_run(seed: u64, storage: &dyn Fn() -> Arc<dyn Storage>) {
                 .chain(first_entries.keys().filter(|k| !entries.contains_key(*k)).map(|k| k.to_string()))
                 .collect();
             eprintln!("phone {i}: details as the first's: {}; entries not as the first's: {differ:?}", details == first_details);
+            for m in &members {
+                eprintln!("    member {} {:?} {:?} {:?} removed {:?}", &m.device_id[..6], m.display_name, m.role, m.access, m.removed.as_ref().map(|r| &r.by[..6]));
+            }
+            for v in book.child(&id).unwrap().entries.iter().filter(|v| differ.contains(&v.entry.id.to_string())) {
+                eprintln!("    entry by {} as {:?} {:?} {:?}", &v.entry.author.device_id[..6], v.entry.author.display_name, v.entry.author.role, v.verification);
+            }
             eprintln!(
                 "phone {i}: {} notes, {} entries, details named {:?}, {} members active, removed {:?}",
                 notes(&phones[i], &id).len(),
