@@ -79,8 +79,12 @@ fn hostile_benches(c: &mut Criterion) {
             None => unreachable!("the genesis makes the entries map"),
         };
         let mut tx = doc.transaction();
-        tx.put(&entries, "ffffffffffffffffffffffffffffffff", ScalarValue::Bytes(vec![0; 64 << 20]))
-            .unwrap();
+        tx.put(
+            &entries,
+            "ffffffffffffffffffffffffffffffff",
+            ScalarValue::Bytes(vec![0; 64 << 20]),
+        )
+        .unwrap();
         tx.commit();
         doc.save()
     };

@@ -182,10 +182,9 @@ pub fn confirmed_device(dir: &TempDir, name: &str, key: u8, role: Role) -> Devic
 
 /// This device's deployer trusts the test organisation's attestations.
 pub fn trust_test_organisation(device: &Device) {
-    device
-        .book
-        .set_trusted_organisations(vec![redbook_core::sync::attestation::test_organisation()
-            .trusted()]);
+    device.book.set_trusted_organisations(vec![
+        redbook_core::sync::attestation::test_organisation().trusted(),
+    ]);
 }
 
 /// `admin` invites `other` to the record with `access`; both then sync until settled.

@@ -960,7 +960,9 @@ fn a_familys_membership_changes_through_a_faulty_relay_always_settle_on_postgres
     for seed in (1..=2u64).map(|n| n.wrapping_mul(0x9e37_79b9_7f4a_7c15)) {
         eprintln!("model seed {seed:#x} (PostgreSQL)");
         let server = PrivateServer::start().unwrap();
-        model_run(seed, &|| Arc::new(PostgresStorage::connect(&server.url()).unwrap()));
+        model_run(seed, &|| {
+            Arc::new(PostgresStorage::connect(&server.url()).unwrap())
+        });
     }
 }
 
@@ -1135,14 +1137,41 @@ fn model_run(seed: u64, storage: &dyn Fn() -> Arc<dyn Storage>) {
                 .iter()
                 .filter(|(k, v)| first_entries.get(*k) != Some(*v))
                 .map(|(k, _)| k.to_string())
-                .chain(first_entries.keys().filter(|k| !entries.contains_key(*k)).map(|k| k.to_string()))
+                .chain(
+                    first_entries
+                        .keys()
+                        .filter(|k| !entries.contains_key(*k))
+                        .map(|k| k.to_string()),
+                )
                 .collect();
-            eprintln!("phone {i}: details as the first's: {}; entries not as the first's: {differ:?}", details == first_details);
+            eprintln!(
+                "phone {i}: details as the first's: {}; entries not as the first's: {differ:?}",
+                details == first_details
+            );
             for m in &members {
-                eprintln!("    member {} {:?} {:?} {:?} removed {:?}", &m.device_id[..6], m.display_name, m.role, m.access, m.removed.as_ref().map(|r| &r.by[..6]));
+                eprintln!(
+                    "    member {} {:?} {:?} {:?} removed {:?}",
+                    &m.device_id[..6],
+                    m.display_name,
+                    m.role,
+                    m.access,
+                    m.removed.as_ref().map(|r| &r.by[..6])
+                );
             }
-            for v in book.child(&id).unwrap().entries.iter().filter(|v| differ.contains(&v.entry.id.to_string())) {
-                eprintln!("    entry by {} as {:?} {:?} {:?}", &v.entry.author.device_id[..6], v.entry.author.display_name, v.entry.author.role, v.verification);
+            for v in book
+                .child(&id)
+                .unwrap()
+                .entries
+                .iter()
+                .filter(|v| differ.contains(&v.entry.id.to_string()))
+            {
+                eprintln!(
+                    "    entry by {} as {:?} {:?} {:?}",
+                    &v.entry.author.device_id[..6],
+                    v.entry.author.display_name,
+                    v.entry.author.role,
+                    v.verification
+                );
             }
             eprintln!(
                 "phone {i}: {} notes, {} entries, details named {:?}, {} members active, removed {:?}",

@@ -338,7 +338,6 @@ fn centile_part(body: &EntryBody, measure: Measure) -> Option<&'static str> {
     })
 }
 
-
 /// Another system's Patient as details this record keeps: an NHS number that fails its
 /// check is left out and reported, not allowed to refuse the child.
 fn keep_valid_details(

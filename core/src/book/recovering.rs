@@ -4,7 +4,7 @@
 //! grants the new phone, which may then remove the lost one, and an introduction signed
 //! by the kit tells the other members about it through the relay.
 
-use super::relaying::Relay;
+use super::relaying::{refused, Relay};
 use super::sharing::{statement, would_count};
 use super::RedBook;
 use crate::crypto::device::DevicePublic;
@@ -12,7 +12,7 @@ use crate::model::{Access, Action, Profile, RecordId, ValidationError};
 use crate::record::Record;
 use crate::recovery::{self, BackedUpRecord, Backup, BackupKeys, RecoveryKit};
 use crate::store::Store;
-use crate::sync::relay::{self, HttpRequest, Mailbox, RelayTransport};
+use crate::sync::relay::{self, Mailbox, RelayTransport};
 use crate::sync::{self, Header, Kind};
 use crate::Error;
 use serde::{Deserialize, Serialize};
@@ -457,37 +457,28 @@ fn put_backup(
     slot: &Mailbox,
     backup: Vec<u8>,
 ) -> Result<(), Error> {
+    let relay = Relay::new(transport, base_url);
     let mut version = chrono::Utc::now().timestamp_millis().max(1);
-    let mut attempts = 0;
+    let mut attempt = 0;
     loop {
-        attempts += 1;
+        attempt += 1;
         let path = format!("{}?version={version}", relay::backup_path(&slot.address()));
-        let mut headers = slot.sign_request("PUT", &path, chrono::Utc::now().timestamp(), &backup);
-        headers.push((
-            "content-type".to_string(),
-            "application/octet-stream".to_string(),
-        ));
-        let response = transport
-            .send(HttpRequest {
-                method: "PUT".to_string(),
-                url: format!("{}{path}", base_url.trim_end_matches('/')),
-                headers,
-                body: backup.clone(),
-            })
-            .map_err(Error::RelayUnreachable)?;
+        let response = relay.send(
+            slot,
+            "PUT",
+            &path,
+            backup.clone(),
+            None,
+            &mut Default::default(),
+        )?;
         if (200..300).contains(&response.status) {
             return Ok(());
         }
         match kept_version(&response.body) {
-            Some(kept) if response.status == 409 && attempts < 3 && kept < i64::MAX => {
+            Some(kept) if response.status == 409 && attempt < 3 && kept < i64::MAX => {
                 version = version.max(kept + 1);
             }
-            _ => {
-                return Err(Error::RelayRefused {
-                    status: response.status,
-                    reason: relay::refusal_reason(&response.body),
-                })
-            }
+            _ => return Err(refused(&response)),
         }
     }
 }

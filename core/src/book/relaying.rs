@@ -9,7 +9,7 @@
 
 use super::{sharing, RedBook};
 use crate::model::RecordId;
-use crate::sync::relay::{self, HttpRequest, Mailbox, Outgoing, RelayTransport};
+use crate::sync::relay::{self, HttpRequest, HttpResponse, Mailbox, Outgoing, RelayTransport};
 use crate::sync::{self, Kind};
 use crate::Error;
 use serde::{Deserialize, Serialize};
@@ -524,6 +524,24 @@ impl<'a> Relay<'a> {
         from: Option<String>,
         report: &mut RelayReport,
     ) -> Result<Vec<u8>, Error> {
+        let response = self.send(mailbox, method, path, body, from, report)?;
+        if !(200..300).contains(&response.status) {
+            return Err(refused(&response));
+        }
+        Ok(response.body)
+    }
+
+    /// One signed request and the relay's answer, whatever its status (a caller that reads
+    /// a refusal's body, as a backup upload reads the version the relay keeps).
+    pub(super) fn send(
+        &self,
+        mailbox: &Mailbox,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+        from: Option<String>,
+        report: &mut RelayReport,
+    ) -> Result<HttpResponse, Error> {
         let mut headers = mailbox.sign_request(method, path, chrono::Utc::now().timestamp(), &body);
         if let Some(from) = from {
             headers.push((relay::FROM_HEADER.to_string(), from));
@@ -544,12 +562,14 @@ impl<'a> Relay<'a> {
             })
             .map_err(Error::RelayUnreachable)?;
         report.bytes_received += response.body.len() as u64;
-        if !(200..300).contains(&response.status) {
-            return Err(Error::RelayRefused {
-                status: response.status,
-                reason: relay::refusal_reason(&response.body),
-            });
-        }
-        Ok(response.body)
+        Ok(response)
+    }
+}
+
+/// A relay's refusal as the app's error, with the reason it gave.
+pub(super) fn refused(response: &HttpResponse) -> Error {
+    Error::RelayRefused {
+        status: response.status,
+        reason: relay::refusal_reason(&response.body),
     }
 }

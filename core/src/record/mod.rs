@@ -227,6 +227,14 @@ impl Record {
         self.doc.save_after(heads)
     }
 
+    /// `save_after` for what the store writes: some crafted changes that automerge
+    /// applies make it panic when it encodes them (found by mutating valid bundles), so
+    /// the panic becomes an error; the store then drops this copy and the file holds what
+    /// it held.
+    pub fn try_save_after(&self, heads: &[ChangeHash]) -> Result<Vec<u8>, RecordError> {
+        guarded(|| self.doc.save_after(heads)).ok_or(RecordError::Malformed("automerge panicked"))
+    }
+
     /// Applies this device's own stored chunks (written by another handle on the file).
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<(), RecordError> {
         guarded(|| self.doc.load_incremental(bytes))
@@ -237,21 +245,12 @@ impl Record {
     /// Takes changes another device sent as automerge bytes (a bundle): checked whole
     /// before any is applied.
     pub fn receive_changes(&mut self, bytes: &[u8]) -> Result<(), RecordError> {
+        validate_change::check_inflated_size(bytes)?;
         let changes = validate_change::changes_in(bytes)?;
         self.check_changes(&changes)?;
-        let before = self.doc.get_heads();
         guarded(|| self.doc.apply_changes(changes))
             .ok_or(RecordError::Malformed("automerge panicked"))??;
-        self.still_saves(&before)
-    }
-
-    /// Whether what was applied since `before` can be saved again: some crafted changes
-    /// that automerge applies make it panic when it encodes them (found by mutating valid
-    /// bundles). The caller drops this copy on an error, so the file holds what it held.
-    fn still_saves(&self, before: &[ChangeHash]) -> Result<(), RecordError> {
-        guarded(|| self.doc.save_after(before))
-            .map(|_| ())
-            .ok_or(RecordError::Malformed("automerge panicked"))
+        Ok(())
     }
 
     /// Takes an automerge sync message after checking every change it carries. When the
@@ -311,10 +310,9 @@ impl Record {
             changes.extend(validate_change::changes_in(chunk)?);
         }
         self.check_changes(&changes)?;
-        let before = self.doc.get_heads();
         guarded(|| self.doc.receive_sync_message(state, message))
             .ok_or(RecordError::Malformed("automerge panicked"))??;
-        self.still_saves(&before)
+        Ok(())
     }
 
     /// The whole document a first sync brought, already compressed by its sender, and
@@ -769,13 +767,13 @@ impl Record {
     pub fn entry(&self, id: &EntryId) -> Option<StoredEntry> {
         // Reads only this key: a correction looks up the one entry it corrects.
         one_value(self.values_at(&self.entries, id.as_str()))
-            .and_then(|stored| self.read_entry(&stored))
+            .and_then(|stored| Self::read_entry(&stored))
     }
 
     /// An entry value, if it is framed as an entry of a kind this version reads, under
     /// the key it names. Whether the key commits to it is part of its signature's
     /// verdict (`verify_all`): one that does not is shown as invalid, never hidden.
-    fn read_entry(&self, stored: &Stored) -> Option<StoredEntry> {
+    fn read_entry(stored: &Stored) -> Option<StoredEntry> {
         signed::parse(&stored.bytes)
             .filter(|v| v.kind == Kind::Entry)
             .and_then(|v| serde_json::from_slice::<StoredEntry>(v.json).ok())
@@ -819,7 +817,7 @@ impl Record {
         let mut readable = Vec::new();
         let mut unreadable = Vec::new();
         for stored in self.values(&self.entries) {
-            match self.read_entry(&stored) {
+            match Self::read_entry(&stored) {
                 Some(entry) => readable.push((entry, stored)),
                 None => unreadable.extend(stored.key.parse().ok()),
             }

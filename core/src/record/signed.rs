@@ -209,15 +209,24 @@ mod tests {
         );
         let value = sign(Kind::Entry, &record, &json, &keys);
         assert!(commits(&parse(&value).unwrap(), &record, &committed));
-        assert!(!commits(&parse(&value).unwrap(), &record, id), "another key");
+        assert!(
+            !commits(&parse(&value).unwrap(), &record, id),
+            "another key"
+        );
         let by_other = sign(Kind::Entry, &record, &json, &other);
-        assert!(!commits(&parse(&by_other).unwrap(), &record, &committed), "another signer");
+        assert!(
+            !commits(&parse(&by_other).unwrap(), &record, &committed),
+            "another signer"
+        );
         let unsigned = with_signature(Kind::Entry, &json, None);
         assert!(!commits(&parse(&unsigned).unwrap(), &record, &committed));
         let mut changed = json.clone();
         *changed.iter_mut().rev().nth(1).unwrap() = b'2';
         let changed = sign(Kind::Entry, &record, &changed, &keys);
-        assert!(!commits(&parse(&changed).unwrap(), &record, &committed), "another content");
+        assert!(
+            !commits(&parse(&changed).unwrap(), &record, &committed),
+            "another content"
+        );
         let elsewhere = RecordId::generate().unwrap();
         assert!(!commits(&parse(&value).unwrap(), &elsewhere, &committed));
         assert!(commit_id(Kind::Entry, &record, None, &mut b"{\"x\":1}".to_vec()).is_none());

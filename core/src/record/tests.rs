@@ -189,9 +189,13 @@ fn entries_are_verified_unverified_invalid_or_not_permitted() {
         .put_entry(&mut by(&stranger, "unknown device"), &stranger.keys)
         .unwrap();
     // Unsigned, naming a member.
-    record.put_unsigned_entry(&mut by(&mum, "unsigned")).unwrap();
+    record
+        .put_unsigned_entry(&mut by(&mum, "unsigned"))
+        .unwrap();
     // A reader's own entry.
-    record.put_entry(&mut by(&gran, "gran"), &gran.keys).unwrap();
+    record
+        .put_entry(&mut by(&gran, "gran"), &gran.keys)
+        .unwrap();
     let verdict = |text: &str| {
         let (views, _) = record.entry_views();
         views
@@ -356,7 +360,9 @@ fn a_change_reusing_its_authors_history_is_refused_and_the_record_still_loads() 
     let mut hostile = fork(&base);
     let actor = honest.automerge().get_actor().clone();
     hostile.automerge_mut().set_actor(actor);
-    hostile.put_entry(&mut dad.note("forged"), &dad.keys).unwrap();
+    hostile
+        .put_entry(&mut dad.note("forged"), &dad.keys)
+        .unwrap();
     assert!(matches!(
         send(&hostile, &mut honest),
         Err(RecordError::Refused(RefusedChange::ReusedHistory))

@@ -88,6 +88,9 @@ pub const MAX_INFLATED_BYTES: u64 = 2 * MAX_MESSAGE_BYTES as u64;
 /// Refuses a message whose deflated parts would inflate past `MAX_INFLATED_BYTES`,
 /// inflating into a counter (never into memory) before automerge sees any of it.
 pub(super) fn check_inflated_size(bytes: &[u8]) -> Result<(), RefusedChange> {
+    if bytes.len() > MAX_MESSAGE_BYTES {
+        return Err(RefusedChange::TooLarge);
+    }
     let mut budget = MAX_INFLATED_BYTES;
     let mut rest = bytes;
     while !rest.is_empty() {
@@ -142,7 +145,9 @@ fn inflate_within(deflated: &[u8], budget: &mut u64) -> Result<(), RefusedChange
     let mut inflater = flate2::bufread::DeflateDecoder::new(deflated).take(*budget + 1);
     let inflated = std::io::copy(&mut inflater, &mut std::io::sink())
         .map_err(|_| RefusedChange::Unreadable)?;
-    *budget = budget.checked_sub(inflated).ok_or(RefusedChange::TooLarge)?;
+    *budget = budget
+        .checked_sub(inflated)
+        .ok_or(RefusedChange::TooLarge)?;
     Ok(())
 }
 
@@ -217,12 +222,12 @@ impl Reader<'_> {
 }
 
 /// The automerge changes in `bytes` (documents, changes, compressed changes, bundles),
-/// without applying any.
+/// without applying any. The caller has checked what they inflate to
+/// (`check_inflated_size`).
 pub(super) fn changes_in(bytes: &[u8]) -> Result<Vec<Change>, RefusedChange> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(RefusedChange::TooLarge);
     }
-    check_inflated_size(bytes)?;
     let mut changes = Vec::new();
     let mut rest = bytes;
     while !rest.is_empty() {

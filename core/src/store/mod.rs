@@ -433,13 +433,13 @@ impl Store {
             if let Some((document, document_heads)) = open.record.take_received_document() {
                 // A first sync brought the whole record, compressed by its sender: that
                 // is the snapshot, and this copy's own changes follow it.
-                let local = open.record.save_after(&document_heads);
+                let local = open.record.try_save_after(&document_heads)?;
                 write_snapshot(&tx, open, seq, &document, &local)?;
                 heads_out.put_open(&tx, id, open)?;
                 tx.commit()?;
                 return Ok(value);
             }
-            let bytes = open.record.save_after(&heads);
+            let bytes = open.record.try_save_after(&heads)?;
             if bytes.is_empty() {
                 return Ok(value);
             }
