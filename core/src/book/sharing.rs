@@ -736,7 +736,8 @@ struct RemovedHere {
 }
 
 /// When this device was removed from the record: as a member's key message told it
-/// (the record here may not hold that statement), or as the record's members say.
+/// (the record here may not hold that statement), or as the record's members say while
+/// it is not a member again.
 fn removed_here_at(
     store: &mut Store,
     id: &RecordId,
@@ -752,6 +753,7 @@ fn removed_here_at(
             .record(id)
             .ok()
             .and_then(|record| record.membership().member(me).cloned())
+            .filter(|member| !member.is_active())
             .and_then(|member| member.removed)
             .map(|removal| removal.at)
     }))
