@@ -4,14 +4,29 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn redbook(db: &Path, passphrase: &str, args: &[&str]) -> Output {
+    redbook_with(db, passphrase, args, &[])
+}
+
+/// `redbook` with more of the environment set (the recovery words).
+fn redbook_with(db: &Path, passphrase: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_redbook"))
         .arg("--db")
         .arg(db)
         .args(args)
         .env("REDBOOK_PASSPHRASE", passphrase)
         .env_remove("REDBOOK_NEW_PASSPHRASE")
+        .envs(env.iter().copied())
         .output()
         .unwrap()
+}
+
+/// The recovery kit's words where the CLI shows them: a line of 12.
+fn twelve_words(shown: &str) -> &str {
+    shown
+        .lines()
+        .map(str::trim)
+        .find(|line| line.split(' ').count() == 12)
+        .unwrap_or_else(|| panic!("no words in {shown}"))
 }
 
 fn stdout(o: &Output) -> String {
@@ -1178,12 +1193,7 @@ fn a_parent_makes_a_recovery_kit_and_restores_the_record_on_a_new_phone() {
     // Two children on this phone: the words speak of every record they cover.
     assert!(shown.contains("every child's record this phone"), "{shown}");
     assert!(!shown.contains("this child's record"), "{shown}");
-    let words = shown
-        .lines()
-        .map(str::trim)
-        .find(|line| line.split(' ').count() == 12)
-        .unwrap()
-        .to_string();
+    let words = twelve_words(&shown).to_string();
     assert!(std::fs::read_to_string(&qr).unwrap().starts_with("<?xml"));
     let again = redbook(&old, old_pass, &["recovery", "create"]);
     assert!(
@@ -1201,19 +1211,12 @@ fn a_parent_makes_a_recovery_kit_and_restores_the_record_on_a_new_phone() {
 
     // The new phone has no database: restoring creates it, in one command.
     let restore = |words: &str| {
-        Command::new(env!("CARGO_BIN_EXE_redbook"))
-            .args([
-                "--db",
-                new.to_str().unwrap(),
-                "recovery",
-                "restore",
-                "--from",
-            ])
-            .arg(&backup)
-            .env("REDBOOK_PASSPHRASE", new_pass)
-            .env("REDBOOK_RECOVERY_WORDS", words)
-            .output()
-            .unwrap()
+        redbook_with(
+            &new,
+            new_pass,
+            &["recovery", "restore", "--from", backup.to_str().unwrap()],
+            &[("REDBOOK_RECOVERY_WORDS", words)],
+        )
     };
     let done = restore(&words);
     assert!(done.status.success(), "{}", stderr(&done));
@@ -1223,12 +1226,7 @@ fn a_parent_makes_a_recovery_kit_and_restores_the_record_on_a_new_phone() {
         stdout(&done)
     );
     // The words typed in are used up; the new phone's own kit is shown, once.
-    let new_words = stdout(&done)
-        .lines()
-        .map(str::trim)
-        .find(|line| line.split(' ').count() == 12)
-        .unwrap()
-        .to_string();
+    let new_words = twelve_words(&stdout(&done)).to_string();
     assert_ne!(new_words, words);
     assert!(
         stdout(&done).contains("not shown again"),
@@ -1425,14 +1423,7 @@ impl Phone {
     }
 
     fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_redbook"))
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env("REDBOOK_PASSPHRASE", self.passphrase)
-            .envs(env.iter().copied())
-            .output()
-            .unwrap();
+        let out = redbook_with(&self.db, self.passphrase, args, env);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         stdout(&out)
     }
@@ -1622,11 +1613,7 @@ fn mums_lost_phone_is_restored_from_the_words_and_the_relay_and_dads_note_reache
     let (_relay, url) = ServedRelay::on_sqlite(&dir.path().join("relay"));
     let [mum, dad, gran] = family_sharing_ada(dir.path(), &url);
     let kit = mum.run(&["recovery", "create"]);
-    let words = kit
-        .lines()
-        .map(str::trim)
-        .find(|line| line.split(' ').count() == 12)
-        .unwrap();
+    let words = twelve_words(&kit);
     // The kit's grant reaches the others, then Mum's app backs up to the relay.
     converge(&[&mum, &dad, &gran], &url, 8);
     mum.run(&["recovery", "backup", "--relay", &url]);
