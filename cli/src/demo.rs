@@ -3,7 +3,8 @@
 //! of visits while offline, the parents write apart, they sync through the family's relay
 //! (in-process, on loopback; the real protocol over real HTTP), a conflict on a
 //! single-valued field is shown and resolved, and the record ends identical on every
-//! device.
+//! device. Then Mum removes the GP surgery (told at its next sync) and Dad renames his
+//! phone (every member's list shows it).
 
 use crate::open::{sync_pair, write_file};
 use crate::print::timeline_line;

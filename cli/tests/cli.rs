@@ -1563,6 +1563,9 @@ fn removal_then_a_note_reaches_mum(url: &str) {
         "{report}"
     );
     assert!(!gran.shows("Dad: after Gran left"));
+    assert!(gran
+        .run(&["show", "ada"])
+        .starts_with("Mum's phone removed this phone"));
     assert!(!mum.shows("Gran: knitted her a hat"));
     // What Gran wrote after her removal stays on her phone, and she can print it: apart,
     // said to be unshared. A professional's system is never handed it as the record's.
