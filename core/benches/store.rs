@@ -3,7 +3,9 @@
 //!   same entry's JSON in its own `synchronous=FULL` WAL transaction.
 //! - `open_record`: opening the store with a raw key, loading a 5,000-entry record and
 //!   decoding every entry, cold, vs bare `Automerge::load` of the same document's saved
-//!   bytes (issue 14: within 2x, with the signature verdicts saved beside the chunks).
+//!   bytes (issue 14: within 2x, with the signature verdicts saved beside the chunks);
+//!   and the same record once a member was removed, when every read also works out what
+//!   each change had seen (`record::causal`).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use redbook_core::crypto::RawKeyProvider;
@@ -134,6 +136,21 @@ fn open_record(c: &mut Criterion) {
             )
         },
     );
+    // The same record once a member was added and removed: reading it also walks the
+    // change graph (docs/threat-model.md, "Times").
+    let removed = dir.path().join("removed.redbook");
+    std::fs::copy(&path, &removed).unwrap();
+    {
+        let book = RedBook::open(&removed, raw_key()).unwrap();
+        let other = RedBook::open(&dir.path().join("other.redbook"), raw_key()).unwrap();
+        let card = other.device_card().unwrap();
+        book.share(&id, &card, Access::Writer).unwrap();
+        book.remove_member(&id, &card.device_id()).unwrap();
+        book.child(&id).unwrap();
+    }
+    group.bench_function("redbook_and_decode_every_entry_after_a_removal", |b| {
+        b.iter(|| RedBook::open(&removed, raw_key()).unwrap().child(&id).unwrap())
+    });
     // The app showing the record again on an open handle: signatures already checked.
     let open = RedBook::open(&path, raw_key()).unwrap();
     open.child(&id).unwrap();
