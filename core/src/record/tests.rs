@@ -381,3 +381,55 @@ fn a_change_reusing_its_authors_history_is_refused_and_the_record_still_loads() 
         Err(RefusedChange::ReusedHistory)
     );
 }
+
+#[test]
+fn a_closure_counts_only_while_its_authors_role_is_confirmed_for_when_it_was_written() {
+    use crate::model::{
+        ClosureReason, ConfirmedRoles, Profile, RecordClosure, Role, RoleConfirmation,
+    };
+    let (mum, gp) = (Device::new(), Device::new());
+    let mut record = record_by(&mum, &[]);
+    let grant = Statement {
+        id: StatementId::generate().unwrap(),
+        issuer: mum.keys.public(),
+        issued_at: chrono::Utc::now(),
+        after: record.membership().heads.clone(),
+        action: Action::Grant {
+            subject: gp.keys.public(),
+            access: Access::Writer,
+            profile: Profile {
+                role: Role::Gp,
+                organisation: Some("X99TEST".into()),
+                ..profile()
+            },
+            stands_in_for: None,
+        },
+    };
+    record.put_statement(&grant, &mum.keys).unwrap();
+    let mut closure = gp.note("");
+    closure.body = EntryBody::RecordClosed(RecordClosure {
+        date: "2026-01-02".parse().unwrap(),
+        reason: ClosureReason::Died,
+    });
+    record.put_entry(&mut closure, &gp.keys).unwrap();
+    record.put_entry(&mut mum.note("after"), &mum.keys).unwrap();
+    let confirmed_until = |minutes: i64| {
+        ConfirmedRoles::from([(
+            gp.id(),
+            RoleConfirmation {
+                organisation: "X99TEST".into(),
+                valid_until: closure.recorded_at + chrono::Duration::minutes(minutes),
+            },
+        )])
+    };
+    let mums_note = |confirmed: &ConfirmedRoles| record.entry_views(confirmed).0[1].verification;
+    // Unconfirmed: open, and Mum's note is hers.
+    assert_eq!(record.closed_at(&ConfirmedRoles::new()), None);
+    assert_eq!(mums_note(&ConfirmedRoles::new()), Verification::Verified);
+    // Confirmed until after it was written (even if that day has passed since): closed.
+    assert!(record.closed_at(&confirmed_until(1)).is_some());
+    assert_eq!(mums_note(&confirmed_until(1)), Verification::NotPermitted);
+    // Expired before it was written: open again (the cached answer follows the roles).
+    assert_eq!(record.closed_at(&confirmed_until(-1)), None);
+    assert_eq!(mums_note(&confirmed_until(-1)), Verification::Verified);
+}
