@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools="$(pwd)/.tools"
-out=target/kotlin
+# Cargo's output directory: CARGO_TARGET_DIR when set (a build directory of its own).
+target="${CARGO_TARGET_DIR:-target}"
+out="$target/kotlin"
 
 need=()
 [ -f /usr/share/java/jna.jar ] || need+=(libjna-java)
@@ -27,8 +29,8 @@ fi
 # --all-targets: the same features as the test build before it, so nothing recompiles.
 cargo build --workspace --all-targets --locked --quiet
 rm -rf "$out" && mkdir -p "$out/gen" "$out/classes"
-target/debug/uniffi-bindgen generate --no-format --config uniffi.toml \
-    --library target/debug/libredbook_ffi.so --language kotlin --out-dir "$out/gen" >/dev/null
+"$target/debug/uniffi-bindgen" generate --no-format --config uniffi.toml \
+    --library "$target/debug/libredbook_ffi.so" --language kotlin --out-dir "$out/gen" >/dev/null
 
 java_lib=/usr/share/java
 classpath="$java_lib/jna.jar:$kotlin_home/lib/kotlin-test.jar:$kotlin_home/lib/kotlin-test-junit5.jar"
@@ -42,7 +44,7 @@ demo=android-demo/app/src
     "$demo/main/java/uk/nhs/redbook/demo/presentation" "$demo/test/java/uk/nhs/redbook/demo/presentation"
 
 status=0
-java -Djna.library.path=target/debug -Dredbook.cli=target/debug/redbook -jar "$java_lib/junit-platform-console-standalone.jar" \
+java -Djna.library.path="$target/debug" -Dredbook.cli="$target/debug/redbook" -jar "$java_lib/junit-platform-console-standalone.jar" \
     --disable-banner --fail-if-no-tests --details=tree \
     --class-path "$out/classes:$classpath:$kotlin_home/lib/kotlin-stdlib.jar" \
     --scan-class-path "$out/classes" > "$out/report.txt" 2>&1 || status=$?

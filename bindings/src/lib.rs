@@ -610,13 +610,19 @@ impl RedBook {
         let trusted = trusted
             .into_iter()
             .map(|t| {
+                let key = |bytes: &[u8], field: &str| {
+                    <[u8; 32]>::try_from(bytes).map_err(|_| RedbookError::InvalidInput {
+                        field: field.into(),
+                        reason: "an Ed25519 public key is 32 bytes".into(),
+                    })
+                };
                 Ok(redbook_core::sync::attestation::TrustedOrganisation {
-                    public_key: t.public_key.as_slice().try_into().map_err(|_| {
-                        RedbookError::InvalidInput {
-                            field: "public_key".into(),
-                            reason: "an Ed25519 public key is 32 bytes".into(),
-                        }
-                    })?,
+                    public_key: key(&t.public_key, "public_key")?,
+                    revoked_devices: t
+                        .revoked_devices
+                        .iter()
+                        .map(|d| key(d, "revoked_devices"))
+                        .collect::<Result<_>>()?,
                     ods_code: t.ods_code,
                 })
             })
@@ -867,12 +873,16 @@ fn decode_card(text: &str) -> Result<redbook_core::sync::DeviceCard> {
     })
 }
 
-/// An organisation whose attestations confirm a professional's role.
+/// An organisation whose attestations confirm a professional's role, less the devices
+/// whose attestations by it the deployer has revoked.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct TrustedOrganisation {
     pub ods_code: String,
     /// Its Ed25519 public key, 32 bytes.
     pub public_key: Vec<u8>,
+    /// Ed25519 keys (32 bytes each) of devices it no longer vouches for: their
+    /// attestations by it confirm nothing.
+    pub revoked_devices: Vec<Vec<u8>>,
 }
 
 /// The organisation shipped for tests and demos (`X99TEST`); never on a real trust list.
@@ -886,17 +896,23 @@ pub fn test_organisation() -> TrustedOrganisation {
     TrustedOrganisation {
         ods_code: trusted.ods_code,
         public_key: trusted.public_key.to_vec(),
+        revoked_devices: Vec::new(),
     }
 }
 
 /// The test organisation's attestation of the device whose card this is, in the role the
-/// card asks for: what a trust's provisioning would hand a professional's device.
+/// card asks for, valid for a year: what a trust's provisioning would hand a
+/// professional's device.
 #[cfg(feature = "test-organisation")]
 #[uniffi::export]
 pub fn test_organisation_attest(device_card: String) -> Result<Vec<u8>> {
     let card = decode_card(&device_card)?;
     Ok(redbook_core::sync::attestation::test_organisation()
-        .attest(&card.keys, card.role)
+        .attest(
+            &card.keys,
+            card.role,
+            chrono::Utc::now() + chrono::Duration::days(365),
+        )
         .map_err(CoreError::from)?)
 }
 

@@ -622,6 +622,7 @@ pub struct DueReport {
     pub other_vaccines: Vec<GivenDose>,
     pub reminders: Vec<Reminder>,
     pub risk_factors: Vec<RiskFactorUse>,
+    pub closure_waiting: Option<String>,
 }
 
 #[uniffi::remote(Record)]

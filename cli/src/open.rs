@@ -107,31 +107,48 @@ pub(crate) fn open(path: &std::path::Path, passphrase: String) -> CliResult<Arc<
 }
 
 /// The organisations whose attestations confirm a professional's role: the file named by
-/// `REDBOOK_TRUST_LIST`, one `ODS-CODE HEX-ED25519-KEY` a line (`#` starts a comment).
+/// `REDBOOK_TRUST_LIST`, one `ODS-CODE HEX-ED25519-KEY` a line, and a line
+/// `revoke ODS-CODE HEX-DEVICE-KEY` for each device whose attestation by that organisation
+/// no longer counts (`#` starts a comment). Taking an organisation's line out revokes its key.
 pub(crate) fn trust_list() -> CliResult<Vec<redbook_ffi::TrustedOrganisation>> {
     let Some(file) = std::env::var_os("REDBOOK_TRUST_LIST") else {
         return Ok(Vec::new());
     };
     let text = std::fs::read_to_string(&file)
         .map_err(|e| CliError(format!("cannot read the trust list: {e}")))?;
-    text.lines()
+    let mut organisations: Vec<redbook_ffi::TrustedOrganisation> = Vec::new();
+    let mut revoked: Vec<(String, Vec<u8>)> = Vec::new();
+    let lines = text
+        .lines()
         .map(|line| line.split('#').next().unwrap_or("").trim())
-        .filter(|line| !line.is_empty())
         .enumerate()
-        .map(|(n, line)| {
-            let bad = || {
-                CliError(format!(
-                    "trust list line {}: expected `ODS-CODE HEX-KEY`",
-                    n + 1
-                ))
-            };
-            let (ods, key) = line.split_once(char::is_whitespace).ok_or_else(bad)?;
-            Ok(redbook_ffi::TrustedOrganisation {
+        .filter(|(_, line)| !line.is_empty());
+    for (n, line) in lines {
+        let bad = || {
+            CliError(format!(
+                "trust list line {}: expected `ODS-CODE HEX-KEY` or `revoke ODS-CODE HEX-DEVICE-KEY`",
+                n + 1
+            ))
+        };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["revoke", ods, device] => {
+                revoked.push((ods.to_string(), hex::decode(device).map_err(|_| bad())?))
+            }
+            [ods, key] => organisations.push(redbook_ffi::TrustedOrganisation {
                 ods_code: ods.to_string(),
-                public_key: hex::decode(key.trim()).map_err(|_| bad())?,
-            })
-        })
-        .collect()
+                public_key: hex::decode(key).map_err(|_| bad())?,
+                revoked_devices: Vec::new(),
+            }),
+            _ => return Err(bad()),
+        }
+    }
+    for (ods, device) in revoked {
+        for organisation in organisations.iter_mut().filter(|o| o.ods_code == ods) {
+            organisation.revoked_devices.push(device.clone());
+        }
+    }
+    Ok(organisations)
 }
 
 pub(crate) fn open_existing(path: &std::path::Path) -> CliResult<Arc<RedBook>> {

@@ -120,6 +120,9 @@ pub(crate) fn print_due(report: &DueReport) {
             println!("  {}", redbook_core::view::risk_factor_line(risk));
         }
     }
+    if let Some(waiting) = &report.closure_waiting {
+        println!("\nWAITING: {waiting}");
+    }
     let next: Vec<_> = report.reminders.iter().take(5).collect();
     if !next.is_empty() {
         println!("\nNext reminders");

@@ -149,7 +149,12 @@ fn open_record(c: &mut Criterion) {
         book.child(&id).unwrap();
     }
     group.bench_function("redbook_and_decode_every_entry_after_a_removal", |b| {
-        b.iter(|| RedBook::open(&removed, raw_key()).unwrap().child(&id).unwrap())
+        b.iter(|| {
+            RedBook::open(&removed, raw_key())
+                .unwrap()
+                .child(&id)
+                .unwrap()
+        })
     });
     // The app showing the record again on an open handle: signatures already checked.
     let open = RedBook::open(&path, raw_key()).unwrap();

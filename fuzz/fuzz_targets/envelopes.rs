@@ -26,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
     let kit = KIT.get_or_init(|| RecoveryKit::generate().unwrap());
     assert!(recovery::open_backup(kit, data).is_err() || data.starts_with(b"RBB1"));
     if let Ok(a) = attestation::Attestation::decode(data) {
-        let _ = attestation::confirmed_by(data, &a.device_key, a.role, Some(&a.organisation), &[]);
+        let _ = a.valid_until();
+        let _ = attestation::confirmation(data, &a.device_key, a.role, Some(&a.organisation), &[]);
     }
 });

@@ -58,7 +58,7 @@ fuzz_target!(
         }
     };
     if accepted {
-        let after = record.entry_views().0;
+        let after = record.entry_views(&Default::default()).0;
         for view in &f.views {
             assert!(
                 after.iter().any(|a| a.entry == view.entry && a.verification == view.verification),

@@ -64,7 +64,13 @@ pub fn family() -> &'static Family {
         };
         record.put_statement(&grant, &mum).unwrap();
         record
-            .set_details(&[(DetailField::Name, Some("Amara".into())), (DetailField::BirthDate, Some("2026-01-01".into()))], &mum)
+            .set_details(
+                &[
+                    (DetailField::Name, Some("Amara".into())),
+                    (DetailField::BirthDate, Some("2026-01-01".into())),
+                ],
+                &mum,
+            )
             .unwrap();
         for (keys, text) in [(&mum, "first smile"), (&clinic, "weighed")] {
             let mut entry = StoredEntry {
@@ -87,7 +93,7 @@ pub fn family() -> &'static Family {
             record.put_entry(&mut entry, keys).unwrap();
         }
         let entries = record.entry_count();
-        let views = record.entry_views().0;
+        let views = record.entry_views(&Default::default()).0;
         let saved = record.save();
         let heads = record.heads();
         let mut entry = StoredEntry {
@@ -123,7 +129,6 @@ pub fn family() -> &'static Family {
         }
     })
 }
-
 
 /// `valid` with bytes overwritten where `edits` say (pairs of a position and a value),
 /// then its chunk checksum recomputed, as a malicious device that computes checksums

@@ -168,16 +168,22 @@ pub fn device(dir: &TempDir, name: &str, key: u8, role: Role, org: Option<&str>)
     Device { book, id }
 }
 
-/// A professional's device whose role the test organisation (X99TEST) attests, as a
-/// clinic's device is set up; devices that should confirm it call `trust_test_organisation`.
+/// A professional's device whose role the test organisation (X99TEST) attests for a year,
+/// as a clinic's device is set up; devices that should confirm it call
+/// `trust_test_organisation`.
 pub fn confirmed_device(dir: &TempDir, name: &str, key: u8, role: Role) -> Device {
     let device = device(dir, name, key, role, Some("X99TEST"));
     let card = device.book.device_card().unwrap();
     let attestation = redbook_core::sync::attestation::test_organisation()
-        .attest(&card.keys, role)
+        .attest(&card.keys, role, a_year_from_now())
         .unwrap();
     device.book.set_attestation(&attestation).unwrap();
     device
+}
+
+/// How long the tests' attestations hold.
+pub fn a_year_from_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() + chrono::Duration::days(365)
 }
 
 /// This device's deployer trusts the test organisation's attestations.

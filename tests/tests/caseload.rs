@@ -335,7 +335,7 @@ fn a_version_2_file_gets_its_summaries_at_the_first_list() {
 
 fn cold_signature_checks(path: &Path, id: &RecordId) -> usize {
     let mut store = Store::open(path, &raw_key(1), OpenOptions::default()).unwrap();
-    let (views, _) = store.record(id).unwrap().entry_views();
+    let (views, _) = store.record(id).unwrap().entry_views(&Default::default());
     assert!(views
         .iter()
         .all(|v| v.verification == Verification::Verified));

@@ -165,7 +165,11 @@ fn closure(reason: ClosureReason) -> EntryBody {
 fn a_record_a_professional_closed_is_read_only_to_the_family_and_reminds_nobody() {
     let dir = TempDir::new().unwrap();
     let mum = device(&dir, "mum", 1, Role::Parent, None);
-    let hv = device(&dir, "hv", 2, Role::HealthVisitor, Some("RQX"));
+    // A closure counts only from a role an organisation confirms.
+    let hv = redbook_tests::confirmed_device(&dir, "hv", 2, Role::HealthVisitor);
+    for device in [&mum, &hv] {
+        redbook_tests::trust_test_organisation(device);
+    }
     let id = mum.book.add_child(child("Amara", "2026-06-01")).unwrap();
     invite(&mum, &hv, &id, Access::Writer);
     let on = "2026-11-25".parse().unwrap();

@@ -798,7 +798,11 @@ fn a_professional_role_is_confirmed_only_by_a_trusted_organisations_attestation(
     // The health visitor's tablet, attested by its organisation.
     let hv = device(&f.dir, "hv", 7, Role::HealthVisitor, Some("X99TEST"));
     let attestation = org
-        .attest(&hv.book.device_card().unwrap().keys, Role::HealthVisitor)
+        .attest(
+            &hv.book.device_card().unwrap().keys,
+            Role::HealthVisitor,
+            redbook_tests::a_year_from_now(),
+        )
         .unwrap();
     hv.book.set_attestation(&attestation).unwrap();
     // A parent's phone calling itself a GP, attested by a key nobody trusts.
@@ -807,7 +811,11 @@ fn a_professional_role_is_confirmed_only_by_a_trusted_organisations_attestation(
     fake.book
         .set_attestation(
             &rogue
-                .attest(&fake.book.device_card().unwrap().keys, Role::Gp)
+                .attest(
+                    &fake.book.device_card().unwrap().keys,
+                    Role::Gp,
+                    redbook_tests::a_year_from_now(),
+                )
                 .unwrap(),
         )
         .unwrap();
@@ -1024,8 +1032,9 @@ fn a_closed_record_stays_read_only_to_a_hostile_parent_and_a_parent_cannot_close
         .unwrap();
 
     // The health visitor closes it; Dad's device goes on writing regardless.
-    f.clinic.book.add_entry(&f.id, closure).unwrap();
-    settle(&[&f.mum, &f.clinic], &f.id);
+    let hv = confirmed_health_visitor(&f);
+    hv.book.add_entry(&f.id, closure).unwrap();
+    settle(&[&f.mum, &hv], &f.id);
     let mut dad = f.hostile("dad", 2);
     let after = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
         r.put_entry(&mut note_by(keys, "written after the closure"), keys)
@@ -1037,6 +1046,240 @@ fn a_closed_record_stays_read_only_to_a_hostile_parent_and_a_parent_cannot_close
     // What the family wrote before the closure stays verified.
     let before = note_view(&f.mum.book, &f.id, "still open");
     assert_eq!(before.verification, Verification::Verified);
+}
+
+/// The closure in `book`'s copy of the record, as its timeline row words it.
+fn closure_row(book: &RedBook, id: &RecordId) -> (EntryView, String) {
+    let view = book
+        .child(id)
+        .unwrap()
+        .entries
+        .into_iter()
+        .find(|v| matches!(v.entry.body, EntryBody::RecordClosed(_)))
+        .expect("kept, never deleted");
+    let text = redbook_core::view::entry_text(&view);
+    (view, text)
+}
+
+#[test]
+fn a_puppet_gp_a_junior_admin_grants_closes_nothing_until_an_organisation_confirms_the_role() {
+    use redbook_core::sync::attestation::test_organisation;
+    let f = family();
+    redbook_tests::trust_test_organisation(&f.mum);
+    f.mum
+        .book
+        .add_entry(&f.id, note("2026-03-02", "mum, before the puppet"))
+        .unwrap();
+    settle(&[&f.mum, &f.dad], &f.id);
+    // Dad, a junior admin, grants a throwaway key "Dr Puppet, GP"; no organisation
+    // attests it.
+    let puppet = device(&f.dir, "puppet", 9, Role::Gp, Some("X99TEST"));
+    puppet.book.set_device_name("Dr Puppet").unwrap();
+    let card = puppet.book.device_card().unwrap();
+    puppet
+        .book
+        .accept(&f.dad.book.share(&f.id, &card, Access::Writer).unwrap())
+        .unwrap();
+    settle(&[&f.mum, &f.dad, &puppet], &f.id);
+    // The puppet closes the record, dated in January and signed as written 20 hours ago
+    // (within a day's grace of its grant), before Mum's note.
+    let mut hostile = f.hostile("puppet", 9);
+    let closure = hostile.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        let mut entry = note_by(keys, "");
+        entry.author = Author {
+            device_id: keys.public().device_id(),
+            role: Role::Gp,
+            display_name: "Dr Puppet".into(),
+            organisation: Some("X99TEST".into()),
+        };
+        entry.recorded_at = chrono::Utc::now() - chrono::Duration::hours(20);
+        entry.body = EntryBody::RecordClosed(RecordClosure {
+            date: "2026-01-15".parse().unwrap(),
+            reason: ClosureReason::Died,
+        });
+        r.put_entry(&mut entry, keys).unwrap();
+    });
+    f.mum.book.receive(&closure).unwrap();
+
+    // The record stays open; what Mum wrote stays hers; the closure is shown, worded as
+    // waiting; the due list keeps its reminders and says what the closure would change.
+    let record = f.mum.book.child(&f.id).unwrap();
+    assert!(record.closed.is_none());
+    let on = "2026-03-10".parse().unwrap();
+    assert!(redbook_core::view::screens::timeline(&record, on)
+        .closed
+        .is_none());
+    let before = note_view(&f.mum.book, &f.id, "mum, before the puppet");
+    assert_eq!(before.verification, Verification::Verified);
+    let (view, text) = closure_row(&f.mum.book, &f.id);
+    assert_eq!(view.verification, Verification::Verified);
+    assert_eq!(view.author_confirmed_by, None);
+    assert_eq!(
+        text,
+        "Record closed by Dr Puppet (GP, X99TEST, not confirmed by an organisation): the child died. It takes effect once an organisation confirms the role"
+    );
+    let due = f.mum.book.due(&f.id, on).unwrap();
+    assert!(!due.reminders.is_empty());
+    let waiting = due.closure_waiting.expect("the due list says it waits");
+    assert!(waiting.starts_with("Dr Puppet (GP, X99TEST) closed the record on 15 Jan 2026"));
+    assert!(waiting.ends_with("Until then nothing changes"), "{waiting}");
+    f.mum
+        .book
+        .add_entry(&f.id, note("2026-03-03", "mum, after the puppet"))
+        .unwrap();
+
+    // Once an organisation Mum's app trusts attests the role (Dad grants the puppet again
+    // with its new card), the closure counts, from when it says it was written.
+    let attestation = test_organisation()
+        .attest(&card.keys, Role::Gp, redbook_tests::a_year_from_now())
+        .unwrap();
+    puppet.book.set_attestation(&attestation).unwrap();
+    f.dad
+        .book
+        .share(&f.id, &puppet.book.device_card().unwrap(), Access::Writer)
+        .unwrap();
+    settle(&[&f.mum, &f.dad], &f.id);
+    let record = f.mum.book.child(&f.id).unwrap();
+    assert_eq!(
+        record.closed.map(|v| v.entry.id),
+        Some(view.entry.id.clone())
+    );
+    assert!(f.mum.book.due(&f.id, on).unwrap().closure_waiting.is_none());
+    assert!(matches!(
+        f.mum.book.add_entry(&f.id, note("2026-03-04", "refused")),
+        Err(Error::RecordClosed)
+    ));
+
+    // Mum's deployer revokes the puppet's attestation: the record is as it was.
+    let mut trusted = test_organisation().trusted();
+    trusted.revoked_devices.push(card.keys.signing_key);
+    f.mum.book.set_trusted_organisations(vec![trusted]);
+    assert!(f.mum.book.child(&f.id).unwrap().closed.is_none());
+    for text in ["mum, before the puppet", "mum, after the puppet"] {
+        let view = note_view(&f.mum.book, &f.id, text);
+        assert_eq!(view.verification, Verification::Verified, "{text}");
+    }
+    f.mum
+        .book
+        .add_entry(&f.id, note("2026-03-05", "mum, after the revocation"))
+        .unwrap();
+    let members = f.mum.book.members(&f.id).unwrap();
+    let puppet_member = members.iter().find(|m| m.device_id == puppet.id).unwrap();
+    assert_eq!(puppet_member.confirmed_by, None);
+}
+
+#[test]
+fn an_expired_attestation_confirms_nothing_written_after_it_expired() {
+    use redbook_core::sync::attestation::test_organisation;
+    let f = family();
+    redbook_tests::trust_test_organisation(&f.mum);
+    let gp = device(&f.dir, "gp", 10, Role::Gp, Some("X99TEST"));
+    let keys = f.hostile("gp", 10).keys;
+    let expired = test_organisation()
+        .attest(
+            &keys.public(),
+            Role::Gp,
+            chrono::Utc::now() - chrono::Duration::days(1),
+        )
+        .unwrap();
+    // The app refuses to keep it; a card made past that refusal carries it anyway.
+    assert!(matches!(
+        gp.book.set_attestation(&expired),
+        Err(Error::InvalidInput(_))
+    ));
+    let card =
+        sync::DeviceCard::new(&keys, Role::Gp, "gp", Some("X99TEST"), Some(expired)).unwrap();
+    gp.book
+        .accept(&f.mum.book.share(&f.id, &card, Access::Writer).unwrap())
+        .unwrap();
+    settle(&[&f.mum, &gp], &f.id);
+    let members = f.mum.book.members(&f.id).unwrap();
+    let standing = members.iter().find(|m| m.device_id == gp.id).unwrap();
+    assert_eq!(standing.confirmed_by, None);
+
+    // Its risk factor waits, and its closure closes nothing.
+    gp.book
+        .add_entry(
+            &f.id,
+            EntryBody::RiskFactor(RiskFactor {
+                date: "2025-10-01".parse().unwrap(),
+                factor: RiskFactorKind::MaternalHepatitisB,
+                present: true,
+            }),
+        )
+        .unwrap();
+    gp.book
+        .add_entry(
+            &f.id,
+            EntryBody::RecordClosed(RecordClosure {
+                date: "2026-03-01".parse().unwrap(),
+                reason: ClosureReason::ParentalResponsibilityChanged,
+            }),
+        )
+        .unwrap();
+    settle(&[&f.mum, &gp], &f.id);
+    let due = f
+        .mum
+        .book
+        .due(&f.id, "2026-03-10".parse().unwrap())
+        .unwrap();
+    let risk = &due.risk_factors[0];
+    assert!(!risk.used);
+    assert!(risk
+        .why_not_used
+        .as_deref()
+        .unwrap()
+        .contains("no organisation on this app's trust list has confirmed"));
+    assert!(due.closure_waiting.is_some());
+    assert!(f.mum.book.child(&f.id).unwrap().closed.is_none());
+    f.mum
+        .book
+        .add_entry(&f.id, note("2026-03-11", "still open"))
+        .unwrap();
+}
+
+#[test]
+fn a_revoked_device_or_organisation_key_confirms_nothing() {
+    use redbook_core::sync::attestation::test_organisation;
+    let f = family();
+    let hv = confirmed_health_visitor(&f);
+    hv.book
+        .add_entry(
+            &f.id,
+            EntryBody::RiskFactor(RiskFactor {
+                date: "2025-10-01".parse().unwrap(),
+                factor: RiskFactorKind::MaternalHepatitisB,
+                present: true,
+            }),
+        )
+        .unwrap();
+    settle(&[&f.mum, &hv], &f.id);
+    let on = "2026-03-10".parse().unwrap();
+    let used = |book: &RedBook| book.due(&f.id, on).unwrap().risk_factors[0].used;
+    let confirmed = |book: &RedBook| {
+        let members = book.members(&f.id).unwrap();
+        let m = members.iter().find(|m| m.device_id == hv.id).unwrap();
+        m.confirmed_by.clone()
+    };
+    assert!(used(&f.mum.book));
+    assert_eq!(confirmed(&f.mum.book).as_deref(), Some("X99TEST"));
+    // The device revoked (another device's revocation changes nothing).
+    let mut trusted = test_organisation().trusted();
+    trusted.revoked_devices.push([1; 32]);
+    f.mum.book.set_trusted_organisations(vec![trusted.clone()]);
+    assert!(used(&f.mum.book));
+    trusted
+        .revoked_devices
+        .push(hv.book.device_card().unwrap().keys.signing_key);
+    f.mum.book.set_trusted_organisations(vec![trusted]);
+    assert!(!used(&f.mum.book));
+    assert_eq!(confirmed(&f.mum.book), None);
+    // The organisation's key taken off the list.
+    redbook_tests::trust_test_organisation(&f.mum);
+    assert!(used(&f.mum.book));
+    f.mum.book.set_trusted_organisations(Vec::new());
+    assert!(!used(&f.mum.book));
+    assert_eq!(confirmed(&f.mum.book), None);
 }
 
 /// The value under `key` in `map` of `record` as stored.

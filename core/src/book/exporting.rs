@@ -40,10 +40,13 @@ impl RedBook {
             }
         }
         let mut inner = self.lock();
-        let (mut entries, _unreadable) = inner.store.record(id)?.entry_views();
         let me = inner.author.device_id.clone();
-        super::sharing::mark_written_after_removal(&mut inner.store, id, &me, &mut entries)?;
-        super::keep_verdicts(&mut inner.store, id);
+        let super::Inner { store, trusted, .. } = &mut *inner;
+        let record = store.record(id)?;
+        let confirmed = super::confirmed_roles(&record.membership(), trusted);
+        let (mut entries, _unreadable) = record.entry_views(&confirmed);
+        super::sharing::mark_written_after_removal(store, id, &me, &mut entries)?;
+        super::keep_verdicts(store, id);
         let record = inner.store.record(id)?;
         let mut left_out: HashSet<EntryId> = HashSet::new();
         loop {

@@ -12,15 +12,15 @@ use crate::growth::{
     Observation,
 };
 use crate::model::{
-    validate, Author, ChildDetails, DetailField, EntryBody, EntryId, EntryStatus, EntryView,
-    RecordId, Role, StoredEntry, ValidationError,
+    validate, Author, ChildDetails, ConfirmedRoles, DetailField, EntryBody, EntryId, EntryStatus,
+    EntryView, RecordId, Role, StoredEntry, ValidationError,
 };
 use crate::model::{
     Action, NewbornScreening, NipeStage, Profile, ReviewKind, Sex, Statement, StatementId,
     Verification,
 };
 use crate::model::{BloodSpotCondition, BloodSpotOutcome, RiskFactorKind};
-use crate::record::Record;
+use crate::record::{Membership, Record};
 use crate::schedule::{
     self, Check, DueReport, Eligibility, GivenDose, RiskFactorUse, ScheduleError, ScheduleInput,
     ScidScreen,
@@ -172,6 +172,13 @@ impl RedBook {
             return Err(ValidationError::new(
                 "attestation",
                 "is for another device, role or organisation than this device's profile",
+            )
+            .into());
+        }
+        if a.valid_until() < Utc::now() {
+            return Err(ValidationError::new(
+                "attestation",
+                "has expired: ask the organisation for a new one",
             )
             .into());
         }
@@ -328,8 +335,9 @@ impl RedBook {
             ..
         } = &mut *inner;
         let record = store.record(id)?;
-        let (mut entries, unreadable_entries) = record.entry_views();
         let membership = record.membership();
+        let (mut entries, unreadable_entries) =
+            record.entry_views(&confirmed_roles(&membership, trusted));
         // The role the record's admin gave this device (its own profile's if it is not a
         // member): a parent's device cannot show results early by calling itself a GP.
         let my_role = membership
@@ -337,11 +345,6 @@ impl RedBook {
             .map_or(author.role, |m| m.role);
         let today = Self::today();
         for view in &mut entries {
-            if view.verification == Verification::Verified {
-                view.author_confirmed_by = membership
-                    .member(&view.entry.author.device_id)
-                    .and_then(|m| sharing::confirmation(m, trusted));
-            }
             // A result this device wrote itself is already known here.
             if !my_role.is_professional() && view.entry.author.device_id != author.device_id {
                 withhold_new_blood_spot(view, *blood_spot_delay, today);
@@ -381,10 +384,11 @@ impl RedBook {
             store,
             author,
             keys,
+            trusted,
             ..
         } = &mut *inner;
         store.update_record(id, |record| {
-            may_write(record, author)?;
+            may_write(record, author, trusted)?;
             let mut details = record.details();
             for (field, text) in updates {
                 if *field == DetailField::Name && text.is_none() {
@@ -451,11 +455,12 @@ impl RedBook {
             store,
             author,
             keys,
+            trusted,
             ..
         } = &mut *inner;
         let author = author.clone();
         store.update_record(id, |record| {
-            may_write(record, &author)?;
+            may_write(record, &author, trusted)?;
             for entry in entries {
                 record.put_entry(&mut entry.clone(), keys)?;
             }
@@ -477,12 +482,13 @@ impl RedBook {
             store,
             author,
             keys,
+            trusted,
             ..
         } = &mut *inner;
         let author = author.clone();
         let entry_id = EntryId::generate()?;
         store.update_record(id, |record| {
-            may_write(record, &author)?;
+            may_write(record, &author, trusted)?;
             let birth_date = record.birth_date();
             let flags = validate::validate_entry(&body, birth_date, today)?;
             // Other devices would not let it change the schedule (`risk_factor_uses`):
@@ -523,7 +529,8 @@ impl RedBook {
                 if matches!(original.body, EntryBody::EnteredInError { .. }) {
                     return Err(ValidationError::new("target", "is itself an error mark").into());
                 }
-                let already_marked = record.entry_views().0.into_iter().any(|v| {
+                let confirmed = confirmed_roles(&record.membership(), trusted);
+                let already_marked = record.entry_views(&confirmed).0.into_iter().any(|v| {
                     &v.entry.id == target && matches!(v.status, EntryStatus::EnteredInError { .. })
                 });
                 if already_marked {
@@ -565,8 +572,9 @@ impl RedBook {
     /// Every entry's history, oldest first: who added, amended or marked what, and when.
     pub fn history(&self, id: &RecordId) -> Result<Vec<HistoryEvent>, Error> {
         let mut inner = self.lock();
-        let store = &mut inner.store;
-        let (views, _) = store.record(id)?.entry_views();
+        let Inner { store, trusted, .. } = &mut *inner;
+        let record = store.record(id)?;
+        let (views, _) = record.entry_views(&confirmed_roles(&record.membership(), trusted));
         keep_verdicts(store, id);
         Ok(views
             .into_iter()
@@ -617,6 +625,10 @@ impl RedBook {
         // A closed record reminds nobody of anything (the child may have died).
         if record.closed.is_some() {
             report.reminders.clear();
+        } else {
+            // What an unconfirmed professional's closure would change, and that it waits.
+            report.closure_waiting =
+                crate::record::waiting_closure(&record.entries).map(crate::view::closure_waiting);
         }
         Ok(report)
     }
@@ -1122,17 +1134,37 @@ pub fn due_for_birth_date(
 /// and, once a professional has closed the record, a professional (hazard log H21). A
 /// device not (yet) named, such as one that has just accepted an invitation, writes: its
 /// entries show as unverified until its grant arrives.
-fn may_write(record: &Record, author: &Author) -> Result<(), Error> {
+fn may_write(
+    record: &Record,
+    author: &Author,
+    trusted: &[TrustedOrganisation],
+) -> Result<(), Error> {
     let membership = record.membership();
     let member = membership.member(&author.device_id);
     if member.is_some_and(|m| !m.is_active() || !m.access.can_write()) {
         return Err(crate::sync::SyncError::NotPermitted.into());
     }
     let role = member.map_or(author.role, |m| m.role);
-    if !role.is_professional() && record.closed_at().is_some() {
+    // Closed as the timeline reads it: only a confirmed professional's closure counts.
+    if !role.is_professional()
+        && record
+            .closed_at(&confirmed_roles(&membership, trusted))
+            .is_some()
+    {
         return Err(Error::RecordClosed);
     }
     Ok(())
+}
+
+/// The members whose role an organisation on `trusted` confirms, and until when: what
+/// decides whether a professional's closure or risk factor counts (docs/threat-model.md,
+/// "Roles").
+fn confirmed_roles(membership: &Membership, trusted: &[TrustedOrganisation]) -> ConfirmedRoles {
+    membership
+        .members
+        .iter()
+        .filter_map(|m| Some((m.device_id.clone(), sharing::confirmation(m, trusted)?)))
+        .collect()
 }
 
 fn author_of(store: &Store, keys: &DeviceKeys) -> Result<Author, Error> {

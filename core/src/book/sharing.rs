@@ -8,7 +8,8 @@ use super::{Inner, RedBook};
 use crate::crypto::device::{DeviceKeys, DevicePublic};
 use crate::crypto::SecretKey;
 use crate::model::{
-    Access, Action, Member, Profile, RecordId, Statement, StatementId, ValidationError,
+    Access, Action, Member, Profile, RecordId, RoleConfirmation, Statement, StatementId,
+    ValidationError,
 };
 use crate::record::{membership, Membership, Record};
 use crate::store::Store;
@@ -211,8 +212,12 @@ impl RedBook {
         let mut inner = self.lock();
         let trusted = inner.trusted.clone();
         let mut members = inner.store.record(id)?.members();
+        // Confirmed now: an expired attestation confirms nothing from its expiry on.
+        let now = chrono::Utc::now();
         for member in &mut members {
-            member.confirmed_by = confirmation(member, &trusted);
+            member.confirmed_by = confirmation(member, &trusted)
+                .filter(|c| c.holds_at(now))
+                .map(|c| c.organisation);
         }
         Ok(members)
     }
@@ -611,9 +616,13 @@ impl RedBook {
     }
 }
 
-/// The organisation whose trusted attestation confirms a member's role.
-pub(super) fn confirmation(member: &Member, trusted: &[TrustedOrganisation]) -> Option<String> {
-    attestation::confirmed_by(
+/// What a trusted attestation confirms of a member's role: by which organisation, until
+/// when.
+pub(super) fn confirmation(
+    member: &Member,
+    trusted: &[TrustedOrganisation],
+) -> Option<RoleConfirmation> {
+    attestation::confirmation(
         member.attestation.as_deref()?,
         &member.keys.signing_key,
         member.role,

@@ -347,6 +347,27 @@ pub struct Member {
     pub confirmed_by: Option<String>,
 }
 
+/// What an organisation on this device's trust list confirms of a member's role
+/// (`sync::attestation::confirmation`): by which organisation, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleConfirmation {
+    pub organisation: String,
+    pub valid_until: DateTime<Utc>,
+}
+
+impl RoleConfirmation {
+    /// Whether it confirms what the member did at `at`: an expired attestation confirms
+    /// nothing written after its expiry (docs/threat-model.md, "Roles").
+    pub fn holds_at(&self, at: DateTime<Utc>) -> bool {
+        at <= self.valid_until
+    }
+}
+
+/// The members whose professional role an organisation on this device's trust list
+/// confirms, by device id: what a record needs to tell a professional's act (a closure, a
+/// risk factor) that counts from one that waits. Empty: no role is confirmed.
+pub type ConfirmedRoles = std::collections::BTreeMap<String, RoleConfirmation>;
+
 impl Member {
     pub fn is_active(&self) -> bool {
         self.removed.is_none()

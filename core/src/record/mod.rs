@@ -12,8 +12,8 @@
 
 use crate::crypto::device::DeviceKeys;
 use crate::model::{
-    validate, ChildDetails, DetailEdit, DetailField, EntryBody, EntryId, EntryStatus, EntryView,
-    Member, RecordId, Statement, StatementId, StoredEntry, Verification,
+    validate, ChildDetails, ConfirmedRoles, DetailEdit, DetailField, EntryBody, EntryId,
+    EntryStatus, EntryView, Member, RecordId, Statement, StatementId, StoredEntry, Verification,
 };
 use automerge::{
     transaction::{CommitOptions, Transactable},
@@ -97,9 +97,9 @@ pub struct Record {
     current: RefCell<Option<(Vec<ChangeHash>, Arc<CurrentEdits>)>>,
     /// When a professional closed the record, if one did, while the numbers of entries
     /// and statements are unchanged: a parent's every write asks (`closed_at`).
-    /// Keyed by the document's heads: counting a map's keys walks the whole map, which a
-    /// parent's every write would pay for.
-    closure: RefCell<Option<(Vec<ChangeHash>, ClosedAt)>>,
+    /// Keyed by the document's heads (counting a map's keys walks the whole map, which a
+    /// parent's every write would pay for) and the roles confirmed when it was worked out.
+    closure: RefCell<Option<(Vec<ChangeHash>, ConfirmedRoles, ClosedAt)>>,
     /// How many entry values the document holds, at these heads: counting a map's keys
     /// walks the whole map, and every write's summary asks (docs/adr/0010-caseload.md).
     entry_count: RefCell<Option<(Vec<ChangeHash>, usize)>>,
@@ -439,19 +439,20 @@ impl Record {
         // Any entry but a closure leaves the record as open or closed as it was.
         if !matches!(entry.body, EntryBody::RecordClosed(_)) {
             let mut closure = self.closure.borrow_mut();
-            if let Some((seen, _)) = closure.as_mut().filter(|(seen, _)| *seen == before) {
+            if let Some((seen, _, _)) = closure.as_mut().filter(|(seen, _, _)| *seen == before) {
                 *seen = self.doc.get_heads();
             }
         }
         Ok(())
     }
 
-    /// When a professional closed the record (the earliest closure that counts), after
-    /// which parents' and carers' devices may not write (hazard log H21).
-    pub fn closed_at(&self) -> Option<DateTime<Utc>> {
+    /// When a professional whose role `confirmed` holds closed the record (the earliest
+    /// closure that counts), after which parents' and carers' devices may not write
+    /// (hazard log H21).
+    pub fn closed_at(&self, confirmed: &ConfirmedRoles) -> Option<DateTime<Utc>> {
         let heads = self.doc.get_heads();
-        if let Some((seen, at)) = self.closure.borrow().as_ref() {
-            if *seen == heads {
+        if let Some((seen, roles, at)) = self.closure.borrow().as_ref() {
+            if *seen == heads && roles == confirmed {
                 return *at;
             }
         }
@@ -464,11 +465,11 @@ impl Record {
             .iter()
             .any(|v| v.bytes.windows(tag.len()).any(|w| w == tag));
         if !mentions_closure {
-            *self.closure.borrow_mut() = Some((heads, None));
+            *self.closure.borrow_mut() = Some((heads, confirmed.clone(), None));
             return None;
         }
-        self.entry_views();
-        self.closure.borrow().as_ref().and_then(|(_, at)| *at)
+        self.entry_views(confirmed);
+        self.closure.borrow().as_ref().and_then(|(_, _, at)| *at)
     }
 
     /// Writes an entry another record held (an import), unsigned: its signature there
@@ -874,9 +875,11 @@ impl Record {
             .collect()
     }
 
-    /// Every readable entry with what later entries say about it and whether its
-    /// author's signature checks out; and the ids of entries this version cannot read.
-    pub fn entry_views(&self) -> (Vec<EntryView>, Vec<EntryId>) {
+    /// Every readable entry with what later entries say about it, whether its author's
+    /// signature checks out and whether `confirmed` confirms its author's role when it
+    /// wrote it; and the ids of entries this version cannot read. A function of the
+    /// document and `confirmed` alone.
+    pub fn entry_views(&self, confirmed: &ConfirmedRoles) -> (Vec<EntryView>, Vec<EntryId>) {
         let (entries, unreadable) = self.entries_with_values();
         let membership = self.membership();
         let writers = self.writers(&membership);
@@ -914,6 +917,14 @@ impl Record {
                         view.entry.author.organisation = member.organisation.clone();
                     }
                 }
+                // Judged at the time it says it was written: a closure does not lapse
+                // when the attestation later expires (docs/threat-model.md, "Roles").
+                if *verification == Verification::Verified {
+                    view.author_confirmed_by = confirmed
+                        .get(&view.entry.author.device_id)
+                        .filter(|c| c.holds_at(view.entry.recorded_at))
+                        .map(|c| c.organisation.clone());
+                }
             }
             views
         };
@@ -938,24 +949,36 @@ impl Record {
                 view.author_name_then = view.author_name_then.take().or(then);
             }
         }
-        *self.closure.borrow_mut() = Some((self.doc.get_heads(), closed));
+        *self.closure.borrow_mut() = Some((self.doc.get_heads(), confirmed.clone(), closed));
         (views, unreadable)
     }
 }
 
 /// The entry by which a professional closed the record, if one did: the earliest
-/// closure, signed by a member whose granted role is a professional's, not marked in
-/// error (hazard log H21).
+/// closure, signed by a member whose granted role is a professional's and confirmed by an
+/// organisation on this device's trust list, not marked in error (hazard log H21).
 pub fn closing_entry(views: &[EntryView]) -> Option<&EntryView> {
-    views
-        .iter()
-        .filter(|view| {
-            matches!(view.entry.body, EntryBody::RecordClosed(_))
-                && view.verification == Verification::Verified
-                && view.status == EntryStatus::Current
-                && view.entry.author.role.is_professional()
-        })
+    closures(views)
+        .filter(|view| view.author_confirmed_by.is_some())
         .min_by_key(|view| view.entry.recorded_at)
+}
+
+/// The earliest closure by a member granted a professional's role that no organisation on
+/// this device's trust list confirms: shown, worded as waiting, and closing nothing until
+/// the role is confirmed (docs/threat-model.md, "Roles").
+pub fn waiting_closure(views: &[EntryView]) -> Option<&EntryView> {
+    closures(views)
+        .filter(|view| view.author_confirmed_by.is_none())
+        .min_by_key(|view| view.entry.recorded_at)
+}
+
+fn closures(views: &[EntryView]) -> impl Iterator<Item = &EntryView> {
+    views.iter().filter(|view| {
+        matches!(view.entry.body, EntryBody::RecordClosed(_))
+            && view.verification == Verification::Verified
+            && view.status == EntryStatus::Current
+            && view.entry.author.role.is_professional()
+    })
 }
 
 /// What an entry's signature and its author's membership say (docs/threat-model.md,

@@ -82,11 +82,14 @@ fn both_devices_entries_survive_and_copies_converge_whatever_the_order() {
         h
     };
     assert_eq!(sorted_heads(&ab), sorted_heads(&ba));
-    assert_eq!(ab.entry_views(), ba.entry_views());
+    assert_eq!(
+        ab.entry_views(&Default::default()),
+        ba.entry_views(&Default::default())
+    );
     assert_eq!(ab.details(), ba.details());
     assert_eq!(ab.entry_count(), 2);
     assert!(ab
-        .entry_views()
+        .entry_views(&Default::default())
         .0
         .iter()
         .all(|v| v.verification == Verification::Verified));
@@ -150,7 +153,7 @@ fn amendments_and_error_marks_count_only_from_the_entrys_own_author() {
         reason: "wrong child".into(),
     };
     record.put_entry(&mut mark, &mum.keys).unwrap();
-    let (views, _) = record.entry_views();
+    let (views, _) = record.entry_views(&Default::default());
     assert_eq!(views.len(), 3);
     assert_eq!(
         views[0].status,
@@ -167,7 +170,7 @@ fn amendments_and_error_marks_count_only_from_the_entrys_own_author() {
     };
     record.put_entry(&mut own_mark, &hv.keys).unwrap();
     assert!(matches!(
-        record.entry_views().0[1].status,
+        record.entry_views(&Default::default()).0[1].status,
         EntryStatus::EnteredInError { .. }
     ));
 }
@@ -197,7 +200,7 @@ fn entries_are_verified_unverified_invalid_or_not_permitted() {
         .put_entry(&mut by(&gran, "gran"), &gran.keys)
         .unwrap();
     let verdict = |text: &str| {
-        let (views, _) = record.entry_views();
+        let (views, _) = record.entry_views(&Default::default());
         views
             .into_iter()
             .find(|v| matches!(&v.entry.body, EntryBody::Note(n) if n.text == text))
@@ -224,7 +227,7 @@ fn an_entry_copied_into_another_childs_record_does_not_verify() {
         .put_value(Kind::Entry, entry.id.as_str(), value)
         .unwrap();
     assert_eq!(
-        second.entry_views().0[0].verification,
+        second.entry_views(&Default::default()).0[0].verification,
         Verification::Invalid
     );
 }
@@ -339,7 +342,7 @@ mod convergence {
                     }
                 }
             }
-            let views: Vec<_> = copies.iter().map(|c| c.entry_views()).collect();
+            let views: Vec<_> = copies.iter().map(|c| c.entry_views(&Default::default())).collect();
             prop_assert!(views.iter().all(|v| *v == views[0]));
             prop_assert!(views[0].0.iter().all(|v| v.verification == Verification::Verified));
             prop_assert!(copies.iter().all(|c| c.details() == copies[0].details()));
@@ -368,7 +371,7 @@ fn a_change_reusing_its_authors_history_is_refused_and_the_record_still_loads() 
         Err(RecordError::Refused(RefusedChange::ReusedHistory))
     ));
     let reloaded = Record::load(&honest.save()).expect("the record still loads");
-    let views = reloaded.entry_views().0;
+    let views = reloaded.entry_views(&Default::default()).0;
     assert_eq!(views.len(), 1);
     assert_eq!(views[0].verification, Verification::Verified);
     // The same forgery inside a whole document is refused the same way.
@@ -377,4 +380,56 @@ fn a_change_reusing_its_authors_history_is_refused_and_the_record_still_loads() 
         honest.check_document(&hostile_doc),
         Err(RefusedChange::ReusedHistory)
     );
+}
+
+#[test]
+fn a_closure_counts_only_while_its_authors_role_is_confirmed_for_when_it_was_written() {
+    use crate::model::{
+        ClosureReason, ConfirmedRoles, Profile, RecordClosure, Role, RoleConfirmation,
+    };
+    let (mum, gp) = (Device::new(), Device::new());
+    let mut record = record_by(&mum, &[]);
+    let grant = Statement {
+        id: StatementId::generate().unwrap(),
+        issuer: mum.keys.public(),
+        issued_at: chrono::Utc::now(),
+        after: record.membership().heads.clone(),
+        action: Action::Grant {
+            subject: gp.keys.public(),
+            access: Access::Writer,
+            profile: Profile {
+                role: Role::Gp,
+                organisation: Some("X99TEST".into()),
+                ..profile()
+            },
+            stands_in_for: None,
+        },
+    };
+    record.put_statement(&grant, &mum.keys).unwrap();
+    let mut closure = gp.note("");
+    closure.body = EntryBody::RecordClosed(RecordClosure {
+        date: "2026-01-02".parse().unwrap(),
+        reason: ClosureReason::Died,
+    });
+    record.put_entry(&mut closure, &gp.keys).unwrap();
+    record.put_entry(&mut mum.note("after"), &mum.keys).unwrap();
+    let confirmed_until = |minutes: i64| {
+        ConfirmedRoles::from([(
+            gp.id(),
+            RoleConfirmation {
+                organisation: "X99TEST".into(),
+                valid_until: closure.recorded_at + chrono::Duration::minutes(minutes),
+            },
+        )])
+    };
+    let mums_note = |confirmed: &ConfirmedRoles| record.entry_views(confirmed).0[1].verification;
+    // Unconfirmed: open, and Mum's note is hers.
+    assert_eq!(record.closed_at(&ConfirmedRoles::new()), None);
+    assert_eq!(mums_note(&ConfirmedRoles::new()), Verification::Verified);
+    // Confirmed until after it was written (even if that day has passed since): closed.
+    assert!(record.closed_at(&confirmed_until(1)).is_some());
+    assert_eq!(mums_note(&confirmed_until(1)), Verification::NotPermitted);
+    // Expired before it was written: open again (the cached answer follows the roles).
+    assert_eq!(record.closed_at(&confirmed_until(-1)), None);
+    assert_eq!(mums_note(&confirmed_until(-1)), Verification::Verified);
 }

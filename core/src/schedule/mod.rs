@@ -187,6 +187,10 @@ pub struct DueReport {
     /// The record's risk factor entries, and whether this report relies on each (filled
     /// by `RedBook::due`; empty for a date of birth alone).
     pub risk_factors: Vec<RiskFactorUse>,
+    /// A record closure by a professional whose role no organisation on this device's
+    /// trust list confirms: what it would change, and that it waits (filled by
+    /// `RedBook::due`; `view::closure_waiting` words it).
+    pub closure_waiting: Option<String>,
 }
 
 /// A risk factor entry as the due list weighed it, shown beside the list so that a
@@ -318,6 +322,7 @@ pub fn due(input: &ScheduleInput, on: NaiveDate) -> Result<DueReport, ScheduleEr
         other_vaccines,
         reminders,
         risk_factors: Vec::new(),
+        closure_waiting: None,
     })
 }
 

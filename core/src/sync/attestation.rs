@@ -1,26 +1,33 @@
 //! Organisation attestations: what makes a professional role "confirmed"
 //! (docs/threat-model.md, "Roles"). An organisation (an NHS trust, a GP practice) signs,
 //! with a key on a trust list the deployer configures, that one device's Ed25519 key
-//! belongs to someone in a role there. An admin adding a professional confirms the role
-//! it gives; the attestation confirms it independently of the admin.
+//! belongs to someone in a role there, until a date. An admin adding a professional
+//! confirms the role it gives; the attestation confirms it independently of the admin.
 //!
-//! `magic "RBA1" | ODS code length u8 | ODS code | role u8 | device key [32] |
-//! issued at (Unix seconds) i64 | organisation key [32] | Ed25519 signature [64] over
-//! everything before it`.
+//! `magic "RBA2" | ODS code length u8 | ODS code | role u8 | device key [32] |
+//! issued at (Unix seconds) i64 | valid until (Unix seconds) i64 | organisation key [32] |
+//! Ed25519 signature [64] over everything before it`. RBA1 (no expiry) is not read: it
+//! would vouch for ever.
 
 use super::SyncError;
 use crate::crypto::device::DevicePublic;
-use crate::model::Role;
+use crate::model::{Role, RoleConfirmation};
+use chrono::{DateTime, Utc};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 
-const MAGIC: &[u8; 4] = b"RBA1";
+const MAGIC: &[u8; 4] = b"RBA2";
 const MAX_ODS_LEN: usize = 16;
 
-/// An organisation whose attestations this deployment trusts.
+/// An organisation whose attestations this deployment trusts, less the devices it no
+/// longer vouches for (a lost tablet, someone who left): an attestation of a revoked
+/// device confirms nothing, whatever its expiry. Revoking the organisation's key is
+/// taking it off the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustedOrganisation {
     pub ods_code: String,
     pub public_key: [u8; 32],
+    /// Ed25519 keys of devices whose attestations by this organisation count no more.
+    pub revoked_devices: Vec<[u8; 32]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +36,8 @@ pub struct Attestation {
     pub role: Role,
     pub device_key: [u8; 32],
     pub issued_at: i64,
+    /// After this (Unix seconds) it confirms nothing the device writes.
+    pub valid_until: i64,
     pub organisation_key: [u8; 32],
     pub signature: [u8; 64],
 }
@@ -52,6 +61,7 @@ impl OrganisationKey {
         TrustedOrganisation {
             ods_code: self.ods_code.clone(),
             public_key: self.public_key(),
+            revoked_devices: Vec::new(),
         }
     }
 
@@ -63,13 +73,20 @@ impl OrganisationKey {
             .expect("Ed25519 public keys are 32 bytes")
     }
 
-    /// Attests that `device` is used by someone in `role` at this organisation.
-    pub fn attest(&self, device: &DevicePublic, role: Role) -> Result<Vec<u8>, SyncError> {
+    /// Attests that `device` is used by someone in `role` at this organisation, from now
+    /// until `valid_until`.
+    pub fn attest(
+        &self,
+        device: &DevicePublic,
+        role: Role,
+        valid_until: DateTime<Utc>,
+    ) -> Result<Vec<u8>, SyncError> {
         let mut out = unsigned_part(
             &self.ods_code,
             role,
             &device.signing_key,
-            chrono::Utc::now().timestamp(),
+            Utc::now().timestamp(),
+            valid_until.timestamp(),
             &self.public_key(),
         )?;
         let signature = self.pair.sign(&out);
@@ -90,6 +107,7 @@ fn unsigned_part(
     role: Role,
     device_key: &[u8; 32],
     issued_at: i64,
+    valid_until: i64,
     organisation_key: &[u8; 32],
 ) -> Result<Vec<u8>, SyncError> {
     if ods.is_empty() || ods.len() > MAX_ODS_LEN || !ods.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -102,13 +120,14 @@ fn unsigned_part(
     out.push(role.code());
     out.extend_from_slice(device_key);
     out.extend_from_slice(&issued_at.to_be_bytes());
+    out.extend_from_slice(&valid_until.to_be_bytes());
     out.extend_from_slice(organisation_key);
     Ok(out)
 }
 
 impl Attestation {
     /// Reads an attestation; every length checked. The signature is checked by
-    /// `confirmed_by`, against the trust list.
+    /// `confirmation`, against the trust list.
     pub fn decode(bytes: &[u8]) -> Result<Self, SyncError> {
         let malformed = || SyncError::Malformed("attestation");
         if bytes.get(..4) != Some(MAGIC.as_slice()) {
@@ -118,7 +137,7 @@ impl Attestation {
         if ods_len == 0 || ods_len > MAX_ODS_LEN {
             return Err(malformed());
         }
-        let expected = 5 + ods_len + 1 + 32 + 8 + 32 + 64;
+        let expected = 5 + ods_len + 1 + 32 + 8 + 8 + 32 + 64;
         if bytes.len() != expected {
             return Err(malformed());
         }
@@ -129,13 +148,25 @@ impl Attestation {
         let role = Role::from_code(bytes[at]).ok_or_else(malformed)?;
         at += 1;
         let take = |at: usize, len: usize| &bytes[at..at + len];
+        let time = |at: usize| i64::from_be_bytes(take(at, 8).try_into().expect("8 bytes"));
         Ok(Self {
             organisation,
             role,
             device_key: take(at, 32).try_into().expect("32 bytes"),
-            issued_at: i64::from_be_bytes(take(at + 32, 8).try_into().expect("8 bytes")),
-            organisation_key: take(at + 40, 32).try_into().expect("32 bytes"),
-            signature: take(at + 72, 64).try_into().expect("64 bytes"),
+            issued_at: time(at + 32),
+            valid_until: time(at + 40),
+            organisation_key: take(at + 48, 32).try_into().expect("32 bytes"),
+            signature: take(at + 80, 64).try_into().expect("64 bytes"),
+        })
+    }
+
+    /// The last moment it confirms anything (a time beyond chrono's range: the furthest
+    /// it can say).
+    pub fn valid_until(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.valid_until, 0).unwrap_or(if self.valid_until < 0 {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
         })
     }
 
@@ -145,6 +176,7 @@ impl Attestation {
             self.role,
             &self.device_key,
             self.issued_at,
+            self.valid_until,
             &self.organisation_key,
         )
         .is_ok_and(|signed| {
@@ -153,64 +185,93 @@ impl Attestation {
     }
 }
 
-/// The organisation that confirms a member's role: an attestation signed by a trusted
-/// organisation's key, for this device's key, the role and the organisation the admin
-/// gave. Anything else confirms nothing.
+/// What an attestation confirms of a member's role: signed by a trusted organisation's
+/// key, for this device's key (not revoked), the role and the organisation the admin
+/// gave; until its expiry (`RoleConfirmation::holds_at`). Anything else confirms nothing.
+pub fn confirmation(
+    attestation: &[u8],
+    device_key: &[u8; 32],
+    role: Role,
+    organisation: Option<&str>,
+    trusted: &[TrustedOrganisation],
+) -> Option<RoleConfirmation> {
+    let a = Attestation::decode(attestation).ok()?;
+    let trusted_key = trusted.iter().any(|t| {
+        t.ods_code == a.organisation
+            && t.public_key == a.organisation_key
+            && !t.revoked_devices.contains(&a.device_key)
+    });
+    let fits = &a.device_key == device_key
+        && a.role == role
+        && organisation == Some(a.organisation.as_str());
+    (trusted_key && fits && a.signature_checks()).then(|| RoleConfirmation {
+        valid_until: a.valid_until(),
+        organisation: a.organisation,
+    })
+}
+
+/// The organisation that confirms a member's role at `at` (`confirmation`, unexpired).
 pub fn confirmed_by(
     attestation: &[u8],
     device_key: &[u8; 32],
     role: Role,
     organisation: Option<&str>,
     trusted: &[TrustedOrganisation],
+    at: DateTime<Utc>,
 ) -> Option<String> {
-    let a = Attestation::decode(attestation).ok()?;
-    let trusted_key = trusted
-        .iter()
-        .any(|t| t.ods_code == a.organisation && t.public_key == a.organisation_key);
-    let fits = &a.device_key == device_key
-        && a.role == role
-        && organisation == Some(a.organisation.as_str());
-    (trusted_key && fits && a.signature_checks()).then_some(a.organisation)
+    confirmation(attestation, device_key, role, organisation, trusted)
+        .filter(|c| c.holds_at(at))
+        .map(|c| c.organisation)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crypto::device::DeviceKeys;
+    use chrono::Duration;
+
+    fn in_a_year() -> DateTime<Utc> {
+        Utc::now() + Duration::days(365)
+    }
 
     #[test]
     fn only_a_trusted_organisations_attestation_for_this_device_and_role_confirms() {
         let org = test_organisation();
         let trusted = [org.trusted()];
         let device = DeviceKeys::generate().unwrap().public();
-        let a = org.attest(&device, Role::HealthVisitor).unwrap();
+        let a = org
+            .attest(&device, Role::HealthVisitor, in_a_year())
+            .unwrap();
         let key = &device.signing_key;
+        let now = Utc::now();
+        let confirms = |a: &[u8], key, role, org, trusted: &[TrustedOrganisation]| {
+            confirmed_by(a, key, role, org, trusted, now)
+        };
         assert_eq!(
-            confirmed_by(&a, key, Role::HealthVisitor, Some("X99TEST"), &trusted).as_deref(),
+            confirms(&a, key, Role::HealthVisitor, Some("X99TEST"), &trusted).as_deref(),
             Some("X99TEST")
         );
         // Not on the trust list; another role; another device; another organisation.
         assert_eq!(
-            confirmed_by(&a, key, Role::HealthVisitor, Some("X99TEST"), &[]),
+            confirms(&a, key, Role::HealthVisitor, Some("X99TEST"), &[]),
+            None
+        );
+        assert_eq!(confirms(&a, key, Role::Gp, Some("X99TEST"), &trusted), None);
+        assert_eq!(
+            confirms(&a, &[1; 32], Role::HealthVisitor, Some("X99TEST"), &trusted),
             None
         );
         assert_eq!(
-            confirmed_by(&a, key, Role::Gp, Some("X99TEST"), &trusted),
-            None
-        );
-        assert_eq!(
-            confirmed_by(&a, &[1; 32], Role::HealthVisitor, Some("X99TEST"), &trusted),
-            None
-        );
-        assert_eq!(
-            confirmed_by(&a, key, Role::HealthVisitor, Some("RQX"), &trusted),
+            confirms(&a, key, Role::HealthVisitor, Some("RQX"), &trusted),
             None
         );
         // An organisation that signs its own claim with a key nobody trusts.
         let rogue = OrganisationKey::from_seed("X99TEST", &[7; 32]).unwrap();
-        let forged = rogue.attest(&device, Role::HealthVisitor).unwrap();
+        let forged = rogue
+            .attest(&device, Role::HealthVisitor, in_a_year())
+            .unwrap();
         assert_eq!(
-            confirmed_by(&forged, key, Role::HealthVisitor, Some("X99TEST"), &trusted),
+            confirms(&forged, key, Role::HealthVisitor, Some("X99TEST"), &trusted),
             None
         );
         // Any changed byte, any truncation.
@@ -218,7 +279,7 @@ mod tests {
             let mut changed = a.clone();
             changed[i] ^= 1;
             assert_eq!(
-                confirmed_by(
+                confirms(
                     &changed,
                     key,
                     Role::HealthVisitor,
@@ -229,5 +290,42 @@ mod tests {
             );
             assert!(Attestation::decode(&a[..i]).is_err());
         }
+    }
+
+    #[test]
+    fn an_attestation_confirms_until_its_expiry_and_never_for_a_revoked_device() {
+        let org = test_organisation();
+        let device = DeviceKeys::generate().unwrap().public();
+        // Whole seconds, as the attestation carries it.
+        let until = DateTime::from_timestamp(Utc::now().timestamp() + 30 * 86_400, 0).unwrap();
+        let a = org.attest(&device, Role::Gp, until).unwrap();
+        let key = &device.signing_key;
+        let mut trusted = vec![org.trusted()];
+        let at = |when, trusted: &[TrustedOrganisation]| {
+            confirmed_by(&a, key, Role::Gp, Some("X99TEST"), trusted, when)
+        };
+        assert!(at(until, &trusted).is_some());
+        assert!(at(until - Duration::days(29), &trusted).is_some());
+        assert_eq!(at(until + Duration::seconds(1), &trusted), None);
+        let confirmation = confirmation(&a, key, Role::Gp, Some("X99TEST"), &trusted).unwrap();
+        assert_eq!(confirmation.valid_until.timestamp(), until.timestamp());
+        // Another device revoked: still confirmed; this one revoked: not, at any time.
+        trusted[0].revoked_devices.push([3; 32]);
+        assert!(at(until, &trusted).is_some());
+        trusted[0].revoked_devices.push(*key);
+        assert_eq!(at(until - Duration::days(29), &trusted), None);
+    }
+
+    #[test]
+    fn an_attestation_in_the_first_format_without_an_expiry_is_not_read() {
+        let org = test_organisation();
+        let device = DeviceKeys::generate().unwrap().public();
+        let mut a = org.attest(&device, Role::Gp, in_a_year()).unwrap();
+        a[..4].copy_from_slice(b"RBA1");
+        assert!(Attestation::decode(&a).is_err());
+        // An RBA1 attestation's own length (no expiry field) is refused too.
+        let mut first = a[..a.len() - 64 - 32 - 8].to_vec();
+        first.extend_from_slice(&a[a.len() - 64 - 32..]);
+        assert!(Attestation::decode(&first).is_err());
     }
 }

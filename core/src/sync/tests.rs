@@ -103,7 +103,11 @@ fn a_device_card_round_trips() {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"-_:".contains(&b)));
     let attested = attestation::test_organisation()
-        .attest(&keys.public(), Role::HealthVisitor)
+        .attest(
+            &keys.public(),
+            Role::HealthVisitor,
+            chrono::Utc::now() + chrono::Duration::days(365),
+        )
         .unwrap();
     let with = DeviceCard::new(
         &keys,

@@ -3,7 +3,9 @@
 //! decides"). Issue 12 moves the rest of the wording here.
 
 use crate::growth::{Assessment, Correction, FalteringConcern, Measure, MidParentalHeight};
-use crate::model::{Access, DetailField, EntryView, Member, Verification};
+use crate::model::{
+    Access, Author, ClosureReason, DetailField, EntryBody, EntryView, Member, Verification,
+};
 
 pub mod screens;
 use crate::child::GrowthSeries;
@@ -270,8 +272,12 @@ pub fn conflict_text(conflict: &DetailConflict) -> String {
 }
 
 /// An entry in one line, as the timeline shows it; a withheld blood spot result says
-/// when it will show and why.
+/// when it will show and why; a closure whose author's role no organisation confirms says
+/// that it waits.
 pub fn entry_text(view: &EntryView) -> String {
+    if let Some(waiting) = unconfirmed_closure_text(view) {
+        return waiting;
+    }
     match view.withheld_until {
         Some(until) => format!(
             "Blood spot sample taken: results show here from {}, so that your health visitor or midwife can go through them with you first",
@@ -279,6 +285,56 @@ pub fn entry_text(view: &EntryView) -> String {
         ),
         None => view.entry.body.summary(),
     }
+}
+
+/// "Record closed by Dr Puppet (GP, A81001, not confirmed by an organisation): the child
+/// died. It takes effect once an organisation confirms the role." A professional's
+/// closure counts only from a confirmed role (docs/threat-model.md, "Roles").
+fn unconfirmed_closure_text(view: &EntryView) -> Option<String> {
+    let EntryBody::RecordClosed(closure) = &view.entry.body else {
+        return None;
+    };
+    let author = &view.entry.author;
+    let waits = view.verification == Verification::Verified
+        && view.author_confirmed_by.is_none()
+        && author.role.is_professional();
+    waits.then(|| {
+        format!(
+            "Record closed by {} ({}, not confirmed by an organisation): {}. It takes effect once an organisation confirms the role",
+            author.display_name,
+            role_and_organisation(author),
+            closure_reason(closure.reason)
+        )
+    })
+}
+
+fn closure_reason(reason: ClosureReason) -> &'static str {
+    match reason {
+        ClosureReason::Died => "the child died",
+        ClosureReason::ParentalResponsibilityChanged => "parental responsibility changed",
+    }
+}
+
+fn role_and_organisation(author: &Author) -> String {
+    match &author.organisation {
+        Some(org) => format!("{}, {org}", author.role.label()),
+        None => author.role.label().to_string(),
+    }
+}
+
+/// What the due list says of a closure that waits for its author's role to be confirmed
+/// (`record::waiting_closure`): what it would change, and that it has not yet.
+pub fn closure_waiting(view: &EntryView) -> String {
+    let author = &view.entry.author;
+    let (on, why) = match &view.entry.body {
+        EntryBody::RecordClosed(c) => (screens::date_text(c.date), closure_reason(c.reason)),
+        _ => (String::new(), ""),
+    };
+    format!(
+        "{} ({}) closed the record on {on} ({why}), but no organisation on this app's trust list has confirmed that role: once one does, the reminders stop and the record is read-only on parents' and carers' devices. Until then nothing changes",
+        author.display_name,
+        role_and_organisation(author),
+    )
 }
 
 /// What a growth series says beyond its points, one sentence each, the same on every
