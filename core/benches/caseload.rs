@@ -1,4 +1,4 @@
-//! A health visitor's caseload (issue 14; docs/adr/0010-caseload.md): 500 children of 200
+//! A health visitor's caseload (docs/adr/0010-caseload.md): 500 children of 200
 //! entries each in one file.
 //! - `caseload/list_500` (the children list from sealed summaries) against
 //!   `caseload/plain_sqlite_select_500` (selecting 500 rows of the same size from a plain

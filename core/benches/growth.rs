@@ -1,4 +1,4 @@
-//! Group `growth`: z-scores per second (issue 3: target over 1 million a second).
+//! Group `growth`: z-scores per second (target: over 1 million a second).
 //! `assess` does the whole job a chart point needs (reference choice by corrected age,
 //! cubic interpolation of the daily WHO table, z, centile, words); `lms_formula` is the
 //! bare z formula on fixed L, M, S, the floor it cannot beat.

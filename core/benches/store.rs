@@ -1,9 +1,9 @@
-//! Store benchmarks, each against the plain baseline it must stay close to (issue 2):
+//! Store benchmarks, each against the plain baseline it must stay close to:
 //! - `add_entry`: a durable add to a 5,000-entry record vs a bare rusqlite insert of the
 //!   same entry's JSON in its own `synchronous=FULL` WAL transaction.
 //! - `open_record`: opening the store with a raw key, loading a 5,000-entry record and
 //!   decoding every entry, cold, vs bare `Automerge::load` of the same document's saved
-//!   bytes (issue 14: within 2x, with the signature verdicts saved beside the chunks);
+//!   bytes (within 2x, with the signature verdicts saved beside the chunks);
 //!   and the same record once a member was removed, when every read also works out what
 //!   each change had seen (`record::causal`).
 
@@ -103,7 +103,7 @@ fn open_record(c: &mut Criterion) {
     eprintln!("open_record: {ENTRIES} entries stored as {chunks} chunks, {bytes} bytes; saved document {} bytes", saved.len());
     drop(book);
 
-    // Read once, so its signature verdicts are saved beside the chunks (issue 14).
+    // Read once, so its signature verdicts are saved beside the chunks.
     RedBook::open(&path, raw_key()).unwrap().child(&id).unwrap();
 
     let mut group = c.benchmark_group("open_record");
@@ -120,7 +120,7 @@ fn open_record(c: &mut Criterion) {
     group.bench_function("redbook_and_decode_every_entry", |b| {
         b.iter(|| RedBook::open(&path, raw_key()).unwrap().child(&id).unwrap())
     });
-    // As before issue 14: cold with no saved verdicts, every signature checked again.
+    // Cold with no saved verdicts, every signature checked again.
     let copy = dir.path().join("no-verdicts.redbook");
     group.bench_function(
         "redbook_and_decode_every_entry_checking_every_signature",

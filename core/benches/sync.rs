@@ -1,4 +1,4 @@
-//! Group `sync` (issue 5): `full_5000` syncs a 5,000-entry record to a new member through
+//! Group `sync`: `full_5000` syncs a 5,000-entry record to a new member through
 //! sealed, signed envelopes and two encrypted stores; `one_entry` syncs one new entry
 //! between two devices already in sync; `bare_automerge` does the full sync with bare
 //! automerge documents in memory, the baseline. Rounds and bytes are printed once.

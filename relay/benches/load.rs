@@ -1,4 +1,4 @@
-//! A bounded load test of the relay on PostgreSQL, over loopback HTTP (issue 13):
+//! A bounded load test of the relay on PostgreSQL, over loopback HTTP:
 //! 1,000 devices post and fetch across 2,000 records (two devices each), through the
 //! real protocol (mailboxes derived from record keys, signed requests, sealed messages
 //! of a one-entry sync message's size). The relay runs in a process of its own (this

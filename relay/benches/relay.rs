@@ -1,4 +1,4 @@
-//! Group `relay` (issue 13), over real HTTP on loopback to an in-process relay on SQLite:
+//! Group `relay`, over real HTTP on loopback to an in-process relay on SQLite:
 //! `one_entry` carries one new entry between two devices already in sync (the writer's
 //! exchange, then the reader's); `full_5000` brings a new member a 5,000-entry record
 //! through the relay; `direct_full_5000` is the same join with the messages handed over

@@ -1,6 +1,6 @@
 //! What screens and printouts show, as words: pure functions from the record's data. The
 //! apps draw these; they do not compose their own (docs/architecture.md, "The apps draw; the core
-//! decides"). Issue 12 moves the rest of the wording here.
+//! decides").
 
 use crate::growth::{Assessment, Correction, FalteringConcern, Measure, MidParentalHeight};
 use crate::model::{
