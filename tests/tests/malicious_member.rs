@@ -1568,6 +1568,37 @@ fn a_member_names_only_itself_and_only_with_a_name_the_door_takes() {
     }
 }
 
+/// `remover`'s removal of `subject`, signed by its real keys and dated `at`, with the next
+/// key sealed to `remover` and `keep`; it lists as seen what `remover`'s copy holds now.
+fn removal_by(
+    f: &Family,
+    remover: &mut Hostile,
+    subject: &str,
+    keep: &[&Device],
+    at: chrono::DateTime<chrono::Utc>,
+) -> Statement {
+    let epoch = remover.store.record_epoch(&f.id).unwrap() + 1;
+    let mut recipients = vec![remover.keys.public()];
+    recipients.extend(keep.iter().map(|d| d.book.device_card().unwrap().keys));
+    let rotation = membership::seal_rotation(
+        &f.id,
+        &remover.keys.public(),
+        epoch,
+        &redbook_core::crypto::SecretKey::generate().unwrap(),
+        &recipients,
+    )
+    .unwrap();
+    let mut removal = remover.statement(
+        &f.id,
+        Action::Revoke {
+            subject: subject.to_string(),
+            rotation,
+        },
+    );
+    removal.issued_at = at;
+    removal
+}
+
 /// Mum's removal of the clinic, signed by her real keys and dated `at`, with the next key
 /// sealed to Mum and Dad.
 fn mum_removes_the_clinic(
@@ -1575,25 +1606,7 @@ fn mum_removes_the_clinic(
     mum: &mut Hostile,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Statement {
-    let epoch = mum.store.record_epoch(&f.id).unwrap() + 1;
-    let dad_keys = f.dad.book.device_card().unwrap().keys;
-    let rotation = membership::seal_rotation(
-        &f.id,
-        &mum.keys.public(),
-        epoch,
-        &redbook_core::crypto::SecretKey::generate().unwrap(),
-        &[mum.keys.public(), dad_keys],
-    )
-    .unwrap();
-    let mut removal = mum.statement(
-        &f.id,
-        Action::Revoke {
-            subject: f.clinic.id.clone(),
-            rotation,
-        },
-    );
-    removal.issued_at = at;
-    removal
+    removal_by(f, mum, &f.clinic.id, &[&f.dad], at)
 }
 
 /// What `write` puts through the record's own API, made on the fork `doc`.
@@ -1659,10 +1672,10 @@ fn a_removal_made_on_a_fork_bounds_what_it_had_not_seen_by_time_alone() {
     );
 }
 
-#[test]
-fn a_removed_device_that_had_seen_its_removal_writes_nothing_that_counts_whatever_it_dates() {
-    let f = family();
-    let mut mum = f.hostile("mum", 1);
+/// After Mum removes the clinic, the clinic's note dated an hour before its removal, made
+/// on a copy that holds the removal (as the removed device's own copy does once it is
+/// told), carried to Dad by a member (`mum`).
+fn clinic_backdates_after_its_removal(f: &Family, mum: &mut Hostile) -> StoredEntry {
     let clinic_keys = f.hostile("clinic", 3).keys;
     f.mum.book.remove_member(&f.id, &f.clinic.id).unwrap();
     let removed_at = f
@@ -1675,9 +1688,6 @@ fn a_removed_device_that_had_seen_its_removal_writes_nothing_that_counts_whateve
         .and_then(|m| m.removed)
         .unwrap()
         .at;
-    // The clinic's dose dated an hour before its removal, on a copy that holds the
-    // removal (as the removed device's own copy does once it is told), carried to Dad by
-    // a member.
     let mut backdated = note_by(&clinic_keys, "backdated after seeing the removal");
     backdated.author.role = Role::HealthVisitor;
     backdated.recorded_at = removed_at - chrono::Duration::hours(1);
@@ -1686,8 +1696,227 @@ fn a_removed_device_that_had_seen_its_removal_writes_nothing_that_counts_whateve
     });
     settle(&[&f.mum, &f.dad], &f.id);
     f.dad.book.receive(&after_removal).unwrap();
+    backdated
+}
+
+#[test]
+fn a_removed_device_that_had_seen_its_removal_writes_nothing_that_counts_whatever_it_dates() {
+    let f = family();
+    let mut mum = f.hostile("mum", 1);
+    let backdated = clinic_backdates_after_its_removal(&f, &mut mum);
     assert_eq!(
         verdict_of(&f.dad.book, &f.id, &backdated.id),
+        Verification::NotPermitted
+    );
+}
+
+#[test]
+#[ignore = "gets through (the gap \"Times\" states): an identical copy of the removed device's backdated note, put on a fork that omits the removal, counts, and so the note does"]
+fn a_replay_on_a_fork_never_makes_a_removed_devices_backdated_write_count() {
+    let f = family();
+    let mut mum = f.hostile("mum", 1);
+    let mut backdated = clinic_backdates_after_its_removal(&f, &mut mum);
+    // The same bytes (Ed25519 signs deterministically), put again on a fork by a member.
+    let clinic_keys = f.hostile("clinic", 3).keys;
+    let id = backdated.id.clone();
+    let replay = mum.fork_bundle(&f.id, &f.dad.id, |doc, _, _| {
+        on_the_fork(doc, |copy| {
+            copy.put_entry(&mut backdated, &clinic_keys).unwrap()
+        })
+    });
+    assert_eq!(backdated.id, id, "one value");
+    f.dad.book.receive(&replay).unwrap();
+    assert_eq!(
+        verdict_of(&f.dad.book, &f.id, &id),
+        Verification::NotPermitted
+    );
+}
+
+/// The family with Gran, a carer Dad granted: junior to Dad, who is junior to Mum.
+fn grans_family() -> (Family, Device) {
+    let f = family();
+    let gran = device(&f.dir, "gran", 4, Role::Carer, None);
+    redbook_tests::invite(&f.dad, &gran, &f.id, Access::Writer);
+    settle(&[&f.mum, &f.dad, &f.clinic, &gran], &f.id);
+    (f, gran)
+}
+
+fn carer(name: &str) -> Profile {
+    Profile {
+        role: Role::Carer,
+        display_name: name.into(),
+        organisation: None,
+        attestation: None,
+    }
+}
+
+#[test]
+#[ignore = "gets through: of two concurrent removals the first by id counts, so a junior admin's replaces the senior's: the removed device keeps writing and the junior grants it again"]
+fn a_junior_admins_concurrent_removal_never_softens_a_senior_admins() {
+    let (f, gran) = grans_family();
+    let mut dad = f.hostile("dad", 2);
+    let gran_keys = f.hostile("gran", 4).keys;
+    // Dad removes Gran too, concurrently with Mum (his removal lists only what he had seen
+    // before hers), dated a year on, under an id that sorts before hers.
+    let a_year_on = chrono::Utc::now() + chrono::Duration::days(365);
+    let mut softer = removal_by(&f, &mut dad, &gran.id, &[&f.mum, &f.clinic], a_year_on);
+    softer.id = "000000000000ffffffffffffffffffff".parse().unwrap();
+    f.mum.book.remove_member(&f.id, &gran.id).unwrap();
+    settle(&[&f.mum, &f.dad], &f.id);
+    // Gran, told of her removal, writes on; Dad carries it with his removal.
+    let mut after = note_by(&gran_keys, "gran, after her removal");
+    let to_mum = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        r.put_entry(&mut after, &gran_keys).unwrap();
+        r.put_statement(&softer, keys).unwrap();
+    });
+    f.mum.book.receive(&to_mum).unwrap();
+    let gran_on = |book: &RedBook| {
+        let members = book.members(&f.id).unwrap();
+        members
+            .into_iter()
+            .find(|m| m.device_id == gran.id)
+            .unwrap()
+    };
+    assert_eq!(gran_on(&f.mum.book).removed.unwrap().by, f.mum.id);
+    assert_eq!(
+        verdict_of(&f.mum.book, &f.id, &after.id),
+        Verification::NotPermitted
+    );
+    // Then he grants her again, having seen both removals: only Mum or a stand-in for
+    // her may bring Gran back.
+    let mut regrant = dad.statement(
+        &f.id,
+        Action::Grant {
+            subject: gran_keys.public(),
+            access: Access::Writer,
+            profile: carer("gran"),
+            stands_in_for: None,
+        },
+    );
+    let (mums_copy, _) = f.hostile("mum", 1).copy(&f.id);
+    regrant.after = mums_copy.membership().heads.clone();
+    let to_mum = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        r.put_statement(&regrant, keys).unwrap()
+    });
+    f.mum.book.receive(&to_mum).unwrap();
+    assert!(gran_on(&f.mum.book).removed.is_some());
+}
+
+/// The verdict, on Dad's device, of the nurse's dose once Mum has done `then` about the
+/// clinic (through the app, as any admin senior to it can).
+fn the_6_in_1_after(then: impl FnOnce(&Family)) -> Verification {
+    let f = family();
+    let jab = f.the_6_in_1();
+    settle(&[&f.mum, &f.dad, &f.clinic], &f.id);
+    then(&f);
+    settle(&[&f.mum, &f.dad], &f.id);
+    verdict_of(&f.dad.book, &f.id, &jab.entry.id)
+}
+
+/// Mum grants `who` `access` again, three days on (signed by her real keys, as her app
+/// would then), and tells Dad.
+fn mum_grants_again(f: &Family, who: &Device, profile: Profile, access: Access) {
+    let mut mum = f.hostile("mum", 1);
+    let mut grant = mum.statement(
+        &f.id,
+        Action::Grant {
+            subject: who.book.device_card().unwrap().keys,
+            access,
+            profile,
+            stands_in_for: None,
+        },
+    );
+    grant.issued_at = chrono::Utc::now() + chrono::Duration::days(3);
+    let to_dad = mum.bundle(&f.id, &f.dad.id, |r, _, keys| {
+        r.put_statement(&grant, keys).unwrap()
+    });
+    f.dad.book.receive(&to_dad).unwrap();
+}
+
+fn share_again(f: &Family, access: Access) {
+    let health_visitor = Profile {
+        role: Role::HealthVisitor,
+        display_name: "clinic".into(),
+        organisation: Some("RQX".into()),
+        attestation: None,
+    };
+    mum_grants_again(f, &f.clinic, health_visitor, access);
+}
+
+#[test]
+#[ignore = "gets through: a writer changed to a reader has everything it wrote read as written without the right to write (the access judged is the latest, whatever the time)"]
+fn a_change_to_reader_never_voids_what_the_member_wrote_as_a_writer() {
+    let verdict = the_6_in_1_after(|f| share_again(f, Access::Reader));
+    assert_eq!(verdict, Verification::Verified);
+}
+
+#[test]
+#[ignore = "gets through: a removed device granted again begins a new membership, so everything it wrote before its removal reads as written without the right to write"]
+fn a_device_granted_again_after_its_removal_keeps_what_it_wrote_before() {
+    let verdict = the_6_in_1_after(|f| {
+        f.mum.book.remove_member(&f.id, &f.clinic.id).unwrap();
+        settle(&[&f.mum, &f.dad], &f.id);
+        share_again(f, Access::Writer);
+    });
+    assert_eq!(verdict, Verification::Verified);
+}
+
+#[test]
+#[ignore = "gets through: a change of access keeps when the membership began even from a reader, so a reader made a writer dates entries back to when it could only read"]
+fn a_reader_made_a_writer_dates_nothing_back_to_when_it_could_only_read() {
+    let f = family();
+    let gran = device(&f.dir, "gran", 4, Role::Carer, None);
+    redbook_tests::invite(&f.mum, &gran, &f.id, Access::Reader);
+    settle(&[&f.mum, &f.dad], &f.id);
+    // Gran, a reader, signs a note (her app would refuse); a member carries it to Dad.
+    let gran_keys = f.hostile("gran", 4).keys;
+    let mut as_reader = note_by(&gran_keys, "gran, while a reader");
+    as_reader.recorded_at = chrono::Utc::now() + chrono::Duration::hours(1);
+    let to_dad = f.hostile("mum", 1).bundle(&f.id, &f.dad.id, |r, _, _| {
+        r.put_entry(&mut as_reader, &gran_keys).unwrap()
+    });
+    f.dad.book.receive(&to_dad).unwrap();
+    let verdict = || verdict_of(&f.dad.book, &f.id, &as_reader.id);
+    assert_eq!(verdict(), Verification::NotPermitted);
+    // Three days on, Mum makes her a writer: what she signed as a reader still does not
+    // count.
+    mum_grants_again(&f, &gran, carer("gran"), Access::Writer);
+    assert_eq!(verdict(), Verification::NotPermitted);
+}
+
+#[test]
+#[ignore = "gets through: a removal counts what any identical copy of it had seen, so a member that replays it on a fork holding the removed device's later write makes that write count, whatever it dates"]
+fn a_replayed_removal_protects_nothing_its_remover_had_not_seen() {
+    let f = family();
+    f.mum.book.remove_member(&f.id, &f.clinic.id).unwrap();
+    settle(&[&f.mum, &f.dad], &f.id);
+    let removal = f
+        .mum
+        .book
+        .members(&f.id)
+        .unwrap()
+        .into_iter()
+        .find(|m| m.device_id == f.clinic.id)
+        .and_then(|m| m.removed)
+        .unwrap();
+    let mut dad = f.hostile("dad", 2);
+    let (copy, maps) = dad.copy(&f.id);
+    let key = removal.statement.unwrap();
+    let removal_bytes = stored_value(&copy, &maps[2], key.as_str());
+    // The clinic writes a month after its removal on a fork that omits it; Dad puts a copy
+    // of Mum's removal on top, so that copy "had seen" the clinic's note.
+    let clinic_keys = f.hostile("clinic", 3).keys;
+    let mut later = note_by(&clinic_keys, "a month after the removal");
+    later.recorded_at = removal.at + chrono::Duration::days(30);
+    let replay = dad.fork_bundle(&f.id, &f.mum.id, |doc, maps, _| {
+        on_the_fork(doc, |copy| {
+            copy.put_entry(&mut later, &clinic_keys).unwrap()
+        });
+        put_bytes(doc, &maps[2], key.as_str(), removal_bytes);
+    });
+    f.mum.book.receive(&replay).unwrap();
+    assert_eq!(
+        verdict_of(&f.mum.book, &f.id, &later.id),
         Verification::NotPermitted
     );
 }
