@@ -336,8 +336,13 @@ pub struct Member {
     pub added_by: String,
     pub added_at: DateTime<Utc>,
     /// Set when an admin removed this device: it may no longer read new entries or sync.
+    /// Of its removals since it was last granted access, the one by the most senior
+    /// admin (every one counts: `periods`).
     #[serde(default)]
     pub removed: Option<Removal>,
+    /// When it could write (docs/threat-model.md, "Times").
+    #[serde(default, skip)]
+    pub periods: Vec<WritePeriod>,
     /// The attestation the granting admin passed on from the device's card.
     #[serde(default, skip)]
     pub attestation: Option<Vec<u8>>,
@@ -373,27 +378,40 @@ impl Member {
         self.removed.is_none()
     }
 
-    /// Whether an entry or detail it wrote at `at` counts as written with its access:
-    /// not before it was granted (a device granted today cannot date an entry, such as a
-    /// record's closure, to January; a day's grace for clocks that differ), nor after its
-    /// removal. The record's creator signs what it brings in from before (an import), so
-    /// only its removal bounds it (docs/threat-model.md, "Times"). What the writer's and
-    /// the remover's changes had seen bounds it further (`record::causal`).
+    /// Whether an entry or detail it wrote at `at` counts as written with its access, by
+    /// the times alone: within one of its periods of write access (not before the grant
+    /// that began it, a day's grace for clocks; the creator excepted, since it signs what
+    /// it brings in from before; and before every statement that ended it). What the
+    /// writer's and the ender's changes had seen refines it (`record::causal`;
+    /// docs/threat-model.md, "Times").
     pub fn could_write_at(&self, at: DateTime<Utc>) -> bool {
-        self.dated_within_grant(at) && self.dated_before_removal(at)
+        self.periods
+            .iter()
+            .any(|period| self.began_by(period, at) && period.ends.iter().all(|end| at < end.at))
     }
 
-    /// Whether it can write and `at` is no earlier than its grant (a day's grace; the
-    /// creator excepted).
-    pub fn dated_within_grant(&self, at: DateTime<Utc>) -> bool {
+    /// Whether `at` is no earlier than `period`'s start (a day's grace; the creator
+    /// excepted).
+    pub fn began_by(&self, period: &WritePeriod, at: DateTime<Utc>) -> bool {
         let creator = self.added_by == self.device_id;
-        self.access.can_write() && (creator || at + chrono::Duration::days(1) >= self.added_at)
+        creator || at + chrono::Duration::days(1) >= period.from
     }
+}
 
-    /// Whether `at` is before its removal, if it was removed.
-    pub fn dated_before_removal(&self, at: DateTime<Utc>) -> bool {
-        self.removed.as_ref().is_none_or(|r| at < r.at)
-    }
+/// A span in which a member could write: from the grant that gave it write access, until
+/// the statements that took it away (its removals, or a grant that made it a reader);
+/// open while `ends` is empty. Several ends: removals made concurrently, every one of
+/// which a write must pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WritePeriod {
+    pub from: DateTime<Utc>,
+    pub ends: Vec<PeriodEnd>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodEnd {
+    pub at: DateTime<Utc>,
+    pub statement: StatementId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

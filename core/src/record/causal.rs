@@ -1,7 +1,8 @@
 //! What each change had seen. A write counts by its own change's causal past, not only by
-//! the time it declares: a device that had seen its removal writes nothing that counts,
-//! whatever it dates it; and a removal never voids what its remover had seen, whatever it
-//! dates itself (docs/threat-model.md, "Times"). A write need not have seen its author's
+//! the time it declares: a device that had seen its removal (or the grant that made it a
+//! reader) writes nothing that counts, whatever it dates it; and such a statement never
+//! voids what its issuer had seen, whatever it dates itself (docs/threat-model.md,
+//! "Times"). A write need not have seen its author's
 //! grant: a device writes as soon as it accepts an invitation, before its first sync.
 //!
 //! A modified client can make a change on a fork that omits what it had seen; these rules
@@ -10,7 +11,7 @@
 use crate::model::{Member, StatementId};
 use automerge::{Automerge, ChangeHash, ObjId};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The document's change graph, by index.
 #[derive(Default)]
@@ -79,19 +80,32 @@ impl Changes {
     fn contains(&self, i: usize) -> bool {
         self.0[i / 64] & (1 << (i % 64)) != 0
     }
+
+    /// Keeps only what `other` holds too.
+    fn keep_only(&mut self, other: &Changes) {
+        for (mine, theirs) in self.0.iter_mut().zip(&other.0) {
+            *mine &= *theirs;
+        }
+    }
 }
 
-/// For one removed member: the changes that had seen its removal, and the changes its
-/// removal had seen.
-struct RemovalPasts {
+/// For one statement that ended a period of write access (a removal, or a grant that made
+/// the member a reader): the changes that had seen it (any copy of it), and the changes it
+/// had seen (every copy of it, so a copy replayed on top of a fork vouches for nothing).
+struct EndPasts {
     after: Changes,
     seen: Changes,
 }
 
+/// Copies of one statement beyond which none is taken to have seen anything: walking each
+/// costs the whole graph, and only a forger makes more than one or two.
+const MAX_COPIES_WALKED: usize = 4;
+
 /// Who could write in which change, for every member of one membership.
+#[derive(Default)]
 pub(super) struct Writers {
     graph: ChangeGraph,
-    removals: HashMap<String, RemovalPasts>,
+    ends: HashMap<StatementId, EndPasts>,
 }
 
 impl Writers {
@@ -101,37 +115,48 @@ impl Writers {
         members: &[Member],
         statement_ops: &HashMap<StatementId, Vec<ObjId>>,
     ) -> Self {
-        // Most records never lost a member: no graph to build.
-        if members.iter().all(Member::is_active) {
-            return Self {
-                graph: ChangeGraph::default(),
-                removals: HashMap::new(),
-            };
+        let ended: HashSet<&StatementId> = members
+            .iter()
+            .flat_map(|member| &member.periods)
+            .flat_map(|period| &period.ends)
+            .map(|end| &end.statement)
+            .collect();
+        // Most records never took anyone's access away: no graph to build.
+        if ended.is_empty() {
+            return Self::default();
         }
         let graph = ChangeGraph::of(doc);
-        let removals = members
-            .iter()
-            .filter_map(|member| {
-                let statement = member.removed.as_ref()?.statement.as_ref()?;
-                let removed: Vec<usize> = statement_ops
+        let ends = ended
+            .into_iter()
+            .map(|statement| {
+                let copies: Vec<usize> = statement_ops
                     .get(statement)
                     .into_iter()
                     .flatten()
                     .filter_map(|op| graph.change_of(doc, op))
                     .collect();
-                let pasts = RemovalPasts {
-                    after: graph.reach(&removed, &graph.children),
-                    seen: graph.reach(&removed, &graph.parents),
+                let mut seen = Changes::new(graph.parents.len());
+                if (1..=MAX_COPIES_WALKED).contains(&copies.len()) {
+                    seen = graph.reach(&copies[..1], &graph.parents);
+                    for &copy in &copies[1..] {
+                        seen.keep_only(&graph.reach(&[copy], &graph.parents));
+                    }
+                }
+                let pasts = EndPasts {
+                    after: graph.reach(&copies, &graph.children),
+                    seen,
                 };
-                Some((member.device_id.clone(), pasts))
+                (statement.clone(), pasts)
             })
             .collect();
-        Self { graph, removals }
+        Self { graph, ends }
     }
 
     /// Whether `member`'s value dated `at`, put by `ops` (identical copies: any one that
     /// counts is enough, so a replay on a fork cannot take an honest write's standing
-    /// away), counts as written with its access.
+    /// away), counts as written with its access: within one of its periods of write
+    /// access, and for every statement that ended that period, made without having seen
+    /// it, and either seen by it or dated before it.
     pub(super) fn could_write(
         &self,
         doc: &Automerge,
@@ -139,17 +164,25 @@ impl Writers {
         at: DateTime<Utc>,
         ops: &[&ObjId],
     ) -> bool {
-        if !member.dated_within_grant(at) {
-            return false;
-        }
-        let Some(removal) = self.removals.get(&member.device_id) else {
-            return member.dated_before_removal(at);
-        };
-        ops.iter()
+        let changes: Vec<usize> = ops
+            .iter()
             .filter_map(|op| self.graph.change_of(doc, op))
-            .any(|change| {
-                !removal.after.contains(change)
-                    && (removal.seen.contains(change) || member.dated_before_removal(at))
-            })
+            .collect();
+        member.periods.iter().any(|period| {
+            member.began_by(period, at)
+                && (period.ends.is_empty()
+                    || changes.iter().any(|&change| {
+                        period
+                            .ends
+                            .iter()
+                            .all(|end| match self.ends.get(&end.statement) {
+                                Some(pasts) => {
+                                    !pasts.after.contains(change)
+                                        && (pasts.seen.contains(change) || at < end.at)
+                                }
+                                None => at < end.at,
+                            })
+                    }))
+        })
     }
 }

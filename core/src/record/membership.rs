@@ -28,11 +28,16 @@
 //!    changes its access, not its name). "Latest": a rename that
 //!    had seen another replaces it; of two that had not seen each other, the later
 //!    `issued_at`, then the greater id.
+//! 7. Every removal counts, concurrent ones too (the member list shows the most senior
+//!    remover's). A member's periods of write access begin at a grant that gives it and
+//!    end at the statements that take it away; what it wrote in one keeps its standing
+//!    whatever its access later becomes (docs/threat-model.md, "Times").
 
 use crate::crypto::device::{DeviceKeys, DevicePublic};
 use crate::crypto::SecretKey;
 use crate::model::{
-    Access, Action, Member, Profile, RecordId, Removal, Rotation, SealedKey, Statement, StatementId,
+    Access, Action, Member, PeriodEnd, Profile, RecordId, Removal, Rotation, SealedKey, Statement,
+    StatementId, WritePeriod,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -133,9 +138,29 @@ struct MemberState {
     rank: u32,
     /// The member this one stands in for (rule 3's exception).
     stands_in_for: Option<String>,
-    removed: Option<Removal>,
+    /// Every removal since it was last granted access, with its remover's rank: a
+    /// junior admin's concurrent removal never replaces a senior's (`removed`).
+    removals: Vec<(Removal, u32)>,
+    /// When it could write, across its grants and removals.
+    periods: Vec<WritePeriod>,
     /// The rename in force (rule 6), by statement index.
     renamed: Option<usize>,
+}
+
+impl MemberState {
+    fn is_active(&self) -> bool {
+        self.removals.is_empty()
+    }
+
+    /// The removal shown: the most senior remover's, then the earliest.
+    fn removed(&self) -> Option<&Removal> {
+        self.removals
+            .iter()
+            .min_by(|(a, a_rank), (b, b_rank)| {
+                (a_rank, a.at, &a.statement).cmp(&(b_rank, b.at, &b.statement))
+            })
+            .map(|(removal, _)| removal)
+    }
 }
 
 #[derive(Clone, Default)]
@@ -148,7 +173,7 @@ struct State {
 
 impl State {
     fn active(&self, device_id: &str) -> Option<&MemberState> {
-        self.members.get(device_id).filter(|m| m.removed.is_none())
+        self.members.get(device_id).filter(|m| m.is_active())
     }
 }
 
@@ -313,7 +338,11 @@ impl Resolver<'_> {
                                 added_at: s.issued_at,
                                 rank: 0,
                                 stands_in_for: None,
-                                removed: None,
+                                removals: Vec::new(),
+                                periods: vec![WritePeriod {
+                                    from: s.issued_at,
+                                    ends: Vec::new(),
+                                }],
                                 renamed: None,
                             },
                         );
@@ -355,10 +384,30 @@ impl Resolver<'_> {
                     // A change of access to an active member keeps when its membership
                     // began: what it wrote before still counts (docs/threat-model.md,
                     // "Times"). After a removal, a grant begins a new membership.
-                    let added_at = match earlier.filter(|m| m.removed.is_none()) {
+                    let active = earlier.filter(|m| m.is_active());
+                    let added_at = match active {
                         Some(earlier) => earlier.added_at,
                         None => self.effective_at(i),
                     };
+                    // Write access begins a period and ending it ends one; what the
+                    // member wrote in an earlier period keeps its standing.
+                    let mut periods = earlier.map(|m| m.periods.clone()).unwrap_or_default();
+                    let could_write = active.is_some_and(|m| m.access.can_write());
+                    match (could_write, access.can_write()) {
+                        (false, true) => periods.push(WritePeriod {
+                            from: self.effective_at(i),
+                            ends: Vec::new(),
+                        }),
+                        (true, false) => {
+                            if let Some(open) = periods.last_mut() {
+                                open.ends.push(PeriodEnd {
+                                    at: self.effective_at(i),
+                                    statement: s.id.clone(),
+                                });
+                            }
+                        }
+                        _ => {}
+                    }
                     state.members.insert(
                         subject_id,
                         MemberState {
@@ -369,18 +418,30 @@ impl Resolver<'_> {
                             added_at,
                             rank,
                             stands_in_for: stands_in_for.clone(),
-                            removed: None,
+                            removals: Vec::new(),
+                            periods,
                             renamed,
                         },
                     );
                 }
                 Action::Revoke { subject, rotation } => {
+                    let remover_rank = state.members.get(issuer).map_or(u32::MAX, |m| m.rank);
                     if let Some(member) = state.members.get_mut(subject) {
-                        member.removed.get_or_insert(Removal {
+                        // Every removal counts, concurrent ones too: each ends the
+                        // period it removed the member from.
+                        let at = self.effective_at(i);
+                        if let Some(last) = member.periods.last_mut() {
+                            last.ends.push(PeriodEnd {
+                                at,
+                                statement: s.id.clone(),
+                            });
+                        }
+                        let removal = Removal {
                             by: issuer.clone(),
-                            at: self.effective_at(i),
+                            at,
                             statement: Some(s.id.clone()),
-                        });
+                        };
+                        member.removals.push((removal, remover_rank));
                     }
                     self.rotate(&mut state, i, rotation);
                 }
@@ -470,18 +531,17 @@ impl Resolver<'_> {
                 });
                 // A removed device comes back only through the admin that removed it or
                 // one senior to that admin: a junior admin cannot undo a senior's removal.
-                let may_regrant = past
-                    .members
-                    .get(&subject_id)
-                    .and_then(|m| m.removed.as_ref())
-                    .is_none_or(|removal| {
+                // Every removal it had seen must allow it.
+                let may_regrant = past.members.get(&subject_id).is_none_or(|m| {
+                    m.removals.iter().all(|(removal, _)| {
                         removal.by == *issuer
                             || stands_in_for(&removal.by)
                             || past
                                 .members
                                 .get(&removal.by)
                                 .is_none_or(|remover| me.rank < remover.rank)
-                    });
+                    })
+                });
                 subject_id != *issuer && senior_to(&subject_id) && may_stand_in && may_regrant
             }
             Action::Revoke { subject, rotation } => {
@@ -503,7 +563,7 @@ impl Resolver<'_> {
         let mut keep: Vec<&String> = past
             .members
             .iter()
-            .filter(|(id, m)| m.removed.is_none() && Some(*id) != removed)
+            .filter(|(id, m)| m.is_active() && Some(*id) != removed)
             .map(|(id, _)| id)
             .collect();
         let mut sealed_to: Vec<&String> = rotation.keys.iter().map(|k| &k.device_id).collect();
@@ -523,7 +583,7 @@ impl Resolver<'_> {
                 state
                     .members
                     .iter()
-                    .filter(|(id, m)| m.removed.is_none() && !sealed.contains(&id.as_str()))
+                    .filter(|(id, m)| m.is_active() && !sealed.contains(&id.as_str()))
                     .map(|(id, _)| id.clone())
                     .collect()
             }
@@ -533,6 +593,7 @@ impl Resolver<'_> {
             .members
             .into_iter()
             .map(|(device_id, m)| Member {
+                removed: m.removed().cloned(),
                 device_id,
                 keys: m.keys,
                 access: m.access,
@@ -545,7 +606,7 @@ impl Resolver<'_> {
                 organisation: m.profile.organisation,
                 added_by: m.added_by,
                 added_at: m.added_at,
-                removed: m.removed,
+                periods: m.periods,
                 attestation: m.profile.attestation,
                 confirmed_by: None,
             })
