@@ -17,6 +17,10 @@ use ring::signature::{Ed25519KeyPair, KeyPair};
 
 const MAGIC: &[u8; 4] = b"RBA2";
 const MAX_ODS_LEN: usize = 16;
+/// The longest an attestation may vouch for, from its issue: an organisation re-attests
+/// its staff's devices at least this often (an NHS smartcard certificate lasts two
+/// years), so one that claims more is not read.
+const MAX_VALIDITY_SECONDS: i64 = 3 * 366 * 86_400;
 
 /// An organisation whose attestations this deployment trusts, less the devices it no
 /// longer vouches for (a lost tablet, someone who left): an attestation of a revoked
@@ -149,12 +153,16 @@ impl Attestation {
         at += 1;
         let take = |at: usize, len: usize| &bytes[at..at + len];
         let time = |at: usize| i64::from_be_bytes(take(at, 8).try_into().expect("8 bytes"));
+        let (issued_at, valid_until) = (time(at + 32), time(at + 40));
+        if valid_until.saturating_sub(issued_at) > MAX_VALIDITY_SECONDS {
+            return Err(malformed());
+        }
         Ok(Self {
             organisation,
             role,
             device_key: take(at, 32).try_into().expect("32 bytes"),
-            issued_at: time(at + 32),
-            valid_until: time(at + 40),
+            issued_at,
+            valid_until,
             organisation_key: take(at + 48, 32).try_into().expect("32 bytes"),
             signature: take(at + 80, 64).try_into().expect("64 bytes"),
         })
@@ -314,6 +322,25 @@ mod tests {
         assert!(at(until, &trusted).is_some());
         trusted[0].revoked_devices.push(*key);
         assert_eq!(at(until - Duration::days(29), &trusted), None);
+    }
+
+    #[test]
+    fn an_attestation_vouching_for_more_than_three_years_is_not_read() {
+        let org = test_organisation();
+        let device = DeviceKeys::generate().unwrap().public();
+        let read = |until| {
+            let a = org.attest(&device, Role::Gp, until).unwrap();
+            confirmation(
+                &a,
+                &device.signing_key,
+                Role::Gp,
+                Some("X99TEST"),
+                &[org.trusted()],
+            )
+        };
+        assert!(read(Utc::now() + Duration::days(2 * 365)).is_some());
+        assert!(read(Utc::now() + Duration::days(4 * 365)).is_none());
+        assert!(read(DateTime::<Utc>::MAX_UTC).is_none());
     }
 
     #[test]
