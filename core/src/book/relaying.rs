@@ -139,8 +139,11 @@ impl RedBook {
             report.removed = true;
             return Ok(report);
         }
-        // A restored phone's introduction has done its work once a member answers it.
-        if !heard_from.is_empty() && self.pending_introduction(id)?.is_some() {
+        // A restored phone's introduction has done its work once every member holds the key
+        // in force: one member's answer is not enough, since a member that missed it (a
+        // relay replaced, a message lost) refuses this phone's own messages, which come
+        // from a device it does not know (docs/adr/0009-recovery.md).
+        if self.pending_introduction(id)?.is_some() && !self.a_peer_is_behind(id, &me)? {
             self.introduction_done(id)?;
         }
         let notices = self.removal_notices(id)?;
