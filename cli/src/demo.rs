@@ -3,7 +3,8 @@
 //! of visits while offline, the parents write apart, they sync through the family's relay
 //! (in-process, on loopback; the real protocol over real HTTP), a conflict on a
 //! single-valued field is shown and resolved, and the record ends identical on every
-//! device.
+//! device. Then Mum removes the GP surgery (told at its next sync) and Dad renames his
+//! phone (every member's list shows it).
 
 use crate::open::{sync_pair, write_file};
 use crate::print::timeline_line;
@@ -487,6 +488,7 @@ pub fn run(dir: &Path) -> CliResult {
         println!("   {}", timeline_line(view, 52));
     }
     hostile(dir, &mum, &amara, &records[0])?;
+    membership_changes(&devices, &surgery, &[&amara, &kofi], &relay.url())?;
     summary(&mum, &[amara, kofi], today, dir)?;
     drop((mum, dad, clinic, surgery));
     on_disk_check(dir)
@@ -600,6 +602,40 @@ fn hostile(dir: &Path, mum: &RedBook, id: &RecordId, record: &ChildRecord) -> Cl
         after.entries.len(),
         if kept { "yes" } else { "NO" }
     );
+    Ok(())
+}
+
+/// What a family changes in its membership: Mum removes the GP surgery from Amara's
+/// record (its next sync tells it so, in words), and Dad renames his phone, which every
+/// member sees after a sync.
+fn membership_changes(
+    devices: &[(&str, &Arc<RedBook>)],
+    surgery: &RedBook,
+    children: &[&RecordId],
+    url: &str,
+) -> CliResult {
+    let [(_, mum), (_, dad), ..] = devices else {
+        return Err(CliError("the demo needs Mum's and Dad's phones".into()));
+    };
+    let amara = children[0];
+    println!("8. Mum removes the GP surgery from Amara's record (the record key is replaced); Dad renames his phone:");
+    mum.remove_member(amara.clone(), surgery.device_id())?;
+    dad.set_device_name("Tunde's phone".into())?;
+    relay_turns(devices, children, url, false)?;
+    let told = crate::relay::exchange(surgery, amara, url)?;
+    if !told.removed || told.posted > 0 {
+        return Err(CliError("the removed surgery was not told".into()));
+    }
+    if let Some(notice) = surgery.removal_notice(amara.clone())? {
+        println!("   the surgery's next sync says: {notice}");
+    }
+    let dad_id = dad.device_id();
+    for (name, book) in devices {
+        let members = book.members(amara.clone())?;
+        if let Some(dad) = members.iter().find(|m| m.device_id == dad_id) {
+            println!("   on {name}'s device: {}", dad.standing);
+        }
+    }
     Ok(())
 }
 

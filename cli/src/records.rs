@@ -112,8 +112,15 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
         }
         Command::Show { child } => {
             let book = open_existing(path)?;
-            let record = book.child(find_child(&book, &child)?)?;
-            out.print(&record, || print_record(&record));
+            let id = find_child(&book, &child)?;
+            let record = book.child(id.clone())?;
+            out.print(&record, || {
+                // A removed phone says so first: what it wrote after is not shared.
+                if let Ok(Some(notice)) = book.removal_notice(id) {
+                    println!("{notice}\n");
+                }
+                print_record(&record)
+            });
         }
         Command::History { child } => {
             let book = open_existing(path)?;

@@ -4,14 +4,29 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn redbook(db: &Path, passphrase: &str, args: &[&str]) -> Output {
+    redbook_with(db, passphrase, args, &[])
+}
+
+/// `redbook` with more of the environment set (the recovery words).
+fn redbook_with(db: &Path, passphrase: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_redbook"))
         .arg("--db")
         .arg(db)
         .args(args)
         .env("REDBOOK_PASSPHRASE", passphrase)
         .env_remove("REDBOOK_NEW_PASSPHRASE")
+        .envs(env.iter().copied())
         .output()
         .unwrap()
+}
+
+/// The recovery kit's words where the CLI shows them: a line of 12.
+fn twelve_words(shown: &str) -> &str {
+    shown
+        .lines()
+        .map(str::trim)
+        .find(|line| line.split(' ').count() == 12)
+        .unwrap_or_else(|| panic!("no words in {shown}"))
 }
 
 fn stdout(o: &Output) -> String {
@@ -252,6 +267,15 @@ fn the_demo_runs_and_checks_nothing_is_readable_on_disk() {
     );
     assert!(text.contains("Amara Okafor") && text.contains("Kofi Okafor"));
     assert!(text.contains("Checked: none of"), "{text}");
+    // A change of members: the removed surgery is told in words, a rename shows everywhere.
+    assert!(
+        text.contains("removed this phone from Amara Okafor's record on"),
+        "{text}"
+    );
+    assert!(
+        text.contains("on clinic's device: Tunde's phone, added by"),
+        "{text}"
+    );
     // It can run again over its own folder.
     let again = Command::new(env!("CARGO_BIN_EXE_redbook"))
         .args(["demo", "--dir"])
@@ -994,6 +1018,41 @@ fn phone_with_ada(db: &Path, passphrase: &str) {
 /// `redbook relay serve` in its own process, killed when dropped.
 struct ServedRelay(std::process::Child);
 
+impl ServedRelay {
+    /// Serves on a free loopback port with `args` (where it keeps its messages, the
+    /// limits a deployer sets) once it listens; with its URL.
+    fn start(args: &[&str]) -> (Self, String) {
+        let listen = format!(
+            "127.0.0.1:{}",
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        );
+        let relay = ServedRelay(
+            Command::new(env!("CARGO_BIN_EXE_redbook"))
+                .args(["relay", "serve", "--listen", &listen])
+                .args(args)
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(&listen).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        (relay, format!("http://{listen}"))
+    }
+
+    /// On a SQLite file in `data`.
+    fn on_sqlite(data: &Path) -> (Self, String) {
+        Self::start(&["--data", data.to_str().unwrap()])
+    }
+}
+
 impl Drop for ServedRelay {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -1004,43 +1063,26 @@ impl Drop for ServedRelay {
 #[test]
 fn two_devices_sync_through_the_relay_the_cli_serves() {
     let dir = tempfile::TempDir::new().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let _relay = ServedRelay(
-        Command::new(env!("CARGO_BIN_EXE_redbook"))
-            .args(["relay", "serve", "--listen", &listen])
-            // Limits a deployer sets; the proxy named is not in front of this test.
-            .args(["--storage-budget-mb", "64", "--source-quota-mb", "16"])
-            .args([
-                "--source-requests-per-minute",
-                "600",
-                "--backup-quota-mb",
-                "4",
-            ])
-            .args([
-                "--backup-slots-per-source",
-                "4",
-                "--backup-retention-days",
-                "30",
-            ])
-            .args(["--trust-forwarded-for", "10.0.0.2,10.0.0.3"])
-            .arg("--data")
-            .arg(dir.path().join("relay"))
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let url = format!("http://{listen}");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(&listen).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let data = dir.path().join("relay");
+    let (_relay, url) = ServedRelay::start(&[
+        // Limits a deployer sets; the proxy named is not in front of this test.
+        "--storage-budget-mb",
+        "64",
+        "--source-quota-mb",
+        "16",
+        "--source-requests-per-minute",
+        "600",
+        "--backup-quota-mb",
+        "4",
+        "--backup-slots-per-source",
+        "4",
+        "--backup-retention-days",
+        "30",
+        "--trust-forwarded-for",
+        "10.0.0.2,10.0.0.3",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
 
     let (mum, hv) = (dir.path().join("mum.db"), dir.path().join("hv.db"));
     let (mum_pass, hv_pass) = ("mum test passphrase", "hv test passphrase");
@@ -1151,12 +1193,7 @@ fn a_parent_makes_a_recovery_kit_and_restores_the_record_on_a_new_phone() {
     // Two children on this phone: the words speak of every record they cover.
     assert!(shown.contains("every child's record this phone"), "{shown}");
     assert!(!shown.contains("this child's record"), "{shown}");
-    let words = shown
-        .lines()
-        .map(str::trim)
-        .find(|line| line.split(' ').count() == 12)
-        .unwrap()
-        .to_string();
+    let words = twelve_words(&shown).to_string();
     assert!(std::fs::read_to_string(&qr).unwrap().starts_with("<?xml"));
     let again = redbook(&old, old_pass, &["recovery", "create"]);
     assert!(
@@ -1174,19 +1211,12 @@ fn a_parent_makes_a_recovery_kit_and_restores_the_record_on_a_new_phone() {
 
     // The new phone has no database: restoring creates it, in one command.
     let restore = |words: &str| {
-        Command::new(env!("CARGO_BIN_EXE_redbook"))
-            .args([
-                "--db",
-                new.to_str().unwrap(),
-                "recovery",
-                "restore",
-                "--from",
-            ])
-            .arg(&backup)
-            .env("REDBOOK_PASSPHRASE", new_pass)
-            .env("REDBOOK_RECOVERY_WORDS", words)
-            .output()
-            .unwrap()
+        redbook_with(
+            &new,
+            new_pass,
+            &["recovery", "restore", "--from", backup.to_str().unwrap()],
+            &[("REDBOOK_RECOVERY_WORDS", words)],
+        )
     };
     let done = restore(&words);
     assert!(done.status.success(), "{}", stderr(&done));
@@ -1196,12 +1226,7 @@ fn a_parent_makes_a_recovery_kit_and_restores_the_record_on_a_new_phone() {
         stdout(&done)
     );
     // The words typed in are used up; the new phone's own kit is shown, once.
-    let new_words = stdout(&done)
-        .lines()
-        .map(str::trim)
-        .find(|line| line.split(' ').count() == 12)
-        .unwrap()
-        .to_string();
+    let new_words = twelve_words(&stdout(&done)).to_string();
     assert_ne!(new_words, words);
     assert!(
         stdout(&done).contains("not shown again"),
@@ -1323,6 +1348,11 @@ fn devices_are_named_at_init_renamed_for_every_member_and_an_accepted_child_is_l
         list.contains("Ada Lovelace") && list.contains("2026-03-01"),
         "{list}"
     );
+    let shown = stdout(&redbook(&hv, hv_pass, &["show", "ada"]));
+    assert!(
+        shown.starts_with("Ada Lovelace  (born 2026-03-01)"),
+        "{shown}"
+    );
     let sync = |db: &Path, pass: &str, peer: &Path, peer_pass: &str| {
         Command::new(env!("CARGO_BIN_EXE_redbook"))
             .args(["--db", db.to_str().unwrap(), "sync", "ada", "--with"])
@@ -1378,4 +1408,306 @@ fn devices_are_named_at_init_renamed_for_every_member_and_an_accepted_child_is_l
     );
     assert_eq!(bad.status.code(), Some(1));
     assert_eq!(stderr(&bad).lines().count(), 1, "{}", stderr(&bad));
+}
+
+/// One person's device in the membership scenarios: its database and passphrase.
+struct Phone {
+    db: std::path::PathBuf,
+    passphrase: &'static str,
+}
+
+impl Phone {
+    /// Runs `args`, which must succeed; what it printed.
+    fn run(&self, args: &[&str]) -> String {
+        self.run_with(args, &[])
+    }
+
+    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let out = redbook_with(&self.db, self.passphrase, args, env);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        serde_json::from_str(&self.run(&args)).unwrap()
+    }
+
+    fn device_id(&self) -> String {
+        self.json(&["device", "show"])["device_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// One sync of Ada's record through the relay, as the app's background job runs it.
+    fn sync(&self, url: &str) -> serde_json::Value {
+        self.json(&["sync", "ada", "--relay", url])
+    }
+
+    fn shows(&self, text: &str) -> bool {
+        self.run(&["show", "ada"]).contains(text)
+    }
+
+    fn note(&self, text: &str) {
+        self.run(&["note", "ada", "--text", text, "--date", "2026-04-02"]);
+    }
+}
+
+/// What a run of syncs cost until the phones settled.
+#[derive(Debug, Default)]
+struct Traffic {
+    rounds: usize,
+    posted: u64,
+    bytes: u64,
+}
+
+/// Each phone syncs in turn (never two open together) until a whole round posts
+/// nothing, so nothing is in flight; panics after `max_rounds`.
+fn converge(phones: &[&Phone], url: &str, max_rounds: usize) -> Traffic {
+    let mut traffic = Traffic::default();
+    for round in 1..=max_rounds {
+        let mut posted = 0;
+        for phone in phones {
+            let report = phone.sync(url);
+            assert_eq!(report["refused"], 0, "{report}");
+            posted += report["posted"].as_u64().unwrap();
+            traffic.bytes +=
+                report["bytes_sent"].as_u64().unwrap() + report["bytes_received"].as_u64().unwrap();
+        }
+        traffic.posted += posted;
+        if posted == 0 {
+            traffic.rounds = round;
+            return traffic;
+        }
+    }
+    panic!("the phones did not settle in {max_rounds} rounds: {traffic:?}");
+}
+
+/// One more round posts and fetches nothing: no phone sends again what its peers hold.
+fn assert_quiet(phones: &[&Phone], url: &str) {
+    for phone in phones {
+        let report = phone.sync(url);
+        assert_eq!(report["posted"], 0, "posted again once settled: {report}");
+        assert_eq!(report["received"], 0, "{report}");
+    }
+}
+
+/// Mum's, Dad's and Gran's phones, named as they would name them: Mum's records Ada
+/// and shares her with Dad (admin) and Gran (writer), the invitations carried by hand;
+/// then each syncs through the relay at `url` until they hold the same record.
+fn family_sharing_ada(dir: &Path, url: &str) -> [Phone; 3] {
+    let phone = |name: &str, passphrase| Phone {
+        db: dir.join(format!("{name}.db")),
+        passphrase,
+    };
+    let (mum, dad, gran) = (
+        phone("mum", "mum test passphrase"),
+        phone("dad", "dad test passphrase"),
+        phone("gran", "gran test passphrase"),
+    );
+    phone_with_ada(&mum.db, mum.passphrase);
+    mum.run(&["device", "set", "--name", "Mum's phone"]);
+    for (member, name, access) in [
+        (&dad, "Dad's phone", "admin"),
+        (&gran, "Gran's phone", "writer"),
+    ] {
+        member.run(&["init", "--device-name", name]);
+        let card = member.json(&["device", "show"])["card"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let invitation = dir.join(format!("{name}.invitation"));
+        let invitation = invitation.to_str().unwrap();
+        mum.run(&[
+            "share", "ada", "--to", &card, "--access", access, "--out", invitation,
+        ]);
+        member.run(&["accept", invitation]);
+    }
+    converge(&[&mum, &dad, &gran], url, 12);
+    assert!(gran.shows("first week went well"));
+    [mum, dad, gran]
+}
+
+/// Mum removes Gran; Dad writes a note: it reaches Mum, nothing is posted twice, and
+/// Gran's next sync tells her, in words, that she was removed, and posts nothing.
+fn removal_then_a_note_reaches_mum(url: &str) {
+    let dir = tempfile::TempDir::new().unwrap();
+    let [mum, dad, gran] = family_sharing_ada(dir.path(), url);
+    mum.run(&["remove-member", "ada", "--device", &gran.device_id()]);
+    // Gran, not yet told, writes on.
+    gran.note("Gran: knitted her a hat");
+    let rekeyed = converge(&[&mum, &dad], url, 6);
+    dad.note("Dad: after Gran left");
+    let traffic = converge(&[&mum, &dad], url, 4);
+    assert!(mum.shows("Dad: after Gran left"), "the note reached Mum");
+    assert_quiet(&[&mum, &dad], url);
+    eprintln!("the key replaced in {rekeyed:?}; then Dad's note in {traffic:?}");
+    // Dad's note: his post and Mum's answer that she holds it, and no more.
+    assert!(traffic.posted <= 2, "{traffic:?}");
+
+    let told = gran.run(&["sync", "ada", "--relay", url]);
+    assert!(
+        told.starts_with("Mum's phone removed this phone from Ada's record on "),
+        "{told}"
+    );
+    assert!(
+        told.contains("what was written here after that was not shared"),
+        "{told}"
+    );
+    let report = gran.sync(url);
+    assert_eq!(
+        (&report["removed"], &report["posted"]),
+        (&serde_json::json!(true), &serde_json::json!(0)),
+        "{report}"
+    );
+    assert!(!gran.shows("Dad: after Gran left"));
+    assert!(gran
+        .run(&["show", "ada"])
+        .starts_with("Mum's phone removed this phone"));
+    assert!(!mum.shows("Gran: knitted her a hat"));
+    // What Gran wrote after her removal stays on her phone, and she can print it: apart,
+    // said to be unshared. A professional's system is never handed it as the record's.
+    let summary = dir.path().join("gran-summary.html");
+    let fhir = dir.path().join("gran.fhir.json");
+    gran.run(&[
+        "export",
+        "ada",
+        "--summary",
+        "--out",
+        summary.to_str().unwrap(),
+    ]);
+    gran.run(&["export", "ada", "--fhir", "--out", fhir.to_str().unwrap()]);
+    let printed = std::fs::read_to_string(&summary).unwrap();
+    let apart = printed
+        .split("Written on this phone after it was removed: not shared with the family")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{printed}"));
+    assert!(apart.contains("Gran: knitted her a hat"), "{apart}");
+    assert!(!std::fs::read_to_string(&fhir)
+        .unwrap()
+        .contains("knitted her a hat"));
+    let members = dad.run(&["members", "ada"]);
+    assert!(
+        members.contains("Gran's phone, added by Mum's phone as parent")
+            && members.contains("; can write; removed by Mum's phone on "),
+        "{members}"
+    );
+}
+
+#[test]
+fn after_mum_removes_gran_dads_note_reaches_her_through_a_relay_on_sqlite() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (_relay, url) = ServedRelay::on_sqlite(&dir.path().join("relay"));
+    removal_then_a_note_reaches_mum(&url);
+}
+
+#[test]
+fn after_mum_removes_gran_dads_note_reaches_her_through_a_relay_on_postgres() {
+    let server = redbook_relay::postgres_server::PrivateServer::start().unwrap();
+    let (_relay, url) = ServedRelay::start(&["--postgres", &server.url()]);
+    removal_then_a_note_reaches_mum(&url);
+}
+
+#[test]
+fn mums_lost_phone_is_restored_from_the_words_and_the_relay_and_dads_note_reaches_it() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (_relay, url) = ServedRelay::on_sqlite(&dir.path().join("relay"));
+    let [mum, dad, gran] = family_sharing_ada(dir.path(), &url);
+    let kit = mum.run(&["recovery", "create"]);
+    let words = twelve_words(&kit);
+    // The kit's grant reaches the others, then Mum's app backs up to the relay.
+    converge(&[&mum, &dad, &gran], &url, 8);
+    mum.run(&["recovery", "backup", "--relay", &url]);
+
+    // The new phone has no database: one command makes it and restores Ada's record.
+    let new_phone = Phone {
+        db: dir.path().join("new.db"),
+        passphrase: "new phone passphrase",
+    };
+    let restored = new_phone.run_with(
+        &[
+            "recovery",
+            "restore",
+            "--relay",
+            &url,
+            "--device-name",
+            "Mum's new phone",
+        ],
+        &[("REDBOOK_RECOVERY_WORDS", words)],
+    );
+    assert!(
+        restored.contains("restored 1 records; 1 lost device(s) removed"),
+        "{restored}"
+    );
+    let rekeyed = converge(&[&new_phone, &dad, &gran], &url, 8);
+    dad.note("Dad: after the restore");
+    let traffic = converge(&[&new_phone, &dad, &gran], &url, 4);
+    assert!(new_phone.shows("Dad: after the restore"));
+    assert!(gran.shows("Dad: after the restore"));
+    assert_quiet(&[&new_phone, &dad, &gran], &url);
+    eprintln!("after the restore, settled in {rekeyed:?}; then Dad's note in {traffic:?}");
+    let members = dad.run(&["members", "ada"]);
+    assert!(
+        members.contains("Mum's new phone, added by the recovery kit as parent")
+            && members.contains("in place of Mum's phone"),
+        "{members}"
+    );
+
+    // The lost phone (or whoever has it) is told, learns nothing written after, posts
+    // nothing.
+    let told = mum.run(&["sync", "ada", "--relay", &url]);
+    assert!(
+        told.starts_with(
+            "Mum's new phone, restored from the recovery kit, replaced this phone in Ada's record on "
+        ),
+        "{told}"
+    );
+    let report = mum.sync(&url);
+    assert_eq!(report["posted"], 0, "{report}");
+    assert!(!mum.shows("Dad: after the restore"));
+}
+
+#[test]
+fn dads_new_name_shows_for_every_member_after_a_sync_through_the_relay() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (_relay, url) = ServedRelay::on_sqlite(&dir.path().join("relay"));
+    let [mum, dad, gran] = family_sharing_ada(dir.path(), &url);
+    dad.note("Dad: bath time");
+    dad.run(&["device", "set", "--name", "Kwame's phone"]);
+    converge(&[&mum, &dad, &gran], &url, 6);
+    for member in [&mum, &dad, &gran] {
+        let members = member.run(&["members", "ada"]);
+        assert!(
+            members.contains("Kwame's phone, added by Mum's phone as parent")
+                && !members.contains("Dad's phone"),
+            "{members}"
+        );
+        assert!(
+            member.shows("Kwame's phone (was: Dad's phone) (parent), verified"),
+            "{}",
+            member.run(&["show", "ada"])
+        );
+    }
+}
+
+#[test]
+fn moving_to_a_new_relay_loses_nothing_even_what_waited_on_the_old_one() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (old_relay, old_url) = ServedRelay::on_sqlite(&dir.path().join("old-relay"));
+    let [mum, dad, gran] = family_sharing_ada(dir.path(), &old_url);
+    // Gran's note waits on the old relay when it closes: nobody fetched it.
+    gran.note("Gran: knitted a hat");
+    assert!(gran.sync(&old_url)["posted"].as_u64().unwrap() > 0);
+    drop(old_relay);
+
+    let (_relay, url) = ServedRelay::on_sqlite(&dir.path().join("new-relay"));
+    dad.note("Dad: on the new relay");
+    let traffic = converge(&[&mum, &dad, &gran], &url, 8);
+    eprintln!("on the new relay, settled in {traffic:?}");
+    for member in [&mum, &dad, &gran] {
+        assert!(member.shows("Gran: knitted a hat") && member.shows("Dad: on the new relay"));
+    }
+    assert_quiet(&[&mum, &dad, &gran], &url);
 }

@@ -1324,3 +1324,127 @@ fn a_member_names_only_itself_and_only_with_a_name_the_door_takes() {
         assert_eq!(name_of(book, &f.mum.id), "mum");
     }
 }
+
+/// Mum's removal of the clinic, signed by her real keys and dated `at`, with the next key
+/// sealed to Mum and Dad.
+fn mum_removes_the_clinic(
+    f: &Family,
+    mum: &mut Hostile,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Statement {
+    let epoch = mum.store.record_epoch(&f.id).unwrap() + 1;
+    let dad_keys = f.dad.book.device_card().unwrap().keys;
+    let rotation = membership::seal_rotation(
+        &f.id,
+        &mum.keys.public(),
+        epoch,
+        &redbook_core::crypto::SecretKey::generate().unwrap(),
+        &[mum.keys.public(), dad_keys],
+    )
+    .unwrap();
+    let mut removal = mum.statement(
+        &f.id,
+        Action::Revoke {
+            subject: f.clinic.id.clone(),
+            rotation,
+        },
+    );
+    removal.issued_at = at;
+    removal
+}
+
+/// What `write` puts through the record's own API, made on the fork `doc`.
+fn on_the_fork(doc: &mut automerge::Automerge, write: impl FnOnce(&mut Record)) {
+    let mut copy = Record::load(&doc.save()).unwrap();
+    let heads = copy.heads();
+    write(&mut copy);
+    doc.load_incremental(&copy.save_after(&heads)).unwrap();
+}
+
+fn verdict_of(book: &RedBook, id: &RecordId, entry: &EntryId) -> Verification {
+    let view = book.child(id).unwrap();
+    view.entries
+        .iter()
+        .find(|v| &v.entry.id == entry)
+        .map(|v| v.verification)
+        .expect("the entry is shown")
+}
+
+#[test]
+fn a_removal_never_voids_what_its_remover_had_seen_whatever_it_dates_itself() {
+    let f = family();
+    let jab = f.the_6_in_1();
+    settle(&[&f.mum, &f.dad, &f.clinic], &f.id);
+    let a_month_before = jab.entry.recorded_at - chrono::Duration::days(30);
+    let mut mum = f.hostile("mum", 1);
+    // Made on Mum's copy, which holds the nurse's dose: she had seen it.
+    let removal = mum_removes_the_clinic(&f, &mut mum, a_month_before);
+    let seen = mum.bundle(&f.id, &f.dad.id, |r, _, keys| {
+        r.put_statement(&removal, keys).unwrap()
+    });
+    f.dad.book.receive(&seen).unwrap();
+    let clinic = f.dad.book.members(&f.id).unwrap();
+    let clinic = clinic.iter().find(|m| m.device_id == f.clinic.id).unwrap();
+    assert!(clinic.removed.is_some(), "the removal counts");
+    assert_eq!(
+        verdict_of(&f.dad.book, &f.id, &jab.entry.id),
+        Verification::Verified,
+        "a removal dated before the dose its remover had seen does not void it"
+    );
+}
+
+#[test]
+fn a_removal_made_on_a_fork_bounds_what_it_had_not_seen_by_time_alone() {
+    let f = family();
+    let jab = f.the_6_in_1();
+    settle(&[&f.mum, &f.dad, &f.clinic], &f.id);
+    let mut mum = f.hostile("mum", 1);
+    let removal = mum_removes_the_clinic(
+        &f,
+        &mut mum,
+        jab.entry.recorded_at - chrono::Duration::days(30),
+    );
+    // The same removal on a fork that never saw the dose: concurrent with it, so only the
+    // times tell them apart (docs/threat-model.md, "Times": what a fork can still do).
+    let unseen = mum.fork_bundle(&f.id, &f.dad.id, |doc, _, keys| {
+        on_the_fork(doc, |copy| copy.put_statement(&removal, keys).unwrap())
+    });
+    f.dad.book.receive(&unseen).unwrap();
+    assert_eq!(
+        verdict_of(&f.dad.book, &f.id, &jab.entry.id),
+        Verification::NotPermitted
+    );
+}
+
+#[test]
+fn a_removed_device_that_had_seen_its_removal_writes_nothing_that_counts_whatever_it_dates() {
+    let f = family();
+    let mut mum = f.hostile("mum", 1);
+    let clinic_keys = f.hostile("clinic", 3).keys;
+    f.mum.book.remove_member(&f.id, &f.clinic.id).unwrap();
+    let removed_at = f
+        .mum
+        .book
+        .members(&f.id)
+        .unwrap()
+        .into_iter()
+        .find(|m| m.device_id == f.clinic.id)
+        .and_then(|m| m.removed)
+        .unwrap()
+        .at;
+    // The clinic's dose dated an hour before its removal, on a copy that holds the
+    // removal (as the removed device's own copy does once it is told), carried to Dad by
+    // a member.
+    let mut backdated = note_by(&clinic_keys, "backdated after seeing the removal");
+    backdated.author.role = Role::HealthVisitor;
+    backdated.recorded_at = removed_at - chrono::Duration::hours(1);
+    let after_removal = mum.bundle(&f.id, &f.dad.id, |r, _, _| {
+        r.put_entry(&mut backdated, &clinic_keys).unwrap()
+    });
+    settle(&[&f.mum, &f.dad], &f.id);
+    f.dad.book.receive(&after_removal).unwrap();
+    assert_eq!(
+        verdict_of(&f.dad.book, &f.id, &backdated.id),
+        Verification::NotPermitted
+    );
+}

@@ -41,6 +41,8 @@ impl RedBook {
         }
         let mut inner = self.lock();
         let (mut entries, _unreadable) = inner.store.record(id)?.entry_views();
+        let me = inner.author.device_id.clone();
+        super::sharing::mark_written_after_removal(&mut inner.store, id, &me, &mut entries)?;
         super::keep_verdicts(&mut inner.store, id);
         let record = inner.store.record(id)?;
         let mut left_out: HashSet<EntryId> = HashSet::new();
@@ -319,6 +321,15 @@ impl RedBook {
             due: self.due(id, on).ok(),
             on,
             show_address,
+            not_shared: {
+                let me = self.device_id();
+                super::sharing::written_here_after_removal(
+                    &mut self.lock().store,
+                    id,
+                    &me,
+                    &record,
+                )?
+            },
         }))
     }
 }

@@ -348,7 +348,16 @@ impl RedBook {
             }
         }
         let closed = crate::record::closing_entry(&entries).cloned();
-        let (details, conflicts) = (record.details(), record.conflicts());
+        let (mut details, conflicts) = (record.details(), record.conflicts());
+        sharing::mark_written_after_removal(store, id, &author.device_id, &mut entries)?;
+        // Accepted but not yet synced: the invitation's name and date of birth stand in,
+        // as in the list of children.
+        if details.name.is_empty() && details.birth_date.is_none() {
+            if let Some(hint) = store.display_hint(id)? {
+                details.name = hint.name;
+                details.birth_date = hint.birth_date;
+            }
+        }
         keep_verdicts(store, id);
         Ok(ChildRecord {
             id: id.clone(),

@@ -475,14 +475,23 @@ impl RedBook {
             return Ok(None);
         };
         let removed: Option<RemovedHere> = serde_json::from_slice(&kept).ok();
-        let child = inner.store.record(id)?.details().name;
-        let by = removed.as_ref().map(|r| {
-            r.by.clone()
-                .unwrap_or_else(|| "Someone who looks after the record".to_string())
-        });
+        let mut child = inner.store.record(id)?.details().name;
+        // Removed before its first sync: named as its invitation named the child.
+        if child.is_empty() {
+            if let Some(hint) = inner.store.display_hint(id)? {
+                child = hint.name;
+            }
+        }
         Ok(Some(crate::view::removed_from_record(
             &child,
-            by.as_deref().zip(removed.as_ref().map(|r| r.on)),
+            removed.as_ref().map(|r| crate::view::Removal {
+                by: r
+                    .by
+                    .as_deref()
+                    .unwrap_or("Someone who looks after the record"),
+                on: r.on,
+                replaced: r.replaced,
+            }),
         )))
     }
 
@@ -701,11 +710,14 @@ fn removed_in(
     Ok(membership
         .member(me)
         .and_then(|m| m.removed.clone())
-        .map(|removal| RemovedHere {
-            by: membership
-                .member(&removal.by)
-                .map(|m| m.display_name.clone()),
-            on: removal.at.date_naive(),
+        .map(|removal| {
+            let by = membership.member(&removal.by);
+            RemovedHere {
+                by: by.map(|m| m.display_name.clone()),
+                on: removal.at.date_naive(),
+                at: Some(removal.at),
+                replaced: by.is_some_and(|m| m.stands_in_for.as_deref() == Some(me)),
+            }
         }))
 }
 
@@ -714,6 +726,82 @@ fn removed_in(
 struct RemovedHere {
     by: Option<String>,
     on: chrono::NaiveDate,
+    /// When the removal was signed (absent from what was kept before it was saved).
+    #[serde(default)]
+    at: Option<chrono::DateTime<Utc>>,
+    /// Removed by a phone restored in this one's place (absent from what was kept
+    /// before it was saved).
+    #[serde(default)]
+    replaced: bool,
+}
+
+/// When this device was removed from the record: as a member's key message told it
+/// (the record here may not hold that statement), or as the record's members say while
+/// it is not a member again.
+fn removed_here_at(
+    store: &mut Store,
+    id: &RecordId,
+    me: &str,
+) -> Result<Option<chrono::DateTime<Utc>>, Error> {
+    let name = store.record_meta_name(REMOVED_HERE, id);
+    let told = store
+        .sealed_meta(&name)?
+        .and_then(|kept| serde_json::from_slice::<RemovedHere>(&kept).ok())
+        .and_then(|removed| removed.at);
+    Ok(told.or_else(|| {
+        store
+            .record(id)
+            .ok()
+            .and_then(|record| record.membership().member(me).cloned())
+            .filter(|member| !member.is_active())
+            .and_then(|member| member.removed)
+            .map(|removal| removal.at)
+    }))
+}
+
+/// What this device wrote after its removal (before it knew) is written without the
+/// right to write, as every other member's device shows it: kept here, never counted,
+/// never exported as the record's (docs/threat-model.md, "Removal").
+pub(super) fn mark_written_after_removal(
+    store: &mut Store,
+    id: &RecordId,
+    me: &str,
+    entries: &mut [crate::model::EntryView],
+) -> Result<(), Error> {
+    let Some(removed_at) = removed_here_at(store, id, me)? else {
+        return Ok(());
+    };
+    for view in entries {
+        if view.entry.author.device_id == me
+            && view.entry.recorded_at >= removed_at
+            && view.verification == crate::model::Verification::Verified
+        {
+            view.verification = crate::model::Verification::NotPermitted;
+        }
+    }
+    Ok(())
+}
+
+/// The entries `mark_written_after_removal` marked in `record` (this device's own).
+pub(super) fn written_here_after_removal(
+    store: &mut Store,
+    id: &RecordId,
+    me: &str,
+    record: &crate::ChildRecord,
+) -> Result<std::collections::HashSet<crate::model::EntryId>, Error> {
+    let Some(removed_at) = removed_here_at(store, id, me)? else {
+        return Ok(Default::default());
+    };
+    Ok(record
+        .entries
+        .iter()
+        .filter(|v| {
+            v.entry.author.device_id == me
+                && v.entry.recorded_at >= removed_at
+                && v.verification == crate::model::Verification::NotPermitted
+        })
+        .map(|v| v.entry.id.clone())
+        .collect())
 }
 
 /// An admin that finds a member without the key in force (granted while another admin

@@ -28,6 +28,9 @@ pub struct SummaryInput<'a> {
     /// The child's address is printed only when a parent asks (NHSX PCHR 2.1.1,
     /// safeguarding; hazard log H20).
     pub show_address: bool,
+    /// Entries this device wrote after it was removed from the record: printed apart,
+    /// said to be unshared, left out of every other section.
+    pub not_shared: std::collections::HashSet<crate::model::EntryId>,
 }
 
 const STYLE: &str = r#"
@@ -96,7 +99,11 @@ pub fn render(input: &SummaryInput) -> String {
         html.push_str("<p class=\"concern\">Some details were changed on two devices and have not been settled yet; the app shows both.</p>\n");
     }
 
-    let timeline = record.timeline();
+    let timeline: Vec<&EntryView> = record
+        .timeline()
+        .into_iter()
+        .filter(|v| !input.not_shared.contains(&v.entry.id))
+        .collect();
     let of_kind = |pred: &dyn Fn(&EntryBody) -> bool| -> Vec<&EntryView> {
         timeline
             .iter()
@@ -207,6 +214,7 @@ pub fn render(input: &SummaryInput) -> String {
             _ => vec![],
         },
     );
+    not_shared(&mut html, record, &input.not_shared);
 
     let _ = write!(
         html,
@@ -225,6 +233,37 @@ pub fn render(input: &SummaryInput) -> String {
             .unwrap_or("")
     );
     html
+}
+
+/// What this device wrote after its removal, every kind of entry, in the order written.
+fn not_shared(
+    html: &mut String,
+    record: &ChildRecord,
+    not_shared: &std::collections::HashSet<crate::model::EntryId>,
+) {
+    let mut views: Vec<&EntryView> = record
+        .entries
+        .iter()
+        .filter(|v| not_shared.contains(&v.entry.id))
+        .collect();
+    if views.is_empty() {
+        return;
+    }
+    views.sort_by_key(|v| v.entry.recorded_at);
+    let _ = writeln!(
+        html,
+        "<h2>{}</h2>\n<table><tr><th>Written</th><th>Entry</th></tr>",
+        esc(crate::view::WRITTEN_AFTER_REMOVAL)
+    );
+    for view in views {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            short_date(view.entry.recorded_at.date_naive()),
+            esc(&view.entry.body.summary())
+        );
+    }
+    html.push_str("</table>\n");
 }
 
 fn growth(html: &mut String, input: &SummaryInput) {

@@ -356,12 +356,22 @@ impl Member {
     /// not before it was granted (a device granted today cannot date an entry, such as a
     /// record's closure, to January; a day's grace for clocks that differ), nor after its
     /// removal. The record's creator signs what it brings in from before (an import), so
-    /// only its removal bounds it (docs/threat-model.md, "Times").
+    /// only its removal bounds it (docs/threat-model.md, "Times"). What the writer's and
+    /// the remover's changes had seen bounds it further (`record::causal`).
     pub fn could_write_at(&self, at: DateTime<Utc>) -> bool {
+        self.dated_within_grant(at) && self.dated_before_removal(at)
+    }
+
+    /// Whether it can write and `at` is no earlier than its grant (a day's grace; the
+    /// creator excepted).
+    pub fn dated_within_grant(&self, at: DateTime<Utc>) -> bool {
         let creator = self.added_by == self.device_id;
-        self.access.can_write()
-            && (creator || at + chrono::Duration::days(1) >= self.added_at)
-            && self.removed.as_ref().is_none_or(|r| at < r.at)
+        self.access.can_write() && (creator || at + chrono::Duration::days(1) >= self.added_at)
+    }
+
+    /// Whether `at` is before its removal, if it was removed.
+    pub fn dated_before_removal(&self, at: DateTime<Utc>) -> bool {
+        self.removed.as_ref().is_none_or(|r| at < r.at)
     }
 }
 
@@ -369,6 +379,10 @@ impl Member {
 pub struct Removal {
     pub by: String,
     pub at: DateTime<Utc>,
+    /// The statement that removed it: what its writes must not have seen
+    /// (docs/threat-model.md, "Times").
+    #[serde(default, skip)]
+    pub statement: Option<StatementId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -352,6 +352,13 @@ impl Resolver<'_> {
                     if let Some(earlier) = earlier {
                         profile.display_name = earlier.profile.display_name.clone();
                     }
+                    // A change of access to an active member keeps when its membership
+                    // began: what it wrote before still counts (docs/threat-model.md,
+                    // "Times"). After a removal, a grant begins a new membership.
+                    let added_at = match earlier.filter(|m| m.removed.is_none()) {
+                        Some(earlier) => earlier.added_at,
+                        None => self.effective_at(i),
+                    };
                     state.members.insert(
                         subject_id,
                         MemberState {
@@ -359,7 +366,7 @@ impl Resolver<'_> {
                             access: *access,
                             profile,
                             added_by: issuer.clone(),
-                            added_at: self.effective_at(i),
+                            added_at,
                             rank,
                             stands_in_for: stands_in_for.clone(),
                             removed: None,
@@ -372,6 +379,7 @@ impl Resolver<'_> {
                         member.removed.get_or_insert(Removal {
                             by: issuer.clone(),
                             at: self.effective_at(i),
+                            statement: Some(s.id.clone()),
                         });
                     }
                     self.rotate(&mut state, i, rotation);

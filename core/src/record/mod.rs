@@ -13,7 +13,7 @@
 use crate::crypto::device::DeviceKeys;
 use crate::model::{
     validate, ChildDetails, DetailEdit, DetailField, EntryBody, EntryId, EntryStatus, EntryView,
-    Member, RecordId, Statement, StoredEntry, Verification,
+    Member, RecordId, Statement, StatementId, StoredEntry, Verification,
 };
 use automerge::{
     transaction::{CommitOptions, Transactable},
@@ -26,6 +26,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+mod causal;
 pub mod membership;
 pub mod signed;
 mod validate_change;
@@ -36,6 +37,7 @@ pub use validate_change::{
     MAX_VALUES_PER_MESSAGE,
 };
 
+use causal::Writers;
 use signed::Kind;
 
 pub const FORMAT_VERSION: i64 = 2;
@@ -101,6 +103,8 @@ pub struct Record {
     /// How many entry values the document holds, at these heads: counting a map's keys
     /// walks the whole map, and every write's summary asks (docs/adr/0010-caseload.md).
     entry_count: RefCell<Option<(Vec<ChangeHash>, usize)>>,
+    /// Who could write in which change, at these heads (`causal`).
+    writers: RefCell<Option<(Vec<ChangeHash>, Arc<Writers>)>>,
     /// Set by `receive_sync_message` when it loaded a whole document; see
     /// `take_received_document`.
     received_document: Option<(Vec<u8>, Vec<ChangeHash>)>,
@@ -147,6 +151,15 @@ struct Stored {
     key: String,
     op: ObjId,
     bytes: Vec<u8>,
+    /// The ops that put identical copies of it under the same key (a replay), if any.
+    copies: Vec<ObjId>,
+}
+
+impl Stored {
+    /// Every op that put this value.
+    fn ops(&self) -> Vec<&ObjId> {
+        std::iter::once(&self.op).chain(&self.copies).collect()
+    }
 }
 
 impl Record {
@@ -206,6 +219,7 @@ impl Record {
             current: RefCell::default(),
             closure: RefCell::default(),
             entry_count: RefCell::default(),
+            writers: RefCell::default(),
             received_document: None,
         })
     }
@@ -509,6 +523,7 @@ impl Record {
                     key: item.key.to_string(),
                     op: item.id(),
                     bytes: bytes.to_vec(),
+                    copies: Vec::new(),
                 });
             }
         }
@@ -528,6 +543,7 @@ impl Record {
                         key: key.to_string(),
                         op,
                         bytes: bytes.clone(),
+                        copies: Vec::new(),
                     }),
                     _ => None,
                 },
@@ -601,6 +617,25 @@ impl Record {
         let membership = Arc::new(membership::resolve(&self.record_id, self.statements()));
         *self.resolved.borrow_mut() = Some((heads, membership.clone()));
         membership
+    }
+
+    /// Who could write in which change (docs/threat-model.md, "Times").
+    fn writers(&self, membership: &Membership) -> Arc<Writers> {
+        let heads = self.doc.get_heads();
+        if let Some((seen, writers)) = self.writers.borrow().as_ref() {
+            if *seen == heads {
+                return writers.clone();
+            }
+        }
+        let mut statement_ops: HashMap<StatementId, Vec<ObjId>> = HashMap::new();
+        for stored in self.values(&self.membership) {
+            if let Ok(id) = stored.key.parse() {
+                statement_ops.insert(id, stored.ops().into_iter().cloned().collect());
+            }
+        }
+        let writers = Arc::new(Writers::new(&self.doc, &membership.members, &statement_ops));
+        *self.writers.borrow_mut() = Some((heads, writers.clone()));
+        writers
     }
 
     pub fn members(&self) -> Vec<Member> {
@@ -699,6 +734,7 @@ impl Record {
 
     fn resolve_edits(&self) -> CurrentEdits {
         let membership = self.membership();
+        let writers = self.writers(&membership);
         let values = self.values(&self.details);
         let verified =
             self.signatures_verify(&values.iter().collect::<Vec<_>>(), &membership.members);
@@ -713,7 +749,7 @@ impl Record {
                     && value.kind == Kind::DetailEdit
                     && edit.id.as_str() == stored.key
                     && value.signer == Some(&member.keys.signing_key)
-                    && member.could_write_at(edit.at);
+                    && writers.could_write(&self.doc, member, edit.at, &stored.ops());
                 counts.then_some(edit)
             })
             .collect();
@@ -843,6 +879,7 @@ impl Record {
     pub fn entry_views(&self) -> (Vec<EntryView>, Vec<EntryId>) {
         let (entries, unreadable) = self.entries_with_values();
         let membership = self.membership();
+        let writers = self.writers(&membership);
         let stored: Vec<&Stored> = entries.iter().map(|(_, s)| s).collect();
         let verified = self.signatures_verify(&stored, &membership.members);
         let mut verifications: Vec<Verification> = entries
@@ -850,7 +887,10 @@ impl Record {
             .zip(verified)
             .map(|((entry, stored), signature_ok)| {
                 let signer = signed::parse(&stored.bytes).and_then(|v| v.signer.copied());
-                verification(entry, signer, signature_ok, &membership)
+                let could_write = |member: &Member| {
+                    writers.could_write(&self.doc, member, entry.recorded_at, &stored.ops())
+                };
+                verification(entry, signer, signature_ok, &membership, could_write)
             })
             .collect();
         let entries: Vec<StoredEntry> = entries.into_iter().map(|(e, _)| e).collect();
@@ -925,6 +965,7 @@ fn verification(
     signer: Option<[u8; 32]>,
     signature_ok: bool,
     membership: &Membership,
+    could_write: impl Fn(&Member) -> bool,
 ) -> Verification {
     let author = membership.member(&entry.author.device_id);
     match (signer, author) {
@@ -935,7 +976,7 @@ fn verification(
         (Some(key), Some(member)) => {
             if key != member.keys.signing_key {
                 Verification::Invalid
-            } else if member.could_write_at(entry.recorded_at) {
+            } else if could_write(member) {
                 Verification::Verified
             } else {
                 Verification::NotPermitted
@@ -956,11 +997,12 @@ fn verification(
 /// The one value a key holds: identical copies (a replay put beside the original) are
 /// one value; two different values under one key are damage, and none is read.
 fn one_value(mut values: Vec<Stored>) -> Option<Stored> {
-    let first = values.pop()?;
-    values
-        .iter()
-        .all(|other| other.bytes == first.bytes)
-        .then_some(first)
+    let mut first = values.pop()?;
+    if !values.iter().all(|other| other.bytes == first.bytes) {
+        return None;
+    }
+    first.copies = values.into_iter().map(|other| other.op).collect();
+    Some(first)
 }
 
 /// Checks signatures on every core: each Ed25519 check is pure and costs ~60 us, so a

@@ -221,6 +221,16 @@ impl SummaryOpener {
 use chrono::Datelike;
 
 impl Store {
+    /// The name and date of birth a record's invitation carried, if it left any: they
+    /// stand in for its details until the first sync brings them.
+    pub fn display_hint(&mut self, id: &RecordId) -> Result<Option<RecordHint>, Error> {
+        self.refresh(id)?;
+        Ok(self
+            .open_records
+            .peek(id)
+            .and_then(|open| display_hint(&self.conn, &self.sealing_key, &open.record_ref)))
+    }
+
     /// Every record's summary: one query, one decryption each. Any that does not open
     /// beside its record's head is rebuilt from the document and written again.
     pub fn summaries(&mut self) -> Result<Summaries, Error> {

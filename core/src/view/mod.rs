@@ -15,16 +15,32 @@ use chrono::NaiveDate;
 /// its mirror is the 0.4th): `growth::CENTILE_LINES`.
 const TOP_LINE_Z: f64 = crate::growth::CENTILE_LINES[8].0;
 
+/// Who removed this device from a record and on what day, as it learned it.
+pub struct Removal<'a> {
+    pub by: &'a str,
+    pub on: NaiveDate,
+    /// The remover is a phone restored from the recovery kit in this one's place.
+    pub replaced: bool,
+}
+
 /// What a device's relay sync says once it learns it was removed from a child's record:
 /// who removed it and on what day, when its removal is known here ("Mum removed this
-/// phone from Amara's record on 3 Mar 2026. ...").
-pub fn removed_from_record(child: &str, removal: Option<(&str, chrono::NaiveDate)>) -> String {
+/// phone from Amara's record on 3 Mar 2026. ..."); a phone a restore replaced is told so.
+pub fn removed_from_record(child: &str, removal: Option<Removal<'_>>) -> String {
     let record = match child.trim() {
         "" => "the child's record".to_string(),
         name => format!("{name}'s record"),
     };
     let what = match removal {
-        Some((by, on)) => format!(
+        Some(Removal {
+            by,
+            on,
+            replaced: true,
+        }) => format!(
+            "{by}, restored from the recovery kit, replaced this phone in {record} on {}",
+            screens::date_text(on)
+        ),
+        Some(Removal { by, on, .. }) => format!(
             "{by} removed this phone from {record} on {}",
             screens::date_text(on)
         ),
@@ -34,6 +50,11 @@ pub fn removed_from_record(child: &str, removal: Option<(&str, chrono::NaiveDate
         "{what}. It no longer sends or receives updates: what was written here after that was not shared, and everything stays readable here."
     )
 }
+
+/// The printable summary's heading, on a removed device, over what it wrote after its
+/// removal (kept there, never sent: docs/threat-model.md, "Removal").
+pub const WRITTEN_AFTER_REMOVAL: &str =
+    "Written on this phone after it was removed: not shared with the family";
 
 /// The name a recovery kit's identity is granted under (`RedBook::create_recovery_kit`).
 pub const RECOVERY_KIT_NAME: &str = "Recovery kit";

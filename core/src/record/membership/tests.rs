@@ -641,6 +641,29 @@ fn a_backdated_statement_takes_effect_no_earlier_than_what_it_had_seen() {
     );
 }
 
+#[test]
+fn a_change_of_access_keeps_when_the_membership_began_and_a_regrant_begins_anew() {
+    let (mum, dad) = (Device::new(), Device::new());
+    let (mut h, create) = History::created_by(&mum);
+    let g_dad = h.grant(&mum, &[&create], &dad, Access::Writer);
+    let began = h.statements.last().unwrap().issued_at;
+    // A week later Dad is made an admin: what he wrote as a writer still counts.
+    let promoted = h.grant(&mum, &[&g_dad], &dad, Access::Admin);
+    h.statements.last_mut().unwrap().issued_at = began + chrono::Duration::weeks(1);
+    let m = h.resolve();
+    let member = m.member(&dad.id()).unwrap();
+    assert_eq!(member.access, Access::Admin);
+    assert_eq!(member.added_at, began);
+    // Removed, then granted again: a new membership, from the new grant.
+    let removal = h.revoke(&mum, &[&promoted], &dad, 1, &[&mum]);
+    h.grant(&mum, &[&removal], &dad, Access::Writer);
+    h.statements.last_mut().unwrap().issued_at = began + chrono::Duration::weeks(2);
+    let m = h.resolve();
+    let member = m.member(&dad.id()).unwrap();
+    assert!(member.removed.is_none());
+    assert_eq!(member.added_at, began + chrono::Duration::weeks(2));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
