@@ -5,6 +5,7 @@
 
 use redbook_core::model::{Access, RecordId, Role};
 use redbook_core::sync::relay::{self, HttpRequest, HttpResponse, RelayTransport};
+use redbook_core::sync::session::MAX_ASK_INTERVAL;
 use redbook_core::{Error, RedBook, RelayReport};
 use redbook_relay::postgres_server::PrivateServer;
 use redbook_relay::{Config, HttpTransport, PostgresStorage, RunningRelay, SqliteStorage, Storage};
@@ -379,6 +380,20 @@ impl RelayTransport for Watching<'_> {
     }
 }
 
+/// Fetches go through; every post is lost on the way (a network that fails mid-exchange).
+struct PostsLost<'a> {
+    inner: &'a HttpTransport,
+}
+
+impl RelayTransport for PostsLost<'_> {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+        if request.method == "POST" {
+            return Err("lost on the way".into());
+        }
+        self.inner.send(request)
+    }
+}
+
 #[test]
 fn a_removed_member_is_refused_by_the_relay_and_never_sees_what_is_written_after() {
     let dir = TempDir::new().unwrap();
@@ -740,6 +755,40 @@ fn converge(
     panic!("the phones did not settle in {max_rounds} rounds: {traffic:?}");
 }
 
+/// As `converge`, but the phones must then post nothing for longer than the ask-again
+/// schedule's longest wait. A message a faulty relay lost for good (an answer held back
+/// and never delivered, one a phone believed delivered) is recovered only when its
+/// sender asks again, up to `MAX_ASK_INTERVAL` exchanges later (docs/adr/0008-relay.md):
+/// one quiet round after such a loss says nothing. Any post in that stretch starts it over.
+fn converge_past_asking_again(
+    phones: &[&Phone],
+    id: &RecordId,
+    transport: &dyn RelayTransport,
+    url: &str,
+) -> Traffic {
+    let mut traffic = converge(phones, id, transport, url, 6);
+    let mut quiet = 0;
+    for _ in 0..4 * MAX_ASK_INTERVAL {
+        let mut posted = 0;
+        for phone in phones {
+            let report = phone.exchange(id, transport, url).unwrap();
+            posted += report.posted;
+            traffic.posted += report.posted;
+            traffic.bytes += report.bytes_sent + report.bytes_received;
+        }
+        traffic.rounds += 1;
+        quiet = if posted == 0 { quiet + 1 } else { 0 };
+        if quiet > MAX_ASK_INTERVAL {
+            let first = contents(&phones[0].open(), id);
+            assert!(phones[1..]
+                .iter()
+                .all(|phone| contents(&phone.open(), id) == first));
+            return traffic;
+        }
+    }
+    panic!("the phones kept posting: {traffic:?}");
+}
+
 /// One round more posts nothing: no phone sends what its peer has shown it holds.
 fn assert_quiet(phones: &[&Phone], id: &RecordId, transport: &dyn RelayTransport, url: &str) {
     for phone in phones {
@@ -1061,6 +1110,21 @@ fn a_member_that_missed_the_restored_phones_introduction_is_introduced_again() {
     });
 }
 
+/// Two histories the model found. Seed 28: the clinic got the restored phone's
+/// introduction, then the restored phone removed two members (three key changes); the
+/// clinic reads only its old mailbox, which the restored phone posts to last, and each
+/// post that failed before it left the key message to the ask-again schedule. Seed 52:
+/// the faulty relay lost the last answer for good, so the phone that sent it was asked
+/// again after the run looked quiet.
+#[test]
+fn the_model_histories_of_a_member_three_keys_behind_and_a_lost_last_answer_settle() {
+    for seed in [28u64, 52].map(|n| n.wrapping_mul(0x9e37_79b9_7f4a_7c15)) {
+        let dir = TempDir::new().unwrap();
+        let file = dir.path().join("relay.sqlite");
+        model_run(seed, &|| Arc::new(SqliteStorage::open(&file).unwrap()));
+    }
+}
+
 /// One seeded run of the model, the relay's storage made by `storage` (called again at
 /// every relay restart).
 fn model_run(seed: u64, storage: &dyn Fn() -> Arc<dyn Storage>) {
@@ -1264,7 +1328,7 @@ fn model_run(seed: u64, storage: &dyn Fn() -> Arc<dyn Storage>) {
         settled,
         "seed {seed:#x}: did not settle in 200 rounds through the faulty relay"
     );
-    let traffic = converge(&members, &id, &plain, &relay.url(), 6);
+    let traffic = converge_past_asking_again(&members, &id, &plain, &relay.url());
     assert_quiet(&members, &id, &plain, &relay.url());
     eprintln!(
         "seed {seed:#x}: {} members, quiet after {traffic:?}",
@@ -1326,6 +1390,49 @@ fn a_member_removed_then_granted_again_syncs_through_the_relay() {
     assert!(!report.removed, "{report:?}");
     assert_quiet(&[mum, dad, clinic], &family.id, &transport, &url);
     eprintln!("granted again and settled in {traffic:?}");
+}
+
+/// Dad's phone has been off long enough that Mum asks it again only every 64 exchanges.
+/// Mum removes Gran, and the post with Dad's key message is lost on the way: it goes again
+/// at Mum's next exchange, not at the next ask, so Dad's first exchange when he is back
+/// brings him the new key.
+#[test]
+fn a_key_message_whose_post_failed_goes_again_at_the_next_exchange() {
+    let dir = TempDir::new().unwrap();
+    let relay = local_relay(Arc::new(
+        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
+    ));
+    let (transport, url) = (HttpTransport::default(), relay.url());
+    let family = family();
+    let (mum, dad, clinic) = (&family.phones[0], &family.phones[1], &family.phones[2]);
+    let (gran, gran_id) = Phone::new(&dir, "gran", 4, Role::Carer, None);
+    let card = gran.open().device_card().unwrap();
+    gran.open()
+        .accept(&mum.open().share(&family.id, &card, Access::Writer).unwrap())
+        .unwrap();
+    converge(&[mum, dad, clinic, &gran], &family.id, &transport, &url, 12);
+    let clinic_id = clinic.open().device_id();
+    mum.open().remove_member(&family.id, &clinic_id).unwrap();
+    // Dad and Gran are off: Mum asks them again less and less often.
+    for _ in 0..2 * MAX_ASK_INTERVAL {
+        mum.exchange(&family.id, &transport, &url).unwrap();
+    }
+    mum.open().remove_member(&family.id, &gran_id).unwrap();
+    mum.open()
+        .add_entry(&family.id, note("2026-06-03", "mum: after gran"))
+        .unwrap();
+    let lost = mum.exchange(&family.id, &PostsLost { inner: &transport }, &url);
+    assert!(matches!(lost, Err(Error::RelayUnreachable(_))), "{lost:?}");
+    mum.exchange(&family.id, &transport, &url).unwrap();
+    // Dad is back: his first exchange finds the key message that says Gran was removed.
+    dad.exchange(&family.id, &transport, &url).unwrap();
+    let members = dad.open().members(&family.id).unwrap();
+    let gran_standing = members.iter().find(|m| m.device_id == gran_id).unwrap();
+    assert!(!gran_standing.is_active());
+    let traffic = converge(&[dad, mum], &family.id, &transport, &url, 4);
+    assert!(notes(dad, &family.id).contains(&"mum: after gran".to_string()));
+    assert_quiet(&[mum, dad], &family.id, &transport, &url);
+    eprintln!("the lost key message went again; caught up in {traffic:?}");
 }
 
 /// Dad's phone is off while Mum removes two members one after the other (two new keys);
