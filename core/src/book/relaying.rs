@@ -139,12 +139,16 @@ impl RedBook {
             report.removed = true;
             return Ok(report);
         }
-        // A restored phone's introduction has done its work once a member answers it.
-        if !heard_from.is_empty() && self.pending_introduction(id)?.is_some() {
+        // A restored phone's introduction has done its work once every member holds the key
+        // in force: one member's answer is not enough, since a member that missed it (a
+        // relay replaced, a message lost) refuses this phone's own messages, which come
+        // from a device it does not know (docs/adr/0009-recovery.md).
+        if self.pending_introduction(id)?.is_some() && !self.a_peer_is_behind(id, &me)? {
             self.introduction_done(id)?;
         }
         let notices = self.removal_notices(id)?;
-        let (outgoing, notice_sent) = self.relay_outgoing(id, &me, &heard_from, &notices)?;
+        let (outgoing, notice_sent, sent_to) =
+            self.relay_outgoing(id, &me, &heard_from, &notices)?;
         for (mailbox, messages) in outgoing {
             if messages.is_empty() {
                 continue;
@@ -153,7 +157,14 @@ impl RedBook {
             let path = relay::post_path(&mailbox.address());
             let body = relay::encode_post(&messages);
             let from = hex::encode(mailbox.recipient_tag(&me));
-            relay.call_from(&mailbox, "POST", &path, body, Some(from), &mut report)?;
+            let posted = relay.call_from(&mailbox, "POST", &path, body, Some(from), &mut report);
+            if let Err(Error::RelayUnreachable(_)) = &posted {
+                // This post and the ones after it may never have reached the relay, though
+                // each peer's session counts them as sent: without this, a key message lost
+                // this way waited for the ask-again schedule (docs/adr/0008-relay.md).
+                self.send_again(id, &sent_to)?;
+            }
+            posted?;
         }
         let told: Vec<String> = notices.into_iter().map(|(device, _)| device).collect();
         self.removal_notified(id, &told)?;
@@ -321,7 +332,7 @@ impl RedBook {
         me: &str,
         heard_from: &HashSet<String>,
         removal_notices: &[(String, Vec<u8>)],
-    ) -> Result<(Posts, bool), Error> {
+    ) -> Result<(Posts, bool, Vec<String>), Error> {
         let current = self.relay_mailbox(id)?;
         let own_kit = self.own_kit_id()?;
         let peers: Vec<String> = {
@@ -356,11 +367,15 @@ impl RedBook {
         }
         // Peers sent a key message now: they may not know this phone yet.
         let mut keys_to = Vec::new();
+        let mut sent_to = Vec::new();
         for peer in peers {
             let mut envelope = self.next_message(id, &peer, true)?;
             let heard = heard_from.contains(&peer);
             if self.ask_again(id, &peer, heard, envelope.is_none())? {
                 envelope = self.next_message(id, &peer, true)?;
+            }
+            if envelope.is_some() {
+                sent_to.push(peer.clone());
             }
             while let Some(sent) = envelope.take() {
                 let is_keys = sync::parse_envelope(&sent)?.header.kind == Kind::Keys;
@@ -410,7 +425,24 @@ impl RedBook {
         }
         all.push((current, now));
         all.extend(earlier.into_iter().zip(before));
-        Ok((all, notice_sent))
+        Ok((all, notice_sent, sent_to))
+    }
+
+    /// A post failed on the way, so the messages just made for `peers` may not have left:
+    /// as when a silent peer is asked again, the key message goes again at the next
+    /// exchange and no message is taken as in flight.
+    fn send_again(&self, id: &RecordId, peers: &[String]) -> Result<(), Error> {
+        let mut inner = self.lock();
+        let super::Inner {
+            store, sessions, ..
+        } = &mut *inner;
+        for peer in peers {
+            let session = sharing::session(sessions, store, id, peer)?;
+            session.ask_again();
+            let saved = session.encode();
+            store.save_sync_state(id, peer, &saved)?;
+        }
+        Ok(())
     }
 
     /// Whether to ask `peer` again where it stands: there is nothing to send it, it was
