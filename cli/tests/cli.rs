@@ -1060,6 +1060,46 @@ impl Drop for ServedRelay {
     }
 }
 
+/// What a scenario's relay keeps its data in: a SQLite file, or a private PostgreSQL
+/// server of its own.
+#[derive(Clone, Copy)]
+enum Backing {
+    Sqlite,
+    Postgres,
+}
+
+/// `redbook relay serve` on `backing`, its data under `dir/name`; the PostgreSQL server
+/// (if any) stops after the relay.
+struct Relay {
+    _served: ServedRelay,
+    url: String,
+    _server: Option<redbook_relay::postgres_server::PrivateServer>,
+}
+
+impl Relay {
+    fn start(backing: Backing, dir: &Path, name: &str) -> Self {
+        match backing {
+            Backing::Sqlite => {
+                let (served, url) = ServedRelay::on_sqlite(&dir.join(name));
+                Self {
+                    _served: served,
+                    url,
+                    _server: None,
+                }
+            }
+            Backing::Postgres => {
+                let server = redbook_relay::postgres_server::PrivateServer::start().unwrap();
+                let (served, url) = ServedRelay::start(&["--postgres", &server.url()]);
+                Self {
+                    _served: served,
+                    url,
+                    _server: Some(server),
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn two_devices_sync_through_the_relay_the_cli_serves() {
     let dir = tempfile::TempDir::new().unwrap();
@@ -1599,21 +1639,33 @@ fn removal_then_a_note_reaches_mum(url: &str) {
 #[test]
 fn after_mum_removes_gran_dads_note_reaches_her_through_a_relay_on_sqlite() {
     let dir = tempfile::TempDir::new().unwrap();
-    let (_relay, url) = ServedRelay::on_sqlite(&dir.path().join("relay"));
-    removal_then_a_note_reaches_mum(&url);
+    let relay = Relay::start(Backing::Sqlite, dir.path(), "relay");
+    removal_then_a_note_reaches_mum(&relay.url);
 }
 
 #[test]
 fn after_mum_removes_gran_dads_note_reaches_her_through_a_relay_on_postgres() {
-    let server = redbook_relay::postgres_server::PrivateServer::start().unwrap();
-    let (_relay, url) = ServedRelay::start(&["--postgres", &server.url()]);
-    removal_then_a_note_reaches_mum(&url);
+    let dir = tempfile::TempDir::new().unwrap();
+    let relay = Relay::start(Backing::Postgres, dir.path(), "relay");
+    removal_then_a_note_reaches_mum(&relay.url);
 }
 
 #[test]
 fn mums_lost_phone_is_restored_from_the_words_and_the_relay_and_dads_note_reaches_it() {
+    restore_then_a_note_reaches_the_new_phone(Backing::Sqlite);
+}
+
+#[test]
+fn mums_lost_phone_is_restored_through_a_relay_on_postgres_and_dads_note_reaches_it() {
+    restore_then_a_note_reaches_the_new_phone(Backing::Postgres);
+}
+
+/// Mum's phone is lost: the new phone restores from the words and the relay's backup in
+/// one command; Dad's later note reaches it; the lost phone is told it was replaced.
+fn restore_then_a_note_reaches_the_new_phone(backing: Backing) {
     let dir = tempfile::TempDir::new().unwrap();
-    let (_relay, url) = ServedRelay::on_sqlite(&dir.path().join("relay"));
+    let relay = Relay::start(backing, dir.path(), "relay");
+    let url = relay.url.clone();
     let [mum, dad, gran] = family_sharing_ada(dir.path(), &url);
     let kit = mum.run(&["recovery", "create"]);
     let words = twelve_words(&kit);
@@ -1671,8 +1723,18 @@ fn mums_lost_phone_is_restored_from_the_words_and_the_relay_and_dads_note_reache
 
 #[test]
 fn dads_new_name_shows_for_every_member_after_a_sync_through_the_relay() {
+    rename_shows_for_every_member(Backing::Sqlite);
+}
+
+#[test]
+fn dads_new_name_shows_for_every_member_after_a_sync_through_a_relay_on_postgres() {
+    rename_shows_for_every_member(Backing::Postgres);
+}
+
+fn rename_shows_for_every_member(backing: Backing) {
     let dir = tempfile::TempDir::new().unwrap();
-    let (_relay, url) = ServedRelay::on_sqlite(&dir.path().join("relay"));
+    let relay = Relay::start(backing, dir.path(), "relay");
+    let url = relay.url.clone();
     let [mum, dad, gran] = family_sharing_ada(dir.path(), &url);
     dad.note("Dad: bath time");
     dad.run(&["device", "set", "--name", "Kwame's phone"]);
@@ -1694,15 +1756,27 @@ fn dads_new_name_shows_for_every_member_after_a_sync_through_the_relay() {
 
 #[test]
 fn moving_to_a_new_relay_loses_nothing_even_what_waited_on_the_old_one() {
+    moving_relays_loses_nothing(Backing::Sqlite);
+}
+
+#[test]
+fn moving_to_a_new_relay_on_postgres_loses_nothing_even_what_waited_on_the_old_one() {
+    moving_relays_loses_nothing(Backing::Postgres);
+}
+
+/// Gran's note waits on the old relay when it closes, nobody having fetched it; on the
+/// new relay (a new database) it still reaches everyone.
+fn moving_relays_loses_nothing(backing: Backing) {
     let dir = tempfile::TempDir::new().unwrap();
-    let (old_relay, old_url) = ServedRelay::on_sqlite(&dir.path().join("old-relay"));
+    let old_relay = Relay::start(backing, dir.path(), "old-relay");
+    let old_url = old_relay.url.clone();
     let [mum, dad, gran] = family_sharing_ada(dir.path(), &old_url);
-    // Gran's note waits on the old relay when it closes: nobody fetched it.
     gran.note("Gran: knitted a hat");
     assert!(gran.sync(&old_url)["posted"].as_u64().unwrap() > 0);
     drop(old_relay);
 
-    let (_relay, url) = ServedRelay::on_sqlite(&dir.path().join("new-relay"));
+    let relay = Relay::start(backing, dir.path(), "new-relay");
+    let url = relay.url.clone();
     dad.note("Dad: on the new relay");
     let traffic = converge(&[&mum, &dad, &gran], &url, 8);
     eprintln!("on the new relay, settled in {traffic:?}");
