@@ -889,16 +889,22 @@ fn confirmed_health_visitor(f: &Family) -> Device {
     hv
 }
 
+/// The mother's hepatitis B, as a professional records it before the birth: the fact
+/// that puts the baby on the hepatitis B programme.
+fn maternal_hepatitis_b() -> EntryBody {
+    EntryBody::RiskFactor(RiskFactor {
+        date: "2025-10-01".parse().unwrap(),
+        factor: RiskFactorKind::MaternalHepatitisB,
+        present: true,
+    })
+}
+
 #[test]
 fn a_risk_factor_from_a_professional_counts_only_once_an_organisation_confirms_the_role() {
     let f = family();
     // The clinic's device was granted "health visitor" by Mum, but no organisation on
     // Mum's trust list confirms it: its maternal hepatitis B waits.
-    let hep_b = EntryBody::RiskFactor(RiskFactor {
-        date: "2025-10-01".parse().unwrap(),
-        factor: RiskFactorKind::MaternalHepatitisB,
-        present: true,
-    });
+    let hep_b = maternal_hepatitis_b();
     f.clinic.book.add_entry(&f.id, hep_b.clone()).unwrap();
     settle(&[&f.mum, &f.clinic], &f.id);
     let due = f
@@ -930,16 +936,7 @@ fn a_hostile_parent_cannot_change_the_schedule_with_risk_factors_or_forged_doses
     let f = family();
     let hv = confirmed_health_visitor(&f);
     // The health visitor records the mother's hepatitis B; the baby is in the programme.
-    hv.book
-        .add_entry(
-            &f.id,
-            EntryBody::RiskFactor(RiskFactor {
-                date: "2025-10-01".parse().unwrap(),
-                factor: RiskFactorKind::MaternalHepatitisB,
-                present: true,
-            }),
-        )
-        .unwrap();
+    hv.book.add_entry(&f.id, maternal_hepatitis_b()).unwrap();
     settle(&[&f.mum, &hv], &f.id);
     let honest = f
         .mum
@@ -1198,16 +1195,7 @@ fn an_expired_attestation_confirms_nothing_written_after_it_expired() {
     assert_eq!(standing.confirmed_by, None);
 
     // Its risk factor waits, and its closure closes nothing.
-    gp.book
-        .add_entry(
-            &f.id,
-            EntryBody::RiskFactor(RiskFactor {
-                date: "2025-10-01".parse().unwrap(),
-                factor: RiskFactorKind::MaternalHepatitisB,
-                present: true,
-            }),
-        )
-        .unwrap();
+    gp.book.add_entry(&f.id, maternal_hepatitis_b()).unwrap();
     gp.book
         .add_entry(
             &f.id,
@@ -1243,16 +1231,7 @@ fn a_revoked_device_or_organisation_key_confirms_nothing() {
     use redbook_core::sync::attestation::test_organisation;
     let f = family();
     let hv = confirmed_health_visitor(&f);
-    hv.book
-        .add_entry(
-            &f.id,
-            EntryBody::RiskFactor(RiskFactor {
-                date: "2025-10-01".parse().unwrap(),
-                factor: RiskFactorKind::MaternalHepatitisB,
-                present: true,
-            }),
-        )
-        .unwrap();
+    hv.book.add_entry(&f.id, maternal_hepatitis_b()).unwrap();
     settle(&[&f.mum, &hv], &f.id);
     let on = "2026-03-10".parse().unwrap();
     let used = |book: &RedBook| book.due(&f.id, on).unwrap().risk_factors[0].used;

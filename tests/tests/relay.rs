@@ -1392,6 +1392,30 @@ fn a_member_removed_then_granted_again_syncs_through_the_relay() {
     eprintln!("granted again and settled in {traffic:?}");
 }
 
+/// The family, and Gran's phone (in `dir`) Mum granted as a writer, all holding everything
+/// through a relay on SQLite in `dir`; with Gran's device id.
+fn family_and_gran_on_a_relay(dir: &TempDir) -> (RunningRelay, Family, String) {
+    let relay = local_relay(Arc::new(
+        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
+    ));
+    let family = family();
+    let mum = &family.phones[0];
+    let (gran, gran_id) = Phone::new(dir, "gran", 4, Role::Carer, None);
+    let card = gran.open().device_card().unwrap();
+    gran.open()
+        .accept(&mum.open().share(&family.id, &card, Access::Writer).unwrap())
+        .unwrap();
+    let phones: Vec<&Phone> = family.phones.iter().chain([&gran]).collect();
+    converge(
+        &phones,
+        &family.id,
+        &HttpTransport::default(),
+        &relay.url(),
+        12,
+    );
+    (relay, family, gran_id)
+}
+
 /// Dad's phone has been off long enough that Mum asks it again only every 64 exchanges.
 /// Mum removes Gran, and the post with Dad's key message is lost on the way: it goes again
 /// at Mum's next exchange, not at the next ask, so Dad's first exchange when he is back
@@ -1399,18 +1423,9 @@ fn a_member_removed_then_granted_again_syncs_through_the_relay() {
 #[test]
 fn a_key_message_whose_post_failed_goes_again_at_the_next_exchange() {
     let dir = TempDir::new().unwrap();
-    let relay = local_relay(Arc::new(
-        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
-    ));
+    let (relay, family, gran_id) = family_and_gran_on_a_relay(&dir);
     let (transport, url) = (HttpTransport::default(), relay.url());
-    let family = family();
     let (mum, dad, clinic) = (&family.phones[0], &family.phones[1], &family.phones[2]);
-    let (gran, gran_id) = Phone::new(&dir, "gran", 4, Role::Carer, None);
-    let card = gran.open().device_card().unwrap();
-    gran.open()
-        .accept(&mum.open().share(&family.id, &card, Access::Writer).unwrap())
-        .unwrap();
-    converge(&[mum, dad, clinic, &gran], &family.id, &transport, &url, 12);
     let clinic_id = clinic.open().device_id();
     mum.open().remove_member(&family.id, &clinic_id).unwrap();
     // Dad and Gran are off: Mum asks them again less and less often.
@@ -1440,18 +1455,9 @@ fn a_key_message_whose_post_failed_goes_again_at_the_next_exchange() {
 #[test]
 fn a_phone_off_across_two_key_changes_catches_up() {
     let dir = TempDir::new().unwrap();
-    let relay = local_relay(Arc::new(
-        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
-    ));
+    let (relay, family, gran_id) = family_and_gran_on_a_relay(&dir);
     let (transport, url) = (HttpTransport::default(), relay.url());
-    let family = family();
     let (mum, dad, clinic) = (&family.phones[0], &family.phones[1], &family.phones[2]);
-    let (gran, gran_id) = Phone::new(&dir, "gran", 4, Role::Carer, None);
-    let card = gran.open().device_card().unwrap();
-    gran.open()
-        .accept(&mum.open().share(&family.id, &card, Access::Writer).unwrap())
-        .unwrap();
-    converge(&[mum, dad, clinic, &gran], &family.id, &transport, &url, 12);
 
     let clinic_id = clinic.open().device_id();
     mum.open().remove_member(&family.id, &clinic_id).unwrap();

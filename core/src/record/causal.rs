@@ -8,6 +8,7 @@
 //! A modified client can make a change on a fork that omits what it had seen; these rules
 //! bind what a change says it had seen, and the times bound the rest.
 
+use super::membership::Bits;
 use crate::model::{Member, StatementId};
 use automerge::{Automerge, ChangeHash, ObjId};
 use chrono::{DateTime, Utc};
@@ -52,8 +53,8 @@ impl ChangeGraph {
     }
 
     /// Every change reachable from `start` along `edges`, `start` included.
-    fn reach(&self, start: &[usize], edges: &[Vec<usize>]) -> Changes {
-        let mut reached = Changes::new(self.parents.len());
+    fn reach(&self, start: &[usize], edges: &[Vec<usize>]) -> Bits {
+        let mut reached = Bits::new(self.parents.len());
         let mut stack = start.to_vec();
         while let Some(i) = stack.pop() {
             if !reached.contains(i) {
@@ -65,36 +66,12 @@ impl ChangeGraph {
     }
 }
 
-/// A set of changes, as bits.
-struct Changes(Vec<u64>);
-
-impl Changes {
-    fn new(n: usize) -> Self {
-        Self(vec![0; n.div_ceil(64)])
-    }
-
-    fn insert(&mut self, i: usize) {
-        self.0[i / 64] |= 1 << (i % 64);
-    }
-
-    fn contains(&self, i: usize) -> bool {
-        self.0[i / 64] & (1 << (i % 64)) != 0
-    }
-
-    /// Keeps only what `other` holds too.
-    fn keep_only(&mut self, other: &Changes) {
-        for (mine, theirs) in self.0.iter_mut().zip(&other.0) {
-            *mine &= *theirs;
-        }
-    }
-}
-
 /// For one statement that ended a period of write access (a removal, or a grant that made
 /// the member a reader): the changes that had seen it (any copy of it), and the changes it
 /// had seen (every copy of it, so a copy replayed on top of a fork vouches for nothing).
 struct EndPasts {
-    after: Changes,
-    seen: Changes,
+    after: Bits,
+    seen: Bits,
 }
 
 /// Copies of one statement beyond which none is taken to have seen anything: walking each
@@ -135,7 +112,7 @@ impl Writers {
                     .flatten()
                     .filter_map(|op| graph.change_of(doc, op))
                     .collect();
-                let mut seen = Changes::new(graph.parents.len());
+                let mut seen = Bits::new(graph.parents.len());
                 if (1..=MAX_COPIES_WALKED).contains(&copies.len()) {
                     seen = graph.reach(&copies[..1], &graph.parents);
                     for &copy in &copies[1..] {

@@ -177,22 +177,26 @@ impl State {
     }
 }
 
-/// A set of statement indices, as bits.
+/// A set of indices (statements here, changes in `causal`), as bits.
 #[derive(Clone)]
-struct Bits(Vec<u64>);
+pub(super) struct Bits(Vec<u64>);
 
 impl Bits {
-    fn new(n: usize) -> Self {
+    pub(super) fn new(n: usize) -> Self {
         Bits(vec![0; n.div_ceil(64)])
     }
-    fn insert(&mut self, i: usize) {
+    pub(super) fn insert(&mut self, i: usize) {
         self.0[i / 64] |= 1 << (i % 64);
     }
-    fn contains(&self, i: usize) -> bool {
+    pub(super) fn contains(&self, i: usize) -> bool {
         self.0[i / 64] & (1 << (i % 64)) != 0
     }
     fn union(&mut self, other: &Bits) {
         self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a |= b);
+    }
+    /// Keeps only what `other` holds too.
+    pub(super) fn keep_only(&mut self, other: &Bits) {
+        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a &= b);
     }
 }
 
