@@ -13,6 +13,7 @@ use chrono::{Duration, Local, NaiveDate};
 use redbook_core::growth::{Correction, Measure};
 use redbook_core::model::*;
 use redbook_core::schedule::DueStatus;
+use redbook_core::view;
 use redbook_core::{ChildRecord, DeviceProfile};
 use redbook_ffi::{DetailUpdate, GrowthCharts, RedBook};
 use std::path::Path;
@@ -517,7 +518,8 @@ fn relay_turns(
         if quiet {
             if report {
                 for ((name, _), (messages, bytes)) in devices.iter().zip(&crossed) {
-                    println!("   {name}: {messages} messages posted, {bytes} bytes");
+                    let posted = view::count(*messages as i64, "message", "messages");
+                    println!("   {name}: {posted} posted, {bytes} bytes");
                 }
                 println!("   settled after {turn} turns of each device (in the last, nobody fetched anything)");
             }
@@ -675,13 +677,21 @@ fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate, dir: &Path) 
             record.id
         );
         println!(
-            "    {} entries: {} measurements, {} immunisations, {} reviews, {} screening results, {} notes",
-            timeline.len(),
-            count("measurement"),
-            count("immunisation"),
-            count("review"),
-            count("newborn_screening"),
-            count("note"),
+            "    {}: {}, {}, {}, {}, {}",
+            view::count(timeline.len() as i64, "entry", "entries"),
+            view::count(count("measurement") as i64, "measurement", "measurements"),
+            view::count(
+                count("immunisation") as i64,
+                "immunisation",
+                "immunisations"
+            ),
+            view::count(count("review") as i64, "review", "reviews"),
+            view::count(
+                count("newborn_screening") as i64,
+                "screening result",
+                "screening results"
+            ),
+            view::count(count("note") as i64, "note", "notes"),
         );
         let series = book.growth(
             id.clone(),
@@ -739,7 +749,8 @@ fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate, dir: &Path) 
         );
         let superseded = record.entries.len() - timeline.len();
         if superseded > 0 {
-            println!("    {superseded} superseded entries kept (e.g. Dad's typing slip, 92 kg corrected to 9.2 kg)");
+            let kept = view::count(superseded as i64, "superseded entry", "superseded entries");
+            println!("    {kept} kept (e.g. Dad's typing slip, 92 kg corrected to 9.2 kg)");
         }
     }
     Ok(())

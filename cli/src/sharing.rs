@@ -115,8 +115,8 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                     return;
                 }
                 println!(
-                    "fetched {} messages ({} refused), posted {}; {} ({} requests, {} bytes sent, {} received){}",
-                    report.received + report.refused,
+                    "fetched {} ({} refused), posted {}; {} ({} requests, {} bytes sent, {} received){}",
+                    redbook_core::view::count(report.received + report.refused, "message", "messages"),
                     report.refused,
                     report.posted,
                     if report.changed { "the record has news from other devices" } else { "nothing new here" },

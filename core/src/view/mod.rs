@@ -233,9 +233,17 @@ pub fn age_text(a: &Assessment) -> String {
     format!("age {chronological}; {corrected}")
 }
 
+/// "1 entry", "3 entries": a count with its noun in the right number.
+pub fn count(n: impl Into<i64>, one: &str, many: &str) -> String {
+    match n.into() {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    }
+}
+
 fn age_words(days: i64) -> String {
     match days {
-        d if d < 14 => format!("{d} days"),
+        d if d < 14 => count(d, "day", "days"),
         d if d < 7 * 13 => format!("{} weeks", d / 7),
         d if d < 2 * 365 => format!("{} months", d * 12 / 365),
         d => format!("{} years {} months", d / 365, (d % 365) * 12 / 365),
@@ -365,8 +373,9 @@ pub fn growth_notes(series: &GrowthSeries) -> Vec<String> {
     }
     if let Some(often) = &series.weighed_often {
         notes.push(format!(
-            "Weighed {} days after the time before: at this age the charts advise weighing no more than {}, unless your health visitor asks, because weights close together vary and can worry without reason",
-            often.days_since_previous, often.advised
+            "Weighed {} after the time before: at this age the charts advise weighing no more than {}, unless your health visitor asks, because weights close together vary and can worry without reason",
+            count(often.days_since_previous, "day", "days"),
+            often.advised
         ));
     }
     if let Some(v) = &series.velocity {
@@ -434,6 +443,13 @@ pub fn given_status(reported_by: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_count_names_one_thing_in_the_singular_and_any_other_number_in_the_plural() {
+        assert_eq!(super::count(1, "day", "days"), "1 day");
+        assert_eq!(super::count(0, "entry", "entries"), "0 entries");
+        assert_eq!(super::count(33u32, "entry", "entries"), "33 entries");
+    }
+
     use super::*;
     use crate::growth::{self, GrowthReferences, Measure, Observation, Sex};
 
