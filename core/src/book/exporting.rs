@@ -330,7 +330,7 @@ impl RedBook {
                     &mut self.lock().store,
                     id,
                     &me,
-                    &record,
+                    &record.entries,
                 )?
             },
         }))

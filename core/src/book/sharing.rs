@@ -777,37 +777,31 @@ pub(super) fn mark_written_after_removal(
     me: &str,
     entries: &mut [crate::model::EntryView],
 ) -> Result<(), Error> {
-    let Some(removed_at) = removed_here_at(store, id, me)? else {
-        return Ok(());
-    };
-    for view in entries {
-        if view.entry.author.device_id == me
-            && view.entry.recorded_at >= removed_at
-            && view.verification == crate::model::Verification::Verified
-        {
-            view.verification = crate::model::Verification::NotPermitted;
-        }
+    let after = written_here_after_removal(store, id, me, entries)?;
+    for view in entries.iter_mut().filter(|v| after.contains(&v.entry.id)) {
+        view.verification = crate::model::Verification::NotPermitted;
     }
     Ok(())
 }
 
-/// The entries `mark_written_after_removal` marked in `record` (this device's own).
+/// This device's own entries among `entries` written at or after its removal, that
+/// would otherwise count (`mark_written_after_removal` marks them).
 pub(super) fn written_here_after_removal(
     store: &mut Store,
     id: &RecordId,
     me: &str,
-    record: &crate::ChildRecord,
+    entries: &[crate::model::EntryView],
 ) -> Result<std::collections::HashSet<crate::model::EntryId>, Error> {
+    use crate::model::Verification::{NotPermitted, Verified};
     let Some(removed_at) = removed_here_at(store, id, me)? else {
         return Ok(Default::default());
     };
-    Ok(record
-        .entries
+    Ok(entries
         .iter()
         .filter(|v| {
             v.entry.author.device_id == me
                 && v.entry.recorded_at >= removed_at
-                && v.verification == crate::model::Verification::NotPermitted
+                && matches!(v.verification, Verified | NotPermitted)
         })
         .map(|v| v.entry.id.clone())
         .collect())

@@ -2,14 +2,14 @@
 //! the time it declares: a device that had seen its removal (or the grant that made it a
 //! reader) writes nothing that counts, whatever it dates it; and such a statement never
 //! voids what its issuer had seen, whatever it dates itself (docs/threat-model.md,
-//! "Times"). A write need not have seen its author's
-//! grant: a device writes as soon as it accepts an invitation, before its first sync.
+//! "Times"). A write need not have seen its author's grant: a device writes as soon as it
+//! accepts an invitation, before its first sync.
 //!
 //! A modified client can make a change on a fork that omits what it had seen; these rules
 //! bind what a change says it had seen, and the times bound the rest.
 
 use super::membership::Bits;
-use crate::model::{Member, StatementId};
+use crate::model::{Member, PeriodEnd, StatementId};
 use automerge::{Automerge, ChangeHash, ObjId};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -86,11 +86,12 @@ pub(super) struct Writers {
 }
 
 impl Writers {
-    /// `statement_ops`: every op that put each statement (copies of one value included).
+    /// `ops_of`: every op that put a statement (copies of one value included), asked only
+    /// for the statements that ended someone's access.
     pub(super) fn new(
         doc: &Automerge,
         members: &[Member],
-        statement_ops: &HashMap<StatementId, Vec<ObjId>>,
+        ops_of: impl Fn(&StatementId) -> Vec<ObjId>,
     ) -> Self {
         let ended: HashSet<&StatementId> = members
             .iter()
@@ -106,10 +107,8 @@ impl Writers {
         let ends = ended
             .into_iter()
             .map(|statement| {
-                let copies: Vec<usize> = statement_ops
-                    .get(statement)
-                    .into_iter()
-                    .flatten()
+                let copies: Vec<usize> = ops_of(statement)
+                    .iter()
                     .filter_map(|op| graph.change_of(doc, op))
                     .collect();
                 let mut seen = Bits::new(graph.parents.len());
@@ -141,25 +140,32 @@ impl Writers {
         at: DateTime<Utc>,
         ops: &[&ObjId],
     ) -> bool {
-        let changes: Vec<usize> = ops
-            .iter()
-            .filter_map(|op| self.graph.change_of(doc, op))
-            .collect();
+        // Most members never lost access: their writes need no change looked up.
+        let ended = member.periods.iter().any(|period| !period.ends.is_empty());
+        let changes: Vec<usize> = if ended {
+            ops.iter()
+                .filter_map(|op| self.graph.change_of(doc, op))
+                .collect()
+        } else {
+            Vec::new()
+        };
         member.periods.iter().any(|period| {
             member.began_by(period, at)
                 && (period.ends.is_empty()
-                    || changes.iter().any(|&change| {
-                        period
-                            .ends
-                            .iter()
-                            .all(|end| match self.ends.get(&end.statement) {
-                                Some(pasts) => {
-                                    !pasts.after.contains(change)
-                                        && (pasts.seen.contains(change) || at < end.at)
-                                }
-                                None => at < end.at,
-                            })
-                    }))
+                    || changes
+                        .iter()
+                        .any(|&change| period.ends.iter().all(|end| self.passes(end, change, at))))
         })
+    }
+
+    /// Whether a write dated `at` in `change` passes `end`: made without having seen it,
+    /// and either seen by it or dated before it.
+    fn passes(&self, end: &PeriodEnd, change: usize, at: DateTime<Utc>) -> bool {
+        match self.ends.get(&end.statement) {
+            Some(pasts) => {
+                !pasts.after.contains(change) && (pasts.seen.contains(change) || at < end.at)
+            }
+            None => at < end.at,
+        }
     }
 }

@@ -388,24 +388,22 @@ impl Resolver<'_> {
                     // A change of access to an active member keeps when its membership
                     // began: what it wrote before still counts (docs/threat-model.md,
                     // "Times"). After a removal, a grant begins a new membership.
+                    let at = self.effective_at(i);
                     let active = earlier.filter(|m| m.is_active());
-                    let added_at = match active {
-                        Some(earlier) => earlier.added_at,
-                        None => self.effective_at(i),
-                    };
+                    let added_at = active.map_or(at, |earlier| earlier.added_at);
                     // Write access begins a period and ending it ends one; what the
                     // member wrote in an earlier period keeps its standing.
                     let mut periods = earlier.map(|m| m.periods.clone()).unwrap_or_default();
                     let could_write = active.is_some_and(|m| m.access.can_write());
                     match (could_write, access.can_write()) {
                         (false, true) => periods.push(WritePeriod {
-                            from: self.effective_at(i),
+                            from: at,
                             ends: Vec::new(),
                         }),
                         (true, false) => {
                             if let Some(open) = periods.last_mut() {
                                 open.ends.push(PeriodEnd {
-                                    at: self.effective_at(i),
+                                    at,
                                     statement: s.id.clone(),
                                 });
                             }

@@ -628,13 +628,13 @@ impl Record {
                 return writers.clone();
             }
         }
-        let mut statement_ops: HashMap<StatementId, Vec<ObjId>> = HashMap::new();
-        for stored in self.values(&self.membership) {
-            if let Ok(id) = stored.key.parse() {
-                statement_ops.insert(id, stored.ops().into_iter().cloned().collect());
-            }
-        }
-        let writers = Arc::new(Writers::new(&self.doc, &membership.members, &statement_ops));
+        // Only the statements that ended someone's access are looked up, one key each.
+        let ops_of = |id: &StatementId| -> Vec<ObjId> {
+            one_value(self.values_at(&self.membership, id.as_str()))
+                .map(|stored| stored.ops().into_iter().cloned().collect())
+                .unwrap_or_default()
+        };
+        let writers = Arc::new(Writers::new(&self.doc, &membership.members, ops_of));
         *self.writers.borrow_mut() = Some((heads, writers.clone()));
         writers
     }
