@@ -218,25 +218,25 @@ pub fn confirmation(
     })
 }
 
-/// The organisation that confirms a member's role at `at` (`confirmation`, unexpired).
-pub fn confirmed_by(
-    attestation: &[u8],
-    device_key: &[u8; 32],
-    role: Role,
-    organisation: Option<&str>,
-    trusted: &[TrustedOrganisation],
-    at: DateTime<Utc>,
-) -> Option<String> {
-    confirmation(attestation, device_key, role, organisation, trusted)
-        .filter(|c| c.holds_at(at))
-        .map(|c| c.organisation)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crypto::device::DeviceKeys;
     use chrono::Duration;
+
+    /// The organisation that confirms a member's role at `at` (`confirmation`, unexpired).
+    fn confirmed_by(
+        attestation: &[u8],
+        device_key: &[u8; 32],
+        role: Role,
+        organisation: Option<&str>,
+        trusted: &[TrustedOrganisation],
+        at: DateTime<Utc>,
+    ) -> Option<String> {
+        confirmation(attestation, device_key, role, organisation, trusted)
+            .filter(|c| c.holds_at(at))
+            .map(|c| c.organisation)
+    }
 
     fn in_a_year() -> DateTime<Utc> {
         Utc::now() + Duration::days(365)
