@@ -1,10 +1,7 @@
 //! What reading a child's record gives: the record as the app shows it, the list of
-//! children, the history, a growth series. The book produces these; `view` and `export`
+//! children, the history. The book produces these; `view` and `export`
 //! read them, and so depend on this module rather than on the book.
 
-use crate::growth::{
-    Assessment, ChartSet, Correction, FalteringConcern, Measure, Velocity, WeighedOften, WeightGain,
-};
 use crate::model::{Author, ChildDetails, EntryBody, EntryId, EntryStatus, EntryView, RecordId};
 use crate::record::DetailConflict;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -90,35 +87,4 @@ pub enum HistoryAction {
     Added,
     Amended { target: EntryId },
     MarkedEnteredInError { target: EntryId, reason: String },
-}
-
-/// One measurement on a child's chart.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GrowthPoint {
-    /// The entry it comes from (birth details or a measurement).
-    pub entry_id: EntryId,
-    pub date: NaiveDate,
-    pub value: f64,
-    pub assessment: Option<Assessment>,
-    /// Why it could not be charted (e.g. the UK90 pack is not installed).
-    pub problem: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GrowthSeries {
-    pub measure: Measure,
-    pub correction: Correction,
-    /// UK-WHO, or the Down or Turner syndrome charts a professional's entry calls for.
-    pub chart: ChartSet,
-    /// No gestation on record: charted as born at 40+0 weeks.
-    pub gestation_assumed: bool,
-    pub points: Vec<GrowthPoint>,
-    pub faltering: Vec<FalteringConcern>,
-    /// Growth per year between the last two measurements three months or more apart.
-    pub velocity: Option<Velocity>,
-    /// Weight only, under a year: the latest gain against the thrive line (needs the
-    /// UK90 pack's correlations).
-    pub weight_gain: Option<WeightGain>,
-    /// Weight only: weighed sooner than the charts advise for the age.
-    pub weighed_often: Option<WeighedOften>,
 }

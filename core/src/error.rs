@@ -1,7 +1,9 @@
 //! The core's error. Messages name fields, records and causes, never a person's data.
 
 use crate::crypto::{CryptoError, KeyProviderError};
+use crate::growth::GrowthError;
 use crate::model::{RecordId, ValidationError};
+use crate::schedule::ScheduleError;
 use rusqlite::ErrorCode;
 use std::path::PathBuf;
 
@@ -78,6 +80,27 @@ pub fn corrupt_message(record: &Option<RecordId>) -> String {
     match record {
         Some(id) => format!("the stored data of record {id} is damaged or was tampered with"),
         None => "stored data is damaged or was tampered with".to_string(),
+    }
+}
+
+impl From<GrowthError> for Error {
+    fn from(e: GrowthError) -> Self {
+        match e {
+            GrowthError::InvalidInput { field, reason } => {
+                ValidationError::new(field, &reason).into()
+            }
+            other => ValidationError::new(other.field(), &other.to_string()).into(),
+        }
+    }
+}
+
+impl From<ScheduleError> for Error {
+    fn from(e: ScheduleError) -> Self {
+        let field = match e {
+            ScheduleError::BornBeforeCoveredCohorts { .. } => "birth_date",
+            ScheduleError::BeforeBirth => "on",
+        };
+        ValidationError::new(field, &e.to_string()).into()
     }
 }
 

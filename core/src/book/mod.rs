@@ -2,33 +2,22 @@
 //! database file; `Send + Sync`, every call takes the lock for its whole duration and
 //! never calls out to the app while holding it.
 
-use crate::child::{
-    ChildList, ChildRecord, ChildSummary, GrowthPoint, GrowthSeries, HistoryAction, HistoryEvent,
-};
+use crate::child::{ChildList, ChildRecord, ChildSummary, HistoryAction, HistoryEvent};
 use crate::crypto::device::DeviceKeys;
-use crate::growth::chart::ChartRequest;
 use crate::growth::{
-    self, ChartSet, Correction, GrowthError, GrowthReferences, Measure, MidParentalHeight,
-    Observation,
+    series, Correction, GrowthReferences, GrowthSeries, Measure, MidParentalHeight,
 };
 use crate::model::{
     validate, Author, ChildDetails, ConfirmedRoles, DetailField, EntryBody, EntryId, EntryStatus,
     EntryView, RecordId, Role, StoredEntry, ValidationError,
 };
-use crate::model::{
-    Action, NewbornScreening, NipeStage, Profile, ReviewKind, Sex, Statement, StatementId,
-    Verification,
-};
-use crate::model::{BloodSpotCondition, BloodSpotOutcome, RiskFactorKind};
+use crate::model::{Action, NewbornScreening, Profile, Statement, StatementId, Verification};
 use crate::record::{Membership, Record};
-use crate::schedule::{
-    self, Check, DueReport, Eligibility, GivenDose, RiskFactorUse, ScheduleError, ScheduleInput,
-    ScidScreen,
-};
+use crate::schedule::{self, DueReport, Eligibility, ScheduleInput};
 use crate::store::{OpenOptions, Store, Unlock};
 use crate::sync::attestation::TrustedOrganisation;
 use crate::Error;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -619,8 +608,8 @@ impl RedBook {
     /// every device shows the same list for the same record.
     pub fn due(&self, id: &RecordId, on: NaiveDate) -> Result<DueReport, Error> {
         let record = self.child(id)?;
-        let (input, risk_factors) = schedule_input(&record)?;
-        let mut report = schedule::due(&input, on).map_err(schedule_error)?;
+        let (input, risk_factors) = schedule::schedule_input(&record.details, &record.timeline())?;
+        let mut report = schedule::due(&input, on)?;
         report.risk_factors = risk_factors;
         // A closed record reminds nobody of anything (the child may have died).
         if record.closed.is_some() {
@@ -643,82 +632,13 @@ impl RedBook {
         correction: Correction,
     ) -> Result<GrowthSeries, Error> {
         let record = self.child(id)?;
-        let child = growth_child(&record)?;
-        let set = chart_set(&record);
-        let points: Vec<GrowthPoint> = growth_points(&record, measure)
-            .into_iter()
-            .map(|(entry_id, date, value)| {
-                let obs = Observation {
-                    sex: child.sex,
-                    birth_date: child.birth_date,
-                    gestation_days: child.gestation_days,
-                    date,
-                    measure,
-                    value,
-                };
-                match growth::assess_in(refs, set, &obs, correction) {
-                    Ok(assessment) => GrowthPoint {
-                        entry_id,
-                        date,
-                        value,
-                        assessment: Some(assessment),
-                        problem: None,
-                    },
-                    Err(e) => GrowthPoint {
-                        entry_id,
-                        date,
-                        value,
-                        assessment: None,
-                        problem: Some(e.to_string()),
-                    },
-                }
-            })
-            .collect();
-        let faltering = if measure == Measure::WeightKg {
-            let weights: Vec<_> = points.iter().map(|p| (p.date, p.value)).collect();
-            growth::faltering(
-                refs,
-                set,
-                child.sex,
-                child.birth_date,
-                child.gestation_days,
-                &weights,
-                correction,
-            )
-        } else {
-            Vec::new()
-        };
-        let is_weight = measure == Measure::WeightKg;
-        let charted: Vec<(NaiveDate, i64, f64)> = points
-            .iter()
-            .filter_map(|p| {
-                let a = p.assessment.as_ref()?;
-                let age = if a.used_corrected_age {
-                    a.corrected_age_days
-                } else {
-                    a.chronological_age_days
-                };
-                Some((p.date, age, a.z))
-            })
-            .collect();
-        let dates: Vec<NaiveDate> = points.iter().map(|p| p.date).collect();
-        let values: Vec<(NaiveDate, f64)> = points.iter().map(|p| (p.date, p.value)).collect();
-        Ok(GrowthSeries {
+        Ok(series::series(
+            &record.details,
+            &record.timeline(),
             measure,
+            refs,
             correction,
-            chart: set,
-            gestation_assumed: child.gestation_assumed,
-            velocity: growth::velocity(&values),
-            // The weight correlations are UK-WHO's.
-            weight_gain: (is_weight && set != ChartSet::DownSyndrome)
-                .then(|| growth::latest_weight_gain(refs, &charted))
-                .flatten(),
-            weighed_often: is_weight
-                .then(|| growth::weighed_more_often_than_advised(child.birth_date, &dates))
-                .flatten(),
-            points,
-            faltering,
-        })
+        )?)
     }
 
     /// The child's growth chart for one measure, as SVG.
@@ -730,24 +650,13 @@ impl RedBook {
         correction: Correction,
     ) -> Result<String, Error> {
         let record = self.child(id)?;
-        let child = growth_child(&record)?;
-        let request = ChartRequest {
-            sex: child.sex,
+        Ok(series::chart_svg(
+            &record.details,
+            &record.timeline(),
             measure,
-            birth_date: child.birth_date,
-            gestation_days: child.gestation_days,
+            refs,
             correction,
-            points: growth_points(&record, measure)
-                .into_iter()
-                .map(|(_, date, value)| (date, value))
-                .collect(),
-            // Drawn only where it can be worked out (both heights, the UK90 pack).
-            set: chart_set(&record),
-            mid_parental: (measure == Measure::HeightCm)
-                .then(|| mid_parental(&record, child.sex, refs).ok().flatten())
-                .flatten(),
-        };
-        growth::chart::render(refs, &request).map_err(growth_error)
+        )?)
     }
 
     /// The mid-parental height and target range from the latest parents' heights on
@@ -759,8 +668,11 @@ impl RedBook {
         refs: &GrowthReferences,
     ) -> Result<Option<MidParentalHeight>, Error> {
         let record = self.child(id)?;
-        let child = growth_child(&record)?;
-        mid_parental(&record, child.sex, refs)
+        Ok(series::record_mid_parental_height(
+            &record.details,
+            &record.timeline(),
+            refs,
+        )?)
     }
 
     /// (chunks, bytes) stored for a record.
@@ -769,11 +681,6 @@ impl RedBook {
     }
 }
 
-/// A blood spot result is shown on a parent's device from the delay after its sample
-/// was taken: until then the view keeps that a sample was taken and says when the results
-/// will show; the results themselves are left out of what the app gets (NHSX PCHR 6.1.7;
-/// hazard log H19). Counted from the sample date, which every device reads the same, so
-/// a result typed in a year later is not withheld.
 /// Saves the signature verdicts a read reached (docs/adr/0010-caseload.md). A cache: if
 /// the save fails, the next cold open checks those signatures again and nothing else.
 fn keep_verdicts(store: &mut Store, id: &RecordId) {
@@ -806,6 +713,11 @@ fn name_starts_with(name: &str, prefix: &str) -> bool {
             .any(|word| word.starts_with(prefix))
 }
 
+/// A blood spot result is shown on a parent's device from the delay after its sample
+/// was taken: until then the view keeps that a sample was taken and says when the results
+/// will show; the results themselves are left out of what the app gets (NHSX PCHR 6.1.7;
+/// hazard log H19). Counted from the sample date, which every device reads the same, so
+/// a result typed in a year later is not withheld.
 fn withhold_new_blood_spot(view: &mut EntryView, delay: chrono::Duration, today: NaiveDate) {
     if let EntryBody::NewbornScreening(NewbornScreening::BloodSpot {
         results,
@@ -820,302 +732,6 @@ fn withhold_new_blood_spot(view: &mut EntryView, delay: chrono::Duration, today:
     }
 }
 
-/// Shown SIGNATURE INVALID or WRITTEN WITHOUT THE RIGHT TO WRITE: such an entry never
-/// counts for what the record works out (hazard log H18).
-fn is_forged(view: &EntryView) -> bool {
-    matches!(
-        view.verification,
-        Verification::Invalid | Verification::NotPermitted
-    )
-}
-
-/// The schedule's view of a record: current entries only (amended and error-marked
-/// ones do not count as given or done), and the risk factors it may rely on.
-fn schedule_input(record: &ChildRecord) -> Result<(ScheduleInput, Vec<RiskFactorUse>), Error> {
-    let birth_date = record
-        .details
-        .birth_date
-        .ok_or_else(|| ValidationError::new("birth_date", "is needed to work out what is due"))?;
-    let mut input = ScheduleInput {
-        birth_date,
-        ..Default::default()
-    };
-    let mut scid_sample: Option<NaiveDate> = None;
-    let mut risk_views = Vec::new();
-    for view in record.timeline() {
-        // Only what a member vouched for counts as given or done: an entry signed by a
-        // member device that could write when it wrote. A forged one, one written without
-        // the right to write, one signed by no member or unsigned would hide a due dose
-        // (hazard log H18). Risk factors are all listed, used or not (`risk_factor_uses`).
-        if view.verification != Verification::Verified
-            && !matches!(view.entry.body, EntryBody::RiskFactor(_))
-        {
-            continue;
-        }
-        match &view.entry.body {
-            EntryBody::Immunisation(i) => input.given.push(GivenDose {
-                vaccine: i.vaccine.clone(),
-                dose: i.dose,
-                date: i.date,
-                reported_by: (!view.entry.author.role.is_professional())
-                    .then(|| view.entry.author.display_name.clone()),
-            }),
-            EntryBody::Review(r) => {
-                let check = match r.kind {
-                    ReviewKind::NewBaby => Some(Check::NewBabyReview),
-                    ReviewKind::SixToEightWeeks => Some(Check::SixToEightWeekReview),
-                    ReviewKind::NineToTwelveMonths => Some(Check::NineToTwelveMonthReview),
-                    ReviewKind::TwoToTwoAndAHalfYears => Some(Check::TwoYearReview),
-                    ReviewKind::Antenatal | ReviewKind::Other => None,
-                };
-                input.checks_done.extend(check.map(|c| (c, r.date)));
-            }
-            EntryBody::NewbornScreening(screening) => {
-                let check = match screening {
-                    NewbornScreening::Nipe {
-                        stage: NipeStage::Newborn,
-                        ..
-                    } => Check::NipeNewborn,
-                    NewbornScreening::Nipe {
-                        stage: NipeStage::SixToEightWeeks,
-                        ..
-                    } => Check::NipeSixToEightWeeks,
-                    NewbornScreening::Hearing { .. } => Check::Hearing,
-                    NewbornScreening::BloodSpot { .. } => Check::BloodSpot,
-                };
-                input.checks_done.push((check, screening.date()));
-                if let NewbornScreening::BloodSpot {
-                    sample_date,
-                    results,
-                } = screening
-                {
-                    // The latest sample with a SCID result decides; a suspected result is
-                    // never cleared by an unclear repeat (hazard log H17).
-                    let scid = results
-                        .iter()
-                        .find(|r| r.condition == BloodSpotCondition::Scid)
-                        .map(|r| match r.outcome {
-                            BloodSpotOutcome::Suspected => ScidScreen::Suspected,
-                            BloodSpotOutcome::NotSuspected => ScidScreen::NotSuspected,
-                            _ => ScidScreen::Unknown,
-                        });
-                    if let Some(scid) = scid {
-                        let later = scid_sample.is_none_or(|d| *sample_date >= d);
-                        if input.scid != ScidScreen::Suspected
-                            && scid != ScidScreen::Unknown
-                            && later
-                        {
-                            input.scid = scid;
-                            scid_sample = Some(*sample_date);
-                        }
-                    }
-                }
-            }
-            EntryBody::RiskFactor(_) => risk_views.push(view),
-            _ => {}
-        }
-    }
-    let risk_factors = risk_factor_uses(&risk_views);
-    let present = |wanted: &dyn Fn(RiskFactorKind) -> bool| {
-        risk_factors
-            .iter()
-            .any(|r| r.used && r.present && wanted(r.factor))
-    };
-    input.eligibility = Eligibility {
-        hep_b_at_risk: present(&|k| k == RiskFactorKind::MaternalHepatitisB),
-        bcg: present(&|k| k == RiskFactorKind::TuberculosisRisk),
-        flu_clinical_risk: present(&RiskFactorKind::is_flu_risk_group),
-        had_chickenpox: present(&|k| k == RiskFactorKind::Chickenpox),
-    };
-    // A monovalent hepatitis B dose on record means the baby is in that programme.
-    if input
-        .given
-        .iter()
-        .any(|g| schedule::canonical_vaccine(&g.vaccine) == Some(schedule::data::HEP_B))
-    {
-        input.eligibility.hep_b_at_risk = true;
-    }
-    Ok((input, risk_factors))
-}
-
-/// Which risk factor entries the schedule relies on: signed by a member that could
-/// write, by a professional where the fact is a professional's to record; of those, the
-/// latest per kind decides (hazard log H16). Every one is listed, used or not, with why.
-fn risk_factor_uses(views: &[&EntryView]) -> Vec<RiskFactorUse> {
-    let mut uses: Vec<(RiskFactorUse, DateTime<Utc>)> = views
-        .iter()
-        .filter_map(|view| {
-            let EntryBody::RiskFactor(r) = &view.entry.body else {
-                return None;
-            };
-            let author = &view.entry.author;
-            let why_not_used = if view.verification != Verification::Verified {
-                Some("not signed by a member of this record who could write".to_string())
-            } else if r.factor.professional_only() && !author.role.is_professional() {
-                Some(format!(
-                    "written by a {}: a professional records this before the schedule uses it",
-                    author.role.label()
-                ))
-            } else if r.factor.professional_only() && view.author_confirmed_by.is_none() {
-                // A role an admin gave is not enough for a professional's fact: anyone an
-                // admin grants "GP" could otherwise change the schedule (docs/threat-model.md,
-                // "Roles").
-                Some(format!(
-                    "written by a {} whose role no organisation on this app's trust list has confirmed: it counts once confirmed",
-                    author.role.label()
-                ))
-            } else {
-                None
-            };
-            let risk = RiskFactorUse {
-                entry_id: view.entry.id.to_string(),
-                factor: r.factor,
-                present: r.present,
-                date: r.date,
-                recorded_by: format!("{} ({})", author.display_name, author.role.label()),
-                used: why_not_used.is_none(),
-                why_not_used,
-            };
-            Some((risk, view.entry.recorded_at))
-        })
-        .collect();
-    uses.sort_by(|(a, a_at), (b, b_at)| (a.factor, a.date, a_at).cmp(&(b.factor, b.date, b_at)));
-    // Latest counted entry per kind decides; earlier counted ones are replaced.
-    for i in 0..uses.len() {
-        let replaced = uses[i + 1..]
-            .iter()
-            .any(|(later, _)| later.used && later.factor == uses[i].0.factor);
-        if uses[i].0.used && replaced {
-            uses[i].0.used = false;
-            uses[i].0.why_not_used = Some("a later entry about the same thing replaces it".into());
-        }
-    }
-    uses.into_iter().map(|(u, _)| u).collect()
-}
-
-struct GrowthChild {
-    sex: growth::Sex,
-    birth_date: NaiveDate,
-    gestation_days: u16,
-    gestation_assumed: bool,
-}
-
-fn growth_child(record: &ChildRecord) -> Result<GrowthChild, Error> {
-    let d = &record.details;
-    let birth_date = d
-        .birth_date
-        .ok_or_else(|| ValidationError::new("birth_date", "is needed to chart growth"))?;
-    let sex = match d
-        .sex
-        .ok_or_else(|| ValidationError::new("sex", "is needed to chart growth"))?
-    {
-        Sex::Female => growth::Sex::Female,
-        Sex::Male => growth::Sex::Male,
-    };
-    Ok(GrowthChild {
-        sex,
-        birth_date,
-        gestation_days: d.gestation.map_or(280, |g| g.total_days),
-        gestation_assumed: d.gestation.is_none(),
-    })
-}
-
-/// The charts a child is measured on: Down or Turner syndrome when a professional's
-/// risk factor entry says so and is used (the latest counted one decides, as for the
-/// schedule); UK-WHO otherwise.
-fn chart_set(record: &ChildRecord) -> ChartSet {
-    let views: Vec<&EntryView> = record
-        .timeline()
-        .into_iter()
-        .filter(|v| matches!(v.entry.body, EntryBody::RiskFactor(_)))
-        .collect();
-    let uses = risk_factor_uses(&views);
-    let present = |kind| uses.iter().any(|u| u.used && u.present && u.factor == kind);
-    if present(RiskFactorKind::DownSyndrome) {
-        ChartSet::DownSyndrome
-    } else if present(RiskFactorKind::TurnerSyndrome) {
-        ChartSet::TurnerSyndrome
-    } else {
-        ChartSet::UkWho
-    }
-}
-
-/// The latest mother's and father's heights among current entries that are not forged,
-/// each on its own (one entry may give only one), and the mid-parental height from them.
-fn mid_parental(
-    record: &ChildRecord,
-    sex: growth::Sex,
-    refs: &GrowthReferences,
-) -> Result<Option<MidParentalHeight>, Error> {
-    let (mut mother, mut father) = (None, None);
-    for view in record.timeline() {
-        if let (EntryBody::ParentalHeights(h), false) = (&view.entry.body, is_forged(view)) {
-            mother = h.mother_cm.or(mother);
-            father = h.father_cm.or(father);
-        }
-    }
-    match (mother, father) {
-        (Some(mother), Some(father)) => growth::mid_parental_height(refs, sex, mother, father)
-            .map(Some)
-            .map_err(growth_error),
-        _ => Ok(None),
-    }
-}
-
-/// (entry, date, value) of one measure from current entries, birth details first.
-fn growth_points(record: &ChildRecord, measure: Measure) -> Vec<(EntryId, NaiveDate, f64)> {
-    let mut points = Vec::new();
-    for view in record.timeline() {
-        let id = view.entry.id.clone();
-        match &view.entry.body {
-            EntryBody::BirthDetails(b) => {
-                let value = match measure {
-                    Measure::WeightKg => b.birth_weight_kg,
-                    Measure::HeightCm => b.length_cm,
-                    Measure::HeadCircumferenceCm => b.head_circumference_cm,
-                    Measure::Bmi => None,
-                };
-                points.extend(
-                    value
-                        .zip(record.details.birth_date)
-                        .map(|(v, born)| (id, born, v)),
-                );
-            }
-            EntryBody::Measurement(m) => {
-                let length = m.length_cm.or(m.height_cm);
-                let value = match measure {
-                    Measure::WeightKg => m.weight_kg,
-                    Measure::HeightCm => length,
-                    Measure::HeadCircumferenceCm => m.head_circumference_cm,
-                    Measure::Bmi => m
-                        .weight_kg
-                        .zip(length)
-                        .map(|(kg, cm)| kg / (cm / 100.0).powi(2)),
-                };
-                points.extend(value.map(|v| (id, m.date, v)));
-            }
-            _ => {}
-        }
-    }
-    points.sort_by_key(|p| p.1);
-    points
-}
-
-fn growth_error(e: GrowthError) -> Error {
-    match e {
-        GrowthError::InvalidInput { field, reason } => ValidationError::new(field, &reason).into(),
-        other => ValidationError::new(other.field(), &other.to_string()).into(),
-    }
-}
-
-fn schedule_error(e: ScheduleError) -> Error {
-    let field = match e {
-        ScheduleError::BornBeforeCoveredCohorts { .. } => "birth_date",
-        ScheduleError::BeforeBirth => "on",
-    };
-    ValidationError::new(field, &e.to_string()).into()
-}
-
 /// What is due for a child known only by date of birth (no record needed).
 pub fn due_for_birth_date(
     birth_date: NaiveDate,
@@ -1127,7 +743,7 @@ pub fn due_for_birth_date(
         eligibility,
         ..Default::default()
     };
-    schedule::due(&input, on).map_err(schedule_error)
+    Ok(schedule::due(&input, on)?)
 }
 
 /// Whether this device may write to the record now: not a reader or a removed member,

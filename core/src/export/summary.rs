@@ -2,8 +2,9 @@
 //! embedded SVG images) a parent can print or show at a clinic. Shows current entries
 //! only (corrections applied, entries in error left out) and says who wrote each.
 
-use crate::child::{ChildRecord, GrowthSeries};
+use crate::child::ChildRecord;
 use crate::export::fhir::{code_of, words};
+use crate::growth::GrowthSeries;
 use crate::growth::Measure;
 use crate::model::{EntryBody, EntryView, HealthEventKind, NewbornScreening, Verification};
 use crate::schedule::{DueReport, DueStatus};

@@ -1,6 +1,7 @@
 //! UK-WHO growth centiles: the LMS method, reference switching by corrected age, the
 //! gestational correction, the words a parent reads, and faltering growth.
-//! Pure functions over the tables in `tables`; depends on nothing else of ours.
+//! Pure functions over the tables in `tables`; of ours, only `series` (a record's
+//! measurements on the charts) reads the model and the schedule's counted risk factors.
 //! Facts from docs/domain.md, "Growth" (RCPCH "How the API works"; NICE NG75).
 
 use chrono::NaiveDate;
@@ -9,6 +10,7 @@ use serde::Serialize;
 pub mod chart;
 mod dynamic;
 mod mid_parental;
+pub mod series;
 mod tables;
 pub use dynamic::{
     conditional_gain_sds, latest_weight_gain, thrive_line, velocity,
@@ -16,6 +18,7 @@ pub use dynamic::{
     THRIVE_LINE_CENTILE,
 };
 pub use mid_parental::{mid_parental_height, MidParentalHeight, TARGET_RANGE_SDS};
+pub use series::{GrowthPoint, GrowthSeries};
 pub use tables::{GrowthReferences, Lms, LmsTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -1,6 +1,7 @@
 //! What is due, overdue and done: immunisations, health visiting reviews and newborn
 //! screening, for a child born on a given date, as of a given date. Pure functions over
-//! the dated data in `data`; of ours, depends only on the model's risk factor kinds.
+//! the dated data in `data`; of ours, depends only on the model (`input` reads the
+//! record's entries).
 
 use crate::model::RiskFactorKind;
 use chrono::{Duration, Months, NaiveDate};
@@ -8,9 +9,11 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub mod data;
+mod input;
 use data::{
     DoseRule, CHECKS, FLU, FLU_SEASONS, MMRV_CATCH_UP, VACCINE_ALIASES, VARICELLA_CONTAINING,
 };
+pub use input::{risk_factor_uses, schedule_input};
 
 /// An age as the schedule states it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -8,7 +8,7 @@ use crate::model::{
 };
 
 pub mod screens;
-use crate::child::GrowthSeries;
+use crate::growth::GrowthSeries;
 use crate::record::DetailConflict;
 use crate::schedule::RiskFactorUse;
 use chrono::NaiveDate;

@@ -3,7 +3,8 @@
 //! "The apps draw; the core decides"); the CLI and the printout read the same words. Pure functions.
 
 use super::{conflict_text, entry_text, growth_notes, risk_factor_line};
-use crate::child::{ChildList, ChildRecord, GrowthSeries};
+use crate::child::{ChildList, ChildRecord};
+use crate::growth::GrowthSeries;
 use crate::model::{Author, EntryBody, EntryStatus, EntryView, Verification};
 use crate::schedule::{DueItem, DueReport, DueStatus};
 use chrono::{Datelike, NaiveDate};
