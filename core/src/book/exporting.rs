@@ -45,7 +45,7 @@ impl RedBook {
         let record = store.record(id)?;
         let confirmed = super::confirmed_roles(&record.membership(), trusted);
         let (mut entries, _unreadable) = record.entry_views(&confirmed);
-        super::sharing::mark_written_after_removal(store, id, &me, &mut entries)?;
+        crate::sync::removal::mark_written_after_removal(store, id, &me, &mut entries)?;
         super::keep_verdicts(store, id);
         let record = inner.store.record(id)?;
         let mut left_out: HashSet<EntryId> = HashSet::new();
@@ -326,7 +326,7 @@ impl RedBook {
             show_address,
             not_shared: {
                 let me = self.device_id();
-                super::sharing::written_here_after_removal(
+                crate::sync::removal::written_here_after_removal(
                     &mut self.lock().store,
                     id,
                     &me,

@@ -30,10 +30,10 @@ const DEVICE_ATTESTATION: &str = "device_attestation";
 mod exporting;
 mod recovering;
 mod relaying;
-mod sharing;
+mod sync;
+pub use crate::sync::engine::Received;
 pub use recovering::Restored;
 pub use relaying::RelayReport;
-pub use sharing::Received;
 
 pub struct RedBook {
     inner: Mutex<Inner>,
@@ -46,7 +46,7 @@ struct Inner {
     /// This installation's identity: signs its entries and sync messages.
     keys: DeviceKeys,
     /// Automerge sync state per (record, peer) for this session; saved after each step.
-    sessions: sharing::Sessions,
+    sessions: crate::sync::engine::Sessions,
     /// Organisations whose attestations confirm a member's role (set by the app from the
     /// deployer's configuration; empty: no role is shown as confirmed).
     trusted: Vec<TrustedOrganisation>,
@@ -202,7 +202,13 @@ impl RedBook {
             &serde_json::to_vec(&profile).expect("serialisable"),
         )?;
         inner.author = author_of(&inner.store, &inner.keys)?;
-        rename_everywhere(&mut inner)
+        let Inner {
+            store,
+            keys,
+            author,
+            ..
+        } = &mut *inner;
+        crate::sync::members::rename_everywhere(store, keys, author)
     }
 
     /// Names this device ("Mum's phone", "Northside clinic tablet"), keeping its role and
@@ -341,7 +347,12 @@ impl RedBook {
         }
         let closed = crate::record::closing_entry(&entries).cloned();
         let (mut details, conflicts) = (record.details(), record.conflicts());
-        sharing::mark_written_after_removal(store, id, &author.device_id, &mut entries)?;
+        crate::sync::removal::mark_written_after_removal(
+            store,
+            id,
+            &author.device_id,
+            &mut entries,
+        )?;
         // Accepted but not yet synced: the invitation's name and date of birth stand in,
         // as in the list of children.
         if details.name.is_empty() && details.birth_date.is_none() {
@@ -779,7 +790,12 @@ fn confirmed_roles(membership: &Membership, trusted: &[TrustedOrganisation]) -> 
     membership
         .members
         .iter()
-        .filter_map(|m| Some((m.device_id.clone(), sharing::confirmation(m, trusted)?)))
+        .filter_map(|m| {
+            Some((
+                m.device_id.clone(),
+                crate::sync::members::confirmation(m, trusted)?,
+            ))
+        })
         .collect()
 }
 
@@ -794,43 +810,4 @@ fn author_of(store: &Store, keys: &DeviceKeys) -> Result<Author, Error> {
         display_name: profile.display_name,
         organisation: profile.organisation,
     })
-}
-
-/// Signs a rename into every record where this device is an active member shown under
-/// another name, so that every member sees the name it now writes under (its entries carry
-/// the name they were written under too: `view::author_line` shows both).
-fn rename_everywhere(inner: &mut Inner) -> Result<(), Error> {
-    let Inner {
-        store,
-        keys,
-        author,
-        ..
-    } = inner;
-    for listing in store.list_records()? {
-        let Some(id) = listing.id else { continue };
-        let record = match store.record(&id) {
-            Ok(record) => record,
-            // A damaged record is reported where it is read; the others are renamed.
-            Err(Error::CorruptData { .. }) => continue,
-            Err(e) => return Err(e),
-        };
-        let membership = record.membership();
-        let shown = membership
-            .active(&author.device_id)
-            .map(|m| &m.display_name);
-        if shown.is_none_or(|name| *name == author.display_name) {
-            continue;
-        }
-        let mut rename = sharing::statement(
-            keys,
-            &membership,
-            Action::Rename {
-                name: author.display_name.clone(),
-            },
-        )?;
-        if sharing::would_count(record, &mut rename) {
-            store.update_record(&id, |record| Ok(record.put_statement(&rename, keys)?))?;
-        }
-    }
-    Ok(())
 }

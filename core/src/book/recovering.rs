@@ -5,13 +5,13 @@
 //! by the kit tells the other members about it through the relay.
 
 use super::relaying::{refused, Relay};
-use super::sharing::{statement, would_count};
 use super::RedBook;
 use crate::crypto::device::DevicePublic;
 use crate::model::{Access, Action, Profile, RecordId, ValidationError};
 use crate::record::Record;
 use crate::recovery::{self, BackedUpRecord, Backup, BackupKeys, RecoveryKit};
 use crate::store::Store;
+use crate::sync::members::{statement, would_count};
 use crate::sync::relay::{self, Mailbox, RelayTransport};
 use crate::sync::{self, Header, Kind};
 use crate::Error;
@@ -346,7 +346,11 @@ impl RedBook {
                 }
                 drop(inner);
                 // Told by the kit's notice, not by this phone (which it does not know).
-                self.removal_notified(&id, std::slice::from_ref(&lost))?;
+                crate::sync::removal::removal_notified(
+                    &self.lock().store,
+                    &id,
+                    std::slice::from_ref(&lost),
+                )?;
                 restored.removed.push(lost);
             }
             // The introduction: the record as it is now, under the key the others hold.

@@ -7,20 +7,19 @@
 //! only delay sync: every envelope is checked as if it came from anywhere, automerge
 //! applies each change once, and a peer that has not answered is asked again.
 
-use super::{sharing, RedBook};
+use super::RedBook;
 use crate::model::RecordId;
+use crate::sync::mailboxes;
 use crate::sync::relay::{self, HttpRequest, HttpResponse, Mailbox, Outgoing, RelayTransport};
+use crate::sync::removal;
 use crate::sync::{self, Kind};
 use crate::Error;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 const RELAY_CURSOR: &str = "relay_cursor";
-const RELAY_MAILBOXES: &str = "relay_mailboxes";
 /// The most messages one exchange fetches; the report says when more wait.
 const FETCH_LIMIT: usize = 64;
-/// Mailboxes of earlier key epochs kept, to leave key messages for members still there.
-const KEPT_MAILBOXES: usize = 8;
 /// Earlier mailboxes read while a member has yet to show it holds the key in force.
 const EARLIER_READ: usize = 2;
 
@@ -94,13 +93,6 @@ fn refused_for_good(e: &Error) -> bool {
     )
 }
 
-/// A mailbox secret of one epoch, sealed at rest with the rest of the meta values.
-#[derive(Serialize, Deserialize)]
-struct KeptMailbox {
-    epoch: u32,
-    secret: Vec<u8>,
-}
-
 impl RedBook {
     /// One bounded exchange with the relay at `base_url` for record `id`: fetch, apply,
     /// post. Safe to run from a background job at any time and to repeat; an error leaves
@@ -129,7 +121,7 @@ impl RedBook {
         // A member still on an earlier key posts there, where nobody would read it: while
         // one has not shown it holds the key in force, read the latest earlier mailboxes
         // too. Its message is refused (old key), and the key message goes again at once.
-        if self.a_peer_is_behind(id, &me)? {
+        if self.a_peer_is_behind(id)? {
             for mailbox in self.earlier_mailboxes(id)?.into_iter().take(EARLIER_READ) {
                 self.read_inbox(&relay, id, &mailbox, &me, &mut report, &mut heard_from)?;
             }
@@ -143,12 +135,15 @@ impl RedBook {
         // in force: one member's answer is not enough, since a member that missed it (a
         // relay replaced, a message lost) refuses this phone's own messages, which come
         // from a device it does not know (docs/adr/0009-recovery.md).
-        if self.pending_introduction(id)?.is_some() && !self.a_peer_is_behind(id, &me)? {
+        if self.pending_introduction(id)?.is_some() && !self.a_peer_is_behind(id)? {
             self.introduction_done(id)?;
         }
-        let notices = self.removal_notices(id)?;
-        let (outgoing, notice_sent, sent_to) =
-            self.relay_outgoing(id, &me, &heard_from, &notices)?;
+        let notices = {
+            let mut inner = self.lock();
+            let super::Inner { store, keys, .. } = &mut *inner;
+            removal::removal_notices(store, keys, id)?
+        };
+        let (outgoing, notice_sent, sent_to) = self.relay_outgoing(id, &heard_from, &notices)?;
         for (mailbox, messages) in outgoing {
             if messages.is_empty() {
                 continue;
@@ -167,7 +162,7 @@ impl RedBook {
             posted?;
         }
         let told: Vec<String> = notices.into_iter().map(|(device, _)| device).collect();
-        self.removal_notified(id, &told)?;
+        removal::removal_notified(&self.lock().store, id, &told)?;
         if notice_sent {
             self.introduction_notice_sent(id)?;
         }
@@ -208,7 +203,7 @@ impl RedBook {
             let received = mailbox
                 .open(&tag, &message.body)
                 .map_err(Error::from)
-                .and_then(|envelope| self.receive(&envelope));
+                .and_then(|envelope| self.lock().engine().receive(&envelope));
             match received {
                 Ok(received) => {
                     report.received += 1;
@@ -231,17 +226,13 @@ impl RedBook {
     }
 
     /// Whether a peer has yet to show it holds the key in force.
-    fn a_peer_is_behind(&self, id: &RecordId, me: &str) -> Result<bool, Error> {
+    fn a_peer_is_behind(&self, id: &RecordId) -> Result<bool, Error> {
         let own_kit = self.own_kit_id()?;
         let mut inner = self.lock();
-        let super::Inner {
-            store, sessions, ..
-        } = &mut *inner;
-        let epoch = store.record_epoch(id)?;
-        for peer in sharing::sync_peers(store, id, me)? {
-            if Some(&peer) != own_kit.as_ref()
-                && !sharing::session(sessions, store, id, &peer)?.holds(epoch)
-            {
+        let mut engine = inner.engine();
+        let epoch = engine.store.record_epoch(id)?;
+        for peer in engine.peers(id)? {
+            if Some(&peer) != own_kit.as_ref() && !engine.session(id, &peer)?.holds(epoch) {
                 return Ok(true);
             }
         }
@@ -250,28 +241,13 @@ impl RedBook {
 
     /// The mailboxes of earlier epochs this device kept, newest first.
     fn earlier_mailboxes(&self, id: &RecordId) -> Result<Vec<Mailbox>, Error> {
-        let mut inner = self.lock();
-        let epoch = inner.store.record_epoch(id)?;
-        let name = inner.store.record_meta_name(RELAY_MAILBOXES, id);
-        Ok(kept_mailboxes(inner.store.sealed_meta(&name)?)
-            .into_iter()
-            .filter(|k| k.epoch < epoch)
-            .filter_map(|k| {
-                let secret = crate::crypto::SecretKey::from_slice(&k.secret).ok()?;
-                Some(Mailbox::from_secret(secret, k.epoch))
-            })
-            .collect())
+        mailboxes::earlier_mailboxes(&mut self.lock().store, id)
     }
 
     /// The record's mailbox at the key this device holds now (remembered for later
     /// epochs' key messages), and this device's id.
     fn relay_mailbox(&self, id: &RecordId) -> Result<Mailbox, Error> {
-        let mut inner = self.lock();
-        let store = &mut inner.store;
-        let epoch = store.record_epoch(id)?;
-        let mailbox = Mailbox::derive(&store.record_key(id)?, epoch);
-        keep_mailbox(store, id, mailbox.secret(), epoch)?;
-        Ok(mailbox)
+        mailboxes::current_mailbox(&mut self.lock().store, id)
     }
 
     /// The cursors kept for a record; one saved in an older form (a single mailbox, no
@@ -329,19 +305,18 @@ impl RedBook {
     fn relay_outgoing(
         &self,
         id: &RecordId,
-        me: &str,
         heard_from: &HashSet<String>,
         removal_notices: &[(String, Vec<u8>)],
     ) -> Result<(Posts, bool, Vec<String>), Error> {
         let current = self.relay_mailbox(id)?;
         let own_kit = self.own_kit_id()?;
-        let peers: Vec<String> = {
-            let mut inner = self.lock();
-            sharing::sync_peers(&mut inner.store, id, me)?
-        }
-        .into_iter()
-        .filter(|peer| Some(peer) != own_kit.as_ref())
-        .collect();
+        let peers: Vec<String> = self
+            .lock()
+            .engine()
+            .peers(id)?
+            .into_iter()
+            .filter(|peer| Some(peer) != own_kit.as_ref())
+            .collect();
         // A restored phone first introduces itself (signed by its kit, under the key the
         // others hold), so they know it before its own messages arrive.
         let introduction = self.pending_introduction(id)?.and_then(|intro| {
@@ -369,10 +344,10 @@ impl RedBook {
         let mut keys_to = Vec::new();
         let mut sent_to = Vec::new();
         for peer in peers {
-            let mut envelope = self.next_message(id, &peer, true)?;
+            let mut envelope = self.lock().engine().next_message(id, &peer, true)?;
             let heard = heard_from.contains(&peer);
             if self.ask_again(id, &peer, heard, envelope.is_none())? {
-                envelope = self.next_message(id, &peer, true)?;
+                envelope = self.lock().engine().next_message(id, &peer, true)?;
             }
             if envelope.is_some() {
                 sent_to.push(peer.clone());
@@ -395,7 +370,7 @@ impl RedBook {
                     }
                     // The sync message follows in the same post: the key message moves
                     // the peer to this mailbox, where it reads it in the same exchange.
-                    envelope = self.next_message(id, &peer, true)?;
+                    envelope = self.lock().engine().next_message(id, &peer, true)?;
                 }
             }
         }
@@ -433,14 +408,12 @@ impl RedBook {
     /// exchange and no message is taken as in flight.
     fn send_again(&self, id: &RecordId, peers: &[String]) -> Result<(), Error> {
         let mut inner = self.lock();
-        let super::Inner {
-            store, sessions, ..
-        } = &mut *inner;
+        let mut engine = inner.engine();
         for peer in peers {
-            let session = sharing::session(sessions, store, id, peer)?;
+            let session = engine.session(id, peer)?;
             session.ask_again();
             let saved = session.encode();
-            store.save_sync_state(id, peer, &saved)?;
+            engine.store.save_sync_state(id, peer, &saved)?;
         }
         Ok(())
     }
@@ -459,12 +432,10 @@ impl RedBook {
         nothing_to_send: bool,
     ) -> Result<bool, Error> {
         let mut inner = self.lock();
-        let super::Inner {
-            store, sessions, ..
-        } = &mut *inner;
-        let heads = store.record(id)?.heads();
-        let epoch = store.record_epoch(id)?;
-        let session = sharing::session(sessions, store, id, peer)?;
+        let mut engine = inner.engine();
+        let heads = engine.store.record(id)?.heads();
+        let epoch = engine.store.record_epoch(id)?;
+        let session = engine.session(id, peer)?;
         let ask = if heard {
             session.heard_from();
             false
@@ -476,48 +447,9 @@ impl RedBook {
             true
         };
         let saved = session.encode();
-        store.save_sync_state(id, peer, &saved)?;
+        engine.store.save_sync_state(id, peer, &saved)?;
         Ok(ask)
     }
-}
-
-/// Remembers the mailbox of `epoch` (its secret, sealed at rest), so key messages can
-/// still be left there for members that have not moved on. Called before any key change
-/// too: a device that never exchanged at an epoch must still reach the members there.
-pub(super) fn keep_mailbox(
-    store: &mut crate::store::Store,
-    id: &RecordId,
-    secret: &crate::crypto::SecretKey,
-    epoch: u32,
-) -> Result<(), Error> {
-    let name = store.record_meta_name(RELAY_MAILBOXES, id);
-    let mut kept = kept_mailboxes(store.sealed_meta(&name)?);
-    if kept.iter().any(|k| k.epoch == epoch) {
-        return Ok(());
-    }
-    kept.push(KeptMailbox {
-        epoch,
-        secret: secret.as_bytes().to_vec(),
-    });
-    kept.sort_by_key(|k| std::cmp::Reverse(k.epoch));
-    kept.truncate(KEPT_MAILBOXES);
-    store.put_sealed_meta(&name, &serde_json::to_vec(&kept).expect("serialisable"))
-}
-
-/// Keeps the mailbox of the key `store` holds for `id` now, before it is replaced.
-pub(super) fn keep_current_mailbox(
-    store: &mut crate::store::Store,
-    id: &RecordId,
-) -> Result<(), Error> {
-    let epoch = store.record_epoch(id)?;
-    let secret = Mailbox::secret_for(&store.record_key(id)?, epoch);
-    keep_mailbox(store, id, &secret, epoch)
-}
-
-fn kept_mailboxes(bytes: Option<Vec<u8>>) -> Vec<KeptMailbox> {
-    bytes
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
 }
 
 /// The app's transport and the relay's base URL; counts what crosses. Every signed

@@ -518,7 +518,11 @@ pub fn read_invitation(bytes: &[u8], me: &DeviceKeys) -> Result<Invitation, Sync
 }
 
 pub mod attestation;
+pub mod engine;
+pub mod mailboxes;
+pub mod members;
 pub mod relay;
+pub mod removal;
 pub mod session;
 
 #[cfg(test)]
