@@ -29,11 +29,11 @@ const DEVICE_ATTESTATION: &str = "device_attestation";
 
 mod exporting;
 mod recovering;
-mod relaying;
+mod relay;
 mod sync;
 pub use crate::sync::engine::Received;
+pub use crate::sync::relay_client::RelayReport;
 pub use recovering::Restored;
-pub use relaying::RelayReport;
 
 pub struct RedBook {
     inner: Mutex<Inner>,

@@ -4,7 +4,6 @@
 //! grants the new phone, which may then remove the lost one, and an introduction signed
 //! by the kit tells the other members about it through the relay.
 
-use super::relaying::{refused, Relay};
 use super::RedBook;
 use crate::crypto::device::DevicePublic;
 use crate::model::{Access, Action, Profile, RecordId, ValidationError};
@@ -13,6 +12,8 @@ use crate::recovery::{self, BackedUpRecord, Backup, BackupKeys, RecoveryKit};
 use crate::store::Store;
 use crate::sync::members::{statement, would_count};
 use crate::sync::relay::{self, Mailbox, RelayTransport};
+use crate::sync::relay_client::introduction::{self, Introduction};
+use crate::sync::relay_client::{refused, Relay};
 use crate::sync::{self, Header, Kind};
 use crate::Error;
 use serde::{Deserialize, Serialize};
@@ -21,22 +22,6 @@ use serde::{Deserialize, Serialize};
 const BACKUP_KEYS: &str = "recovery_backup_keys";
 /// Where databases kept the kit's own 16 bytes before: erased on open (`drop_kit_secret`).
 const KIT_SECRET: &str = "recovery_kit";
-/// Per restored record: the introduction still to post to the other members.
-const INTRODUCTION: &str = "relay_introduction";
-
-/// An introduction waiting to be posted: the record as restored (with the kit's grant of
-/// this phone), sealed under the key the other members hold, signed by the kit.
-#[derive(Serialize, Deserialize)]
-pub(super) struct Introduction {
-    pub epoch: u32,
-    pub mailbox_secret: Vec<u8>,
-    pub envelope: Vec<u8>,
-    /// For the phone this one replaced (which still reads that mailbox and knows the kit,
-    /// not this phone): the record's statements, signed by the kit, so its relay sync
-    /// learns it was removed and stops.
-    #[serde(default)]
-    pub notice: Option<(String, Vec<u8>)>,
-}
 
 /// What restoring did.
 #[derive(Clone, PartialEq, Eq, Serialize)]
@@ -371,11 +356,7 @@ impl RedBook {
                 envelope: sync::seal_envelope(&header, &saved.key, &document, &kit_keys)?,
                 notice,
             };
-            let name = inner.store.record_meta_name(INTRODUCTION, &id);
-            inner.store.put_sealed_meta(
-                &name,
-                &serde_json::to_vec(&introduction).expect("serialisable"),
-            )?;
+            introduction::keep(&inner.store, &id, &introduction)?;
             restored.records.push(id);
         }
         // The family is never without a kit: this phone's own covers what it restored, or
@@ -387,40 +368,6 @@ impl RedBook {
             }
         }
         Ok(restored)
-    }
-
-    /// The introduction still to post for a restored record, if any.
-    pub(super) fn pending_introduction(
-        &self,
-        id: &RecordId,
-    ) -> Result<Option<Introduction>, Error> {
-        let inner = self.lock();
-        let name = inner.store.record_meta_name(INTRODUCTION, id);
-        Ok(inner
-            .store
-            .sealed_meta(&name)?
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
-    }
-
-    /// The kit's notice to the replaced phone was posted: not again.
-    pub(super) fn introduction_notice_sent(&self, id: &RecordId) -> Result<(), Error> {
-        let Some(mut introduction) = self.pending_introduction(id)? else {
-            return Ok(());
-        };
-        introduction.notice = None;
-        let inner = self.lock();
-        let name = inner.store.record_meta_name(INTRODUCTION, id);
-        inner.store.put_sealed_meta(
-            &name,
-            &serde_json::to_vec(&introduction).expect("serialisable"),
-        )
-    }
-
-    /// A member answered: the introduction has done its work.
-    pub(super) fn introduction_done(&self, id: &RecordId) -> Result<(), Error> {
-        let inner = self.lock();
-        let name = inner.store.record_meta_name(INTRODUCTION, id);
-        inner.store.delete_meta(&name)
     }
 
     /// This device's own kit identity, which never syncs: not a peer.

@@ -522,6 +522,7 @@ pub mod engine;
 pub mod mailboxes;
 pub mod members;
 pub mod relay;
+pub mod relay_client;
 pub mod removal;
 pub mod session;
 
