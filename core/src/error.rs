@@ -3,6 +3,7 @@
 use crate::crypto::{CryptoError, KeyProviderError};
 use crate::growth::GrowthError;
 use crate::model::{RecordId, ValidationError};
+use crate::recovery::RecoveryError;
 use crate::schedule::ScheduleError;
 use rusqlite::ErrorCode;
 use std::path::PathBuf;
@@ -101,6 +102,17 @@ impl From<ScheduleError> for Error {
             ScheduleError::BeforeBirth => "on",
         };
         ValidationError::new(field, &e.to_string()).into()
+    }
+}
+
+impl From<RecoveryError> for Error {
+    fn from(e: RecoveryError) -> Self {
+        match e {
+            RecoveryError::BadWords => {
+                ValidationError::new("recovery words", &e.to_string()).into()
+            }
+            RecoveryError::Unreadable => Error::BackupUnreadable,
+        }
     }
 }
 

@@ -28,12 +28,12 @@ const DEVICE_KEYS: &str = "device_keys";
 const DEVICE_ATTESTATION: &str = "device_attestation";
 
 mod exporting;
-mod recovering;
+mod recovery;
 mod relay;
 mod sync;
+pub use crate::recovery::Restored;
 pub use crate::sync::engine::Received;
 pub use crate::sync::relay_client::RelayReport;
-pub use recovering::Restored;
 
 pub struct RedBook {
     inner: Mutex<Inner>,
@@ -96,7 +96,7 @@ impl RedBook {
                 &serde_json::to_vec(&profile).expect("serialisable"),
             )?;
         }
-        recovering::drop_kit_secret(&store)?;
+        crate::recovery::kept::drop_kit_secret(&store)?;
         let author = author_of(&store, &keys)?;
         Ok(Self {
             inner: Mutex::new(Inner {

@@ -74,11 +74,7 @@ impl RedBook {
     /// record key, sealed to each member that keeps access and never to the removed one,
     /// are one signed statement, written and re-sealed at rest in one transaction.
     pub fn remove_member(&self, id: &RecordId, device_id: &str) -> Result<(), Error> {
-        let mut inner = self.lock();
-        let Inner { store, keys, .. } = &mut *inner;
-        members::remove(store, keys, id, device_id)?;
-        inner.engine().forget_sessions(id, None);
-        Ok(())
+        self.lock().engine().remove_member(id, device_id)
     }
 
     /// The next sync message for `peer`, or None when there is nothing to send now.

@@ -6,7 +6,7 @@
 //! changes that break the record's shape are refused whole (docs/threat-model.md).
 
 use super::mailboxes::{keep_current_mailbox, keep_mailbox};
-use super::members::repair_key;
+use super::members::{self, repair_key};
 use super::relay::Mailbox;
 use super::removal;
 use super::session::{self, EpochCheck, Next, Session};
@@ -310,6 +310,14 @@ impl SyncEngine<'_> {
             &body,
             keys,
         )?)
+    }
+
+    /// Removes a member (`members::remove`): a new key for the rest, and every session of
+    /// the record started afresh.
+    pub fn remove_member(&mut self, id: &RecordId, device_id: &str) -> Result<(), Error> {
+        members::remove(self.store, self.keys, id, device_id)?;
+        self.forget_sessions(id, None);
+        Ok(())
     }
 
     /// Forgets every peer's session of a record but `kept`'s: after a key change each

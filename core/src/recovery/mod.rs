@@ -18,6 +18,11 @@ use crate::model::RecordId;
 use crate::sync::relay::{Mailbox, Tag};
 use chrono::{DateTime, Utc};
 
+pub mod backup;
+pub mod kept;
+pub mod restore;
+pub use restore::Restored;
+
 const ENTROPY_LEN: usize = 16;
 const BACKUP_MAGIC: &[u8; 4] = b"RBB1";
 const BACKUP_VERSION: u8 = 1;
