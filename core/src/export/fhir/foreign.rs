@@ -5,12 +5,14 @@
 //! per resource or element, naming the element and never its value; nothing is dropped
 //! silently. docs/adr/0011-uk-core.md.
 
-use super::import::{
+use super::elements::{
     array, bad, date_at, get, human_name, identifier_value, optional_text, str_at,
 };
 use super::vaccines::{self, DMD_SYSTEM};
 use super::{LOINC, NHS_NUMBER_SYSTEM, SNOMED};
-use crate::model::*;
+use crate::model::{
+    ChildDetails, EntryBody, Immunisation, MeasuredBy, Measurement, Sex, ValidationError,
+};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 

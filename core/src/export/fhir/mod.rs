@@ -15,7 +15,8 @@
 //!
 //! Here: what the export takes (`ExportSource`) and the small JSON builders its parts
 //! share. Writing: `bundle` (the whole), `resources` (per section), `centiles`, `agents`.
-//! Reading back: `import`; other systems' UK Core: `foreign`.
+//! Reading back: `import` (the whole), `bodies` (per section), `elements` (paths into
+//! FHIR JSON, shared with `foreign`, other systems' UK Core).
 
 use super::REDBOOK_FHIR_BASE;
 use crate::model::{ChildDetails, EntryId, EntryView, Member};
@@ -25,9 +26,11 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 mod agents;
+mod bodies;
 mod bundle;
 mod centiles;
 mod codes;
+mod elements;
 mod foreign;
 mod import;
 mod resources;
