@@ -10,6 +10,7 @@ use super::elements::{
 };
 use super::vaccines::{self, DMD_SYSTEM};
 use super::{LOINC, NHS_NUMBER_SYSTEM, SNOMED};
+use crate::child::NotImported;
 use crate::model::{
     ChildDetails, EntryBody, Immunisation, MeasuredBy, Measurement, Sex, ValidationError,
 };
@@ -35,15 +36,6 @@ pub struct ForeignEntry {
     /// The performer's name and organisation (ODS code) as the other system gave them.
     pub performer: Option<String>,
     pub organisation: Option<String>,
-}
-
-/// One resource, or one element of a resource read, that redbook did not keep, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct NotImported {
-    /// e.g. `Immunization/UKCore-Immunization-InfluenzaVaccine-Example`, or with an element
-    /// `Patient/abc telecom`.
-    pub what: String,
-    pub why: String,
 }
 
 impl NotImported {

@@ -39,7 +39,9 @@ pub use codes::*;
 #[cfg(test)]
 mod tests;
 pub use bundle::to_bundle;
-pub use foreign::{is_own_export, read_foreign, ForeignEntry, ForeignRecord, NotImported};
+// Defined beside the `ImportReport` that holds it, so `child` needs nothing of `export`.
+pub use crate::child::NotImported;
+pub use foreign::{is_own_export, read_foreign, ForeignEntry, ForeignRecord};
 pub use import::{from_bundle, read_bundle, ImportedRecord};
 
 /// What the export needs of a record.
