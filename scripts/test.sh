@@ -13,6 +13,9 @@ if ! command -v cargo >/dev/null; then
     exit 1
 fi
 
+echo "== Docs: the drawing of crates and core modules in docs/architecture.md is the code's"
+python3 scripts/architecture.py --check
+
 echo "== Set-up: rcpchgrowth (the growth oracle and the UK90 pack's source) in .tools/venv"
 if [ ! -x "$tools/venv/bin/python" ]; then
     python3 -m venv "$tools/venv"

@@ -44,7 +44,16 @@ pub struct ImportReport {
     pub record: RecordId,
     pub entries_added: u32,
     /// Each resource or element left out, with why; never a value from the file.
-    pub not_imported: Vec<crate::export::fhir::NotImported>,
+    pub not_imported: Vec<NotImported>,
+}
+
+/// One resource, or one element of a resource read, that redbook did not keep, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NotImported {
+    /// e.g. `Immunization/UKCore-Immunization-InfluenzaVaccine-Example`, or with an element
+    /// `Patient/abc telecom`.
+    pub what: String,
+    pub why: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,5 +1,7 @@
 use super::*;
-use crate::model::{Access, Action, Statement, StatementId};
+use crate::model::{
+    Access, Action, DetailField, EntryBody, EntryStatus, Statement, StatementId, Verification,
+};
 
 use test_support::{profile, Device};
 

@@ -5,12 +5,15 @@
 //! per resource or element, naming the element and never its value; nothing is dropped
 //! silently. docs/adr/0011-uk-core.md.
 
-use super::import::{
+use super::elements::{
     array, bad, date_at, get, human_name, identifier_value, optional_text, str_at,
 };
 use super::vaccines::{self, DMD_SYSTEM};
 use super::{LOINC, NHS_NUMBER_SYSTEM, SNOMED};
-use crate::model::*;
+use crate::child::NotImported;
+use crate::model::{
+    ChildDetails, EntryBody, Immunisation, MeasuredBy, Measurement, Sex, ValidationError,
+};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 
@@ -33,15 +36,6 @@ pub struct ForeignEntry {
     /// The performer's name and organisation (ODS code) as the other system gave them.
     pub performer: Option<String>,
     pub organisation: Option<String>,
-}
-
-/// One resource, or one element of a resource read, that redbook did not keep, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct NotImported {
-    /// e.g. `Immunization/UKCore-Immunization-InfluenzaVaccine-Example`, or with an element
-    /// `Patient/abc telecom`.
-    pub what: String,
-    pub why: String,
 }
 
 impl NotImported {

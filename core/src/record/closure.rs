@@ -1,0 +1,64 @@
+//! The record's closure: when a professional whose role is confirmed closed it, after
+//! which parents' and carers' devices may not write (hazard log H21).
+
+use super::Record;
+use crate::model::{ConfirmedRoles, EntryBody, EntryStatus, EntryView, Verification};
+use chrono::{DateTime, Utc};
+
+/// When a professional closed the record, if one did.
+pub(super) type ClosedAt = Option<DateTime<Utc>>;
+
+impl Record {
+    /// When a professional whose role `confirmed` holds closed the record (the earliest
+    /// closure that counts), after which parents' and carers' devices may not write
+    /// (hazard log H21).
+    pub fn closed_at(&self, confirmed: &ConfirmedRoles) -> Option<DateTime<Utc>> {
+        let heads = self.doc.get_heads();
+        if let Some((seen, roles, at)) = self.closure.borrow().as_ref() {
+            if *seen == heads && roles == confirmed {
+                return *at;
+            }
+        }
+        // Most records were never closed: a look at the bytes, without parsing or
+        // checking a signature, says so; only a record with a closure entry in it is read
+        // whole (a parent's first write after opening would otherwise wait on that).
+        let tag = br#""type":"record_closed""#;
+        let mentions_closure = self
+            .values(&self.entries)
+            .iter()
+            .any(|v| v.bytes.windows(tag.len()).any(|w| w == tag));
+        if !mentions_closure {
+            *self.closure.borrow_mut() = Some((heads, confirmed.clone(), None));
+            return None;
+        }
+        self.entry_views(confirmed);
+        self.closure.borrow().as_ref().and_then(|(_, _, at)| *at)
+    }
+}
+
+/// The entry by which a professional closed the record, if one did: the earliest
+/// closure, signed by a member whose granted role is a professional's and confirmed by an
+/// organisation on this device's trust list, not marked in error (hazard log H21).
+pub fn closing_entry(views: &[EntryView]) -> Option<&EntryView> {
+    closures(views)
+        .filter(|view| view.author_confirmed_by.is_some())
+        .min_by_key(|view| view.entry.recorded_at)
+}
+
+/// The earliest closure by a member granted a professional's role that no organisation on
+/// this device's trust list confirms: shown, worded as waiting, and closing nothing until
+/// the role is confirmed (docs/threat-model.md, "Roles").
+pub fn waiting_closure(views: &[EntryView]) -> Option<&EntryView> {
+    closures(views)
+        .filter(|view| view.author_confirmed_by.is_none())
+        .min_by_key(|view| view.entry.recorded_at)
+}
+
+fn closures(views: &[EntryView]) -> impl Iterator<Item = &EntryView> {
+    views.iter().filter(|view| {
+        matches!(view.entry.body, EntryBody::RecordClosed(_))
+            && view.verification == Verification::Verified
+            && view.status == EntryStatus::Current
+            && view.entry.author.role.is_professional()
+    })
+}
