@@ -25,6 +25,10 @@ CORE_SRC = ROOT / "core" / "src"
 BEGIN = "<!-- architecture:begin -->"
 END = "<!-- architecture:end -->"
 REFRESH = "python3 scripts/architecture.py"
+# The crate's `Error`: every layer returns it and it wraps each layer's own error (`From`),
+# so it is used by all and uses all. Left out of the drawing's arrows and of the circle
+# check; the plain list still names what it uses.
+SHARED = {"error"}
 
 
 # ---- crates ---------------------------------------------------------------------------
@@ -216,7 +220,7 @@ def circles(uses):
         index[v] = low[v] = len(index)
         stack.append(v)
         on_stack.add(v)
-        for w in sorted(uses.get(v, ())):
+        for w in sorted(uses.get(v, set()) - SHARED):
             if w not in index:
                 visit(w)
                 low[v] = min(low[v], low[w])
@@ -233,7 +237,7 @@ def circles(uses):
             if len(group) > 1:
                 found.append(sorted(group))
 
-    for v in sorted(uses):
+    for v in sorted(set(uses) - SHARED):
         if v not in index:
             visit(v)
     return sorted(found)
@@ -269,16 +273,18 @@ def render(crate_list, uses, found):
         "```",
         "",
         "Core modules (core/src/): each arrow points at a module whose items the other's",
-        "non-test code names (`crate::<module>`):",
+        "non-test code names (`crate::<module>`). `error`, the crate's `Error` that every",
+        "layer returns and that wraps each layer's own error, is left out of the arrows:",
         "",
         "```mermaid",
         "graph TD",
     ]
-    for module in sorted(uses):
-        if not uses[module] and not any(module in u for u in uses.values()):
+    drawn = sorted(set(uses) - SHARED)
+    for module in drawn:
+        if not uses[module] - SHARED and not any(module in uses[u] for u in drawn):
             lines.append(f"    {node(module)}")
-    for module in sorted(uses):
-        for used in sorted(uses[module]):
+    for module in drawn:
+        for used in sorted(uses[module] - SHARED):
             lines.append(f"    {node(module)} --> {node(used)}")
     lines += ["```", "", "```"]
     for module in sorted(uses):

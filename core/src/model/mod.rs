@@ -438,3 +438,21 @@ pub enum EntryStatus {
         reason: String,
     },
 }
+
+/// The child's name and date of birth as the inviter's copy holds them: sealed to the
+/// invitee with the key, shown by it until the first sync brings the record's own
+/// details, and never written into the record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecordHint {
+    pub name: String,
+    pub birth_date: Option<chrono::NaiveDate>,
+}
+
+impl RecordHint {
+    /// A name as the door takes one: one line, 1 to 100 characters.
+    pub(crate) fn is_well_formed(&self) -> bool {
+        !self.name.trim().is_empty()
+            && self.name.chars().count() <= 100
+            && validate::check_line("name", &self.name).is_ok()
+    }
+}

@@ -8,7 +8,7 @@
 use super::*;
 use crate::child::ChildSummary;
 use crate::crypto::Opener;
-use crate::sync::RecordHint;
+use crate::model::RecordHint;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +37,7 @@ struct SealedSummary {
 
 const SUMMARY_FORMAT: u8 = 1;
 
-/// Per record: the name and date of birth its invitation carried (`sync::RecordHint`).
+/// Per record: the name and date of birth its invitation carried (`model::RecordHint`).
 pub const DISPLAY_HINT: &str = "display_hint";
 
 /// The record's display hint, if its invitation left one (sealed like any meta value).

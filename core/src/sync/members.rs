@@ -5,12 +5,12 @@
 
 use super::attestation::{self, TrustedOrganisation};
 use super::mailboxes::keep_current_mailbox;
-use super::{DeviceCard, RecordHint, SyncError};
+use super::{DeviceCard, SyncError};
 use crate::crypto::device::{DeviceKeys, DevicePublic};
 use crate::crypto::SecretKey;
 use crate::model::{
-    Access, Action, Author, Member, Profile, RecordId, RoleConfirmation, Statement, StatementId,
-    ValidationError,
+    Access, Action, Author, Member, Profile, RecordHint, RecordId, RoleConfirmation, Statement,
+    StatementId, ValidationError,
 };
 use crate::record::{membership, Membership, Record};
 use crate::store::Store;

@@ -16,7 +16,7 @@
 
 use crate::crypto::device::{DeviceKeys, DevicePublic};
 use crate::crypto::SecretKey;
-use crate::model::{RecordId, Role};
+use crate::model::{RecordHint, RecordId, Role};
 
 const ENVELOPE_MAGIC: &[u8; 4] = b"RBS2";
 const INVITATION_MAGIC: &[u8; 4] = b"RBI2";
@@ -412,24 +412,6 @@ pub struct Invitation {
     pub record_key: SecretKey,
     /// What the invitee shows for the record until its first sync brings the details.
     pub hint: Option<RecordHint>,
-}
-
-/// The child's name and date of birth as the inviter's copy holds them: sealed to the
-/// invitee with the key, shown by it until the first sync brings the record's own
-/// details, and never written into the record.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RecordHint {
-    pub name: String,
-    pub birth_date: Option<chrono::NaiveDate>,
-}
-
-impl RecordHint {
-    /// A name as the door takes one: one line, 1 to 100 characters.
-    fn is_well_formed(&self) -> bool {
-        !self.name.trim().is_empty()
-            && self.name.chars().count() <= 100
-            && crate::model::validate::check_line("name", &self.name).is_ok()
-    }
 }
 
 const INVITATION_FIXED: usize = 4 + 16 + 4 + 64 + 16 + 2;
