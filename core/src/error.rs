@@ -74,6 +74,11 @@ impl Error {
             record: record.cloned(),
         }
     }
+
+    /// A member's write or statement its access does not allow.
+    pub fn not_permitted() -> Error {
+        Error::Sync(crate::sync::SyncError::NotPermitted)
+    }
 }
 
 /// Also the FFI's wording (`redbook_ffi::RedbookError::CorruptData`).

@@ -12,7 +12,7 @@ use crate::model::{
     EntryView, RecordId, Role, StoredEntry, ValidationError,
 };
 use crate::model::{Action, NewbornScreening, Profile, Statement, StatementId, Verification};
-use crate::record::{Membership, Record};
+use crate::record::{write_rules, Membership, Record};
 use crate::schedule::{self, DueReport, Eligibility, ScheduleInput};
 use crate::store::{OpenOptions, Store, Unlock};
 use crate::sync::attestation::TrustedOrganisation;
@@ -27,7 +27,7 @@ const DEVICE_KEYS: &str = "device_keys";
 /// An organisation's attestation of this device's role, carried on its card.
 const DEVICE_ATTESTATION: &str = "device_attestation";
 
-mod exporting;
+mod export;
 mod recovery;
 mod relay;
 mod sync;
@@ -387,29 +387,10 @@ impl RedBook {
             trusted,
             ..
         } = &mut *inner;
-        store.update_record(id, |record| {
-            may_write(record, author, trusted)?;
-            let mut details = record.details();
-            for (field, text) in updates {
-                if *field == DetailField::Name && text.is_none() {
-                    return Err(ValidationError::new("name", "must not be empty").into());
-                }
-                details.set_field_text(*field, text.as_deref());
-                // Text that did not parse would silently clear the field: refuse it.
-                if text.is_some() && details.field_text(*field).is_none() {
-                    return Err(
-                        ValidationError::new(field.key(), "is not in the expected form").into(),
-                    );
-                }
-            }
-            let details = validate::validate_details(&details, today)?;
-            let normalised: Vec<_> = updates
-                .iter()
-                .map(|(f, _)| (*f, details.field_text(*f)))
-                .collect();
-            record.set_details(&normalised, keys)?;
-            Ok(())
-        })
+        let record = store.record(id)?;
+        let confirmed = confirmed_roles(&record.membership(), trusted);
+        let fields = write_rules::check_details(record, author, &confirmed, updates, today)?;
+        store.update_record(id, |record| Ok(record.set_details(&fields, keys)?))
     }
 
     pub fn add_entry(&self, id: &RecordId, body: EntryBody) -> Result<EntryView, Error> {
@@ -458,9 +439,13 @@ impl RedBook {
             trusted,
             ..
         } = &mut *inner;
-        let author = author.clone();
+        let record = store.record(id)?;
+        write_rules::may_write(
+            record,
+            author,
+            &confirmed_roles(&record.membership(), trusted),
+        )?;
         store.update_record(id, |record| {
-            may_write(record, &author, trusted)?;
             for entry in entries {
                 record.put_entry(&mut entry.clone(), keys)?;
             }
@@ -485,91 +470,37 @@ impl RedBook {
             trusted,
             ..
         } = &mut *inner;
-        let author = author.clone();
-        let entry_id = EntryId::generate()?;
-        store.update_record(id, |record| {
-            may_write(record, &author, trusted)?;
-            let birth_date = record.birth_date();
-            let flags = validate::validate_entry(&body, birth_date, today)?;
-            // Other devices would not let it change the schedule (`risk_factor_uses`):
-            // say so now rather than store a fact that looks used and is not.
-            if matches!(body, EntryBody::RecordClosed(_)) && !author.role.is_professional() {
-                return Err(ValidationError::new(
-                    "kind",
-                    "a record is closed by a midwife, health visitor, GP or nurse",
-                )
-                .into());
+        let record = store.record(id)?;
+        let confirmed = confirmed_roles(&record.membership(), trusted);
+        let flags =
+            write_rules::check_entry(record, author, &confirmed, amends.as_ref(), &body, today)?;
+        let mut entry = StoredEntry {
+            id: EntryId::generate()?,
+            author: author.clone(),
+            recorded_at: Utc::now(),
+            amends,
+            body,
+            source: None,
+        };
+        store.update_record(id, |record| Ok(record.put_entry(&mut entry, keys)?))?;
+        // Signed just now with this device's key: verified if it is a member.
+        let verification = match store.record(id)?.member(&entry.author.device_id) {
+            Some(member) if member.keys.signing_key == keys.public().signing_key => {
+                Verification::Verified
             }
-            if let EntryBody::RiskFactor(r) = &body {
-                if r.factor.professional_only() && !author.role.is_professional() {
-                    return Err(ValidationError::new(
-                        "factor",
-                        "is recorded by a midwife, health visitor, GP or nurse",
-                    )
-                    .into());
-                }
-            }
-            // Only corrections look at other entries: a plain add stays O(1).
-            if let Some(target) = &amends {
-                let original = record
-                    .entry(target)
-                    .ok_or(Error::NotFound { what: "entry" })?;
-                if original.body.kind_name() != body.kind_name() {
-                    return Err(ValidationError::new(
-                        "kind",
-                        "an amendment has the kind of the entry it corrects",
-                    )
-                    .into());
-                }
-            }
-            if let EntryBody::EnteredInError { target, .. } = &body {
-                let original = record
-                    .entry(target)
-                    .ok_or(Error::NotFound { what: "entry" })?;
-                if matches!(original.body, EntryBody::EnteredInError { .. }) {
-                    return Err(ValidationError::new("target", "is itself an error mark").into());
-                }
-                let confirmed = confirmed_roles(&record.membership(), trusted);
-                let already_marked = record.entry_views(&confirmed).0.into_iter().any(|v| {
-                    &v.entry.id == target && matches!(v.status, EntryStatus::EnteredInError { .. })
-                });
-                if already_marked {
-                    return Err(ValidationError::new(
-                        "target",
-                        "is already marked entered in error",
-                    )
-                    .into());
-                }
-            }
-            let mut entry = StoredEntry {
-                id: entry_id,
-                author,
-                recorded_at: Utc::now(),
-                amends,
-                body,
-                source: None,
-            };
-            record.put_entry(&mut entry, keys)?;
-            // Signed just now with this device's key: verified if it is a member.
-            let verification = match record.member(&entry.author.device_id) {
-                Some(member) if member.keys.signing_key == keys.public().signing_key => {
-                    Verification::Verified
-                }
-                _ => Verification::Unverified,
-            };
-            Ok(EntryView {
-                entry,
-                status: EntryStatus::Current,
-                flags,
-                verification,
-                author_confirmed_by: None,
-                author_name_then: None,
-                withheld_until: None,
-            })
+            _ => Verification::Unverified,
+        };
+        Ok(EntryView {
+            entry,
+            status: EntryStatus::Current,
+            flags,
+            verification,
+            author_confirmed_by: None,
+            author_name_then: None,
+            withheld_until: None,
         })
     }
 
-    /// Every entry's history, oldest first: who added, amended or marked what, and when.
     pub fn history(&self, id: &RecordId) -> Result<Vec<HistoryEvent>, Error> {
         let mut inner = self.lock();
         let Inner { store, trusted, .. } = &mut *inner;
@@ -618,19 +549,7 @@ impl RedBook {
     /// newborn screening, from what the record holds, risk factors included, so that
     /// every device shows the same list for the same record.
     pub fn due(&self, id: &RecordId, on: NaiveDate) -> Result<DueReport, Error> {
-        let record = self.child(id)?;
-        let (input, risk_factors) = schedule::schedule_input(&record.details, &record.timeline())?;
-        let mut report = schedule::due(&input, on)?;
-        report.risk_factors = risk_factors;
-        // A closed record reminds nobody of anything (the child may have died).
-        if record.closed.is_some() {
-            report.reminders.clear();
-        } else {
-            // What an unconfirmed professional's closure would change, and that it waits.
-            report.closure_waiting =
-                crate::record::waiting_closure(&record.entries).map(crate::view::closure_waiting);
-        }
-        Ok(report)
+        due_report(&self.child(id)?, on)
     }
 
     /// A child's measurements of one kind on the UK-WHO charts: each point's centile (or
@@ -743,6 +662,23 @@ fn withhold_new_blood_spot(view: &mut EntryView, delay: chrono::Duration, today:
     }
 }
 
+/// What is due, overdue and done for a record as read, with the risk factors it relies
+/// on; a closed record reminds nobody, an unconfirmed closure waits and says so.
+fn due_report(record: &ChildRecord, on: NaiveDate) -> Result<DueReport, Error> {
+    let (input, risk_factors) = schedule::schedule_input(&record.details, &record.timeline())?;
+    let mut report = schedule::due(&input, on)?;
+    report.risk_factors = risk_factors;
+    // A closed record reminds nobody of anything (the child may have died).
+    if record.closed.is_some() {
+        report.reminders.clear();
+    } else {
+        // What an unconfirmed professional's closure would change, and that it waits.
+        report.closure_waiting =
+            crate::record::waiting_closure(&record.entries).map(crate::view::closure_waiting);
+    }
+    Ok(report)
+}
+
 /// What is due for a child known only by date of birth (no record needed).
 pub fn due_for_birth_date(
     birth_date: NaiveDate,
@@ -755,32 +691,6 @@ pub fn due_for_birth_date(
         ..Default::default()
     };
     Ok(schedule::due(&input, on)?)
-}
-
-/// Whether this device may write to the record now: not a reader or a removed member,
-/// and, once a professional has closed the record, a professional (hazard log H21). A
-/// device not (yet) named, such as one that has just accepted an invitation, writes: its
-/// entries show as unverified until its grant arrives.
-fn may_write(
-    record: &Record,
-    author: &Author,
-    trusted: &[TrustedOrganisation],
-) -> Result<(), Error> {
-    let membership = record.membership();
-    let member = membership.member(&author.device_id);
-    if member.is_some_and(|m| !m.is_active() || !m.access.can_write()) {
-        return Err(crate::sync::SyncError::NotPermitted.into());
-    }
-    let role = member.map_or(author.role, |m| m.role);
-    // Closed as the timeline reads it: only a confirmed professional's closure counts.
-    if !role.is_professional()
-        && record
-            .closed_at(&confirmed_roles(&membership, trusted))
-            .is_some()
-    {
-        return Err(Error::RecordClosed);
-    }
-    Ok(())
 }
 
 /// The members whose role an organisation on `trusted` confirms, and until when: what

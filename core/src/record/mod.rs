@@ -37,6 +37,7 @@ mod validate_change;
 mod values;
 mod verdicts;
 mod views;
+pub mod write_rules;
 
 pub use closure::{closing_entry, waiting_closure};
 pub use details::DetailConflict;
