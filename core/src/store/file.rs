@@ -1,7 +1,15 @@
 //! The database file itself: what is in it (ours, empty, foreign), its configuration,
 //! creating it private to its user, the meta table, and moving a damaged file aside.
 
-use super::*;
+use super::keys::{
+    database_key, derive_keys, write_wrapped_key, Unlock, CANARY_AAD, CANARY_PLAINTEXT,
+};
+use super::{schema, OpenOptions};
+use crate::crypto::SecretKey;
+use crate::Error;
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub(super) const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 

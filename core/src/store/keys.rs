@@ -2,7 +2,13 @@
 //! and wrapped, the keys derived from it, record keys sealed under it, and the associated
 //! data that binds each sealed row to its place (docs/architecture.md, "Keys").
 
-use super::*;
+use super::file::{get_meta, put_meta};
+use crate::crypto::{
+    random_bytes, KeyProvider, KeyProviderError, SecretKey, MIN_PASSPHRASE_ROUNDS,
+};
+use crate::Error;
+use rusqlite::Connection;
+use std::sync::Arc;
 
 pub(super) const DB_KEY_AAD: &[u8] = b"redbook/db-key/v1";
 

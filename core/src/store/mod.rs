@@ -5,16 +5,12 @@
 //! database key; each record's automerge chunks are sealed with the record key, with the
 //! row's identity (record, sequence, kind) as associated data so rows cannot be swapped.
 
-use crate::crypto::{
-    random_bytes, CryptoError, KeyProvider, KeyProviderError, SecretKey, MIN_PASSPHRASE_ROUNDS,
-};
+use crate::crypto::{CryptoError, SecretKey, MIN_PASSPHRASE_ROUNDS};
 use crate::model::RecordId;
-use crate::record::{Record, RecordError};
+use crate::record::Record;
 use crate::Error;
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
 mod cache;
 mod chunks;
@@ -25,13 +21,21 @@ mod summaries;
 
 use cache::OpenRecords;
 pub use cache::{DEFAULT_MAX_OPEN_BYTES, DEFAULT_MAX_OPEN_RECORDS};
-use chunks::*;
-use file::*;
+use chunks::{
+    catch_up, head_name, insert_chunk, load_record, put_verdicts, seal_head, write_snapshot,
+    OpenRecord, COMPACT_LOOSE_TO_SNAPSHOT, LARGE_WRITE_BYTES,
+};
+use file::{
+    configure, create, create_private_file, get_meta, inspect, is_corruption, move_aside, put_meta,
+    FileState, BUSY_TIMEOUT, SQLITE_MAGIC,
+};
 pub use keys::Unlock;
-use keys::*;
-pub use summaries::Summaries;
-pub use summaries::DISPLAY_HINT;
-use summaries::*;
+use keys::{
+    database_key, derive_keys, meta_aad, row_aad, seal_record_key, sync_state_aad,
+    write_wrapped_key,
+};
+use summaries::{put_head_and_summary, summarise};
+pub use summaries::{Summaries, DISPLAY_HINT};
 
 #[derive(Debug, Clone)]
 pub struct OpenOptions {

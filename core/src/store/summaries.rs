@@ -5,11 +5,19 @@
 //! that does not open beside its record's head (missing, stale, tampered, swapped) is
 //! never shown: it is rebuilt from the document and written again.
 
-use super::*;
+use super::chunks::open_head;
+use super::file::get_meta;
+use super::keys::meta_aad;
+use super::Store;
 use crate::child::ChildSummary;
 use crate::crypto::Opener;
+use crate::crypto::SecretKey;
+use crate::model::RecordId;
+use crate::record::Record;
 use crate::sync::RecordHint;
+use crate::Error;
 use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 /// The summaries of every record in the file, and the records that could not be read.
