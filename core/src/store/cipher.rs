@@ -138,7 +138,7 @@ impl StoreCipher {
     /// Unwraps the database key and checks it against the canary. Reads only: a wrong key
     /// leaves the file as it was.
     pub(super) fn unlock(conn: &Connection, unlock: &Unlock) -> Result<Self, Error> {
-        Ok(Self::unwrap(conn, unlock)?.1)
+        Ok(Self::checked_database_key(conn, unlock)?.1)
     }
 
     /// Wraps the database key again under `new`, in one transaction; the data is not
@@ -149,7 +149,7 @@ impl StoreCipher {
         new: &Unlock,
         rounds: u32,
     ) -> Result<(), Error> {
-        let (db_key, _) = Self::unwrap(conn, current)?;
+        let (db_key, _) = Self::checked_database_key(conn, current)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         write_wrapped_key(&tx, &db_key, new, rounds)?;
         tx.commit()?;
@@ -157,8 +157,11 @@ impl StoreCipher {
     }
 
     /// The database key, once the canary shows it is right, and the cipher it gives.
-    fn unwrap(conn: &Connection, unlock: &Unlock) -> Result<(SecretKey, Self), Error> {
-        let db_key = database_key(conn, unlock)?;
+    fn checked_database_key(
+        conn: &Connection,
+        unlock: &Unlock,
+    ) -> Result<(SecretKey, Self), Error> {
+        let db_key = unwrap_database_key(conn, unlock)?;
         let cipher = Self::derived_from(&db_key);
         let canary = get_meta(conn, "canary")?.ok_or(Error::NotARedbookDatabase)?;
         match cipher.sealing_key.open(&Row::Canary.aad(), &canary) {
@@ -408,7 +411,7 @@ impl SummaryOpener {
 }
 
 /// Unwraps the database key; the canary is the caller's to check.
-fn database_key(conn: &Connection, unlock: &Unlock) -> Result<SecretKey, Error> {
+fn unwrap_database_key(conn: &Connection, unlock: &Unlock) -> Result<SecretKey, Error> {
     let meta = |name| get_meta(conn, name)?.ok_or(Error::NotARedbookDatabase);
     if meta("unlock_method")? != unlock.method() {
         return Err(Error::WrongKey);
