@@ -2,9 +2,10 @@
 //! children, the history. The book produces these; `view` and `export`
 //! read them, and so depend on this module rather than on the book.
 
+pub use crate::model::ChildSummary;
 use crate::model::{Author, ChildDetails, EntryBody, EntryId, EntryStatus, EntryView, RecordId};
 use crate::record::DetailConflict;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// One child's whole record as the app shows it.
@@ -54,21 +55,6 @@ pub struct NotImported {
     /// `Patient/abc telecom`.
     pub what: String,
     pub why: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ChildSummary {
-    pub id: RecordId,
-    pub name: String,
-    pub birth_date: Option<NaiveDate>,
-    /// Ten digits, as validated.
-    pub nhs_number: Option<String>,
-    pub entry_count: u64,
-    pub has_conflicts: bool,
-    /// When this device last stored a change to the record (its own or one received);
-    /// for a summary rebuilt from the document, the latest change's own time (never
-    /// later than now).
-    pub last_change: Option<DateTime<Utc>>,
 }
 
 /// The children in a file. A damaged record is listed here, never hidden, and never

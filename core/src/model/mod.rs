@@ -8,11 +8,13 @@ use std::fmt;
 mod entries;
 mod ids;
 pub mod membership;
+mod summary;
 pub mod validate;
 
 pub use entries::*;
 pub use ids::{EntryId, RecordId, StatementId};
 pub use membership::{Access, Action, Profile, Rotation, SealedKey, Statement};
+pub use summary::ChildSummary;
 pub use validate::{Flag, ValidationError};
 
 /// Days of gestation as weeks+days (`40+0`), the way midwives write it.

@@ -1,8 +1,14 @@
 //! Each record's sealed chunk log: loading it whole, catching up with other connections,
 //! appending, the sealed head that shows nothing was cut, and compaction (docs/adr/0006).
 
-use super::*;
+use super::cipher::StoreCipher;
+use super::file::get_meta;
+use crate::crypto::SecretKey;
+use crate::model::RecordId;
 use crate::record::VerdictDigest;
+use crate::record::{Record, RecordError};
+use crate::Error;
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// Measured at 5,000 entries: compacting at 1x cost 47 us per write, amortised.
 pub(super) const COMPACT_LOOSE_TO_SNAPSHOT: usize = 2;
@@ -35,7 +41,7 @@ pub(super) struct OpenRecord {
 /// automerge load.
 pub(super) fn load_record(
     conn: &Connection,
-    sealing_key: &SecretKey,
+    cipher: &StoreCipher,
     record_ref: [u8; 32],
     id: &RecordId,
     v3: bool,
@@ -51,22 +57,14 @@ pub(super) fn load_record(
             what: "child record",
         })?;
     let corrupt = || Error::corrupt(Some(id));
-    let (key, epoch) = sealing_key
-        .open(&row_aad("records/key", &record_ref), &sealed_key)
-        .ok()
-        .and_then(|bytes| {
-            let (key, epoch) = bytes.split_at_checked(crate::crypto::KEY_LEN)?;
-            Some((
-                SecretKey::from_slice(key).ok()?,
-                u32::from_be_bytes(epoch.try_into().ok()?),
-            ))
-        })
+    let (key, epoch) = cipher
+        .open_record_key(&record_ref, &sealed_key)
         .ok_or_else(corrupt)?;
     // Decrypt every chunk and load once: applying them one at a time is quadratic.
-    let chunks = read_chunks(conn, &key, &record_ref, 0).map_err(|e| e.for_record(id))?;
+    let chunks = read_chunks(conn, cipher, &key, &record_ref, 0).map_err(|e| e.for_record(id))?;
     // A chunk deleted from the middle or the end would drop entries silently: the
     // chain starts with a snapshot, has no gap, and ends at the sealed head.
-    let head = read_head(conn, sealing_key, &record_ref, v3)?;
+    let head = read_head(conn, cipher, &record_ref, v3)?;
     if !chain_is_whole(&chunks, head) {
         return Err(corrupt());
     }
@@ -85,7 +83,7 @@ pub(super) fn load_record(
         return Err(corrupt());
     }
     if v3 {
-        read_verdicts(conn, &key, &record_ref, &chunks, &record)?;
+        read_verdicts(conn, cipher, &key, &record_ref, &chunks, &record)?;
     }
     let mut open = OpenRecord {
         record,
@@ -108,6 +106,7 @@ pub(super) fn load_record(
 /// or gone does not open (its chunk's digest is in its associated data) and is skipped.
 fn read_verdicts(
     conn: &Connection,
+    cipher: &StoreCipher,
     key: &SecretKey,
     record_ref: &[u8; 32],
     chunks: &[Chunk],
@@ -122,7 +121,8 @@ fn read_verdicts(
         let Some(chunk) = chunks.iter().find(|c| c.seq == seq) else {
             continue;
         };
-        if let Ok(plain) = key.open(&verdict_aad(record_ref, seq, &chunk.sealed_digest), &sealed) {
+        let at = (seq, &chunk.sealed_digest);
+        if let Some(plain) = cipher.open_verdicts(key, record_ref, at, &sealed) {
             record.add_known_good(digests_in(&plain));
         }
     }
@@ -136,17 +136,11 @@ fn digests_in(plain: &[u8]) -> impl Iterator<Item = VerdictDigest> + '_ {
         .map(|d| VerdictDigest::try_from(d).expect("chunks of 32"))
 }
 
-fn verdict_aad(record_ref: &[u8; 32], seq: i64, chunk_digest: &[u8; 32]) -> Vec<u8> {
-    let mut aad = row_aad("verdicts", record_ref);
-    aad.extend_from_slice(&seq.to_be_bytes());
-    aad.extend_from_slice(chunk_digest);
-    aad
-}
-
 /// Saves verdicts beside the record's last chunk (merged with any already there), within
 /// the caller's transaction. `replace` drops every other row first (a new snapshot).
 pub(super) fn put_verdicts(
     conn: &Connection,
+    cipher: &StoreCipher,
     open: &OpenRecord,
     mut digests: Vec<VerdictDigest>,
     replace: bool,
@@ -162,15 +156,17 @@ pub(super) fn put_verdicts(
     if digests.is_empty() {
         return Ok(());
     }
-    let aad = verdict_aad(&open.record_ref, open.last_seq, &open.last_chunk_digest);
+    let at = (open.last_seq, &open.last_chunk_digest);
     let existing: Option<Vec<u8>> = conn
         .prepare_cached("SELECT sealed FROM verdicts WHERE record_ref = ?1 AND seq = ?2")?
         .query_row(params![record_ref, open.last_seq], |row| row.get(0))
         .optional()?;
-    if let Some(plain) = existing.and_then(|sealed| open.key.open(&aad, &sealed).ok()) {
+    if let Some(plain) =
+        existing.and_then(|sealed| cipher.open_verdicts(&open.key, &open.record_ref, at, &sealed))
+    {
         digests.extend(digests_in(&plain));
     }
-    let sealed = open.key.seal(&aad, digests.as_flattened())?;
+    let sealed = cipher.seal_verdicts(&open.key, &open.record_ref, at, digests.as_flattened())?;
     conn.prepare_cached(
         "INSERT INTO verdicts (record_ref, seq, sealed) VALUES (?1, ?2, ?3)
          ON CONFLICT(record_ref, seq) DO UPDATE SET sealed = excluded.sealed",
@@ -199,17 +195,26 @@ impl OpenRecord {
 /// fails, the caller drops the in-memory copy).
 pub(super) fn write_snapshot(
     tx: &Connection,
+    cipher: &StoreCipher,
     open: &mut OpenRecord,
     seq: i64,
     snapshot: &[u8],
     local: &[u8],
 ) -> Result<(), Error> {
-    open.last_chunk_digest = insert_chunk(tx, &open.key, &open.record_ref, seq, true, snapshot)?;
+    open.last_chunk_digest =
+        insert_chunk(tx, cipher, &open.key, &open.record_ref, seq, true, snapshot)?;
     open.last_seq = seq;
     if !local.is_empty() {
         open.last_seq = seq + 1;
-        open.last_chunk_digest =
-            insert_chunk(tx, &open.key, &open.record_ref, seq + 1, false, local)?;
+        open.last_chunk_digest = insert_chunk(
+            tx,
+            cipher,
+            &open.key,
+            &open.record_ref,
+            seq + 1,
+            false,
+            local,
+        )?;
     }
     tx.execute(
         "DELETE FROM chunks WHERE record_ref = ?1 AND seq < ?2",
@@ -220,13 +225,14 @@ pub(super) fn write_snapshot(
     open.loose_bytes = local.len();
     // The old rows were bound to chunks just deleted (or sealed under a key just
     // replaced): every verdict this copy knows moves to the new last chunk.
-    put_verdicts(tx, open, open.record.known_good(), true)
+    put_verdicts(tx, cipher, open, open.record.known_good(), true)
 }
 
 /// Applies chunks other connections wrote since this copy was read. The version is read
 /// first, so a commit landing during the read is caught the next time.
 pub(super) fn catch_up(
     conn: &Connection,
+    cipher: &StoreCipher,
     open: &mut OpenRecord,
     id: &RecordId,
 ) -> Result<(), Error> {
@@ -236,7 +242,7 @@ pub(super) fn catch_up(
     if open.seen_version == Some(version) {
         return Ok(());
     }
-    let chunks = read_chunks(conn, &open.key, &open.record_ref, open.last_seq)
+    let chunks = read_chunks(conn, cipher, &open.key, &open.record_ref, open.last_seq)
         .map_err(|e| e.for_record(id))?;
     // Another handle's writes follow on without a gap (a compaction by it, or damage,
     // sends the caller back to a full load, which checks the whole chain).
@@ -288,6 +294,7 @@ impl ChunkError {
 
 pub(super) fn read_chunks(
     conn: &Connection,
+    cipher: &StoreCipher,
     key: &SecretKey,
     record_ref: &[u8; 32],
     after_seq: i64,
@@ -309,9 +316,9 @@ pub(super) fn read_chunks(
     let mut chunks = Vec::new();
     for row in rows {
         let (seq, is_snapshot, sealed) = row.map_err(ChunkError::Sql)?;
-        let bytes = key
-            .open(&chunk_aad(record_ref, seq, is_snapshot), &sealed)
-            .map_err(|_| ChunkError::Unauthentic)?;
+        let bytes = cipher
+            .open_chunk(key, record_ref, seq, is_snapshot, &sealed)
+            .ok_or(ChunkError::Unauthentic)?;
         chunks.push(Chunk {
             seq,
             is_snapshot,
@@ -324,13 +331,14 @@ pub(super) fn read_chunks(
 
 pub(super) fn insert_chunk(
     conn: &Connection,
+    cipher: &StoreCipher,
     key: &SecretKey,
     record_ref: &[u8; 32],
     seq: i64,
     is_snapshot: bool,
     bytes: &[u8],
 ) -> Result<[u8; 32], Error> {
-    let sealed = key.seal(&chunk_aad(record_ref, seq, is_snapshot), bytes)?;
+    let sealed = cipher.seal_chunk(key, record_ref, seq, is_snapshot, bytes)?;
     conn.prepare_cached(
         "INSERT INTO chunks (record_ref, seq, is_snapshot, sealed) VALUES (?1, ?2, ?3, ?4)",
     )?
@@ -346,17 +354,16 @@ pub(super) fn head_name(record_ref: &[u8; 32]) -> String {
 
 /// The sealed head for `seq`: the caller writes it (`HeadWriter`).
 pub(super) fn seal_head(
-    sealing_key: &SecretKey,
+    cipher: &StoreCipher,
     record_ref: &[u8; 32],
     seq: i64,
 ) -> Result<Vec<u8>, Error> {
-    let name = head_name(record_ref);
-    Ok(sealing_key.seal(meta_aad(&name).as_bytes(), &seq.to_be_bytes())?)
+    cipher.seal_meta(&head_name(record_ref), &seq.to_be_bytes())
 }
 
 pub(super) fn read_head(
     conn: &Connection,
-    sealing_key: &SecretKey,
+    cipher: &StoreCipher,
     record_ref: &[u8; 32],
     in_summaries: bool,
 ) -> Result<Option<i64>, Error> {
@@ -367,18 +374,12 @@ pub(super) fn read_head(
     } else {
         get_meta(conn, &head_name(record_ref))?
     };
-    Ok(sealed.and_then(|sealed| open_head(sealing_key, record_ref, &sealed)))
+    Ok(sealed.and_then(|sealed| open_head(cipher, record_ref, &sealed)))
 }
 
 /// The sequence number a sealed head names, if it opens as this record's.
-pub(super) fn open_head(
-    sealing_key: &SecretKey,
-    record_ref: &[u8; 32],
-    sealed: &[u8],
-) -> Option<i64> {
-    let bytes = sealing_key
-        .open(meta_aad(&head_name(record_ref)).as_bytes(), sealed)
-        .ok()?;
+pub(super) fn open_head(cipher: &StoreCipher, record_ref: &[u8; 32], sealed: &[u8]) -> Option<i64> {
+    let bytes = cipher.open_meta(&head_name(record_ref), sealed)?;
     Some(i64::from_be_bytes(bytes.try_into().ok()?))
 }
 

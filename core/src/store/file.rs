@@ -1,7 +1,13 @@
 //! The database file itself: what is in it (ours, empty, foreign), its configuration,
 //! creating it private to its user, the meta table, and moving a damaged file aside.
 
-use super::*;
+use super::cipher::StoreCipher;
+use super::unlock::Unlock;
+use super::{schema, OpenOptions};
+use crate::Error;
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub(super) const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
@@ -21,30 +27,27 @@ pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Makes an empty file a redbook database; returns its new database key.
+/// Makes an empty file a redbook database under a new database key; its cipher.
 pub(super) fn create(
     conn: &mut Connection,
     unlock: &Unlock,
     options: &OpenOptions,
-) -> Result<SecretKey, Error> {
+) -> Result<StoreCipher, Error> {
     configure(conn)?;
-    let db_key = SecretKey::generate()?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Another handle may have created it since we looked.
     if matches!(inspect(&tx)?, FileState::Redbook { .. }) {
         drop(tx);
-        return database_key(conn, unlock);
+        return StoreCipher::unlock(conn, unlock);
     }
     schema::migrate(&tx, 0, options.create_at_version)?;
     tx.execute(
         "INSERT INTO redbook_meta (name, value) VALUES ('format', ?1)",
         params![b"redbook".as_slice()],
     )?;
-    let canary = derive_keys(&db_key).0.seal(CANARY_AAD, CANARY_PLAINTEXT)?;
-    put_meta(&tx, "canary", &canary)?;
-    write_wrapped_key(&tx, &db_key, unlock, options.passphrase_rounds)?;
+    let cipher = StoreCipher::create(&tx, unlock, options.passphrase_rounds)?;
     tx.commit()?;
-    Ok(db_key)
+    Ok(cipher)
 }
 
 pub(super) fn put_meta(conn: &Connection, name: &str, value: &[u8]) -> rusqlite::Result<()> {

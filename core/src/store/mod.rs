@@ -1,37 +1,41 @@
 //! The encrypted SQLite store: many children's records in one file.
 //!
-//! Key hierarchy (docs/architecture.md, "Keys"): a random database key, wrapped by a passphrase-derived key
-//! or by the platform keystore; each record has its own random key sealed under the
-//! database key; each record's automerge chunks are sealed with the record key, with the
-//! row's identity (record, sequence, kind) as associated data so rows cannot be swapped.
+//! Key hierarchy (docs/architecture.md, "Keys"): a random database key, wrapped by a
+//! passphrase-derived key or by the platform keystore; each record has its own random key
+//! sealed under the database key; each record's automerge chunks are sealed with the
+//! record key. Every seal, open and keyed hash goes through the store's cipher
+//! (`cipher.rs`), which binds each row's place (table, record, sequence, kind) as its
+//! associated data so rows cannot be swapped.
 
-use crate::crypto::{
-    random_bytes, CryptoError, KeyProvider, KeyProviderError, SecretKey, MIN_PASSPHRASE_ROUNDS,
-};
+use crate::crypto::{CryptoError, SecretKey, MIN_PASSPHRASE_ROUNDS};
 use crate::model::RecordId;
-use crate::record::{Record, RecordError};
+use crate::record::Record;
 use crate::Error;
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
 mod cache;
 mod chunks;
+mod cipher;
 mod file;
-mod keys;
 pub mod schema;
 mod summaries;
+mod unlock;
 
 use cache::OpenRecords;
 pub use cache::{DEFAULT_MAX_OPEN_BYTES, DEFAULT_MAX_OPEN_RECORDS};
-use chunks::*;
-use file::*;
-pub use keys::Unlock;
-use keys::*;
-pub use summaries::Summaries;
-pub use summaries::DISPLAY_HINT;
-use summaries::*;
+use chunks::{
+    catch_up, head_name, insert_chunk, load_record, put_verdicts, seal_head, write_snapshot,
+    OpenRecord, COMPACT_LOOSE_TO_SNAPSHOT, LARGE_WRITE_BYTES,
+};
+use cipher::StoreCipher;
+use file::{
+    configure, create, create_private_file, get_meta, inspect, is_corruption, move_aside, put_meta,
+    FileState, BUSY_TIMEOUT, SQLITE_MAGIC,
+};
+use summaries::{put_head_and_summary, summarise};
+pub use summaries::{Summaries, DISPLAY_HINT};
+pub use unlock::Unlock;
 
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
@@ -60,8 +64,7 @@ impl Default for OpenOptions {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    sealing_key: SecretKey,
-    lookup_key: SecretKey,
+    cipher: StoreCipher,
     options: OpenOptions,
     open_records: OpenRecords,
     /// The file has the summaries and verdicts tables (v3; only a test of migrations
@@ -111,7 +114,7 @@ impl Store {
             Err(e) => return Err(e.into()),
         };
         let mut version_now = schema::CURRENT_VERSION;
-        let db_key = match state {
+        let cipher = match state {
             FileState::Foreign => return Err(Error::NotARedbookDatabase),
             FileState::Redbook { version } if version > schema::CURRENT_VERSION => {
                 return Err(Error::NewerVersion { found: version })
@@ -121,22 +124,20 @@ impl Store {
                 create(&mut conn, unlock, &options)?
             }
             FileState::Redbook { version } => {
-                let db_key = database_key(&conn, unlock)?;
+                let cipher = StoreCipher::unlock(&conn, unlock)?;
                 configure(&conn)?;
                 if version < schema::CURRENT_VERSION {
                     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                     schema::migrate(&tx, version, schema::CURRENT_VERSION)?;
                     tx.commit()?;
                 }
-                db_key
+                cipher
             }
         };
-        let (sealing_key, lookup_key) = derive_keys(&db_key);
         Ok(Self {
             conn,
             path: path.to_path_buf(),
-            sealing_key,
-            lookup_key,
+            cipher,
             options,
             open_records: OpenRecords::new(),
             v3: version_now >= 3,
@@ -153,19 +154,13 @@ impl Store {
     /// not touched: only the wrapped key and its parameters change, in one transaction.
     pub fn change_unlock(&mut self, current: &Unlock, new: &Unlock) -> Result<(), Error> {
         new.check_new()?;
-        // The caller must know the current key, not merely hold an open handle.
-        let db_key = database_key(&self.conn, current)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        write_wrapped_key(&tx, &db_key, new, self.options.passphrase_rounds)?;
-        tx.commit()?;
-        Ok(())
+        let rounds = self.options.passphrase_rounds;
+        StoreCipher::rewrap(&mut self.conn, current, new, rounds)
     }
 
     /// A value sealed under the database key and stored in the meta table.
     pub fn put_sealed_meta(&self, name: &str, value: &[u8]) -> Result<(), Error> {
-        let sealed = self.sealing_key.seal(meta_aad(name).as_bytes(), value)?;
+        let sealed = self.cipher.seal_meta(name, value)?;
         put_meta(&self.conn, name, &sealed)?;
         Ok(())
     }
@@ -208,15 +203,15 @@ impl Store {
         match get_meta(&self.conn, name)? {
             None => Ok(None),
             Some(sealed) => Ok(Some(
-                self.sealing_key
-                    .open(meta_aad(name).as_bytes(), &sealed)
-                    .map_err(|_| Error::corrupt(None))?,
+                self.cipher
+                    .open_meta(name, &sealed)
+                    .ok_or_else(|| Error::corrupt(None))?,
             )),
         }
     }
 
     fn record_ref(&self, id: &RecordId) -> [u8; 32] {
-        self.lookup_key.keyed_hash(id.as_str().as_bytes())
+        self.cipher.record_ref(id)
     }
 
     /// Every record in the file; a row whose sealed id does not open is listed by `None`.
@@ -230,20 +225,10 @@ impl Store {
         let mut listings = Vec::new();
         for row in rows {
             let (record_ref, sealed_id) = row?;
-            let id = self.open_record_id(&record_ref, &sealed_id);
+            let id = self.cipher.open_record_id(&record_ref, &sealed_id);
             listings.push(RecordListing { id });
         }
         Ok(listings)
-    }
-
-    /// A records row's sealed id, if it opens and is the id the row is filed under.
-    fn open_record_id(&self, record_ref: &[u8], sealed_id: &[u8]) -> Option<RecordId> {
-        self.sealing_key
-            .open(&row_aad("records/id", record_ref), sealed_id)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .and_then(|s| s.parse::<RecordId>().ok())
-            .filter(|id| self.record_ref(id).as_slice() == record_ref)
     }
 
     /// Creates a record whose first chunk is `record`'s saved state, in one transaction.
@@ -263,18 +248,11 @@ impl Store {
     ) -> Result<(), Error> {
         let record_ref = self.record_ref(id);
         let snapshot = record.save();
-        let sealed_id = self
-            .sealing_key
-            .seal(&row_aad("records/id", &record_ref), id.as_str().as_bytes())?;
-        let sealed_key = self.seal_record_key(&record_ref, &key, epoch)?;
+        let sealed_id = self.cipher.seal_record_id(&record_ref, id)?;
+        let sealed_key = self.cipher.seal_record_key(&record_ref, &key, epoch)?;
         let sealed_meta = meta
             .iter()
-            .map(|(name, value)| {
-                Ok((
-                    name,
-                    self.sealing_key.seal(meta_aad(name).as_bytes(), value)?,
-                ))
-            })
+            .map(|(name, value)| Ok((name, self.cipher.seal_meta(name, value)?)))
             .collect::<Result<Vec<_>, Error>>()?;
         let tx = self
             .conn
@@ -283,14 +261,14 @@ impl Store {
             "INSERT INTO records (record_ref, sealed_id, sealed_key) VALUES (?1, ?2, ?3)",
             params![record_ref.as_slice(), sealed_id, sealed_key],
         )?;
-        let last_chunk_digest = insert_chunk(&tx, &key, &record_ref, 1, true, &snapshot)?;
+        let last_chunk_digest =
+            insert_chunk(&tx, &self.cipher, &key, &record_ref, 1, true, &snapshot)?;
         // Before the summary, which may read them (an invitation's display hint).
         for (name, sealed) in &sealed_meta {
             put_meta(&tx, name, sealed)?;
         }
         HeadWriter {
-            sealing_key: &self.sealing_key,
-            lookup_key: &self.lookup_key,
+            cipher: &self.cipher,
             v3: self.v3,
         }
         .put(&tx, id, &record, &record_ref, 1)?;
@@ -328,7 +306,7 @@ impl Store {
             return Ok(());
         }
         let open = self.open_records.get_mut(id).expect("checked above");
-        if catch_up(&self.conn, open, id).is_err() {
+        if catch_up(&self.conn, &self.cipher, open, id).is_err() {
             // Another handle may have re-sealed the record under a new key: load afresh
             // once; damage still shows as CorruptData from the load.
             self.open_records.remove(id);
@@ -344,7 +322,7 @@ impl Store {
         // (read one statement at a time, another handle's commit in between made a
         // whole chain look cut). Only read, so dropping it rolls nothing back.
         let snapshot = self.conn.unchecked_transaction()?;
-        let loaded = load_record(&snapshot, &self.sealing_key, record_ref, id, self.v3);
+        let loaded = load_record(&snapshot, &self.cipher, record_ref, id, self.v3);
         drop(snapshot);
         if let (Err(Error::CorruptData { .. }), true) = (&loaded, self.v3) {
             // The summary still describes the record as it was; from now on the list
@@ -386,9 +364,9 @@ impl Store {
             self.open_records.insert(id.clone(), open);
         }
         let min_changes = self.options.compact_min_changes;
+        let cipher = &self.cipher;
         let heads_out = HeadWriter {
-            sealing_key: &self.sealing_key,
-            lookup_key: &self.lookup_key,
+            cipher,
             v3: self.v3,
         };
         let open = self.open_records.get_mut(id).expect("loaded above");
@@ -398,9 +376,9 @@ impl Store {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if catch_up(&tx, open, id).is_err() {
+            if catch_up(&tx, cipher, open, id).is_err() {
                 // Another handle compacted since: load afresh under the write lock.
-                *open = load_record(&tx, &self.sealing_key, open.record_ref, id, heads_out.v3)?;
+                *open = load_record(&tx, cipher, open.record_ref, id, heads_out.v3)?;
             }
             let heads = open.record.heads();
             committed = Some(heads.clone());
@@ -408,7 +386,7 @@ impl Store {
             let seq = open.last_seq + 1;
             if let Some((key, epoch)) = new_key {
                 let snapshot = open.record.save();
-                let sealed_key = seal_record_key(&self.sealing_key, &open.record_ref, &key, epoch)?;
+                let sealed_key = cipher.seal_record_key(&open.record_ref, &key, epoch)?;
                 tx.execute(
                     "DELETE FROM chunks WHERE record_ref = ?1",
                     [open.record_ref.as_slice()],
@@ -417,11 +395,11 @@ impl Store {
                     "UPDATE records SET sealed_key = ?2 WHERE record_ref = ?1",
                     params![open.record_ref.as_slice(), sealed_key],
                 )?;
-                reseal_sync_states(&tx, &open.record_ref, &open.key, &key)?;
+                reseal_sync_states(&tx, cipher, &open.record_ref, &open.key, &key)?;
                 open.record.take_received_document();
                 let old = (std::mem::replace(&mut open.key, key), open.epoch);
                 open.epoch = epoch;
-                let written = write_snapshot(&tx, open, seq, &snapshot, &[])
+                let written = write_snapshot(&tx, cipher, open, seq, &snapshot, &[])
                     .and_then(|()| heads_out.put_open(&tx, id, open))
                     .and_then(|()| Ok(tx.commit()?));
                 if let Err(e) = written {
@@ -434,7 +412,7 @@ impl Store {
                 // A first sync brought the whole record, compressed by its sender: that
                 // is the snapshot, and this copy's own changes follow it.
                 let local = open.record.try_save_after(&document_heads)?;
-                write_snapshot(&tx, open, seq, &document, &local)?;
+                write_snapshot(&tx, cipher, open, seq, &document, &local)?;
                 heads_out.put_open(&tx, id, open)?;
                 tx.commit()?;
                 return Ok(value);
@@ -452,15 +430,21 @@ impl Store {
                     >= COMPACT_LOOSE_TO_SNAPSHOT * open.snapshot_bytes;
             if compact {
                 let snapshot = open.record.save();
-                write_snapshot(&tx, open, seq, &snapshot, &[])?;
+                write_snapshot(&tx, cipher, open, seq, &snapshot, &[])?;
                 heads_out.put_open(&tx, id, open)?;
                 tx.commit()?;
             } else {
                 open.last_chunk_digest =
-                    insert_chunk(&tx, &open.key, &open.record_ref, seq, false, &bytes)?;
+                    insert_chunk(&tx, cipher, &open.key, &open.record_ref, seq, false, &bytes)?;
                 open.last_seq = seq;
                 heads_out.put_open(&tx, id, open)?;
-                put_verdicts(&tx, open, open.record.take_unsaved_verdicts(), false)?;
+                put_verdicts(
+                    &tx,
+                    cipher,
+                    open,
+                    open.record.take_unsaved_verdicts(),
+                    false,
+                )?;
                 tx.commit()?;
                 open.loose_changes += 1;
                 open.loose_bytes += bytes.len();
@@ -500,7 +484,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        put_verdicts(&tx, open, digests, false)?;
+        put_verdicts(&tx, &self.cipher, open, digests, false)?;
         tx.commit()?;
         Ok(())
     }
@@ -530,23 +514,13 @@ impl Store {
         self.open_records.remove(id);
     }
 
-    fn seal_record_key(
-        &self,
-        record_ref: &[u8; 32],
-        key: &SecretKey,
-        epoch: u32,
-    ) -> Result<Vec<u8>, Error> {
-        seal_record_key(&self.sealing_key, record_ref, key, epoch)
-    }
-
     /// A name for a per-record meta value that does not reveal the record id.
     pub fn record_meta_name(&self, prefix: &str, id: &RecordId) -> String {
         format!("{prefix}/{}", hex::encode(self.record_ref(id)))
     }
 
     fn peer_ref(&self, id: &RecordId, peer: &str) -> [u8; 32] {
-        self.lookup_key
-            .keyed_hash(format!("{id}/{peer}").as_bytes())
+        self.cipher.peer_ref(id, peer)
     }
 
     /// The saved automerge sync state for (record, peer), if any.
@@ -564,8 +538,9 @@ impl Store {
         match sealed {
             None => Ok(None),
             Some(sealed) => Ok(Some(
-                key.open(&sync_state_aad(&record_ref, &peer_ref), &sealed)
-                    .map_err(|_| Error::corrupt(Some(id)))?,
+                self.cipher
+                    .open_sync_state(&key, &record_ref, &peer_ref, &sealed)
+                    .ok_or_else(|| Error::corrupt(Some(id)))?,
             )),
         }
     }
@@ -578,7 +553,9 @@ impl Store {
     ) -> Result<(), Error> {
         let key = self.record_key(id)?;
         let (record_ref, peer_ref) = (self.record_ref(id), self.peer_ref(id, peer));
-        let sealed = key.seal(&sync_state_aad(&record_ref, &peer_ref), state)?;
+        let sealed = self
+            .cipher
+            .seal_sync_state(&key, &record_ref, &peer_ref, state)?;
         self.conn.execute(
             "INSERT INTO sync_states (record_ref, peer_ref, sealed_state) VALUES (?1, ?2, ?3)
              ON CONFLICT(record_ref, peer_ref) DO UPDATE SET sealed_state = excluded.sealed_state",
@@ -606,6 +583,7 @@ impl Store {
 /// open under the old key is dropped (only an optimisation lost).
 fn reseal_sync_states(
     tx: &Connection,
+    cipher: &StoreCipher,
     record_ref: &[u8; 32],
     old: &SecretKey,
     new: &SecretKey,
@@ -622,15 +600,15 @@ fn reseal_sync_states(
         let Ok(peer) = <[u8; 32]>::try_from(peer_ref.as_slice()) else {
             continue;
         };
-        let aad = sync_state_aad(record_ref, &peer);
-        match old.open(&aad, &sealed) {
-            Ok(state) => {
+        match cipher.open_sync_state(old, record_ref, &peer, &sealed) {
+            Some(state) => {
+                let resealed = cipher.seal_sync_state(new, record_ref, &peer, &state)?;
                 tx.execute(
                     "UPDATE sync_states SET sealed_state = ?3 WHERE record_ref = ?1 AND peer_ref = ?2",
-                    params![record_ref.as_slice(), peer_ref, new.seal(&aad, &state)?],
+                    params![record_ref.as_slice(), peer_ref, resealed],
                 )?;
             }
-            Err(_) => {
+            None => {
                 tx.execute(
                     "DELETE FROM sync_states WHERE record_ref = ?1 AND peer_ref = ?2",
                     params![record_ref.as_slice(), peer_ref],
@@ -644,8 +622,7 @@ fn reseal_sync_states(
 /// Writes where a record's chunk log ends and, for that same chunk, its summary: every
 /// change to a record goes through here, in the change's transaction.
 struct HeadWriter<'a> {
-    sealing_key: &'a SecretKey,
-    lookup_key: &'a SecretKey,
+    cipher: &'a StoreCipher,
     v3: bool,
 }
 
@@ -658,18 +635,12 @@ impl HeadWriter<'_> {
         record_ref: &[u8; 32],
         seq: i64,
     ) -> Result<(), Error> {
-        let sealed_head = seal_head(self.sealing_key, record_ref, seq)?;
+        let sealed_head = seal_head(self.cipher, record_ref, seq)?;
         if self.v3 {
             let summary = summarise(id, record, Some(chrono::Utc::now()), || {
-                summaries::display_hint(tx, self.sealing_key, record_ref)
+                summaries::display_hint(tx, self.cipher, record_ref)
             });
-            put_head_and_summary(
-                tx,
-                (self.sealing_key, self.lookup_key),
-                record_ref,
-                &sealed_head,
-                &summary,
-            )
+            put_head_and_summary(tx, self.cipher, record_ref, &sealed_head, &summary)
         } else {
             Ok(put_meta(tx, &head_name(record_ref), &sealed_head)?)
         }

@@ -5,11 +5,15 @@
 //! that does not open beside its record's head (missing, stale, tampered, swapped) is
 //! never shown: it is rebuilt from the document and written again.
 
-use super::*;
-use crate::child::ChildSummary;
-use crate::crypto::Opener;
-use crate::model::RecordHint;
-use chrono::{DateTime, NaiveDate, Utc};
+use super::chunks::open_head;
+use super::cipher::StoreCipher;
+use super::file::get_meta;
+use super::Store;
+use crate::model::{ChildSummary, RecordHint, RecordId};
+use crate::record::Record;
+use crate::Error;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 /// The summaries of every record in the file, and the records that could not be read.
@@ -43,12 +47,12 @@ pub const DISPLAY_HINT: &str = "display_hint";
 /// The record's display hint, if its invitation left one (sealed like any meta value).
 pub(super) fn display_hint(
     conn: &Connection,
-    sealing_key: &SecretKey,
+    cipher: &StoreCipher,
     record_ref: &[u8],
 ) -> Option<RecordHint> {
     let name = format!("{DISPLAY_HINT}/{}", hex::encode(record_ref));
     let sealed = get_meta(conn, &name).ok()??;
-    let plain = sealing_key.open(meta_aad(&name).as_bytes(), &sealed).ok()?;
+    let plain = cipher.open_meta(&name, &sealed)?;
     serde_json::from_slice(&plain).ok()
 }
 
@@ -83,52 +87,18 @@ pub(super) fn summarise(
     }
 }
 
-/// The lookup for an NHS number (normalised: ten digits): a keyed hash, so the file never
-/// holds the number in the clear.
-pub(super) fn nhs_ref(lookup_key: &SecretKey, nhs_number: &str) -> [u8; 32] {
-    lookup_key.keyed_hash(format!("nhs_number/{nhs_number}").as_bytes())
-}
-
-fn summary_aad(record_ref: &[u8], sealed_head: &[u8], nhs_ref: Option<&[u8]>) -> Vec<u8> {
-    let mut aad = Vec::new();
-    write_summary_aad(&mut aad, record_ref, sealed_head, nhs_ref);
-    aad
-}
-
-fn write_summary_aad(
-    aad: &mut Vec<u8>,
-    record_ref: &[u8],
-    sealed_head: &[u8],
-    nhs_ref: Option<&[u8]>,
-) {
-    aad.clear();
-    aad.extend_from_slice(b"redbook/summaries/v1");
-    aad.extend_from_slice(record_ref);
-    aad.extend_from_slice(sealed_head);
-    aad.extend_from_slice(nhs_ref.unwrap_or_default());
-}
-
 /// Writes the record's head and `summary`, which describes the record at that head, in
 /// one row within the caller's transaction.
 pub(super) fn put_head_and_summary(
     conn: &Connection,
-    keys: (&SecretKey, &SecretKey),
+    cipher: &StoreCipher,
     record_ref: &[u8; 32],
     sealed_head: &[u8],
     summary: &ChildSummary,
 ) -> Result<(), Error> {
-    let (sealing_key, lookup_key) = keys;
-    let nhs_ref = summary
-        .nhs_number
-        .as_deref()
-        .map(|nhs| nhs_ref(lookup_key, nhs));
-    let sealed = seal_summary(
-        sealing_key,
-        record_ref,
-        sealed_head,
-        nhs_ref.as_ref(),
-        summary,
-    )?;
+    let nhs_ref = summary.nhs_number.as_deref().map(|nhs| cipher.nhs_ref(nhs));
+    let sealed =
+        cipher.seal_summary(record_ref, sealed_head, nhs_ref.as_ref(), &encode(summary))?;
     conn.prepare_cached(
         "INSERT INTO summaries (record_ref, sealed_head, nhs_ref, sealed) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(record_ref) DO UPDATE SET sealed_head = excluded.sealed_head,
@@ -143,13 +113,8 @@ pub(super) fn put_head_and_summary(
     Ok(())
 }
 
-fn seal_summary(
-    sealing_key: &SecretKey,
-    record_ref: &[u8; 32],
-    sealed_head: &[u8],
-    nhs_ref: Option<&[u8; 32]>,
-    summary: &ChildSummary,
-) -> Result<Vec<u8>, Error> {
+/// A summary's plaintext: its format, then the compact form.
+fn encode(summary: &ChildSummary) -> Vec<u8> {
     let sealed = SealedSummary {
         id: summary.id.to_bytes(),
         name: summary.name.clone(),
@@ -161,64 +126,33 @@ fn seal_summary(
     };
     let mut plain = vec![SUMMARY_FORMAT];
     plain.extend(postcard::to_stdvec(&sealed).expect("a summary serialises"));
-    let aad = summary_aad(record_ref, sealed_head, nhs_ref.map(|r| r.as_slice()));
-    Ok(sealing_key.seal(&aad, &plain)?)
+    plain
 }
 
-/// Opens summaries one after another, reusing its buffers.
-struct SummaryOpener {
-    opener: Opener,
-    aad: Vec<u8>,
-    plain: Vec<u8>,
-}
-
-impl SummaryOpener {
-    fn new(sealing_key: &SecretKey) -> Self {
-        Self {
-            opener: sealing_key.opener(),
-            aad: Vec::with_capacity(160),
-            plain: Vec::with_capacity(256),
-        }
+/// The summary a plaintext holds; None for another format or damage (rebuilt by the
+/// caller).
+fn decode(plain: &[u8]) -> Option<ChildSummary> {
+    let (&format, body) = plain.split_first()?;
+    if format != SUMMARY_FORMAT {
+        return None;
     }
-
-    /// The summary if it opens beside this head; None if it does not (rebuilt by the
-    /// caller).
-    fn open(
-        &mut self,
-        record_ref: &[u8],
-        sealed_head: &[u8],
-        nhs_ref: Option<&[u8]>,
-        sealed: &[u8],
-    ) -> Option<ChildSummary> {
-        write_summary_aad(&mut self.aad, record_ref, sealed_head, nhs_ref);
-        let plain = self
-            .opener
-            .open_into(&self.aad, sealed, &mut self.plain)
-            .ok()?;
-        let (&format, body) = plain.split_first()?;
-        if format != SUMMARY_FORMAT {
-            return None;
-        }
-        let s: SealedSummary = postcard::from_bytes(body).ok()?;
-        Some(ChildSummary {
-            id: RecordId::from_bytes(&s.id),
-            name: s.name,
-            birth_date: match s.birth_date {
-                Some(days) => Some(NaiveDate::from_num_days_from_ce_opt(days)?),
-                None => None,
-            },
-            nhs_number: s.nhs_number,
-            entry_count: s.entry_count,
-            has_conflicts: s.has_conflicts,
-            last_change: match s.last_change {
-                Some(ms) => Some(DateTime::<Utc>::from_timestamp_millis(ms)?),
-                None => None,
-            },
-        })
-    }
+    let s: SealedSummary = postcard::from_bytes(body).ok()?;
+    Some(ChildSummary {
+        id: RecordId::from_bytes(&s.id),
+        name: s.name,
+        birth_date: match s.birth_date {
+            Some(days) => Some(NaiveDate::from_num_days_from_ce_opt(days)?),
+            None => None,
+        },
+        nhs_number: s.nhs_number,
+        entry_count: s.entry_count,
+        has_conflicts: s.has_conflicts,
+        last_change: match s.last_change {
+            Some(ms) => Some(DateTime::<Utc>::from_timestamp_millis(ms)?),
+            None => None,
+        },
+    })
 }
-
-use chrono::Datelike;
 
 impl Store {
     /// The name and date of birth a record's invitation carried, if it left any: they
@@ -228,7 +162,7 @@ impl Store {
         Ok(self
             .open_records
             .peek(id)
-            .and_then(|open| display_hint(&self.conn, &self.sealing_key, &open.record_ref)))
+            .and_then(|open| display_hint(&self.conn, &self.cipher, &open.record_ref)))
     }
 
     /// Every record's summary: one query, one decryption each. Any that does not open
@@ -242,7 +176,7 @@ impl Store {
         };
         let mut stale = Vec::new();
         if self.v3 {
-            let mut opener = SummaryOpener::new(&self.sealing_key);
+            let mut opener = self.cipher.summary_opener();
             let mut stmt = self
                 .conn
                 .prepare_cached("SELECT record_ref, sealed_head, nhs_ref, sealed FROM summaries")?;
@@ -258,9 +192,9 @@ impl Store {
                     row.get_ref(2)?.as_blob_or_null(),
                     row.get_ref(3)?.as_blob(),
                 ) {
-                    (Ok(head), Ok(nhs_ref), Ok(sealed)) => {
-                        opener.open(record_ref, head, nhs_ref, sealed)
-                    }
+                    (Ok(head), Ok(nhs_ref), Ok(sealed)) => opener
+                        .open(record_ref, head, nhs_ref, sealed)
+                        .and_then(decode),
                     _ => None,
                 };
                 match opened {
@@ -327,8 +261,8 @@ impl Store {
                 .filter(|s| s.nhs_number.as_deref() == Some(nhs_number))
                 .collect());
         }
-        let nhs_ref = nhs_ref(&self.lookup_key, nhs_number);
-        let mut opener = SummaryOpener::new(&self.sealing_key);
+        let nhs_ref = self.cipher.nhs_ref(nhs_number);
+        let mut opener = self.cipher.summary_opener();
         let mut found = Vec::new();
         let mut unreadable = false;
         {
@@ -343,7 +277,10 @@ impl Store {
                     row.get_ref(2)?.as_blob(),
                 ) {
                     (Ok(record_ref), Ok(head), Ok(sealed)) => {
-                        opener.open(record_ref, head, Some(nhs_ref.as_slice()), sealed)
+                        let nhs_ref = Some(nhs_ref.as_slice());
+                        opener
+                            .open(record_ref, head, nhs_ref, sealed)
+                            .and_then(decode)
                     }
                     _ => None,
                 };
@@ -372,7 +309,7 @@ impl Store {
                 |row| row.get(0),
             )
             .optional()?;
-        Ok(sealed_id.and_then(|sealed| self.open_record_id(record_ref, &sealed)))
+        Ok(sealed_id.and_then(|sealed| self.cipher.open_record_id(record_ref, &sealed)))
     }
 
     /// Works a record's summary out from its document and writes it beside the head the
@@ -381,7 +318,7 @@ impl Store {
         self.refresh(id)?;
         let open = &self.open_records[id];
         let summary = summarise(id, &open.record, None, || {
-            display_hint(&self.conn, &self.sealing_key, &open.record_ref)
+            display_hint(&self.conn, &self.cipher, &open.record_ref)
         });
         if self.v3 {
             // The head stays as it is: only the summary beside it is written.
@@ -394,12 +331,10 @@ impl Store {
                 )
                 .optional()?;
             if let Some(sealed_head) = sealed_head {
-                if open_head(&self.sealing_key, &open.record_ref, &sealed_head)
-                    == Some(open.last_seq)
-                {
+                if open_head(&self.cipher, &open.record_ref, &sealed_head) == Some(open.last_seq) {
                     put_head_and_summary(
                         &self.conn,
-                        (&self.sealing_key, &self.lookup_key),
+                        &self.cipher,
                         &open.record_ref,
                         &sealed_head,
                         &summary,
