@@ -428,7 +428,7 @@ impl RedBook {
     }
 
     /// Adds entries read from another system's FHIR, signed by this device, in one
-    /// transaction; this device must be able to write the record (book/exporting.rs,
+    /// transaction; this device must be able to write the record (book/export.rs,
     /// `import_foreign`).
     fn put_imported_entries(&self, id: &RecordId, entries: &[StoredEntry]) -> Result<(), Error> {
         let mut inner = self.lock();
