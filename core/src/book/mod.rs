@@ -41,6 +41,7 @@ const DEVICE_ATTESTATION: &str = "device_attestation";
 mod exporting;
 mod recovering;
 mod relaying;
+mod screens;
 mod sharing;
 pub use recovering::Restored;
 pub use relaying::RelayReport;
