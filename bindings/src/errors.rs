@@ -162,7 +162,11 @@ impl std::error::Error for KeyProviderError {}
 
 impl fmt::Display for KeyProviderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", redbook_core::crypto::KeyProviderError::from(self.clone()))
+        write!(
+            f,
+            "{}",
+            redbook_core::crypto::KeyProviderError::from(self.clone())
+        )
     }
 }
 
@@ -193,8 +197,8 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for KeyProviderError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use redbook_core::model::RecordId;
     use redbook_core::crypto::KeyProviderError as CoreKeyProviderError;
+    use redbook_core::model::RecordId;
     use redbook_core::model::ValidationError;
     use redbook_core::sync::SyncError;
 

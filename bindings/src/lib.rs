@@ -17,14 +17,21 @@ use std::sync::Arc;
 
 mod charts;
 mod errors;
+mod forms;
+mod jobs;
 mod keys;
 mod organisations;
 mod relay_http;
 mod types;
 mod words;
-pub use charts::{due_for_birth_date, GrowthCharts};
 use charts::today;
+pub use charts::{due_for_birth_date, GrowthCharts};
 pub use errors::{KeyProviderError, RedbookError};
+pub use forms::{
+    input_problem, invitation_from_qr, invitation_qr, measured_standing, read_measurement_form,
+    read_note_form, FormError,
+};
+pub use jobs::RelaySyncPlan;
 use keys::unlock_with;
 pub use keys::{KeyProvider, RawKeyProvider};
 use organisations::decode_card;
@@ -35,7 +42,9 @@ pub use redbook_core::{RelayReport, Restored};
 use relay_http::ForeignRelayHttp;
 pub use relay_http::{HttpHeader, RelayHttp, RelayHttpError, RelayHttpRequest, RelayHttpResponse};
 pub use types::{CentileQuery, DetailUpdate, MemberInfo};
-pub use words::{describe_conflict, describe_entry, describe_entry_view, describe_growth, entry_date};
+pub use words::{
+    describe_conflict, describe_entry, describe_entry_view, describe_growth, entry_date,
+};
 
 uniffi::setup_scaffolding!();
 

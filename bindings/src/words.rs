@@ -38,4 +38,3 @@ pub fn entry_date(entry: EntryBody) -> Option<NaiveDate> {
 pub fn describe_entry_view(view: EntryView) -> String {
     redbook_core::view::entry_text(&view)
 }
-

@@ -10,10 +10,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use redbook_core::export::fhir::NotImported;
 use redbook_core::model::*;
 use redbook_core::record::DetailConflict;
+use redbook_core::ImportReport;
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
 };
-use redbook_core::ImportReport;
 use std::time::SystemTime;
 
 mod care;

@@ -1,7 +1,7 @@
 //! Exchanges, restores and a record's members.
 
-use redbook_core::model::*;
 use super::Instant;
+use redbook_core::model::*;
 use redbook_core::{Received, RelayReport, Restored};
 
 #[uniffi::remote(Record)]

@@ -41,7 +41,9 @@ impl RedBook {
         refs: &GrowthReferences,
         correction: Correction,
     ) -> Result<GrowthView, Error> {
-        Ok(screens::growth(&self.growth(id, measure, refs, correction)?))
+        Ok(screens::growth(
+            &self.growth(id, measure, refs, correction)?,
+        ))
     }
 
     /// The immunisations screen: given, due now and at the next visit, risk factors.
