@@ -78,6 +78,7 @@ pub struct ImmunisationsView {
 pub struct PlannedNotification {
     pub id: String,
     pub on: NaiveDate,
+    pub hour: u8,
     pub title: String,
     pub body: String,
 }

@@ -127,6 +127,7 @@ mod tests {
         let unnamed = book.notification_plan(&amara, on, false).unwrap();
         assert!(!named.is_empty());
         assert!(named.iter().all(|n| n.title.starts_with("Amara Okafor: ")));
+        assert!(named.iter().all(|n| n.hour == 9));
         assert!(unnamed.iter().all(|n| !n.title.contains("Amara")));
         assert_eq!(
             named.iter().map(|n| &n.id).collect::<Vec<_>>(),
