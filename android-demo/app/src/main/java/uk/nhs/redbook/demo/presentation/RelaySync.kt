@@ -68,17 +68,17 @@ class RelaySyncJob(
      * often, when to retry or give up, the recovery backup after); this carries them out.
      * Nothing is lost either way: the next run carries on where this one stopped.
      */
-    fun run(): SyncRun {
-        val plan = RelaySyncPlan(book.children().children.map { it.id })
+    fun run(): SyncRun = RelaySyncPlan(book.children().children.map { it.id }).use { plan ->
         val problems = mutableListOf<RedbookException>()
         val removedNotices = mutableListOf<String>()
-        while (true) {
+        var step = plan.nextStep()
+        while (step !is SyncStep.Done) {
             try {
-                when (val step = plan.nextStep()) {
+                when (step) {
                     is SyncStep.Exchange -> plan.exchanged(book.relayExchange(step.recordId, http, relayUrl))
                     is SyncStep.RemovalNotice -> book.removalNotice(step.recordId)?.let { removedNotices += it }
                     is SyncStep.Backup -> book.backupToRelay(http, relayUrl).also { plan.backedUp() }
-                    is SyncStep.Done -> return SyncRun(step.result, plan.changed(), problems, removedNotices)
+                    is SyncStep.Done -> {}
                 }
             } catch (e: RedbookException) {
                 when (plan.failed(e)) {
@@ -87,6 +87,8 @@ class RelaySyncJob(
                     FailureHandling.RAISE -> throw e
                 }
             }
+            step = plan.nextStep()
         }
+        SyncRun((step as SyncStep.Done).result, plan.changed(), problems, removedNotices)
     }
 }
