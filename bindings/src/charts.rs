@@ -31,7 +31,7 @@ impl GrowthCharts {
     pub fn with_uk90_pack(path: String) -> Result<Arc<Self>> {
         let text = std::fs::read_to_string(&path).map_err(|_| RedbookError::InvalidInput {
             field: "uk90_pack".into(),
-            reason: "cannot be read".into(),
+            reason: redbook_core::view::forms::UNREADABLE_FILE.into(),
         })?;
         let references =
             GrowthReferences::with_uk90_pack(&text).map_err(|e| RedbookError::InvalidInput {

@@ -26,7 +26,7 @@ impl RawKeyProvider {
         let inner = redbook_core::crypto::RawKeyProvider::new(&key).map_err(|_| {
             RedbookError::InvalidInput {
                 field: "key".into(),
-                reason: "must be 32 bytes".into(),
+                reason: redbook_core::view::forms::EXPECTED_KEY.into(),
             }
         })?;
         Ok(Arc::new(Self { inner }))

@@ -60,7 +60,7 @@ impl TrustedOrganisation {
         let key = |bytes: &[u8], field: &str| {
             <[u8; 32]>::try_from(bytes).map_err(|_| RedbookError::InvalidInput {
                 field: field.into(),
-                reason: "an Ed25519 public key is 32 bytes".into(),
+                reason: redbook_core::view::forms::EXPECTED_PUBLIC_KEY.into(),
             })
         };
         Ok(redbook_core::sync::attestation::TrustedOrganisation {

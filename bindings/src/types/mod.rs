@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use redbook_core::export::fhir::NotImported;
 use redbook_core::model::*;
 use redbook_core::record::DetailConflict;
+use redbook_core::view::forms;
 use redbook_core::ImportReport;
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
@@ -41,7 +42,7 @@ mod anyhow_error {
 uniffi::custom_type!(NaiveDate, String, {
     remote,
     lower: |date| date.to_string(),
-    try_lift: |text| text.parse().map_err(|_| invalid("date", "expected YYYY-MM-DD")),
+    try_lift: |text| text.parse().map_err(|_| invalid("date", forms::EXPECTED_DATE)),
 });
 
 type Instant = DateTime<Utc>;
@@ -54,13 +55,13 @@ uniffi::custom_type!(Instant, SystemTime, {
 uniffi::custom_type!(RecordId, String, {
     remote,
     lower: |id| id.to_string(),
-    try_lift: |text| text.parse().map_err(|_| invalid("record_id", "expected 32 hex digits")),
+    try_lift: |text| text.parse().map_err(|_| invalid("record_id", forms::EXPECTED_ID)),
 });
 
 uniffi::custom_type!(EntryId, String, {
     remote,
     lower: |id| id.to_string(),
-    try_lift: |text| text.parse().map_err(|_| invalid("entry_id", "expected 32 hex digits")),
+    try_lift: |text| text.parse().map_err(|_| invalid("entry_id", forms::EXPECTED_ID)),
 });
 
 #[uniffi::remote(Record)]

@@ -22,6 +22,20 @@ impl FieldProblem {
     }
 }
 
+// What the FFI says when a value does not even convert (a date, an id, a key's bytes, a
+// file), so those refusals read like the core's own.
+
+/// A date that is not ISO 8601 ("2026-01-31").
+pub const EXPECTED_DATE: &str = "expected YYYY-MM-DD";
+/// A record or entry id that is not one.
+pub const EXPECTED_ID: &str = "expected 32 hex digits";
+/// A raw database key of the wrong length.
+pub const EXPECTED_KEY: &str = "must be 32 bytes";
+/// An organisation's or a device's public key of the wrong length.
+pub const EXPECTED_PUBLIC_KEY: &str = "an Ed25519 public key is 32 bytes";
+/// A file named by the app that cannot be read.
+pub const UNREADABLE_FILE: &str = "cannot be read";
+
 /// A field's name as a form shows it ("weight_kg" → "Weight").
 pub fn field_label(field: &str) -> String {
     match field {
@@ -70,7 +84,7 @@ fn number(text: &str) -> Result<Option<f64>, ()> {
 fn date(text: &str) -> Result<NaiveDate, FieldProblem> {
     text.trim()
         .parse()
-        .map_err(|_| FieldProblem::new("date", &input_problem("date", "expected YYYY-MM-DD")))
+        .map_err(|_| FieldProblem::new("date", &input_problem("date", EXPECTED_DATE)))
 }
 
 /// A measurement form: weight, length or height (which one from the child's age on the
