@@ -2,6 +2,7 @@
 
 use crate::args::RelayCommand;
 use crate::{CliError, CliResult};
+use redbook_core::jobs::{self, RelaySync, SyncStep};
 use redbook_core::model::RecordId;
 use redbook_core::sync::relay::RelayTransport;
 use redbook_ffi::{
@@ -99,16 +100,25 @@ impl RelayHttp for CliHttp {
     }
 }
 
-/// One exchange, repeated (at most 8 times) while more messages wait than one fetches.
+/// A person's sync with the relay: exchanges while more messages wait than one fetches,
+/// as many as the core's policy gives a command (`jobs::COMMAND_EXCHANGES`), summed. A
+/// removal is in the report; the caller words it.
 pub(crate) fn exchange(book: &RedBook, id: &RecordId, url: &str) -> CliResult<RelayReport> {
     let http: Arc<dyn RelayHttp> = Arc::new(CliHttp(HttpTransport::default()));
-    let mut total = book.relay_exchange(id.clone(), http.clone(), url.to_string())?;
-    for _ in 0..8 {
-        if !total.more_waiting {
-            break;
+    let mut plan = RelaySync::new(vec![id.clone()], jobs::COMMAND_EXCHANGES, false);
+    let mut total: Option<RelayReport> = None;
+    loop {
+        match plan.next_step() {
+            SyncStep::Exchange { record_id } => {
+                let report = book.relay_exchange(record_id, http.clone(), url.to_string())?;
+                plan.exchanged(&report);
+                match &mut total {
+                    Some(total) => total.add(&report),
+                    None => total = Some(report),
+                }
+            }
+            SyncStep::RemovalNotice { .. } | SyncStep::Backup => {}
+            SyncStep::Done { .. } => return Ok(total.unwrap_or_default()),
         }
-        let next = book.relay_exchange(id.clone(), http.clone(), url.to_string())?;
-        total.add(&next);
     }
-    Ok(total)
 }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub enum Error {
     #[error("wrong passphrase or key")]
     WrongKey,
-    #[error("{what} not found")]
+    #[error("{}", not_found_message(what))]
     NotFound { what: &'static str },
     #[error(transparent)]
     InvalidInput(#[from] ValidationError),
@@ -43,7 +43,7 @@ pub enum Error {
     #[error(transparent)]
     KeyProvider(#[from] KeyProviderError),
     /// A sync message, bundle or invitation was refused; nothing was changed.
-    #[error("sync refused: {0}")]
+    #[error("{}", sync_refused_message(&.0.to_string()))]
     Sync(#[from] crate::sync::SyncError),
     /// No answer came from the relay (no network, a timeout); nothing was lost: the next
     /// exchange carries on.
@@ -81,7 +81,18 @@ impl Error {
     }
 }
 
-/// Also the FFI's wording (`redbook_ffi::RedbookError::CorruptData`).
+// The words of the errors whose fields cross the FFI as text (`redbook_ffi::RedbookError`
+// cannot rebuild these variants from it): one source for both.
+
+pub fn not_found_message(what: &str) -> String {
+    format!("{what} not found")
+}
+
+/// `reason`: the refusal's own words (`sync::SyncError`).
+pub fn sync_refused_message(reason: &str) -> String {
+    format!("sync refused: {reason}")
+}
+
 pub fn corrupt_message(record: &Option<RecordId>) -> String {
     match record {
         Some(id) => format!("the stored data of record {id} is damaged or was tampered with"),

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod error;
 pub mod export;
 pub mod growth;
+pub mod jobs;
 pub mod model;
 pub mod record;
 pub mod recovery;

@@ -332,4 +332,23 @@ class RedBookBindingsTest {
         book.close()
         assertFailsWith<IllegalStateException> { book.children() }
     }
+
+    @Test
+    fun formsAndTheSyncJobsPolicyAreTheCores() {
+        assertTrue(!measuredStanding("2024-02-29", "2026-02-27"))
+        assertTrue(measuredStanding("2024-02-29", "2026-02-28"))
+        val height = readMeasurementForm("2024-02-29", "2026-03-01", "", "86,5", "", true) as EntryBody.Measurement
+        assertEquals(86.5, height.v1.heightCm)
+        val bad = assertFailsWith<FormException.Invalid> { readMeasurementForm(null, "2026-03-01", "five", "", "", true) }
+        assertEquals("weight_kg", bad.field)
+        assertEquals("Weight must be between 0.2 and 250 kg", inputProblem("weight_kg", "must be between 0.2 and 250 kg"))
+        assertEquals(listOf<Byte>(1, 2, 3), invitationFromQr(invitationQr(byteArrayOf(1, 2, 3))).toList())
+
+        // The job's errors go back to the plan as they came: it says what they mean.
+        val record = "0123456789abcdef0123456789abcdef"
+        val plan = RelaySyncPlan(listOf(record))
+        assertEquals(SyncStep.Exchange(record), plan.nextStep())
+        assertEquals(FailureHandling.PROBLEM, plan.failed(RedbookException.RelayRefused(503u, "down")))
+        assertEquals(SyncStep.Done(JobResult.RETRY), plan.nextStep(), "no backup after a failed exchange")
+    }
 }

@@ -30,6 +30,7 @@ const DEVICE_ATTESTATION: &str = "device_attestation";
 mod export;
 mod recovery;
 mod relay;
+mod screens;
 mod sync;
 pub use crate::recovery::Restored;
 pub use crate::sync::engine::Received;

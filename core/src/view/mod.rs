@@ -7,6 +7,7 @@ use crate::model::{
     Access, Author, ClosureReason, DetailField, EntryBody, EntryView, Member, Verification,
 };
 
+pub mod forms;
 pub mod screens;
 use crate::growth::GrowthSeries;
 use crate::record::DetailConflict;

@@ -407,11 +407,16 @@ pub struct PlannedNotification {
     /// Stable while the reminder is the same: the app replaces or cancels by it. A
     /// digest, so it carries nothing about the child.
     pub id: String,
-    /// The day to show it (the app picks the hour, e.g. 9:00 local).
+    /// The day to show it, at `hour` (local time).
     pub on: NaiveDate,
+    pub hour: u8,
     pub title: String,
     pub body: String,
 }
+
+/// The hour of the day a reminder shows: in the morning, when a parent can ring the
+/// surgery that day, and late enough to wake nobody.
+pub const NOTIFICATION_HOUR: u8 = 9;
 
 /// The notifications for a child's reminders (`schedule::Reminder`), none for a closed
 /// record (the report then has none). The lock screen shows them, so the child's name is
@@ -445,6 +450,7 @@ pub fn notification_plan(
             PlannedNotification {
                 id,
                 on: r.remind_on,
+                hour: NOTIFICATION_HOUR,
                 title: match name {
                     Some(name) => format!("{name}: {}", r.title),
                     None => r.title.clone(),

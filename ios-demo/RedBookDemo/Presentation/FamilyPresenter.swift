@@ -47,7 +47,7 @@ final class FamilyPresenter {
         do {
             return .found(try book.searchScreen(query: query, on: today()))
         } catch let RedbookError.InvalidInput(field, reason) {
-            return .invalid(message: "\(fieldLabel(field)) \(reason)")
+            return .invalid(message: inputProblem(field: field, reason: reason))
         }
     }
 
@@ -66,71 +66,29 @@ final class FamilyPresenter {
         try book.immunisationsScreen(id: childId, on: today())
     }
 
-    /// Adds a measurement typed by a parent or a clinician: numbers as typed ("5,2" or
-    /// "5.2"), blanks for what was not measured. Lying length under 2, standing height from 2.
+    /// Adds a measurement typed by a parent or a clinician, as typed; the core reads the
+    /// form (decimal marks, blanks, length or height by age) and says which field to fix.
     func addMeasurement(childId: String, date: String, weightKg: String, lengthOrHeightCm: String, headCm: String, atHome: Bool) -> FormResult {
-        guard let weight = parseNumber(weightKg) else { return .invalid(field: "weight_kg", message: "Enter the weight in kilograms, like 5.2") }
-        guard let length = parseNumber(lengthOrHeightCm) else { return .invalid(field: "length_cm", message: "Enter the length in centimetres, like 58.5") }
-        guard let head = parseNumber(headCm) else { return .invalid(field: "head_circumference_cm", message: "Enter the head circumference in centimetres") }
-        if weight.value == nil && length.value == nil && head.value == nil {
-            return .invalid(field: "measurement", message: "Enter at least one measurement")
+        save {
+            let birth = try self.book.child(id: childId).details.birthDate
+            let entry = try readMeasurementForm(birthDate: birth, date: date, weightKg: weightKg, lengthOrHeightCm: lengthOrHeightCm, headCircumferenceCm: headCm, atHome: atHome)
+            return try self.book.addEntry(id: childId, entry: entry).entry.id
         }
-        let standing = ((try? book.child(id: childId))?.details.birthDate).map { birth in
-            date >= twoYearsAfter(birth)
-        } ?? false
-        let measurement = Measurement(
-            date: date,
-            weightKg: weight.value,
-            lengthCm: standing ? nil : length.value,
-            heightCm: standing ? length.value : nil,
-            headCircumferenceCm: head.value,
-            measuredBy: atHome ? .parent : .professional
-        )
-        return save { try self.book.addEntry(id: childId, entry: .measurement(measurement)).entry.id }
     }
 
     func addNote(childId: String, text: String, kind: NoteKind = .observation) -> FormResult {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.isEmpty { return .invalid(field: "text", message: "Write something first") }
-        return save { try self.book.addEntry(id: childId, entry: .note(Note(date: self.today(), kind: kind, text: trimmed))).entry.id }
+        save { try self.book.addEntry(id: childId, entry: try readNoteForm(date: self.today(), kind: kind, text: text)).entry.id }
     }
 
     private func save(_ write: () throws -> String) -> FormResult {
         do {
             return .saved(entryId: try write())
+        } catch let FormError.Invalid(field, problem) {
+            return .invalid(field: field, message: problem)
         } catch let RedbookError.InvalidInput(field, reason) {
-            return .invalid(field: field, message: "\(fieldLabel(field)) \(reason)")
+            return .invalid(field: field, message: inputProblem(field: field, reason: reason))
         } catch {
             return .invalid(field: "", message: error.localizedDescription)
         }
     }
-
-    private struct Parsed { let value: Double? }
-
-    /// Blank is "not measured"; otherwise a number with . or , as the decimal mark.
-    private func parseNumber(_ text: String) -> Parsed? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".")
-        if trimmed.isEmpty { return Parsed(value: nil) }
-        return Double(trimmed).map { Parsed(value: $0) }
-    }
 }
-
-private func fieldLabel(_ field: String) -> String {
-    switch field {
-    case "weight_kg": return "Weight"
-    case "length_cm": return "Length"
-    case "height_cm": return "Height"
-    case "head_circumference_cm": return "Head circumference"
-    case "date": return "Date"
-    case "text": return "Note"
-    case "nhs_number": return "NHS number"
-    default: return field.replacingOccurrences(of: "_", with: " ").capitalized
-    }
-}
-
-/// "2023-09-25" -> "2025-09-25": ISO dates compare as text.
-private func twoYearsAfter(_ birth: String) -> String {
-    guard let year = Int(birth.prefix(4)) else { return birth }
-    return "\(year + 2)\(birth.dropFirst(4))"
-}
-

@@ -43,13 +43,13 @@ final class URLSessionRelayHttp: RelayHttp, @unchecked Sendable {
     }
 }
 
-enum JobResult { case success, retry, failure }
-
+/// One run of the job: its result (what the task's completion is told), the children
+/// whose records changed, what failed, and what to tell the parent about a record this
+/// phone was removed from (the core's words).
 struct SyncRun {
     let result: JobResult
     let changed: [String]
     let problems: [RedbookError]
-    /// What to tell the parent about a record this phone was removed from (the core's words).
     let removedNotices: [String]
 }
 
@@ -58,59 +58,40 @@ final class RelaySyncJob {
     private let book: RedBook
     private let http: RelayHttp
     private let relayUrl: String
-    private let maxExchanges: Int
 
-    init(book: RedBook, http: RelayHttp = URLSessionRelayHttp(), relayUrl: String, maxExchanges: Int = 4) {
+    init(book: RedBook, http: RelayHttp = URLSessionRelayHttp(), relayUrl: String) {
         self.book = book
         self.http = http
         self.relayUrl = relayUrl
-        self.maxExchanges = maxExchanges
     }
 
-    /// Every child's record, one bounded exchange each (more while more waits). No network,
-    /// a relay down or busy: retry; a relay that refuses for good: failure. Nothing is lost.
+    /// The core's plan decides each step (which child's record to exchange, how often,
+    /// when to retry or give up, the recovery backup after); this carries them out.
     func run() throws -> SyncRun {
-        var changed: [String] = []
+        let plan = RelaySyncPlan(recordIds: try book.children().children.map(\.id))
         var problems: [RedbookError] = []
         var removedNotices: [String] = []
-        var result = JobResult.success
-        for child in try book.children().children {
+        while true {
             do {
-                for _ in 0..<maxExchanges {
-                    let report = try book.relayExchange(id: child.id, http: http, relayUrl: relayUrl)
-                    if report.changed && !changed.contains(child.id) { changed.append(child.id) }
-                    if report.removed {
-                        if let notice = try book.removalNotice(id: child.id) { removedNotices.append(notice) }
-                        break
-                    }
-                    if !report.moreWaiting { break }
+                switch plan.nextStep() {
+                case let .exchange(recordId):
+                    plan.exchanged(report: try book.relayExchange(id: recordId, http: http, relayUrl: relayUrl))
+                case let .removalNotice(recordId):
+                    if let notice = try book.removalNotice(id: recordId) { removedNotices.append(notice) }
+                case .backup:
+                    _ = try book.backupToRelay(http: http, relayUrl: relayUrl)
+                    plan.backedUp()
+                case let .done(result):
+                    return SyncRun(result: result, changed: plan.changed(), problems: problems, removedNotices: removedNotices)
                 }
             } catch let error as RedbookError {
-                problems.append(error)
-                switch error {
-                case .RelayUnreachable:
-                    result = result == .failure ? .failure : .retry
-                case let .RelayRefused(status, _) where status == 429 || status >= 500:
-                    result = result == .failure ? .failure : .retry
-                case .RelayRefused:
-                    result = .failure
-                default:
-                    throw error
+                switch plan.failed(error: error) {
+                case .problem: problems.append(error)
+                case .ignore: break
+                case .raise: throw error
                 }
             }
         }
-        // Then the recovery backup, if this device has a kit (ADR 0009).
-        if result == .success {
-            do {
-                _ = try book.backupToRelay(http: http, relayUrl: relayUrl)
-            } catch RedbookError.NotFound {
-                // No kit on this device: nothing to back up.
-            } catch let error as RedbookError {
-                problems.append(error)
-                result = .retry
-            }
-        }
-        return SyncRun(result: result, changed: changed, problems: problems, removedNotices: removedNotices)
     }
 
     /// Registers the task at launch; iOS runs it when it chooses (network available).

@@ -5,7 +5,6 @@ import Foundation
 import UserNotifications
 
 final class Reminders {
-    static let hourOfDay = 9
     private let book: RedBook
     private let center: UNUserNotificationCenter
     private let today: () -> String
@@ -45,7 +44,7 @@ final class Reminders {
             when.month = parts[1]
             when.day = parts[2]
         }
-        when.hour = hourOfDay
+        when.hour = Int(notification.hour)
         let trigger = UNCalendarNotificationTrigger(dateMatching: when, repeats: false)
         return UNNotificationRequest(identifier: notification.id, content: content, trigger: trigger)
     }

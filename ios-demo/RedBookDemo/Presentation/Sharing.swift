@@ -19,7 +19,6 @@ struct MemberRow: Identifiable {
 }
 
 final class Sharing {
-    static let invitationPrefix = "rbinv1:"
     private let book: RedBook
 
     init(book: RedBook) { self.book = book }
@@ -34,19 +33,13 @@ final class Sharing {
     /// (.admin for someone with parental responsibility): the invitation, as a QR code.
     func invite(childId: String, scannedCard: String, access: Access) throws -> QrPayload {
         let invitation = try book.share(id: childId, deviceCard: scannedCard.trimmingCharacters(in: .whitespacesAndNewlines), access: access)
-        return QrPayload(text: Sharing.invitationPrefix + invitation.base64EncodedString(), bytes: invitation.count)
+        return QrPayload(text: invitationQr(invitation: invitation), bytes: invitation.count)
     }
 
-    /// The invited device scans the invitation; returns the child's id.
+    /// The invited device scans the invitation; returns the child's id. Any other code is
+    /// invalid input, in the core's words.
     func accept(scannedInvitation: String) throws -> String {
-        let text = scannedInvitation.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.hasPrefix(Sharing.invitationPrefix) else {
-            throw RedbookError.InvalidInput(field: "invitation", reason: "this QR code is not a red book invitation")
-        }
-        guard let bytes = Data(base64Encoded: String(text.dropFirst(Sharing.invitationPrefix.count))) else {
-            throw RedbookError.InvalidInput(field: "invitation", reason: "the QR code was not read whole; scan it again")
-        }
-        return try book.accept(invitation: bytes)
+        try book.accept(invitation: try invitationFromQr(scanned: scannedInvitation))
     }
 
     func members(childId: String) throws -> [MemberRow] {

@@ -7,18 +7,18 @@ package uk.nhs.redbook.demo.presentation
 import java.time.LocalDate
 import uk.nhs.redbook.ChildrenView
 import uk.nhs.redbook.Correction
-import uk.nhs.redbook.EntryBody
+import uk.nhs.redbook.FormException
 import uk.nhs.redbook.GrowthCharts
 import uk.nhs.redbook.GrowthView
 import uk.nhs.redbook.ImmunisationsView
-import uk.nhs.redbook.MeasuredBy
 import uk.nhs.redbook.Measure
-import uk.nhs.redbook.Measurement
-import uk.nhs.redbook.Note
 import uk.nhs.redbook.NoteKind
 import uk.nhs.redbook.RedBook
 import uk.nhs.redbook.RedbookException
 import uk.nhs.redbook.TimelineView
+import uk.nhs.redbook.inputProblem
+import uk.nhs.redbook.readMeasurementForm
+import uk.nhs.redbook.readNoteForm
 
 // The screens' states are the core's screen models (uk.nhs.redbook.ChildrenView,
 // TimelineView, ImmunisationsView, GrowthView): worded and ordered in Rust, where they
@@ -57,7 +57,7 @@ class FamilyPresenter(
     fun search(query: String): SearchResult = try {
         SearchResult.Found(book.searchScreen(query, today().toString()))
     } catch (e: RedbookException.InvalidInput) {
-        SearchResult.Invalid("${fieldLabel(e.field)} ${e.reason}")
+        SearchResult.Invalid(inputProblem(e.field, e.reason))
     }
 
     /** Current entries, newest first; corrected and in-error entries are left out. */
@@ -72,8 +72,8 @@ class FamilyPresenter(
     fun immunisations(childId: String): ImmunisationsView = book.immunisationsScreen(childId, today().toString())
 
     /**
-     * Adds a measurement typed by a parent or a clinician: numbers as typed ("5,2" or
-     * "5.2"), blanks for what was not measured. Lying length under 2, standing height from 2.
+     * Adds a measurement typed by a parent or a clinician, as typed; the core reads the form
+     * (decimal marks, blanks, length or height by age) and says which field to fix.
      */
     fun addMeasurement(
         childId: String,
@@ -82,55 +82,20 @@ class FamilyPresenter(
         lengthOrHeightCm: String,
         headCm: String,
         atHome: Boolean,
-    ): FormResult {
-        val weight = parseNumber(weightKg) ?: return FormResult.Invalid("weight_kg", "Enter the weight in kilograms, like 5.2")
-        val length = parseNumber(lengthOrHeightCm) ?: return FormResult.Invalid("length_cm", "Enter the length in centimetres, like 58.5")
-        val head = parseNumber(headCm) ?: return FormResult.Invalid("head_circumference_cm", "Enter the head circumference in centimetres")
-        if (weight.value == null && length.value == null && head.value == null) {
-            return FormResult.Invalid("measurement", "Enter at least one measurement")
-        }
-        val birth = book.child(childId).details.birthDate?.let { runCatching { LocalDate.parse(it) }.getOrNull() }
-        val standing = birth != null && runCatching { LocalDate.parse(date) }.getOrNull()?.let { !it.isBefore(birth.plusYears(2)) } == true
-        val measurement = Measurement(
-            date = date,
-            weightKg = weight.value,
-            lengthCm = if (standing) null else length.value,
-            heightCm = if (standing) length.value else null,
-            headCircumferenceCm = head.value,
-            measuredBy = if (atHome) MeasuredBy.PARENT else MeasuredBy.PROFESSIONAL,
-        )
-        return save { book.addEntry(childId, EntryBody.Measurement(measurement)).entry.id }
+    ): FormResult = save {
+        val birth = book.child(childId).details.birthDate
+        book.addEntry(childId, readMeasurementForm(birth, date, weightKg, lengthOrHeightCm, headCm, atHome)).entry.id
     }
 
-    fun addNote(childId: String, text: String, kind: NoteKind = NoteKind.OBSERVATION): FormResult {
-        if (text.isBlank()) return FormResult.Invalid("text", "Write something first")
-        return save { book.addEntry(childId, EntryBody.Note(Note(today().toString(), kind, text.trim()))).entry.id }
+    fun addNote(childId: String, text: String, kind: NoteKind = NoteKind.OBSERVATION): FormResult = save {
+        book.addEntry(childId, readNoteForm(today().toString(), kind, text)).entry.id
     }
 
     private fun save(write: () -> String): FormResult = try {
         FormResult.Saved(write())
+    } catch (e: FormException.Invalid) {
+        FormResult.Invalid(e.field, e.problem)
     } catch (e: RedbookException.InvalidInput) {
-        FormResult.Invalid(e.field, "${fieldLabel(e.field)} ${e.reason}")
-    }
-
-    private data class Parsed(val value: Double?)
-
-    /** Blank is "not measured"; otherwise a number with . or , as the decimal mark. */
-    private fun parseNumber(text: String): Parsed? {
-        val trimmed = text.trim().replace(',', '.')
-        if (trimmed.isEmpty()) return Parsed(null)
-        return trimmed.toDoubleOrNull()?.let { Parsed(it) }
+        FormResult.Invalid(e.field, inputProblem(e.field, e.reason))
     }
 }
-
-private fun fieldLabel(field: String): String = when (field) {
-    "weight_kg" -> "Weight"
-    "length_cm" -> "Length"
-    "height_cm" -> "Height"
-    "head_circumference_cm" -> "Head circumference"
-    "date" -> "Date"
-    "text" -> "Note"
-    "nhs_number" -> "NHS number"
-    else -> field.replace('_', ' ').replaceFirstChar { it.uppercase() }
-}
-

@@ -6,13 +6,16 @@ package uk.nhs.redbook.demo.presentation
 
 import java.net.HttpURLConnection
 import java.net.URI
-import uk.nhs.redbook.HttpHeader
+import uk.nhs.redbook.FailureHandling
+import uk.nhs.redbook.JobResult
 import uk.nhs.redbook.RedBook
 import uk.nhs.redbook.RedbookException
 import uk.nhs.redbook.RelayHttp
 import uk.nhs.redbook.RelayHttpException
 import uk.nhs.redbook.RelayHttpRequest
 import uk.nhs.redbook.RelayHttpResponse
+import uk.nhs.redbook.RelaySyncPlan
+import uk.nhs.redbook.SyncStep
 
 /** The platform's HTTP client for the relay protocol. */
 class UrlConnectionRelayHttp(private val timeoutMillis: Int = 30_000) : RelayHttp {
@@ -43,12 +46,10 @@ class UrlConnectionRelayHttp(private val timeoutMillis: Int = 30_000) : RelayHtt
     }
 }
 
-/** What WorkManager's `Result` (or BGTaskScheduler's completion) is told. */
-enum class JobResult { SUCCESS, RETRY, FAILURE }
-
 /**
- * One run of the job: its result, the children whose records changed, what failed, and
- * what to tell the parent about a record this phone was removed from (the core's words).
+ * One run of the job: its result (what WorkManager's `Result` or BGTaskScheduler's
+ * completion is told), the children whose records changed, what failed, and what to tell
+ * the parent about a record this phone was removed from (the core's words).
  */
 data class SyncRun(
     val result: JobResult,
@@ -61,57 +62,33 @@ class RelaySyncJob(
     private val book: RedBook,
     private val http: RelayHttp,
     private val relayUrl: String,
-    /** Exchanges per child per run at most, while the relay says more waits. */
-    private val maxExchanges: Int = 4,
 ) {
     /**
-     * `doWork()`: every child's record, one bounded exchange each (more while more waits),
-     * then the recovery backup if this device has a kit.
-     * No network or a relay that is down or busy: RETRY (WorkManager backs off). A relay
-     * that refuses for good (a 4xx other than 429): FAILURE, the core's reason kept.
+     * `doWork()`: the core's plan decides each step (which child's record to exchange, how
+     * often, when to retry or give up, the recovery backup after); this carries them out.
      * Nothing is lost either way: the next run carries on where this one stopped.
      */
-    fun run(): SyncRun {
-        val changed = mutableListOf<String>()
+    fun run(): SyncRun = RelaySyncPlan(book.children().children.map { it.id }).use { plan ->
         val problems = mutableListOf<RedbookException>()
         val removedNotices = mutableListOf<String>()
-        var result = JobResult.SUCCESS
-        for (child in book.children().children) {
+        var step = plan.nextStep()
+        while (step !is SyncStep.Done) {
             try {
-                for (exchange in 1..maxExchanges) {
-                    val report = book.relayExchange(child.id, http, relayUrl)
-                    if (report.changed && child.id !in changed) changed += child.id
-                    if (report.removed) {
-                        book.removalNotice(child.id)?.let { removedNotices += it }
-                        break
-                    }
-                    if (!report.moreWaiting) break
+                when (step) {
+                    is SyncStep.Exchange -> plan.exchanged(book.relayExchange(step.recordId, http, relayUrl))
+                    is SyncStep.RemovalNotice -> book.removalNotice(step.recordId)?.let { removedNotices += it }
+                    is SyncStep.Backup -> book.backupToRelay(http, relayUrl).also { plan.backedUp() }
+                    is SyncStep.Done -> {}
                 }
-            } catch (e: RedbookException.RelayUnreachable) {
-                problems += e
-                result = JobResult.RETRY
-            } catch (e: RedbookException.RelayRefused) {
-                problems += e
-                val retryable = e.status.toInt() == 429 || e.status.toInt() >= 500
-                if (retryable && result == JobResult.SUCCESS) result = JobResult.RETRY
-                if (!retryable) result = JobResult.FAILURE
+            } catch (e: RedbookException) {
+                when (plan.failed(e)) {
+                    FailureHandling.PROBLEM -> problems += e
+                    FailureHandling.IGNORE -> {}
+                    FailureHandling.RAISE -> throw e
+                }
             }
+            step = plan.nextStep()
         }
-        // Then the recovery backup, if this device has a kit (ADR 0009): after syncing,
-        // so it holds what the others sent too.
-        if (result == JobResult.SUCCESS) {
-            try {
-                book.backupToRelay(http, relayUrl)
-            } catch (e: RedbookException.NotFound) {
-                // No kit on this device: nothing to back up.
-            } catch (e: RedbookException.RelayUnreachable) {
-                problems += e
-                result = JobResult.RETRY
-            } catch (e: RedbookException.RelayRefused) {
-                problems += e
-                result = JobResult.RETRY
-            }
-        }
-        return SyncRun(result, changed, problems, removedNotices)
+        SyncRun((step as SyncStep.Done).result, plan.changed(), problems, removedNotices)
     }
 }

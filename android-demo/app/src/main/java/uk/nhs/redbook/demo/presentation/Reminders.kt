@@ -8,17 +8,13 @@ import java.time.LocalDate
 import uk.nhs.redbook.PlannedNotification
 import uk.nhs.redbook.RedBook
 
-/** What the platform does with a plan; it fires each on its day at [HOUR_OF_DAY]. */
+/** What the platform does with a plan; it fires each on its day (`on`) at its `hour`. */
 interface NotificationScheduler {
     /** The ids scheduled now, for every child. */
     fun scheduled(): Set<String>
     /** Schedules it, replacing one with the same id (WorkManager's REPLACE policy). */
     fun schedule(notification: PlannedNotification)
     fun cancel(id: String)
-
-    companion object {
-        const val HOUR_OF_DAY = 9
-    }
 }
 
 class Reminders(

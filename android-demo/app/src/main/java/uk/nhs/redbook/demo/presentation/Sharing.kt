@@ -3,10 +3,10 @@
 // the camera (QR scanning) and the transport (a SyncLink).
 package uk.nhs.redbook.demo.presentation
 
-import java.util.Base64
 import uk.nhs.redbook.Access
 import uk.nhs.redbook.RedBook
-import uk.nhs.redbook.RedbookException
+import uk.nhs.redbook.invitationFromQr
+import uk.nhs.redbook.invitationQr
 
 /** Text for a QR code, and how many bytes it carries (a QR holds up to 2,953). */
 data class QrPayload(val text: String, val bytes: Int)
@@ -24,26 +24,14 @@ class Sharing(private val book: RedBook) {
      */
     fun invite(childId: String, scannedCard: String, access: Access): QrPayload {
         val invitation = book.share(childId, scannedCard.trim(), access)
-        return QrPayload(INVITATION_PREFIX + Base64.getEncoder().encodeToString(invitation), invitation.size)
+        return QrPayload(invitationQr(invitation), invitation.size)
     }
 
-    /** The invited device scans the invitation; returns the child's id. */
-    fun accept(scannedInvitation: String): String {
-        val text = scannedInvitation.trim()
-        if (!text.startsWith(INVITATION_PREFIX)) {
-            throw RedbookException.InvalidInput("invitation", "this QR code is not a red book invitation")
-        }
-        val bytes = runCatching { Base64.getDecoder().decode(text.removePrefix(INVITATION_PREFIX)) }
-            .getOrElse { throw RedbookException.InvalidInput("invitation", "the QR code was not read whole; scan it again") }
-        return book.accept(bytes)
-    }
+    /** The invited device scans the invitation; returns the child's id. Any other code is invalid input, in the core's words. */
+    fun accept(scannedInvitation: String): String = book.accept(invitationFromQr(scannedInvitation))
 
     fun members(childId: String): List<MemberRow> = book.members(childId).map {
         MemberRow(it.displayName, it.standing, it.access, it.deviceId, it.removedBy != null)
-    }
-
-    companion object {
-        const val INVITATION_PREFIX = "rbinv1:"
     }
 }
 

@@ -2,28 +2,26 @@
 //! mirrors the core's (UniFFI "remote" types): the compiler checks that they match, and
 //! there is no copy to convert.
 
+//! By area: the child's record here, then `care` (schedule, growth), `sync` (exchanges,
+//! members) and `screens` (the screen models).
+
 use crate::RedbookError;
 use chrono::{DateTime, NaiveDate, Utc};
 use redbook_core::export::fhir::NotImported;
-use redbook_core::growth::{
-    Assessment, ChartSet, Correction, FalteringConcern, GrowthFlag, Lms, Measure,
-    MidParentalHeight, Reference, Velocity, WeighedOften, WeightGain,
-};
 use redbook_core::model::*;
 use redbook_core::record::DetailConflict;
-use redbook_core::schedule::{
-    Check, CheckItem, DueItem, DueReport, DueStatus, Eligibility, GivenDose, Programme, Reminder,
-    RiskFactorUse,
-};
-use redbook_core::view::screens::{
-    ChildRowView, ChildrenView, GrowthRowView, GrowthView, ImmunisationsView, PlannedNotification,
-    TimelineRowView, TimelineView, VaccineRowView,
-};
+use redbook_core::view::forms;
+use redbook_core::ImportReport;
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
 };
-use redbook_core::{GrowthPoint, GrowthSeries, ImportReport, Received, RelayReport, Restored};
 use std::time::SystemTime;
+
+mod care;
+mod screens;
+mod sync;
+pub use care::CentileQuery;
+pub use sync::MemberInfo;
 
 fn invalid(field: &str, reason: &str) -> anyhow_error::Error {
     RedbookError::InvalidInput {
@@ -44,7 +42,7 @@ mod anyhow_error {
 uniffi::custom_type!(NaiveDate, String, {
     remote,
     lower: |date| date.to_string(),
-    try_lift: |text| text.parse().map_err(|_| invalid("date", "expected YYYY-MM-DD")),
+    try_lift: |text| text.parse().map_err(|_| invalid("date", forms::EXPECTED_DATE)),
 });
 
 type Instant = DateTime<Utc>;
@@ -57,13 +55,13 @@ uniffi::custom_type!(Instant, SystemTime, {
 uniffi::custom_type!(RecordId, String, {
     remote,
     lower: |id| id.to_string(),
-    try_lift: |text| text.parse().map_err(|_| invalid("record_id", "expected 32 hex digits")),
+    try_lift: |text| text.parse().map_err(|_| invalid("record_id", forms::EXPECTED_ID)),
 });
 
 uniffi::custom_type!(EntryId, String, {
     remote,
     lower: |id| id.to_string(),
-    try_lift: |text| text.parse().map_err(|_| invalid("entry_id", "expected 32 hex digits")),
+    try_lift: |text| text.parse().map_err(|_| invalid("entry_id", forms::EXPECTED_ID)),
 });
 
 #[uniffi::remote(Record)]
@@ -530,401 +528,4 @@ pub struct HistoryEvent {
 pub struct DetailUpdate {
     pub field: DetailField,
     pub value: Option<String>,
-}
-
-#[uniffi::remote(Enum)]
-pub enum Programme {
-    Routine,
-    HepBAtRisk,
-    Bcg,
-    MmrvCatchUp,
-    Flu,
-}
-
-#[uniffi::remote(Enum)]
-pub enum Check {
-    NipeNewborn,
-    BloodSpot,
-    Hearing,
-    NewBabyReview,
-    NipeSixToEightWeeks,
-    SixToEightWeekReview,
-    NineToTwelveMonthReview,
-    TwoYearReview,
-}
-
-#[uniffi::remote(Enum)]
-pub enum DueStatus {
-    Given,
-    Due,
-    Overdue,
-    Upcoming,
-    NotApplicable,
-    NotRecorded,
-}
-
-#[uniffi::remote(Record)]
-pub struct Eligibility {
-    pub hep_b_at_risk: bool,
-    pub bcg: bool,
-    pub flu_clinical_risk: bool,
-    pub had_chickenpox: bool,
-}
-
-#[uniffi::remote(Record)]
-pub struct GivenDose {
-    pub vaccine: String,
-    pub dose: u8,
-    pub date: NaiveDate,
-    pub reported_by: Option<String>,
-}
-
-#[uniffi::remote(Record)]
-pub struct DueItem {
-    pub programme: Programme,
-    pub vaccine: String,
-    pub dose: u8,
-    pub visit: String,
-    pub due_date: NaiveDate,
-    pub overdue_from: NaiveDate,
-    pub status: DueStatus,
-    pub given_on: Option<NaiveDate>,
-    pub reported_by: Option<String>,
-    pub note: Option<String>,
-    pub source: String,
-    pub rule_in_force_from: NaiveDate,
-}
-
-#[uniffi::remote(Record)]
-pub struct CheckItem {
-    pub check: Check,
-    pub title: String,
-    pub window_from: NaiveDate,
-    pub window_until: NaiveDate,
-    pub status: DueStatus,
-    pub done_on: Option<NaiveDate>,
-    pub source: String,
-}
-
-#[uniffi::remote(Record)]
-pub struct Reminder {
-    pub remind_on: NaiveDate,
-    pub due_date: NaiveDate,
-    pub title: String,
-}
-
-#[uniffi::remote(Record)]
-pub struct DueReport {
-    pub on: NaiveDate,
-    pub birth_date: NaiveDate,
-    pub immunisations: Vec<DueItem>,
-    pub checks: Vec<CheckItem>,
-    pub other_vaccines: Vec<GivenDose>,
-    pub reminders: Vec<Reminder>,
-    pub risk_factors: Vec<RiskFactorUse>,
-    pub closure_waiting: Option<String>,
-}
-
-#[uniffi::remote(Record)]
-pub struct RiskFactorUse {
-    pub entry_id: String,
-    pub factor: RiskFactorKind,
-    pub present: bool,
-    pub date: NaiveDate,
-    pub recorded_by: String,
-    pub used: bool,
-    pub why_not_used: Option<String>,
-}
-
-#[uniffi::remote(Enum)]
-pub enum Measure {
-    WeightKg,
-    HeightCm,
-    HeadCircumferenceCm,
-    Bmi,
-}
-
-#[uniffi::remote(Enum)]
-pub enum Reference {
-    Uk90Preterm,
-    Who2006Infant,
-    Who2006Child,
-    Uk90Child,
-    Trisomy21,
-    Turner,
-}
-
-#[uniffi::remote(Enum)]
-pub enum ChartSet {
-    UkWho,
-    DownSyndrome,
-    TurnerSyndrome,
-}
-
-#[uniffi::remote(Enum)]
-pub enum Correction {
-    RcpchDigital,
-    PaperChart,
-}
-
-#[uniffi::remote(Enum)]
-pub enum GrowthFlag {
-    Implausible,
-}
-
-#[uniffi::remote(Record)]
-pub struct Lms {
-    pub l: f64,
-    pub m: f64,
-    pub s: f64,
-}
-
-#[uniffi::remote(Record)]
-pub struct MidParentalHeight {
-    pub height_cm: f64,
-    pub sds: f64,
-    pub centile: f64,
-    pub description: String,
-    pub lower_cm: f64,
-    pub upper_cm: f64,
-}
-
-#[uniffi::remote(Record)]
-pub struct Assessment {
-    pub measure: Measure,
-    pub value: f64,
-    pub reference: Reference,
-    pub correction: Correction,
-    pub chronological_age_days: i64,
-    pub corrected_age_days: i64,
-    pub used_corrected_age: bool,
-    pub z: f64,
-    pub centile: f64,
-    pub description: String,
-    pub flags: Vec<GrowthFlag>,
-    pub lms: Lms,
-}
-
-#[uniffi::remote(Enum)]
-pub enum FalteringConcern {
-    EarlyWeightLoss {
-        percent: f64,
-        on: NaiveDate,
-    },
-    CentileFall {
-        spaces: f64,
-        threshold: f64,
-        on: NaiveDate,
-    },
-}
-
-#[uniffi::remote(Record)]
-pub struct GrowthPoint {
-    pub entry_id: EntryId,
-    pub date: NaiveDate,
-    pub value: f64,
-    pub assessment: Option<Assessment>,
-    pub problem: Option<String>,
-}
-
-#[uniffi::remote(Record)]
-pub struct GrowthSeries {
-    pub measure: Measure,
-    pub correction: Correction,
-    pub chart: ChartSet,
-    pub gestation_assumed: bool,
-    pub points: Vec<GrowthPoint>,
-    pub faltering: Vec<FalteringConcern>,
-    pub velocity: Option<Velocity>,
-    pub weight_gain: Option<WeightGain>,
-    pub weighed_often: Option<WeighedOften>,
-}
-
-#[uniffi::remote(Record)]
-pub struct Velocity {
-    pub from: NaiveDate,
-    pub on: NaiveDate,
-    pub change: f64,
-    pub per_year: f64,
-}
-
-#[uniffi::remote(Record)]
-pub struct WeightGain {
-    pub from: NaiveDate,
-    pub on: NaiveDate,
-    pub sds: f64,
-    pub centile: f64,
-    pub below_thrive_line: bool,
-}
-
-#[uniffi::remote(Record)]
-pub struct WeighedOften {
-    pub on: NaiveDate,
-    pub days_since_previous: i64,
-    pub advised: String,
-}
-
-/// One measurement to put on the chart, for a child who need not be in a record.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct CentileQuery {
-    pub sex: Sex,
-    pub birth_date: NaiveDate,
-    pub gestation: Gestation,
-    pub date: NaiveDate,
-    pub measure: Measure,
-    pub value: f64,
-}
-
-#[uniffi::remote(Record)]
-pub struct Received {
-    pub record_id: RecordId,
-    pub from_device: String,
-    pub changed: bool,
-}
-
-#[uniffi::remote(Record)]
-pub struct RelayReport {
-    pub received: u32,
-    pub refused: u32,
-    pub posted: u32,
-    pub changed: bool,
-    pub more_waiting: bool,
-    pub removed: bool,
-    pub round_trips: u32,
-    pub bytes_sent: u64,
-    pub bytes_received: u64,
-}
-
-#[uniffi::remote(Record)]
-pub struct Restored {
-    pub records: Vec<RecordId>,
-    pub removed: Vec<String>,
-    pub skipped: Vec<RecordId>,
-    pub words: Option<String>,
-}
-
-/// A device that may read and write a child's record.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct MemberInfo {
-    pub device_id: String,
-    /// What it may do: admin (invites and removes), writer, reader.
-    pub access: Access,
-    /// The role the granting admin gave it.
-    pub role: Role,
-    pub display_name: String,
-    pub organisation: Option<String>,
-    pub added_by: String,
-    pub added_at: Instant,
-    /// The member that removed it, if it was removed.
-    pub removed_by: Option<String>,
-    /// The organisation that confirms its role, if one on the trust list does.
-    pub confirmed_by: Option<String>,
-    /// Who it is, in words a parent reads: role as granted, by whom, whether confirmed.
-    pub standing: String,
-}
-
-impl MemberInfo {
-    pub fn from_members(members: Vec<Member>) -> Vec<Self> {
-        members
-            .iter()
-            .map(|m| MemberInfo {
-                standing: redbook_core::view::member_standing(m, &members),
-                ..MemberInfo::from(m.clone())
-            })
-            .collect()
-    }
-}
-
-impl From<Member> for MemberInfo {
-    fn from(m: Member) -> Self {
-        MemberInfo {
-            standing: String::new(),
-            confirmed_by: m.confirmed_by,
-            device_id: m.device_id,
-            access: m.access,
-            role: m.role,
-            display_name: m.display_name,
-            organisation: m.organisation,
-            added_by: m.added_by,
-            added_at: m.added_at,
-            removed_by: m.removed.map(|r| r.by),
-        }
-    }
-}
-
-// Screen models (`redbook_core::view::screens`): what each screen shows, worded.
-
-#[uniffi::remote(Record)]
-pub struct ChildRowView {
-    pub id: String,
-    pub name: String,
-    pub age: String,
-    pub nhs_number: String,
-    pub entries: String,
-    pub needs_attention: bool,
-}
-
-#[uniffi::remote(Record)]
-pub struct ChildrenView {
-    pub children: Vec<ChildRowView>,
-    pub damaged_records: u32,
-}
-
-#[uniffi::remote(Record)]
-pub struct TimelineRowView {
-    pub entry_id: String,
-    pub date: String,
-    pub text: String,
-    pub author: String,
-    pub verification: Verification,
-    pub verification_text: String,
-    pub checks: Vec<String>,
-    pub corrected: bool,
-}
-
-#[uniffi::remote(Record)]
-pub struct TimelineView {
-    pub title: String,
-    pub subtitle: String,
-    pub rows: Vec<TimelineRowView>,
-    pub conflicts: Vec<String>,
-    pub closed: Option<String>,
-}
-
-#[uniffi::remote(Record)]
-pub struct GrowthRowView {
-    pub date: String,
-    pub value: String,
-    pub centile: String,
-}
-
-#[uniffi::remote(Record)]
-pub struct GrowthView {
-    pub rows: Vec<GrowthRowView>,
-    pub notes: Vec<String>,
-    pub chart_name: String,
-}
-
-#[uniffi::remote(Record)]
-pub struct VaccineRowView {
-    pub vaccine: String,
-    pub date: String,
-    pub status: String,
-    pub urgent: bool,
-}
-
-#[uniffi::remote(Record)]
-pub struct ImmunisationsView {
-    pub given: Vec<VaccineRowView>,
-    pub due: Vec<VaccineRowView>,
-    pub next_visit: Option<String>,
-    pub risk_factors: Vec<String>,
-}
-
-#[uniffi::remote(Record)]
-pub struct PlannedNotification {
-    pub id: String,
-    pub on: NaiveDate,
-    pub title: String,
-    pub body: String,
 }

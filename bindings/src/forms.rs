@@ -1,0 +1,91 @@
+//! Forms as typed, read by the core (`redbook_core::view::forms`).
+
+use crate::RedbookError;
+use chrono::NaiveDate;
+use redbook_core::model::{EntryBody, NoteKind};
+use redbook_core::view::forms::{self, FieldProblem};
+use std::fmt;
+
+/// A form field to fix. `problem` is what to show beside it (never echoing the value);
+/// not called `message`: Kotlin exceptions have one.
+#[derive(Debug, uniffi::Error)]
+pub enum FormError {
+    Invalid { field: String, problem: String },
+}
+
+impl std::error::Error for FormError {}
+
+impl fmt::Display for FormError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let FormError::Invalid { problem, .. } = self;
+        f.write_str(problem)
+    }
+}
+
+impl From<FieldProblem> for FormError {
+    fn from(p: FieldProblem) -> Self {
+        FormError::Invalid {
+            field: p.field,
+            problem: p.problem,
+        }
+    }
+}
+
+/// A measurement form as typed ("5,2" or "5.2"; blank for not measured), read into an
+/// entry: length or height from the child's age on `date`.
+#[uniffi::export]
+pub fn read_measurement_form(
+    birth_date: Option<NaiveDate>,
+    date: String,
+    weight_kg: String,
+    length_or_height_cm: String,
+    head_circumference_cm: String,
+    at_home: bool,
+) -> Result<EntryBody, FormError> {
+    Ok(forms::measurement(
+        birth_date,
+        &date,
+        &weight_kg,
+        &length_or_height_cm,
+        &head_circumference_cm,
+        at_home,
+    )?)
+}
+
+/// A note form, read into an entry; a blank note is refused.
+#[uniffi::export]
+pub fn read_note_form(
+    date: NaiveDate,
+    kind: NoteKind,
+    text: String,
+) -> Result<EntryBody, FormError> {
+    Ok(forms::note(date, kind, &text)?)
+}
+
+/// Whether a measurement on `on` is a standing height (from the second birthday) rather
+/// than a lying length: which word the form's field shows.
+#[uniffi::export]
+pub fn measured_standing(birth_date: Option<NaiveDate>, on: NaiveDate) -> bool {
+    forms::measured_standing(birth_date, on)
+}
+
+/// An `InvalidInput` error's field and reason as a form shows them.
+#[uniffi::export]
+pub fn input_problem(field: String, reason: String) -> String {
+    forms::input_problem(&field, &reason)
+}
+
+/// An invitation as the text of its QR code.
+#[uniffi::export]
+pub fn invitation_qr(invitation: Vec<u8>) -> String {
+    forms::invitation_qr(&invitation)
+}
+
+/// The invitation a scanned QR code carries; any other code is invalid input.
+#[uniffi::export]
+pub fn invitation_from_qr(scanned: String) -> Result<Vec<u8>, RedbookError> {
+    forms::invitation_from_qr(&scanned).map_err(|p| RedbookError::InvalidInput {
+        field: p.field,
+        reason: p.problem,
+    })
+}

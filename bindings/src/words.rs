@@ -1,0 +1,40 @@
+//! The core's sentences for what the apps show outside a screen model; each is one
+//! `redbook_core::view` call.
+
+use chrono::NaiveDate;
+use redbook_core::model::{EntryBody, EntryView};
+use redbook_core::record::DetailConflict;
+use redbook_core::GrowthSeries;
+
+/// One line describing an entry, the same in every app.
+#[uniffi::export]
+pub fn describe_entry(entry: EntryBody) -> String {
+    entry.summary()
+}
+
+/// What a growth series says beyond its points, a sentence each (faltering, thrive line,
+/// weighing too often, growth per year, an assumed gestation).
+#[uniffi::export]
+pub fn describe_growth(series: GrowthSeries) -> Vec<String> {
+    redbook_core::view::growth_notes(&series)
+}
+
+/// A detail two devices set apart, in words (the address's values are never shown).
+#[uniffi::export]
+pub fn describe_conflict(conflict: DetailConflict) -> String {
+    redbook_core::view::conflict_text(&conflict)
+}
+
+/// The clinical date an entry is about, for the timeline (none for birth details, a
+/// contact or an error mark).
+#[uniffi::export]
+pub fn entry_date(entry: EntryBody) -> Option<NaiveDate> {
+    entry.date()
+}
+
+/// An entry of the timeline in one line; a blood spot result still withheld from a
+/// parent's device says when it will show.
+#[uniffi::export]
+pub fn describe_entry_view(view: EntryView) -> String {
+    redbook_core::view::entry_text(&view)
+}

@@ -1,0 +1,267 @@
+//! Forms as people type them, read into entries: numbers with either decimal mark, blanks
+//! for what was not measured, each problem tied to its field and worded for the form. The
+//! apps pass the text through and show the answer, so both say the same thing.
+
+use crate::model::{EntryBody, MeasuredBy, Measurement, Note, NoteKind};
+use base64::Engine;
+use chrono::{Months, NaiveDate};
+
+/// Which field of a form to fix, and what to tell the person (never echoing the value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: String,
+    pub problem: String,
+}
+
+impl FieldProblem {
+    fn new(field: &str, problem: &str) -> Self {
+        Self {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+// What the FFI says when a value does not even convert (a date, an id, a key's bytes, a
+// file), so those refusals read like the core's own.
+
+/// A date that is not ISO 8601 ("2026-01-31").
+pub const EXPECTED_DATE: &str = "expected YYYY-MM-DD";
+/// A record or entry id that is not one.
+pub const EXPECTED_ID: &str = "expected 32 hex digits";
+/// A raw database key of the wrong length.
+pub const EXPECTED_KEY: &str = "must be 32 bytes";
+/// An organisation's or a device's public key of the wrong length.
+pub const EXPECTED_PUBLIC_KEY: &str = "an Ed25519 public key is 32 bytes";
+/// A file named by the app that cannot be read.
+pub const UNREADABLE_FILE: &str = "cannot be read";
+
+/// A field's name as a form shows it ("weight_kg" → "Weight").
+pub fn field_label(field: &str) -> String {
+    match field {
+        "weight_kg" => "Weight".into(),
+        "length_cm" => "Length".into(),
+        "height_cm" => "Height".into(),
+        "head_circumference_cm" => "Head circumference".into(),
+        "date" => "Date".into(),
+        "text" => "Note".into(),
+        "nhs_number" => "NHS number".into(),
+        other => {
+            let spaced = other.replace('_', " ");
+            let mut chars = spaced.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        }
+    }
+}
+
+/// The core's refusal of a value (`Error::InvalidInput`) as a form shows it beside the
+/// field: "Weight must be between 0.2 and 250 kg".
+pub fn input_problem(field: &str, reason: &str) -> String {
+    format!("{} {reason}", field_label(field))
+}
+
+/// Lying length under 2 years, standing height from the second birthday (the UK-WHO
+/// charts' rule): whether a measurement on `on` is a height. Without a date of birth it
+/// is taken as a length, as for a baby.
+pub fn measured_standing(birth_date: Option<NaiveDate>, on: NaiveDate) -> bool {
+    birth_date
+        .and_then(|birth| birth.checked_add_months(Months::new(24)))
+        .is_some_and(|second_birthday| on >= second_birthday)
+}
+
+/// Blank is "not measured"; otherwise a number with . or , as the decimal mark.
+fn number(text: &str) -> Result<Option<f64>, ()> {
+    let trimmed = text.trim().replace(',', ".");
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    trimmed.parse::<f64>().map(Some).map_err(|_| ())
+}
+
+fn date(text: &str) -> Result<NaiveDate, FieldProblem> {
+    text.trim()
+        .parse()
+        .map_err(|_| FieldProblem::new("date", &input_problem("date", EXPECTED_DATE)))
+}
+
+/// A measurement form: weight, length or height (which one from the child's age on the
+/// day), head circumference, each as typed; `at_home` when a parent measured. The
+/// numbers' ranges are the core's to check when the entry is added.
+pub fn measurement(
+    birth_date: Option<NaiveDate>,
+    on: &str,
+    weight_kg: &str,
+    length_or_height_cm: &str,
+    head_cm: &str,
+    at_home: bool,
+) -> Result<EntryBody, FieldProblem> {
+    let weight = number(weight_kg)
+        .map_err(|_| FieldProblem::new("weight_kg", "Enter the weight in kilograms, like 5.2"))?;
+    let length = number(length_or_height_cm).map_err(|_| {
+        FieldProblem::new("length_cm", "Enter the length in centimetres, like 58.5")
+    })?;
+    let head = number(head_cm).map_err(|_| {
+        FieldProblem::new(
+            "head_circumference_cm",
+            "Enter the head circumference in centimetres",
+        )
+    })?;
+    if weight.is_none() && length.is_none() && head.is_none() {
+        return Err(FieldProblem::new(
+            "measurement",
+            "Enter at least one measurement",
+        ));
+    }
+    let on = date(on)?;
+    let standing = measured_standing(birth_date, on);
+    Ok(EntryBody::Measurement(Measurement {
+        date: on,
+        weight_kg: weight,
+        length_cm: if standing { None } else { length },
+        height_cm: if standing { length } else { None },
+        head_circumference_cm: head,
+        measured_by: if at_home {
+            MeasuredBy::Parent
+        } else {
+            MeasuredBy::Professional
+        },
+    }))
+}
+
+/// A note written on `on`: refused when blank, kept without the spaces around it.
+pub fn note(on: NaiveDate, kind: NoteKind, text: &str) -> Result<EntryBody, FieldProblem> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(FieldProblem::new("text", "Write something first"));
+    }
+    Ok(EntryBody::Note(Note {
+        date: on,
+        kind,
+        text: text.into(),
+    }))
+}
+
+/// What an invitation's QR code says, so a scanner can tell it from any other code.
+const INVITATION_PREFIX: &str = "rbinv1:";
+
+/// An invitation (`RedBook::share`'s bytes) as the text of a QR code.
+pub fn invitation_qr(invitation: &[u8]) -> String {
+    format!(
+        "{INVITATION_PREFIX}{}",
+        base64::engine::general_purpose::STANDARD.encode(invitation)
+    )
+}
+
+/// The invitation a scanned QR code carries, or what to tell the person scanning.
+pub fn invitation_from_qr(scanned: &str) -> Result<Vec<u8>, FieldProblem> {
+    let encoded = scanned
+        .trim()
+        .strip_prefix(INVITATION_PREFIX)
+        .ok_or_else(|| {
+            FieldProblem::new("invitation", "this QR code is not a red book invitation")
+        })?;
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| {
+            FieldProblem::new(
+                "invitation",
+                "the QR code was not read whole; scan it again",
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn length_until_the_second_birthday_then_height() {
+        let birth = Some(day("2024-02-29"));
+        assert!(!measured_standing(birth, day("2026-02-27")));
+        assert!(measured_standing(birth, day("2026-02-28")));
+        assert!(!measured_standing(None, day("2030-01-01")));
+        let Ok(EntryBody::Measurement(m)) = measurement(birth, "2026-03-01", "", "86,5", "", true)
+        else {
+            panic!("a height was refused");
+        };
+        assert_eq!((m.length_cm, m.height_cm), (None, Some(86.5)));
+        assert_eq!(m.measured_by, MeasuredBy::Parent);
+        let Ok(EntryBody::Measurement(m)) =
+            measurement(birth, "2025-03-01", "9.1", "74", " ", false)
+        else {
+            panic!("a length was refused");
+        };
+        assert_eq!(
+            (m.weight_kg, m.length_cm, m.height_cm),
+            (Some(9.1), Some(74.0), None)
+        );
+        assert_eq!(m.head_circumference_cm, None);
+    }
+
+    #[test]
+    fn each_problem_names_its_field() {
+        let birth = Some(day("2026-01-10"));
+        let field = |r: Result<EntryBody, FieldProblem>| r.unwrap_err().field;
+        assert_eq!(
+            field(measurement(birth, "2026-02-19", "five", "", "", false)),
+            "weight_kg"
+        );
+        assert_eq!(
+            field(measurement(birth, "2026-02-19", "", "5l", "", false)),
+            "length_cm"
+        );
+        assert_eq!(
+            field(measurement(birth, "2026-02-19", "", "", "x", false)),
+            "head_circumference_cm"
+        );
+        assert_eq!(
+            measurement(birth, "2026-02-19", " ", "", "", false),
+            Err(FieldProblem::new(
+                "measurement",
+                "Enter at least one measurement"
+            ))
+        );
+        assert_eq!(
+            measurement(birth, "19/02/2026", "5.2", "", "", false),
+            Err(FieldProblem::new("date", "Date expected YYYY-MM-DD"))
+        );
+        assert_eq!(
+            note(day("2026-02-19"), NoteKind::Observation, "   "),
+            Err(FieldProblem::new("text", "Write something first"))
+        );
+    }
+
+    #[test]
+    fn fields_are_worded_for_the_form() {
+        assert_eq!(
+            input_problem("weight_kg", "must be between 0.2 and 250 kg"),
+            "Weight must be between 0.2 and 250 kg"
+        );
+        assert_eq!(field_label("nhs_number"), "NHS number");
+        assert_eq!(field_label("gp_practice"), "Gp practice");
+    }
+
+    #[test]
+    fn an_invitation_crosses_as_a_qr_code() {
+        let bytes = vec![0, 1, 2, 250, 251];
+        assert_eq!(
+            invitation_from_qr(&format!(" {}\n", invitation_qr(&bytes))),
+            Ok(bytes)
+        );
+        assert_eq!(
+            invitation_from_qr("https://example.com").unwrap_err().field,
+            "invitation"
+        );
+        assert_eq!(
+            invitation_from_qr("rbinv1:%%").unwrap_err().problem,
+            "the QR code was not read whole; scan it again"
+        );
+    }
+}
