@@ -49,11 +49,11 @@ pub trait RelayHttp: Send + Sync {
 /// Lets the core call the app's HTTP client.
 pub(crate) struct ForeignRelayHttp(pub(crate) Arc<dyn RelayHttp>);
 
-impl redbook_core::sync::relay::RelayTransport for ForeignRelayHttp {
+impl redbook_core::sync::relay_protocol::RelayTransport for ForeignRelayHttp {
     fn send(
         &self,
-        request: redbook_core::sync::relay::HttpRequest,
-    ) -> Result<redbook_core::sync::relay::HttpResponse, String> {
+        request: redbook_core::sync::relay_protocol::HttpRequest,
+    ) -> Result<redbook_core::sync::relay_protocol::HttpResponse, String> {
         let request = RelayHttpRequest {
             method: request.method,
             url: request.url,
@@ -65,7 +65,7 @@ impl redbook_core::sync::relay::RelayTransport for ForeignRelayHttp {
             body: request.body,
         };
         let response = self.0.send(request).map_err(|e| e.to_string())?;
-        Ok(redbook_core::sync::relay::HttpResponse {
+        Ok(redbook_core::sync::relay_protocol::HttpResponse {
             status: response.status,
             body: response.body,
         })

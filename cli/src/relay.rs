@@ -4,7 +4,7 @@ use crate::args::RelayCommand;
 use crate::{CliError, CliResult};
 use redbook_core::jobs::{self, RelaySync, SyncStep};
 use redbook_core::model::RecordId;
-use redbook_core::sync::relay::RelayTransport;
+use redbook_core::sync::relay_protocol::RelayTransport;
 use redbook_ffi::{
     RedBook, RelayHttp, RelayHttpError, RelayHttpRequest, RelayHttpResponse, RelayReport,
 };
@@ -82,7 +82,7 @@ impl RelayHttp for CliHttp {
     fn send(&self, request: RelayHttpRequest) -> Result<RelayHttpResponse, RelayHttpError> {
         let response = self
             .0
-            .send(redbook_core::sync::relay::HttpRequest {
+            .send(redbook_core::sync::relay_protocol::HttpRequest {
                 method: request.method,
                 url: request.url,
                 headers: request

@@ -66,6 +66,15 @@ pub struct ChildList {
     pub damaged: Vec<Option<RecordId>>,
 }
 
+impl ChildList {
+    /// The list as the apps show it: oldest child first, damaged records after, never
+    /// hidden.
+    pub fn sorted(mut children: Vec<ChildSummary>, damaged: Vec<Option<RecordId>>) -> Self {
+        crate::model::summary::sort_children(&mut children);
+        ChildList { children, damaged }
+    }
+}
+
 /// One line of a record's history: who did what to which entry, when, on which device.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryEvent {

@@ -7,7 +7,7 @@
 //! REDBOOK_LOAD_ROUNDS sets the rounds (default 5).
 
 use redbook_core::crypto::SecretKey;
-use redbook_core::sync::relay::{self, HttpRequest, Mailbox, Outgoing, RelayTransport};
+use redbook_core::sync::relay_protocol::{self, HttpRequest, Mailbox, Outgoing, RelayTransport};
 use redbook_relay::postgres_server::PrivateServer;
 use redbook_relay::{Config, HttpTransport, PostgresStorage};
 use std::io::{BufRead, BufReader};
@@ -95,21 +95,22 @@ fn main() {
                                 &url,
                                 mailbox,
                                 "POST",
-                                &relay::post_path(&mailbox.address()),
-                                relay::encode_post(&post),
+                                &relay_protocol::post_path(&mailbox.address()),
+                                relay_protocol::encode_post(&post),
                                 Some(&from),
                             )
                             .0;
                             posts.push(timer.elapsed());
                             assert_eq!(status, 200);
                             let after = *cursors.get(&(r, device)).unwrap_or(&0u64);
-                            let path = relay::fetch_path(&mailbox.address(), &from, after, 64);
+                            let path =
+                                relay_protocol::fetch_path(&mailbox.address(), &from, after, 64);
                             let timer = Instant::now();
                             let (status, answer) =
                                 call(&http, &url, mailbox, "GET", &path, Vec::new(), None);
                             fetches.push(timer.elapsed());
                             assert_eq!(status, 200);
-                            let (messages, _) = relay::decode_fetched(&answer).unwrap();
+                            let (messages, _) = relay_protocol::decode_fetched(&answer).unwrap();
                             if let Some(last) = messages.last() {
                                 cursors.insert((r, device), last.seq);
                             }
@@ -164,11 +165,11 @@ fn call(
     method: &str,
     path: &str,
     body: Vec<u8>,
-    from: Option<&relay::Tag>,
+    from: Option<&relay_protocol::Tag>,
 ) -> (u16, Vec<u8>) {
     let mut headers = mailbox.sign_request(method, path, chrono::Utc::now().timestamp(), &body);
     if let Some(from) = from {
-        headers.push((relay::FROM_HEADER.into(), hex::encode(from)));
+        headers.push((relay_protocol::FROM_HEADER.into(), hex::encode(from)));
     }
     let response = http
         .send(HttpRequest {

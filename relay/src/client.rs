@@ -1,7 +1,7 @@
 //! The Rust HTTP client for the relay protocol (the CLI, tests, benchmarks); the apps
 //! carry the same requests with OkHttp or URLSession.
 
-use redbook_core::sync::relay::{HttpRequest, HttpResponse, RelayTransport, MAX_MESSAGE};
+use redbook_core::sync::relay_protocol::{HttpRequest, HttpResponse, RelayTransport, MAX_MESSAGE};
 use std::time::Duration;
 
 pub struct HttpTransport {
@@ -47,7 +47,7 @@ impl RelayTransport for HttpTransport {
         let body = response
             .into_body()
             .with_config()
-            .limit(redbook_core::sync::relay::MAX_BATCH as u64 * MAX_MESSAGE as u64)
+            .limit(redbook_core::sync::relay_protocol::MAX_BATCH as u64 * MAX_MESSAGE as u64)
             .read_to_vec()
             .map_err(describe)?;
         Ok(HttpResponse { status, body })

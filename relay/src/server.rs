@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use governor::{DefaultKeyedRateLimiter, Quota as RateQuota, RateLimiter};
 use prometheus::{Encoder, HistogramVec, IntCounter, IntCounterVec, Registry, TextEncoder};
-use redbook_core::sync::relay::{self as protocol, Tag};
+use redbook_core::sync::relay_protocol::{self as protocol, Tag};
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;

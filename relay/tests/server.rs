@@ -4,7 +4,9 @@
 //! the whole relay may hold; backup versions and retention; upgrading an earlier database.
 
 use redbook_core::crypto::SecretKey;
-use redbook_core::sync::relay::{self, HttpRequest, Mailbox, Outgoing, RelayTransport, Tag};
+use redbook_core::sync::relay_protocol::{
+    self, HttpRequest, Mailbox, Outgoing, RelayTransport, Tag,
+};
 use redbook_relay::postgres_server::PrivateServer;
 use redbook_relay::storage::{BackupPut, Quota, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use redbook_relay::{Config, HttpTransport, PostgresStorage, RunningRelay, SqliteStorage, Storage};
@@ -43,7 +45,7 @@ impl Client {
     ) -> (u16, Vec<u8>) {
         let mut headers = mailbox.sign_request(method, path, time, &body);
         if let Some(from) = from {
-            headers.push((relay::FROM_HEADER.into(), hex::encode(from)));
+            headers.push((relay_protocol::FROM_HEADER.into(), hex::encode(from)));
         }
         if let Some(forwarded) = forwarded {
             headers.push(("x-forwarded-for".into(), forwarded.into()));
@@ -74,8 +76,8 @@ impl Client {
         let (status, body) = self.request_as(
             mailbox,
             "POST",
-            &relay::post_path(&mailbox.address()),
-            relay::encode_post(messages),
+            &relay_protocol::post_path(&mailbox.address()),
+            relay_protocol::encode_post(messages),
             now(),
             Some(from),
             forwarded,
@@ -91,14 +93,17 @@ impl Client {
         body: &[u8],
         forwarded: Option<&str>,
     ) -> (u16, String) {
-        let path = format!("{}?version={version}", relay::backup_path(&slot.address()));
+        let path = format!(
+            "{}?version={version}",
+            relay_protocol::backup_path(&slot.address())
+        );
         let (status, body) =
             self.request_as(slot, "PUT", &path, body.to_vec(), now(), None, forwarded);
         (status, String::from_utf8_lossy(&body).into_owned())
     }
 
     fn get_backup(&self, slot: &Mailbox) -> (u16, Vec<u8>) {
-        let path = relay::backup_path(&slot.address());
+        let path = relay_protocol::backup_path(&slot.address());
         self.request(slot, "GET", &path, Vec::new(), now(), None)
     }
 
@@ -108,17 +113,17 @@ impl Client {
         inbox: &Tag,
         after: u64,
         limit: usize,
-    ) -> (Vec<relay::Delivered>, bool) {
+    ) -> (Vec<relay_protocol::Delivered>, bool) {
         let (status, body) = self.request(
             mailbox,
             "GET",
-            &relay::fetch_path(&mailbox.address(), inbox, after, limit),
+            &relay_protocol::fetch_path(&mailbox.address(), inbox, after, limit),
             Vec::new(),
             now(),
             None,
         );
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-        relay::decode_fetched(&body).unwrap()
+        relay_protocol::decode_fetched(&body).unwrap()
     }
 
     fn get(&self, path: &str) -> (u16, String) {
@@ -211,7 +216,7 @@ fn the_rules_hold(storage: impl Fn() -> Arc<dyn Storage>) {
     );
 
     // Who may ask: only a holder of the mailbox key, now.
-    let path = relay::fetch_path(&mb.address(), &dad, 0, 10);
+    let path = relay_protocol::fetch_path(&mb.address(), &dad, 0, 10);
     let other = mailbox();
     let refused = |status: u16, body: Vec<u8>, expected: u16, words: &str| {
         let body = String::from_utf8(body).unwrap();
@@ -224,7 +229,7 @@ fn the_rules_hold(storage: impl Fn() -> Arc<dyn Storage>) {
     refused(status, body, 401, "check the device's clock");
     let (status, body) = client.get(&path);
     assert_eq!(status, 401, "{body}");
-    let forged_path = relay::fetch_path(&mb.address(), &mum, 0, 10);
+    let forged_path = relay_protocol::fetch_path(&mb.address(), &mum, 0, 10);
     let mut headers = mb.sign_request("GET", &path, now(), b"");
     headers.push(("x-ignored".into(), "1".into()));
     let response = client
@@ -241,7 +246,7 @@ fn the_rules_hold(storage: impl Fn() -> Arc<dyn Storage>) {
     assert_eq!(status, 404);
 
     // What is refused: malformed, too large, over quota; nothing of a refused post is kept.
-    let post_path = relay::post_path(&mb.address());
+    let post_path = relay_protocol::post_path(&mb.address());
     let (status, body) = client.request(
         &mb,
         "POST",
@@ -255,7 +260,7 @@ fn the_rules_hold(storage: impl Fn() -> Arc<dyn Storage>) {
         &mb,
         "POST",
         &post_path,
-        relay::encode_post(&[]),
+        relay_protocol::encode_post(&[]),
         now(),
         None,
     );
@@ -295,7 +300,7 @@ fn the_rules_hold(storage: impl Fn() -> Arc<dyn Storage>) {
     let inbox = busy.recipient_tag("x");
     let statuses: Vec<u16> = (0..45)
         .map(|_| {
-            let path = relay::fetch_path(&busy.address(), &inbox, 0, 1);
+            let path = relay_protocol::fetch_path(&busy.address(), &inbox, 0, 1);
             client
                 .request(&busy, "GET", &path, Vec::new(), now(), None)
                 .0
@@ -337,7 +342,7 @@ fn messages_expire_and_migrations_run_once(open: impl Fn() -> Arc<dyn Storage>) 
     let (mailbox, sender, recipient) = ([1; 32], [2; 16], [3; 16]);
     let new = |text: &str| redbook_relay::storage::NewMessage {
         recipient,
-        digest: relay::digest_of(text.as_bytes()),
+        digest: relay_protocol::digest_of(text.as_bytes()),
         body: text.as_bytes().to_vec(),
     };
     let quota = Config::default().quota;
@@ -531,7 +536,7 @@ fn the_limits_hold(storage: impl Fn() -> Arc<dyn Storage>) {
     let statuses: Vec<(u16, String)> = (0..25)
         .map(|_| {
             let mb = mailbox();
-            let path = relay::fetch_path(&mb.address(), &mb.recipient_tag("x"), 0, 1);
+            let path = relay_protocol::fetch_path(&mb.address(), &mb.recipient_tag("x"), 0, 1);
             let (status, body) = client.request(&mb, "GET", &path, Vec::new(), now(), None);
             (status, String::from_utf8_lossy(&body).into_owned())
         })
@@ -626,7 +631,7 @@ fn backups_keep_their_version_and_expire(storage: impl Fn() -> Arc<dyn Storage>)
         },
     );
     let slot = mailbox();
-    let path = format!("{}?version=1", relay::backup_path(&slot.address()));
+    let path = format!("{}?version=1", relay_protocol::backup_path(&slot.address()));
     let captured = slot.sign_request("PUT", &path, now(), b"older");
     let replay = || {
         client
@@ -650,7 +655,7 @@ fn backups_keep_their_version_and_expire(storage: impl Fn() -> Arc<dyn Storage>)
     let (status, body) = client.request(
         &slot,
         "PUT",
-        &relay::backup_path(&slot.address()),
+        &relay_protocol::backup_path(&slot.address()),
         b"unversioned".to_vec(),
         now(),
         None,

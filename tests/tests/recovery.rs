@@ -366,13 +366,13 @@ fn backups_replace_each_other_in_order_even_when_a_clock_runs_behind() {
     let ahead = chrono::Utc::now().timestamp_millis() + 24 * 3600 * 1000;
     let path = format!(
         "{}?version={ahead}",
-        redbook_core::sync::relay::backup_path(&slot.address())
+        redbook_core::sync::relay_protocol::backup_path(&slot.address())
     );
     let body = mum.book.recovery_backup().unwrap();
     let headers = slot.sign_request("PUT", &path, chrono::Utc::now().timestamp(), &body);
-    let response = redbook_core::sync::relay::RelayTransport::send(
+    let response = redbook_core::sync::relay_protocol::RelayTransport::send(
         &http,
-        redbook_core::sync::relay::HttpRequest {
+        redbook_core::sync::relay_protocol::HttpRequest {
             method: "PUT".into(),
             url: format!("{url}{path}"),
             headers,

@@ -4,7 +4,7 @@
 //! a removed member, and what the relay's storage holds.
 
 use redbook_core::model::{Access, RecordId, Role};
-use redbook_core::sync::relay::{self, HttpRequest, HttpResponse, RelayTransport};
+use redbook_core::sync::relay_protocol::{self, HttpRequest, HttpResponse, RelayTransport};
 use redbook_core::sync::session::MAX_ASK_INTERVAL;
 use redbook_core::{Error, RedBook, RelayReport};
 use redbook_relay::postgres_server::PrivateServer;
@@ -296,9 +296,9 @@ impl RelayTransport for FaultyRelay {
             faults.seen.push((inbox, response.clone()));
             if (45..60).contains(&roll) {
                 faults.counts[4] += 1;
-                let (mut messages, more) = relay::decode_fetched(&response.body).unwrap();
+                let (mut messages, more) = relay_protocol::decode_fetched(&response.body).unwrap();
                 messages.reverse();
-                response.body = relay::encode_fetched(&messages, more);
+                response.body = relay_protocol::encode_fetched(&messages, more);
             }
         }
         if roll >= 90 {
@@ -619,7 +619,7 @@ fn a_hostile_members_posts_through_the_relay_are_refused_and_change_nothing() {
     use redbook_core::crypto::device::DeviceKeys;
     use redbook_core::record::Record;
     use redbook_core::store::Store;
-    use redbook_core::sync::relay::{Mailbox, Outgoing};
+    use redbook_core::sync::relay_protocol::{Mailbox, Outgoing};
     use redbook_core::sync::{seal_envelope, Header, Kind};
 
     let dir = TempDir::new().unwrap();
@@ -686,11 +686,11 @@ fn a_hostile_members_posts_through_the_relay_are_refused_and_change_nothing() {
             body: vec![0xff; 100],
         },
     ];
-    let path = relay::post_path(&mailbox.address());
-    let body = relay::encode_post(&posts);
+    let path = relay_protocol::post_path(&mailbox.address());
+    let body = relay_protocol::encode_post(&posts);
     let mut headers = mailbox.sign_request("POST", &path, chrono::Utc::now().timestamp(), &body);
     headers.push((
-        relay::FROM_HEADER.into(),
+        relay_protocol::FROM_HEADER.into(),
         hex::encode(mailbox.recipient_tag(&keys.public().device_id())),
     ));
     let response = http

@@ -8,8 +8,8 @@ use crate::growth::{
     series, Correction, GrowthReferences, GrowthSeries, Measure, MidParentalHeight,
 };
 use crate::model::{
-    validate, Author, ChildDetails, ConfirmedRoles, DetailField, EntryBody, EntryId, EntryStatus,
-    EntryView, RecordId, Role, StoredEntry, ValidationError,
+    summary, validate, Author, ChildDetails, ConfirmedRoles, DetailField, EntryBody, EntryId,
+    EntryStatus, EntryView, RecordId, Role, StoredEntry, ValidationError,
 };
 use crate::model::{Action, NewbornScreening, Profile, Statement, StatementId, Verification};
 use crate::record::{write_rules, Membership, Record};
@@ -277,17 +277,13 @@ impl RedBook {
     /// one query and one decryption per child, whatever the records hold.
     pub fn children(&self) -> Result<ChildList, Error> {
         let summaries = self.lock().store.summaries()?;
-        Ok(child_list(summaries.children, summaries.damaged))
+        Ok(ChildList::sorted(summaries.children, summaries.damaged))
     }
 
     /// What a search box finds: by NHS number when the query is all digits (spaces and
     /// dashes allowed), else by the start of a name or of a word of it.
     pub fn find_children(&self, query: &str) -> Result<Vec<ChildSummary>, Error> {
-        let is_number = query.chars().any(|c| c.is_ascii_digit())
-            && query
-                .chars()
-                .all(|c| c.is_ascii_digit() || c.is_whitespace() || c == '-');
-        if is_number {
+        if summary::is_nhs_number_query(query) {
             self.find_by_nhs_number(query)
         } else {
             self.find_by_name(query)
@@ -300,25 +296,15 @@ impl RedBook {
     pub fn find_by_nhs_number(&self, nhs_number: &str) -> Result<Vec<ChildSummary>, Error> {
         let nhs_number = validate::normalise_nhs_number(nhs_number)?;
         let mut found = self.lock().store.find_by_nhs_number(&nhs_number)?;
-        sort_children(&mut found);
+        summary::sort_children(&mut found);
         Ok(found)
     }
 
     /// The children whose name, or a word of it, begins with `prefix`, ignoring case
     /// (on the decrypted summaries: the file holds no name in the clear).
     pub fn find_by_name(&self, prefix: &str) -> Result<Vec<ChildSummary>, Error> {
-        let prefix = prefix.trim().to_lowercase();
-        if prefix.is_empty() {
-            return Err(ValidationError::new("name", "type the start of a name").into());
-        }
         let summaries = self.lock().store.summaries()?;
-        let mut found: Vec<ChildSummary> = summaries
-            .children
-            .into_iter()
-            .filter(|child| name_starts_with(&child.name, &prefix))
-            .collect();
-        sort_children(&mut found);
-        Ok(found)
+        Ok(summary::named(summaries.children, prefix)?)
     }
 
     pub fn child(&self, id: &RecordId) -> Result<ChildRecord, Error> {
@@ -616,32 +602,6 @@ impl RedBook {
 /// the save fails, the next cold open checks those signatures again and nothing else.
 fn keep_verdicts(store: &mut Store, id: &RecordId) {
     store.save_verdicts(id).ok();
-}
-
-/// The list as the apps show it: oldest child first, damaged records after, never hidden.
-fn child_list(mut children: Vec<ChildSummary>, damaged: Vec<Option<RecordId>>) -> ChildList {
-    sort_children(&mut children);
-    ChildList { children, damaged }
-}
-
-fn sort_children(children: &mut [ChildSummary]) {
-    // Unstable is enough (ids are unique, so the order is total) and quicker.
-    children.sort_unstable_by(|a, b| {
-        a.birth_date
-            .cmp(&b.birth_date)
-            .then_with(|| a.name.cmp(&b.name))
-            .then_with(|| a.id.cmp(&b.id))
-    });
-}
-
-/// `prefix` is lower case: the whole name or any word of it starts with it ("smi" finds
-/// "Amara Smith-Jones", and so does "jon").
-fn name_starts_with(name: &str, prefix: &str) -> bool {
-    let name = name.to_lowercase();
-    name.starts_with(prefix)
-        || name
-            .split(|c: char| c.is_whitespace() || c == '-' || c == '\'')
-            .any(|word| word.starts_with(prefix))
 }
 
 /// A blood spot result is shown on a parent's device from the delay after its sample

@@ -6,7 +6,7 @@ use super::{Inner, RedBook};
 use crate::recovery::backup::{fetch_backup, make_backup, put_backup};
 use crate::recovery::kept::{create_kit, own_kit_id};
 use crate::recovery::{restore, RecoveryKit, Restored};
-use crate::sync::relay::RelayTransport;
+use crate::sync::relay_protocol::RelayTransport;
 use crate::Error;
 
 impl RedBook {

@@ -5,9 +5,9 @@
 use super::RedBook;
 use crate::model::RecordId;
 use crate::sync::engine::SyncEngine;
-use crate::sync::relay::RelayTransport;
 use crate::sync::relay_client::exchange::{self, LockedEngine};
 use crate::sync::relay_client::RelayReport;
+use crate::sync::relay_protocol::RelayTransport;
 use crate::Error;
 
 impl LockedEngine for RedBook {

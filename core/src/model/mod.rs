@@ -8,7 +8,7 @@ use std::fmt;
 mod entries;
 mod ids;
 pub mod membership;
-mod summary;
+pub mod summary;
 pub mod validate;
 
 pub use entries::*;

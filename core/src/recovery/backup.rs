@@ -7,8 +7,8 @@ use super::{seal_backup, BackedUpRecord, Backup};
 use crate::crypto::device::DeviceKeys;
 use crate::model::Author;
 use crate::store::Store;
-use crate::sync::relay::{backup_path, Mailbox, RelayTransport};
 use crate::sync::relay_client::{refused, Relay};
+use crate::sync::relay_protocol::{backup_path, Mailbox, RelayTransport};
 use crate::Error;
 use serde::Deserialize;
 

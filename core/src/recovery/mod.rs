@@ -15,7 +15,7 @@
 use crate::crypto::device::{DeviceKeys, DevicePublic};
 use crate::crypto::{random_bytes, SecretKey};
 use crate::model::RecordId;
-use crate::sync::relay::{Mailbox, Tag};
+use crate::sync::relay_protocol::{Mailbox, Tag};
 use chrono::{DateTime, Utc};
 
 pub mod backup;

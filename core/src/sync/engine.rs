@@ -7,7 +7,7 @@
 
 use super::mailboxes::{keep_current_mailbox, keep_mailbox};
 use super::members::{self, repair_key};
-use super::relay::Mailbox;
+use super::relay_protocol::Mailbox;
 use super::removal;
 use super::session::{self, EpochCheck, Next, Session};
 use super::{Header, Kind, SyncError, ANYONE};

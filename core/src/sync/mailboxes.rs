@@ -2,7 +2,7 @@
 //! it has held, so key messages can still be left where members on an earlier key read
 //! (docs/adr/0008-relay.md). Kept before any key change, by whichever path makes it.
 
-use super::relay::Mailbox;
+use super::relay_protocol::Mailbox;
 use crate::crypto::SecretKey;
 use crate::model::RecordId;
 use crate::store::Store;

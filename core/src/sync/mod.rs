@@ -503,8 +503,8 @@ pub mod attestation;
 pub mod engine;
 pub mod mailboxes;
 pub mod members;
-pub mod relay;
 pub mod relay_client;
+pub mod relay_protocol;
 pub mod removal;
 pub mod session;
 

@@ -4,7 +4,7 @@
 //! opaque mailbox addresses and inbox tags, sealed bodies, sizes and times, and a keyed
 //! hash of the network source that stored each (for per-source quotas), nothing else.
 
-use redbook_core::sync::relay::{Delivered, Tag};
+use redbook_core::sync::relay_protocol::{Delivered, Tag};
 
 mod postgres;
 mod sqlite;

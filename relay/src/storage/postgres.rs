@@ -7,7 +7,7 @@ use super::{
 };
 use r2d2_postgres::postgres::{Client, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
-use redbook_core::sync::relay::{Delivered, Tag};
+use redbook_core::sync::relay_protocol::{Delivered, Tag};
 use std::time::Duration;
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;

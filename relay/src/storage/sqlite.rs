@@ -4,7 +4,7 @@ use super::{
     over_quota, Address, BackupPut, Full, NewMessage, Posted, Quota, Source, Storage, StorageError,
     Totals, SQLITE_MIGRATIONS, TOTAL,
 };
-use redbook_core::sync::relay::{Delivered, Tag};
+use redbook_core::sync::relay_protocol::{Delivered, Tag};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::Path;
 use std::sync::Mutex;

@@ -2,7 +2,7 @@
 
 use crate::model::RecordId;
 use crate::store::Store;
-use crate::sync::relay::Mailbox;
+use crate::sync::relay_protocol::Mailbox;
 use crate::Error;
 use serde::{Deserialize, Serialize};
 

@@ -15,7 +15,7 @@ use crate::crypto::SecretKey;
 use crate::model::RecordId;
 use crate::sync::engine::SyncEngine;
 use crate::sync::mailboxes::{current_mailbox, earlier_mailboxes};
-use crate::sync::relay::{self, Delivered, Mailbox, Outgoing, RelayTransport};
+use crate::sync::relay_protocol::{self, Delivered, Mailbox, Outgoing, RelayTransport};
 use crate::sync::{parse_envelope, removal, Kind};
 use crate::Error;
 use std::collections::HashSet;
@@ -62,6 +62,7 @@ pub fn exchange(
     let relay = Relay::new(transport, base_url);
     let mut report = RelayReport::default();
     let mut heard_from = HashSet::new();
+    let me = device.with_engine(|engine| Ok(engine.device_id.to_string()))?;
     // A key message can move the record to the next epoch's mailbox: read that too.
     let mut read = Vec::new();
     while read.len() < 2 {
@@ -77,6 +78,7 @@ pub fn exchange(
         let more = read_inbox(
             device,
             &relay,
+            &me,
             id,
             &mailbox,
             after,
@@ -106,6 +108,7 @@ pub fn exchange(
         read_inbox(
             device,
             &relay,
+            &me,
             id,
             &mailbox,
             after,
@@ -134,14 +137,13 @@ pub fn exchange(
         report.removed = true;
         return Ok(report);
     };
-    let me = device.with_engine(|engine| Ok(engine.device_id.to_string()))?;
     for (mailbox, messages) in &outbox.posts {
         if messages.is_empty() {
             continue;
         }
         report.posted += messages.len() as u32;
-        let path = relay::post_path(&mailbox.address());
-        let body = relay::encode_post(messages);
+        let path = relay_protocol::post_path(&mailbox.address());
+        let body = relay_protocol::encode_post(messages);
         let from = hex::encode(mailbox.recipient_tag(&me));
         let posted = relay.call_from(mailbox, "POST", &path, body, Some(from), &mut report);
         if let Err(Error::RelayUnreachable(_)) = &posted {
@@ -164,29 +166,30 @@ pub fn exchange(
 
 /// Fetches this device's inbox in `mailbox` after `after` on this relay, hands each
 /// message to the engine, and saves the cursor; says whether more wait.
+#[allow(clippy::too_many_arguments)]
 fn read_inbox(
     device: &impl LockedEngine,
     relay: &Relay,
+    me: &str,
     id: &RecordId,
     mailbox: &Mailbox,
     mut after: u64,
     report: &mut RelayReport,
     heard_from: &mut HashSet<String>,
 ) -> Result<bool, Error> {
-    let me = device.with_engine(|engine| Ok(engine.device_id.to_string()))?;
-    let tag = mailbox.recipient_tag(&me);
-    let path = relay::fetch_path(&mailbox.address(), &tag, after, FETCH_LIMIT);
+    let tag = mailbox.recipient_tag(me);
+    let path = relay_protocol::fetch_path(&mailbox.address(), &tag, after, FETCH_LIMIT);
     let answer = match relay.call(mailbox, "GET", &path, Vec::new(), report) {
         // The relay never issued that cursor (its database was rebuilt): it deleted
         // nothing; read the inbox from the start.
         Err(Error::RelayRefused { status: 409, .. }) if after > 0 => {
             after = 0;
-            let path = relay::fetch_path(&mailbox.address(), &tag, 0, FETCH_LIMIT);
+            let path = relay_protocol::fetch_path(&mailbox.address(), &tag, 0, FETCH_LIMIT);
             relay.call(mailbox, "GET", &path, Vec::new(), report)?
         }
         answer => answer?,
     };
-    let (messages, more) = relay::decode_fetched(&answer)?;
+    let (messages, more) = relay_protocol::decode_fetched(&answer)?;
     device.with_engine(|engine| {
         apply_fetched(
             engine, id, relay.base, mailbox, after, messages, report, heard_from,

@@ -3,7 +3,7 @@
 //! relay (cursors, the introduction a restored phone still has to post), and one bounded
 //! exchange of a record's messages (`exchange`).
 
-use super::relay::{
+use super::relay_protocol::{
     refusal_reason, HttpRequest, HttpResponse, Mailbox, RelayTransport, FROM_HEADER,
 };
 use crate::Error;
