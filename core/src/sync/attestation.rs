@@ -100,7 +100,8 @@ impl OrganisationKey {
 }
 
 /// The organisation shipped for tests and the demo (ODS code `X99TEST`, a fixed seed).
-/// Never on a deployment's trust list.
+/// Never on a deployment's trust list, and built only into tests and the demo.
+#[cfg(any(test, feature = "test-organisation"))]
 pub fn test_organisation() -> OrganisationKey {
     OrganisationKey::from_seed("X99TEST", b"redbook test organisation seed!!")
         .expect("a fixed 32-byte seed")
