@@ -40,6 +40,7 @@ impl From<ValidationError> for CliError {
 pub(crate) type CliResult<T = ()> = Result<T, CliError>;
 
 fn main() -> ExitCode {
+    end_quietly_when_the_reader_stops();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return argument_error(e),
@@ -50,6 +51,16 @@ fn main() -> ExitCode {
             eprintln!("redbook: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A reader that stops early (`redbook show ada | head -1`) ends the command as it ends
+/// other Unix tools, silently: Rust ignores SIGPIPE, so each print after it would panic.
+fn end_quietly_when_the_reader_stops() {
+    #[cfg(unix)]
+    // SAFETY: restores the signal's default action before any thread or output exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -143,6 +143,43 @@ fn a_parent_records_and_reads_back_a_childs_entries() {
 }
 
 #[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("family.db");
+    assert!(redbook(&db, "test passphrase", &["init"]).status.success());
+    for name in ["Ada Lovelace", "Mary Somerville"] {
+        let add = redbook(
+            &db,
+            "test passphrase",
+            &[
+                "child",
+                "add",
+                "--name",
+                name,
+                "--birth-date",
+                "2026-03-01",
+                "--sex",
+                "female",
+                "--gestation",
+                "39+0",
+            ],
+        );
+        assert!(add.status.success(), "{}", stderr(&add));
+    }
+    // `true` has gone before the database is even unlocked: every line meets a closed pipe.
+    let piped = Command::new("sh")
+        .arg("-c")
+        .arg(r#""$0" --db "$1" child list | true"#)
+        .arg(env!("CARGO_BIN_EXE_redbook"))
+        .arg(&db)
+        .env("REDBOOK_PASSPHRASE", "test passphrase")
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert_eq!(stderr(&piped), "", "no panic, no backtrace");
+}
+
+#[test]
 fn bad_input_gets_one_clear_line_and_a_failing_exit_code() {
     let dir = tempfile::TempDir::new().unwrap();
     let db = dir.path().join("family.db");

@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use redbook_core::crypto::SecretKey;
 use redbook_core::recovery::{self, RecoveryKit};
-use redbook_core::sync::{self, attestation, relay, DeviceCard};
+use redbook_core::sync::{self, attestation, relay_protocol, DeviceCard};
 use redbook_fuzz_support::family;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,9 +18,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = sync::read_invitation(data, &f.clinic);
     let _ = DeviceCard::decode(&String::from_utf8_lossy(data));
-    let _ = relay::decode_post(data);
-    let _ = relay::decode_fetched(data);
-    let _ = relay::refusal_reason(data);
+    let _ = relay_protocol::decode_post(data);
+    let _ = relay_protocol::decode_fetched(data);
+    let _ = relay_protocol::refusal_reason(data);
     let _ = RecoveryKit::from_words(&String::from_utf8_lossy(data));
     static KIT: std::sync::OnceLock<RecoveryKit> = std::sync::OnceLock::new();
     let kit = KIT.get_or_init(|| RecoveryKit::generate().unwrap());
