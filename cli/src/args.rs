@@ -381,13 +381,13 @@ pub struct MeasureArgs {
 pub struct MeasurementArgs {
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: NaiveDate,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub weight_kg: Option<f64>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub length_cm: Option<f64>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub height_cm: Option<f64>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub head_cm: Option<f64>,
     /// Measured at home by a parent, not at a clinic
     #[arg(long)]
@@ -483,15 +483,15 @@ pub struct CentileArgs {
     /// Date of the measurement
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: NaiveDate,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub weight_kg: Option<f64>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub length_cm: Option<f64>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub height_cm: Option<f64>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub head_cm: Option<f64>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub bmi: Option<f64>,
     #[command(flatten)]
     pub charts: ChartOptions,

@@ -64,11 +64,68 @@ fn end_quietly_when_the_reader_stops() {
     }
 }
 
+/// One line for an argument error: what is wrong, the argument's name as declared
+/// (`--birth-date <YYYY-MM-DD>`), never what was typed (it may be a date of birth or an
+/// NHS number); for a choice, the values allowed; for an unknown argument, a declared one
+/// like it; and the help of the command that was typed.
+fn argument_problem(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let names = |kind| match e.get(kind) {
+        Some(ContextValue::String(name)) => vec![name.clone()],
+        Some(ContextValue::Strings(names)) => names.clone(),
+        _ => Vec::new(),
+    };
+    let arguments = names(ContextKind::InvalidArg).join(", ");
+    let mut line = match e.kind() {
+        ErrorKind::MissingRequiredArgument => format!("missing {arguments}"),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let allowed = names(ContextKind::ValidValue);
+            // A value parser's own words say what it takes (never the value typed).
+            let takes = std::error::Error::source(e).map(|reason| reason.to_string());
+            match (allowed.is_empty(), takes) {
+                (false, _) => format!(
+                    "invalid value for {arguments}: one of {}",
+                    allowed.join(", ")
+                ),
+                (true, Some(takes)) => format!("invalid value for {arguments}: {takes}"),
+                (true, None) => format!("invalid value for {arguments}"),
+            }
+        }
+        // An unknown argument is not named: it may be a mistyped value.
+        ErrorKind::UnknownArgument => match names(ContextKind::SuggestedArg).first() {
+            Some(like) => format!("unexpected argument (did you mean {like}?)"),
+            None => "unexpected argument".to_string(),
+        },
+        kind if arguments.is_empty() => kind.as_str().unwrap_or("invalid arguments").to_string(),
+        kind => format!(
+            "{} ({arguments})",
+            kind.as_str().unwrap_or("invalid arguments")
+        ),
+    };
+    line.push_str(&format!("; see `{} --help`", command_typed()));
+    line
+}
+
+/// The command an argument error is about (`redbook child add`): the subcommands named
+/// among the arguments typed.
+fn command_typed() -> String {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    let mut path = vec!["redbook".to_string()];
+    for arg in std::env::args().skip(1) {
+        if let Some(sub) = command.find_subcommand(&arg).cloned() {
+            path.push(sub.get_name().to_string());
+            command = sub;
+        }
+    }
+    path.join(" ")
+}
+
 /// Help and version print as clap writes them; any other argument error is one line on
 /// stderr, exit 1, naming the argument but never echoing the value (it may be a date of
 /// birth or an NHS number).
 fn argument_error(e: clap::Error) -> ExitCode {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use clap::error::ErrorKind;
     if matches!(
         e.kind(),
         ErrorKind::DisplayHelp
@@ -82,21 +139,7 @@ fn argument_error(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         };
     }
-    // The argument's name as declared (`--birth-date <BIRTH_DATE>`), never what was typed;
-    // an unknown argument is not named at all, since it may be a mistyped value.
-    let argument = match (e.kind(), e.get(ContextKind::InvalidArg)) {
-        (ErrorKind::UnknownArgument, _) => None,
-        (_, Some(ContextValue::String(name))) => Some(name.clone()),
-        _ => None,
-    };
-    let what = match e.kind() {
-        ErrorKind::InvalidValue | ErrorKind::ValueValidation => "invalid value",
-        kind => kind.as_str().unwrap_or("invalid arguments"),
-    };
-    match argument {
-        Some(name) => eprintln!("redbook: {what} for {name}; see `redbook --help`"),
-        None => eprintln!("redbook: {what}; see `redbook --help`"),
-    }
+    eprintln!("redbook: {}", argument_problem(&e));
     ExitCode::FAILURE
 }
 

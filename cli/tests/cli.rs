@@ -269,6 +269,82 @@ fn bad_input_gets_one_clear_line_and_a_failing_exit_code() {
 }
 
 #[test]
+fn argument_errors_name_the_argument_its_choices_and_the_commands_help() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("family.db");
+    let cases: [(&[&str], &[&str]); 5] = [
+        (
+            &["child", "add", "--name", "Ada Lovelace"],
+            &[
+                "missing --birth-date <YYYY-MM-DD>",
+                "--sex <SEX>",
+                "see `redbook child add --help`",
+            ],
+        ),
+        (
+            &["growth", "ada", "--measure", "wieght"],
+            &[
+                "invalid value for --measure <MEASURE>: weight, length, height, head or bmi",
+                "see `redbook growth --help`",
+            ],
+        ),
+        (
+            &["child", "add", "--nmae", "Ada Lovelace"],
+            &["unexpected argument (did you mean --name?)"],
+        ),
+        (
+            &[
+                "measure",
+                "ada",
+                "--date",
+                "2026-04-01",
+                "--weight-kg",
+                "-3",
+            ],
+            &["invalid weight_kg"],
+        ),
+        (
+            &["child", "add", "--sex", "other", "--name", "B"],
+            &[
+                "invalid value for --sex <SEX>",
+                "see `redbook child add --help`",
+            ],
+        ),
+    ];
+    assert!(redbook(&db, "test passphrase", &["init"]).status.success());
+    let add = redbook(
+        &db,
+        "test passphrase",
+        &[
+            "child",
+            "add",
+            "--name",
+            "Ada Lovelace",
+            "--birth-date",
+            "2026-03-01",
+            "--sex",
+            "female",
+            "--gestation",
+            "39+0",
+        ],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    for (args, expected) in cases {
+        let out = redbook(&db, "test passphrase", args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        for words in expected {
+            assert!(err.contains(words), "{args:?}: {err}");
+        }
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(
+            !err.contains("wieght") && !err.contains("nmae"),
+            "echoes what was typed: {err}"
+        );
+    }
+}
+
+#[test]
 fn changing_the_passphrase_locks_out_the_old_one() {
     let dir = tempfile::TempDir::new().unwrap();
     let db = dir.path().join("family.db");
