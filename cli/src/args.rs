@@ -46,14 +46,22 @@ pub enum Command {
     /// Add a note to the parent's pages
     Note(NoteArgs),
     /// Show a child's record
-    Show { child: String },
+    Show {
+        /// The child: the start of its name, or its record id
+        child: String,
+    },
     /// Who added, amended or marked each entry, and when
-    History { child: String },
+    History {
+        /// The child: the start of its name, or its record id
+        child: String,
+    },
     /// Correct an entry: the original stays, marked as amended
     Amend(AmendArgs),
     /// Mark an entry entered in error: hidden, never deleted
     MarkError {
+        /// The child: the start of its name, or its record id
         child: String,
+        /// The entry's id (`redbook history CHILD` lists them)
         entry: String,
         #[arg(long)]
         reason: String,
@@ -64,6 +72,7 @@ pub enum Command {
     /// Close a record (a professional's device): the child died, or parental
     /// responsibility changed. Parents' devices may then read it, not write to it
     Close {
+        /// The child: the start of its name, or its record id
         child: String,
         /// died or parental-responsibility-changed
         #[arg(long, value_parser = parse_closure_reason)]
@@ -74,9 +83,12 @@ pub enum Command {
     },
     /// Record the biological parents' heights (for the mid-parental height)
     Parents {
+        /// The child: the start of its name, or its record id
         child: String,
+        /// The biological mother's height in cm
         #[arg(long, value_name = "CM")]
         mother_cm: Option<f64>,
+        /// The biological father's height in cm
         #[arg(long, value_name = "CM")]
         father_cm: Option<f64>,
         /// As the parents said, not measured by a professional
@@ -92,7 +104,9 @@ pub enum Command {
     Centile(CentileArgs),
     /// A child's measurements of one kind with their centiles
     Growth {
+        /// The child: the start of its name, or its record id
         child: String,
+        /// weight, length, height, head or bmi
         #[arg(long, value_parser = parse_measure)]
         measure: Measure,
         #[command(flatten)]
@@ -100,9 +114,12 @@ pub enum Command {
     },
     /// Draw a child's growth chart as SVG
     Chart {
+        /// The child: the start of its name, or its record id
         child: String,
+        /// weight, length, height, head or bmi
         #[arg(long, value_parser = parse_measure)]
         measure: Measure,
+        /// The SVG file to write
         #[arg(long)]
         out: PathBuf,
         #[command(flatten)]
@@ -116,6 +133,7 @@ pub enum Command {
     Device(DeviceCommand),
     /// Invite a device (by its card) to a child's record; writes the invitation
     Share {
+        /// The child: the start of its name, or its record id
         child: String,
         /// The other device's card (`redbook device show` there)
         #[arg(long)]
@@ -124,15 +142,23 @@ pub enum Command {
         /// or reader
         #[arg(long, default_value = "writer")]
         access: String,
+        /// The invitation file to write, for the other device
         #[arg(long)]
         out: PathBuf,
     },
     /// Accept an invitation file
-    Accept { file: PathBuf },
+    Accept {
+        /// The invitation file the other device wrote
+        file: PathBuf,
+    },
     /// The devices that share a child's record
-    Members { child: String },
+    Members {
+        /// The child: the start of its name, or its record id
+        child: String,
+    },
     /// Remove a device from a child's record; the record key is replaced
     RemoveMember {
+        /// The child: the start of its name, or its record id
         child: String,
         /// The device's id (`redbook members CHILD`)
         #[arg(long)]
@@ -143,7 +169,9 @@ pub enum Command {
     /// or through a relay (one bounded exchange: fetch what waits, post what peers need)
     #[command(group(clap::ArgGroup::new("peer").required(true).args(["with", "relay"])))]
     Sync {
+        /// The child: the start of its name, or its record id
         child: String,
+        /// Another redbook database file on this machine to sync with
         #[arg(long)]
         with: Option<PathBuf>,
         /// The relay's URL, e.g. http://127.0.0.1:8787
@@ -171,6 +199,7 @@ pub enum Command {
         /// The child (name or record id) whose record the file's entries go into
         #[arg(long)]
         into: Option<String>,
+        /// The FHIR R4 JSON file
         file: PathBuf,
     },
     /// Run the demo: a family, two children, a year of entries
@@ -184,6 +213,7 @@ pub enum Command {
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("format").required(true).args(["fhir", "summary"])))]
 pub struct ExportArgs {
+    /// The child: the start of its name, or its record id
     pub child: String,
     /// A FHIR R4 Bundle (JSON) for a professional's system
     #[arg(long)]
@@ -194,6 +224,7 @@ pub struct ExportArgs {
     /// Print the child's address on the summary (left off unless asked: safeguarding)
     #[arg(long, requires = "summary")]
     pub show_address: bool,
+    /// The file to write
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
@@ -249,6 +280,7 @@ pub enum RecoveryCommand {
     /// Back up every record the kit covers, sealed with its words
     #[command(group(clap::ArgGroup::new("to").required(true).args(["out", "relay"])))]
     Backup {
+        /// The backup file to write (or give --relay)
         #[arg(long)]
         out: Option<PathBuf>,
         #[arg(long, env = "REDBOOK_RELAY")]
@@ -259,6 +291,7 @@ pub enum RecoveryCommand {
     /// used up, and this phone's new kit is shown once
     #[command(group(clap::ArgGroup::new("from_where").required(true).args(["from", "relay"])))]
     Restore {
+        /// A backup file (`redbook recovery backup --out`), or give --relay
         #[arg(long)]
         from: Option<PathBuf>,
         #[arg(long, env = "REDBOOK_RELAY")]
@@ -325,6 +358,7 @@ pub enum RelayCommand {
 pub enum BundleCommand {
     /// Write everything a device lacks (or the whole record) to a file
     Export {
+        /// The child: the start of its name, or its record id
         child: String,
         /// The device it is for (its id); default: any member
         #[arg(long = "for")]
@@ -344,33 +378,42 @@ pub enum PassphraseCommand {
 
 #[derive(Args)]
 pub struct ChildArgs {
+    /// The child's name
     #[arg(long)]
     pub name: String,
+    /// Date of birth
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub birth_date: NaiveDate,
+    /// female or male
     #[arg(long, value_parser = parse_sex)]
     pub sex: Sex,
+    /// Gestation at birth, weeks+days: 39+4 (term is 37+0 to 41+6)
     #[arg(long, value_name = "WW+D")]
     pub gestation: String,
+    /// The child's NHS number (10 digits; spaces allowed)
     #[arg(long)]
     pub nhs_number: Option<String>,
 }
 
 #[derive(Args)]
 pub struct SetArgs {
+    /// The child: the start of its name, or its record id
     pub child: String,
+    /// The child's name
     #[arg(long)]
     pub name: Option<String>,
     #[arg(long)]
     pub address: Option<String>,
     #[arg(long)]
     pub gp_practice: Option<String>,
+    /// The child's NHS number (10 digits; spaces allowed)
     #[arg(long)]
     pub nhs_number: Option<String>,
 }
 
 #[derive(Args)]
 pub struct MeasureArgs {
+    /// The child: the start of its name, or its record id
     pub child: String,
     #[command(flatten)]
     pub measurement: MeasurementArgs,
@@ -379,14 +422,19 @@ pub struct MeasureArgs {
 /// A measurement as typed on the command line (`measure`, `amend`).
 #[derive(Args)]
 pub struct MeasurementArgs {
+    /// When it was measured
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: NaiveDate,
+    /// Weight in kg
     #[arg(long, allow_negative_numbers = true)]
     pub weight_kg: Option<f64>,
+    /// Length in cm, lying down (under 2 years)
     #[arg(long, allow_negative_numbers = true)]
     pub length_cm: Option<f64>,
+    /// Height in cm, standing (from 2 years)
     #[arg(long, allow_negative_numbers = true)]
     pub height_cm: Option<f64>,
+    /// Head circumference in cm
     #[arg(long, allow_negative_numbers = true)]
     pub head_cm: Option<f64>,
     /// Measured at home by a parent, not at a clinic
@@ -413,26 +461,37 @@ impl MeasurementArgs {
 
 #[derive(Args)]
 pub struct ImmuniseArgs {
+    /// The child: the start of its name, or its record id
     pub child: String,
+    /// When it was given
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: NaiveDate,
+    /// The vaccine: 6-in-1, Rotavirus, MenB, PCV, Hib/MenC, MMR, MMRV, dTaP/IPV, HepB, BCG or
+    /// Flu (brand names are read too)
     #[arg(long)]
     pub vaccine: String,
+    /// Which dose of the course: 1, 2, 3 ...
     #[arg(long)]
     pub dose: u8,
+    /// The batch number
     #[arg(long)]
     pub batch: Option<String>,
+    /// The product's brand name, as on the box
     #[arg(long)]
     pub product: Option<String>,
+    /// Where it was given: left thigh, right arm ...
     #[arg(long)]
     pub site: Option<String>,
+    /// Who gave it
     #[arg(long)]
     pub given_by: Option<String>,
 }
 
 #[derive(Args)]
 pub struct NoteArgs {
+    /// The child: the start of its name, or its record id
     pub child: String,
+    /// What the note says
     #[arg(long)]
     pub text: String,
     /// [default: today]
@@ -474,23 +533,31 @@ impl ChartOptions {
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("value").required(true).args(["weight_kg", "length_cm", "height_cm", "head_cm", "bmi"])))]
 pub struct CentileArgs {
+    /// female or male
     #[arg(long, value_parser = parse_sex)]
     pub sex: Sex,
+    /// Date of birth
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub birth_date: NaiveDate,
+    /// Gestation at birth, weeks+days: 39+4 (term is 37+0 to 41+6)
     #[arg(long, value_name = "WW+D")]
     pub gestation: String,
     /// Date of the measurement
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: NaiveDate,
+    /// Weight in kg
     #[arg(long, allow_negative_numbers = true)]
     pub weight_kg: Option<f64>,
+    /// Length in cm, lying down (under 2 years)
     #[arg(long, allow_negative_numbers = true)]
     pub length_cm: Option<f64>,
+    /// Height in cm, standing (from 2 years)
     #[arg(long, allow_negative_numbers = true)]
     pub height_cm: Option<f64>,
+    /// Head circumference in cm
     #[arg(long, allow_negative_numbers = true)]
     pub head_cm: Option<f64>,
+    /// Body mass index in kg/m²
     #[arg(long, allow_negative_numbers = true)]
     pub bmi: Option<f64>,
     #[command(flatten)]
@@ -512,6 +579,7 @@ pub struct DueArgs {
     /// A child in the database (or give --birth-date instead)
     #[arg(required_unless_present = "birth_date", conflicts_with = "birth_date")]
     pub child: Option<String>,
+    /// Date of birth
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub birth_date: Option<NaiveDate>,
     /// [default: today]
@@ -534,6 +602,7 @@ pub struct DueArgs {
 
 #[derive(Args)]
 pub struct RiskArgs {
+    /// The child: the start of its name, or its record id
     pub child: String,
     /// maternal-hepatitis-b, tuberculosis-risk, chronic-respiratory-disease,
     /// chronic-heart-disease, chronic-kidney-disease, chronic-liver-disease,
@@ -550,7 +619,9 @@ pub struct RiskArgs {
 
 #[derive(Args)]
 pub struct AmendArgs {
+    /// The child: the start of its name, or its record id
     pub child: String,
+    /// The entry's id (`redbook history CHILD` lists them)
     pub entry: String,
     /// The corrected measurement
     #[command(flatten)]
