@@ -67,7 +67,8 @@ pub(super) fn hostile(dir: &Path, mum: &RedBook, id: &RecordId, record: &ChildRe
     let before = mum.child(id.clone())?.entries.len();
     println!("7. Dad's phone, turned hostile, sends Mum's phone a correctly sealed and signed change deleting the clinic's 6-in-1:");
     match mum.receive(bundle) {
-        Err(e) => println!("   refused: {e}"),
+        // The error's own words already say it was refused ("sync refused: ...").
+        Err(e) => println!("   Mum's phone: {e}"),
         Ok(_) => return Err(CliError("the hostile change was accepted".into())),
     }
     let after = mum.child(id.clone())?;
