@@ -44,6 +44,7 @@ pub use relay_http::{HttpHeader, RelayHttp, RelayHttpError, RelayHttpRequest, Re
 pub use types::{CentileQuery, DetailUpdate, MemberInfo};
 pub use words::{
     describe_conflict, describe_entry, describe_entry_view, describe_growth, entry_date,
+    recovery_kit_caption,
 };
 
 uniffi::setup_scaffolding!();

@@ -25,6 +25,15 @@ pub fn describe_conflict(conflict: DetailConflict) -> String {
     redbook_core::view::conflict_text(&conflict)
 }
 
+/// The caption under a recovery kit's QR code, a line each.
+#[uniffi::export]
+pub fn recovery_kit_caption() -> Vec<String> {
+    redbook_core::view::RECOVERY_KIT_CAPTION
+        .iter()
+        .map(|line| line.to_string())
+        .collect()
+}
+
 /// The clinical date an entry is about, for the timeline (none for birth details, a
 /// contact or an error mark).
 #[uniffi::export]

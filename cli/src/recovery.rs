@@ -33,9 +33,12 @@ pub(crate) fn run(command: RecoveryCommand, path: &Path, out: &Output) -> CliRes
                     .map_err(|e| CliError(format!("QR code: {e}")))?;
                 let svg = code
                     .render::<qrcode::render::svg::Color>()
-                    .min_dimensions(240, 240)
+                    .min_dimensions(300, 300)
                     .build();
-                write_file(file, svg.as_bytes())?;
+                write_file(
+                    file,
+                    captioned(&svg, &redbook_ffi::recovery_kit_caption()).as_bytes(),
+                )?;
             }
             out.print(&serde_json::json!({ "words": words }), || {
                 println!("Your recovery kit. Write these 12 words in the red book and keep it safe:");
@@ -120,4 +123,43 @@ pub(crate) fn run(command: RecoveryCommand, path: &Path, out: &Output) -> CliRes
         }
     }
     Ok(())
+}
+
+/// The QR code's SVG with the core's caption under it, on white, one line of text each.
+fn captioned(qr: &str, caption: &[String]) -> String {
+    // The code's own SVG, nested as it is (its XML declaration dropped); its size is in
+    // its root element's width and height.
+    let inner = qr.trim_start_matches(|c| c != '>').trim_start_matches('>');
+    let size = |name: &str| {
+        inner
+            .split(&format!(" {name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(300)
+    };
+    let (width, height) = (size("width"), size("height"));
+    let line_height = 18;
+    let total = height + line_height * caption.len() as u32 + 12;
+    let mut svg = format!(
+        "<?xml version=\"1.0\" standalone=\"yes\"?><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{total}\" viewBox=\"0 0 {width} {total}\"><rect width=\"{width}\" height=\"{total}\" fill=\"#fff\"/>{inner}"
+    );
+    for (i, line) in caption.iter().enumerate() {
+        let y = height + line_height * i as u32 + 4;
+        let weight = if i == 0 { "bold" } else { "normal" };
+        svg.push_str(&format!(
+            "<text x=\"{}\" y=\"{y}\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"12\" font-weight=\"{weight}\">{}</text>",
+            width / 2,
+            html_escape_text(line)
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Text as SVG holds it.
+fn html_escape_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -1347,7 +1347,16 @@ fn a_parent_makes_a_recovery_kit_and_restores_the_record_on_a_new_phone() {
     assert!(shown.contains("every child's record this phone"), "{shown}");
     assert!(!shown.contains("this child's record"), "{shown}");
     let words = twelve_words(&shown).to_string();
-    assert!(std::fs::read_to_string(&qr).unwrap().starts_with("<?xml"));
+    let svg = std::fs::read_to_string(&qr).unwrap();
+    assert!(svg.starts_with("<?xml"));
+    // Captioned in the core's words, so whoever finds the paper knows what it is.
+    for line in redbook_core::view::RECOVERY_KIT_CAPTION {
+        assert!(svg.contains(line), "{line}");
+    }
+    assert!(
+        !svg.contains(&words),
+        "the words are in the code, never as text"
+    );
     let again = redbook(&old, old_pass, &["recovery", "create"]);
     assert!(
         stderr(&again).contains("already has one"),

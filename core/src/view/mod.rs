@@ -62,6 +62,15 @@ pub const WRITTEN_AFTER_REMOVAL: &str =
 /// The name a recovery kit's identity is granted under (`RedBook::create_recovery_kit`).
 pub const RECOVERY_KIT_NAME: &str = "Recovery kit";
 
+/// The caption under a recovery kit's QR code, a short line each so it fits under the
+/// code on paper: what it is, what it does, and that it is a key (docs/adr/0009-recovery.md).
+pub const RECOVERY_KIT_CAPTION: [&str; 4] = [
+    "redbook recovery kit",
+    "Restores every child's record on a new phone.",
+    "Keep it with the red book: anyone who has it",
+    "can restore the records.",
+];
+
 /// How a member is named in the member list: a recovery kit's identity as "the recovery
 /// kit"; a name two members share with the start of the device id, so that a list where
 /// two phones kept the same name still tells them apart.
