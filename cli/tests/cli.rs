@@ -272,7 +272,11 @@ fn bad_input_gets_one_clear_line_and_a_failing_exit_code() {
 fn argument_errors_name_the_argument_its_choices_and_the_commands_help() {
     let dir = tempfile::TempDir::new().unwrap();
     let db = dir.path().join("family.db");
-    let cases: [(&[&str], &[&str]); 5] = [
+    let cases: [(&[&str], &[&str]); 6] = [
+        (
+            &["sync", "ada", "--relay", "127.0.0.1:8787"],
+            &["invalid relay: is an address starting http:// or https://"],
+        ),
         (
             &["child", "add", "--name", "Ada Lovelace"],
             &[

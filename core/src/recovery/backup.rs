@@ -55,7 +55,7 @@ pub fn fetch_backup(
     slot: &Mailbox,
 ) -> Result<Vec<u8>, Error> {
     let path = backup_path(&slot.address());
-    Relay::new(transport, base_url).call(slot, "GET", &path, Vec::new(), &mut Default::default())
+    Relay::new(transport, base_url)?.call(slot, "GET", &path, Vec::new(), &mut Default::default())
 }
 
 /// Writes `backup` into the kit's slot. Each write carries a version, inside the signed
@@ -69,7 +69,7 @@ pub fn put_backup(
     slot: &Mailbox,
     backup: Vec<u8>,
 ) -> Result<(), Error> {
-    let relay = Relay::new(transport, base_url);
+    let relay = Relay::new(transport, base_url)?;
     let mut version = chrono::Utc::now().timestamp_millis().max(1);
     let mut attempt = 0;
     loop {

@@ -59,7 +59,7 @@ pub fn exchange(
     base_url: &str,
     own_kit: Option<&str>,
 ) -> Result<RelayReport, Error> {
-    let relay = Relay::new(transport, base_url);
+    let relay = Relay::new(transport, base_url)?;
     let mut report = RelayReport::default();
     let mut heard_from = HashSet::new();
     let me = device.with_engine(|engine| Ok(engine.device_id.to_string()))?;

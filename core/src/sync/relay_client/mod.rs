@@ -6,6 +6,7 @@
 use super::relay_protocol::{
     refusal_reason, HttpRequest, HttpResponse, Mailbox, RelayTransport, FROM_HEADER,
 };
+use crate::model::ValidationError;
 use crate::Error;
 use serde::Serialize;
 
@@ -60,11 +61,22 @@ pub struct Relay<'a> {
 }
 
 impl<'a> Relay<'a> {
-    pub fn new(transport: &'a dyn RelayTransport, base_url: &'a str) -> Self {
-        Self {
-            transport,
-            base: base_url.trim_end_matches('/'),
+    /// The relay at `base_url`, refused unless it is an address a request can go to: a
+    /// person types it (`127.0.0.1:8787` alone would fail later as "invalid format").
+    pub fn new(transport: &'a dyn RelayTransport, base_url: &'a str) -> Result<Self, Error> {
+        let base = base_url.trim().trim_end_matches('/');
+        let host = base
+            .strip_prefix("https://")
+            .or_else(|| base.strip_prefix("http://"))
+            .unwrap_or_default();
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            return Err(ValidationError::new(
+                "relay",
+                "is an address starting http:// or https://, e.g. https://relay.example.org or http://127.0.0.1:8787",
+            )
+            .into());
         }
+        Ok(Self { transport, base })
     }
 
     pub fn call(
@@ -134,5 +146,41 @@ pub fn refused(response: &HttpResponse) -> Error {
     Error::RelayRefused {
         status: response.status,
         reason: refusal_reason(&response.body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transport the address check runs before: never called.
+    struct Unused;
+    impl RelayTransport for Unused {
+        fn send(&self, _: HttpRequest) -> Result<HttpResponse, String> {
+            unreachable!("no request for a refused address")
+        }
+    }
+
+    #[test]
+    fn a_relay_address_is_refused_unless_a_request_can_go_to_it() {
+        for typed in [
+            "127.0.0.1:8787",
+            "relay.example.org",
+            "https://",
+            "ftp://x",
+            "http://a b",
+            "",
+        ] {
+            match Relay::new(&Unused, typed) {
+                Err(Error::InvalidInput(e)) => assert_eq!(e.field, "relay", "{typed}"),
+                _ => panic!("{typed:?} taken as a relay address"),
+            }
+        }
+        for (typed, base) in [
+            ("http://127.0.0.1:8787/", "http://127.0.0.1:8787"),
+            (" https://relay.example.org ", "https://relay.example.org"),
+        ] {
+            assert_eq!(Relay::new(&Unused, typed).unwrap().base, base);
+        }
     }
 }
