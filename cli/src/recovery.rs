@@ -150,16 +150,9 @@ fn captioned(qr: &str, caption: &[String]) -> String {
         svg.push_str(&format!(
             "<text x=\"{}\" y=\"{y}\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"12\" font-weight=\"{weight}\">{}</text>",
             width / 2,
-            html_escape_text(line)
+            html_escape::encode_text(line)
         ));
     }
     svg.push_str("</svg>");
     svg
-}
-
-/// Text as SVG holds it.
-fn html_escape_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

@@ -10,9 +10,7 @@ use super::{
     GrowthError, GrowthReferences, Measure, MidParentalHeight, Observation, Sex, Velocity,
     WeighedOften, WeightGain,
 };
-use crate::model::{
-    self, ChildDetails, EntryBody, EntryId, EntryView, RiskFactorKind, Verification,
-};
+use crate::model::{self, ChildDetails, EntryBody, EntryId, EntryView, RiskFactorKind};
 use crate::schedule::risk_factor_uses;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -216,15 +214,6 @@ fn chart_set(timeline: &[&EntryView]) -> ChartSet {
     }
 }
 
-/// Shown SIGNATURE INVALID or WRITTEN WITHOUT THE RIGHT TO WRITE: such an entry never
-/// counts for what the record works out (hazard log H18).
-fn is_forged(view: &EntryView) -> bool {
-    matches!(
-        view.verification,
-        Verification::Invalid | Verification::NotPermitted
-    )
-}
-
 /// The latest mother's and father's heights among current entries that are not forged,
 /// each on its own (one entry may give only one), and the mid-parental height from them.
 fn mid_parental(
@@ -234,7 +223,9 @@ fn mid_parental(
 ) -> Result<Option<MidParentalHeight>, GrowthError> {
     let (mut mother, mut father) = (None, None);
     for view in timeline {
-        if let (EntryBody::ParentalHeights(h), false) = (&view.entry.body, is_forged(view)) {
+        if let (EntryBody::ParentalHeights(h), false) =
+            (&view.entry.body, view.verification.is_forged())
+        {
             mother = h.mother_cm.or(mother);
             father = h.father_cm.or(father);
         }

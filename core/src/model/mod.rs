@@ -318,6 +318,15 @@ pub enum Verification {
     NotPermitted,
 }
 
+impl Verification {
+    /// Shown SIGNATURE INVALID or WRITTEN WITHOUT THE RIGHT TO WRITE: such an entry never
+    /// counts for what the record works out and never goes out as its author's (hazard
+    /// log H18).
+    pub fn is_forged(self) -> bool {
+        matches!(self, Verification::Invalid | Verification::NotPermitted)
+    }
+}
+
 /// A device that may read (and, with the access, write) a child's record, as the
 /// record's signed statements resolve it (`sync::membership`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

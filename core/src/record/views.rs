@@ -145,7 +145,7 @@ fn entry_views(entries: Vec<StoredEntry>, verifications: &[Verification]) -> Vec
         };
         let same_device = original.author.device_id == marker.author.device_id;
         match (verification, original_verification) {
-            (Verification::Invalid | Verification::NotPermitted, _) => false,
+            (verification, _) if verification.is_forged() => false,
             (_, Verification::Verified) => verification == Verification::Verified && same_device,
             _ => verification == Verification::Verified || same_device,
         }

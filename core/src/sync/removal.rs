@@ -40,8 +40,7 @@ pub fn note_key_message(
 /// Whether a member's key message showed this device was removed from the record (and
 /// none has given it a key since).
 pub fn removed_from(store: &Store, id: &RecordId) -> Result<bool, Error> {
-    let name = store.record_meta_name(REMOVED_HERE, id);
-    Ok(store.sealed_meta(&name)?.is_some())
+    Ok(removed_here(store, id)?.is_some())
 }
 
 /// What this device was told of its removal: None while it is a member; `Some(None)` when

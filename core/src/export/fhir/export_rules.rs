@@ -5,7 +5,7 @@
 
 use super::ExportedCentile;
 use crate::growth::{ChartSet, GrowthPoint, Measure};
-use crate::model::{EntryBody, EntryId, EntryView, Verification};
+use crate::model::{EntryBody, EntryId, EntryView};
 use std::collections::{HashMap, HashSet};
 
 /// Drops from `entries` every untrusted entry and, repeatedly, whatever amends or marks
@@ -19,11 +19,7 @@ pub fn leave_out_untrusted(entries: &mut Vec<EntryView>) {
                 EntryBody::EnteredInError { target, .. } => Some(target),
                 _ => view.entry.amends.as_ref(),
             };
-            let untrusted = matches!(
-                view.verification,
-                Verification::Invalid | Verification::NotPermitted
-            );
-            if untrusted || target.is_some_and(|t| left_out.contains(t)) {
+            if view.verification.is_forged() || target.is_some_and(|t| left_out.contains(t)) {
                 left_out.insert(view.entry.id.clone());
             }
         }
