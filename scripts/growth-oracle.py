@@ -13,6 +13,12 @@ import json
 import sys
 from datetime import date, timedelta
 
+from rcpchgrowth.constants.validation_constants import (
+    MAXIMUM_HEIGHT_WEIGHT_OFC_ADVISORY_SDS,
+    MAXIMUM_HEIGHT_WEIGHT_OFC_ERROR_SDS,
+    MINIMUM_HEIGHT_WEIGHT_OFC_ADVISORY_SDS,
+    MINIMUM_HEIGHT_WEIGHT_OFC_ERROR_SDS,
+)
 from rcpchgrowth.date_calculations import chronological_decimal_age, corrected_decimal_age
 from rcpchgrowth.global_functions import measurement_from_sds, sds_for_measurement
 from rcpchgrowth.dynamic_growth import conditional_weight_gain, return_correlation
@@ -95,6 +101,31 @@ def main():
                 "sds": (z2 - r * z1) / (1 - r * r) ** 0.5,
                 "thrive_z2": conditional_weight_gain(z1, r, -1.6448536269514722),
             })
+    # The door's limits: values just inside and beyond rcpchgrowth's advisory (4 SD) and
+    # error (8 SD) limits, at ages the embedded WHO tables cover, judged by rcpchgrowth.
+    limits = []
+    for sex in ("male", "female"):
+        for method in ("weight", "height", "ofc"):
+            for gestation, age_days in ((280, 20), (280, 100), (266, 200), (280, 400), (280, 1000), (280, 1400)):
+                observed = BIRTH + timedelta(days=age_days)
+                age = corrected_decimal_age(BIRTH, observed, gestation // 7, gestation % 7)
+                for target in (-8.1, -7.9, -4.1, -3.9, 3.9, 4.1, 7.9, 8.1):
+                    try:
+                        value = round(measurement_from_sds("uk-who", target, method, sex, age), 3)
+                        z = sds_for_measurement("uk-who", age, method, value, sex)
+                    except (LookupError, ValueError, TypeError, IndexError):
+                        continue
+                    if z is None or value <= 0:
+                        continue
+                    if MINIMUM_HEIGHT_WEIGHT_OFC_ADVISORY_SDS <= z <= MAXIMUM_HEIGHT_WEIGHT_OFC_ADVISORY_SDS:
+                        verdict = "usual"
+                    elif MINIMUM_HEIGHT_WEIGHT_OFC_ERROR_SDS <= z <= MAXIMUM_HEIGHT_WEIGHT_OFC_ERROR_SDS:
+                        verdict = "unusual"
+                    else:
+                        verdict = "impossible"
+                    limits.append({"sex": sex, "measure": MEASURES[method], "gestation_days": gestation,
+                                   "birth_date": BIRTH.isoformat(), "date": observed.isoformat(),
+                                   "value": value, "z": z, "verdict": verdict})
     refused = []
     for mother, father in ((60.0, 175.0), (165.0, 300.0)):
         try:
@@ -103,7 +134,7 @@ def main():
             refused.append({"mother_cm": mother, "father_cm": father})
     with open(sys.argv[1], "w") as f:
         json.dump({"z_scores": cases, "mid_parental": parents, "refused_parents": refused,
-                   "weight_gain": gains, "specialist": specialist}, f)
+                   "weight_gain": gains, "specialist": specialist, "limits": limits}, f)
     print(f"{sys.argv[1]}: {len(cases)} z-score cases, {len(specialist)} on the Down and Turner "
           f"charts, {len(parents)} mid-parental heights")
 

@@ -2,7 +2,7 @@
 //! with its fields as the apps can hold them; its message is the core's, rebuilt from
 //! those fields, so no wording lives here.
 
-use redbook_core::error::{not_found_message, sync_refused_message};
+use redbook_core::error::{needs_confirmation_message, not_found_message, sync_refused_message};
 use redbook_core::model::ValidationError;
 use redbook_core::Error as CoreError;
 use std::fmt;
@@ -17,6 +17,14 @@ pub enum RedbookError {
     InvalidInput {
         field: String,
         reason: String,
+    },
+    /// Possible but unexpected for this child (a measurement beyond the growth charts'
+    /// limits for the age, a vaccine or dose the schedule does not expect): show `advice`
+    /// (it names the value typed) and offer to write it again with `confirmed`.
+    NeedsConfirmation {
+        field: String,
+        reason: String,
+        advice: String,
     },
     /// A record's stored data failed authentication or did not parse.
     CorruptData {
@@ -76,6 +84,9 @@ impl fmt::Display for RedbookError {
             Self::InvalidInput { field, reason } => {
                 CoreError::InvalidInput(ValidationError::new(field, reason))
             }
+            Self::NeedsConfirmation { field, reason, .. } => {
+                return f.write_str(&needs_confirmation_message(field, reason))
+            }
             Self::CorruptData { record_id } => CoreError::CorruptData {
                 record: record_id.as_ref().and_then(|id| id.parse().ok()),
             },
@@ -112,6 +123,15 @@ impl From<CoreError> for RedbookError {
             CoreError::InvalidInput(v) => RedbookError::InvalidInput {
                 field: v.field,
                 reason: v.reason,
+            },
+            CoreError::NeedsConfirmation {
+                field,
+                reason,
+                advice,
+            } => RedbookError::NeedsConfirmation {
+                field,
+                reason,
+                advice,
             },
             CoreError::CorruptData { record } => RedbookError::CorruptData {
                 record_id: record.map(|r| r.to_string()),

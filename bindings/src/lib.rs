@@ -158,18 +158,33 @@ impl RedBook {
         Ok(self.inner.update_details(&id, &updates)?)
     }
 
-    pub fn add_entry(&self, id: RecordId, entry: EntryBody) -> Result<EntryView> {
-        Ok(self.inner.add_entry(&id, entry)?)
+    /// Writes an entry. What the door finds unexpected for this child fails with
+    /// `NeedsConfirmation`; written again with `confirmed`, it is kept as written and
+    /// marked for a professional to review.
+    #[uniffi::method(default(confirmed = false))]
+    pub fn add_entry(&self, id: RecordId, entry: EntryBody, confirmed: bool) -> Result<EntryView> {
+        Ok(if confirmed {
+            self.inner.write_confirmed(&id, None, entry)?
+        } else {
+            self.inner.add_entry(&id, entry)?
+        })
     }
 
-    /// Writes a correction; the original stays readable, marked amended.
+    /// Writes a correction; the original stays readable, marked amended. `confirmed` as
+    /// for `add_entry`.
+    #[uniffi::method(default(confirmed = false))]
     pub fn amend_entry(
         &self,
         id: RecordId,
         target: EntryId,
         entry: EntryBody,
+        confirmed: bool,
     ) -> Result<EntryView> {
-        Ok(self.inner.amend_entry(&id, &target, entry)?)
+        Ok(if confirmed {
+            self.inner.write_confirmed(&id, Some(&target), entry)?
+        } else {
+            self.inner.amend_entry(&id, &target, entry)?
+        })
     }
 
     /// Hides an entry from the timeline; it is never deleted.

@@ -417,6 +417,11 @@ pub struct MeasureArgs {
     pub child: String,
     #[command(flatten)]
     pub measurement: MeasurementArgs,
+    /// Keep a value the check finds unexpected for the child (beyond the growth charts'
+    /// limits for the age, a vaccine or dose the schedule does not expect): it is marked
+    /// for a professional to review
+    #[arg(long)]
+    pub confirm: bool,
 }
 
 /// A measurement as typed on the command line (`measure`, `amend`).
@@ -485,6 +490,11 @@ pub struct ImmuniseArgs {
     /// Who gave it
     #[arg(long)]
     pub given_by: Option<String>,
+    /// Keep a value the check finds unexpected for the child (beyond the growth charts'
+    /// limits for the age, a vaccine or dose the schedule does not expect): it is marked
+    /// for a professional to review
+    #[arg(long)]
+    pub confirm: bool,
 }
 
 #[derive(Args)]
@@ -626,6 +636,11 @@ pub struct AmendArgs {
     /// The corrected measurement
     #[command(flatten)]
     pub measurement: MeasurementArgs,
+    /// Keep a value the check finds unexpected for the child (beyond the growth charts'
+    /// limits for the age, a vaccine or dose the schedule does not expect): it is marked
+    /// for a professional to review
+    #[arg(long)]
+    pub confirm: bool,
 }
 
 pub fn parse_closure_reason(s: &str) -> Result<ClosureReason, String> {

@@ -15,7 +15,7 @@ use redbook_core::model::*;
 use redbook_core::schedule::DueStatus;
 use redbook_core::view;
 use redbook_core::{ChildRecord, DeviceProfile};
-use redbook_ffi::{DetailUpdate, GrowthCharts, RedBook};
+use redbook_ffi::{DetailUpdate, GrowthCharts, RedBook, RedbookError};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -132,7 +132,7 @@ pub fn run(dir: &Path) -> CliResult {
     // 2. The clinic tablet, offline all year, records the professional entries.
     let on = |born: NaiveDate, days: i64| born + Duration::days(days);
     let add = |book: &RedBook, child: &RecordId, body: EntryBody| -> CliResult<EntryView> {
-        Ok(book.add_entry(child.clone(), body)?)
+        Ok(book.add_entry(child.clone(), body, false)?)
     };
     let weigh = |date, kg, length_cm, head_cm| {
         EntryBody::Measurement(Measurement {
@@ -384,11 +384,29 @@ pub fn run(dir: &Path) -> CliResult {
             text: "First steps in the kitchen!".into(),
         }),
     )?;
-    let slip = add(&dad, &amara, home_weight(on(amara_born, 390), 92.0))?;
+    // A slipped decimal point is refused at the door, with what was perhaps meant; a
+    // misread scale is possible, so it is written and then corrected.
+    match dad.add_entry(amara.clone(), home_weight(on(amara_born, 390), 92.0), false) {
+        Err(refused @ RedbookError::NeedsConfirmation { .. }) => {
+            println!("   Dad's phone: {}", CliError::from(refused).0);
+        }
+        other => {
+            return Err(CliError(format!(
+                "the door took a weight of 92 kg at 1 year: {}",
+                if other.is_ok() {
+                    "written"
+                } else {
+                    "another error"
+                }
+            )))
+        }
+    }
+    let misread = add(&dad, &amara, home_weight(on(amara_born, 390), 9.8))?;
     dad.amend_entry(
         amara.clone(),
-        slip.entry.id.clone(),
+        misread.entry.id.clone(),
         home_weight(on(amara_born, 390), 9.2),
+        false,
     )?;
     let kofi_year = 2 * 365 + 60;
     for (day, kg, cm) in [
@@ -677,7 +695,7 @@ fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate, dir: &Path) 
         let superseded = record.entries.len() - timeline.len();
         if superseded > 0 {
             let kept = view::count(superseded as i64, "superseded entry", "superseded entries");
-            println!("    {kept} kept (e.g. Dad's typing slip, 92 kg corrected to 9.2 kg)");
+            println!("    {kept} kept (e.g. Dad's misread scale, 9.8 kg corrected to 9.2 kg)");
         }
     }
     Ok(())

@@ -27,7 +27,14 @@ pub(crate) struct CliError(pub(crate) String);
 
 impl From<RedbookError> for CliError {
     fn from(e: RedbookError) -> Self {
-        CliError(e.to_string())
+        match e {
+            // Shown to the writer who typed the value, on their own terminal: the one
+            // message that names it (it is never logged).
+            RedbookError::NeedsConfirmation { advice, .. } => CliError(format!(
+                "{advice} If it is right, run the command again with --confirm: it is kept, marked for a professional to review"
+            )),
+            e => CliError(e.to_string()),
+        }
     }
 }
 

@@ -27,7 +27,7 @@ pub(crate) fn print_added(out: &Output, view: &EntryView) {
     out.print(view, || {
         println!("{}", view.entry.id);
         for flag in &view.flags {
-            eprintln!("note: {}: {}", flag.field, flag.note);
+            eprintln!("note: {}", flag.note);
         }
     });
 }
@@ -192,7 +192,7 @@ pub(crate) fn print_record(record: &ChildRecord) {
     for view in &timeline {
         println!("{}", timeline_line(view, 60));
         for flag in &view.flags {
-            println!("            note: {}: {}", flag.field, flag.note);
+            println!("            note: {}", flag.note);
         }
     }
     let hidden = record.entries.len() - timeline.len();

@@ -77,7 +77,10 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
         Command::Measure(args) => {
             let book = open_existing(path)?;
             let id = find_child(&book, &args.child)?;
-            print_added(out, &book.add_entry(id, args.measurement.body())?);
+            print_added(
+                out,
+                &book.add_entry(id, args.measurement.body(), args.confirm)?,
+            );
         }
         Command::Immunise(args) => {
             let book = open_existing(path)?;
@@ -92,7 +95,7 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                 route: None,
                 given_by: args.given_by,
             });
-            print_added(out, &book.add_entry(id, body)?);
+            print_added(out, &book.add_entry(id, body, args.confirm)?);
         }
         Command::Note(args) => {
             let book = open_existing(path)?;
@@ -108,7 +111,7 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                 },
                 text: args.text,
             });
-            print_added(out, &book.add_entry(id, body)?);
+            print_added(out, &book.add_entry(id, body, false)?);
         }
         Command::Show { child } => {
             let book = open_existing(path)?;
@@ -156,7 +159,7 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             let record = book.child(id.clone())?;
             let target = find_entry(&record, &args.entry)?;
             let body = args.measurement.body();
-            print_added(out, &book.amend_entry(id, target, body)?);
+            print_added(out, &book.amend_entry(id, target, body, args.confirm)?);
         }
         Command::MarkError {
             child,
@@ -187,7 +190,7 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                     MeasuredBy::Professional
                 },
             });
-            print_added(out, &book.add_entry(id, body)?);
+            print_added(out, &book.add_entry(id, body, false)?);
         }
         Command::Close {
             child,
@@ -200,7 +203,7 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                 date: date.unwrap_or_else(|| chrono::Local::now().date_naive()),
                 reason,
             });
-            print_added(out, &book.add_entry(id, body)?);
+            print_added(out, &book.add_entry(id, body, false)?);
         }
         Command::Risk(args) => {
             let book = open_existing(path)?;
@@ -212,7 +215,7 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                 factor: args.factor,
                 present: !args.ruled_out,
             });
-            print_added(out, &book.add_entry(id, body)?);
+            print_added(out, &book.add_entry(id, body, false)?);
         }
         _ => unreachable!("main sends each module only its own commands"),
     }

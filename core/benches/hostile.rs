@@ -54,6 +54,7 @@ fn note(keys: &DeviceKeys, i: usize) -> StoredEntry {
             text: format!("note {i} about the day"),
         }),
         source: None,
+        confirmed: false,
     }
 }
 

@@ -16,6 +16,17 @@ pub enum Error {
     NotFound { what: &'static str },
     #[error(transparent)]
     InvalidInput(#[from] ValidationError),
+    /// Possible in itself but not expected for this child (a measurement beyond the
+    /// growth charts' limits for the age, a vaccine the schedule does not know, a dose
+    /// beyond the course or already recorded): written again confirmed, it is kept and
+    /// marked for review. `advice` is for the writer's screen only: it names the value
+    /// typed (the message does not).
+    #[error("{}", needs_confirmation_message(field, reason))]
+    NeedsConfirmation {
+        field: String,
+        reason: String,
+        advice: String,
+    },
     #[error("{}", corrupt_message(record))]
     CorruptData { record: Option<RecordId> },
     /// The file was renamed to `moved_to`, never deleted; opening the path again starts
@@ -86,6 +97,13 @@ impl Error {
 
 pub fn not_found_message(what: &str) -> String {
     format!("{what} not found")
+}
+
+pub fn needs_confirmation_message(field: &str, reason: &str) -> String {
+    format!(
+        "check the {}: it {reason}; if it is right, confirm it to keep it (marked for a professional to review)",
+        crate::model::validate::field_label(field)
+    )
 }
 
 /// `reason`: the refusal's own words (`sync::SyncError`).

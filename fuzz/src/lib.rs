@@ -89,6 +89,7 @@ pub fn family() -> &'static Family {
                     text: text.into(),
                 }),
                 source: None,
+                confirmed: false,
             };
             record.put_entry(&mut entry, keys).unwrap();
         }
@@ -115,6 +116,7 @@ pub fn family() -> &'static Family {
                 measured_by: MeasuredBy::Professional,
             }),
             source: None,
+            confirmed: false,
         };
         record.put_entry(&mut entry, &clinic).unwrap();
         Family {

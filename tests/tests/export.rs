@@ -56,7 +56,7 @@ fn family_record(dir: &TempDir, book: &RedBook) -> RecordId {
                 date: day("2026-05-02"),
                 weight_kg: Some(7.9),
                 length_cm: None,
-                height_cm: Some(80.0),
+                height_cm: Some(68.0),
                 head_circumference_cm: None,
                 measured_by: MeasuredBy::Professional,
             }),

@@ -101,6 +101,77 @@ fn z_scores_agree_with_rcpchgrowth_to_1e_4() {
 }
 
 #[test]
+#[ignore = "needs the rcpchgrowth oracle that scripts/test.sh generates"]
+fn the_doors_limits_for_the_childs_age_are_rcpchgrowths() {
+    use redbook_core::model::{EntryBody, Gestation, MeasuredBy, Measurement, Sex as ChildSex};
+    use redbook_core::Error;
+    let oracle = oracle();
+    let cases = oracle["limits"].as_array().unwrap();
+    assert!(cases.len() > 200, "too few oracle cases: {}", cases.len());
+    let dir = tempfile::TempDir::new().unwrap();
+    let book =
+        redbook_core::RedBook::open(&dir.path().join("a.redbook"), redbook_tests::raw_key(1))
+            .unwrap();
+    let mut children = std::collections::HashMap::new();
+    let mut verdicts = std::collections::BTreeMap::new();
+    for case in cases {
+        let text = |k: &str| case[k].as_str().unwrap().to_string();
+        let gestation = case["gestation_days"].as_u64().unwrap() as u16;
+        let id = children
+            .entry((text("sex"), gestation))
+            .or_insert_with(|| {
+                let mut details = redbook_tests::child("Limit", &text("birth_date"));
+                details.sex = Some(if case["sex"] == "male" {
+                    ChildSex::Male
+                } else {
+                    ChildSex::Female
+                });
+                details.gestation = Some(Gestation {
+                    total_days: gestation,
+                });
+                book.add_child(details).unwrap()
+            })
+            .clone();
+        let date: chrono::NaiveDate = text("date").parse().unwrap();
+        let value = Some(case["value"].as_f64().unwrap());
+        let standing = redbook_core::view::forms::measured_standing(
+            Some(text("birth_date").parse().unwrap()),
+            date,
+        );
+        let measure = case["measure"].as_str().unwrap();
+        let body = EntryBody::Measurement(Measurement {
+            date,
+            weight_kg: value.filter(|_| measure == "weight"),
+            length_cm: value.filter(|_| measure == "height" && !standing),
+            height_cm: value.filter(|_| measure == "height" && standing),
+            head_circumference_cm: value.filter(|_| measure == "head"),
+            measured_by: MeasuredBy::Professional,
+        });
+        let ours = match book.add_entry(&id, body) {
+            Ok(_) => "usual",
+            Err(Error::NeedsConfirmation { reason, .. })
+                if reason.starts_with("is very unusual") =>
+            {
+                "unusual"
+            }
+            Err(Error::NeedsConfirmation { reason, .. })
+                if reason.starts_with("is not possible") =>
+            {
+                "impossible"
+            }
+            Err(e) => panic!("{case}: {e}"),
+        };
+        assert_eq!(ours, case["verdict"].as_str().unwrap(), "{case}");
+        *verdicts.entry(ours).or_insert(0) += 1;
+    }
+    assert_eq!(verdicts.len(), 3, "each verdict is tried: {verdicts:?}");
+    println!(
+        "{} values judged as rcpchgrowth judges them: {verdicts:?}",
+        cases.len()
+    );
+}
+
+#[test]
 #[ignore = "needs the rcpchgrowth oracle and UK90 pack that scripts/test.sh generates"]
 fn mid_parental_heights_agree_with_rcpchgrowth() {
     let refs = pack();

@@ -263,6 +263,7 @@ fn note_by(keys: &DeviceKeys, text: &str) -> StoredEntry {
         amends: None,
         body: note("2026-03-02", text),
         source: None,
+        confirmed: false,
     }
 }
 
@@ -1893,4 +1894,46 @@ fn a_replayed_removal_protects_nothing_its_remover_had_not_seen() {
         verdict_of(&f.mum.book, &f.id, &later.id),
         Verification::NotPermitted
     );
+}
+
+#[test]
+fn a_modified_client_cannot_skip_or_vouch_past_the_review_of_an_impossible_value() {
+    let f = family();
+    let mut dad = f.hostile("dad", 2);
+    let impossible = |entry: &mut StoredEntry| {
+        entry.body = EntryBody::Measurement(Measurement {
+            date: "2026-03-02".parse().unwrap(),
+            weight_kg: Some(35.0),
+            length_cm: None,
+            height_cm: None,
+            head_circumference_cm: None,
+            measured_by: MeasuredBy::Professional,
+        });
+    };
+    let (mut skipped, mut vouched) = (note_by(&dad.keys, ""), note_by(&dad.keys, ""));
+    // One written past the door's question, unconfirmed; one "confirmed" under a
+    // health visitor's role the device declares for itself.
+    impossible(&mut skipped);
+    impossible(&mut vouched);
+    vouched.confirmed = true;
+    vouched.author.role = Role::HealthVisitor;
+    vouched.author.organisation = Some("X99TEST".into());
+    let bundle = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        r.put_entry(&mut skipped, keys).unwrap();
+        r.put_entry(&mut vouched, keys).unwrap();
+    });
+    f.mum.book.receive(&bundle).unwrap();
+    let entries = f.mum.book.child(&f.id).unwrap().entries;
+    for crafted in [&skipped, &vouched] {
+        let view = entries.iter().find(|v| v.entry.id == crafted.id).unwrap();
+        assert_eq!(
+            view.verification,
+            Verification::Verified,
+            "dad's own writes"
+        );
+        assert_eq!(view.entry.author.role, Role::Parent, "the role mum granted");
+        let flag = view.flags.iter().find(|f| f.field == "weight_kg").unwrap();
+        assert!(flag.for_review, "{flag:?}");
+        assert!(flag.note.ends_with("For a professional to review."));
+    }
 }

@@ -569,11 +569,21 @@ fn impossible_input_is_refused_with_the_field_named_and_nothing_written() {
         }
     }
     assert_eq!(book.children().unwrap().children.len(), 1);
-    let flagged = book.add_entry(&id, weight("2026-02-01", 0.35)).unwrap();
-    assert_eq!(
-        flagged.flags[0].field, "weight_kg",
-        "possible but unusual is accepted and flagged"
-    );
+    // Possible but outside the usual range, and impossible for her age: asked about,
+    // then kept once confirmed, with both flags.
+    assert!(matches!(
+        book.add_entry(&id, weight("2026-02-01", 0.35)),
+        Err(Error::NeedsConfirmation { .. })
+    ));
+    let flagged = book
+        .write_confirmed(&id, None, weight("2026-02-01", 0.35))
+        .unwrap();
+    let fields: Vec<(&str, bool)> = flagged
+        .flags
+        .iter()
+        .map(|f| (f.field.as_str(), f.for_review))
+        .collect();
+    assert_eq!(fields, [("weight_kg", false), ("weight_kg", true)]);
 }
 
 #[test]
@@ -587,7 +597,7 @@ fn corrections_amend_and_errors_hide_without_deleting_and_history_says_who() {
     })
     .unwrap();
     let id = book.add_child(child("Amara", "2026-01-01")).unwrap();
-    let wrong = book.add_entry(&id, weight("2026-02-01", 41.0)).unwrap();
+    let wrong = book.add_entry(&id, weight("2026-02-01", 5.1)).unwrap();
     let fixed = book
         .amend_entry(&id, &wrong.entry.id, weight("2026-02-01", 4.1))
         .unwrap();

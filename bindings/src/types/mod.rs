@@ -433,12 +433,14 @@ pub struct StoredEntry {
     pub amends: Option<EntryId>,
     pub body: EntryBody,
     pub source: Option<String>,
+    pub confirmed: bool,
 }
 
 #[uniffi::remote(Record)]
 pub struct Flag {
     pub field: String,
     pub note: String,
+    pub for_review: bool,
 }
 
 #[uniffi::remote(Enum)]

@@ -12,7 +12,7 @@ use crate::model::{
     EntryStatus, EntryView, RecordId, Role, StoredEntry, ValidationError,
 };
 use crate::model::{Action, NewbornScreening, Profile, Statement, StatementId, Verification};
-use crate::record::{write_rules, Membership, Record};
+use crate::record::{review_flags, write_rules, Membership, Record};
 use crate::schedule::{self, DueReport, Eligibility, ScheduleInput};
 use crate::store::{OpenOptions, Store, Unlock};
 use crate::sync::attestation::TrustedOrganisation;
@@ -384,7 +384,22 @@ impl RedBook {
         if matches!(body, EntryBody::EnteredInError { .. }) {
             return Err(ValidationError::new("kind", "use mark_entered_in_error").into());
         }
-        self.write_entry(id, None, body)
+        self.write_entry(id, None, body, false)
+    }
+
+    /// Writes a new entry (or, with `amends`, a correction) that the door asked the writer
+    /// to confirm (`Error::NeedsConfirmation`): kept as written, marked for a
+    /// professional to review unless a professional wrote it.
+    pub fn write_confirmed(
+        &self,
+        id: &RecordId,
+        amends: Option<&EntryId>,
+        body: EntryBody,
+    ) -> Result<EntryView, Error> {
+        if matches!(body, EntryBody::EnteredInError { .. }) {
+            return Err(ValidationError::new("kind", "use mark_entered_in_error").into());
+        }
+        self.write_entry(id, amends.cloned(), body, true)
     }
 
     /// Writes a correction of `target`; the original stays readable, marked amended.
@@ -397,7 +412,7 @@ impl RedBook {
         if matches!(body, EntryBody::EnteredInError { .. }) {
             return Err(ValidationError::new("kind", "use mark_entered_in_error").into());
         }
-        self.write_entry(id, Some(target.clone()), body)
+        self.write_entry(id, Some(target.clone()), body, false)
     }
 
     /// Hides `target` from the timeline; it stays in the record and its history.
@@ -411,7 +426,7 @@ impl RedBook {
             target: target.clone(),
             reason: reason.trim().to_string(),
         };
-        self.write_entry(id, None, body)
+        self.write_entry(id, None, body, false)
     }
 
     /// Adds entries read from another system's FHIR, signed by this device, in one
@@ -446,6 +461,7 @@ impl RedBook {
         id: &RecordId,
         amends: Option<EntryId>,
         body: EntryBody,
+        confirm: bool,
     ) -> Result<EntryView, Error> {
         let today = Self::today();
         let body = validate::normalise_entry(body);
@@ -459,8 +475,15 @@ impl RedBook {
         } = &mut *inner;
         let record = store.record(id)?;
         let confirmed = confirmed_roles(&record.membership(), trusted);
-        let flags =
-            write_rules::check_entry(record, author, &confirmed, amends.as_ref(), &body, today)?;
+        let flags = write_rules::check_entry(
+            record,
+            author,
+            &confirmed,
+            amends.as_ref(),
+            &body,
+            today,
+            confirm,
+        )?;
         let mut entry = StoredEntry {
             id: EntryId::generate()?,
             author: author.clone(),
@@ -468,21 +491,36 @@ impl RedBook {
             amends,
             body,
             source: None,
+            confirmed: confirm,
         };
         store.update_record(id, |record| Ok(record.put_entry(&mut entry, keys)?))?;
         // Signed just now with this device's key: verified if it is a member.
-        let verification = match store.record(id)?.member(&entry.author.device_id) {
+        let record = store.record(id)?;
+        let member = record.member(&entry.author.device_id);
+        let verification = match &member {
             Some(member) if member.keys.signing_key == keys.public().signing_key => {
                 Verification::Verified
             }
             _ => Verification::Unverified,
         };
+        // Judged as every read judges it: the role its admin granted, confirmed by an
+        // organisation on the trust list.
+        let author_confirmed_by = confirmed
+            .get(&entry.author.device_id)
+            .filter(|c| c.holds_at(entry.recorded_at))
+            .map(|c| c.organisation.clone());
+        let by_professional = verification == Verification::Verified
+            && member.as_ref().is_some_and(|m| m.role.is_professional())
+            && author_confirmed_by.is_some();
+        let mut flags = flags;
+        flags.extend(review_flags(&record.details(), &entry, by_professional));
         Ok(EntryView {
             entry,
             status: EntryStatus::Current,
             flags,
             verification,
-            author_confirmed_by: None,
+            author_confirmed_by: author_confirmed_by
+                .filter(|_| verification == Verification::Verified),
             author_name_then: None,
             withheld_until: None,
         })

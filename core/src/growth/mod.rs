@@ -10,6 +10,7 @@ use serde::Serialize;
 pub mod chart;
 mod dynamic;
 mod mid_parental;
+pub mod plausibility;
 pub mod series;
 mod tables;
 pub use dynamic::{
@@ -133,11 +134,23 @@ impl Reference {
             Reference::Turner => "turner",
         }
     }
+
+    /// The reference as a clinician names it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Reference::Uk90Preterm => "UK90 preterm and newborn",
+            Reference::Who2006Infant => "WHO 2006 infant",
+            Reference::Who2006Child => "WHO 2006 child",
+            Reference::Uk90Child => "UK90 child",
+            Reference::Trisomy21 => "Down syndrome (UK 2002)",
+            Reference::Turner => "Turner syndrome (UK 1985)",
+        }
+    }
 }
 
 /// Days of a term pregnancy: corrected age counts from the due date (280 days).
 const TERM_DAYS: i64 = 280;
-const DAYS_PER_YEAR: f64 = 365.25;
+pub(crate) const DAYS_PER_YEAR: f64 = 365.25;
 /// Reference boundaries as decimal (corrected) ages; at a boundary the older table
 /// applies (docs/domain.md). 23 weeks' and 42 weeks' gestation are before/after term.
 pub const UK90_FROM_YEARS: f64 = (23.0 * 7.0 - 280.0) / DAYS_PER_YEAR;
@@ -181,7 +194,7 @@ pub enum GrowthError {
     InvalidInput { field: &'static str, reason: String },
     #[error("no UK-WHO chart covers this age ({reason}); the measurement itself may be fine")]
     OutsideReferenceAges { reason: &'static str },
-    #[error("the {} reference is not installed: supply the UK90 data pack", reference.name())]
+    #[error("the {} charts are not installed: supply the UK90 data pack", reference.title())]
     ReferenceNotAvailable { reference: Reference },
     #[error(
         "this value is impossible for the child's age (|z| above {limit}): check and re-measure"

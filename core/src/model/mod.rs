@@ -10,12 +10,14 @@ mod ids;
 pub mod membership;
 pub mod summary;
 pub mod validate;
+mod words;
 
 pub use entries::*;
 pub use ids::{EntryId, RecordId, StatementId};
 pub use membership::{Access, Action, Profile, Rotation, SealedKey, Statement};
 pub use summary::ChildSummary;
 pub use validate::{Flag, ValidationError};
+pub use words::{child_age_text, count};
 
 /// Days of gestation as weeks+days (`40+0`), the way midwives write it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -279,6 +281,12 @@ pub struct StoredEntry {
     /// screens say where it came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The writer confirmed what the door asked about (a measurement beyond the growth
+    /// charts' limits for the child's age, a vaccine or dose the schedule does not
+    /// expect): kept as written, and marked for a professional to review unless a
+    /// professional wrote it (docs/adr/0014-values-checked-against-the-child.md).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
 }
 
 /// An entry as the app sees it, with what later entries say about it.

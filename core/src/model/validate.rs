@@ -6,8 +6,10 @@ use super::*;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+/// `field` names the input as the code does (`weight_kg`, for an app to find its form
+/// field); the message names it as a person would (`field_label`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[error("invalid {field}: {reason}")]
+#[error("invalid {}: {reason}", field_label(field))]
 pub struct ValidationError {
     pub field: String,
     pub reason: String,
@@ -22,11 +24,40 @@ impl ValidationError {
     }
 }
 
+/// A field's name in words: "weight_kg" is "weight", "nhs_number" "NHS number"; any
+/// other loses its underscores.
+pub fn field_label(field: &str) -> std::borrow::Cow<'_, str> {
+    let label = match field {
+        "weight_kg" => "weight",
+        "birth_weight_kg" => "birth weight",
+        "length_cm" => "length",
+        "height_cm" => "height",
+        "head_circumference_cm" => "head circumference",
+        "mother_cm" => "mother's height",
+        "father_cm" => "father's height",
+        "nhs_number" => "NHS number",
+        "gp_practice" => "GP practice",
+        "birth_date" => "date of birth",
+        "apgar_1_min" => "Apgar score at 1 minute",
+        "apgar_5_min" => "Apgar score at 5 minutes",
+        "asq3_scores" => "ASQ-3 scores",
+        "noted_on" => "date noted",
+        "given_by" => "given by",
+        "text" => "note",
+        other => return other.replace('_', " ").into(),
+    };
+    label.into()
+}
+
 /// An accepted value outside the usual range: the app shows it and asks to check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flag {
     pub field: String,
     pub note: String,
+    /// A professional should look at it: a value beyond the growth charts' limits for the
+    /// child's age, or one its writer confirmed against the door's question.
+    #[serde(default)]
+    pub for_review: bool,
 }
 
 /// Ranges: `possible` bounds refuse, `usual` bounds flag. Deliberately wide: growth
@@ -118,10 +149,14 @@ impl Range {
         }
         if v < self.usual.0 || v > self.usual.1 {
             flags.push(Flag {
+                for_review: false,
                 field: self.field.to_string(),
                 note: format!(
-                    "outside the usual {}-{} {}: please check the measurement",
-                    self.usual.0, self.usual.1, self.unit
+                    "{} outside the usual {}-{} {}: please check the measurement",
+                    field_label(self.field),
+                    self.usual.0,
+                    self.usual.1,
+                    self.unit
                 ),
             });
         }

@@ -49,6 +49,7 @@ pub use validate_change::{
 pub use values::CommittedId;
 pub(crate) use verdicts::on_every_core;
 pub use verdicts::VerdictDigest;
+pub use views::review_flags;
 
 use causal::Writers;
 use closure::ClosedAt;

@@ -46,6 +46,7 @@ impl Device {
                 text: text.into(),
             }),
             source: None,
+            confirmed: false,
         }
     }
 }

@@ -5,9 +5,10 @@ use super::closure::closing_entry;
 use super::signed;
 use super::values::Stored;
 use super::{Membership, Record};
+use crate::growth::plausibility::unusual_values;
 use crate::model::{
-    validate, ConfirmedRoles, EntryBody, EntryId, EntryStatus, EntryView, Member, StoredEntry,
-    Verification,
+    validate, ChildDetails, ConfirmedRoles, EntryBody, EntryId, EntryStatus, EntryView, Flag,
+    Member, StoredEntry, Verification,
 };
 use std::collections::HashMap;
 
@@ -86,9 +87,60 @@ impl Record {
                 view.author_name_then = view.author_name_then.take().or(then);
             }
         }
+        let details = self.details();
+        for view in &mut views {
+            let by_professional = view.verification == Verification::Verified
+                && view.entry.author.role.is_professional()
+                && view.author_confirmed_by.is_some();
+            let flags = review_flags(&details, &view.entry, by_professional);
+            view.flags.extend(flags);
+        }
         *self.closure.borrow_mut() = Some((self.doc.get_heads(), confirmed.clone(), closed));
         (views, unreadable)
     }
+}
+
+/// What a professional should look at in `entry`: each value beyond the growth charts'
+/// limits for the child's age, whoever wrote it and whatever it claims; and a value its
+/// writer confirmed against the door's question, unless `by_professional`: its verified
+/// author is a professional whose role an organisation on the trust list confirms (as for
+/// a closure; docs/adr/0014-values-checked-against-the-child.md).
+pub fn review_flags(
+    details: &ChildDetails,
+    entry: &StoredEntry,
+    by_professional: bool,
+) -> Vec<Flag> {
+    let vouched = by_professional && entry.confirmed;
+    let unusual = unusual_values(details, &entry.body);
+    let mut flags: Vec<Flag> = unusual
+        .iter()
+        .map(|v| Flag {
+            field: v.field.to_string(),
+            note: if vouched {
+                format!(
+                    "The {} {}. Confirmed by the {} who wrote it.",
+                    v.label(),
+                    v.reason(),
+                    entry.author.role.label()
+                )
+            } else {
+                format!(
+                    "The {} {}. For a professional to review.",
+                    v.label(),
+                    v.reason()
+                )
+            },
+            for_review: !vouched,
+        })
+        .collect();
+    if entry.confirmed && unusual.is_empty() && !by_professional {
+        flags.push(Flag {
+            field: "confirmed".into(),
+            note: "Kept as its writer confirmed it, though the schedule did not expect it (a vaccine it does not know, a dose beyond the course or repeated): for a professional to review.".into(),
+            for_review: true,
+        });
+    }
+    flags
 }
 
 /// What an entry's signature and its author's membership say (docs/threat-model.md,

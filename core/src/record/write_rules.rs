@@ -5,10 +5,12 @@
 //! what it corrects.
 
 use super::Record;
+use crate::growth::plausibility::unusual_values;
 use crate::model::{
     validate, Author, ConfirmedRoles, DetailField, EntryBody, EntryId, EntryStatus, Flag,
-    ValidationError,
+    Immunisation, ValidationError, Verification,
 };
+use crate::schedule::dose_questions;
 use crate::Error;
 use chrono::NaiveDate;
 
@@ -64,6 +66,8 @@ pub fn check_details(
 
 /// Checks `body` (normalised), written by `author` as a new entry or as a correction of
 /// `amends`, against the record as it stands; the flags the door raised (`validate`).
+/// What is possible but unexpected for this child is refused as `NeedsConfirmation`
+/// unless the writer has `confirm`ed it.
 pub fn check_entry(
     record: &Record,
     author: &Author,
@@ -71,9 +75,13 @@ pub fn check_entry(
     amends: Option<&EntryId>,
     body: &EntryBody,
     today: NaiveDate,
+    confirm: bool,
 ) -> Result<Vec<Flag>, Error> {
     may_write(record, author, confirmed)?;
     let flags = validate::validate_entry(body, record.birth_date(), today)?;
+    if !confirm {
+        ask_unexpected(record, confirmed, amends, body)?;
+    }
     // Other devices would not let it change the schedule (`risk_factor_uses`):
     // say so now rather than store a fact that looks used and is not.
     if matches!(body, EntryBody::RecordClosed(_)) && !author.role.is_professional() {
@@ -122,4 +130,55 @@ pub fn check_entry(
         }
     }
     Ok(flags)
+}
+
+/// Refuses, as `NeedsConfirmation`, a measurement beyond the growth charts' limits for
+/// the child's age, sex and gestation, and an immunisation the schedule does not expect
+/// (docs/adr/0014-values-checked-against-the-child.md). Only immunisations read the
+/// record's other entries.
+fn ask_unexpected(
+    record: &Record,
+    confirmed: &ConfirmedRoles,
+    amends: Option<&EntryId>,
+    body: &EntryBody,
+) -> Result<(), Error> {
+    let asked: Vec<(String, String, String)> = match body {
+        EntryBody::Measurement(_) | EntryBody::BirthDetails(_) => {
+            unusual_values(&record.details(), body)
+                .into_iter()
+                .map(|v| (v.field.to_string(), v.reason(), v.advice()))
+                .collect()
+        }
+        EntryBody::Immunisation(new) => {
+            let views = record.entry_views(confirmed).0;
+            let recorded: Vec<&Immunisation> = views
+                .iter()
+                // The doses the schedule counts (hazard log H18).
+                .filter(|v| v.status == EntryStatus::Current)
+                .filter(|v| v.verification == Verification::Verified)
+                .filter(|v| Some(&v.entry.id) != amends)
+                .filter_map(|v| match &v.entry.body {
+                    EntryBody::Immunisation(i) => Some(i),
+                    _ => None,
+                })
+                .collect();
+            dose_questions(new, &recorded)
+                .into_iter()
+                .map(|q| {
+                    let advice = format!("The {} {}.", validate::field_label(q.field), q.reason);
+                    (q.field.to_string(), q.reason, advice)
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let Some((field, reason, _)) = asked.first().cloned() else {
+        return Ok(());
+    };
+    let advice: Vec<String> = asked.into_iter().map(|(_, _, advice)| advice).collect();
+    Err(Error::NeedsConfirmation {
+        field,
+        reason,
+        advice: advice.join(" "),
+    })
 }

@@ -9,10 +9,12 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub mod data;
+mod doses;
 mod input;
 use data::{
     DoseRule, CHECKS, FLU, FLU_SEASONS, MMRV_CATCH_UP, VACCINE_ALIASES, VARICELLA_CONTAINING,
 };
+pub use doses::{course_doses, dose_questions, known_vaccines, DoseQuestion};
 pub use input::{risk_factor_uses, schedule_input};
 
 /// An age as the schedule states it.

@@ -36,24 +36,14 @@ pub const EXPECTED_PUBLIC_KEY: &str = "an Ed25519 public key is 32 bytes";
 /// A file named by the app that cannot be read.
 pub const UNREADABLE_FILE: &str = "cannot be read";
 
-/// A field's name as a form shows it ("weight_kg" → "Weight").
+/// A field's name as a form shows it ("weight_kg" → "Weight"): the model's words,
+/// capitalised.
 pub fn field_label(field: &str) -> String {
-    match field {
-        "weight_kg" => "Weight".into(),
-        "length_cm" => "Length".into(),
-        "height_cm" => "Height".into(),
-        "head_circumference_cm" => "Head circumference".into(),
-        "date" => "Date".into(),
-        "text" => "Note".into(),
-        "nhs_number" => "NHS number".into(),
-        other => {
-            let spaced = other.replace('_', " ");
-            let mut chars = spaced.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        }
+    let label = crate::model::validate::field_label(field);
+    let mut chars = label.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -245,7 +235,8 @@ mod tests {
             "Weight must be between 0.2 and 250 kg"
         );
         assert_eq!(field_label("nhs_number"), "NHS number");
-        assert_eq!(field_label("gp_practice"), "Gp practice");
+        assert_eq!(field_label("gp_practice"), "GP practice");
+        assert_eq!(field_label("head_circumference_cm"), "Head circumference");
     }
 
     #[test]

@@ -243,13 +243,7 @@ pub fn age_text(a: &Assessment) -> String {
     format!("age {chronological}; {corrected}")
 }
 
-/// "1 entry", "3 entries": a count with its noun in the right number.
-pub fn count(n: impl Into<i64>, one: &str, many: &str) -> String {
-    match n.into() {
-        1 => format!("1 {one}"),
-        n => format!("{n} {many}"),
-    }
-}
+pub use crate::model::count;
 
 fn age_words(days: i64) -> String {
     match days {

@@ -5,42 +5,15 @@
 use super::{conflict_text, entry_text, growth_notes, risk_factor_line};
 use crate::child::{ChildList, ChildRecord};
 use crate::growth::GrowthSeries;
+pub use crate::model::child_age_text;
 use crate::model::{Author, EntryBody, EntryStatus, EntryView, Verification};
 use crate::schedule::{DueItem, DueReport, DueStatus};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 /// "14 Dec 2025".
 pub fn date_text(date: NaiveDate) -> String {
     date.format("%-d %b %Y").to_string()
-}
-
-/// A child's age as a health visitor says it: "4 days", "3 weeks", "7 months",
-/// "2 years", "3 years 4 months" (whole calendar months; weeks before the first month).
-pub fn child_age_text(birth: NaiveDate, on: NaiveDate) -> String {
-    if on < birth {
-        return "not born yet".into();
-    }
-    let plural = |n: i64, unit: &str| {
-        if n == 1 {
-            format!("1 {unit}")
-        } else {
-            format!("{n} {unit}s")
-        }
-    };
-    let mut months =
-        i64::from(on.year() - birth.year()) * 12 + i64::from(on.month()) - i64::from(birth.month());
-    if on.day() < birth.day() {
-        months -= 1;
-    }
-    let days = (on - birth).num_days();
-    match months {
-        0 if days < 14 => plural(days, "day"),
-        0 => plural(days / 7, "week"),
-        m if m < 24 => plural(m, "month"),
-        m if m % 12 == 0 => plural(m / 12, "year"),
-        m => format!("{} {}", plural(m / 12, "year"), plural(m % 12, "month")),
-    }
 }
 
 /// NHS numbers are read in groups of 3, 3 and 4: "943 476 5919".

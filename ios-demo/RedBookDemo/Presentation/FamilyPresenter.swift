@@ -19,6 +19,8 @@ struct GrowthScreen {
 enum FormResult: Equatable {
     case saved(entryId: String)
     case invalid(field: String, message: String)
+    /// Possible but unexpected for this child: show `advice`, offer to keep it as typed.
+    case needsConfirmation(field: String, advice: String)
 }
 
 /// A search's outcome: the matching children's rows, or what to fix in the query.
@@ -68,11 +70,11 @@ final class FamilyPresenter {
 
     /// Adds a measurement typed by a parent or a clinician, as typed; the core reads the
     /// form (decimal marks, blanks, length or height by age) and says which field to fix.
-    func addMeasurement(childId: String, date: String, weightKg: String, lengthOrHeightCm: String, headCm: String, atHome: Bool) -> FormResult {
+    func addMeasurement(childId: String, date: String, weightKg: String, lengthOrHeightCm: String, headCm: String, atHome: Bool, confirmed: Bool = false) -> FormResult {
         save {
             let birth = try self.book.child(id: childId).details.birthDate
             let entry = try readMeasurementForm(birthDate: birth, date: date, weightKg: weightKg, lengthOrHeightCm: lengthOrHeightCm, headCircumferenceCm: headCm, atHome: atHome)
-            return try self.book.addEntry(id: childId, entry: entry).entry.id
+            return try self.book.addEntry(id: childId, entry: entry, confirmed: confirmed).entry.id
         }
     }
 
@@ -87,6 +89,8 @@ final class FamilyPresenter {
             return .invalid(field: field, message: problem)
         } catch let RedbookError.InvalidInput(field, reason) {
             return .invalid(field: field, message: inputProblem(field: field, reason: reason))
+        } catch let RedbookError.NeedsConfirmation(field, _, advice) {
+            return .needsConfirmation(field: field, advice: advice)
         } catch {
             return .invalid(field: "", message: error.localizedDescription)
         }

@@ -198,6 +198,7 @@ fn entry_of(
             amends,
             body,
             source: None,
+            confirmed: false,
         },
         signature,
     ))

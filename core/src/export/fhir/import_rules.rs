@@ -172,6 +172,7 @@ pub fn admitted_entries(
             amends: None,
             body,
             source: Some(source),
+            confirmed: false,
         });
     }
     Ok(admitted)

@@ -66,6 +66,7 @@ fn sample_bundle() -> Value {
                 amends: None,
                 body,
                 source: None,
+                confirmed: false,
             },
             status: EntryStatus::Current,
             flags: vec![],

@@ -35,6 +35,8 @@ data class GrowthScreen(
 sealed class FormResult {
     data class Saved(val entryId: String) : FormResult()
     data class Invalid(val field: String, val message: String) : FormResult()
+    /** Possible but unexpected for this child: show [advice] and offer to keep it as typed. */
+    data class NeedsConfirmation(val field: String, val advice: String) : FormResult()
 }
 
 /** A search's outcome: the matching children's rows, or what to fix in the query. */
@@ -82,9 +84,10 @@ class FamilyPresenter(
         lengthOrHeightCm: String,
         headCm: String,
         atHome: Boolean,
+        confirmed: Boolean = false,
     ): FormResult = save {
         val birth = book.child(childId).details.birthDate
-        book.addEntry(childId, readMeasurementForm(birth, date, weightKg, lengthOrHeightCm, headCm, atHome)).entry.id
+        book.addEntry(childId, readMeasurementForm(birth, date, weightKg, lengthOrHeightCm, headCm, atHome), confirmed).entry.id
     }
 
     fun addNote(childId: String, text: String, kind: NoteKind = NoteKind.OBSERVATION): FormResult = save {
@@ -97,5 +100,7 @@ class FamilyPresenter(
         FormResult.Invalid(e.field, e.problem)
     } catch (e: RedbookException.InvalidInput) {
         FormResult.Invalid(e.field, inputProblem(e.field, e.reason))
+    } catch (e: RedbookException.NeedsConfirmation) {
+        FormResult.NeedsConfirmation(e.field, e.advice)
     }
 }

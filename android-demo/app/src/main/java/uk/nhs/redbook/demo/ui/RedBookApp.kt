@@ -151,9 +151,11 @@ private fun AddEntry(presenter: FamilyPresenter, childId: String, saved: () -> U
     var head by remember { mutableStateOf("") }
     var note by remember { mutableStateOf("") }
     var problem by remember { mutableStateOf<String?>(null) }
+    var askingToConfirm by remember { mutableStateOf(false) }
     fun outcome(result: FormResult) = when (result) {
-        is FormResult.Saved -> { weight = ""; length = ""; head = ""; note = ""; problem = null; saved() }
-        is FormResult.Invalid -> problem = result.message
+        is FormResult.Saved -> { weight = ""; length = ""; head = ""; note = ""; problem = null; askingToConfirm = false; saved() }
+        is FormResult.Invalid -> { problem = result.message; askingToConfirm = false }
+        is FormResult.NeedsConfirmation -> { problem = result.advice; askingToConfirm = true }
     }
     Row {
         OutlinedTextField(weight, { weight = it }, Modifier.weight(1f), label = { Text("kg") })
@@ -162,6 +164,11 @@ private fun AddEntry(presenter: FamilyPresenter, childId: String, saved: () -> U
     }
     Button(onClick = { outcome(presenter.addMeasurement(childId, java.time.LocalDate.now().toString(), weight, length, head, atHome = true)) }) {
         Text("Add measurement")
+    }
+    if (askingToConfirm) {
+        OutlinedButton(onClick = { outcome(presenter.addMeasurement(childId, java.time.LocalDate.now().toString(), weight, length, head, atHome = true, confirmed = true)) }) {
+            Text("Keep it as typed (a professional will review it)")
+        }
     }
     OutlinedTextField(note, { note = it }, Modifier.fillMaxWidth(), label = { Text("A note for the red book") })
     Button(onClick = { outcome(presenter.addNote(childId, note)) }) { Text("Add note") }

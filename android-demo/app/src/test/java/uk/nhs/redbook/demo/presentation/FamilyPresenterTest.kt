@@ -119,13 +119,31 @@ class FamilyPresenterTest {
     }
 
     @Test
+    fun aValueImpossibleForTheChildsAgeIsQuestionedThenKeptForReviewOnlyWhenConfirmed() {
+        openBook("family.redbook", 1).use { book ->
+            val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
+            val id = book.addChild(child("Amara", "2025-10-19"))
+            // 35 kg at 4 months: a slipped decimal point.
+            val asked = presenter.addMeasurement(id, "2026-02-19", "35", "", "", false) as FormResult.NeedsConfirmation
+            assertEquals("weight_kg", asked.field)
+            assertTrue(asked.advice.contains("is not possible at 4 months"), asked.advice)
+            assertTrue(book.child(id).entries.isEmpty(), "nothing is written until it is confirmed")
+            val kept = presenter.addMeasurement(id, "2026-02-19", "35", "", "", false, confirmed = true)
+            assertTrue(kept is FormResult.Saved, kept.toString())
+            val view = book.child(id).entries.single()
+            assertTrue(view.entry.confirmed)
+            assertTrue(view.flags.any { it.forReview && it.note.contains("For a professional to review") }, view.flags.toString())
+        }
+    }
+
+    @Test
     fun theTimelineShowsCurrentEntriesNewestFirstWithWhoWroteThem() {
         openBook("family.redbook", 1).use { book ->
             val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
             book.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "Jo Bloggs", "RQX"))
             val id = book.addChild(child("Amara", "2025-10-19"))
             book.addEntry(id, given("2025-12-14", "6-in-1", 1))
-            val slip = presenter.addMeasurement(id, "2026-01-11", "52", "", "", false) as FormResult.Saved
+            val slip = presenter.addMeasurement(id, "2026-01-11", "6.2", "", "", false) as FormResult.Saved
             book.amendEntry(id, slip.entryId, EntryBody.Measurement(Measurement("2026-01-11", 5.2, null, null, null, MeasuredBy.PROFESSIONAL)))
             val wrong = book.addEntry(id, EntryBody.Note(Note("2026-02-01", NoteKind.OBSERVATION, "meant for Kofi")))
             book.markEnteredInError(id, wrong.entry.id, "wrong child")
