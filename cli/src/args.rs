@@ -49,6 +49,10 @@ pub enum Command {
     Show {
         /// The child: the start of its name, or its record id
         child: String,
+        /// Show the values of an address conflict (left out otherwise, in case someone
+        /// who must not know the address can see the screen)
+        #[arg(long)]
+        address: bool,
     },
     /// Who added, amended or marked each entry, and when
     History {

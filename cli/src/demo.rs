@@ -387,8 +387,9 @@ pub fn run(dir: &Path) -> CliResult {
     // A slipped decimal point is refused at the door, with what was perhaps meant; a
     // misread scale is possible, so it is written and then corrected.
     match dad.add_entry(amara.clone(), home_weight(on(amara_born, 390), 92.0), false) {
-        Err(refused @ RedbookError::NeedsConfirmation { .. }) => {
-            println!("   Dad's phone: {}", CliError::from(refused).0);
+        Err(RedbookError::NeedsConfirmation { advice, .. }) => {
+            println!("   Dad types Amara's weight; his phone asks: {advice}");
+            println!("   He types 9.8 kg (a misread scale), then corrects it to 9.2 kg.");
         }
         other => {
             return Err(CliError(format!(
@@ -499,8 +500,8 @@ pub fn run(dir: &Path) -> CliResult {
         .windows(2)
         .all(|w| content(&w[0]) == content(&w[1]) && w[0].details == w[1].details);
     println!(
-        "6. Amara's record on Mum's phone ({} entries); {} on all three devices:",
-        records[0].entries.len(),
+        "6. Amara's record on Mum's phone ({}); {} on all three devices:",
+        view::count(records[0].timeline().len() as i64, "entry", "entries"),
         if identical { "identical" } else { "DIFFERENT" }
     );
     if !identical {
@@ -614,29 +615,35 @@ fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate, dir: &Path) 
                 .filter(|v| v.entry.body.kind_name() == kind)
                 .count()
         };
-        let age_days = (today - record.details.birth_date.unwrap_or(today)).num_days();
+        let age = record
+            .details
+            .birth_date
+            .map(|born| view::screens::child_age_text(born, today))
+            .unwrap_or_default();
+        println!("  {}, {age}, id {}", record.details.name, record.id);
+        // Each kind the list shows, and the rest together, so that the parts add up.
+        let kinds = [
+            ("measurement", "measurement", "measurements"),
+            ("immunisation", "immunisation", "immunisations"),
+            ("review", "review", "reviews"),
+            ("newborn_screening", "screening result", "screening results"),
+            ("note", "note", "notes"),
+        ];
+        let mut parts: Vec<String> = kinds
+            .iter()
+            .filter(|(kind, ..)| count(kind) > 0)
+            .map(|(kind, one, many)| view::count(count(kind) as i64, one, many))
+            .collect();
+        let others = timeline.len() - kinds.iter().map(|(kind, ..)| count(kind)).sum::<usize>();
+        if others > 0 {
+            parts.push(format!(
+                "{others} other (birth, allergies, risk factors ...)"
+            ));
+        }
         println!(
-            "  {}, {} months, id {}",
-            record.details.name,
-            age_days * 12 / 365,
-            record.id
-        );
-        println!(
-            "    {}: {}, {}, {}, {}, {}",
+            "    {}: {}",
             view::count(timeline.len() as i64, "entry", "entries"),
-            view::count(count("measurement") as i64, "measurement", "measurements"),
-            view::count(
-                count("immunisation") as i64,
-                "immunisation",
-                "immunisations"
-            ),
-            view::count(count("review") as i64, "review", "reviews"),
-            view::count(
-                count("newborn_screening") as i64,
-                "screening result",
-                "screening results"
-            ),
-            view::count(count("note") as i64, "note", "notes"),
+            parts.join(", ")
         );
         let series = book.growth(
             id.clone(),

@@ -154,7 +154,7 @@ pub(crate) fn timeline_line(view: &EntryView, summary_width: usize) -> String {
     )
 }
 
-pub(crate) fn print_record(record: &ChildRecord) {
+pub(crate) fn print_record(record: &ChildRecord, show_address: bool) {
     let d = &record.details;
     let mut facts = Vec::new();
     facts.extend(d.sex.map(|s| s.to_string()));
@@ -179,6 +179,16 @@ pub(crate) fn print_record(record: &ChildRecord) {
     }
     for conflict in &record.conflicts {
         println!("CONFLICT: {}", redbook_core::view::conflict_text(conflict));
+        if conflict.field == DetailField::Address {
+            if show_address {
+                println!(
+                    "          the two addresses: {}",
+                    redbook_core::view::conflict_values(conflict)
+                );
+            } else {
+                println!("          `redbook show CHILD --address` shows both addresses");
+            }
+        }
     }
     println!("id {}", record.id);
     if let Some(closure) = &record.closed {
@@ -197,12 +207,20 @@ pub(crate) fn print_record(record: &ChildRecord) {
     }
     let hidden = record.entries.len() - timeline.len();
     if hidden > 0 {
-        println!("\n{hidden} amended, error-marked or marker entries are kept; `redbook history` shows them.");
+        println!(
+            "\n{} kept out of this list (corrected, or marked entered in error, and the marks themselves); `redbook history CHILD` shows them.",
+            count(hidden as i64, "entry", "entries")
+        );
     }
     if !record.unreadable_entries.is_empty() {
         println!(
-            "{} entries were written by a newer version of redbook and are kept unread.",
-            record.unreadable_entries.len()
+            "{} written by a newer version of redbook {} kept unread.",
+            count(record.unreadable_entries.len() as i64, "entry", "entries"),
+            if record.unreadable_entries.len() == 1 {
+                "is"
+            } else {
+                "are"
+            }
         );
     }
 }

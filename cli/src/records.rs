@@ -113,7 +113,7 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             });
             print_added(out, &book.add_entry(id, body, false)?);
         }
-        Command::Show { child } => {
+        Command::Show { child, address } => {
             let book = open_existing(path)?;
             let id = find_child(&book, &child)?;
             let record = book.child(id.clone())?;
@@ -122,7 +122,7 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                 if let Ok(Some(notice)) = book.removal_notice(id) {
                     println!("{notice}\n");
                 }
-                print_record(&record)
+                print_record(&record, address)
             });
         }
         Command::History { child } => {

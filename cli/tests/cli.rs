@@ -1911,3 +1911,79 @@ fn moving_relays_loses_nothing(backing: Backing) {
     }
     assert_quiet(&[&mum, &dad, &gran], &url);
 }
+
+#[test]
+fn a_value_unexpected_for_the_child_is_asked_about_then_kept_for_review_with_confirm() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("family.db");
+    let run = |args: &[&str]| redbook(&db, "test passphrase", args);
+    assert!(run(&["init"]).status.success());
+    let born = "2026-10-01";
+    let add = run(&[
+        "child",
+        "add",
+        "--name",
+        "Ada",
+        "--birth-date",
+        born,
+        "--sex",
+        "female",
+        "--gestation",
+        "34+2",
+    ]);
+    assert!(add.status.success(), "{}", stderr(&add));
+    let weigh = [
+        "measure",
+        "ada",
+        "--date",
+        "2026-12-03",
+        "--weight-kg",
+        "35",
+        "--by-parent",
+    ];
+    let asked = run(&weigh);
+    assert_eq!(asked.status.code(), Some(1));
+    assert_eq!(
+        stderr(&asked).trim(),
+        "redbook: A weight of 35 kg is not possible at 2 months (3 weeks corrected): more than 8 SD above the average for the age; did you mean 3.5 kg? If it is right, run the command again with --confirm: it is kept, marked for a professional to review"
+    );
+    assert!(
+        !stdout(&run(&["show", "ada"])).contains("35"),
+        "nothing written"
+    );
+    let confirmed: Vec<&str> = weigh.iter().copied().chain(["--confirm"]).collect();
+    assert!(run(&confirmed).status.success());
+    let shown = stdout(&run(&["show", "ada"]));
+    assert!(
+        shown.contains("note: The weight is not possible at 2 months (3 weeks corrected): more than 8 SD above the average for the age. For a professional to review."),
+        "{shown}"
+    );
+    let banana = run(&[
+        "immunise",
+        "ada",
+        "--date",
+        "2026-12-01",
+        "--vaccine",
+        "banana",
+        "--dose",
+        "1",
+    ]);
+    assert_eq!(banana.status.code(), Some(1));
+    let said = stderr(&banana);
+    assert!(
+        said.contains("The vaccine is not one the schedule knows (6-in-1, MenB"),
+        "{said}"
+    );
+    assert!(!said.contains("banana"), "{said}");
+    let menb = run(&[
+        "immunise",
+        "ada",
+        "--date",
+        "2026-12-01",
+        "--vaccine",
+        "MenB",
+        "--dose",
+        "7",
+    ]);
+    assert!(stderr(&menb).contains("The dose is beyond the course: MenB has 3 doses."));
+}

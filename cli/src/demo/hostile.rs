@@ -64,7 +64,7 @@ pub(super) fn hostile(dir: &Path, mum: &RedBook, id: &RecordId, record: &ChildRe
         &keys,
     )
     .map_err(|_| fail("seal"))?;
-    let before = mum.child(id.clone())?.entries.len();
+    let before = mum.child(id.clone())?.timeline().len();
     println!("7. Dad's phone, turned hostile, sends Mum's phone a correctly sealed and signed change deleting the clinic's 6-in-1:");
     match mum.receive(bundle) {
         // The error's own words already say it was refused ("sync refused: ...").
@@ -80,7 +80,7 @@ pub(super) fn hostile(dir: &Path, mum: &RedBook, id: &RecordId, record: &ChildRe
     println!(
         "   Mum's record unchanged: {} entries before, {} after; the 6-in-1 still there and verified: {}",
         before,
-        after.entries.len(),
+        after.timeline().len(),
         if kept { "yes" } else { "NO" }
     );
     Ok(())

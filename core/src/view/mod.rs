@@ -267,20 +267,21 @@ pub fn correction_text(correction: Correction) -> &'static str {
 /// A detail two devices set apart, as a screen shows it. The address's values are not
 /// shown (NHSX PCHR 2.1.1, safeguarding; hazard log H20): only that it needs settling.
 pub fn conflict_text(conflict: &DetailConflict) -> String {
-    let field = conflict.field.key().replace('_', " ");
-    let mut field_chars = field.chars();
-    let field: String = field_chars
-        .next()
-        .map(|c| c.to_uppercase().chain(field_chars).collect())
-        .unwrap_or_default();
+    let field = forms::field_label(conflict.field.key());
     if conflict.field == DetailField::Address {
         return format!("{field} was changed on two devices: set it again to settle it");
     }
-    let values: Vec<String> = conflict.values.iter().map(|v| format!("\"{v}\"")).collect();
     format!(
         "{field} was set to different values on two devices: {}; set it again to settle it",
-        values.join(" or ")
+        conflict_values(conflict)
     )
+}
+
+/// The values a conflict holds side by side: "\"A\" or \"B\"". Screens leave an address's
+/// out (hazard log H20); a parent asks for them on their own device.
+pub fn conflict_values(conflict: &DetailConflict) -> String {
+    let values: Vec<String> = conflict.values.iter().map(|v| format!("\"{v}\"")).collect();
+    values.join(" or ")
 }
 
 /// An entry in one line, as the timeline shows it; a withheld blood spot result says
