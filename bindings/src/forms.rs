@@ -69,6 +69,13 @@ pub fn measured_standing(birth_date: Option<NaiveDate>, on: NaiveDate) -> bool {
     forms::measured_standing(birth_date, on)
 }
 
+/// The words on the measurement form's length field: a lying length before the second
+/// birthday, a standing height from it.
+#[uniffi::export]
+pub fn length_field_label(birth_date: Option<NaiveDate>, on: NaiveDate) -> String {
+    forms::length_field_label(birth_date, on).to_string()
+}
+
 /// An `InvalidInput` error's field and reason as a form shows them.
 #[uniffi::export]
 pub fn input_problem(field: String, reason: String) -> String {

@@ -380,3 +380,38 @@ fn a_new_member_takes_a_long_record_whole_keeps_its_own_entries_and_reopens_inta
         .iter()
         .all(|v| v.verification == Verification::Verified));
 }
+
+#[test]
+fn an_invitation_that_cannot_be_taken_says_what_to_do_and_adds_nothing() {
+    let dir = TempDir::new().unwrap();
+    let mum = device(&dir, "mum", 1, Role::Parent, None);
+    let dad = device(&dir, "dad", 2, Role::Parent, None);
+    let gran = device(&dir, "gran", 3, Role::Carer, None);
+    let id = mum.book.add_child(child("Amara", "2026-01-01")).unwrap();
+    let invitation = mum
+        .book
+        .share(&id, &dad.book.device_card().unwrap(), Access::Writer)
+        .unwrap();
+    let mut altered = invitation.clone();
+    altered[100] ^= 1;
+    for (bytes, device, words) in [
+        (
+            &invitation[..invitation.len() - 7],
+            &dad,
+            "is incomplete or damaged: scan it again",
+        ),
+        (&b"hello"[..], &dad, "is incomplete or damaged"),
+        (&altered[..], &dad, "was changed after it was made"),
+        (&invitation[..], &gran, "was made for another device"),
+    ] {
+        match device.book.accept(bytes) {
+            Err(Error::InvalidInput(e)) => {
+                assert_eq!(e.field, "invitation");
+                assert!(e.to_string().contains(words), "{e}");
+            }
+            other => panic!("expected a refused invitation, got {other:?}"),
+        }
+        assert!(device.book.children().unwrap().children.is_empty());
+    }
+    dad.book.accept(&invitation).unwrap();
+}

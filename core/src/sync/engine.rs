@@ -13,7 +13,7 @@ use super::session::{self, EpochCheck, Next, Session};
 use super::{Header, Kind, SyncError, ANYONE};
 use crate::crypto::device::{DeviceKeys, DevicePublic};
 use crate::crypto::SecretKey;
-use crate::model::{Action, RecordId};
+use crate::model::{Action, RecordId, ValidationError};
 use crate::record::{membership, Membership, Record};
 use crate::store::{Store, DISPLAY_HINT};
 use crate::Error;
@@ -51,7 +51,7 @@ impl SyncEngine<'_> {
     /// brings its contents. One transaction; accepting twice changes nothing.
     pub fn accept(&mut self, invitation: &[u8]) -> Result<RecordId, Error> {
         let SyncEngine { store, keys, .. } = self;
-        let invitation = super::read_invitation(invitation, keys)?;
+        let invitation = super::read_invitation(invitation, keys).map_err(invitation_problem)?;
         let id = invitation.record_id.clone();
         match store.record(&id) {
             Ok(_) => return Ok(id),
@@ -457,4 +457,19 @@ fn recovery_kits(record: &Record) -> HashSet<String> {
             _ => None,
         })
         .collect()
+}
+
+/// An invitation this device cannot take, worded for the person holding it: what to do
+/// next rather than how the bytes failed.
+fn invitation_problem(e: SyncError) -> Error {
+    let reason = match e {
+        SyncError::Malformed(_) => "is incomplete or damaged: scan it again, or ask for a new one",
+        SyncError::BadSignature => "was changed after it was made: ask for a new one",
+        SyncError::NotForThisDevice => {
+            "was made for another device: show the inviter this device's card"
+        }
+        SyncError::Unreadable => "cannot be opened on this device: ask for a new one",
+        other => return Error::Sync(other),
+    };
+    ValidationError::new("invitation", reason).into()
 }

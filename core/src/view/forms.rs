@@ -62,6 +62,16 @@ pub fn measured_standing(birth_date: Option<NaiveDate>, on: NaiveDate) -> bool {
         .is_some_and(|second_birthday| on >= second_birthday)
 }
 
+/// The measurement form's length field as the child is measured on `on`: lying down
+/// before the second birthday, standing from it (`measured_standing`).
+pub fn length_field_label(birth_date: Option<NaiveDate>, on: NaiveDate) -> &'static str {
+    if measured_standing(birth_date, on) {
+        "height cm (standing)"
+    } else {
+        "length cm (lying down)"
+    }
+}
+
 /// Blank is "not measured"; otherwise a number with . or , as the decimal mark.
 fn number(text: &str) -> Result<Option<f64>, ()> {
     let trimmed = text.trim().replace(',', ".");
@@ -225,6 +235,24 @@ mod tests {
         assert_eq!(
             note(day("2026-02-19"), NoteKind::Observation, "   "),
             Err(FieldProblem::new("text", "Write something first"))
+        );
+    }
+
+    #[test]
+    fn the_length_field_is_a_height_from_the_second_birthday() {
+        let born = "2024-06-01".parse().ok();
+        let on = |d: &str| d.parse().unwrap();
+        assert_eq!(
+            length_field_label(born, on("2026-05-31")),
+            "length cm (lying down)"
+        );
+        assert_eq!(
+            length_field_label(born, on("2026-06-01")),
+            "height cm (standing)"
+        );
+        assert_eq!(
+            length_field_label(None, on("2026-06-01")),
+            "length cm (lying down)"
         );
     }
 

@@ -78,6 +78,11 @@ final class FamilyPresenter {
         }
     }
 
+    /// The length field's words for this child today: lying length, or standing height from 2.
+    func lengthLabel(childId: String) throws -> String {
+        lengthFieldLabel(birthDate: try book.child(id: childId).details.birthDate, on: today())
+    }
+
     func addNote(childId: String, text: String, kind: NoteKind = .observation) -> FormResult {
         save { try self.book.addEntry(id: childId, entry: try readNoteForm(date: self.today(), kind: kind, text: text)).entry.id }
     }

@@ -121,7 +121,7 @@ struct AddEntryView: View {
     var body: some View {
         HStack {
             TextField("kg", text: $weight).keyboardType(.decimalPad)
-            TextField("length cm", text: $length).keyboardType(.decimalPad)
+            TextField((try? presenter.lengthLabel(childId: childId)) ?? "length cm", text: $length).keyboardType(.decimalPad)
             TextField("head cm", text: $head).keyboardType(.decimalPad)
         }
         Button("Add measurement") {

@@ -11,6 +11,7 @@ import uk.nhs.redbook.FormException
 import uk.nhs.redbook.GrowthCharts
 import uk.nhs.redbook.GrowthView
 import uk.nhs.redbook.ImmunisationsView
+import uk.nhs.redbook.lengthFieldLabel
 import uk.nhs.redbook.Measure
 import uk.nhs.redbook.NoteKind
 import uk.nhs.redbook.RedBook
@@ -89,6 +90,10 @@ class FamilyPresenter(
         val birth = book.child(childId).details.birthDate
         book.addEntry(childId, readMeasurementForm(birth, date, weightKg, lengthOrHeightCm, headCm, atHome), confirmed).entry.id
     }
+
+    /** The length field's words for this child today: lying length, or standing height from 2. */
+    fun lengthLabel(childId: String): String =
+        lengthFieldLabel(book.child(childId).details.birthDate, today().toString())
 
     fun addNote(childId: String, text: String, kind: NoteKind = NoteKind.OBSERVATION): FormResult = save {
         book.addEntry(childId, readNoteForm(today().toString(), kind, text)).entry.id

@@ -159,7 +159,7 @@ private fun AddEntry(presenter: FamilyPresenter, childId: String, saved: () -> U
     }
     Row {
         OutlinedTextField(weight, { weight = it }, Modifier.weight(1f), label = { Text("kg") })
-        OutlinedTextField(length, { length = it }, Modifier.weight(1f), label = { Text("length cm") })
+        OutlinedTextField(length, { length = it }, Modifier.weight(1f), label = { Text(presenter.lengthLabel(childId)) })
         OutlinedTextField(head, { head = it }, Modifier.weight(1f), label = { Text("head cm") })
     }
     Button(onClick = { outcome(presenter.addMeasurement(childId, java.time.LocalDate.now().toString(), weight, length, head, atHome = true)) }) {

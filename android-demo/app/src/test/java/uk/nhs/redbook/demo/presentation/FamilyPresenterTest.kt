@@ -133,6 +133,10 @@ class FamilyPresenterTest {
             val view = book.child(id).entries.single()
             assertTrue(view.entry.confirmed)
             assertTrue(view.flags.any { it.forReview && it.note.contains("For a professional to review") }, view.flags.toString())
+            // The length field is a lying length at 4 months; a standing height from 2.
+            assertEquals("length cm (lying down)", presenter.lengthLabel(id))
+            val older = book.addChild(child("Kofi", "2023-10-19"))
+            assertEquals("height cm (standing)", presenter.lengthLabel(older))
         }
     }
 
