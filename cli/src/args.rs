@@ -240,7 +240,19 @@ pub enum ChildCommand {
     /// Add a child; prints the new child's id
     Add(ChildArgs),
     /// List the children in this database
-    List,
+    List {
+        /// Also list the records withdrawn as created in error
+        #[arg(long)]
+        withdrawn: bool,
+    },
+    /// Withdraw a record added by mistake (a duplicate, the wrong child), on the device
+    /// that created it while nobody else has written to it: it leaves the list of
+    /// children on every device; nothing is deleted (`redbook mark-error` on the
+    /// withdrawal entry brings it back)
+    Withdraw {
+        /// The child: the start of its name, or its record id
+        child: String,
+    },
     /// Find children by NHS number (exact; spaces allowed) or by the start of a name
     /// or of any word of it, ignoring case
     Find {

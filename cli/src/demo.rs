@@ -112,9 +112,9 @@ pub fn run(dir: &Path) -> CliResult {
             other.accept(invitation.clone())?;
             let report = sync_pair(&mum, other, child)?;
             println!(
-                "   invitation of {} bytes accepted; first sync: {} messages, {} bytes",
+                "   invitation of {} bytes accepted; first sync: {}, {} bytes",
                 invitation.len(),
-                report.messages,
+                view::count(report.messages as i64, "message", "messages"),
                 report.bytes
             );
         }

@@ -53,10 +53,8 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                     "not_imported": not_imported,
                 }),
                 || {
-                    let entries = match report.entries_added {
-                        1 => "1 entry".to_string(),
-                        n => format!("{n} entries"),
-                    };
+                    let entries =
+                        redbook_core::view::count(report.entries_added as i64, "entry", "entries");
                     match into {
                         Some(_) => println!("{entries} added to {}", report.record),
                         None => println!("imported as a new record: {} ({entries})", report.record),

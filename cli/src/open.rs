@@ -176,6 +176,18 @@ pub(crate) fn find_child(book: &RedBook, query: &str) -> CliResult<RecordId> {
         .collect();
     match matches.as_slice() {
         [one] => Ok(one.id.clone()),
+        [] if list
+            .withdrawn
+            .iter()
+            .any(|c| c.id.as_str() == q || (q.len() >= 4 && c.id.as_str().starts_with(&q))) =>
+        {
+            // A withdrawn record is out of the list, but its id still finds it.
+            let found = list
+                .withdrawn
+                .iter()
+                .find(|c| c.id.as_str().starts_with(&q));
+            Ok(found.expect("just found").id.clone())
+        }
         [] => {
             // A damaged record is not listed by name, but its id still finds it.
             let damaged = list

@@ -26,11 +26,28 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             let id = book.add_child(details)?;
             out.print(&serde_json::json!({ "id": id }), || println!("{id}"));
         }
-        Command::Child(ChildCommand::List) => {
+        Command::Child(ChildCommand::List { withdrawn }) => {
             let book = open_existing(path)?;
             let list = book.children()?;
             out.print(&list, || {
                 print_children(&list.children);
+                if withdrawn {
+                    print_children(&list.withdrawn);
+                } else if !list.withdrawn.is_empty() {
+                    println!(
+                        "({} kept out of this list: `redbook child list --withdrawn` shows {})",
+                        count(
+                            list.withdrawn.len() as i64,
+                            "record withdrawn as created in error",
+                            "records withdrawn as created in error"
+                        ),
+                        if list.withdrawn.len() == 1 {
+                            "it"
+                        } else {
+                            "them"
+                        }
+                    );
+                }
                 for damaged in &list.damaged {
                     let id = damaged
                         .as_ref()
@@ -38,6 +55,21 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                         .unwrap_or_else(|| "(unknown)".into());
                     println!("{id}  DAMAGED: this record's stored data failed its integrity check");
                 }
+            });
+        }
+        Command::Child(ChildCommand::Withdraw { child }) => {
+            let book = open_existing(path)?;
+            let id = find_child(&book, &child)?;
+            let body = EntryBody::RecordClosed(RecordClosure {
+                date: chrono::Local::now().date_naive(),
+                reason: ClosureReason::CreatedInError,
+            });
+            let view = book.add_entry(id.clone(), body, false)?;
+            out.print(&view, || {
+                println!(
+                    "withdrawn as created in error: the record leaves the list of children on every device it syncs with; nothing is deleted (`redbook mark-error {id} {} --reason ...` brings it back)",
+                    short(view.entry.id.as_str()),
+                )
             });
         }
         Command::Child(ChildCommand::Find { query }) => {
@@ -236,8 +268,10 @@ fn print_children(children: &[redbook_core::ChildSummary]) {
             ""
         };
         println!(
-            "{}  {:<24} born {born}{nhs}  {} entries{conflict}",
-            c.id, c.name, c.entry_count
+            "{}  {:<24} born {born}{nhs}  {}{conflict}",
+            c.id,
+            c.name,
+            redbook_core::view::count(c.entry_count as i64, "entry", "entries")
         );
     }
 }

@@ -115,15 +115,27 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                     return;
                 }
                 println!(
-                    "fetched {} ({} refused), posted {}; {} ({} requests, {} bytes sent, {} received){}",
-                    redbook_core::view::count(report.received + report.refused, "message", "messages"),
+                    "fetched {} ({} refused), posted {}; {} ({}, {} bytes sent, {} received){}",
+                    redbook_core::view::count(
+                        report.received + report.refused,
+                        "message",
+                        "messages"
+                    ),
                     report.refused,
                     report.posted,
-                    if report.changed { "the record has news from other devices" } else { "nothing new here" },
-                    report.round_trips,
+                    if report.changed {
+                        "the record has news from other devices"
+                    } else {
+                        "nothing new here"
+                    },
+                    redbook_core::view::count(report.round_trips as i64, "request", "requests"),
                     report.bytes_sent,
                     report.bytes_received,
-                    if report.more_waiting { "; more waits: run it again" } else { "" },
+                    if report.more_waiting {
+                        "; more waits: run it again"
+                    } else {
+                        ""
+                    },
                 )
             });
         }
@@ -148,8 +160,14 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             let report = sync_pair(&book, &peer, &id)?;
             out.print(&report, || {
                 println!(
-                    "in sync after {} round trips: {} messages, {} bytes",
-                    report.round_trips, report.messages, report.bytes
+                    "in sync after {}: {}, {} bytes",
+                    redbook_core::view::count(
+                        report.round_trips as i64,
+                        "round trip",
+                        "round trips"
+                    ),
+                    redbook_core::view::count(report.messages as i64, "message", "messages"),
+                    report.bytes
                 )
             });
         }

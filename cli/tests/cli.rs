@@ -741,7 +741,9 @@ fn a_parent_shares_with_a_health_visitor_and_they_sync() {
         "mum test passphrase",
         &["accept", invitation.to_str().unwrap()]
     ))
-    .contains("addressed to another device"));
+    .contains(
+        "invalid invitation: it was made for another device: show the inviter this device's card"
+    ));
 
     let sync = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_redbook"))

@@ -64,14 +64,23 @@ pub struct ChildList {
     pub children: Vec<ChildSummary>,
     /// Records that could not be read; `None` where even the record's id is damaged.
     pub damaged: Vec<Option<RecordId>>,
+    /// Records their creator withdrew as created in error: kept, out of `children`.
+    pub withdrawn: Vec<ChildSummary>,
 }
 
 impl ChildList {
     /// The list as the apps show it: oldest child first, damaged records after, never
-    /// hidden.
-    pub fn sorted(mut children: Vec<ChildSummary>, damaged: Vec<Option<RecordId>>) -> Self {
+    /// hidden; withdrawn records apart.
+    pub fn sorted(children: Vec<ChildSummary>, damaged: Vec<Option<RecordId>>) -> Self {
+        let (mut withdrawn, mut children): (Vec<_>, Vec<_>) =
+            children.into_iter().partition(|c| c.withdrawn);
         crate::model::summary::sort_children(&mut children);
-        ChildList { children, damaged }
+        crate::model::summary::sort_children(&mut withdrawn);
+        ChildList {
+            children,
+            damaged,
+            withdrawn,
+        }
     }
 }
 

@@ -1937,3 +1937,25 @@ fn a_modified_client_cannot_skip_or_vouch_past_the_review_of_an_impossible_value
         assert!(flag.note.ends_with("For a professional to review."));
     }
 }
+
+#[test]
+fn a_member_cannot_withdraw_a_record_it_did_not_create_nor_forge_the_creators_withdrawal() {
+    let f = family();
+    let mut dad = f.hostile("dad", 2);
+    let withdrawal = EntryBody::RecordClosed(RecordClosure {
+        date: "2026-03-02".parse().unwrap(),
+        reason: ClosureReason::CreatedInError,
+    });
+    let (mut own, mut forged) = (note_by(&dad.keys, ""), note_by(&dad.keys, ""));
+    own.body = withdrawal.clone();
+    forged.body = withdrawal;
+    forged.author.device_id = f.mum.id.clone();
+    let bundle = dad.bundle(&f.id, &f.mum.id, |r, _, keys| {
+        r.put_entry(&mut own, keys).unwrap();
+        r.put_entry(&mut forged, keys).unwrap();
+    });
+    f.mum.book.receive(&bundle).unwrap();
+    let list = f.mum.book.children().unwrap();
+    assert_eq!(list.children.len(), 1, "still listed");
+    assert!(list.withdrawn.is_empty());
+}

@@ -4,7 +4,7 @@
 use redbook_core::model::*;
 use redbook_core::sync::SyncError;
 use redbook_core::{Error, RedBook};
-use redbook_tests::{child, contents, device, note, raw_key, settle, Device};
+use redbook_tests::{child, contents, device, invite, note, raw_key, settle, Device};
 use tempfile::TempDir;
 
 /// Mum's record shared with Dad and the clinic.
@@ -414,4 +414,88 @@ fn an_invitation_that_cannot_be_taken_says_what_to_do_and_adds_nothing() {
         assert!(device.book.children().unwrap().children.is_empty());
     }
     dad.book.accept(&invitation).unwrap();
+}
+
+fn withdrawal() -> EntryBody {
+    EntryBody::RecordClosed(RecordClosure {
+        date: "2026-03-01".parse().unwrap(),
+        reason: ClosureReason::CreatedInError,
+    })
+}
+
+fn listed(device: &Device) -> (usize, usize) {
+    let list = device.book.children().unwrap();
+    (list.children.len(), list.withdrawn.len())
+}
+
+#[test]
+fn a_record_created_in_error_is_withdrawn_by_its_creator_and_leaves_every_list() {
+    let dir = TempDir::new().unwrap();
+    let mum = device(&dir, "mum", 1, Role::Parent, None);
+    let dad = device(&dir, "dad", 2, Role::Parent, None);
+    let nhs = "943 476 5919";
+    let mut details = child("Amara twin", "2026-01-01");
+    details.nhs_number = Some(nhs.into());
+    let id = mum.book.add_child(details).unwrap();
+    mum.book
+        .add_entry(&id, note("2026-02-01", "mum's own note"))
+        .unwrap();
+    invite(&mum, &dad, &id, Access::Writer);
+    // Only the device that created it may withdraw it.
+    match dad.book.add_entry(&id, withdrawal()) {
+        Err(Error::InvalidInput(e)) => {
+            assert!(e.reason.contains("only on the device that created it"))
+        }
+        other => panic!("{other:?}"),
+    }
+    let withdrawn = mum.book.add_entry(&id, withdrawal()).unwrap();
+    settle(&[&mum, &dad], &id);
+    for device in [&mum, &dad] {
+        assert_eq!(listed(device), (0, 1), "out of the list, kept");
+        assert!(device.book.find_children(nhs).unwrap().is_empty());
+        assert!(device.book.find_children("amara").unwrap().is_empty());
+        let screen = device
+            .book
+            .children_screen("2026-03-02".parse().unwrap())
+            .unwrap();
+        assert_eq!(
+            screen.withdrawn,
+            "1 record withdrawn as created in error is kept out of this list"
+        );
+        // Nothing deleted: the record and its entries still read.
+        assert_eq!(device.book.child(&id).unwrap().timeline().len(), 2);
+    }
+    // Marked in error, the withdrawal no longer counts: back in every list.
+    mum.book
+        .mark_entered_in_error(&id, &withdrawn.entry.id, "it was Amara after all")
+        .unwrap();
+    settle(&[&mum, &dad], &id);
+    assert_eq!(listed(&mum), (1, 0));
+    assert_eq!(listed(&dad), (1, 0));
+}
+
+#[test]
+fn a_record_someone_else_wrote_to_is_never_withdrawn_even_concurrently() {
+    let dir = TempDir::new().unwrap();
+    let mum = device(&dir, "mum", 1, Role::Parent, None);
+    let dad = device(&dir, "dad", 2, Role::Parent, None);
+    let id = mum.book.add_child(child("Amara", "2026-01-01")).unwrap();
+    invite(&mum, &dad, &id, Access::Writer);
+    // Apart: Dad writes while Mum withdraws the record.
+    dad.book
+        .add_entry(&id, note("2026-02-01", "first smile"))
+        .unwrap();
+    mum.book.add_entry(&id, withdrawal()).unwrap();
+    assert_eq!(listed(&mum), (0, 1));
+    settle(&[&mum, &dad], &id);
+    // Merged, Dad's entry makes it real on both devices: listed, not withdrawn.
+    assert_eq!(listed(&mum), (1, 0));
+    assert_eq!(listed(&dad), (1, 0));
+    // And now Mum's device refuses to withdraw it.
+    match mum.book.add_entry(&id, withdrawal()) {
+        Err(Error::InvalidInput(e)) => {
+            assert!(e.reason.contains("others have written to this record"))
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -165,6 +165,7 @@ pub struct ParentalHeights {
 pub enum ClosureReason {
     Died,
     ParentalResponsibilityChanged,
+    CreatedInError,
 }
 
 #[uniffi::remote(Record)]
@@ -501,12 +502,14 @@ pub struct ChildSummary {
     pub entry_count: u64,
     pub has_conflicts: bool,
     pub last_change: Option<Instant>,
+    pub withdrawn: bool,
 }
 
 #[uniffi::remote(Record)]
 pub struct ChildList {
     pub children: Vec<ChildSummary>,
     pub damaged: Vec<Option<RecordId>>,
+    pub withdrawn: Vec<ChildSummary>,
 }
 
 #[uniffi::remote(Enum)]

@@ -21,6 +21,7 @@ pub struct ChildRowView {
 pub struct ChildrenView {
     pub children: Vec<ChildRowView>,
     pub damaged_records: u32,
+    pub withdrawn: String,
 }
 
 #[uniffi::remote(Record)]

@@ -296,6 +296,7 @@ impl RedBook {
     pub fn find_by_nhs_number(&self, nhs_number: &str) -> Result<Vec<ChildSummary>, Error> {
         let nhs_number = validate::normalise_nhs_number(nhs_number)?;
         let mut found = self.lock().store.find_by_nhs_number(&nhs_number)?;
+        found.retain(|c| !c.withdrawn);
         summary::sort_children(&mut found);
         Ok(found)
     }
@@ -303,7 +304,8 @@ impl RedBook {
     /// The children whose name, or a word of it, begins with `prefix`, ignoring case
     /// (on the decrypted summaries: the file holds no name in the clear).
     pub fn find_by_name(&self, prefix: &str) -> Result<Vec<ChildSummary>, Error> {
-        let summaries = self.lock().store.summaries()?;
+        let mut summaries = self.lock().store.summaries()?;
+        summaries.children.retain(|c| !c.withdrawn);
         Ok(summary::named(summaries.children, prefix)?)
     }
 

@@ -23,6 +23,7 @@ impl RedBook {
         let found = ChildList {
             children: self.find_children(query)?,
             damaged: Vec::new(),
+            withdrawn: Vec::new(),
         };
         Ok(screens::children(&found, on))
     }

@@ -458,12 +458,17 @@ pub struct ParentalHeights {
     pub measured_by: MeasuredBy,
 }
 
-/// Why a professional closed a record (NHSX PCHR MVP 2.1.3, 6.1.8).
+/// Why a professional closed a record (NHSX PCHR MVP 2.1.3, 6.1.8), or why its creator
+/// withdrew it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClosureReason {
     Died,
     ParentalResponsibilityChanged,
+    /// Added by mistake (a duplicate, the wrong child): withdrawn by the device that
+    /// created it while nobody else has written to it; it leaves the list of children,
+    /// nothing is deleted (`record::Record::withdrawn`).
+    CreatedInError,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -598,6 +603,9 @@ impl EntryBody {
                 ClosureReason::Died => "Record closed: the child died".to_string(),
                 ClosureReason::ParentalResponsibilityChanged => {
                     "Record closed: parental responsibility changed".to_string()
+                }
+                ClosureReason::CreatedInError => {
+                    "Record withdrawn: it was created in error".to_string()
                 }
             },
             EntryBody::RiskFactor(r) if r.present => format!("Risk factor: {}", r.factor.label()),

@@ -18,6 +18,9 @@ pub struct ChildSummary {
     /// for a summary rebuilt from the document, the latest change's own time (never
     /// later than now).
     pub last_change: Option<DateTime<Utc>>,
+    /// Its creator withdrew it as created in error (`record::withdrawal`): kept, listed
+    /// apart.
+    pub withdrawn: bool,
 }
 
 /// Whether a search box's query is an NHS number: digits, spaces and dashes only.

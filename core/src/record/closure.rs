@@ -2,7 +2,9 @@
 //! which parents' and carers' devices may not write (hazard log H21).
 
 use super::Record;
-use crate::model::{ConfirmedRoles, EntryBody, EntryStatus, EntryView, Verification};
+use crate::model::{
+    ClosureReason, ConfirmedRoles, EntryBody, EntryStatus, EntryView, Verification,
+};
 use chrono::{DateTime, Utc};
 
 /// When a professional closed the record, if one did.
@@ -36,6 +38,44 @@ impl Record {
     }
 }
 
+/// The entry by which the record's creator withdrew it as created in error, if it counts:
+/// current, signed by the creating device, and nobody else has written an entry (a record
+/// another member wrote to is real, whatever its creator says: a professional closes
+/// it). Concurrent writes decide alike on every device once merged.
+pub fn withdrawal<'a>(views: &'a [EntryView], creator: Option<&str>) -> Option<&'a EntryView> {
+    let creator = creator?;
+    let others_wrote = views
+        .iter()
+        .any(|view| view.entry.author.device_id != creator);
+    if others_wrote {
+        return None;
+    }
+    views.iter().find(|view| {
+        matches!(&view.entry.body, EntryBody::RecordClosed(c) if c.reason == ClosureReason::CreatedInError)
+            && view.verification == Verification::Verified
+            && view.status == EntryStatus::Current
+            && view.entry.author.device_id == creator
+    })
+}
+
+impl Record {
+    /// Whether the record's creator withdrew it as created in error (`withdrawal`). A
+    /// look at the bytes first: most records never mention it.
+    pub fn withdrawn(&self) -> bool {
+        let tag = br#""reason":"created_in_error""#;
+        let mentions = self
+            .values(&self.entries)
+            .iter()
+            .any(|v| v.bytes.windows(tag.len()).any(|w| w == tag));
+        if !mentions {
+            return false;
+        }
+        let (views, _) = self.entry_views(&ConfirmedRoles::new());
+        let membership = self.membership();
+        withdrawal(&views, membership.creator.as_deref()).is_some()
+    }
+}
+
 /// The entry by which a professional closed the record, if one did: the earliest
 /// closure, signed by a member whose granted role is a professional's and confirmed by an
 /// organisation on this device's trust list, not marked in error (hazard log H21).
@@ -56,7 +96,7 @@ pub fn waiting_closure(views: &[EntryView]) -> Option<&EntryView> {
 
 fn closures(views: &[EntryView]) -> impl Iterator<Item = &EntryView> {
     views.iter().filter(|view| {
-        matches!(view.entry.body, EntryBody::RecordClosed(_))
+        matches!(&view.entry.body, EntryBody::RecordClosed(c) if c.reason != ClosureReason::CreatedInError)
             && view.verification == Verification::Verified
             && view.status == EntryStatus::Current
             && view.entry.author.role.is_professional()

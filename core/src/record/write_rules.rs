@@ -7,8 +7,8 @@
 use super::Record;
 use crate::growth::plausibility::unusual_values;
 use crate::model::{
-    validate, Author, ConfirmedRoles, DetailField, EntryBody, EntryId, EntryStatus, Flag,
-    Immunisation, ValidationError, Verification,
+    validate, Author, ClosureReason, ConfirmedRoles, DetailField, EntryBody, EntryId, EntryStatus,
+    Flag, Immunisation, ValidationError, Verification,
 };
 use crate::schedule::dose_questions;
 use crate::Error;
@@ -84,12 +84,18 @@ pub fn check_entry(
     }
     // Other devices would not let it change the schedule (`risk_factor_uses`):
     // say so now rather than store a fact that looks used and is not.
-    if matches!(body, EntryBody::RecordClosed(_)) && !author.role.is_professional() {
-        return Err(ValidationError::new(
-            "kind",
-            "a record is closed by a midwife, health visitor, GP or nurse",
-        )
-        .into());
+    match body {
+        EntryBody::RecordClosed(c) if c.reason == ClosureReason::CreatedInError => {
+            check_withdrawal(record, author, confirmed)?
+        }
+        EntryBody::RecordClosed(_) if !author.role.is_professional() => {
+            return Err(ValidationError::new(
+                "kind",
+                "a record is closed by a midwife, health visitor, GP or nurse",
+            )
+            .into());
+        }
+        _ => {}
     }
     if let EntryBody::RiskFactor(r) = body {
         if r.factor.professional_only() && !author.role.is_professional() {
@@ -130,6 +136,35 @@ pub fn check_entry(
         }
     }
     Ok(flags)
+}
+
+/// A record is withdrawn as created in error by the device that created it, while nobody
+/// else has written to it (`record::withdrawal`, which reads it the same way).
+fn check_withdrawal(
+    record: &Record,
+    author: &Author,
+    confirmed: &ConfirmedRoles,
+) -> Result<(), Error> {
+    if record.membership().creator.as_deref() != Some(author.device_id.as_str()) {
+        return Err(ValidationError::new(
+            "reason",
+            "a record is withdrawn as created in error only on the device that created it",
+        )
+        .into());
+    }
+    let others_wrote = record
+        .entry_views(confirmed)
+        .0
+        .iter()
+        .any(|view| view.entry.author.device_id != author.device_id);
+    if others_wrote {
+        return Err(ValidationError::new(
+            "reason",
+            "others have written to this record, so it is not withdrawn: a midwife, health visitor, GP or nurse can close it",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// Refuses, as `NeedsConfirmation`, a measurement beyond the growth charts' limits for

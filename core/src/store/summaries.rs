@@ -37,9 +37,11 @@ struct SealedSummary {
     has_conflicts: bool,
     /// Milliseconds since the Unix epoch.
     last_change: Option<i64>,
+    withdrawn: bool,
 }
 
-const SUMMARY_FORMAT: u8 = 1;
+/// 2: with `withdrawn`. A summary of another format is rebuilt from its record.
+const SUMMARY_FORMAT: u8 = 2;
 
 /// Per record: the name and date of birth its invitation carried (`model::RecordHint`).
 pub const DISPLAY_HINT: &str = "display_hint";
@@ -84,6 +86,7 @@ pub(super) fn summarise(
         entry_count: record.entry_count() as u64,
         has_conflicts: !record.conflicts().is_empty(),
         last_change: changed_at.or_else(|| record.last_change(Utc::now())),
+        withdrawn: record.withdrawn(),
     }
 }
 
@@ -123,6 +126,7 @@ fn encode(summary: &ChildSummary) -> Vec<u8> {
         entry_count: summary.entry_count,
         has_conflicts: summary.has_conflicts,
         last_change: summary.last_change.map(|t| t.timestamp_millis()),
+        withdrawn: summary.withdrawn,
     };
     let mut plain = vec![SUMMARY_FORMAT];
     plain.extend(postcard::to_stdvec(&sealed).expect("a summary serialises"));
@@ -151,6 +155,7 @@ fn decode(plain: &[u8]) -> Option<ChildSummary> {
             Some(ms) => Some(DateTime::<Utc>::from_timestamp_millis(ms)?),
             None => None,
         },
+        withdrawn: s.withdrawn,
     })
 }
 

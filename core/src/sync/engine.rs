@@ -463,12 +463,14 @@ fn recovery_kits(record: &Record) -> HashSet<String> {
 /// next rather than how the bytes failed.
 fn invitation_problem(e: SyncError) -> Error {
     let reason = match e {
-        SyncError::Malformed(_) => "is incomplete or damaged: scan it again, or ask for a new one",
-        SyncError::BadSignature => "was changed after it was made: ask for a new one",
-        SyncError::NotForThisDevice => {
-            "was made for another device: show the inviter this device's card"
+        SyncError::Malformed(_) => {
+            "it is incomplete or damaged: scan it again, or ask for a new one"
         }
-        SyncError::Unreadable => "cannot be opened on this device: ask for a new one",
+        SyncError::BadSignature => "it was changed after it was made: ask for a new one",
+        SyncError::NotForThisDevice => {
+            "it was made for another device: show the inviter this device's card"
+        }
+        SyncError::Unreadable => "it cannot be opened on this device: ask for a new one",
         other => return Error::Sync(other),
     };
     ValidationError::new("invitation", reason).into()

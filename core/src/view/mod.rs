@@ -250,7 +250,14 @@ fn age_words(days: i64) -> String {
         d if d < 14 => count(d, "day", "days"),
         d if d < 7 * 13 => format!("{} weeks", d / 7),
         d if d < 2 * 365 => format!("{} months", d * 12 / 365),
-        d => format!("{} years {} months", d / 365, (d % 365) * 12 / 365),
+        d => match (d % 365) * 12 / 365 {
+            0 => count(d / 365, "year", "years"),
+            months => format!(
+                "{} {}",
+                count(d / 365, "year", "years"),
+                count(months, "month", "months")
+            ),
+        },
     }
 }
 
@@ -325,6 +332,7 @@ fn closure_reason(reason: ClosureReason) -> &'static str {
     match reason {
         ClosureReason::Died => "the child died",
         ClosureReason::ParentalResponsibilityChanged => "parental responsibility changed",
+        ClosureReason::CreatedInError => "it was created in error",
     }
 }
 

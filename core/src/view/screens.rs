@@ -61,6 +61,8 @@ pub struct ChildrenView {
     pub children: Vec<ChildRowView>,
     /// A damaged record is counted, never hidden; the others stay readable.
     pub damaged_records: u32,
+    /// "1 record withdrawn as created in error is kept out of this list": empty when none.
+    pub withdrawn: String,
 }
 
 /// The children in the file, youngest last (by date of birth, then name).
@@ -82,14 +84,16 @@ pub fn children(list: &ChildList, on: NaiveDate) -> ChildrenView {
                     .as_deref()
                     .map(|n| format!("NHS {}", nhs_number_text(n)))
                     .unwrap_or_default(),
-                entries: match c.entry_count {
-                    1 => "1 entry".into(),
-                    n => format!("{n} entries"),
-                },
+                entries: super::count(c.entry_count as i64, "entry", "entries"),
                 needs_attention: c.has_conflicts,
             })
             .collect(),
         damaged_records: list.damaged.len() as u32,
+        withdrawn: match list.withdrawn.len() {
+            0 => String::new(),
+            1 => "1 record withdrawn as created in error is kept out of this list".into(),
+            n => format!("{n} records withdrawn as created in error are kept out of this list"),
+        },
     }
 }
 
