@@ -85,7 +85,7 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                             a.description,
                             a.centile,
                             a.z,
-                            a.reference.name(),
+                            a.reference.title(),
                             if a.flags.is_empty() {
                                 ""
                             } else {

@@ -56,7 +56,7 @@ pub(crate) fn print_assessment(a: &Assessment) {
         "{}; {}; chart {}",
         view::age_text(a),
         view::correction_text(a.correction),
-        a.reference.name()
+        a.reference.title()
     );
     if a.flags.contains(&GrowthFlag::Implausible) {
         println!("This is far from the usual range for the age: please check the measurement.");
