@@ -189,6 +189,7 @@ pub enum RiskFactorKind {
     Chickenpox,
     DownSyndrome,
     TurnerSyndrome,
+    Scid,
 }
 
 #[uniffi::remote(Record)]
@@ -297,6 +298,7 @@ pub enum BloodSpotOutcome {
     CarrierDetected,
     RepeatRequired,
     NotScreened,
+    Declined,
 }
 
 #[uniffi::remote(Record)]
