@@ -399,9 +399,9 @@ fn amend_corrects_every_kind_the_cli_writes_and_keeps_the_original() {
         ),
         (
             vec!["birth", "ada", "--weight-kg", "3.41"],
-            vec!["birth", "--weight-kg", "3.14"],
+            vec!["birth", "--weight-kg", "3.24"],
             "birth_weight_kg",
-            serde_json::json!(3.14),
+            serde_json::json!(3.24),
         ),
     ];
     for (add, amend, field, corrected) in cases {
