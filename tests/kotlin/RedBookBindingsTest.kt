@@ -273,6 +273,8 @@ class RedBookBindingsTest {
                         toMum?.let { mum.receive(it) }
                     }
                 }
+                // The health visitor's entries count once Mum's grant of access reaches it.
+                sync()
                 val spot = EntryBody.NewbornScreening(NewbornScreening.BloodSpot("2026-01-06", listOf(
                     BloodSpotResult(BloodSpotCondition.SCID, BloodSpotOutcome.SUSPECTED),
                     BloodSpotResult(BloodSpotCondition.CF, BloodSpotOutcome.DECLINED),
