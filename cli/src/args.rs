@@ -72,7 +72,7 @@ pub enum Command {
         reason: String,
     },
     /// Record a risk factor the schedule uses (mother's hepatitis B, BCG eligibility, a
-    /// flu risk group, chickenpox), or rule one out
+    /// flu risk group, chickenpox, SCID as the specialist team found it), or rule one out
     Risk(RiskArgs),
     /// Close a record (a professional's device): the child died, or parental
     /// responsibility changed. Parents' devices may then read it, not write to it

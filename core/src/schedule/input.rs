@@ -3,7 +3,7 @@
 
 use super::{
     canonical_vaccine, data, scid_screen, Check, Eligibility, GivenDose, RiskFactorUse,
-    ScheduleInput, ScidFinding,
+    ScheduleInput, ScidFinding, ScidScreen,
 };
 use crate::model::{
     BloodSpotCondition, BloodSpotOutcome, ChildDetails, EntryBody, EntryView, NewbornScreening,
@@ -25,6 +25,7 @@ pub fn schedule_input(
         ..Default::default()
     };
     let mut scid_findings = Vec::new();
+    let mut scid_declined = false;
     let mut risk_views = Vec::new();
     for &view in timeline {
         // Only what a member vouched for counts as given or done: an entry signed by a
@@ -81,6 +82,10 @@ pub fn schedule_input(
                         BloodSpotOutcome::NotSuspected => Some(false),
                         _ => None,
                     });
+                    scid_declined |= results.iter().any(|r| {
+                        r.condition == BloodSpotCondition::Scid
+                            && r.outcome == BloodSpotOutcome::Declined
+                    });
                     scid_findings.extend(scid.map(|suspected| ScidFinding {
                         date: *sample_date,
                         suspected,
@@ -110,7 +115,10 @@ pub fn schedule_input(
                 _ => None,
             }),
     );
-    input.scid = scid_screen(&scid_findings);
+    input.scid = match scid_screen(&scid_findings) {
+        ScidScreen::Unknown if scid_declined => ScidScreen::Declined,
+        scid => scid,
+    };
     let present = |wanted: &dyn Fn(RiskFactorKind) -> bool| {
         risk_factors
             .iter()

@@ -130,6 +130,8 @@ pub enum ScidScreen {
     NotSuspected,
     /// Live vaccines are not given until the specialist team says (`data::LIVE_VACCINES`).
     Suspected,
+    /// No SCID finding, and the parents declined SCID screening: no result will come.
+    Declined,
     /// Suspected, then ended by a later sample or the specialist team (`scid::scid_screen`,
     /// `data::SCID_RULED_OUT_SOURCE`): live vaccines are offered again, saying why.
     RuledOut {
@@ -395,6 +397,14 @@ fn apply_scid(items: &mut [DueItem], scid: ScidScreen) {
             ScidScreen::Unknown if item.vaccine == data::BCG => {
                 item.note = Some(
                     "given once the SCID newborn screening result is known (not recorded here yet)"
+                        .into(),
+                );
+            }
+            // UNVERIFIED: what the programme advises for BCG then is not in the sources
+            // read (`data::SCID_RULED_OUT_SOURCE`); say only that no result will come.
+            ScidScreen::Declined if item.vaccine == data::BCG => {
+                item.note = Some(
+                    "SCID screening was declined, so no SCID result will come: the clinic decides"
                         .into(),
                 );
             }

@@ -426,9 +426,14 @@ mod tests {
                 BloodSpotOutcome::NotScreened,
                 BloodSpotOutcome::RepeatRequired,
             ] {
+                let alone = if outcome == BloodSpotOutcome::Declined {
+                    ScidScreen::Declined
+                } else {
+                    ScidScreen::Unknown
+                };
                 assert_eq!(
                     read(&[view(&MIDWIFE, 0, scid_result("2026-01-06", outcome))]).0,
-                    ScidScreen::Unknown
+                    alone
                 );
                 let after = [
                     view(&MIDWIFE, 0, scid_result("2026-01-06", SUSPECTED)),
@@ -436,6 +441,26 @@ mod tests {
                 ];
                 assert_eq!(read(&after).0, ScidScreen::Suspected);
             }
+            // Declined: BCG says no result will come, and is still offered.
+            let (_, report) = read(&[
+                view(&MIDWIFE, 0, bcg_eligible()),
+                view(
+                    &MIDWIFE,
+                    1,
+                    scid_result("2026-01-06", BloodSpotOutcome::Declined),
+                ),
+            ]);
+            let bcg = report
+                .immunisations
+                .iter()
+                .find(|i| i.vaccine == "BCG")
+                .unwrap();
+            assert_eq!(bcg.status, DueStatus::Due);
+            assert!(bcg
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("no SCID result will come"));
         }
     }
 }
