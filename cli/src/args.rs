@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 use crate::CliResult;
 
+mod entries;
+pub use entries::*;
+
 #[derive(Parser)]
 #[command(
     name = "redbook",
@@ -59,7 +62,9 @@ pub enum Command {
         /// The child: the start of its name, or its record id
         child: String,
     },
-    /// Correct an entry: the original stays, marked as amended
+    /// Correct an entry of any kind: give the kind and the corrected entry as its add
+    /// command takes it (`amend CHILD ENTRY immunise --date ... --vaccine ... --dose ...`);
+    /// the original stays, marked as amended
     Amend(AmendArgs),
     /// Mark an entry entered in error: hidden, never deleted
     MarkError {
@@ -71,37 +76,19 @@ pub enum Command {
         reason: String,
     },
     /// Record a risk factor the schedule uses (mother's hepatitis B, BCG eligibility, a
-    /// flu risk group, chickenpox), or rule one out
+    /// flu risk group, chickenpox, SCID as the specialist team found it), or rule one out
     Risk(RiskArgs),
     /// Close a record (a professional's device): the child died, or parental
     /// responsibility changed. Parents' devices may then read it, not write to it
-    Close {
-        /// The child: the start of its name, or its record id
-        child: String,
-        /// died or parental-responsibility-changed
-        #[arg(long, value_parser = parse_closure_reason)]
-        reason: ClosureReason,
-        /// [default: today]
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        date: Option<NaiveDate>,
-    },
+    Close(CloseArgs),
     /// Record the biological parents' heights (for the mid-parental height)
-    Parents {
-        /// The child: the start of its name, or its record id
-        child: String,
-        /// The biological mother's height in cm
-        #[arg(long, value_name = "CM")]
-        mother_cm: Option<f64>,
-        /// The biological father's height in cm
-        #[arg(long, value_name = "CM")]
-        father_cm: Option<f64>,
-        /// As the parents said, not measured by a professional
-        #[arg(long)]
-        said: bool,
-        /// [default: today]
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        date: Option<NaiveDate>,
-    },
+    Parents(ParentsArgs),
+    /// Record newborn screening: blood spot results, the hearing screen, the physical
+    /// examination (NIPE)
+    #[command(subcommand)]
+    Screening(ScreeningCommand),
+    /// Record the birth details: gestation, weight, head, length, place, delivery, Apgar
+    Birth(BirthArgs),
     /// Immunisations, reviews and screening: given, due, overdue, upcoming
     Due(DueArgs),
     /// The UK-WHO centile of one measurement (no database needed)
@@ -484,6 +471,18 @@ impl MeasurementArgs {
 pub struct ImmuniseArgs {
     /// The child: the start of its name, or its record id
     pub child: String,
+    #[command(flatten)]
+    pub immunisation: ImmunisationArgs,
+    /// Keep a value the check finds unexpected for the child (beyond the growth charts'
+    /// limits for the age, a vaccine or dose the schedule does not expect): it is marked
+    /// for a professional to review
+    #[arg(long)]
+    pub confirm: bool,
+}
+
+/// A vaccination as typed on the command line (`immunise`, `amend`).
+#[derive(Args)]
+pub struct ImmunisationArgs {
     /// When it was given
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: NaiveDate,
@@ -506,17 +505,34 @@ pub struct ImmuniseArgs {
     /// Who gave it
     #[arg(long)]
     pub given_by: Option<String>,
-    /// Keep a value the check finds unexpected for the child (beyond the growth charts'
-    /// limits for the age, a vaccine or dose the schedule does not expect): it is marked
-    /// for a professional to review
-    #[arg(long)]
-    pub confirm: bool,
+}
+
+impl ImmunisationArgs {
+    pub fn body(self) -> EntryBody {
+        EntryBody::Immunisation(Immunisation {
+            date: self.date,
+            vaccine: self.vaccine,
+            dose: self.dose,
+            product: self.product,
+            batch: self.batch,
+            site: self.site,
+            route: None,
+            given_by: self.given_by,
+        })
+    }
 }
 
 #[derive(Args)]
 pub struct NoteArgs {
     /// The child: the start of its name, or its record id
     pub child: String,
+    #[command(flatten)]
+    pub note: NoteEntryArgs,
+}
+
+/// A note as typed (`note`, `amend`).
+#[derive(Args)]
+pub struct NoteEntryArgs {
     /// What the note says
     #[arg(long)]
     pub text: String,
@@ -526,6 +542,20 @@ pub struct NoteArgs {
     /// A developmental first rather than an observation
     #[arg(long)]
     pub first: bool,
+}
+
+impl NoteEntryArgs {
+    pub fn body(self) -> EntryBody {
+        EntryBody::Note(Note {
+            date: self.date.unwrap_or_else(today),
+            kind: if self.first {
+                NoteKind::DevelopmentalFirst
+            } else {
+                NoteKind::Observation
+            },
+            text: self.text,
+        })
+    }
 }
 
 #[derive(Args)]
@@ -630,10 +660,18 @@ pub struct DueArgs {
 pub struct RiskArgs {
     /// The child: the start of its name, or its record id
     pub child: String,
+    #[command(flatten)]
+    pub risk: RiskEntryArgs,
+}
+
+/// A risk factor as typed (`risk`, `amend`).
+#[derive(Args)]
+pub struct RiskEntryArgs {
     /// maternal-hepatitis-b, tuberculosis-risk, chronic-respiratory-disease,
     /// chronic-heart-disease, chronic-kidney-disease, chronic-liver-disease,
     /// chronic-neurological-disease, learning-disability, diabetes,
-    /// asplenia-or-splenic-dysfunction, immunosuppression, chickenpox
+    /// asplenia-or-splenic-dysfunction, immunosuppression, chickenpox, down-syndrome,
+    /// turner-syndrome, scid (found or, with --ruled-out, ruled out by the specialist team)
     pub factor: RiskFactorKind,
     /// Ruled out rather than found (e.g. mother screened negative)
     #[arg(long)]
@@ -643,19 +681,29 @@ pub struct RiskArgs {
     pub date: Option<NaiveDate>,
 }
 
+impl RiskEntryArgs {
+    pub fn body(self) -> EntryBody {
+        EntryBody::RiskFactor(RiskFactor {
+            date: self.date.unwrap_or_else(today),
+            factor: self.factor,
+            present: !self.ruled_out,
+        })
+    }
+}
+
 #[derive(Args)]
 pub struct AmendArgs {
     /// The child: the start of its name, or its record id
     pub child: String,
     /// The entry's id (`redbook history CHILD` lists them)
     pub entry: String,
-    /// The corrected measurement
-    #[command(flatten)]
-    pub measurement: MeasurementArgs,
+    /// The corrected entry: its kind, then what its add command takes
+    #[command(subcommand)]
+    pub corrected: AmendedEntry,
     /// Keep a value the check finds unexpected for the child (beyond the growth charts'
     /// limits for the age, a vaccine or dose the schedule does not expect): it is marked
     /// for a professional to review
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub confirm: bool,
 }
 

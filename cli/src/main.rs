@@ -103,19 +103,29 @@ fn argument_problem(e: &clap::Error) -> String {
             Some(like) => format!("unexpected argument (did you mean {like}?)"),
             None => "unexpected argument".to_string(),
         },
+        // A command of commands (`amend CHILD ENTRY`, `screening`): say which there are.
+        ErrorKind::MissingSubcommand => {
+            let (_, command) = command_typed();
+            let names: Vec<&str> = command
+                .get_subcommands()
+                .map(|c| c.get_name())
+                .filter(|name| *name != "help")
+                .collect();
+            format!("give one of {}", names.join(", "))
+        }
         kind if arguments.is_empty() => kind.as_str().unwrap_or("invalid arguments").to_string(),
         kind => format!(
             "{} ({arguments})",
             kind.as_str().unwrap_or("invalid arguments")
         ),
     };
-    line.push_str(&format!("; see `{} --help`", command_typed()));
+    line.push_str(&format!("; see `{} --help`", command_typed().0));
     line
 }
 
 /// The command an argument error is about (`redbook child add`): the subcommands named
 /// among the arguments typed.
-fn command_typed() -> String {
+fn command_typed() -> (String, clap::Command) {
     use clap::CommandFactory;
     let mut command = Cli::command();
     let mut path = vec!["redbook".to_string()];
@@ -125,7 +135,7 @@ fn command_typed() -> String {
             command = sub;
         }
     }
-    path.join(" ")
+    (path.join(" "), command)
 }
 
 /// Help and version print as clap writes them; any other argument error is one line on
@@ -169,9 +179,11 @@ fn run(cli: Cli) -> CliResult {
         | Command::History { .. }
         | Command::Amend(_)
         | Command::MarkError { .. }
-        | Command::Parents { .. }
-        | Command::Close { .. }
-        | Command::Risk(_)) => records::run(c, &path, &out),
+        | Command::Parents(_)
+        | Command::Close(_)
+        | Command::Risk(_)
+        | Command::Screening(_)
+        | Command::Birth(_)) => records::run(c, &path, &out),
         c @ (Command::Due(_)
         | Command::Centile(_)
         | Command::Growth { .. }

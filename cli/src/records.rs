@@ -1,5 +1,6 @@
 //! Writing and reading a child's record: children, measurements, vaccinations, notes,
-//! risk factors, parents' heights, corrections, closing a record.
+//! risk factors, parents' heights, birth details, newborn screening, corrections of any
+//! of them, closing a record.
 
 use redbook_core::model::*;
 use redbook_core::HistoryAction;
@@ -117,33 +118,31 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
         Command::Immunise(args) => {
             let book = open_existing(path)?;
             let id = find_child(&book, &args.child)?;
-            let body = EntryBody::Immunisation(Immunisation {
-                date: args.date,
-                vaccine: args.vaccine,
-                dose: args.dose,
-                product: args.product,
-                batch: args.batch,
-                site: args.site,
-                route: None,
-                given_by: args.given_by,
-            });
-            print_added(out, &book.add_entry(id, body, args.confirm)?);
+            print_added(
+                out,
+                &book.add_entry(id, args.immunisation.body(), args.confirm)?,
+            );
         }
         Command::Note(args) => {
             let book = open_existing(path)?;
             let id = find_child(&book, &args.child)?;
-            let body = EntryBody::Note(Note {
-                date: args
-                    .date
-                    .unwrap_or_else(|| chrono::Local::now().date_naive()),
-                kind: if args.first {
-                    NoteKind::DevelopmentalFirst
-                } else {
-                    NoteKind::Observation
-                },
-                text: args.text,
-            });
+            print_added(out, &book.add_entry(id, args.note.body(), false)?);
+        }
+        Command::Screening(screening) => {
+            let (child, body) = match screening {
+                ScreeningCommand::BloodSpot(args) => (args.child, args.entry.body()?),
+                ScreeningCommand::Hearing(args) => (args.child, args.entry.body()),
+                ScreeningCommand::Nipe(args) => (args.child, args.entry.body()),
+            };
+            let book = open_existing(path)?;
+            let id = find_child(&book, &child)?;
             print_added(out, &book.add_entry(id, body, false)?);
+        }
+        Command::Birth(args) => {
+            let body = args.entry.body()?;
+            let book = open_existing(path)?;
+            let id = find_child(&book, &args.child)?;
+            print_added(out, &book.add_entry(id, body, args.confirm)?);
         }
         Command::Show { child, address } => {
             let book = open_existing(path)?;
@@ -186,11 +185,11 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             });
         }
         Command::Amend(args) => {
+            let body = args.corrected.body()?;
             let book = open_existing(path)?;
             let id = find_child(&book, &args.child)?;
             let record = book.child(id.clone())?;
             let target = find_entry(&record, &args.entry)?;
-            let body = args.measurement.body();
             print_added(out, &book.amend_entry(id, target, body, args.confirm)?);
         }
         Command::MarkError {
@@ -203,51 +202,20 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             let target = find_entry(&book.child(id.clone())?, &entry)?;
             print_added(out, &book.mark_entered_in_error(id, target, reason)?);
         }
-        Command::Parents {
-            child,
-            mother_cm,
-            father_cm,
-            said,
-            date,
-        } => {
+        Command::Parents(args) => {
             let book = open_existing(path)?;
-            let id = find_child(&book, &child)?;
-            let body = EntryBody::ParentalHeights(ParentalHeights {
-                date: date.unwrap_or_else(|| chrono::Local::now().date_naive()),
-                mother_cm,
-                father_cm,
-                measured_by: if said {
-                    MeasuredBy::Parent
-                } else {
-                    MeasuredBy::Professional
-                },
-            });
-            print_added(out, &book.add_entry(id, body, false)?);
+            let id = find_child(&book, &args.child)?;
+            print_added(out, &book.add_entry(id, args.entry.body(), false)?);
         }
-        Command::Close {
-            child,
-            reason,
-            date,
-        } => {
+        Command::Close(args) => {
             let book = open_existing(path)?;
-            let id = find_child(&book, &child)?;
-            let body = EntryBody::RecordClosed(RecordClosure {
-                date: date.unwrap_or_else(|| chrono::Local::now().date_naive()),
-                reason,
-            });
-            print_added(out, &book.add_entry(id, body, false)?);
+            let id = find_child(&book, &args.child)?;
+            print_added(out, &book.add_entry(id, args.entry.body(), false)?);
         }
         Command::Risk(args) => {
             let book = open_existing(path)?;
             let id = find_child(&book, &args.child)?;
-            let body = EntryBody::RiskFactor(RiskFactor {
-                date: args
-                    .date
-                    .unwrap_or_else(|| chrono::Local::now().date_naive()),
-                factor: args.factor,
-                present: !args.ruled_out,
-            });
-            print_added(out, &book.add_entry(id, body, false)?);
+            print_added(out, &book.add_entry(id, args.risk.body(), false)?);
         }
         _ => unreachable!("main sends each module only its own commands"),
     }

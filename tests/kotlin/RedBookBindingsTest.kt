@@ -256,6 +256,54 @@ class RedBookBindingsTest {
     }
 
     @Test
+    fun aBloodSpotResultAndTheSpecialistTeamsScidFindingAreWrittenAndTheScheduleFollowsThem() {
+        RedBook.openWithKeyProvider(tempDb("mum.redbook"), keystore(1)).use { mum ->
+            RedBook.openWithKeyProvider(tempDb("hv.redbook"), keystore(2)).use { hv ->
+                hv.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "HV Jo", "X99TEST"))
+                hv.setAttestation(testOrganisationAttest(hv.deviceCard()))
+                listOf(mum, hv).forEach { it.setTrustedOrganisations(listOf(testOrganisation())) }
+                val id = mum.addChild(ada())
+                hv.accept(mum.share(id, hv.deviceCard(), Access.WRITER))
+                fun sync() {
+                    repeat(20) {
+                        val toHv = mum.syncMessage(id, hv.deviceId())
+                        val toMum = hv.syncMessage(id, mum.deviceId())
+                        if (toHv == null && toMum == null) return
+                        toHv?.let { hv.receive(it) }
+                        toMum?.let { mum.receive(it) }
+                    }
+                }
+                // The health visitor's entries count once Mum's grant of access reaches it.
+                sync()
+                val spot = EntryBody.NewbornScreening(NewbornScreening.BloodSpot("2026-01-06", listOf(
+                    BloodSpotResult(BloodSpotCondition.SCID, BloodSpotOutcome.SUSPECTED),
+                    BloodSpotResult(BloodSpotCondition.CF, BloodSpotOutcome.DECLINED),
+                )))
+                assertEquals(spot, hv.addEntry(id, spot).entry.body)
+                fun rotavirus() = hv.due(id, "2026-02-26").immunisations.first { it.vaccine == "Rotavirus" }
+                assertEquals(DueStatus.NOT_APPLICABLE, rotavirus().status)
+                // Only a professional records the specialist team's word.
+                val ruledOut = EntryBody.RiskFactor(RiskFactor("2026-01-20", RiskFactorKind.SCID, false))
+                val refused = assertFailsWith<RedbookException.InvalidInput> { mum.addEntry(id, ruledOut) }
+                assertEquals("factor", refused.field)
+                hv.addEntry(id, ruledOut)
+                sync()
+                val offered = rotavirus()
+                assertEquals(DueStatus.DUE, offered.status)
+                assertContains(offered.note!!, "ruled out by the specialist team on 2026-01-20")
+                // A correction keeps the kind of what it corrects, and says both kinds if not.
+                val jab = hv.addEntry(id, EntryBody.Immunisation(Immunisation("2026-02-26", "6-in-1", 1u, null, null, null, null, null)))
+                val wrong = assertFailsWith<RedbookException.InvalidInput> {
+                    hv.amendEntry(id, jab.entry.id, EntryBody.Measurement(Measurement("2026-02-26", 5.2, null, null, null, MeasuredBy.PROFESSIONAL)))
+                }
+                assertContains(wrong.reason, "this is a measurement, the entry is a vaccination")
+                val fixed = hv.amendEntry(id, jab.entry.id, EntryBody.Immunisation(Immunisation("2026-02-26", "6-in-1", 1u, null, "A21CB123", null, null, null)))
+                assertEquals(EntryStatus.Amended(fixed.entry.id), hv.child(id).entries.first { it.entry.id == jab.entry.id }.status)
+            }
+        }
+    }
+
+    @Test
     fun riskFactorsAndAClosureComeFromTheRecordOnEveryDevice() {
         RedBook.openWithKeyProvider(tempDb("mum.redbook"), keystore(1)).use { mum ->
             RedBook.openWithKeyProvider(tempDb("hv.redbook"), keystore(2)).use { hv ->

@@ -97,6 +97,12 @@ pub fn every_kind_of_entry() -> Vec<EntryBody> {
                     condition: BloodSpotCondition::Scid,
                     outcome: BloodSpotOutcome::NotSuspected,
                 },
+                // The parents chose not to have it screened: through the store, sync
+                // and FHIR like any outcome.
+                BloodSpotResult {
+                    condition: BloodSpotCondition::Cf,
+                    outcome: BloodSpotOutcome::Declined,
+                },
             ],
         }),
         EntryBody::Review(Review {

@@ -190,6 +190,7 @@ pub enum RiskFactorKind {
     Chickenpox,
     DownSyndrome,
     TurnerSyndrome,
+    Scid,
 }
 
 #[uniffi::remote(Record)]
@@ -298,6 +299,7 @@ pub enum BloodSpotOutcome {
     CarrierDetected,
     RepeatRequired,
     NotScreened,
+    Declined,
 }
 
 #[uniffi::remote(Record)]

@@ -56,6 +56,33 @@ impl EntryBody {
         }
     }
 
+    /// What the entry is, in plain words ("a vaccination"); the newborn screening tests
+    /// apart, since a correction is of the same test (`record::write_rules`).
+    pub fn kind_words(&self) -> &'static str {
+        match self {
+            EntryBody::BirthDetails(_) => "birth details",
+            EntryBody::Measurement(_) => "a measurement",
+            EntryBody::Immunisation(_) => "a vaccination",
+            EntryBody::NewbornScreening(NewbornScreening::BloodSpot { .. }) => {
+                "a blood spot result"
+            }
+            EntryBody::NewbornScreening(NewbornScreening::Hearing { .. }) => "a hearing screen",
+            EntryBody::NewbornScreening(NewbornScreening::Nipe { .. }) => {
+                "a physical examination (NIPE)"
+            }
+            EntryBody::Review(_) => "a review",
+            EntryBody::HealthEvent(_) => "an illness, accident or hospital visit",
+            EntryBody::Medicine(_) => "a medicine",
+            EntryBody::Allergy(_) => "an allergy",
+            EntryBody::Contact(_) => "a contact",
+            EntryBody::Note(_) => "a note",
+            EntryBody::RiskFactor(_) => "a risk factor",
+            EntryBody::ParentalHeights(_) => "the parents' heights",
+            EntryBody::RecordClosed(_) => "a closure of the record",
+            EntryBody::EnteredInError { .. } => "an entered-in-error mark",
+        }
+    }
+
     /// The clinical date the entry is about, for the timeline.
     pub fn date(&self) -> Option<NaiveDate> {
         match self {
@@ -186,6 +213,23 @@ pub enum BloodSpotCondition {
     Scid,
 }
 
+impl BloodSpotCondition {
+    /// Every condition, in the order the blood spot card lists them.
+    pub const ALL: [BloodSpotCondition; 11] = [
+        BloodSpotCondition::Pku,
+        BloodSpotCondition::Scd,
+        BloodSpotCondition::Cf,
+        BloodSpotCondition::Cht,
+        BloodSpotCondition::Mcadd,
+        BloodSpotCondition::Hcu,
+        BloodSpotCondition::Msud,
+        BloodSpotCondition::Ga1,
+        BloodSpotCondition::Iva,
+        BloodSpotCondition::Ht1,
+        BloodSpotCondition::Scid,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BloodSpotOutcome {
@@ -194,6 +238,21 @@ pub enum BloodSpotOutcome {
     CarrierDetected,
     RepeatRequired,
     NotScreened,
+    /// The parents chose not to have the baby screened for this condition (for SCID the
+    /// evaluation asks them: UKHSA-SCID-CRIB in `schedule::data`). An app older than this
+    /// variant cannot read the entry and keeps it unread, by id.
+    Declined,
+}
+
+impl BloodSpotOutcome {
+    pub const ALL: [BloodSpotOutcome; 6] = [
+        BloodSpotOutcome::NotSuspected,
+        BloodSpotOutcome::Suspected,
+        BloodSpotOutcome::CarrierDetected,
+        BloodSpotOutcome::RepeatRequired,
+        BloodSpotOutcome::NotScreened,
+        BloodSpotOutcome::Declined,
+    ];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -369,10 +428,13 @@ pub enum RiskFactorKind {
     // Conditions with their own growth charts (`growth::ChartSet`).
     DownSyndrome,
     TurnerSyndrome,
+    /// Severe combined immunodeficiency, found or ruled out by the specialist immunology
+    /// team after a "SCID suspected" newborn screening result (`schedule::scid`).
+    Scid,
 }
 
 impl RiskFactorKind {
-    pub const ALL: [RiskFactorKind; 14] = [
+    pub const ALL: [RiskFactorKind; 15] = [
         RiskFactorKind::MaternalHepatitisB,
         RiskFactorKind::TuberculosisRisk,
         RiskFactorKind::ChronicRespiratoryDisease,
@@ -387,6 +449,7 @@ impl RiskFactorKind {
         RiskFactorKind::Chickenpox,
         RiskFactorKind::DownSyndrome,
         RiskFactorKind::TurnerSyndrome,
+        RiskFactorKind::Scid,
     ];
 
     /// A clinical risk group for flu (Green Book ch. 19, table 19.4).
@@ -398,6 +461,9 @@ impl RiskFactorKind {
                 | RiskFactorKind::Chickenpox
                 | RiskFactorKind::DownSyndrome
                 | RiskFactorKind::TurnerSyndrome
+                // A diagnosis the specialist team acts on; a flu risk group is recorded
+                // as its own entry (immunosuppression), never inferred here.
+                | RiskFactorKind::Scid
         )
     }
 
@@ -425,6 +491,9 @@ impl RiskFactorKind {
             RiskFactorKind::Chickenpox => "has had chickenpox",
             RiskFactorKind::DownSyndrome => "Down syndrome (its own growth charts)",
             RiskFactorKind::TurnerSyndrome => "Turner syndrome (its own height chart)",
+            RiskFactorKind::Scid => {
+                "severe combined immunodeficiency (SCID), by the specialist team"
+            }
         }
     }
 }
@@ -443,7 +512,7 @@ impl std::str::FromStr for RiskFactorKind {
             .ok_or_else(|| {
                 super::ValidationError::new(
                     "factor",
-                    "one of maternal-hepatitis-b, tuberculosis-risk, a flu risk group (e.g. chronic-heart-disease), chickenpox, down-syndrome, turner-syndrome",
+                    "one of maternal-hepatitis-b, tuberculosis-risk, a flu risk group (e.g. chronic-heart-disease), chickenpox, down-syndrome, turner-syndrome, scid",
                 )
             })
     }

@@ -111,12 +111,14 @@ pub fn check_entry(
         let original = record
             .entry(target)
             .ok_or(Error::NotFound { what: "entry" })?;
-        if original.body.kind_name() != body.kind_name() {
-            return Err(ValidationError::new(
-                "kind",
-                "an amendment has the kind of the entry it corrects",
-            )
-            .into());
+        // Also per screening test: a hearing screen is not corrected by a blood spot.
+        if original.body.kind_words() != body.kind_words() {
+            let reason = format!(
+                "an amendment has the kind of the entry it corrects: this is {}, the entry is {}",
+                body.kind_words(),
+                original.body.kind_words()
+            );
+            return Err(ValidationError::new("kind", &reason).into());
         }
     }
     if let EntryBody::EnteredInError { target, .. } = body {

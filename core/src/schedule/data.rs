@@ -14,6 +14,15 @@
 //! - [GREEN-BOOK] UKHSA "Immunisation against infectious disease": ch. 11 (schedule and
 //!   minimum intervals), ch. 18 (hepatitis B), ch. 27b (rotavirus), ch. 32 (BCG),
 //!   ch. 19 (influenza).
+//! - [UKHSA-SCID-GP] gov.uk, "Rotavirus vaccine and SCID newborn screening evaluation:
+//!   information for GPs and practice nurses" (20 September 2021): BCG and rotavirus are
+//!   live vaccines, not given to babies with SCID; BCG only once the SCID screening
+//!   outcome is known.
+//! - [UKHSA-SCID-CRIB] gov.uk, "SCID screening: crib sheet for blood spot takers"
+//!   (updated 8 April 2022): parents decide whether their baby is screened for SCID; a
+//!   "SCID suspected" result goes to the specialist immunology team, whose blood test
+//!   (flow cytometry) finds SCID, another condition, or neither (the baby is discharged);
+//!   some babies born before 37 weeks give a second sample.
 
 use super::{Age, Check, Programme};
 use chrono::NaiveDate;
@@ -386,7 +395,22 @@ pub const BCG_ELIGIBLE: &[DoseRule] = &[DoseRule {
 /// SCID (`LIVE_VACCINE_SOURCE`).
 pub const LIVE_VACCINES: &[&str] = &[BCG, ROTAVIRUS, MMR, MMRV];
 pub const LIVE_VACCINE_SOURCE: &str =
-    "GREEN-BOOK ch. 6 (live vaccines and severe immunodeficiency), ch. 27b, ch. 32";
+    "GREEN-BOOK ch. 6 (live vaccines and severe immunodeficiency), ch. 27b, ch. 32; UKHSA-SCID-GP";
+
+/// When a suspected SCID stops counting and live vaccines are offered again
+/// (`scid::scid_screen`): a "not suspected" result on a blood spot sample taken after the
+/// latest suspicion, or the specialist team's "ruled out" (a SCID risk factor entry, not
+/// present) dated after it, written by a professional whose role an organisation on the
+/// trust list confirms (as for a closure, hazard log H21; H41). A suspicion from any
+/// counted entry stands; on the same date suspected wins; once the specialist team has
+/// found SCID only their own later word ends it.
+/// UNVERIFIED: [UKHSA-SCID-CRIB] says a baby whose blood test shows neither SCID nor
+/// another condition is discharged, and [UKHSA-SCID-GP] that live vaccines wait only for
+/// SCID; neither, as read, says in so many words that live vaccines are then offered, nor
+/// how a repeat sample's "not suspected" weighs against a first "suspected". Ask the
+/// screening programme before go-live; a change is an edit to `scid_screen` and its tests.
+pub const SCID_RULED_OUT_SOURCE: &str =
+    "UKHSA-SCID-CRIB (UNVERIFIED: see data::SCID_RULED_OUT_SOURCE)";
 
 /// The one-off MMRV catch-up [UKHSA-MMRV]: children born 1 January 2020 to 31 August
 /// 2022 who have had neither chickenpox nor a varicella vaccine.

@@ -2,14 +2,14 @@
 //! risk factor entries it may rely on. Only what a member vouched for counts.
 
 use super::{
-    canonical_vaccine, data, Check, Eligibility, GivenDose, RiskFactorUse, ScheduleInput,
-    ScidScreen,
+    canonical_vaccine, data, scid_screen, Check, Eligibility, GivenDose, RiskFactorUse,
+    ScheduleInput, ScidFinding, ScidScreen,
 };
 use crate::model::{
     BloodSpotCondition, BloodSpotOutcome, ChildDetails, EntryBody, EntryView, NewbornScreening,
     NipeStage, ReviewKind, RiskFactorKind, ValidationError, Verification,
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 /// The schedule's view of a record: current entries only (amended and error-marked
 /// ones do not count as given or done), and the risk factors it may rely on.
@@ -24,7 +24,8 @@ pub fn schedule_input(
         birth_date,
         ..Default::default()
     };
-    let mut scid_sample: Option<NaiveDate> = None;
+    let mut scid_findings = Vec::new();
+    let mut scid_declined = false;
     let mut risk_views = Vec::new();
     for &view in timeline {
         // Only what a member vouched for counts as given or done: an entry signed by a
@@ -73,26 +74,24 @@ pub fn schedule_input(
                     results,
                 } = screening
                 {
-                    // The latest sample with a SCID result decides; a suspected result is
-                    // never cleared by an unclear repeat (hazard log H17).
-                    let scid = results
-                        .iter()
-                        .find(|r| r.condition == BloodSpotCondition::Scid)
-                        .map(|r| match r.outcome {
-                            BloodSpotOutcome::Suspected => ScidScreen::Suspected,
-                            BloodSpotOutcome::NotSuspected => ScidScreen::NotSuspected,
-                            _ => ScidScreen::Unknown,
-                        });
-                    if let Some(scid) = scid {
-                        let later = scid_sample.is_none_or(|d| *sample_date >= d);
-                        if input.scid != ScidScreen::Suspected
-                            && scid != ScidScreen::Unknown
-                            && later
-                        {
-                            input.scid = scid;
-                            scid_sample = Some(*sample_date);
-                        }
-                    }
+                    // Only a decisive result is a finding; an unclear repeat (repeat
+                    // required, not screened, declined) never clears a suspicion (H17).
+                    let scid = results.iter().find_map(|r| match r.outcome {
+                        _ if r.condition != BloodSpotCondition::Scid => None,
+                        BloodSpotOutcome::Suspected => Some(true),
+                        BloodSpotOutcome::NotSuspected => Some(false),
+                        _ => None,
+                    });
+                    scid_declined |= results.iter().any(|r| {
+                        r.condition == BloodSpotCondition::Scid
+                            && r.outcome == BloodSpotOutcome::Declined
+                    });
+                    scid_findings.extend(scid.map(|suspected| ScidFinding {
+                        date: *sample_date,
+                        suspected,
+                        by_specialist: false,
+                        confirmed_professional: confirmed_professional(view),
+                    }));
                 }
             }
             EntryBody::RiskFactor(_) => risk_views.push(view),
@@ -100,6 +99,26 @@ pub fn schedule_input(
         }
     }
     let risk_factors = risk_factor_uses(&risk_views);
+    // The specialist team's findings: every counted one, not only the latest (on one
+    // date, "found" must beat "ruled out" whichever was written last).
+    scid_findings.extend(
+        risk_views
+            .iter()
+            .filter(|view| why_not_counted(view).is_none())
+            .filter_map(|view| match &view.entry.body {
+                EntryBody::RiskFactor(r) if r.factor == RiskFactorKind::Scid => Some(ScidFinding {
+                    date: r.date,
+                    suspected: r.present,
+                    by_specialist: true,
+                    confirmed_professional: true,
+                }),
+                _ => None,
+            }),
+    );
+    input.scid = match scid_screen(&scid_findings) {
+        ScidScreen::Unknown if scid_declined => ScidScreen::Declined,
+        scid => scid,
+    };
     let present = |wanted: &dyn Fn(RiskFactorKind) -> bool| {
         risk_factors
             .iter()
@@ -133,24 +152,7 @@ pub fn risk_factor_uses(views: &[&EntryView]) -> Vec<RiskFactorUse> {
                 return None;
             };
             let author = &view.entry.author;
-            let why_not_used = if view.verification != Verification::Verified {
-                Some("not signed by a member of this record who could write".to_string())
-            } else if r.factor.professional_only() && !author.role.is_professional() {
-                Some(format!(
-                    "written by a {}: a professional records this before the schedule uses it",
-                    author.role.label()
-                ))
-            } else if r.factor.professional_only() && view.author_confirmed_by.is_none() {
-                // A role an admin gave is not enough for a professional's fact: anyone an
-                // admin grants "GP" could otherwise change the schedule (docs/threat-model.md,
-                // "Roles").
-                Some(format!(
-                    "written by a {} whose role no organisation on this app's trust list has confirmed: it counts once confirmed",
-                    author.role.label()
-                ))
-            } else {
-                None
-            };
+            let why_not_used = why_not_counted(view);
             let risk = RiskFactorUse {
                 entry_id: view.entry.id.to_string(),
                 factor: r.factor,
@@ -163,7 +165,12 @@ pub fn risk_factor_uses(views: &[&EntryView]) -> Vec<RiskFactorUse> {
             Some((risk, view.entry.recorded_at))
         })
         .collect();
-    uses.sort_by(|(a, a_at), (b, b_at)| (a.factor, a.date, a_at).cmp(&(b.factor, b.date, b_at)));
+    // On one date, a SCID found sorts after (so wins over) one ruled out, as the schedule
+    // reads them (`scid::scid_screen`); otherwise the later written wins.
+    let found_last = |u: &RiskFactorUse| u.factor == RiskFactorKind::Scid && u.present;
+    uses.sort_by(|(a, a_at), (b, b_at)| {
+        (a.factor, a.date, found_last(a), a_at).cmp(&(b.factor, b.date, found_last(b), b_at))
+    });
     // Latest counted entry per kind decides; earlier counted ones are replaced.
     for i in 0..uses.len() {
         let replaced = uses[i + 1..]
@@ -175,4 +182,37 @@ pub fn risk_factor_uses(views: &[&EntryView]) -> Vec<RiskFactorUse> {
         }
     }
     uses.into_iter().map(|(u, _)| u).collect()
+}
+
+/// Why a risk factor entry does not count, if it does not: not vouched for by a member
+/// that could write, or a professional's fact written by anyone else, or by a
+/// professional whose role no organisation on this app's trust list confirms.
+fn why_not_counted(view: &EntryView) -> Option<String> {
+    let EntryBody::RiskFactor(r) = &view.entry.body else {
+        return Some("not a risk factor".into());
+    };
+    let author = &view.entry.author;
+    if view.verification != Verification::Verified {
+        Some("not signed by a member of this record who could write".to_string())
+    } else if r.factor.professional_only() && !author.role.is_professional() {
+        Some(format!(
+            "written by a {}: a professional records this before the schedule uses it",
+            author.role.label()
+        ))
+    } else if r.factor.professional_only() && view.author_confirmed_by.is_none() {
+        // A role an admin gave is not enough for a professional's fact: anyone an admin
+        // grants "GP" could otherwise change the schedule (docs/threat-model.md, "Roles").
+        Some(format!(
+            "written by a {} whose role no organisation on this app's trust list has confirmed: it counts once confirmed",
+            author.role.label()
+        ))
+    } else {
+        None
+    }
+}
+
+/// Written by a professional whose role an organisation on the trust list confirms
+/// (signed and verified is checked by the caller).
+fn confirmed_professional(view: &EntryView) -> bool {
+    view.entry.author.role.is_professional() && view.author_confirmed_by.is_some()
 }

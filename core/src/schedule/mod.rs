@@ -11,11 +11,13 @@ use std::collections::BTreeMap;
 pub mod data;
 mod doses;
 mod input;
+mod scid;
 use data::{
     DoseRule, CHECKS, FLU, FLU_SEASONS, MMRV_CATCH_UP, VACCINE_ALIASES, VARICELLA_CONTAINING,
 };
 pub use doses::{course_doses, dose_questions, known_vaccines, DoseQuestion};
 pub use input::{risk_factor_uses, schedule_input};
+pub use scid::{scid_screen, ScidFinding};
 
 /// An age as the schedule states it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -130,6 +132,16 @@ pub enum ScidScreen {
     NotSuspected,
     /// Live vaccines are not given until the specialist team says (`data::LIVE_VACCINES`).
     Suspected,
+    /// No SCID finding, and the parents declined SCID screening: no result will come.
+    Declined,
+    /// Suspected, then ended by a later sample or the specialist team (`scid::scid_screen`,
+    /// `data::SCID_RULED_OUT_SOURCE`): live vaccines are offered again, saying why.
+    RuledOut {
+        suspected_on: NaiveDate,
+        ruled_out_on: NaiveDate,
+        /// The specialist team ruled it out, rather than a repeat sample.
+        by_specialist: bool,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -370,7 +382,8 @@ fn close_courses(items: &mut [DueItem]) {
 }
 
 /// A suspected SCID stops live vaccines not yet given; BCG waits for the result
-/// (`data::LIVE_VACCINES`, `data::BCG_ELIGIBLE`).
+/// (`data::LIVE_VACCINES`, `data::BCG_ELIGIBLE`); a suspicion ruled out offers them again
+/// (`data::SCID_RULED_OUT_SOURCE`).
 fn apply_scid(items: &mut [DueItem], scid: ScidScreen) {
     for item in items.iter_mut().filter(|i| i.given_on.is_none()) {
         let live = data::LIVE_VACCINES.contains(&item.vaccine.as_str());
@@ -389,8 +402,32 @@ fn apply_scid(items: &mut [DueItem], scid: ScidScreen) {
                         .into(),
                 );
             }
+            // UNVERIFIED: what the programme advises for BCG then is not in the sources
+            // read (`data::SCID_RULED_OUT_SOURCE`); say only that no result will come.
+            ScidScreen::Declined if item.vaccine == data::BCG => {
+                item.note = Some(
+                    "SCID screening was declined, so no SCID result will come: the clinic decides"
+                        .into(),
+                );
+            }
             ScidScreen::NotSuspected if item.vaccine == data::BCG => {
                 item.note = Some("SCID not suspected on newborn screening: can be given".into());
+            }
+            // Offered again on its own timing; one past its age limit stays not applicable.
+            ScidScreen::RuledOut {
+                suspected_on,
+                ruled_out_on,
+                by_specialist,
+            } if live && item.status != DueStatus::NotApplicable => {
+                let then = if by_specialist {
+                    format!("ruled out by the specialist team on {ruled_out_on}")
+                } else {
+                    format!("not suspected on the blood spot sample of {ruled_out_on}")
+                };
+                item.note = Some(format!(
+                    "can be given: SCID was suspected on {suspected_on}, then {then}"
+                ));
+                item.source = format!("{}; {}", item.source, data::SCID_RULED_OUT_SOURCE);
             }
             _ => {}
         }
