@@ -116,13 +116,12 @@ fn parse(text: &str) -> Result<Parsed, crate::Error> {
         .strip_prefix(PREFIX)
         .or_else(|| text.strip_prefix(&PREFIX.to_lowercase()))
         .ok_or_else(|| refused("is not a red book printout code (it starts RBP1:)"))?;
+    let incomplete = || refused("is incomplete or damaged: scan it again, or type all of it");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(body)
-        .map_err(|_| refused("is damaged: it is not the text a printout carries"))?;
+        .map_err(|_| incomplete())?;
     if bytes.len() != CODE_LEN {
-        return Err(refused(
-            "is incomplete or damaged: scan it again, or type all of it",
-        ));
+        return Err(incomplete());
     }
     if bytes[0] != VERSION {
         return Err(refused(
@@ -162,7 +161,9 @@ pub fn check(
     let signer = members
         .iter()
         .find(|m| m.device_id == code.device)
-        .ok_or_else(|| refused("was not signed by a member of this record"))?;
+        .ok_or_else(|| {
+            refused("was not signed by a member of this record (as this device holds it: a sync may bring a newer member)")
+        })?;
     if !DevicePublic::verify_with(
         &signer.keys.signing_key,
         &signing_input(&code.signed),
@@ -177,7 +178,9 @@ pub fn check(
             "was signed by a device since removed from this record: ask a member to print it again",
         ));
     }
-    if code.printed_at < signer.added_at || code.printed_at > now + chrono::Duration::days(1) {
+    // A day's grace either way: the code keeps whole seconds, and devices' clocks differ.
+    let grace = chrono::Duration::days(1);
+    if code.printed_at + grace < signer.added_at || code.printed_at > now + grace {
         return Err(refused(
             "gives a time when its signer was not a member of this record",
         ));
@@ -186,7 +189,9 @@ pub fn check(
     let mut since: Vec<&EntryView> = record
         .entries
         .iter()
-        .filter(|v| v.entry.recorded_at > code.printed_at)
+        // The code keeps whole seconds: what was written in the second it was printed
+        // counts as before it.
+        .filter(|v| v.entry.recorded_at.timestamp() > code.printed_at.timestamp())
         .collect();
     since.sort_by_key(|v| v.entry.recorded_at);
     Ok(PrintoutCheck {
