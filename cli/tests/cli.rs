@@ -644,7 +644,8 @@ fn a_childs_growth_chart_is_written_as_svg() {
     assert!(out.status.success(), "{}", stderr(&out));
     let svg = std::fs::read_to_string(&svg_path).unwrap();
     assert!(svg.contains("<title id=\"chart-title\">Weight (kg) for a girl"));
-    assert!(!svg.contains("Ada"), "no names on a chart");
+    // A printed chart must not be mistaken for another child's.
+    assert!(svg.contains(">Ada \u{b7} born 1 Jan 2026 \u{b7} no NHS number on record<"));
     let growth: serde_json::Value = serde_json::from_str(&stdout(&redbook(
         &db,
         "test passphrase",
