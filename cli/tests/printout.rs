@@ -86,7 +86,13 @@ fn a_chart_names_its_child_and_the_summarys_code_verifies() {
     let page = dir.path().join("ada.html");
     ok(redbook(
         &db,
-        &["export", "ada", "--summary", "--out", page.to_str().unwrap()],
+        &[
+            "export",
+            "ada",
+            "--summary",
+            "--out",
+            page.to_str().unwrap(),
+        ],
     ));
     let code = code_in(&std::fs::read_to_string(&page).unwrap());
     let said = ok(redbook(&db, &["verify-printout", "ada", "--code", &code]));
@@ -157,7 +163,15 @@ fn growth_json_carries_the_mid_parental_height_it_prints() {
     let pack = pack.to_str().unwrap();
     let json: serde_json::Value = serde_json::from_str(&ok(redbook(
         &db,
-        &["growth", "ada", "--measure", "height", "--json", "--uk90-pack", pack],
+        &[
+            "growth",
+            "ada",
+            "--measure",
+            "height",
+            "--json",
+            "--uk90-pack",
+            pack,
+        ],
     )))
     .unwrap();
     // A girl: (mother + father - 13) / 2.

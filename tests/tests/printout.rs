@@ -134,7 +134,10 @@ fn the_printout_has_the_birth_notes_firsts_and_every_measurement_on_a_headed_cha
         "Immunisations",
         "Notes and developmental firsts",
     ] {
-        assert!(headings.iter().any(|h| h == wanted), "{wanted}: {headings:?}");
+        assert!(
+            headings.iter().any(|h| h == wanted),
+            "{wanted}: {headings:?}"
+        );
     }
     let birth = text(&select(&html, "dl.birth")[0]);
     for wanted in ["3.410 kg", "39+4 weeks", "9 at 1 minute, 10 at 5 minutes"] {
@@ -186,7 +189,9 @@ fn the_printout_has_the_birth_notes_firsts_and_every_measurement_on_a_headed_cha
     }
     // The birth weight needs UK90, not installed here: plotted with its own marker, and
     // the note says why it has no centile.
-    assert!(svgs[0].contains(r#"class="point no-centile" data-date="2026-01-01" data-value="3.41""#));
+    assert!(
+        svgs[0].contains(r#"class="point no-centile" data-date="2026-01-01" data-value="3.41""#)
+    );
     assert!(svgs[0].contains("class=\"pack-note\""));
     assert!(!svgs.iter().any(|svg| svg.contains("42 weeks")));
     assert!(svgs[0].contains("2 weeks after due date: WHO charts begin"));
@@ -202,8 +207,14 @@ fn assert_legend_names_every_symbol(svg: &str) {
         ("<title>chronological age</title>", "Age from birth"),
         ("no-centile", "Measured; no centile"),
         ("thrive line", "Thrive line"),
-        ("mid-parental height and target range", "Mid-parental height"),
-        (r#"stroke-dasharray="5 4""#, "Where the reference charts change"),
+        (
+            "mid-parental height and target range",
+            "Mid-parental height",
+        ),
+        (
+            r#"stroke-dasharray="5 4""#,
+            "Where the reference charts change",
+        ),
     ] {
         if plot.contains(mark) {
             assert!(legend.contains(words), "{words} is in the legend");
@@ -220,7 +231,11 @@ fn a_term_babys_chart_at_who_ages_only_has_no_uk90_note() {
     let mut details = child("Ada Term", "2026-01-01");
     details.gestation = Some(Gestation::new(40, 0));
     let id = mum.book.add_child(details).unwrap();
-    for (date, kg) in [("2026-02-01", 4.4), ("2026-04-01", 6.0), ("2026-07-01", 7.4)] {
+    for (date, kg) in [
+        ("2026-02-01", 4.4),
+        ("2026-04-01", 6.0),
+        ("2026-07-01", 7.4),
+    ] {
         let mut body = weighed(date, kg, None);
         if let EntryBody::Measurement(m) = &mut body {
             m.measured_by = MeasuredBy::Parent;
@@ -259,14 +274,16 @@ fn the_printouts_code_is_the_one_its_qr_code_carries_and_it_verifies_on_every_me
         assert_eq!(check.signer_device, f.mum.id);
         assert_eq!(check.entries_then, check.entries_now);
         let lines = redbook_core::view::printout::printout_check_lines(&check);
-        assert!(lines[0].starts_with("Genuine: printed by Mum (parent)"), "{lines:?}");
+        assert!(
+            lines[0].starts_with("Genuine: printed by Mum (parent)"),
+            "{lines:?}"
+        );
         assert_eq!(lines[1], "The record still shows what this printout shows.");
     }
 
     // A weight written since: the record no longer shows what was printed, and says what.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    f.hv
-        .book
+    f.hv.book
         .add_entry(&f.id, weighed("2026-11-30", 9.1, None))
         .unwrap();
     settle(&[&f.mum, &f.hv], &f.id);
@@ -274,7 +291,11 @@ fn the_printouts_code_is_the_one_its_qr_code_carries_and_it_verifies_on_every_me
     assert!(!check.unchanged);
     assert_eq!(check.entries_now, check.entries_then + 1);
     assert_eq!(check.written_since.len(), 1);
-    assert!(check.written_since[0].contains("weight 9.10 kg"), "{:?}", check.written_since);
+    assert!(
+        check.written_since[0].contains("weight 9.10 kg"),
+        "{:?}",
+        check.written_since
+    );
 }
 
 /// The SVG as text with the serialiser's differences (quotes, self-closing) ironed out.
@@ -389,5 +410,8 @@ fn a_removed_members_printout_is_refused() {
     assert_eq!(check.signer_role, Role::HealthVisitor);
     f.mum.book.remove_member(&f.id, &f.hv.id).unwrap();
     let reason = refusal(f.mum.book.verify_printout(&f.id, &hv_code));
-    assert!(reason.contains("since removed from this record"), "{reason}");
+    assert!(
+        reason.contains("since removed from this record"),
+        "{reason}"
+    );
 }

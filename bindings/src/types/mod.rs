@@ -11,10 +11,10 @@ use redbook_core::export::fhir::NotImported;
 use redbook_core::model::*;
 use redbook_core::record::DetailConflict;
 use redbook_core::view::forms;
-use redbook_core::{ImportReport, PrintoutCheck};
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
 };
+use redbook_core::{ImportReport, PrintoutCheck};
 use std::time::SystemTime;
 
 mod care;

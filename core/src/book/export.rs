@@ -195,7 +195,10 @@ impl RedBook {
         let (not_shared, verification_code) = {
             let mut inner = self.lock();
             let Inner {
-                store, author, keys, ..
+                store,
+                author,
+                keys,
+                ..
             } = &mut *inner;
             let not_shared =
                 removal::written_here_after_removal(store, id, &author.device_id, &record.entries)?;
@@ -231,8 +234,7 @@ impl RedBook {
         } = &mut *inner;
         let not_shared =
             removal::written_here_after_removal(store, id, &author.device_id, &record.entries)?;
-        let members =
-            crate::sync::members::confirmed_now(store.record(id)?.members(), trusted);
+        let members = crate::sync::members::confirmed_now(store.record(id)?.members(), trusted);
         let shown = printout::shown(&record, &not_shared);
         printout::check(code, &record, &members, &shown, Utc::now())
     }

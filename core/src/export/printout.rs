@@ -59,7 +59,10 @@ pub fn content_digest(record: &ChildRecord, shown: &[&EntryView]) -> [u8; 32] {
     for id in ids {
         ctx.update(id.as_bytes());
     }
-    ctx.finish().as_ref().try_into().expect("SHA-256 is 32 bytes")
+    ctx.finish()
+        .as_ref()
+        .try_into()
+        .expect("SHA-256 is 32 bytes")
 }
 
 /// The code for a printout of `record` showing `shown`, signed by this device.
@@ -221,8 +224,8 @@ pub fn check(
 
 /// The code as a QR code (SVG, black on white, sized for paper by the page).
 pub fn qr_svg(code: &str) -> Option<String> {
-    let qr = qrcode::QrCode::with_error_correction_level(code.as_bytes(), qrcode::EcLevel::M)
-        .ok()?;
+    let qr =
+        qrcode::QrCode::with_error_correction_level(code.as_bytes(), qrcode::EcLevel::M).ok()?;
     Some(
         qr.render::<qrcode::render::svg::Color>()
             .min_dimensions(160, 160)

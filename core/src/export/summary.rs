@@ -7,11 +7,11 @@ use crate::export::fhir::{code_of, words};
 use crate::growth::GrowthSeries;
 use crate::growth::Measure;
 use crate::model::{
-    EntryBody, EntryView, HealthEventKind, NewbornScreening, NoteKind, Verification,
+    EntryBody, EntryView, HealthEventKind, MeasuredBy, NewbornScreening, NoteKind, Verification,
 };
+use crate::schedule::{DueReport, DueStatus};
 use crate::view::screens::nhs_number_text;
 use crate::view::GrowthNoteKind;
-use crate::schedule::{DueReport, DueStatus};
 use base64::Engine;
 use chrono::NaiveDate;
 use html_escape::encode_text as esc;
@@ -372,19 +372,23 @@ fn charts(html: &mut String, input: &SummaryInput) {
                 .birth_date
                 .map(|b| age_words(b, point.date))
                 .unwrap_or_default();
-            let who = input
+            let entry = input
                 .record
                 .entries
                 .iter()
-                .find(|v| v.entry.id == point.entry_id)
-                .map(by)
-                .unwrap_or_default();
+                .find(|v| v.entry.id == point.entry_id);
+            let who = entry.map(by).unwrap_or_default();
+            let at_home = entry.is_some_and(|v| {
+                matches!(&v.entry.body, EntryBody::Measurement(m) if m.measured_by == MeasuredBy::Parent)
+            });
+            let measured =
+                value_with_unit(measure, point.value) + if at_home { " (at home)" } else { "" };
             let _ = writeln!(
                 html,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{who}</td></tr>",
                 short_date(point.date),
                 esc(&age),
-                esc(&value_with_unit(measure, point.value)),
+                esc(&measured),
                 esc(&centile)
             );
         }
@@ -429,9 +433,15 @@ fn birth(html: &mut String, timeline: &[&EntryView]) {
                 let _ = write!(html, "<dt>{label}</dt><dd>{}</dd>", esc(&value));
             };
             detail("Gestation", b.gestation.map(|g| format!("{g} weeks")));
-            detail("Birth weight", b.birth_weight_kg.map(|w| format!("{w:.3} kg")));
+            detail(
+                "Birth weight",
+                b.birth_weight_kg.map(|w| format!("{w:.3} kg")),
+            );
             detail("Length", b.length_cm.map(|l| format!("{l:.1} cm")));
-            detail("Head circumference", b.head_circumference_cm.map(|h| format!("{h:.1} cm")));
+            detail(
+                "Head circumference",
+                b.head_circumference_cm.map(|h| format!("{h:.1} cm")),
+            );
             detail("Apgar score", apgar(b.apgar_1_min, b.apgar_5_min));
             detail("Delivery", b.delivery_mode.map(|m| words(&code_of(m))));
             detail("Place of birth", b.place_of_birth.clone());
@@ -446,22 +456,27 @@ fn birth(html: &mut String, timeline: &[&EntryView]) {
         .copied()
         .filter(|v| matches!(v.entry.body, EntryBody::NewbornScreening(_)))
         .collect();
-    table_of(html, &screening, &["Date", "Screening", "Result", "By"], |v| {
-        match &v.entry.body {
-            // A withheld blood spot result says when it will show, not what it is.
-            EntryBody::NewbornScreening(s) => vec![
-                short_date(NewbornScreening::date(s)),
-                match s {
-                    NewbornScreening::Nipe { .. } => "Physical examination (NIPE)",
-                    NewbornScreening::Hearing { .. } => "Hearing",
-                    NewbornScreening::BloodSpot { .. } => "Blood spot",
-                }
-                .into(),
-                crate::view::entry_text(v),
-            ],
-            _ => vec![],
-        }
-    });
+    table_of(
+        html,
+        &screening,
+        &["Date", "Screening", "Result", "By"],
+        |v| {
+            match &v.entry.body {
+                // A withheld blood spot result says when it will show, not what it is.
+                EntryBody::NewbornScreening(s) => vec![
+                    short_date(NewbornScreening::date(s)),
+                    match s {
+                        NewbornScreening::Nipe { .. } => "Physical examination (NIPE)",
+                        NewbornScreening::Hearing { .. } => "Hearing",
+                        NewbornScreening::BloodSpot { .. } => "Blood spot",
+                    }
+                    .into(),
+                    crate::view::entry_text(v),
+                ],
+                _ => vec![],
+            }
+        },
+    );
 }
 
 fn apgar(one: Option<u8>, five: Option<u8>) -> Option<String> {
@@ -487,17 +502,22 @@ fn notes(html: &mut String, timeline: &[&EntryView]) {
             .collect()
     };
     html.push_str("<h3>Developmental firsts</h3>\n");
-    table_of(html, &of(true), &["Date", "First", "By"], |v| match &v.entry.body {
-        EntryBody::Note(n) => vec![short_date(n.date), n.text.clone()],
-        _ => vec![],
-    });
-    html.push_str("<h3>Notes</h3>\n");
-    table_of(html, &of(false), &["Date", "Kind", "Note", "By"], |v| {
+    table_of(html, &of(true), &["Date", "First", "By"], |v| {
         match &v.entry.body {
-            EntryBody::Note(n) => vec![short_date(n.date), words(&code_of(n.kind)), n.text.clone()],
+            EntryBody::Note(n) => vec![short_date(n.date), n.text.clone()],
             _ => vec![],
         }
     });
+    html.push_str("<h3>Notes</h3>\n");
+    table_of(
+        html,
+        &of(false),
+        &["Date", "Kind", "Note", "By"],
+        |v| match &v.entry.body {
+            EntryBody::Note(n) => vec![short_date(n.date), words(&code_of(n.kind)), n.text.clone()],
+            _ => vec![],
+        },
+    );
 }
 
 fn immunisations(html: &mut String, timeline: &[&EntryView], due: Option<&DueReport>) {

@@ -7,11 +7,11 @@
 //! title and description for screen readers.
 
 use super::*;
+pub use marks::ChartIdentity;
 use marks::{
     legend_symbol, legend_words, missing_words, no_centile_marker, point_marker, switch_words,
     value_text, Symbol,
 };
-pub use marks::ChartIdentity;
 use std::fmt::Write;
 
 mod marks;
@@ -150,8 +150,10 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
             Err(GrowthError::InvalidInput { field, reason }) => {
                 return Err(GrowthError::InvalidInput { field, reason })
             }
-            Err(e @ (GrowthError::ReferenceNotAvailable { .. }
-            | GrowthError::OutsideReferenceAges { .. })) => {
+            Err(
+                e @ (GrowthError::ReferenceNotAvailable { .. }
+                | GrowthError::OutsideReferenceAges { .. }),
+            ) => {
                 let (chronological, corrected, use_corrected) = ages(
                     request.birth_date,
                     request.gestation_days,
@@ -435,10 +437,8 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
     let mut drawn = 0.0;
     for age in switches {
         let label = switch_words(age, request.measure);
-        if age > range.from + 1e-6
-            && age < range.to - 1e-6
-            && segments.iter().any(|(a, _)| *a < age)
-        {
+        // A change within a few pixels of the axis (2 weeks on a 20-year chart) is not drawn.
+        if x(age) > LEFT + 8.0 && age < range.to - 1e-6 && segments.iter().any(|(a, _)| *a < age) {
             let _ = writeln!(
                 svg,
                 r##"<line x1="{0:.1}" y1="{TOP}" x2="{0:.1}" y2="{1:.1}" stroke="#7a6f9b" stroke-dasharray="5 4" stroke-width="1.2"/>"##,
@@ -457,6 +457,7 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
     }
 
     // Centile lines, labelled at the right.
+    let mut labels: Vec<(f64, f64, &str)> = Vec::new();
     for (curve, (z, name)) in curves.iter().zip(CENTILE_LINES) {
         let (width, colour) = if z == 0.0 {
             (2.0, "#b3261e")
@@ -475,13 +476,19 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
             );
         }
         if let Some(&(a, v)) = curve.last().and_then(|l| l.last()) {
-            let _ = writeln!(
-                svg,
-                r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#8c1d18">{name}</text>"##,
-                x(a) + 5.0,
-                y(v) + 4.0
-            );
+            labels.push((x(a) + 5.0, y(v) + 4.0, name));
         }
+    }
+    // Where the lines run close (the adult heights), labels are spread to stay readable.
+    labels.sort_by(|a, b| a.1.total_cmp(&b.1));
+    for i in 1..labels.len() {
+        labels[i].1 = labels[i].1.max(labels[i - 1].1 + 12.0);
+    }
+    for (lx, ly, name) in labels {
+        let _ = writeln!(
+            svg,
+            r##"<text x="{lx:.1}" y="{ly:.1}" font-size="12" fill="#8c1d18">{name}</text>"##
+        );
     }
 
     // The mid-parental height: a bracket at 20 years over the target range.
@@ -582,7 +589,11 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
         }
         let flagged = !assessment.flags.is_empty();
         let fill = if flagged { "#e8a200" } else { "#1d4f91" };
-        used.insert(if flagged { Symbol::Flagged } else { Symbol::Point });
+        used.insert(if flagged {
+            Symbol::Flagged
+        } else {
+            Symbol::Point
+        });
         let _ = writeln!(
             svg,
             r##"<g class="point" data-date="{date}" data-value="{value}"><title>{}: {}, {}</title>{}</g>"##,
@@ -612,7 +623,12 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
     let total_height = legend_top + rows as f64 * LEGEND_ROW + 10.0;
     let _ = writeln!(svg, r##"<g class="legend" font-size="12" fill="#222">"##);
     for (i, symbol) in used.iter().enumerate() {
-        let column_x = LEGEND_LEFT + if i % 2 == 0 { 0.0 } else { (WIDTH - 2.0 * LEGEND_LEFT) / 2.0 };
+        let column_x = LEGEND_LEFT
+            + if i % 2 == 0 {
+                0.0
+            } else {
+                (WIDTH - 2.0 * LEGEND_LEFT) / 2.0
+            };
         let row_y = legend_top + (i / 2) as f64 * LEGEND_ROW + LEGEND_ROW / 2.0;
         let _ = writeln!(
             svg,
@@ -630,7 +646,11 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
         head,
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{total_height}" viewBox="0 0 {WIDTH} {total_height}" role="img" aria-labelledby="chart-title chart-desc" font-family="sans-serif">"##
     );
-    let _ = writeln!(head, r#"<title id="chart-title">{}</title>"#, escape(&title));
+    let _ = writeln!(
+        head,
+        r#"<title id="chart-title">{}</title>"#,
+        escape(&title)
+    );
     let _ = writeln!(head, r#"<desc id="chart-desc">{}</desc>"#, escape(&desc));
     let _ = writeln!(
         head,

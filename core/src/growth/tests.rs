@@ -331,7 +331,11 @@ fn a_chart_has_nine_lines_the_points_and_an_accessible_description() {
     assert_eq!(svg.matches("chronological age</title>").count(), 3);
     // The first weight needs UK90, not installed: still plotted, with no centile.
     assert!(svg.contains("1 measured with no centile"));
-    assert_eq!(svg.matches(r#"class="point no-centile" data-date="2026-02-15""#).count(), 1);
+    assert_eq!(
+        svg.matches(r#"class="point no-centile" data-date="2026-02-15""#)
+            .count(),
+        1
+    );
     assert!(svg.contains(
         "No centiles before 2 weeks after the due date: the UK90 data pack is not installed"
     ));

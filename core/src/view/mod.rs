@@ -417,13 +417,16 @@ pub fn growth_note_items(series: &GrowthSeries) -> Vec<(GrowthNoteKind, String)>
             Measure::HeadCircumferenceCm => ("Head circumference", "cm", 1),
             Measure::Bmi => ("BMI", "kg/m²", 1),
         };
-        notes.push((GrowthNoteKind::Information, format!(
-            "{what} from {} to {}: {:+.digits$} {unit} ({:+.digits$} {unit} a year)",
-            day(v.from),
-            day(v.on),
-            v.change,
-            v.per_year
-        )));
+        notes.push((
+            GrowthNoteKind::Information,
+            format!(
+                "{what} from {} to {}: {:+.digits$} {unit} ({:+.digits$} {unit} a year)",
+                day(v.from),
+                day(v.on),
+                v.change,
+                v.per_year
+            ),
+        ));
     }
     if series.gestation_assumed {
         notes.push((

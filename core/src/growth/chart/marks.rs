@@ -149,4 +149,3 @@ pub(super) fn value_text(measure: Measure, value: f64) -> String {
         _ => format!("{value:.1} cm"),
     }
 }
-
