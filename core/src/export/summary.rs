@@ -231,13 +231,13 @@ pub fn render(input: &SummaryInput) -> String {
     );
     not_shared(&mut html, record, &input.not_shared);
 
-    let _ = write!(
+    let _ = writeln!(
         html,
         "<footer>From the child's digital red book. \"By\" names who wrote each entry; \
          <span class=\"verified\">&#10003; verified</span> means a device that is a member of this record signed it; \
          an entry whose signature does not match is marked <span class=\"invalid\">signature invalid</span>. \
          Corrected entries show their latest version; entries marked as entered in error are left out. \
-         Centiles: UK-WHO charts{}.</footer>\n",
+         Centiles: UK-WHO charts{}.</footer>",
         input
             .growth
             .first()
