@@ -384,6 +384,10 @@ fn the_demo_runs_and_checks_nothing_is_readable_on_disk() {
     );
     assert!(text.contains("Amara Okafor") && text.contains("Kofi Okafor"));
     assert!(text.contains("Checked: none of"), "{text}");
+    assert!(
+        text.contains("Genuine: printed by Mum (Ngozi) (parent), a member of this record"),
+        "{text}"
+    );
     // A change of members: the removed surgery is told in words, a rename shows everywhere.
     assert!(
         text.contains("removed this phone from Amara Okafor's record on"),
