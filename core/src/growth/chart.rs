@@ -445,10 +445,17 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
                 x(age),
                 HEIGHT - BOTTOM
             );
+            // Right of the line, or left of it where the words would run past the plot
+            // into the centile labels (about 6.5 px a character at 12 px).
+            let width = 6.5 * label.len() as f64;
+            let (label_x, anchor) = if x(age) + 4.0 + width <= WIDTH - RIGHT {
+                (x(age) + 4.0, "start")
+            } else {
+                ((x(age) - 4.0).max(LEFT + 4.0 + width), "end")
+            };
             let _ = writeln!(
                 svg,
-                r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#5b4f80" stroke="#fffdf8" stroke-width="3" paint-order="stroke">{label}</text>"##,
-                x(age) + 4.0,
+                r##"<text x="{label_x:.1}" y="{:.1}" font-size="12" fill="#5b4f80" stroke="#fffdf8" stroke-width="3" paint-order="stroke" text-anchor="{anchor}">{label}</text>"##,
                 TOP + 16.0 + 15.0 * drawn
             );
             drawn += 1.0;

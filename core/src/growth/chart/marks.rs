@@ -60,7 +60,7 @@ pub(super) fn switch_words(age: f64, measure: Measure) -> &'static str {
     if age == WHO_INFANT_FROM_YEARS {
         "2 weeks after due date: WHO charts begin"
     } else if age == WHO_CHILD_FROM_YEARS && measure == Measure::HeightCm {
-        "2 years: WHO charts for 2 to 4 years, height measured standing"
+        "2 years: measured standing, WHO 2 to 4 years"
     } else if age == WHO_CHILD_FROM_YEARS {
         "2 years: WHO charts for 2 to 4 years"
     } else if age == UK90_CHILD_FROM_YEARS {
