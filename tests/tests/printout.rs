@@ -231,10 +231,12 @@ fn a_term_babys_chart_at_who_ages_only_has_no_uk90_note() {
     let mut details = child("Ada Term", "2026-01-01");
     details.gestation = Some(Gestation::new(40, 0));
     let id = mum.book.add_child(details).unwrap();
+    // The last two two weeks apart, at six months: sooner than the charts advise.
     for (date, kg) in [
         ("2026-02-01", 4.4),
         ("2026-04-01", 6.0),
         ("2026-07-01", 7.4),
+        ("2026-07-15", 7.5),
     ] {
         let mut body = weighed(date, kg, None);
         if let EntryBody::Measurement(m) = &mut body {
@@ -250,6 +252,37 @@ fn a_term_babys_chart_at_who_ages_only_has_no_uk90_note() {
     assert!(!svgs[0].contains("no-centile"));
     assert!(svgs[0].contains("no NHS number on record"));
     assert_legend_names_every_symbol(&svgs[0]);
+
+    // How often to weigh is advice, set apart from concerns, and worded calmly.
+    let advice: Vec<String> = select(&html, "p.advice").iter().map(text).collect();
+    assert_eq!(advice.len(), 1, "{advice:?}");
+    assert!(
+        advice[0].starts_with("Weighing advice: at this age the growth charts advise weighing no more than once every two months"),
+        "{}",
+        advice[0]
+    );
+    assert!(advice[0].contains("(the last two were 14 days apart)"));
+    assert!(select(&html, "p.concern").is_empty());
+}
+
+#[test]
+fn charts_print_one_to_an_a4_page() {
+    let f = family();
+    let html = Html::parse_document(&summary(&f.mum.book, &f.id));
+    let style = text(&select(&html, "style")[0]);
+    assert!(style.contains("@page { size: A4;"));
+    let print = &style[style.find("@media print").unwrap()..];
+    assert!(
+        print.contains("figure.chart { break-before: page;"),
+        "{print}"
+    );
+    // Each chart spans the page's width, with its measurements listed under it.
+    for figure in select(&html, "figure.chart") {
+        let inner = Html::parse_fragment(&figure.html());
+        assert_eq!(select(&inner, "img").len(), 1);
+        assert!(!select(&inner, "table.points tr").is_empty());
+    }
+    assert!(style.contains("figure.chart img { width: 100%;"));
 }
 
 #[test]
