@@ -12,7 +12,7 @@ use redbook_core::view::screens::{
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryEvent, ImportReport, Unlock,
 };
-use redbook_core::{GrowthSeries, Received};
+use redbook_core::{GrowthSeries, PrintoutCheck, Received};
 use std::sync::Arc;
 
 mod charts;
@@ -336,6 +336,16 @@ impl RedBook {
             on.unwrap_or_else(today),
             show_address,
         )?)
+    }
+
+    /// Checks a printout's verification code (the text its QR code carries) against the
+    /// child's record here: which member device signed it (name and role as the member
+    /// list shows), when, and whether the record still shows what it printed, or what
+    /// was written since. Not a code, another record's, a changed code, or one signed by
+    /// a device that is not (or no longer) a member: `RedbookError.InvalidInput` saying
+    /// which. `describe_printout_check` words the answer.
+    pub fn verify_printout(&self, id: RecordId, code: String) -> Result<PrintoutCheck> {
+        Ok(self.inner.verify_printout(&id, &code)?)
     }
 
     /// How many days after its sample a blood spot result waits before a parent's or

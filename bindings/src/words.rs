@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use redbook_core::model::{EntryBody, EntryView};
 use redbook_core::record::DetailConflict;
-use redbook_core::GrowthSeries;
+use redbook_core::{GrowthSeries, PrintoutCheck};
 
 /// One line describing an entry, the same in every app.
 #[uniffi::export]
@@ -46,4 +46,20 @@ pub fn entry_date(entry: EntryBody) -> Option<NaiveDate> {
 #[uniffi::export]
 pub fn describe_entry_view(view: EntryView) -> String {
     redbook_core::view::entry_text(&view)
+}
+
+/// What checking a printout's code found, a sentence a line (who printed it, when, and
+/// whether the record has changed since).
+#[uniffi::export]
+pub fn describe_printout_check(check: PrintoutCheck) -> Vec<String> {
+    redbook_core::view::printout::printout_check_lines(&check)
+}
+
+/// The caption beside a printout's QR code, a line each.
+#[uniffi::export]
+pub fn printout_code_caption() -> Vec<String> {
+    redbook_core::view::printout::PRINTOUT_CODE_CAPTION
+        .iter()
+        .map(|line| line.to_string())
+        .collect()
 }

@@ -180,6 +180,15 @@ pub enum Command {
     Bundle(BundleCommand),
     /// Write a child's record for a professional: FHIR R4 JSON, or a printable summary
     Export(ExportArgs),
+    /// Check a printed summary's verification code (the text of its QR code): which
+    /// member's device printed it, when, and whether the record has changed since
+    VerifyPrintout {
+        /// The child: the start of its name, or its record id
+        child: String,
+        /// The code as a QR scanner reads it (starts RBP1:), or - to read it from stdin
+        #[arg(long)]
+        code: String,
+    },
     /// Read FHIR R4 JSON into a new record (a Bundle from `export --fhir`, or another
     /// system's UK Core Patient), or with --into, another system's immunisations and
     /// measurements into a child's record; prints what was not kept

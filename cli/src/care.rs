@@ -5,6 +5,15 @@ use redbook_core::schedule::Eligibility;
 use redbook_ffi::CentileQuery;
 use std::path::Path;
 
+#[derive(serde::Serialize)]
+struct GrowthJson<'a> {
+    #[serde(flatten)]
+    series: &'a redbook_core::GrowthSeries,
+    mid_parental_height: Option<redbook_core::growth::MidParentalHeight>,
+    /// The sentence the text output prints, or why it cannot be worked out.
+    mid_parental_height_text: Option<String>,
+}
+
 use crate::args::*;
 use crate::open::*;
 use crate::print::*;
@@ -75,7 +84,18 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             let mid_parental = (measure == Measure::HeightCm)
                 .then(|| book.mid_parental_height(id, refs))
                 .transpose();
-            out.print(&series, || {
+            // The JSON carries what the text prints: the series and, for height, the
+            // mid-parental height (or why there is none).
+            let json = GrowthJson {
+                series: &series,
+                mid_parental_height: mid_parental.as_ref().ok().and_then(|m| m.clone().flatten()),
+                mid_parental_height_text: match &mid_parental {
+                    Ok(Some(Some(m))) => Some(redbook_core::view::mid_parental_text(m)),
+                    Ok(_) => None,
+                    Err(e) => Some(format!("mid-parental height: {e}")),
+                },
+            };
+            out.print(&json, || {
                 for point in &series.points {
                     match (&point.assessment, &point.problem) {
                         (Some(a), _) => println!(

@@ -512,7 +512,7 @@ pub fn run(dir: &Path) -> CliResult {
     }
     hostile(dir, &mum, &amara, &records[0])?;
     membership_changes(&devices, &surgery, &[&amara, &kofi], &relay.url())?;
-    summary(&mum, &[amara, kofi], today, dir)?;
+    summary(&mum, &clinic, &[amara, kofi], today, dir)?;
     drop((mum, dad, clinic, surgery));
     on_disk_check(dir)
 }
@@ -599,7 +599,13 @@ fn home_weight(date: NaiveDate, kg: f64) -> EntryBody {
 }
 
 /// Centiles, what is due, and who wrote, for each child.
-fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate, dir: &Path) -> CliResult {
+fn summary(
+    book: &RedBook,
+    checker: &RedBook,
+    children: &[RecordId],
+    today: NaiveDate,
+    dir: &Path,
+) -> CliResult {
     let charts = match std::env::var("REDBOOK_UK90_PACK") {
         Ok(pack) => GrowthCharts::with_uk90_pack(pack)?,
         Err(_) => GrowthCharts::who_only(),
@@ -692,6 +698,20 @@ fn summary(book: &RedBook, children: &[RecordId], today: NaiveDate, dir: &Path) 
             false,
         )?;
         write_file(&page, html.as_bytes())?;
+        // The clinic scans the first child's printout's QR code (its text is also on
+        // the page).
+        if let Some(code) = html
+            .split_once("data-code=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(code, _)| code.to_string())
+            .filter(|_| Some(id) == children.first())
+        {
+            let check = checker.verify_printout(id.clone(), code)?;
+            println!("    the clinic's tablet checks the printout's QR code:");
+            for line in view::printout::printout_check_lines(&check) {
+                println!("      {line}");
+            }
+        }
         let fhir = dir.join(format!("{first_name}.fhir.json"));
         write_file(&fhir, book.export_fhir(id.clone())?.as_bytes())?;
         println!(

@@ -1,4 +1,4 @@
-//! FHIR export and import, and the printable summary.
+//! FHIR export and import, the printable summary and the check of its code.
 
 use std::path::Path;
 
@@ -67,6 +67,24 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
                     }
                 },
             );
+        }
+        Command::VerifyPrintout { child, code } => {
+            let book = open_existing(path)?;
+            let id = find_child(&book, &child)?;
+            let code = if code == "-" {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                    .map_err(|_| CliError("the code could not be read from stdin".into()))?;
+                text
+            } else {
+                code
+            };
+            let check = book.verify_printout(id, code)?;
+            out.print(&check, || {
+                for line in redbook_core::view::printout::printout_check_lines(&check) {
+                    println!("{line}");
+                }
+            });
         }
         _ => unreachable!("main sends each module only its own commands"),
     }

@@ -195,7 +195,9 @@ fn run(cli: Cli) -> CliResult {
         | Command::RemoveMember { .. }
         | Command::Sync { .. }
         | Command::Bundle(_)) => sharing::run(c, &path, &out),
-        c @ (Command::Export(_) | Command::Import { .. }) => exchange::run(c, &path, &out),
+        c @ (Command::Export(_) | Command::Import { .. } | Command::VerifyPrintout { .. }) => {
+            exchange::run(c, &path, &out)
+        }
         Command::Recovery(command) => recovery::run(command, &path, &out),
         Command::Demo { .. } | Command::Relay(_) => unreachable!("handled above"),
     }

@@ -101,3 +101,26 @@ pub enum HistoryAction {
     Amended { target: EntryId },
     MarkedEnteredInError { target: EntryId, reason: String },
 }
+
+/// What checking a printout's verification code found (`export::printout`): which member
+/// device signed it, when, and whether the record still shows what was printed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrintoutCheck {
+    pub record: RecordId,
+    pub signer_device: String,
+    /// As the record's member list names it.
+    pub signer_name: String,
+    pub signer_role: crate::model::Role,
+    pub signer_organisation: Option<String>,
+    /// The organisation on this device's trust list that confirms the signer's role.
+    pub signer_confirmed_by: Option<String>,
+    pub printed_at: DateTime<Utc>,
+    /// Entries the printout showed, and the record shows now.
+    pub entries_then: u32,
+    pub entries_now: u32,
+    /// The record shows the same details and entries as the printout did.
+    pub unchanged: bool,
+    /// Entries written since it was printed (new ones, corrections, entries marked in
+    /// error), oldest first, in the timeline's words.
+    pub written_since: Vec<String>,
+}

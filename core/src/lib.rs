@@ -20,7 +20,9 @@ pub mod sync;
 pub mod view;
 
 pub use book::{due_for_birth_date, DeviceProfile, Received, RedBook, RelayReport, Restored};
-pub use child::{ChildList, ChildRecord, ChildSummary, HistoryAction, HistoryEvent, ImportReport};
+pub use child::{
+    ChildList, ChildRecord, ChildSummary, HistoryAction, HistoryEvent, ImportReport, PrintoutCheck,
+};
 pub use error::Error;
 pub use growth::{GrowthPoint, GrowthSeries};
 pub use store::{OpenOptions, Unlock};

@@ -181,6 +181,15 @@ class RedBookBindingsTest {
             assertContains(html, "Ada Lovelace")
             assertContains(html, "Peanut")
             assertContains(html, "data:image/svg+xml;base64,")
+            // The printout's QR code text verifies on this device, in the core's words.
+            val code = Regex("data-code=\"([^\"]+)\"").find(html)!!.groupValues[1]
+            val check = book.verifyPrintout(id, code)
+            assertTrue(check.unchanged)
+            assertEquals(Role.PARENT, check.signerRole)
+            assertTrue(describePrintoutCheck(check)[0].startsWith("Genuine: printed by "))
+            val garbled = assertFailsWith<RedbookException.InvalidInput> { book.verifyPrintout(id, code.dropLast(4)) }
+            assertEquals("printout code", garbled.field)
+            assertEquals(3, printoutCodeCaption().size)
         }
     }
 

@@ -11,10 +11,10 @@ use redbook_core::export::fhir::NotImported;
 use redbook_core::model::*;
 use redbook_core::record::DetailConflict;
 use redbook_core::view::forms;
-use redbook_core::ImportReport;
 use redbook_core::{
     ChildList, ChildRecord, ChildSummary, DeviceProfile, HistoryAction, HistoryEvent,
 };
+use redbook_core::{ImportReport, PrintoutCheck};
 use std::time::SystemTime;
 
 mod care;
@@ -69,6 +69,21 @@ pub struct ImportReport {
     pub record: RecordId,
     pub entries_added: u32,
     pub not_imported: Vec<NotImported>,
+}
+
+#[uniffi::remote(Record)]
+pub struct PrintoutCheck {
+    pub record: RecordId,
+    pub signer_device: String,
+    pub signer_name: String,
+    pub signer_role: Role,
+    pub signer_organisation: Option<String>,
+    pub signer_confirmed_by: Option<String>,
+    pub printed_at: Instant,
+    pub entries_then: u32,
+    pub entries_now: u32,
+    pub unchanged: bool,
+    pub written_since: Vec<String>,
 }
 
 #[uniffi::remote(Record)]

@@ -3,8 +3,9 @@
 //! `export::fhir` (`export_rules`, `import_rules`).
 
 use super::{Inner, RedBook};
-use crate::child::ImportReport;
+use crate::child::{ImportReport, PrintoutCheck};
 use crate::export::fhir::{self, export_rules, import_rules, ExportSource};
+use crate::export::printout;
 use crate::export::summary::{self, GrowthSection, SummaryInput};
 use crate::growth::{series, Correction, GrowthReferences, Measure};
 use crate::model::{RecordId, ValidationError};
@@ -191,10 +192,19 @@ impl RedBook {
                 },
             }
         }
-        let not_shared = {
+        let (not_shared, verification_code) = {
             let mut inner = self.lock();
-            let Inner { store, author, .. } = &mut *inner;
-            removal::written_here_after_removal(store, id, &author.device_id, &record.entries)?
+            let Inner {
+                store,
+                author,
+                keys,
+                ..
+            } = &mut *inner;
+            let not_shared =
+                removal::written_here_after_removal(store, id, &author.device_id, &record.entries)?;
+            let shown = printout::shown(&record, &not_shared);
+            let code = printout::code(&record, &shown, keys, Utc::now());
+            (not_shared, code)
         };
         Ok(summary::render(&SummaryInput {
             record: &record,
@@ -204,6 +214,28 @@ impl RedBook {
             on,
             show_address,
             not_shared,
+            verification_code: Some(verification_code),
         }))
+    }
+
+    /// Checks a printout's verification code (the text its QR code carries) against this
+    /// child's record as this device holds it: which member device signed it, when, and
+    /// whether the record still shows what it printed (or what was written since). A
+    /// code that is not one, another record's, or signed by a device that is not (or no
+    /// longer) a member is refused in words that say which.
+    pub fn verify_printout(&self, id: &RecordId, code: &str) -> Result<PrintoutCheck, Error> {
+        let record = self.child(id)?;
+        let mut inner = self.lock();
+        let Inner {
+            store,
+            author,
+            trusted,
+            ..
+        } = &mut *inner;
+        let not_shared =
+            removal::written_here_after_removal(store, id, &author.device_id, &record.entries)?;
+        let members = crate::sync::members::confirmed_now(store.record(id)?.members(), trusted);
+        let shown = printout::shown(&record, &not_shared);
+        printout::check(code, &record, &members, &shown, Utc::now())
     }
 }

@@ -2,6 +2,7 @@
 //! a printable summary. Reads the record as the app sees it; writes nothing itself.
 
 pub mod fhir;
+pub mod printout;
 pub mod summary;
 
 /// Where this project's own FHIR code systems, extensions and identifiers live. A

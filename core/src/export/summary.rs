@@ -6,8 +6,12 @@ use crate::child::ChildRecord;
 use crate::export::fhir::{code_of, words};
 use crate::growth::GrowthSeries;
 use crate::growth::Measure;
-use crate::model::{EntryBody, EntryView, HealthEventKind, NewbornScreening, Verification};
+use crate::model::{
+    EntryBody, EntryView, HealthEventKind, MeasuredBy, NewbornScreening, NoteKind, Verification,
+};
 use crate::schedule::{DueReport, DueStatus};
+use crate::view::screens::nhs_number_text;
+use crate::view::GrowthNoteKind;
 use base64::Engine;
 use chrono::NaiveDate;
 use html_escape::encode_text as esc;
@@ -32,13 +36,17 @@ pub struct SummaryInput<'a> {
     /// Entries this device wrote after it was removed from the record: printed apart,
     /// said to be unshared, left out of every other section.
     pub not_shared: std::collections::HashSet<crate::model::EntryId>,
+    /// The printout's signed verification code (`export::printout`), drawn as a QR code.
+    pub verification_code: Option<String>,
 }
 
 const STYLE: &str = r#"
-body { font-family: "Helvetica Neue", Arial, sans-serif; color: #1d1d1b; margin: 2em auto; max-width: 46em; line-height: 1.4; }
-header { border-bottom: 4px solid #b5121b; margin-bottom: 1em; }
+body { font-family: "Helvetica Neue", Arial, sans-serif; color: #1d1d1b; margin: 2em auto; max-width: 50em; line-height: 1.4; }
+header { border-bottom: 4px solid #b5121b; margin-bottom: 1em; display: flex; gap: 1.5em; align-items: flex-start; }
+header .who { flex: 1; }
 h1 { color: #b5121b; margin: 0 0 .1em; font-size: 1.9em; }
 h2 { color: #b5121b; border-bottom: 1px solid #ccc; padding-bottom: .15em; margin-top: 1.4em; font-size: 1.25em; }
+h3 { font-size: 1.05em; margin: 1em 0 .3em; }
 .sub { color: #555; margin: 0 0 .8em; }
 dl.details { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: .2em 1em; margin: 0 0 1em; }
 dt { font-weight: bold; } dd { margin: 0; }
@@ -46,15 +54,29 @@ table { border-collapse: collapse; width: 100%; font-size: .92em; }
 th, td { text-align: left; padding: .25em .4em; border-bottom: 1px solid #e3e3e3; vertical-align: top; }
 th { background: #f6eded; }
 td:first-child { white-space: nowrap; }
-.charts { display: grid; grid-template-columns: 1fr 1fr; gap: .6em; }
-.charts figure { margin: 0; } .charts img { width: 100%; border: 1px solid #ddd; }
-figcaption { font-size: .85em; color: #555; }
+.verify { width: 12em; font-size: .75em; color: #333; text-align: center; }
+.verify svg { width: 10em; height: 10em; }
+.verify p { margin: .2em 0; }
+.verify .code { font-family: monospace; font-size: .8em; word-break: break-all; color: #555; }
+figure.chart { margin: 1em 0; }
+figure.chart img { width: 100%; height: auto; border: 1px solid #ddd; }
+table.points { font-size: .85em; margin-top: .5em; }
+figcaption { font-size: .9em; color: #555; }
 .overdue { color: #b5121b; font-weight: bold; } .due { font-weight: bold; }
 .concern { background: #fff4d6; border-left: 4px solid #e0a100; padding: .3em .6em; }
+.advice { background: #eef3f8; border-left: 4px solid #6d8fb3; padding: .3em .6em; }
+.information { padding: .1em .6em; color: #333; }
 .verified { color: #1a7f37; } .invalid { color: #b5121b; font-weight: bold; }
 .none { color: #777; font-style: italic; }
 footer { margin-top: 2em; font-size: .8em; color: #555; border-top: 1px solid #ccc; padding-top: .5em; }
-@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } table, figure { break-inside: avoid; } }
+@page { size: A4; margin: 14mm; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10.5pt; }
+  h2, h3 { break-after: avoid; } tr, figure, dl, .verify { break-inside: avoid; }
+  /* One chart a page, as wide as the page: axes and centile labels read as on paper. */
+  figure.chart { break-before: page; margin: 0; }
+  figure.chart img { border: none; }
+}
 "#;
 
 pub fn render(input: &SummaryInput) -> String {
@@ -70,7 +92,7 @@ pub fn render(input: &SummaryInput) -> String {
     );
     let _ = write!(
         html,
-        "<header><h1>{}</h1><p class=\"sub\">Personal child health record (red book): summary on {}</p>\n<dl class=\"details\">",
+        "<header><div class=\"who\"><h1>{}</h1><p class=\"sub\">Personal child health record (red book): summary on {}</p>\n<dl class=\"details\">",
         esc(&d.name),
         long_date(input.on)
     );
@@ -85,7 +107,7 @@ pub fn render(input: &SummaryInput) -> String {
         "Gestation at birth",
         d.gestation.map(|g| format!("{g} weeks")),
     );
-    detail("NHS number", d.nhs_number.as_deref().map(spaced_nhs_number));
+    detail("NHS number", d.nhs_number.as_deref().map(nhs_number_text));
     detail("GP practice", d.gp_practice.clone());
     detail(
         "Address",
@@ -95,7 +117,11 @@ pub fn render(input: &SummaryInput) -> String {
             (None, _) => None,
         },
     );
-    html.push_str("</dl></header>\n");
+    html.push_str("</dl></div>\n");
+    if let Some(code) = &input.verification_code {
+        verification(&mut html, code);
+    }
+    html.push_str("</header>\n");
     if !record.conflicts.is_empty() {
         html.push_str("<p class=\"concern\">Some details were changed on two devices and have not been settled yet; the app shows both.</p>\n");
     }
@@ -118,7 +144,7 @@ pub fn render(input: &SummaryInput) -> String {
         "Allergies",
         &of_kind(&|b| matches!(b, EntryBody::Allergy(_))),
         &["Substance", "Reaction", "Severity", "Noted", "By"],
-        |b| match b {
+        |v| match &v.entry.body {
             EntryBody::Allergy(a) => vec![
                 a.substance.clone(),
                 a.reaction.clone().unwrap_or_default(),
@@ -133,7 +159,7 @@ pub fn render(input: &SummaryInput) -> String {
         "Medicines",
         &of_kind(&|b| matches!(b, EntryBody::Medicine(_))),
         &["Medicine", "Dose", "From", "Until", "Reason", "By"],
-        |b| match b {
+        |v| match &v.entry.body {
             EntryBody::Medicine(m) => vec![
                 m.name.clone(),
                 m.dose.clone().unwrap_or_default(),
@@ -146,6 +172,7 @@ pub fn render(input: &SummaryInput) -> String {
             _ => vec![],
         },
     );
+    birth(&mut html, &timeline);
     growth(&mut html, input);
     immunisations(&mut html, &timeline, input.due.as_ref());
 
@@ -154,7 +181,7 @@ pub fn render(input: &SummaryInput) -> String {
         "Health and development reviews",
         &of_kind(&|b| matches!(b, EntryBody::Review(_))),
         &["Date", "Review", "Outcome", "Advice", "By"],
-        |b| match b {
+        |v| match &v.entry.body {
             EntryBody::Review(r) => vec![
                 short_date(r.date),
                 words(&code_of(r.kind)),
@@ -164,26 +191,13 @@ pub fn render(input: &SummaryInput) -> String {
             _ => vec![],
         },
     );
-    section(
-        &mut html,
-        "Newborn screening",
-        &of_kind(&|b| matches!(b, EntryBody::NewbornScreening(_))),
-        &["Date", "Result", "By"],
-        |b| match b {
-            EntryBody::NewbornScreening(s) => {
-                vec![short_date(NewbornScreening::date(s)), b.summary()]
-            }
-            // `section` passes bodies; a withheld result has none to show (see
-            // `EntryBody::summary`).
-            _ => vec![],
-        },
-    );
+    notes(&mut html, &timeline);
     section(
         &mut html,
         "Illnesses, accidents and hospital visits",
         &of_kind(&|b| matches!(b, EntryBody::HealthEvent(_))),
         &["Date", "What", "Where", "Outcome", "By"],
-        |b| match b {
+        |v| match &v.entry.body {
             EntryBody::HealthEvent(h) => vec![
                 short_date(h.date),
                 format!(
@@ -206,7 +220,7 @@ pub fn render(input: &SummaryInput) -> String {
         "Contacts",
         &of_kind(&|b| matches!(b, EntryBody::Contact(_))),
         &["Role", "Name", "Phone", "By"],
-        |b| match b {
+        |v| match &v.entry.body {
             EntryBody::Contact(c) => vec![
                 words(&code_of(c.role)),
                 c.name.clone(),
@@ -217,13 +231,13 @@ pub fn render(input: &SummaryInput) -> String {
     );
     not_shared(&mut html, record, &input.not_shared);
 
-    let _ = write!(
+    let _ = writeln!(
         html,
         "<footer>From the child's digital red book. \"By\" names who wrote each entry; \
          <span class=\"verified\">&#10003; verified</span> means a device that is a member of this record signed it; \
          an entry whose signature does not match is marked <span class=\"invalid\">signature invalid</span>. \
          Corrected entries show their latest version; entries marked as entered in error are left out. \
-         Centiles: UK-WHO charts{}.</footer>\n</body></html>\n",
+         Centiles: UK-WHO charts{}.</footer>",
         input
             .growth
             .first()
@@ -233,6 +247,8 @@ pub fn render(input: &SummaryInput) -> String {
             })
             .unwrap_or("")
     );
+    charts(&mut html, input);
+    html.push_str("</body></html>\n");
     html
 }
 
@@ -304,26 +320,204 @@ fn growth(html: &mut String, input: &SummaryInput) {
     html.push_str("</table>\n");
     let mut said = std::collections::BTreeSet::new();
     for section in &charted {
-        for note in crate::view::growth_notes(&section.series) {
+        for (kind, note) in crate::view::growth_note_items(&section.series) {
             // "No gestation on record" is the same for every measure: said once.
             if said.insert(note.clone()) {
-                let _ = writeln!(html, "<p class=\"concern\">{}.</p>", esc(&note));
+                let class = match kind {
+                    GrowthNoteKind::Concern => "concern",
+                    GrowthNoteKind::Advice => "advice",
+                    GrowthNoteKind::Information => "information",
+                };
+                let _ = writeln!(html, "<p class=\"{class}\">{}.</p>", esc(&note));
             }
         }
     }
-    html.push_str("<div class=\"charts\">\n");
-    for section in &charted {
-        if let Some(svg) = &section.chart_svg {
+    if charted.iter().any(|g| g.chart_svg.is_some()) {
+        html.push_str("<p>The growth charts follow, one to a page.</p>\n");
+    }
+}
+
+/// Each chart on a page of its own, as wide as the page, with every measurement it
+/// plots listed under it (date, value, centile or why none, who measured).
+fn charts(html: &mut String, input: &SummaryInput) {
+    for section in input.growth.iter().filter(|g| !g.series.points.is_empty()) {
+        let Some(svg) = &section.chart_svg else {
+            continue;
+        };
+        let measure = section.series.measure;
+        let label = measure.label();
+        let _ = writeln!(
+            html,
+            "<figure class=\"chart\"><img alt=\"{} chart for {}\" src=\"data:image/svg+xml;base64,{}\"><figcaption>{}: every measurement on the chart; every symbol is named under it.</figcaption>",
+            esc(label),
+            esc(&input.record.details.name),
+            base64::engine::general_purpose::STANDARD.encode(svg),
+            esc(label),
+        );
+        html.push_str("<table class=\"points\"><tr><th>Date</th><th>Age</th><th>Measured</th><th>Centile</th><th>By</th></tr>\n");
+        for point in &section.series.points {
+            let centile = match (&point.assessment, &point.problem) {
+                (Some(a), _) => format!("{} (centile {:.0})", a.description, a.centile),
+                // The preterm and school-age charts come in the UK90 pack, which a
+                // deployer installs: said plainly, not as the engine's error.
+                (None, Some(problem)) if problem.contains("not installed") => {
+                    "no centile: the UK90 charts for this age are not installed".into()
+                }
+                (None, Some(problem)) => format!("no centile: {problem}"),
+                (None, None) => String::new(),
+            };
+            let age = input
+                .record
+                .details
+                .birth_date
+                .map(|b| age_words(b, point.date))
+                .unwrap_or_default();
+            let entry = input
+                .record
+                .entries
+                .iter()
+                .find(|v| v.entry.id == point.entry_id);
+            let who = entry.map(by).unwrap_or_default();
+            let at_home = entry.is_some_and(|v| {
+                matches!(&v.entry.body, EntryBody::Measurement(m) if m.measured_by == MeasuredBy::Parent)
+            });
+            let measured =
+                value_with_unit(measure, point.value) + if at_home { " (at home)" } else { "" };
             let _ = writeln!(
                 html,
-                "<figure><img alt=\"{} chart\" src=\"data:image/svg+xml;base64,{}\"><figcaption>{}</figcaption></figure>",
-                esc(section.series.measure.label()),
-                base64::engine::general_purpose::STANDARD.encode(svg),
-                esc(section.series.measure.label())
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{who}</td></tr>",
+                short_date(point.date),
+                esc(&age),
+                esc(&measured),
+                esc(&centile)
             );
         }
+        html.push_str("</table></figure>\n");
     }
-    html.push_str("</div>\n");
+}
+
+/// The QR code a member's device can check the printout by (`export::printout`).
+fn verification(html: &mut String, code: &str) {
+    let Some(svg) = crate::export::printout::qr_svg(code) else {
+        return;
+    };
+    // The SVG goes inline: an XML declaration has no place inside HTML.
+    let svg = match svg.find("<svg") {
+        Some(at) => &svg[at..],
+        None => &svg,
+    };
+    let [title, how, stamp] = crate::view::printout::PRINTOUT_CODE_CAPTION;
+    let _ = writeln!(
+        html,
+        "<aside class=\"verify\" data-code=\"{}\">{svg}<p><strong>{}</strong></p><p>{}</p><p>{}</p><p class=\"code\">{}</p></aside>",
+        html_escape::encode_double_quoted_attribute(code),
+        esc(title),
+        esc(how),
+        esc(stamp),
+        esc(code)
+    );
+}
+
+/// The birth as the midwife wrote it, and the newborn screening results.
+fn birth(html: &mut String, timeline: &[&EntryView]) {
+    html.push_str("<h2>Birth and newborn screening</h2>\n");
+    let birth = timeline
+        .iter()
+        .rev()
+        .find(|v| matches!(v.entry.body, EntryBody::BirthDetails(_)));
+    match birth.map(|v| (v, &v.entry.body)) {
+        Some((view, EntryBody::BirthDetails(b))) => {
+            html.push_str("<dl class=\"details birth\">");
+            let mut detail = |label: &str, value: Option<String>| {
+                let value = value.unwrap_or_else(|| "not recorded".into());
+                let _ = write!(html, "<dt>{label}</dt><dd>{}</dd>", esc(&value));
+            };
+            detail("Gestation", b.gestation.map(|g| format!("{g} weeks")));
+            detail(
+                "Birth weight",
+                b.birth_weight_kg.map(|w| format!("{w:.3} kg")),
+            );
+            detail("Length", b.length_cm.map(|l| format!("{l:.1} cm")));
+            detail(
+                "Head circumference",
+                b.head_circumference_cm.map(|h| format!("{h:.1} cm")),
+            );
+            detail("Apgar score", apgar(b.apgar_1_min, b.apgar_5_min));
+            detail("Delivery", b.delivery_mode.map(|m| words(&code_of(m))));
+            detail("Place of birth", b.place_of_birth.clone());
+            let _ = write!(html, "<dt>Recorded by</dt><dd>{}</dd>", by(view));
+            html.push_str("</dl>\n");
+        }
+        _ => html.push_str("<p class=\"none\">No birth details recorded.</p>\n"),
+    }
+    html.push_str("<h3>Newborn screening (hearing, blood spot, physical examination)</h3>\n");
+    let screening: Vec<&EntryView> = timeline
+        .iter()
+        .copied()
+        .filter(|v| matches!(v.entry.body, EntryBody::NewbornScreening(_)))
+        .collect();
+    table_of(
+        html,
+        &screening,
+        &["Date", "Screening", "Result", "By"],
+        |v| {
+            match &v.entry.body {
+                // A withheld blood spot result says when it will show, not what it is.
+                EntryBody::NewbornScreening(s) => vec![
+                    short_date(NewbornScreening::date(s)),
+                    match s {
+                        NewbornScreening::Nipe { .. } => "Physical examination (NIPE)",
+                        NewbornScreening::Hearing { .. } => "Hearing",
+                        NewbornScreening::BloodSpot { .. } => "Blood spot",
+                    }
+                    .into(),
+                    crate::view::entry_text(v),
+                ],
+                _ => vec![],
+            }
+        },
+    );
+}
+
+fn apgar(one: Option<u8>, five: Option<u8>) -> Option<String> {
+    match (one, five) {
+        (Some(a), Some(b)) => Some(format!("{a} at 1 minute, {b} at 5 minutes")),
+        (Some(a), None) => Some(format!("{a} at 1 minute")),
+        (None, Some(b)) => Some(format!("{b} at 5 minutes")),
+        (None, None) => None,
+    }
+}
+
+/// The parents' and professionals' notes, developmental firsts apart.
+fn notes(html: &mut String, timeline: &[&EntryView]) {
+    html.push_str("<h2>Notes and developmental firsts</h2>\n");
+    let of = |firsts: bool| -> Vec<&EntryView> {
+        timeline
+            .iter()
+            .copied()
+            .filter(|v| match &v.entry.body {
+                EntryBody::Note(n) => (n.kind == NoteKind::DevelopmentalFirst) == firsts,
+                _ => false,
+            })
+            .collect()
+    };
+    html.push_str("<h3>Developmental firsts</h3>\n");
+    table_of(html, &of(true), &["Date", "First", "By"], |v| {
+        match &v.entry.body {
+            EntryBody::Note(n) => vec![short_date(n.date), n.text.clone()],
+            _ => vec![],
+        }
+    });
+    html.push_str("<h3>Notes</h3>\n");
+    table_of(
+        html,
+        &of(false),
+        &["Date", "Kind", "Note", "By"],
+        |v| match &v.entry.body {
+            EntryBody::Note(n) => vec![short_date(n.date), words(&code_of(n.kind)), n.text.clone()],
+            _ => vec![],
+        },
+    );
 }
 
 fn immunisations(html: &mut String, timeline: &[&EntryView], due: Option<&DueReport>) {
@@ -385,9 +579,19 @@ fn section(
     title: &str,
     views: &[&EntryView],
     headings: &[&str],
-    cells: impl Fn(&EntryBody) -> Vec<String>,
+    cells: impl Fn(&EntryView) -> Vec<String>,
 ) {
     let _ = writeln!(html, "<h2>{title}</h2>");
+    table_of(html, views, headings, cells);
+}
+
+/// Entries as a table's rows, each with who wrote it; "None recorded." for none.
+fn table_of(
+    html: &mut String,
+    views: &[&EntryView],
+    headings: &[&str],
+    cells: impl Fn(&EntryView) -> Vec<String>,
+) {
     if views.is_empty() {
         html.push_str("<p class=\"none\">None recorded.</p>\n");
         return;
@@ -399,7 +603,7 @@ fn section(
     html.push_str("</tr>\n");
     for view in views {
         html.push_str("<tr>");
-        for cell in cells(&view.entry.body) {
+        for cell in cells(view) {
             let _ = write!(html, "<td>{}</td>", esc(&cell));
         }
         let _ = writeln!(html, "<td>{}</td></tr>", by(view));
@@ -472,6 +676,7 @@ fn age_words(birth: NaiveDate, on: NaiveDate) -> String {
     }
     let plural = |n: u32, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     match months {
+        0 if days == 0 => "at birth".into(),
         0 if days < 14 => plural(days as u32, "day"),
         0 => plural((days / 7) as u32, "week"),
         1..=23 => plural(months, "month"),
@@ -481,15 +686,6 @@ fn age_words(birth: NaiveDate, on: NaiveDate) -> String {
             plural(months / 12, "year"),
             plural(months % 12, "month")
         ),
-    }
-}
-
-/// NHS numbers are read in groups of 3, 3 and 4.
-fn spaced_nhs_number(number: &str) -> String {
-    if number.len() == 10 && number.bytes().all(|b| b.is_ascii_digit()) {
-        format!("{} {} {}", &number[..3], &number[3..6], &number[6..])
-    } else {
-        number.to_string()
     }
 }
 
@@ -512,10 +708,5 @@ mod tests {
             age_words(d("2022-07-15"), d("2025-11-20")),
             "3 years 4 months"
         );
-    }
-
-    #[test]
-    fn nhs_numbers_are_grouped_three_three_four() {
-        assert_eq!(spaced_nhs_number("9434765919"), "943 476 5919");
     }
 }

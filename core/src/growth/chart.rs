@@ -1,17 +1,30 @@
-//! Growth charts as SVG, drawn by the core so both apps show the same thing: the nine
-//! centile lines, the child's points (at corrected age, linked to the chronological
-//! point for preterm babies), the reference switches marked, axis labels in units, and
-//! a title and description for screen readers. No names or dates of birth are drawn.
+//! Growth charts as SVG, drawn by the core so both apps and the printout show the same
+//! thing: the nine centile lines, every measurement (at corrected age, linked to the
+//! chronological point for preterm babies; one no installed reference covers still
+//! plotted, with its own marker), the reference changes in plain words, axis labels in
+//! units, a legend of every symbol drawn, the child's name, date of birth and NHS
+//! number when given (a printed chart must not be mistaken for another child's), and a
+//! title and description for screen readers.
 
 use super::*;
+pub use marks::ChartIdentity;
+use marks::{
+    legend_symbol, legend_words, missing_words, no_centile_marker, point_marker, switch_words,
+    value_text, Symbol,
+};
 use std::fmt::Write;
 
+mod marks;
+
 const WIDTH: f64 = 820.0;
-const HEIGHT: f64 = 580.0;
+/// The plot's height; the legend's rows are added below it.
+const HEIGHT: f64 = 600.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 70.0;
-const TOP: f64 = 60.0;
+const TOP: f64 = 84.0;
 const BOTTOM: f64 = 60.0;
+const LEGEND_ROW: f64 = 22.0;
+const LEGEND_LEFT: f64 = 30.0;
 /// Corrected and chronological ages closer than this are drawn as one point.
 const SAME_POINT_DAYS: i64 = 7;
 
@@ -29,6 +42,8 @@ pub struct ChartRequest {
     pub mid_parental: Option<MidParentalHeight>,
     /// UK-WHO, or the Down or Turner syndrome charts.
     pub set: ChartSet,
+    /// Drawn in the heading: whose chart this is.
+    pub identity: Option<ChartIdentity>,
 }
 
 struct AgeRange {
@@ -39,27 +54,29 @@ struct AgeRange {
     months: bool,
 }
 
-fn age_range(refs: &GrowthReferences, max_age: f64, min_age: f64) -> AgeRange {
+fn age_range(max_age: f64, min_age: f64) -> AgeRange {
     // Start at birth (term); reach back into the preterm weeks only for points there.
-    let from = if min_age < 0.0 && refs.has(Reference::Uk90Preterm) {
+    let from = if min_age < 0.0 {
         UK90_FROM_YEARS.max(min_age - 2.0 / 52.0)
     } else {
         0.0
     };
     match max_age {
-        a if a < 1.0 => AgeRange {
+        // Each range ends a little past the latest point, so it never sits on the edge
+        // among the centile labels.
+        a if a < 0.95 => AgeRange {
             from,
             to: 1.0,
             tick: 1.0 / 12.0,
             months: true,
         },
-        a if a < 2.0 => AgeRange {
+        a if a < 1.9 => AgeRange {
             from,
             to: 2.0,
             tick: 2.0 / 12.0,
             months: true,
         },
-        a if a < 4.0 => AgeRange {
+        a if a < 3.8 => AgeRange {
             from,
             to: 4.0,
             tick: 0.5,
@@ -87,12 +104,22 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Renders the chart. Points that cannot be charted (no reference) are left out and
-/// said so in the description; so are ages the installed references do not cover.
+/// A measurement no installed reference covers: plotted, with no centile.
+struct Uncharted {
+    age: f64,
+    date: NaiveDate,
+    value: f64,
+    /// The reference it needs, when that is what is missing.
+    needs: Option<Reference>,
+}
+
+/// Renders the chart. Points no installed reference covers are plotted with their own
+/// marker and said so; a note names the missing reference only when a point needs it.
 pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String, GrowthError> {
     let years = |days: i64| days as f64 / DAYS_PER_YEAR;
-    // (plotted age, chronological age if drawn apart, value, assessment)
+    // (plotted age, chronological age if drawn apart, value, assessment, date)
     let mut plotted = Vec::new();
+    let mut uncharted: Vec<Uncharted> = Vec::new();
     let mut left_out = 0;
     for &(date, value) in &request.points {
         let obs = Observation {
@@ -117,22 +144,63 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
                     apart.then(|| years(a.chronological_age_days)),
                     value,
                     a,
+                    date,
                 ));
             }
             Err(GrowthError::InvalidInput { field, reason }) => {
                 return Err(GrowthError::InvalidInput { field, reason })
             }
+            Err(
+                e @ (GrowthError::ReferenceNotAvailable { .. }
+                | GrowthError::OutsideReferenceAges { .. }),
+            ) => {
+                let (chronological, corrected, use_corrected) = ages(
+                    request.birth_date,
+                    request.gestation_days,
+                    date,
+                    request.correction,
+                );
+                let age = years(if use_corrected {
+                    corrected
+                } else {
+                    chronological
+                });
+                if (UK90_FROM_YEARS..=UK90_CHILD_UNTIL_YEARS).contains(&age) {
+                    uncharted.push(Uncharted {
+                        age,
+                        date,
+                        value,
+                        needs: match e {
+                            GrowthError::ReferenceNotAvailable { reference } => Some(reference),
+                            _ => None,
+                        },
+                    });
+                } else {
+                    left_out += 1;
+                }
+            }
             Err(_) => left_out += 1,
         }
     }
-    let max_age = plotted.iter().map(|p| p.0).fold(0.0, f64::max);
-    let min_age = plotted.iter().map(|p| p.0).fold(f64::MAX, f64::min);
-    let range = age_range(refs, max_age, min_age);
+    let ages_drawn = plotted
+        .iter()
+        .map(|p| p.0)
+        .chain(uncharted.iter().map(|u| u.age));
+    let max_age = ages_drawn.clone().fold(0.0, f64::max);
+    let min_age = ages_drawn.fold(f64::MAX, f64::min);
+    let range = age_range(max_age, min_age);
     let mid_parental = request
         .mid_parental
         .as_ref()
         .filter(|_| request.measure == Measure::HeightCm);
     let draw_mid_parental = mid_parental.filter(|_| range.to >= UK90_CHILD_UNTIL_YEARS);
+    // The references a measurement of this child needs and this device lacks.
+    let mut missing: Vec<Reference> = Vec::new();
+    for reference in uncharted.iter().filter_map(|u| u.needs) {
+        if !missing.contains(&reference) {
+            missing.push(reference);
+        }
+    }
 
     // Centile curves, one polyline per reference segment so a switch shows as a step.
     let uk_who = [
@@ -206,6 +274,7 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
         .flatten()
         .map(|p| p.1)
         .chain(plotted.iter().map(|p| p.2))
+        .chain(uncharted.iter().map(|u| u.value))
         .chain(
             draw_mid_parental
                 .iter()
@@ -251,30 +320,43 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
             m.height_cm, m.description, m.lower_cm, m.upper_cm
         );
     }
-    for reference in &uncovered {
+    if !uncharted.is_empty() {
         let _ = write!(
             desc,
-            " The {} reference is not installed, so those ages are not charted.",
-            reference.name()
+            " {} measured with no centile (no reference installed for that age).",
+            uncharted.len()
         );
     }
+    for reference in &missing {
+        let _ = write!(desc, " {}.", missing_words(*reference));
+    }
+    let mut used = std::collections::BTreeSet::from([Symbol::Centiles]);
 
     let mut svg = String::new();
+    if let Some(identity) = &request.identity {
+        let _ = writeln!(
+            svg,
+            r##"<text x="{LEFT}" y="28" font-size="18" font-weight="bold" fill="#222" class="identity">{}</text>"##,
+            escape(&identity.heading())
+        );
+    }
     let _ = writeln!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-title chart-desc" font-family="sans-serif">"##
-    );
-    let _ = writeln!(svg, r#"<title id="chart-title">{}</title>"#, escape(&title));
-    let _ = writeln!(svg, r#"<desc id="chart-desc">{}</desc>"#, escape(&desc));
-    let _ = writeln!(
-        svg,
-        r##"<rect width="{WIDTH}" height="{HEIGHT}" fill="#fffdf8"/>"##
-    );
-    let _ = writeln!(
-        svg,
-        r##"<text x="{LEFT}" y="30" font-size="18" fill="#222">{}</text>"##,
+        r##"<text x="{LEFT}" y="{}" font-size="16" fill="#222">{}</text>"##,
+        if request.identity.is_some() { 52 } else { 30 },
         escape(&title)
     );
+    // Only where a measurement of this child needs what is missing (calm: the point is
+    // still plotted, and the legend says what its marker means).
+    for (i, reference) in missing.iter().enumerate() {
+        let _ = writeln!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#5a3e00" text-anchor="end" class="pack-note">{}</text>"##,
+            WIDTH - RIGHT,
+            TOP - 10.0 - 14.0 * (missing.len() - 1 - i) as f64,
+            missing_words(*reference)
+        );
+    }
 
     // Grid and axes.
     let mut v = y_min;
@@ -287,7 +369,7 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
         );
         let _ = writeln!(
             svg,
-            r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end" fill="#444">{}</text>"##,
+            r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end" fill="#444">{}</text>"##,
             LEFT - 6.0,
             y(v) + 4.0,
             trim_number(v)
@@ -297,7 +379,8 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
     let mut tick = (range.from / range.tick).ceil() * range.tick;
     while tick <= range.to + 1e-9 {
         let label = if range.months {
-            format!("{}", (tick * 12.0).round())
+            // `+ 0.0` turns the -0 a tick just before birth rounds to into 0.
+            format!("{}", (tick * 12.0).round() + 0.0)
         } else {
             trim_number(tick)
         };
@@ -309,7 +392,7 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
         );
         let _ = writeln!(
             svg,
-            r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#444">{label}</text>"##,
+            r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle" fill="#444">{label}</text>"##,
             x(tick),
             HEIGHT - BOTTOM + 16.0
         );
@@ -341,46 +424,47 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
 
     // Reference switches.
     let uk_who_switches = [
-        (WHO_INFANT_FROM_YEARS, "42 weeks: UK90 preterm to WHO"),
-        (
-            WHO_CHILD_FROM_YEARS,
-            if request.measure == Measure::HeightCm {
-                "2 years: standing height (WHO child)"
-            } else {
-                "2 years: WHO child"
-            },
-        ),
-        (UK90_CHILD_FROM_YEARS, "4 years: UK90"),
+        WHO_INFANT_FROM_YEARS,
+        WHO_CHILD_FROM_YEARS,
+        UK90_CHILD_FROM_YEARS,
     ];
-    let switches: Vec<(f64, &str)> = match request.set {
+    let switches: Vec<f64> = match request.set {
         ChartSet::DownSyndrome => Vec::new(),
-        _ if turner_height => vec![uk_who_switches[0], (1.0, "1 year: Turner syndrome chart")],
+        _ if turner_height => vec![WHO_INFANT_FROM_YEARS, 1.0],
         _ => uk_who_switches.to_vec(),
     };
     // Labels one under another: on the 0-20 year chart the switches are close together.
     let mut drawn = 0.0;
-    for (age, label) in switches {
-        if age > range.from + 1e-6
-            && age < range.to - 1e-6
-            && segments.iter().any(|(a, _)| *a < age)
-        {
+    for age in switches {
+        let label = switch_words(age, request.measure);
+        // A change within a few pixels of the axis (2 weeks on a 20-year chart) is not drawn.
+        if x(age) > LEFT + 8.0 && age < range.to - 1e-6 && segments.iter().any(|(a, _)| *a < age) {
             let _ = writeln!(
                 svg,
                 r##"<line x1="{0:.1}" y1="{TOP}" x2="{0:.1}" y2="{1:.1}" stroke="#7a6f9b" stroke-dasharray="5 4" stroke-width="1.2"/>"##,
                 x(age),
                 HEIGHT - BOTTOM
             );
+            // Right of the line, or left of it where the words would run past the plot
+            // into the centile labels (about 6.5 px a character at 12 px).
+            let width = 6.5 * label.len() as f64;
+            let (label_x, anchor) = if x(age) + 4.0 + width <= WIDTH - RIGHT {
+                (x(age) + 4.0, "start")
+            } else {
+                ((x(age) - 4.0).max(LEFT + 4.0 + width), "end")
+            };
             let _ = writeln!(
                 svg,
-                r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#5b4f80">{label}</text>"##,
-                x(age) + 4.0,
-                TOP + 14.0 + 14.0 * drawn
+                r##"<text x="{label_x:.1}" y="{:.1}" font-size="12" fill="#5b4f80" stroke="#fffdf8" stroke-width="3" paint-order="stroke" text-anchor="{anchor}">{label}</text>"##,
+                TOP + 16.0 + 15.0 * drawn
             );
             drawn += 1.0;
+            used.insert(Symbol::Switch);
         }
     }
 
     // Centile lines, labelled at the right.
+    let mut labels: Vec<(f64, f64, &str)> = Vec::new();
     for (curve, (z, name)) in curves.iter().zip(CENTILE_LINES) {
         let (width, colour) = if z == 0.0 {
             (2.0, "#b3261e")
@@ -399,13 +483,19 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
             );
         }
         if let Some(&(a, v)) = curve.last().and_then(|l| l.last()) {
-            let _ = writeln!(
-                svg,
-                r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#8c1d18">{name}</text>"##,
-                x(a) + 5.0,
-                y(v) + 4.0
-            );
+            labels.push((x(a) + 5.0, y(v) + 4.0, name));
         }
+    }
+    // Where the lines run close (the adult heights), labels are spread to stay readable.
+    labels.sort_by(|a, b| a.1.total_cmp(&b.1));
+    for i in 1..labels.len() {
+        labels[i].1 = labels[i].1.max(labels[i - 1].1 + 12.0);
+    }
+    for (lx, ly, name) in labels {
+        let _ = writeln!(
+            svg,
+            r##"<text x="{lx:.1}" y="{ly:.1}" font-size="12" fill="#8c1d18">{name}</text>"##
+        );
     }
 
     // The mid-parental height: a bracket at 20 years over the target range.
@@ -427,10 +517,11 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
         );
         let _ = writeln!(
             svg,
-            r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#2e7d32" text-anchor="end">mid-parental height and target range</text>"##,
+            r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#2e7d32" text-anchor="end">mid-parental height and target range</text>"##,
             at - 10.0,
             y(m.upper_cm) - 6.0
         );
+        used.insert(Symbol::MidParental);
     }
 
     // The child's points.
@@ -466,12 +557,19 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
                 r##"<polyline points="{}" fill="none" stroke="#2e7d32" stroke-width="1.5" stroke-dasharray="6 3"><title>thrive line: the slowest 5% of weight gain from this weight</title></polyline>"##,
                 points.join(" ")
             );
+            used.insert(Symbol::Thrive);
         }
     }
-    if ordered.len() > 1 {
-        let path: Vec<String> = ordered
+    let mut joined: Vec<(f64, f64)> = ordered
+        .iter()
+        .map(|p| (p.0, p.2))
+        .chain(uncharted.iter().map(|u| (u.age, u.value)))
+        .collect();
+    joined.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if joined.len() > 1 {
+        let path: Vec<String> = joined
             .iter()
-            .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.2)))
+            .map(|(age, value)| format!("{:.1},{:.1}", x(*age), y(*value)))
             .collect();
         let _ = writeln!(
             svg,
@@ -479,7 +577,7 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
             path.join(" ")
         );
     }
-    for (age, chronological, value, assessment) in &ordered {
+    for (age, chronological, value, assessment, date) in &ordered {
         if let Some(chrono) = chronological.filter(|c| *c >= range.from && *c <= range.to) {
             let _ = writeln!(
                 svg,
@@ -494,28 +592,78 @@ pub fn render(refs: &GrowthReferences, request: &ChartRequest) -> Result<String,
                 x(chrono),
                 y(*value)
             );
+            used.insert(Symbol::Chronological);
         }
         let flagged = !assessment.flags.is_empty();
         let fill = if flagged { "#e8a200" } else { "#1d4f91" };
+        used.insert(if flagged {
+            Symbol::Flagged
+        } else {
+            Symbol::Point
+        });
         let _ = writeln!(
             svg,
-            r##"<circle cx="{:.1}" cy="{:.1}" r="4.5" fill="{fill}"><title>{:.2}: {}</title></circle>"##,
-            x(*age),
-            y(*value),
-            value,
-            escape(&assessment.description)
+            r##"<g class="point" data-date="{date}" data-value="{value}"><title>{}: {}, {}</title>{}</g>"##,
+            date.format("%-d %b %Y"),
+            value_text(request.measure, *value),
+            escape(&assessment.description),
+            point_marker(x(*age), y(*value), fill)
         );
     }
-    if !uncovered.is_empty() {
+    for point in &uncharted {
+        used.insert(Symbol::NoCentile);
         let _ = writeln!(
             svg,
-            r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#8c1d18" text-anchor="end">UK90 data pack not installed: ages it covers are not charted</text>"##,
-            WIDTH - RIGHT,
-            TOP - 8.0
+            r##"<g class="point no-centile" data-date="{}" data-value="{}"><title>{}: {}, no centile (no reference installed for this age)</title>{}</g>"##,
+            point.date,
+            point.value,
+            point.date.format("%-d %b %Y"),
+            value_text(request.measure, point.value),
+            no_centile_marker(x(point.age), y(point.value))
         );
     }
-    svg.push_str("</svg>\n");
-    Ok(svg)
+
+    // The legend: every symbol drawn, two to a row under the axis title.
+    let used: Vec<Symbol> = used.into_iter().collect();
+    let rows = used.len().div_ceil(2);
+    let legend_top = HEIGHT + 4.0;
+    let total_height = legend_top + rows as f64 * LEGEND_ROW + 10.0;
+    let _ = writeln!(svg, r##"<g class="legend" font-size="12" fill="#222">"##);
+    for (i, symbol) in used.iter().enumerate() {
+        let column_x = LEGEND_LEFT
+            + if i % 2 == 0 {
+                0.0
+            } else {
+                (WIDTH - 2.0 * LEGEND_LEFT) / 2.0
+            };
+        let row_y = legend_top + (i / 2) as f64 * LEGEND_ROW + LEGEND_ROW / 2.0;
+        let _ = writeln!(
+            svg,
+            r#"<g class="legend-item">{}<text x="{:.1}" y="{:.1}">{}</text></g>"#,
+            legend_symbol(*symbol, column_x + 12.0, row_y),
+            column_x + 30.0,
+            row_y + 4.0,
+            legend_words(*symbol)
+        );
+    }
+    svg.push_str("</g>\n</svg>\n");
+
+    let mut head = String::new();
+    let _ = writeln!(
+        head,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{total_height}" viewBox="0 0 {WIDTH} {total_height}" role="img" aria-labelledby="chart-title chart-desc" font-family="sans-serif">"##
+    );
+    let _ = writeln!(
+        head,
+        r#"<title id="chart-title">{}</title>"#,
+        escape(&title)
+    );
+    let _ = writeln!(head, r#"<desc id="chart-desc">{}</desc>"#, escape(&desc));
+    let _ = writeln!(
+        head,
+        r##"<rect width="{WIDTH}" height="{total_height}" fill="#fffdf8"/>"##
+    );
+    Ok(head + &svg)
 }
 
 /// 1, 2 or 5 times a power of ten.

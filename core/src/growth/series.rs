@@ -129,7 +129,8 @@ pub fn series(
     })
 }
 
-/// The child's chart for one measure, as SVG.
+/// The child's chart for one measure, as SVG, headed with the child's name, date of birth
+/// and NHS number.
 pub fn chart_svg(
     details: &ChildDetails,
     timeline: &[&EntryView],
@@ -153,6 +154,11 @@ pub fn chart_svg(
         mid_parental: (measure == Measure::HeightCm)
             .then(|| mid_parental(timeline, child.sex, refs).ok().flatten())
             .flatten(),
+        identity: Some(chart::ChartIdentity {
+            name: details.name.clone(),
+            birth_date: child.birth_date,
+            nhs_number: details.nhs_number.clone(),
+        }),
     };
     chart::render(refs, &request)
 }

@@ -312,6 +312,7 @@ fn a_chart_has_nine_lines_the_points_and_an_accessible_description() {
         ],
         mid_parental: None,
         set: ChartSet::UkWho,
+        identity: None,
     };
     let svg = render(who(), &request).unwrap();
     assert!(svg.starts_with("<svg"));
@@ -328,8 +329,18 @@ fn a_chart_has_nine_lines_the_points_and_an_accessible_description() {
         );
     }
     assert_eq!(svg.matches("chronological age</title>").count(), 3);
-    assert!(svg.contains("1 measurement(s) could not be charted"));
-    assert!(svg.contains("uk90_preterm reference is not installed"));
+    // The first weight needs UK90, not installed: still plotted, with no centile.
+    assert!(svg.contains("1 measured with no centile"));
+    assert_eq!(
+        svg.matches(r#"class="point no-centile" data-date="2026-02-15""#)
+            .count(),
+        1
+    );
+    assert!(svg.contains(
+        "No centiles before 2 weeks after the due date: the UK90 data pack is not installed"
+    ));
+    assert!(!svg.contains("42 weeks: UK90 preterm to WHO"));
+    assert!(svg.contains("2 weeks after due date: WHO charts begin"));
     assert!(svg.contains("Age (months, corrected for gestation)"));
 }
 

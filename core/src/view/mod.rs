@@ -8,6 +8,7 @@ use crate::model::{
 };
 
 pub mod forms;
+pub mod printout;
 pub mod screens;
 use crate::growth::GrowthSeries;
 use crate::record::DetailConflict;
@@ -362,8 +363,28 @@ pub fn closure_waiting(view: &EntryView) -> String {
 /// screen and printout: NICE NG75 faltering signals, weight gain below a thrive line, a
 /// baby weighed more often than the charts advise, growth per year, an assumed gestation.
 pub fn growth_notes(series: &GrowthSeries) -> Vec<String> {
+    growth_note_items(series)
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect()
+}
+
+/// What a growth note is, so a printout can set a concern apart from advice and facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrowthNoteKind {
+    /// A reason to talk to a health visitor (NICE NG75, a thrive line).
+    Concern,
+    /// What the charts advise (how often to weigh): not a worry.
+    Advice,
+    /// Growth per year, an assumed gestation.
+    Information,
+}
+
+/// `growth_notes`, each with its kind.
+pub fn growth_note_items(series: &GrowthSeries) -> Vec<(GrowthNoteKind, String)> {
     let day = |d: NaiveDate| d.format("%-d %b %Y").to_string();
-    let mut notes: Vec<String> = series
+    let mut notes: Vec<(GrowthNoteKind, String)> = Vec::new();
+    let concerns: Vec<String> = series
         .faltering
         .iter()
         .map(|concern| match concern {
@@ -377,19 +398,20 @@ pub fn growth_notes(series: &GrowthSeries) -> Vec<String> {
             ),
         })
         .collect();
+    notes.extend(concerns.into_iter().map(|c| (GrowthNoteKind::Concern, c)));
     if let Some(gain) = series.weight_gain.as_ref().filter(|g| g.below_thrive_line) {
-        notes.push(format!(
+        notes.push((GrowthNoteKind::Concern, format!(
             "Weight gain from {} to {} was slower than 95 in 100 babies' (below a thrive line): talk to your health visitor",
             day(gain.from),
             day(gain.on)
-        ));
+        )));
     }
     if let Some(often) = &series.weighed_often {
-        notes.push(format!(
-            "Weighed {} after the time before: at this age the charts advise weighing no more than {}, unless your health visitor asks, because weights close together vary and can worry without reason",
+        notes.push((GrowthNoteKind::Advice, format!(
+            "Weighing advice: at this age the growth charts advise weighing no more than {}, unless your health visitor asks, because weights taken close together vary from day to day (the last two were {} apart)",
+            often.advised,
             count(often.days_since_previous, "day", "days"),
-            often.advised
-        ));
+        )));
     }
     if let Some(v) = &series.velocity {
         let (what, unit, digits) = match series.measure {
@@ -398,16 +420,22 @@ pub fn growth_notes(series: &GrowthSeries) -> Vec<String> {
             Measure::HeadCircumferenceCm => ("Head circumference", "cm", 1),
             Measure::Bmi => ("BMI", "kg/m²", 1),
         };
-        notes.push(format!(
-            "{what} from {} to {}: {:+.digits$} {unit} ({:+.digits$} {unit} a year)",
-            day(v.from),
-            day(v.on),
-            v.change,
-            v.per_year
+        notes.push((
+            GrowthNoteKind::Information,
+            format!(
+                "{what} from {} to {}: {:+.digits$} {unit} ({:+.digits$} {unit} a year)",
+                day(v.from),
+                day(v.on),
+                v.change,
+                v.per_year
+            ),
         ));
     }
     if series.gestation_assumed {
-        notes.push("No gestation on record: charted as born at 40 weeks".into());
+        notes.push((
+            GrowthNoteKind::Information,
+            "No gestation on record: charted as born at 40 weeks".into(),
+        ));
     }
     notes
 }
