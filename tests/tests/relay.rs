@@ -1474,3 +1474,40 @@ fn a_phone_off_across_two_key_changes_catches_up() {
     assert_quiet(&[mum, dad], &family.id, &transport, &url);
     eprintln!("caught up across two key changes in {traffic:?}");
 }
+
+#[test]
+fn a_withdrawn_record_leaves_every_phones_list_through_a_relay_and_comes_back_when_unmarked() {
+    use redbook_core::model::{ClosureReason, EntryBody, RecordClosure};
+    let dir = TempDir::new().unwrap();
+    let relay = local_relay(Arc::new(
+        SqliteStorage::open(&dir.path().join("r.sqlite")).unwrap(),
+    ));
+    let (transport, url) = (HttpTransport::default(), relay.url());
+    let family = family();
+    let phones: Vec<&Phone> = family.phones.iter().collect();
+    converge(&phones, &family.id, &transport, &url, 12);
+    let withdrawal = family.phones[0]
+        .open()
+        .add_entry(
+            &family.id,
+            EntryBody::RecordClosed(RecordClosure {
+                date: "2026-01-20".parse().unwrap(),
+                reason: ClosureReason::CreatedInError,
+            }),
+        )
+        .unwrap();
+    converge(&phones, &family.id, &transport, &url, 6);
+    for phone in &phones {
+        let list = phone.open().children().unwrap();
+        assert!(list.children.is_empty(), "out of the list");
+        assert_eq!(list.withdrawn.len(), 1, "kept");
+    }
+    family.phones[0]
+        .open()
+        .mark_entered_in_error(&family.id, &withdrawal.entry.id, "not a mistake after all")
+        .unwrap();
+    converge(&phones, &family.id, &transport, &url, 6);
+    for phone in &phones {
+        assert_eq!(phone.open().children().unwrap().children.len(), 1);
+    }
+}
