@@ -57,6 +57,9 @@ fun AddChildScreen(presenter: FamilyPresenter, added: (String) -> Unit, back: ()
 fun FormField(label: String, value: String, onChange: (String) -> Unit, field: String, problem: FormResult.Invalid?,
               modifier: Modifier = Modifier.fillMaxWidth()) {
     val mine = problem?.takeIf { it.field == field }
+    // Focus in ink, not the theme's red, so that only a field with a problem looks like one.
+    val ink = MaterialTheme.colorScheme.onSurface
     OutlinedTextField(value, onChange, modifier, label = { Text(label) }, isError = mine != null,
-        supportingText = mine?.let { { Text(it.message) } })
+        supportingText = mine?.let { { Text(it.message) } },
+        colors = OutlinedTextFieldDefaults.colors(focusedBorderColor = ink, focusedLabelColor = ink, cursorColor = ink))
 }

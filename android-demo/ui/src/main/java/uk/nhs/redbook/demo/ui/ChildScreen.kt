@@ -28,7 +28,8 @@ fun ChildScreen(presenter: FamilyPresenter, platform: PlatformUi, screen: Screen
         Text(timeline.subtitle)
         timeline.closed?.let { Text(it, color = MaterialTheme.colorScheme.error) }
         timeline.conflicts.forEach { Text(it, color = MaterialTheme.colorScheme.error) }
-        TabRow(selectedTabIndex = screen.tab.ordinal, Modifier.padding(vertical = 8.dp)) {
+        // Scrollable: at a large font size each tab keeps its word whole instead of breaking it.
+        ScrollableTabRow(selectedTabIndex = screen.tab.ordinal, Modifier.padding(vertical = 8.dp), edgePadding = 0.dp) {
             ChildTab.entries.forEach { tab ->
                 Tab(selected = screen.tab == tab, onClick = { onTab(tab) }, text = { Text(tab.label) })
             }
@@ -89,8 +90,9 @@ fun AddEntry(presenter: FamilyPresenter, childId: String, saved: () -> Unit) {
     FormField("weight kg", weight, { weight = it; question = null }, "weight_kg", problem)
     FormField(presenter.lengthLabel(childId), length, { length = it; question = null }, "length_cm", problem)
     FormField("head cm", head, { head = it; question = null }, "head_circumference_cm", problem)
+    // While the core's question is open, its two answers are the only way on.
     question?.let { Confirmation(it.advice, keep = { measure(confirmed = true) }, change = { question = null }) }
-    Button(onClick = { measure(confirmed = false) }) { Text("Add measurement") }
+        ?: Button(onClick = { measure(confirmed = false) }) { Text("Add measurement") }
     problem?.takeIf { it.field == "measurement" }?.let { Text(it.message, color = MaterialTheme.colorScheme.error) }
     Spacer(Modifier.height(8.dp))
     FormField("A note for the red book", note, { note = it }, "text", problem)
@@ -105,8 +107,9 @@ fun Confirmation(advice: String, keep: () -> Unit, change: () -> Unit) {
         colors = CardDefaults.cardColors(containerColor = MaterialTheme.colorScheme.errorContainer)) {
         Column(Modifier.padding(12.dp)) {
             Text(advice, color = MaterialTheme.colorScheme.onErrorContainer)
+            Spacer(Modifier.height(8.dp))
             OutlinedButton(onClick = keep, Modifier.fillMaxWidth()) { Text("Keep it as typed (a professional will review it)") }
-            TextButton(onClick = change) { Text("Change it") }
+            TextButton(onClick = change, Modifier.fillMaxWidth()) { Text("Change it") }
         }
     }
 }

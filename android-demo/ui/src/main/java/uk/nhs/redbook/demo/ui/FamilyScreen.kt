@@ -42,7 +42,7 @@ fun FamilyScreen(presenter: FamilyPresenter, sharing: Sharing, platform: Platfor
             platform.scanQr("Scan an invitation") { text ->
                 message = try { sharing.accept(text); accepted++; "Record added" } catch (e: RedbookException) { e.message }
             }
-        }, Modifier.fillMaxWidth()) { Text("Add a shared record") }
+        }, Modifier.fillMaxWidth().padding(top = 8.dp)) { Text("Add a shared record") }
         message?.let { Text(it) }
     }
 }

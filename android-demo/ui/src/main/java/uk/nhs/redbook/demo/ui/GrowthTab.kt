@@ -20,7 +20,8 @@ fun GrowthTab(presenter: FamilyPresenter, platform: PlatformUi, childId: String,
         }
     }
     state.view.notes.forEach { Text(it, color = MaterialTheme.colorScheme.error) }
-    state.chartSvg?.let { platform.Chart(it, Modifier.fillMaxWidth().aspectRatio(4f / 3f)) }
+    // The core draws its charts 820 x 580.
+    state.chartSvg?.let { platform.Chart(it, Modifier.fillMaxWidth().aspectRatio(820f / 580f)) }
     Text(state.view.chartName, style = MaterialTheme.typography.bodySmall)
     state.view.rows.forEach {
         Column(Modifier.fillMaxWidth().padding(vertical = 4.dp)) {

@@ -22,7 +22,7 @@ fun ShareScreen(sharing: Sharing, platform: PlatformUi, childId: String, done: (
     var status by remember { mutableStateOf<String?>(null) }
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp)) {
         TextButton(onClick = done) { Text("< Back") }
-        Text("1. On the clinic's device, show its card. 2. Scan it here. 3. Let the clinic scan this code.")
+        listOf("1. On the clinic's device, show its card.", "2. Scan it here.", "3. Let the clinic scan this code.").forEach { Text(it) }
         Button(onClick = {
             platform.scanQr("Scan the clinic's card") { card ->
                 try { qr = sharing.invite(childId, card, Access.WRITER).text; problem = null } catch (e: RedbookException) { problem = e.message }

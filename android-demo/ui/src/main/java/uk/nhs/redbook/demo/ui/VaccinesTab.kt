@@ -10,7 +10,6 @@ import androidx.compose.ui.graphics.Color
 import androidx.compose.ui.semantics.heading
 import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
-import uk.nhs.redbook.VaccineRowView
 import uk.nhs.redbook.demo.presentation.FamilyPresenter
 import uk.nhs.redbook.demo.presentation.FormResult
 
@@ -20,23 +19,24 @@ fun VaccinesTab(presenter: FamilyPresenter, childId: String, revision: Int, save
     state.nextVisit?.let { Text("Next: $it", style = MaterialTheme.typography.titleMedium) }
     state.riskFactors.forEach { Text(it, style = MaterialTheme.typography.bodySmall) }
     if (state.due.isNotEmpty()) {
-        Text("Due", style = MaterialTheme.typography.titleMedium, modifier = Modifier.semantics { heading() })
-        state.due.forEach { VaccineRow(it) }
+        Text("Due", style = MaterialTheme.typography.titleMedium, modifier = Modifier.padding(top = 8.dp).semantics { heading() })
+        // The status says when ("due now", "overdue since ...", "from ..."): no date beside it.
+        state.due.forEach { VaccineRow(it.vaccine, it.status, it.urgent) }
     }
     if (state.given.isNotEmpty()) {
-        Text("Given", style = MaterialTheme.typography.titleMedium, modifier = Modifier.semantics { heading() })
-        state.given.forEach { VaccineRow(it) }
+        Text("Given", style = MaterialTheme.typography.titleMedium, modifier = Modifier.padding(top = 8.dp).semantics { heading() })
+        state.given.forEach { VaccineRow(it.vaccine, "${it.date} · ${it.status}", it.urgent) }
     }
     Spacer(Modifier.height(8.dp))
     AddImmunisation(presenter, childId, saved)
 }
 
 @Composable
-fun VaccineRow(row: VaccineRowView) {
+fun VaccineRow(vaccine: String, status: String, urgent: Boolean) {
     Column(Modifier.fillMaxWidth().padding(vertical = 4.dp)) {
-        Text(row.vaccine)
-        Text("${row.date} · ${row.status}", style = MaterialTheme.typography.bodySmall,
-            color = if (row.urgent) MaterialTheme.colorScheme.error else Color.Unspecified)
+        Text(vaccine)
+        Text(status, style = MaterialTheme.typography.bodySmall,
+            color = if (urgent) MaterialTheme.colorScheme.error else Color.Unspecified)
     }
     HorizontalDivider()
 }
@@ -60,6 +60,6 @@ fun AddImmunisation(presenter: FamilyPresenter, childId: String, saved: () -> Un
     FormField("Dose", dose, { dose = it; question = null }, "dose", problem)
     FormField("Batch (if known)", batch, { batch = it }, "batch", problem)
     question?.let { Confirmation(it.advice, keep = { add(confirmed = true) }, change = { question = null }) }
-    Button(onClick = { add(confirmed = false) }) { Text("Add vaccination") }
+        ?: Button(onClick = { add(confirmed = false) }) { Text("Add vaccination") }
     problem?.takeIf { it.field !in setOf("date", "vaccine", "dose", "batch") }?.let { Text(it.message, color = MaterialTheme.colorScheme.error) }
 }

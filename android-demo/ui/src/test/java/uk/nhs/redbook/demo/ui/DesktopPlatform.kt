@@ -19,6 +19,8 @@ import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
 import org.jetbrains.skia.Data
 import org.jetbrains.skia.svg.SVGDOM
+import org.jetbrains.skia.svg.SVGLength
+import org.jetbrains.skia.svg.SVGLengthUnit
 
 class DesktopPlatform : PlatformUi {
     /** What the next scan reads, as the camera would hand it over. */
@@ -34,7 +36,14 @@ class DesktopPlatform : PlatformUi {
 
     @Composable
     override fun Chart(svg: String, modifier: Modifier) {
-        val dom = remember(svg) { SVGDOM(Data.makeFromBytes(svg.encodeToByteArray())) }
+        val dom = remember(svg) {
+            SVGDOM(Data.makeFromBytes(svg.encodeToByteArray())).apply {
+                // Scaled to the space the screen gives it (its viewBox kept), as a WebView fits it.
+                root?.width = SVGLength(100f, SVGLengthUnit.PERCENTAGE)
+                root?.height = SVGLength(100f, SVGLengthUnit.PERCENTAGE)
+            }
+        }
+        // Skia's SVG module here has no font manager: the chart's lines are drawn, its words are not.
         Canvas(modifier.semantics { contentDescription = "Growth chart" }) {
             dom.setContainerSize(size.width, size.height)
             drawIntoCanvas { dom.render(it.nativeCanvas) }

@@ -6,6 +6,8 @@ package uk.nhs.redbook.demo.ui
 
 import androidx.compose.ui.geometry.Size
 import androidx.compose.ui.graphics.asSkiaBitmap
+import androidx.compose.ui.semantics.SemanticsActions
+import androidx.compose.ui.text.TextLayoutResult
 import androidx.compose.ui.test.*
 import androidx.compose.ui.unit.Density
 import java.io.File
@@ -79,6 +81,15 @@ private fun SkikoComposeUiTest.assertFits(text: String, substring: Boolean = fal
     val bounds = node.getBoundsInRoot()
     val width = onRoot().getBoundsInRoot().right
     assertTrue(bounds.left >= androidx.compose.ui.unit.Dp(0f) && bounds.right <= width, "'$text' runs off the screen: $bounds in $width")
+}
+
+/** [text] is laid out on one line: a short label (a tab's, a button's) never breaks a word. */
+@OptIn(ExperimentalTestApi::class)
+private fun SkikoComposeUiTest.assertOneLine(text: String) {
+    val node = onAllNodesWithText(text, useUnmergedTree = true).onFirst().fetchSemanticsNode()
+    val layouts = mutableListOf<TextLayoutResult>()
+    node.config[SemanticsActions.GetTextLayoutResult].action?.invoke(layouts)
+    assertEquals(1, layouts.single().lineCount, "'$text' wraps")
 }
 
 @OptIn(ExperimentalTestApi::class)
@@ -194,19 +205,22 @@ class RedBookUiTest {
         val id = phone.addChild("Amara Okafor-Mensah", TODAY.minusMonths(2))
         phone.presenter.addMeasurement(id, TODAY.minusWeeks(2).toString(), "5.1", "57", "38.5", atHome = true)
         phone.presenter.addImmunisation(id, TODAY.minusDays(3).toString(), "6-in-1", "1", "")
+        val tabs = listOf("Timeline", "Growth", "Vaccines")
+        class Case(val name: String, val screen: Screen, val fits: List<String>, val oneLine: List<String> = emptyList())
         val screens = listOf(
-            Triple("children", Screen.Family as Screen, listOf("Amara Okafor-Mensah", "Add a child", "Add a shared record")),
-            Triple("add-child", Screen.AddChild, listOf("Add the child", "NHS number (if known)")),
-            Triple("timeline", Screen.Child(id), listOf("Amara Okafor-Mensah", "Add measurement", "Print summary")),
-            Triple("growth", Screen.Child(id, ChildTab.Growth), listOf("Weight", "Head", "5.10 kg")),
-            Triple("vaccines", Screen.Child(id, ChildTab.Vaccines), listOf("Given", "6-in-1 dose 1", "Add vaccination")),
-            Triple("share", Screen.Share(id), listOf("Scan the clinic's card", "Open an update")),
+            Case("children", Screen.Family, listOf("Amara Okafor-Mensah", "Add a child", "Add a shared record"), listOf("Add a child")),
+            Case("add-child", Screen.AddChild, listOf("Add the child", "NHS number (if known)"), listOf("Female", "Male", "Add the child")),
+            Case("timeline", Screen.Child(id), listOf("Amara Okafor-Mensah", "Add measurement", "Print summary"), tabs + "Add measurement"),
+            Case("growth", Screen.Child(id, ChildTab.Growth), listOf("Weight", "Head", "5.10 kg"), tabs + listOf("Weight", "Length", "Head")),
+            Case("vaccines", Screen.Child(id, ChildTab.Vaccines), listOf("Given", "6-in-1 dose 1", "Add vaccination"), tabs + "Add vaccination"),
+            Case("share", Screen.Share(id), listOf("Scan the clinic's card", "Open an update"), listOf("Open an update")),
         )
-        for ((name, screen, texts) in screens) {
+        for (case in screens) {
             onPhone(fontScale = 2f) {
-                setContent { RedBookApp(phone.presenter, phone.sharing, phone.platform, screen) }
-                screenshot("$name-200pc")
-                texts.forEach { assertFits(it, substring = it.endsWith("kg")) }
+                setContent { RedBookApp(phone.presenter, phone.sharing, phone.platform, case.screen) }
+                screenshot("${case.name}-200pc")
+                case.fits.forEach { assertFits(it, substring = it.endsWith("kg")) }
+                case.oneLine.forEach { assertOneLine(it) }
             }
         }
         // The question about a mistyped weight, the longest text a parent meets on a form.
