@@ -6,17 +6,20 @@ tools="$(pwd)/.tools"
 target="${CARGO_TARGET_DIR:-target}"
 java_lib=/usr/share/java
 
-need=()
-[ -f "$java_lib/jna.jar" ] || need+=(libjna-java)
-[ -f "$java_lib/junit-platform-console-standalone.jar" ] || need+=(junit5)
-if [ ${#need[@]} -gt 0 ]; then
+# apt_install PACKAGE...: Debian packages, when missing (as root; otherwise says so).
+apt_install() {
+    [ $# -gt 0 ] || return 0
     if [ "$(id -u)" != 0 ]; then
-        echo "install ${need[*]} (Debian packages) first" >&2
+        echo "install $* (Debian packages) first" >&2
         exit 1
     fi
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+need=()
+[ -f "$java_lib/jna.jar" ] || need+=(libjna-java)
+[ -f "$java_lib/junit-platform-console-standalone.jar" ] || need+=(junit5)
+apt_install "${need[@]}"
 kotlin_home="$tools/kotlin/node_modules/kotlin-compiler"
 if [ ! -x "$kotlin_home/bin/kotlinc-jvm" ]; then
     npm install --silent --prefix "$tools/kotlin" --no-audit --no-fund kotlin-compiler@2.4.20 >/dev/null

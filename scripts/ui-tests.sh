@@ -10,6 +10,9 @@ source scripts/kotlin-common.sh
 out="$target/compose-ui"
 shots="$target/screenshots"
 
+# Skia draws text with the system's fonts (fontconfig): Debian's default, DejaVu.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core
+
 # Compose for the desktop JVM and Skia's Linux library, fetched once into .tools.
 pom=android-demo/ui/desktop/pom.xml
 lib="$tools/compose-desktop/lib"
