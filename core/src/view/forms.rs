@@ -164,20 +164,14 @@ pub fn child(
 ) -> Result<ChildDetails, FieldProblem> {
     let name = optional(name).ok_or_else(|| FieldProblem::new("name", "Enter the child's name"))?;
     let birth_date: NaiveDate = birth_date.trim().parse().map_err(|_| {
-        FieldProblem::new(
-            "birth_date",
-            &input_problem("birth_date", EXPECTED_DATE),
-        )
+        FieldProblem::new("birth_date", &input_problem("birth_date", EXPECTED_DATE))
     })?;
     let sex = sex.ok_or_else(|| FieldProblem::new("sex", "Choose female or male"))?;
     let gestation = optional(gestation)
         .map(|g| g.parse::<Gestation>())
         .transpose()
         .map_err(|_| {
-            FieldProblem::new(
-                "gestation",
-                "Enter the gestation as weeks+days, like 39+4",
-            )
+            FieldProblem::new("gestation", "Enter the gestation as weeks+days, like 39+4")
         })?;
     Ok(ChildDetails {
         name,
@@ -347,12 +341,25 @@ mod tests {
         assert_eq!(details.name, "Amara");
         assert_eq!(details.birth_date, Some(day("2026-09-14")));
         assert_eq!((details.gestation, details.nhs_number), (None, None));
-        let early = child("Kofi", "2026-09-14", Some(Sex::Male), "34+2", "943 476 5919").unwrap();
+        let early = child(
+            "Kofi",
+            "2026-09-14",
+            Some(Sex::Male),
+            "34+2",
+            "943 476 5919",
+        )
+        .unwrap();
         assert_eq!(early.gestation, Some(Gestation::new(34, 2)));
         assert_eq!(early.nhs_number.as_deref(), Some("943 476 5919"));
         let field = |r: Result<ChildDetails, FieldProblem>| r.unwrap_err().field;
-        assert_eq!(field(child(" ", "2026-09-14", Some(Sex::Male), "", "")), "name");
-        assert_eq!(field(child("Kofi", "14/09/2026", Some(Sex::Male), "", "")), "birth_date");
+        assert_eq!(
+            field(child(" ", "2026-09-14", Some(Sex::Male), "", "")),
+            "name"
+        );
+        assert_eq!(
+            field(child("Kofi", "14/09/2026", Some(Sex::Male), "", "")),
+            "birth_date"
+        );
         assert_eq!(field(child("Kofi", "2026-09-14", None, "", "")), "sex");
         assert_eq!(
             child("Kofi", "2026-09-14", Some(Sex::Male), "34 weeks", ""),
@@ -369,10 +376,16 @@ mod tests {
         else {
             panic!("refused");
         };
-        assert_eq!((given.vaccine.as_str(), given.dose, given.batch), ("6-in-1", 1, None));
+        assert_eq!(
+            (given.vaccine.as_str(), given.dose, given.batch),
+            ("6-in-1", 1, None)
+        );
         let field = |r: Result<EntryBody, FieldProblem>| r.unwrap_err().field;
         assert_eq!(field(immunisation("2026-11-16", "", "1", "")), "vaccine");
-        assert_eq!(field(immunisation("2026-11-16", "MenB", "first", "")), "dose");
+        assert_eq!(
+            field(immunisation("2026-11-16", "MenB", "first", "")),
+            "dose"
+        );
         assert_eq!(field(immunisation("2026-11-16", "MenB", "0", "")), "dose");
         assert_eq!(field(immunisation("16 Nov", "MenB", "1", "")), "date");
     }
