@@ -85,6 +85,9 @@ bash scripts/ukcore-validate.sh validate "$work"/fhir-exports/*.json
 echo "== Kotlin: the generated bindings on the JVM (JNA, JUnit 5)"
 bash scripts/kotlin-tests.sh
 
+echo "== Compose UI: the Android demo's screens on the desktop JVM, headless, with screenshots"
+bash scripts/ui-tests.sh
+
 echo "== Swift: the generated bindings parse, the C header compiles, every FFI symbol is exported"
 bash scripts/swift-checks.sh
 

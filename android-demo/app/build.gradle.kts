@@ -23,6 +23,8 @@ android {
     sourceSets["main"].apply {
         // Generated, never committed: bash scripts/generate-bindings.sh
         java.srcDir("../../target/bindings/kotlin-android")
+        // The Compose screens, shared with the desktop test host (scripts/ui-tests.sh).
+        java.srcDir("../ui/src/main/java")
         // libredbook_ffi.so per ABI: cargo ndk ... -o android-demo/app/src/main/jniLibs
         jniLibs.srcDir("src/main/jniLibs")
     }

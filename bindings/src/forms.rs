@@ -2,7 +2,7 @@
 
 use crate::RedbookError;
 use chrono::NaiveDate;
-use redbook_core::model::{EntryBody, NoteKind};
+use redbook_core::model::{ChildDetails, EntryBody, NoteKind, Sex};
 use redbook_core::view::forms::{self, FieldProblem};
 use std::fmt;
 
@@ -60,6 +60,37 @@ pub fn read_note_form(
     text: String,
 ) -> Result<EntryBody, FormError> {
     Ok(forms::note(date, kind, &text)?)
+}
+
+/// A new child's form as typed: blanks for a gestation or an NHS number not known; the
+/// values are checked when the child is added (`RedBook::add_child`).
+#[uniffi::export]
+pub fn read_child_form(
+    name: String,
+    birth_date: String,
+    sex: Option<Sex>,
+    gestation: String,
+    nhs_number: String,
+) -> Result<ChildDetails, FormError> {
+    Ok(forms::child(
+        &name,
+        &birth_date,
+        sex,
+        &gestation,
+        &nhs_number,
+    )?)
+}
+
+/// A vaccination's form as typed (the dose as a number, a blank batch when not known);
+/// whether the schedule expects it is asked when it is added (`NeedsConfirmation`).
+#[uniffi::export]
+pub fn read_immunisation_form(
+    date: String,
+    vaccine: String,
+    dose: String,
+    batch: String,
+) -> Result<EntryBody, FormError> {
+    Ok(forms::immunisation(&date, &vaccine, &dose, &batch)?)
 }
 
 /// Whether a measurement on `on` is a standing height (from the second birthday) rather

@@ -2,7 +2,9 @@
 //! for what was not measured, each problem tied to its field and worded for the form. The
 //! apps pass the text through and show the answer, so both say the same thing.
 
-use crate::model::{EntryBody, MeasuredBy, Measurement, Note, NoteKind};
+use crate::model::{
+    ChildDetails, EntryBody, Gestation, Immunisation, MeasuredBy, Measurement, Note, NoteKind, Sex,
+};
 use base64::Engine;
 use chrono::{Months, NaiveDate};
 
@@ -144,6 +146,72 @@ pub fn note(on: NaiveDate, kind: NoteKind, text: &str) -> Result<EntryBody, Fiel
     }))
 }
 
+/// Blank is "not given"; otherwise the text without the spaces around it.
+fn optional(text: &str) -> Option<String> {
+    let trimmed = text.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+/// A new child's form: name, date of birth, sex, gestation at birth (weeks+days, blank
+/// when not known) and NHS number (blank when not known yet). The core checks the values
+/// (a date of birth in the future, an NHS number's check digit) when the child is added.
+pub fn child(
+    name: &str,
+    birth_date: &str,
+    sex: Option<Sex>,
+    gestation: &str,
+    nhs_number: &str,
+) -> Result<ChildDetails, FieldProblem> {
+    let name = optional(name).ok_or_else(|| FieldProblem::new("name", "Enter the child's name"))?;
+    let birth_date: NaiveDate = birth_date.trim().parse().map_err(|_| {
+        FieldProblem::new("birth_date", &input_problem("birth_date", EXPECTED_DATE))
+    })?;
+    let sex = sex.ok_or_else(|| FieldProblem::new("sex", "Choose female or male"))?;
+    let gestation = optional(gestation)
+        .map(|g| g.parse::<Gestation>())
+        .transpose()
+        .map_err(|_| {
+            FieldProblem::new("gestation", "Enter the gestation as weeks+days, like 39+4")
+        })?;
+    Ok(ChildDetails {
+        name,
+        birth_date: Some(birth_date),
+        sex: Some(sex),
+        gestation,
+        nhs_number: optional(nhs_number),
+        ..Default::default()
+    })
+}
+
+/// A vaccination as a parent copies it from the clinic's card or a nurse types it: the
+/// day, the vaccine as the schedule names it, the dose number, the batch (blank when not
+/// known). Whether the schedule expects it is the core's to check when it is added.
+pub fn immunisation(
+    on: &str,
+    vaccine: &str,
+    dose: &str,
+    batch: &str,
+) -> Result<EntryBody, FieldProblem> {
+    let vaccine = optional(vaccine)
+        .ok_or_else(|| FieldProblem::new("vaccine", "Enter the vaccine, like 6-in-1"))?;
+    let dose = dose
+        .trim()
+        .parse::<u8>()
+        .ok()
+        .filter(|d| *d >= 1)
+        .ok_or_else(|| FieldProblem::new("dose", "Enter the dose number, like 1"))?;
+    Ok(EntryBody::Immunisation(Immunisation {
+        date: date(on)?,
+        vaccine,
+        dose,
+        product: None,
+        batch: optional(batch),
+        site: None,
+        route: None,
+        given_by: None,
+    }))
+}
+
 /// What an invitation's QR code says, so a scanner can tell it from any other code.
 const INVITATION_PREFIX: &str = "rbinv1:";
 
@@ -265,6 +333,61 @@ mod tests {
         assert_eq!(field_label("nhs_number"), "NHS number");
         assert_eq!(field_label("gp_practice"), "GP practice");
         assert_eq!(field_label("head_circumference_cm"), "Head circumference");
+    }
+
+    #[test]
+    fn a_child_form_is_read_with_blanks_for_what_is_not_known() {
+        let details = child(" Amara ", "2026-09-14", Some(Sex::Female), " ", "").unwrap();
+        assert_eq!(details.name, "Amara");
+        assert_eq!(details.birth_date, Some(day("2026-09-14")));
+        assert_eq!((details.gestation, details.nhs_number), (None, None));
+        let early = child(
+            "Kofi",
+            "2026-09-14",
+            Some(Sex::Male),
+            "34+2",
+            "943 476 5919",
+        )
+        .unwrap();
+        assert_eq!(early.gestation, Some(Gestation::new(34, 2)));
+        assert_eq!(early.nhs_number.as_deref(), Some("943 476 5919"));
+        let field = |r: Result<ChildDetails, FieldProblem>| r.unwrap_err().field;
+        assert_eq!(
+            field(child(" ", "2026-09-14", Some(Sex::Male), "", "")),
+            "name"
+        );
+        assert_eq!(
+            field(child("Kofi", "14/09/2026", Some(Sex::Male), "", "")),
+            "birth_date"
+        );
+        assert_eq!(field(child("Kofi", "2026-09-14", None, "", "")), "sex");
+        assert_eq!(
+            child("Kofi", "2026-09-14", Some(Sex::Male), "34 weeks", ""),
+            Err(FieldProblem::new(
+                "gestation",
+                "Enter the gestation as weeks+days, like 39+4"
+            ))
+        );
+    }
+
+    #[test]
+    fn an_immunisation_form_needs_a_vaccine_and_a_dose() {
+        let Ok(EntryBody::Immunisation(given)) = immunisation("2026-11-16", " 6-in-1 ", "1", "")
+        else {
+            panic!("refused");
+        };
+        assert_eq!(
+            (given.vaccine.as_str(), given.dose, given.batch),
+            ("6-in-1", 1, None)
+        );
+        let field = |r: Result<EntryBody, FieldProblem>| r.unwrap_err().field;
+        assert_eq!(field(immunisation("2026-11-16", "", "1", "")), "vaccine");
+        assert_eq!(
+            field(immunisation("2026-11-16", "MenB", "first", "")),
+            "dose"
+        );
+        assert_eq!(field(immunisation("2026-11-16", "MenB", "0", "")), "dose");
+        assert_eq!(field(immunisation("16 Nov", "MenB", "1", "")), "date");
     }
 
     #[test]

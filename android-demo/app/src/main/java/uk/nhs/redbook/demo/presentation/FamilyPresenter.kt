@@ -14,10 +14,14 @@ import uk.nhs.redbook.ImmunisationsView
 import uk.nhs.redbook.lengthFieldLabel
 import uk.nhs.redbook.Measure
 import uk.nhs.redbook.NoteKind
+import uk.nhs.redbook.RecordObserver
 import uk.nhs.redbook.RedBook
 import uk.nhs.redbook.RedbookException
+import uk.nhs.redbook.Sex
 import uk.nhs.redbook.TimelineView
 import uk.nhs.redbook.inputProblem
+import uk.nhs.redbook.readChildForm
+import uk.nhs.redbook.readImmunisationForm
 import uk.nhs.redbook.readMeasurementForm
 import uk.nhs.redbook.readNoteForm
 
@@ -51,7 +55,26 @@ class FamilyPresenter(
     private val charts: GrowthCharts,
     private val today: () -> LocalDate = { LocalDate.now() },
 ) {
+    /** Calls [changed] whenever another device's message changed a record: screens read again. */
+    fun observe(changed: () -> Unit) {
+        book.addObserver(object : RecordObserver {
+            override fun recordChanged(recordId: String) = changed()
+        })
+    }
+
     fun children(): ChildrenView = book.childrenScreen(today().toString())
+
+    /** Today as forms fill in their date field ("2026-11-23"). */
+    fun todayText(): String = today().toString()
+
+    /**
+     * Adds a child from the form as typed; [FormResult.Saved] carries the new record's id.
+     * The core reads the form and checks each value (a date of birth in the future, an NHS
+     * number's check digit).
+     */
+    fun addChild(name: String, birthDate: String, sex: Sex?, gestation: String, nhsNumber: String): FormResult = save {
+        book.addChild(readChildForm(name, birthDate, sex, gestation, nhsNumber))
+    }
 
     /**
      * A caseload's search box: an NHS number (as typed, with spaces) or the start of a name.
@@ -94,6 +117,15 @@ class FamilyPresenter(
     /** The length field's words for this child today: lying length, or standing height from 2. */
     fun lengthLabel(childId: String): String =
         lengthFieldLabel(book.child(childId).details.birthDate, today().toString())
+
+    /**
+     * Adds a vaccination as typed. One the schedule does not expect (a dose beyond the
+     * course, the same vaccine twice on a day) comes back as [FormResult.NeedsConfirmation];
+     * written again with [confirmed] it is kept and marked for a professional to review.
+     */
+    fun addImmunisation(childId: String, date: String, vaccine: String, dose: String, batch: String, confirmed: Boolean = false): FormResult = save {
+        book.addEntry(childId, readImmunisationForm(date, vaccine, dose, batch), confirmed).entry.id
+    }
 
     fun addNote(childId: String, text: String, kind: NoteKind = NoteKind.OBSERVATION): FormResult = save {
         book.addEntry(childId, readNoteForm(today().toString(), kind, text)).entry.id

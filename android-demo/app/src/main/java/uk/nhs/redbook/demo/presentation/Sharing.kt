@@ -33,6 +33,15 @@ class Sharing(private val book: RedBook) {
     fun members(childId: String): List<MemberRow> = book.members(childId).map {
         MemberRow(it.displayName, it.standing, it.access, it.deviceId, it.removedBy != null)
     }
+
+    /** The members an update can be sent to: not removed, not this device. */
+    fun others(childId: String): List<MemberRow> = members(childId).filter { !it.removed && it.deviceId != book.deviceId() }
+
+    /** Store and forward: everything [deviceId] lacks of the record, as one sealed file. */
+    fun updateFor(childId: String, deviceId: String): ByteArray = SyncSession(book, childId, deviceId).exportUpdate()
+
+    /** An update file received; whether it changed anything. A damaged or foreign one is refused in the core's words. */
+    fun receiveUpdate(bytes: ByteArray): Boolean = book.receive(bytes).changed
 }
 
 /**

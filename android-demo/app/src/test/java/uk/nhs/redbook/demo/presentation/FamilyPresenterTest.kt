@@ -119,6 +119,38 @@ class FamilyPresenterTest {
     }
 
     @Test
+    fun aChildIsAddedFromTheFormAsTypedOrTheFieldToFixIsNamed() {
+        openBook("family.redbook", 1).use { book ->
+            val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
+            val added = presenter.addChild(" Amara ", "2026-09-21", Sex.FEMALE, "34+2", "") as FormResult.Saved
+            val details = book.child(added.entryId).details
+            assertEquals("Amara", details.name)
+            assertEquals(Gestation(240u), details.gestation)
+            assertEquals(null, details.nhsNumber)
+            assertEquals("sex", (presenter.addChild("Kofi", "2026-09-21", null, "", "") as FormResult.Invalid).field)
+            assertEquals(FormResult.Invalid("birth_date", "Date of birth is in the future"), presenter.addChild("Kofi", "2027-01-01", Sex.MALE, "", ""))
+            val mistyped = presenter.addChild("Kofi", "2026-09-21", Sex.MALE, "", "943 476 5918") as FormResult.Invalid
+            assertEquals("nhs_number", mistyped.field)
+            assertEquals(listOf("Amara"), presenter.children().children.map { it.name })
+        }
+    }
+
+    @Test
+    fun aVaccinationIsRecordedAsGivenAndOneNotExpectedIsQuestionedFirst() {
+        openBook("family.redbook", 1).use { book ->
+            val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
+            val id = book.addChild(child("Amara", "2026-09-21"))
+            assertTrue(presenter.addImmunisation(id, "2026-11-16", "6-in-1", "1", "AB123") is FormResult.Saved)
+            assertEquals(listOf("6-in-1 dose 1"), presenter.immunisations(id).given.map { it.vaccine })
+            assertEquals("dose", (presenter.addImmunisation(id, "2026-11-16", "MenB", "one", "") as FormResult.Invalid).field)
+            // The same dose again: the core asks before writing it.
+            val asked = presenter.addImmunisation(id, "2026-11-20", "6-in-1", "1", "")
+            assertTrue(asked is FormResult.NeedsConfirmation, "$asked")
+            assertEquals(1, book.child(id).entries.size)
+        }
+    }
+
+    @Test
     fun aValueImpossibleForTheChildsAgeIsQuestionedThenKeptForReviewOnlyWhenConfirmed() {
         openBook("family.redbook", 1).use { book ->
             val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
