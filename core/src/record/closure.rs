@@ -44,10 +44,7 @@ impl Record {
 /// it). Concurrent writes decide alike on every device once merged.
 pub fn withdrawal<'a>(views: &'a [EntryView], creator: Option<&str>) -> Option<&'a EntryView> {
     let creator = creator?;
-    let others_wrote = views
-        .iter()
-        .any(|view| view.entry.author.device_id != creator);
-    if others_wrote {
+    if others_wrote(views, creator) {
         return None;
     }
     views.iter().find(|view| {
@@ -56,6 +53,14 @@ pub fn withdrawal<'a>(views: &'a [EntryView], creator: Option<&str>) -> Option<&
             && view.status == EntryStatus::Current
             && view.entry.author.device_id == creator
     })
+}
+
+/// Whether a device other than `creator` wrote any of `views`: then the record is real
+/// and no withdrawal counts.
+pub fn others_wrote(views: &[EntryView], creator: &str) -> bool {
+    views
+        .iter()
+        .any(|view| view.entry.author.device_id != creator)
 }
 
 impl Record {

@@ -39,7 +39,7 @@ mod verdicts;
 mod views;
 pub mod write_rules;
 
-pub use closure::{closing_entry, waiting_closure, withdrawal};
+pub use closure::{closing_entry, others_wrote, waiting_closure, withdrawal};
 pub use details::DetailConflict;
 pub use membership::Membership;
 pub use validate_change::{

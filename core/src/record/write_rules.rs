@@ -154,12 +154,7 @@ fn check_withdrawal(
         )
         .into());
     }
-    let others_wrote = record
-        .entry_views(confirmed)
-        .0
-        .iter()
-        .any(|view| view.entry.author.device_id != author.device_id);
-    if others_wrote {
+    if super::others_wrote(&record.entry_views(confirmed).0, &author.device_id) {
         return Err(ValidationError::new(
             "reason",
             "others have written to this record, so it is not withdrawn: a midwife, health visitor, GP or nurse can close it",
