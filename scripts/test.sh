@@ -69,6 +69,9 @@ echo "== Rust: unit, store, crash, schedule, growth, relay (SQLite and PostgreSQ
 rm -rf "$work/fhir-exports"
 REDBOOK_FHIR_EXPORTS="$work/fhir-exports" cargo test --workspace --all-targets --locked
 
+echo "== Rust: instruction budgets of the common paths (callgrind; fails above 110% of a budget)"
+bash scripts/budgets.sh
+
 echo "== Rust: growth engine against the rcpchgrowth oracle (needs the files above)"
 REDBOOK_UK90_PACK="$work/uk90-pack.csv" REDBOOK_GROWTH_ORACLE="$work/growth-oracle.json" \
     cargo test --locked -p redbook-tests --test growth_oracle -- --ignored

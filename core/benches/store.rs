@@ -1,12 +1,16 @@
 //! Store benchmarks, each against the plain baseline it must stay close to:
-//! - `add_entry`: a durable add to a 5,000-entry record vs a bare rusqlite insert of the
-//!   same entry's JSON in its own `synchronous=FULL` WAL transaction.
+//! - `add_entry`: a durable add to a 5,000-entry record vs the floor its two engines set
+//!   (`engines_floor`: automerge's put and commit of the same signed value on the same
+//!   document, the incremental change saved and inserted by rusqlite in one
+//!   `synchronous=FULL` WAL transaction) and vs a bare rusqlite insert of the entry's JSON.
 //! - `open_record`: opening the store with a raw key, loading a 5,000-entry record and
 //!   decoding every entry, cold, vs bare `Automerge::load` of the same document's saved
 //!   bytes (within 2x, with the signature verdicts saved beside the chunks);
 //!   and the same record once a member was removed, when every read also works out what
 //!   each change had seen (`record::causal`).
 
+use automerge::transaction::Transactable;
+use automerge::ReadDoc;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use redbook_core::crypto::RawKeyProvider;
 use redbook_core::model::*;
@@ -80,6 +84,46 @@ fn add_entry(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             book.add_entry(&id, measurement(i)).unwrap()
+        })
+    });
+    // The engines alone: the same document, the same signed value under a fresh key,
+    // the change's bytes as one row. Everything redbook adds is above this.
+    let mut doc = automerge::Automerge::load(&book.record_bytes(&id).unwrap()).unwrap();
+    let (_, entries) = doc.get(automerge::ROOT, "entries").unwrap().unwrap();
+    let signed_value = {
+        let first = doc.keys(&entries).next().unwrap();
+        match doc.get(&entries, &first).unwrap().unwrap().0 {
+            automerge::Value::Scalar(s) => match s.as_ref() {
+                automerge::ScalarValue::Bytes(b) => b.clone(),
+                _ => unreachable!("entries are signed bytes"),
+            },
+            _ => unreachable!("entries are signed bytes"),
+        }
+    };
+    let floor = rusqlite::Connection::open(dir.path().join("floor.sqlite")).unwrap();
+    floor.pragma_update(None, "journal_mode", "WAL").unwrap();
+    floor.pragma_update(None, "synchronous", "FULL").unwrap();
+    floor
+        .execute_batch("CREATE TABLE chunks (seq INTEGER PRIMARY KEY, bytes BLOB NOT NULL)")
+        .unwrap();
+    settle(&dir.path().join("floor.sqlite"));
+    group.bench_function("engines_floor", |b| {
+        b.iter(|| {
+            i += 1;
+            let before = doc.get_heads();
+            let mut tx = doc.transaction();
+            tx.put(
+                &entries,
+                format!("floor-{i}"),
+                automerge::ScalarValue::Bytes(signed_value.clone()),
+            )
+            .unwrap();
+            tx.commit();
+            let change = doc.save_after(&before);
+            let sql = floor.unchecked_transaction().unwrap();
+            sql.execute("INSERT INTO chunks (bytes) VALUES (?1)", [&change])
+                .unwrap();
+            sql.commit().unwrap();
         })
     });
     settle(&dir.path().join("plain.sqlite"));

@@ -6,6 +6,7 @@ use crate::model::{
     ClosureReason, ConfirmedRoles, EntryBody, EntryStatus, EntryView, Verification,
 };
 use chrono::{DateTime, Utc};
+use automerge::{ReadDoc, ScalarValueRef, ValueRef};
 
 /// When a professional closed the record, if one did.
 pub(super) type ClosedAt = Option<DateTime<Utc>>;
@@ -65,13 +66,43 @@ pub fn others_wrote(views: &[EntryView], creator: &str) -> bool {
 
 impl Record {
     /// Whether the record's creator withdrew it as created in error (`withdrawal`). A
-    /// look at the bytes first: most records never mention it.
+    /// look at the bytes first, kept by heads and carried over the device's own writes:
+    /// most records never mention it.
     pub fn withdrawn(&self) -> bool {
-        let tag = br#""reason":"created_in_error""#;
-        let mentions = self
-            .values(&self.entries)
-            .iter()
-            .any(|v| v.bytes.windows(tag.len()).any(|w| w == tag));
+        let heads = self.doc.get_heads();
+        let mut cached = self.mentions_withdrawal.borrow_mut();
+        let mentions = match cached.as_mut() {
+            Some((seen, mentions)) if *seen == heads => *mentions,
+            // Only the changes since: a message or another handle's writes.
+            Some((seen, mentions)) => {
+                *mentions = *mentions
+                    || self
+                        .doc
+                        .get_changes(seen)
+                        .iter()
+                        .any(|change| mentions_withdrawal(change.raw_bytes()));
+                *seen = heads;
+                *mentions
+            }
+            None => {
+                // Read in place: copying every value out would cost more than the look.
+                let mentions = self.doc.map_range(&self.entries, ..).any(|item| {
+                    match &item.value {
+                        _ if item.conflict => self
+                            .values_at(&self.entries, item.key.as_ref())
+                            .iter()
+                            .any(|v| mentions_withdrawal(&v.bytes)),
+                        ValueRef::Scalar(ScalarValueRef::Bytes(bytes)) => {
+                            mentions_withdrawal(bytes)
+                        }
+                        _ => false,
+                    }
+                });
+                *cached = Some((heads, mentions));
+                mentions
+            }
+        };
+        drop(cached);
         if !mentions {
             return false;
         }
@@ -79,6 +110,13 @@ impl Record {
         let membership = self.membership();
         withdrawal(&views, membership.creator.as_deref()).is_some()
     }
+}
+
+/// Whether an entry value's bytes, or a change's (which hold its values' bytes whole),
+/// could be a withdrawal: a cheap, conservative filter before entries are decoded.
+pub(super) fn mentions_withdrawal(value: &[u8]) -> bool {
+    let tag = br#""reason":"created_in_error""#;
+    value.windows(tag.len()).any(|w| w == tag)
 }
 
 /// The entry by which a professional closed the record, if one did: the earliest

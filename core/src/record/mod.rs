@@ -112,6 +112,14 @@ pub struct Record {
     /// How many entry values the document holds, at these heads: counting a map's keys
     /// walks the whole map, and every write's summary asks (docs/adr/0010-caseload.md).
     entry_count: RefCell<Option<(Vec<ChangeHash>, usize)>>,
+    /// Whether any entry value mentions a withdrawal, at these heads: every write's
+    /// summary asks whether the record is withdrawn, and the answer is nearly always no
+    /// without reading an entry (`withdrawn`).
+    mentions_withdrawal: RefCell<Option<(Vec<ChangeHash>, bool)>>,
+    /// The highest sequence number and op counter each actor used here, at these heads:
+    /// every received change is checked against them (`validate_change`), and reading
+    /// every change's metadata again costs more than the rest of a small message.
+    history: RefCell<Option<(Vec<ChangeHash>, validate_change::Places)>>,
     /// Who could write in which change, at these heads (`causal`).
     writers: RefCell<Option<(Vec<ChangeHash>, Arc<Writers>)>>,
     /// Set by `receive_sync_message` when it loaded a whole document; see
@@ -176,6 +184,8 @@ impl Record {
             current: RefCell::default(),
             closure: RefCell::default(),
             entry_count: RefCell::default(),
+            mentions_withdrawal: RefCell::default(),
+            history: RefCell::default(),
             writers: RefCell::default(),
             received_document: None,
         })

@@ -54,19 +54,13 @@ struct Place<'a> {
     max_op: u64,
 }
 
+/// The highest sequence number and op counter each actor used.
+pub(super) type Places = std::collections::HashMap<automerge::ActorId, (u64, u64)>;
+
 /// Every new change must come after everything its actor already wrote here: a greater
 /// sequence number and op counters above the actor's highest, taken in sequence order
 /// (an honest actor's changes form one chain, so this refuses nothing honest).
-fn check_places(doc: &automerge::Automerge, mut new: Vec<Place>) -> Result<(), RefusedChange> {
-    if new.is_empty() {
-        return Ok(());
-    }
-    let mut latest: std::collections::HashMap<automerge::ActorId, (u64, u64)> =
-        std::collections::HashMap::new();
-    for meta in doc.get_changes_meta(&[]) {
-        let slot = latest.entry(meta.actor.into_owned()).or_insert((0, 0));
-        *slot = (slot.0.max(meta.seq), slot.1.max(meta.max_op));
-    }
+fn check_places(mut latest: Places, mut new: Vec<Place>) -> Result<(), RefusedChange> {
     new.sort_by(|a, b| (a.actor, a.seq).cmp(&(b.actor, b.seq)));
     for place in new {
         let slot = latest.entry(place.actor.clone()).or_insert((0, 0));
@@ -282,8 +276,11 @@ impl Record {
             .iter()
             .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
             .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
         check_places(
-            &self.doc,
+            self.latest_places(),
             new.iter()
                 .map(|c| Place {
                     actor: c.actor_id(),
@@ -308,6 +305,24 @@ impl Record {
         }
         self.check_bounds(&puts)?;
         self.check_one_value_per_key(puts)
+    }
+
+    /// Each actor's highest sequence number and op counter in this copy, from the
+    /// changes since the heads last asked about (all of them the first time).
+    fn latest_places(&self) -> Places {
+        let heads = self.doc.get_heads();
+        let mut cached = self.history.borrow_mut();
+        let (seen, latest) = cached.get_or_insert_with(Default::default);
+        if *seen != heads {
+            // A document only grows: what was here at `seen` still is, and the changes
+            // not among its ancestors are the rest.
+            for meta in self.doc.get_changes_meta(seen) {
+                let slot = latest.entry(meta.actor.into_owned()).or_insert((0, 0));
+                *slot = (slot.0.max(meta.seq), slot.1.max(meta.max_op));
+            }
+            *seen = heads;
+        }
+        latest.clone()
     }
 
     /// Bounded work per message: at most `MAX_VALUES_PER_MESSAGE` values and
@@ -410,7 +425,7 @@ impl Record {
             .filter(|m| self.doc.get_change_by_hash(&m.hash).is_none())
             .collect();
         check_places(
-            &self.doc,
+            self.latest_places(),
             new_metas
                 .iter()
                 .map(|m| Place {

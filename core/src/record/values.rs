@@ -46,10 +46,17 @@ impl Record {
         }
         let before = self.doc.get_heads();
         let mut tx = self.doc.transaction();
+        let mentions_withdrawal = kind == Kind::Entry && super::closure::mentions_withdrawal(&value);
         tx.put(&map, key, ScalarValue::Bytes(value))?;
         tx.commit_with(CommitOptions::default().with_time(now_millis()));
         if kind == Kind::Entry {
             let after = self.doc.get_heads();
+            if let Some((heads, mentions)) = self.mentions_withdrawal.borrow_mut().as_mut() {
+                if *heads == before {
+                    *heads = after.clone();
+                    *mentions |= mentions_withdrawal;
+                }
+            }
             let mut counted = self.entry_count.borrow_mut();
             if let Some((heads, count)) = counted.as_mut().filter(|(h, _)| *h == before) {
                 // Entry ids are fresh (time and 80 random bits): a new key each time.

@@ -17,20 +17,32 @@ pub(super) struct VerdictSet {
     checks: usize,
 }
 
-/// SHA-256 of the record id and a signed value's bytes: the value's signature verdict is
-/// a pure function of the two, so it holds wherever and whenever the value is read.
+/// The op that put a signed value, as 32 bytes: the verdict is a pure function of the
+/// record id and the value's bytes, and an op's bytes never change: a copy holds one op
+/// under an id (`validate_change` refuses a change reusing its author's history, the
+/// only way to a second), so the verdict holds wherever and whenever the op is read,
+/// across snapshots and new record keys. The store keeps them per record, sealed under
+/// its key; naming the op, not hashing the value, makes a cold open's lookups cost
+/// nothing per byte (docs/adr/0010-caseload.md).
 pub type VerdictDigest = [u8; 32];
 
-fn verdict_digest(record_id: &RecordId, bytes: &[u8]) -> VerdictDigest {
-    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
-    context.update(b"redbook/verdict/v3");
-    context.update(record_id.as_str().as_bytes());
-    context.update(bytes);
-    context
-        .finish()
-        .as_ref()
-        .try_into()
-        .expect("SHA-256 is 32 bytes")
+/// The actor's length, the op counter and the actor's bytes; an actor too long for that
+/// (an honest one is 16 bytes) is hashed instead, behind a length no direct form has.
+fn verdict_digest(op: &ObjId) -> VerdictDigest {
+    let mut digest = [0; 32];
+    if let ObjId::Id(counter, actor, _) = op {
+        let actor = actor.to_bytes();
+        digest[1..9].copy_from_slice(&counter.to_be_bytes());
+        if actor.len() <= 23 {
+            digest[0] = actor.len() as u8;
+            digest[9..9 + actor.len()].copy_from_slice(actor);
+        } else {
+            let hashed = ring::digest::digest(&ring::digest::SHA256, actor);
+            digest[0] = u8::MAX;
+            digest[9..].copy_from_slice(&hashed.as_ref()[..23]);
+        }
+    }
+    digest
 }
 
 #[derive(Default)]
@@ -66,7 +78,7 @@ impl Record {
             if verdicts.by_op.contains_key(&stored.op) {
                 continue;
             }
-            let digest = verdict_digest(&self.record_id, &stored.bytes);
+            let digest = verdict_digest(&stored.op);
             if known.digests.contains(&digest) {
                 verdicts.by_op.insert(stored.op.clone(), true);
             } else {
