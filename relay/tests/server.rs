@@ -525,11 +525,13 @@ fn the_limits_hold(storage: impl Fn() -> Arc<dyn Storage>) {
     assert_eq!(post_from("2001:db8:1:3::1"), 200);
     drop(relay);
 
-    // Requests per source: fresh mailboxes do not reset the count.
+    // Requests per source: fresh mailboxes do not reset the count. (A source of its own:
+    // on PostgreSQL the minute's counts outlive a relay, as they must for its peers.)
     let (relay, client) = start(
         storage(),
         Config {
             source_requests_per_minute: 20,
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
             ..Config::default()
         },
     );
@@ -537,7 +539,9 @@ fn the_limits_hold(storage: impl Fn() -> Arc<dyn Storage>) {
         .map(|_| {
             let mb = mailbox();
             let path = relay_protocol::fetch_path(&mb.address(), &mb.recipient_tag("x"), 0, 1);
-            let (status, body) = client.request(&mb, "GET", &path, Vec::new(), now(), None);
+            let forwarded = Some("198.51.100.77");
+            let (status, body) =
+                client.request_as(&mb, "GET", &path, Vec::new(), now(), None, forwarded);
             (status, String::from_utf8_lossy(&body).into_owned())
         })
         .collect();
@@ -792,4 +796,145 @@ fn an_earlier_postgres_database_is_upgraded() {
             .unwrap();
     }
     an_earlier_database_is_upgraded(|| Arc::new(PostgresStorage::connect(&url).unwrap()));
+}
+
+/// Two relays over one PostgreSQL server, as a deployment runs them behind a load
+/// balancer: devices on either relay, and requests of one device landing on both.
+#[test]
+fn two_relays_over_one_postgres_deliver_every_message_once_in_order_and_share_rates() {
+    let server = PrivateServer::start().unwrap();
+    let config = Config {
+        requests_per_minute: 1_000,
+        ..Config::default()
+    };
+    let relays: Vec<(RunningRelay, Client)> = (0..2)
+        .map(|_| {
+            start(
+                Arc::new(PostgresStorage::connect(&server.url()).unwrap()),
+                config.clone(),
+            )
+        })
+        .collect();
+    let clients: Vec<&Client> = relays.iter().map(|(_, client)| client).collect();
+
+    // Eight mailboxes of two devices; each device posts through one relay (its own, or
+    // the other on odd turns) while every other posts at the same time.
+    let mailboxes: Vec<Mailbox> = (0..8).map(|_| mailbox()).collect();
+    let turns = 30;
+    std::thread::scope(|scope| {
+        for (m, mb) in mailboxes.iter().enumerate() {
+            for (d, (me, peer)) in [("a", "b"), ("b", "a")].into_iter().enumerate() {
+                let clients = &clients;
+                scope.spawn(move || {
+                    let from = mb.recipient_tag(me);
+                    for turn in 0..turns {
+                        let client = clients[(m + d + turn) % 2];
+                        let text = format!("{me} {turn}");
+                        let (status, body) = client.post(mb, &from, &[message(mb, peer, &text)]);
+                        assert_eq!(status, 200, "{body}");
+                    }
+                });
+            }
+        }
+    });
+    // Each inbox is read a few messages at a time, alternately through each relay, each
+    // fetch acknowledging the one before: every message arrives once, in the order sent.
+    for mb in &mailboxes {
+        for (me, peer) in [("a", "b"), ("b", "a")] {
+            let inbox = mb.recipient_tag(me);
+            let (mut after, mut texts, mut round) = (0, Vec::new(), 0);
+            loop {
+                let (messages, more) = clients[round % 2].fetch(mb, &inbox, after, 7);
+                round += 1;
+                for delivered in &messages {
+                    assert!(delivered.seq > after);
+                    after = delivered.seq;
+                    let text = mb.open(&inbox, &delivered.body).unwrap();
+                    texts.push(String::from_utf8(text).unwrap());
+                }
+                if !more {
+                    break;
+                }
+            }
+            let sent: Vec<String> = (0..turns).map(|turn| format!("{peer} {turn}")).collect();
+            assert_eq!(texts, sent);
+            // Acknowledged through one relay, gone through the other.
+            let (left, _) = clients[round % 2].fetch(mb, &inbox, after, 7);
+            assert!(left.is_empty());
+        }
+    }
+
+    // One mailbox's rate and one source's hold across both relays together, in the
+    // minute's counts they share (started early enough in a minute to finish in it).
+    let (_quiet_relays, quiet) = {
+        let config = Config {
+            requests_per_minute: 10,
+            source_requests_per_minute: 30,
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            ..Config::default()
+        };
+        let pair: Vec<(RunningRelay, Client)> = (0..2)
+            .map(|_| {
+                start(
+                    Arc::new(PostgresStorage::connect(&server.url()).unwrap()),
+                    config.clone(),
+                )
+            })
+            .collect();
+        let (relays, clients): (Vec<RunningRelay>, Vec<Client>) = pair.into_iter().unzip();
+        (relays, clients)
+    };
+    while now().rem_euclid(60) > 40 {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let busy = mailbox();
+    let inbox = busy.recipient_tag("x");
+    let path = relay_protocol::fetch_path(&busy.address(), &inbox, 0, 1);
+    let statuses: Vec<u16> = (0..14)
+        .map(|i| {
+            let forwarded = Some("198.51.100.20");
+            quiet[i % 2]
+                .request_as(&busy, "GET", &path, Vec::new(), now(), None, forwarded)
+                .0
+        })
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 200).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert!(statuses[10..].iter().all(|&s| s == 429), "{statuses:?}");
+    let statuses: Vec<(u16, String)> = (0..24)
+        .map(|i| {
+            let mb = mailbox();
+            let path = relay_protocol::fetch_path(&mb.address(), &mb.recipient_tag("x"), 0, 1);
+            let (status, body) = quiet[i % 2].request_as(
+                &mb,
+                "GET",
+                &path,
+                Vec::new(),
+                now(),
+                None,
+                Some("198.51.100.21"),
+            );
+            (status, String::from_utf8_lossy(&body).into_owned())
+        })
+        .collect();
+    // Each relay alone would take 30 from the source; together they take 30.
+    let taken = statuses.iter().filter(|(s, _)| *s == 200).count();
+    assert!(taken <= 30, "{statuses:?}");
+    let statuses: Vec<u16> = (0..24)
+        .map(|i| {
+            let mb = mailbox();
+            let path = relay_protocol::fetch_path(&mb.address(), &mb.recipient_tag("x"), 0, 1);
+            quiet[i % 2]
+                .request_as(&mb, "GET", &path, Vec::new(), now(), None, Some("198.51.100.21"))
+                .0
+        })
+        .collect();
+    assert_eq!(
+        taken + statuses.iter().filter(|&&s| s == 200).count(),
+        30,
+        "{statuses:?}"
+    );
 }
