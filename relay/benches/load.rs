@@ -118,6 +118,9 @@ fn run(relay_count: usize, rounds: usize) {
     let records = Arc::new(records);
     let latencies = Arc::new(Mutex::new((Vec::new(), Vec::new())));
     let delivered = Arc::new(Mutex::new(0usize));
+    // Each message's sequence number as fetched, and each inbox's cursor, for the check
+    // after the timed run that every message arrives exactly once.
+    let seen = Arc::new(Mutex::new((Vec::new(), std::collections::HashMap::new())));
     let cpu_before = (
         pids.iter().map(|&pid| cpu_seconds(pid)).sum::<f64>(),
         postgres_cpu_seconds(&server),
@@ -126,16 +129,18 @@ fn run(relay_count: usize, rounds: usize) {
     let started = Instant::now();
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
-            let (records, latencies, delivered, urls) = (
+            let (records, latencies, delivered, urls, seen) = (
                 records.clone(),
                 latencies.clone(),
                 delivered.clone(),
                 urls.clone(),
+                seen.clone(),
             );
             std::thread::spawn(move || {
                 let http = HttpTransport::default();
                 let (mut posts, mut fetches, mut got) = (Vec::new(), Vec::new(), 0);
                 let mut cursors = std::collections::HashMap::new();
+                let mut seqs = Vec::new();
                 for round in 0..rounds {
                     for device in (t..DEVICES).step_by(THREADS) {
                         let url = &urls[device % urls.len()];
@@ -179,6 +184,7 @@ fn run(relay_count: usize, rounds: usize) {
                             if let Some(last) = messages.last() {
                                 cursors.insert((r, device), last.seq);
                             }
+                            seqs.extend(messages.iter().map(|m| m.seq));
                             got += messages.len();
                         }
                     }
@@ -187,6 +193,9 @@ fn run(relay_count: usize, rounds: usize) {
                 all.0.extend(posts);
                 all.1.extend(fetches);
                 *delivered.lock().unwrap() += got;
+                let mut seen = seen.lock().unwrap();
+                seen.0.extend(seqs);
+                seen.1.extend(cursors);
             })
         })
         .collect();
@@ -234,6 +243,36 @@ fn run(relay_count: usize, rounds: usize) {
         cpu.1 / messages * 1e6,
         cpu.2 / messages * 1e6
     );
+    // Untimed: every inbox read to the end, through the relays its devices use.
+    let (mut seqs, cursors) = std::mem::take(&mut *seen.lock().unwrap());
+    let http = HttpTransport::default();
+    for (r, (mailbox, members)) in records.iter().enumerate() {
+        for &device in members {
+            let url = &urls[device % urls.len()];
+            let inbox = mailbox.recipient_tag(&device.to_string());
+            let mut after = *cursors.get(&(r, device)).unwrap_or(&0u64);
+            loop {
+                let path = relay_protocol::fetch_path(&mailbox.address(), &inbox, after, 64);
+                let (status, answer) = call(&http, url, mailbox, "GET", &path, Vec::new(), None);
+                assert_eq!(status, 200);
+                let (messages, more) = relay_protocol::decode_fetched(&answer).unwrap();
+                after = messages.last().map_or(after, |m| m.seq);
+                seqs.extend(messages.iter().map(|m| m.seq));
+                if !more {
+                    break;
+                }
+            }
+        }
+    }
+    let fetched = seqs.len();
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(
+        (fetched, seqs.len()),
+        (posted, posted),
+        "every message posted is fetched, and once"
+    );
+    println!("  every message posted was fetched once (the rest read after the timed run)");
     for (relay, _) in &mut relays {
         let _ = relay.kill();
         let _ = relay.wait();
