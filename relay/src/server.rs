@@ -59,6 +59,9 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// The most messages one fetch returns.
     pub max_fetch: usize,
+    /// The most bytes one fetch returns, but always one message (more wait for the next
+    /// fetch): bounds what a batch of fetches holds in memory.
+    pub max_fetch_bytes: usize,
     /// How many posts (and fetches) may share one round trip to storage.
     pub batch: BatchLimits,
 }
@@ -77,6 +80,7 @@ impl Default for Config {
             source_requests_per_minute: 1200,
             trusted_proxies: Vec::new(),
             max_fetch: 256,
+            max_fetch_bytes: 4 << 20,
             batch: BatchLimits {
                 requests: 64,
                 bytes: 1 << 20,
@@ -657,6 +661,7 @@ async fn fetch_inner(
         recipient,
         after,
         limit,
+        max_bytes: relay.config.max_fetch_bytes.max(1),
     };
     let (messages, more) = relay
         .fetches

@@ -938,3 +938,56 @@ fn two_relays_over_one_postgres_deliver_every_message_once_in_order_and_share_ra
         "{statuses:?}"
     );
 }
+
+/// A fetch's answer stops once it holds `max_fetch_bytes` (but always holds one message,
+/// however large) and says more wait; the next fetch brings the rest, in order.
+fn a_fetch_is_bounded_in_bytes(storage: Arc<dyn Storage>) {
+    let (_relay, client) = start(
+        storage,
+        Config {
+            max_fetch_bytes: 1_500,
+            ..Config::default()
+        },
+    );
+    let mb = mailbox();
+    let (from, inbox) = (mb.recipient_tag("a"), mb.recipient_tag("b"));
+    let texts: Vec<String> = (0..5).map(|n| format!("{n}{}", "x".repeat(999))).collect();
+    let large = "y".repeat(4_000);
+    let mut sent: Vec<Outgoing> = texts.iter().map(|t| message(&mb, "b", t)).collect();
+    sent.insert(2, message(&mb, "b", &large));
+    assert_eq!(client.post(&mb, &from, &sent).0, 200);
+    let mut answers = Vec::new();
+    let mut after = 0;
+    loop {
+        let (messages, more) = client.fetch(&mb, &inbox, after, 100);
+        assert!(!messages.is_empty());
+        after = messages.last().unwrap().seq;
+        answers.push(
+            messages
+                .iter()
+                .map(|m| String::from_utf8(mb.open(&inbox, &m.body).unwrap()).unwrap())
+                .collect::<Vec<_>>(),
+        );
+        if !more {
+            break;
+        }
+    }
+    let sizes: Vec<usize> = answers.iter().map(Vec::len).collect();
+    // Two of about 1 KB (the second starts at 1 KB, within the bound), then the large one
+    // alone after them, then the rest two at a time.
+    assert_eq!(sizes, [2, 1, 2, 1], "{answers:?}");
+    let all: Vec<String> = answers.concat();
+    let mut expected = texts.clone();
+    expected.insert(2, large);
+    assert_eq!(all, expected);
+}
+
+#[test]
+fn a_fetch_is_bounded_in_bytes_on_both_backends() {
+    let dir = tempfile::TempDir::new().unwrap();
+    a_fetch_is_bounded_in_bytes(Arc::new(
+        SqliteStorage::open(&dir.path().join("relay.sqlite")).unwrap(),
+    ));
+    let server = PrivateServer::start().unwrap();
+    a_fetch_is_bounded_in_bytes(Arc::new(PostgresStorage::connect(&server.url()).unwrap()));
+}

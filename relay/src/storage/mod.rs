@@ -40,13 +40,17 @@ impl PostRequest {
     }
 }
 
-/// One fetch, as a batch of fetches carries it (what `Storage::fetch` takes).
+/// One fetch, as a batch of fetches carries it (what `Storage::fetch` takes, and a bound
+/// on the answer's bytes).
 #[derive(Clone, Copy)]
 pub struct FetchRequest {
     pub mailbox: Address,
     pub recipient: Tag,
     pub after: u64,
     pub limit: usize,
+    /// The answer stops at the first message that starts past this many bytes (so it
+    /// always holds one, however large) and says more wait.
+    pub max_bytes: usize,
 }
 
 /// Messages fetched, oldest first, and whether more wait.
@@ -179,7 +183,20 @@ pub trait Storage: Send + Sync + 'static {
     fn fetch_batch(&self, fetches: &[FetchRequest]) -> Vec<Result<Fetched, StorageError>> {
         fetches
             .iter()
-            .map(|f| self.fetch(&f.mailbox, &f.recipient, f.after, f.limit))
+            .map(|f| {
+                let (mut messages, mut more) =
+                    self.fetch(&f.mailbox, &f.recipient, f.after, f.limit)?;
+                let mut bytes = 0;
+                if let Some(over) = messages.iter().position(|m| {
+                    let starts_past = bytes >= f.max_bytes;
+                    bytes += m.body.len();
+                    starts_past
+                }) {
+                    messages.truncate(over);
+                    more = true;
+                }
+                Ok((messages, more))
+            })
             .collect()
     }
 
@@ -458,7 +475,8 @@ pub const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
             END LOOP;
         END $$;
         CREATE FUNCTION relay_fetch_batch(
-            mailboxes BYTEA[], recipients BYTEA[], afters BIGINT[], limits INT[])
+            mailboxes BYTEA[], recipients BYTEA[], afters BIGINT[], limits INT[],
+            max_bytes BIGINT)
         RETURNS TABLE (request INT, message_seq BIGINT, message_body BYTEA)
         LANGUAGE plpgsql AS $$
         DECLARE
@@ -485,10 +503,16 @@ pub const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
                         DELETE FROM messages x WHERE x.mailbox = mailboxes[i]
                             AND x.recipient = recipients[i] AND x.seq <= afters[i];
                     END IF;
-                    RETURN QUERY SELECT i, x.seq, x.body FROM messages x
-                        WHERE x.mailbox = mailboxes[i] AND x.recipient = recipients[i]
-                            AND x.seq > afters[i]
-                        ORDER BY x.seq LIMIT limits[i] + 1;
+                    -- Past max_bytes a message comes without its body: more wait.
+                    RETURN QUERY SELECT i, y.seq,
+                            CASE WHEN y.running - y.size < max_bytes THEN y.body END
+                        FROM (SELECT x.seq, x.body, x.size,
+                                sum(x.size) OVER (ORDER BY x.seq) AS running
+                            FROM messages x
+                            WHERE x.mailbox = mailboxes[i] AND x.recipient = recipients[i]
+                                AND x.seq > afters[i]
+                            ORDER BY x.seq LIMIT limits[i] + 1) y
+                        ORDER BY y.seq;
                 END IF;
             END LOOP;
         END $$;",

@@ -193,7 +193,7 @@ const POST_BATCH: &str = "SELECT stored_count, duplicate_count, refusal FROM rel
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
 const FETCH_BATCH: &str =
-    "SELECT request, message_seq, message_body FROM relay_fetch_batch($1, $2, $3, $4)";
+    "SELECT request, message_seq, message_body FROM relay_fetch_batch($1, $2, $3, $4, $5)";
 
 const COUNT_REQUESTS: &str = "INSERT INTO request_counts (scope, minute, requests)
     SELECT k.scope, $2, count(*) FROM unnest($1::bytea[]) AS k(scope)
@@ -291,10 +291,16 @@ fn fetch_batch(
         .iter()
         .map(|f| i32::try_from(f.limit).unwrap_or(i32::MAX - 1))
         .collect();
+    // One bound for the batch (every fetch of a relay has the same).
+    let max_bytes = fetches.iter().map(|f| f.max_bytes).min().unwrap_or(0);
+    let max_bytes = i64::try_from(max_bytes).unwrap_or(i64::MAX);
     let statement = connection.statement(FETCH_BATCH)?;
     let rows = connection
         .client
-        .query(&statement, &[&mailboxes, &recipients, &afters, &limits])
+        .query(
+            &statement,
+            &[&mailboxes, &recipients, &afters, &limits, &max_bytes],
+        )
         .map_err(failed)?;
     let mut answers: Vec<Result<Fetched, StorageError>> =
         fetches.iter().map(|_| Ok((Vec::new(), false))).collect();
@@ -304,18 +310,19 @@ fn fetch_batch(
             .filter(|&i| i < fetches.len())
             .ok_or_else(|| StorageError::Failed("a batch answered out of range".into()))?;
         let seq: Option<i64> = row.get(1);
+        let body: Option<Vec<u8>> = row.get(2);
         match (seq, &mut answers[request]) {
             (None, answer) => *answer = Err(StorageError::UnknownCursor),
-            (Some(seq), Ok((messages, more))) => {
-                if messages.len() < fetches[request].limit {
+            (Some(seq), Ok((messages, more))) => match body {
+                Some(body) if !*more && messages.len() < fetches[request].limit => {
                     messages.push(Delivered {
                         seq: seq as u64,
-                        body: row.get(2),
-                    });
-                } else {
-                    *more = true;
+                        body,
+                    })
                 }
-            }
+                // Past the limit, or past the bytes: it waits for the next fetch.
+                _ => *more = true,
+            },
             (Some(_), Err(_)) => {}
         }
     }
@@ -454,6 +461,7 @@ impl Storage for PostgresStorage {
             recipient: *recipient,
             after,
             limit,
+            max_bytes: usize::MAX,
         };
         fetch_batch(&mut *self.client()?, &[fetch])?.remove(0)
     }
