@@ -208,7 +208,10 @@ fn shared_rates(
             .collect(),
         Ok(None) => requests.iter().map(|_| None).collect(),
         // The storage that would do the work is failing: say so now, not after a second wait.
-        Err(e) => requests.iter().map(|_| Some(Refusal::from(e.clone()))).collect(),
+        Err(e) => requests
+            .iter()
+            .map(|_| Some(Refusal::from(e.clone())))
+            .collect(),
     }
 }
 
@@ -261,33 +264,37 @@ pub fn router(storage: Arc<dyn Storage>, config: Config) -> Router {
     let per_minute = |n: u32| NonZeroU32::new(n.max(1)).expect("at least 1");
     let posts = {
         let (storage, config) = (storage.clone(), config.clone());
-        Batcher::start(config.batch, PostRequest::bytes, move |posts: Vec<PostRequest>| {
-            let refusals = shared_rates(
-                &*storage,
-                &config,
-                &posts
-                    .iter()
-                    .map(|p| (p.mailbox.as_slice(), p.source.as_slice()))
-                    .collect::<Vec<_>>(),
-            );
-            let (admitted, _): (Vec<PostRequest>, Vec<_>) = posts
-                .into_iter()
-                .zip(&refusals)
-                .filter(|(_, refusal)| refusal.is_none())
-                .unzip();
-            let now = chrono::Utc::now().timestamp();
-            let mut posted = storage.post_batch(&admitted, now, config.quota).into_iter();
-            refusals
-                .into_iter()
-                .map(|refusal| match refusal {
-                    Some(refusal) => Err(refusal),
-                    None => posted
-                        .next()
-                        .unwrap_or(Err(StorageError::Failed("a batch answered short".into())))
-                        .map_err(Refusal::from),
-                })
-                .collect()
-        })
+        Batcher::start(
+            config.batch,
+            PostRequest::bytes,
+            move |posts: Vec<PostRequest>| {
+                let refusals = shared_rates(
+                    &*storage,
+                    &config,
+                    &posts
+                        .iter()
+                        .map(|p| (p.mailbox.as_slice(), p.source.as_slice()))
+                        .collect::<Vec<_>>(),
+                );
+                let (admitted, _): (Vec<PostRequest>, Vec<_>) = posts
+                    .into_iter()
+                    .zip(&refusals)
+                    .filter(|(_, refusal)| refusal.is_none())
+                    .unzip();
+                let now = chrono::Utc::now().timestamp();
+                let mut posted = storage.post_batch(&admitted, now, config.quota).into_iter();
+                refusals
+                    .into_iter()
+                    .map(|refusal| match refusal {
+                        Some(refusal) => Err(refusal),
+                        None => posted
+                            .next()
+                            .unwrap_or(Err(StorageError::Failed("a batch answered short".into())))
+                            .map_err(Refusal::from),
+                    })
+                    .collect()
+            },
+        )
     };
     let fetches = {
         let storage = storage.clone();
@@ -632,7 +639,10 @@ async fn fetch_messages(
     let started = Instant::now();
     let result = async {
         let source = admit(&relay, peer, &headers)?;
-        fetch_inner(&relay, &address, &tag, query, &method, &uri, &headers, source).await
+        fetch_inner(
+            &relay, &address, &tag, query, &method, &uri, &headers, source,
+        )
+        .await
     }
     .await;
     finish(&relay, "fetch", started, result)
@@ -712,8 +722,7 @@ async fn put_backup(
         let storage = relay.storage.clone();
         let config = relay.config.clone();
         let put = tokio::task::spawn_blocking(move || {
-            if let Some(refusal) = shared_rates(&*storage, &config, &[(&slot, &source)]).remove(0)
-            {
+            if let Some(refusal) = shared_rates(&*storage, &config, &[(&slot, &source)]).remove(0) {
                 return Err(refusal);
             }
             let now = chrono::Utc::now().timestamp();
@@ -759,14 +768,13 @@ async fn get_backup(
         let storage = relay.storage.clone();
         let config = relay.config.clone();
         let backup = tokio::task::spawn_blocking(move || {
-            if let Some(refusal) = shared_rates(&*storage, &config, &[(&slot, &source)]).remove(0)
-            {
+            if let Some(refusal) = shared_rates(&*storage, &config, &[(&slot, &source)]).remove(0) {
                 return Err(refusal);
             }
             storage.get_backup(&slot).map_err(Refusal::from)
         })
-            .await
-            .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
+        .await
+        .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
         match backup {
             Some(body) => {
                 Ok(([("content-type", "application/octet-stream")], body).into_response())

@@ -928,7 +928,15 @@ fn two_relays_over_one_postgres_deliver_every_message_once_in_order_and_share_ra
             let mb = mailbox();
             let path = relay_protocol::fetch_path(&mb.address(), &mb.recipient_tag("x"), 0, 1);
             quiet[i % 2]
-                .request_as(&mb, "GET", &path, Vec::new(), now(), None, Some("198.51.100.21"))
+                .request_as(
+                    &mb,
+                    "GET",
+                    &path,
+                    Vec::new(),
+                    now(),
+                    None,
+                    Some("198.51.100.21"),
+                )
                 .0
         })
         .collect();
@@ -990,4 +998,74 @@ fn a_fetch_is_bounded_in_bytes_on_both_backends() {
     ));
     let server = PrivateServer::start().unwrap();
     a_fetch_is_bounded_in_bytes(Arc::new(PostgresStorage::connect(&server.url()).unwrap()));
+}
+
+/// In one batch, a post over its quota keeps nothing and the posts around it are stored;
+/// a fetch with a cursor never issued fails alone, and the fetches around it are answered.
+fn one_request_in_a_batch_fails_alone(storage: Arc<dyn Storage>) {
+    use redbook_relay::storage::{FetchRequest, NewMessage, PostRequest, Posted};
+    let quota = Quota {
+        mailbox_bytes: 1_000,
+        ..Quota::default()
+    };
+    let post = |mailbox: u8, bytes: usize| PostRequest {
+        mailbox: [mailbox; 32],
+        sender: [1; 16],
+        messages: vec![NewMessage {
+            recipient: [2; 16],
+            digest: relay_protocol::digest_of(&vec![mailbox; bytes]),
+            body: vec![mailbox; bytes],
+        }],
+        source: [3; 16],
+    };
+    let posted = storage.post_batch(
+        &[post(10, 500), post(11, 5_000), post(12, 500)],
+        now(),
+        quota,
+    );
+    let posted: Vec<Posted> = posted.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        posted,
+        [
+            Posted::Stored {
+                stored: 1,
+                duplicates: 0
+            },
+            Posted::OverQuota(redbook_relay::storage::Full::Mailbox),
+            Posted::Stored {
+                stored: 1,
+                duplicates: 0
+            },
+        ]
+    );
+    let fetch = |mailbox: u8, after: u64| FetchRequest {
+        mailbox: [mailbox; 32],
+        recipient: [2; 16],
+        after,
+        limit: 10,
+        max_bytes: usize::MAX,
+    };
+    let answers = storage.fetch_batch(&[fetch(10, 0), fetch(11, u64::MAX / 2), fetch(12, 0)]);
+    let [first, unknown, last] = <[_; 3]>::try_from(answers).ok().unwrap();
+    assert_eq!(first.unwrap().0.len(), 1);
+    assert!(matches!(
+        unknown,
+        Err(redbook_relay::StorageError::UnknownCursor)
+    ));
+    assert_eq!(last.unwrap().0[0].body, vec![12; 500]);
+    assert!(storage
+        .fetch(&[11; 32], &[2; 16], 0, 10)
+        .unwrap()
+        .0
+        .is_empty());
+}
+
+#[test]
+fn one_request_in_a_batch_fails_alone_on_both_backends() {
+    let dir = tempfile::TempDir::new().unwrap();
+    one_request_in_a_batch_fails_alone(Arc::new(
+        SqliteStorage::open(&dir.path().join("relay.sqlite")).unwrap(),
+    ));
+    let server = PrivateServer::start().unwrap();
+    one_request_in_a_batch_fails_alone(Arc::new(PostgresStorage::connect(&server.url()).unwrap()));
 }

@@ -12,9 +12,10 @@ use redbook_core::sync::relay_protocol::{Delivered, Tag};
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// Connections in each relay's pool: the most statements one relay runs at once. The
-/// server must allow this many connections for each relay (README, deploying).
-pub const POOL_SIZE: u32 = 16;
+/// Connections in each relay's pool, all opened at start: one for each kind of batch
+/// (posts, fetches) and the rest for backups, health checks and expiry. The server must
+/// allow this many for each relay (README, "Several relays").
+pub const POOL_SIZE: u32 = 8;
 
 /// A connection and the statements it has prepared, so a statement is parsed and planned
 /// once per connection instead of once per call (a round trip each time).
@@ -443,7 +444,10 @@ impl Storage for PostgresStorage {
             // post by post, so what failed it fails only its own post.
             Err(StorageError::Failed(_)) if posts.len() > 1 => posts
                 .iter()
-                .map(|p| self.post_batch(std::slice::from_ref(p), now, quota).remove(0))
+                .map(|p| {
+                    self.post_batch(std::slice::from_ref(p), now, quota)
+                        .remove(0)
+                })
                 .collect(),
             Err(e) => posts.iter().map(|_| Err(e.clone())).collect(),
         }
@@ -521,11 +525,8 @@ impl Storage for PostgresStorage {
         let mut connection = self.client()?;
         let mut tx = connection.client.transaction().map_err(failed)?;
         // The relay's total first, as every writer takes it (storage/mod.rs, migration 4).
-        tx.execute(
-            "SELECT 1 FROM usage WHERE scope = $1 FOR UPDATE",
-            &[&TOTAL],
-        )
-        .map_err(failed)?;
+        tx.execute("SELECT 1 FROM usage WHERE scope = $1 FOR UPDATE", &[&TOTAL])
+            .map_err(failed)?;
         let expired = tx
             .execute("DELETE FROM messages WHERE stored_at < $1", &[&before])
             .map_err(failed)?;
