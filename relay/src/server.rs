@@ -215,6 +215,31 @@ fn shared_rates(
     }
 }
 
+/// Runs, in one call, the requests no refusal stopped, and answers every request in order.
+fn run_admitted<Request, Answer>(
+    requests: Vec<Request>,
+    refusals: Vec<Option<Refusal>>,
+    run: impl FnOnce(&[Request]) -> Vec<Result<Answer, StorageError>>,
+) -> Vec<Result<Answer, Refusal>> {
+    let admitted: Vec<Request> = requests
+        .into_iter()
+        .zip(&refusals)
+        .filter(|(_, refusal)| refusal.is_none())
+        .map(|(request, _)| request)
+        .collect();
+    let mut answers = run(&admitted).into_iter();
+    refusals
+        .into_iter()
+        .map(|refusal| match refusal {
+            Some(refusal) => Err(refusal),
+            None => answers
+                .next()
+                .unwrap_or(Err(StorageError::Failed("a batch answered short".into())))
+                .map_err(Refusal::from),
+        })
+        .collect()
+}
+
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let mut response = (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response();
@@ -268,66 +293,33 @@ pub fn router(storage: Arc<dyn Storage>, config: Config) -> Router {
             config.batch,
             PostRequest::bytes,
             move |posts: Vec<PostRequest>| {
-                let refusals = shared_rates(
-                    &*storage,
-                    &config,
-                    &posts
-                        .iter()
-                        .map(|p| (p.mailbox.as_slice(), p.source.as_slice()))
-                        .collect::<Vec<_>>(),
-                );
-                let (admitted, _): (Vec<PostRequest>, Vec<_>) = posts
-                    .into_iter()
-                    .zip(&refusals)
-                    .filter(|(_, refusal)| refusal.is_none())
-                    .unzip();
-                let now = chrono::Utc::now().timestamp();
-                let mut posted = storage.post_batch(&admitted, now, config.quota).into_iter();
-                refusals
-                    .into_iter()
-                    .map(|refusal| match refusal {
-                        Some(refusal) => Err(refusal),
-                        None => posted
-                            .next()
-                            .unwrap_or(Err(StorageError::Failed("a batch answered short".into())))
-                            .map_err(Refusal::from),
-                    })
-                    .collect()
+                let scopes: Vec<(&[u8], &[u8])> = posts
+                    .iter()
+                    .map(|p| (p.mailbox.as_slice(), p.source.as_slice()))
+                    .collect();
+                let refusals = shared_rates(&*storage, &config, &scopes);
+                run_admitted(posts, refusals, |admitted| {
+                    let now = chrono::Utc::now().timestamp();
+                    storage.post_batch(admitted, now, config.quota)
+                })
             },
         )
     };
     let fetches = {
-        let storage = storage.clone();
-        let config = config.clone();
+        let (storage, config) = (storage.clone(), config.clone());
         Batcher::start(
             config.batch,
             |_| 0,
             move |fetches: Vec<(FetchRequest, Source)>| {
-                let refusals = shared_rates(
-                    &*storage,
-                    &config,
-                    &fetches
-                        .iter()
-                        .map(|(f, source)| (f.mailbox.as_slice(), source.as_slice()))
-                        .collect::<Vec<_>>(),
-                );
-                let admitted: Vec<FetchRequest> = fetches
+                let scopes: Vec<(&[u8], &[u8])> = fetches
                     .iter()
-                    .zip(&refusals)
-                    .filter(|(_, refusal)| refusal.is_none())
-                    .map(|((fetch, _), _)| *fetch)
+                    .map(|(f, source)| (f.mailbox.as_slice(), source.as_slice()))
                     .collect();
-                let mut fetched = storage.fetch_batch(&admitted).into_iter();
-                refusals
-                    .into_iter()
-                    .map(|refusal| match refusal {
-                        Some(refusal) => Err(refusal),
-                        None => fetched
-                            .next()
-                            .unwrap_or(Err(StorageError::Failed("a batch answered short".into())))
-                            .map_err(Refusal::from),
-                    })
-                    .collect()
+                let refusals = shared_rates(&*storage, &config, &scopes);
+                run_admitted(fetches, refusals, |admitted| {
+                    let admitted: Vec<FetchRequest> = admitted.iter().map(|(f, _)| *f).collect();
+                    storage.fetch_batch(&admitted)
+                })
             },
         )
     };
