@@ -10,9 +10,18 @@ pub struct HttpTransport {
 
 impl Default for HttpTransport {
     fn default() -> Self {
+        // A timeout per phase, not one for the whole call: with a whole-call timeout,
+        // ureq resolves the host on a new thread for every request (even on a pooled
+        // connection) so it can give up on it; a thread per request costs more CPU than
+        // the request.
+        let phase = Some(Duration::from_secs(60));
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_send_request(phase)
+            .timeout_send_body(phase)
+            .timeout_recv_response(phase)
+            .timeout_recv_body(phase)
             .build()
             .into();
         Self { agent }

@@ -3,6 +3,7 @@
 //! never learns which child, family or device a mailbox serves, and can forge, alter or
 //! replay nothing a device accepts: at worst it delays sync.
 
+pub mod batch;
 pub mod client;
 pub mod postgres_server;
 pub mod server;

@@ -8,8 +8,10 @@
 //! however many mailboxes or backup slots it makes, and the relay as a whole keeps to a
 //! storage budget.
 
+use crate::batch::{BatchLimits, Batcher};
 use crate::storage::{
-    Address, BackupPut, Full, NewMessage, Posted, Quota, Source, Storage, StorageError,
+    Address, BackupPut, FetchRequest, Fetched, Full, NewMessage, PostRequest, Posted, Quota,
+    Source, Storage, StorageError,
 };
 use axum::body::Bytes;
 use axum::extract::connect_info::ConnectInfo;
@@ -57,6 +59,11 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// The most messages one fetch returns.
     pub max_fetch: usize,
+    /// The most bytes one fetch returns, but always one message (more wait for the next
+    /// fetch): bounds what a batch of fetches holds in memory.
+    pub max_fetch_bytes: usize,
+    /// How many posts (and fetches) may share one round trip to storage.
+    pub batch: BatchLimits,
 }
 
 impl Default for Config {
@@ -73,6 +80,11 @@ impl Default for Config {
             source_requests_per_minute: 1200,
             trusted_proxies: Vec::new(),
             max_fetch: 256,
+            max_fetch_bytes: 4 << 20,
+            batch: BatchLimits {
+                requests: 64,
+                bytes: 1 << 20,
+            },
         }
     }
 }
@@ -139,16 +151,94 @@ impl Metrics {
 struct Relay {
     storage: Arc<dyn Storage>,
     config: Config,
+    /// Each relay's own rates, checked before any work; the minute's counts every relay
+    /// shares (`shared_rates`) are checked in the batch that does the work.
     limiter: DefaultKeyedRateLimiter<Address>,
     source_limiter: DefaultKeyedRateLimiter<Source>,
     source_key: [u8; 32],
     metrics: Metrics,
+    posts: Batcher<PostRequest, Result<Posted, Refusal>>,
+    fetches: Batcher<(FetchRequest, Source), Result<Fetched, Refusal>>,
 }
 
 type Shared = Arc<Relay>;
 
 /// A refusal: a status and a sentence for the device (no identifiers in it).
+#[derive(Debug)]
 struct Refusal(StatusCode, &'static str);
+
+const RELAY_FAILED: Refusal = Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed");
+
+const MAILBOX_TOO_BUSY: Refusal = Refusal(
+    StatusCode::TOO_MANY_REQUESTS,
+    "too many requests for this mailbox; try again in a minute",
+);
+
+const SOURCE_TOO_BUSY: Refusal = Refusal(
+    StatusCode::TOO_MANY_REQUESTS,
+    "too many requests from this network address; try again in a minute",
+);
+
+/// Counts each request (its mailbox or slot, and its source) in this minute's counts,
+/// which every relay over the storage shares, and refuses those past a rate: relays
+/// behind a load balancer hold a mailbox and a source to the rate together, not each.
+/// Storage that serves one relay only keeps no such counts; then nothing is refused here.
+fn shared_rates(
+    storage: &dyn Storage,
+    config: &Config,
+    requests: &[(&[u8], &[u8])],
+) -> Vec<Option<Refusal>> {
+    let scopes: Vec<&[u8]> = requests
+        .iter()
+        .flat_map(|(mailbox, source)| [*mailbox, *source])
+        .collect();
+    let minute = chrono::Utc::now().timestamp().div_euclid(60);
+    match storage.count_requests(&scopes, minute) {
+        Ok(Some(counts)) => counts
+            .chunks(2)
+            .map(|counts| {
+                if counts[1] > u64::from(config.source_requests_per_minute) {
+                    Some(SOURCE_TOO_BUSY)
+                } else if counts[0] > u64::from(config.requests_per_minute) {
+                    Some(MAILBOX_TOO_BUSY)
+                } else {
+                    None
+                }
+            })
+            .collect(),
+        Ok(None) => requests.iter().map(|_| None).collect(),
+        // The storage that would do the work is failing: say so now, not after a second wait.
+        Err(e) => requests
+            .iter()
+            .map(|_| Some(Refusal::from(e.clone())))
+            .collect(),
+    }
+}
+
+/// Runs, in one call, the requests no refusal stopped, and answers every request in order.
+fn run_admitted<Request, Answer>(
+    requests: Vec<Request>,
+    refusals: Vec<Option<Refusal>>,
+    run: impl FnOnce(&[Request]) -> Vec<Result<Answer, StorageError>>,
+) -> Vec<Result<Answer, Refusal>> {
+    let admitted: Vec<Request> = requests
+        .into_iter()
+        .zip(&refusals)
+        .filter(|(_, refusal)| refusal.is_none())
+        .map(|(request, _)| request)
+        .collect();
+    let mut answers = run(&admitted).into_iter();
+    refusals
+        .into_iter()
+        .map(|refusal| match refusal {
+            Some(refusal) => Err(refusal),
+            None => answers
+                .next()
+                .unwrap_or(Err(StorageError::Failed("a batch answered short".into())))
+                .map_err(Refusal::from),
+        })
+        .collect()
+}
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
@@ -197,8 +287,46 @@ impl From<Full> for Refusal {
 /// their network source; without it, every request counts as one source.
 pub fn router(storage: Arc<dyn Storage>, config: Config) -> Router {
     let per_minute = |n: u32| NonZeroU32::new(n.max(1)).expect("at least 1");
+    let posts = {
+        let (storage, config) = (storage.clone(), config.clone());
+        Batcher::start(
+            config.batch,
+            PostRequest::bytes,
+            move |posts: Vec<PostRequest>| {
+                let scopes: Vec<(&[u8], &[u8])> = posts
+                    .iter()
+                    .map(|p| (p.mailbox.as_slice(), p.source.as_slice()))
+                    .collect();
+                let refusals = shared_rates(&*storage, &config, &scopes);
+                run_admitted(posts, refusals, |admitted| {
+                    let now = chrono::Utc::now().timestamp();
+                    storage.post_batch(admitted, now, config.quota)
+                })
+            },
+        )
+    };
+    let fetches = {
+        let (storage, config) = (storage.clone(), config.clone());
+        Batcher::start(
+            config.batch,
+            |_| 0,
+            move |fetches: Vec<(FetchRequest, Source)>| {
+                let scopes: Vec<(&[u8], &[u8])> = fetches
+                    .iter()
+                    .map(|(f, source)| (f.mailbox.as_slice(), source.as_slice()))
+                    .collect();
+                let refusals = shared_rates(&*storage, &config, &scopes);
+                run_admitted(fetches, refusals, |admitted| {
+                    let admitted: Vec<FetchRequest> = admitted.iter().map(|(f, _)| *f).collect();
+                    storage.fetch_batch(&admitted)
+                })
+            },
+        )
+    };
     let relay = Arc::new(Relay {
         source_key: storage.source_key(),
+        posts,
+        fetches,
         storage,
         limiter: RateLimiter::keyed(RateQuota::per_minute(per_minute(
             config.requests_per_minute,
@@ -364,10 +492,7 @@ fn admit(relay: &Relay, peer: Peer, headers: &HeaderMap) -> Result<Source, Refus
         client_address(peer.0, headers, &relay.config.trusted_proxies),
     );
     if relay.source_limiter.check_key(&source).is_err() {
-        return Err(Refusal(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many requests from this network address; try again in a minute",
-        ));
+        return Err(SOURCE_TOO_BUSY);
     }
     Ok(source)
 }
@@ -406,10 +531,7 @@ fn authorise(
         ));
     }
     if relay.limiter.check_key(&address).is_err() {
-        return Err(Refusal(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many requests for this mailbox; try again in a minute",
-        ));
+        return Err(MAILBOX_TOO_BUSY);
     }
     Ok(address)
 }
@@ -471,14 +593,13 @@ async fn post_inner(
             body: m.body,
         })
         .collect();
-    let storage = relay.storage.clone();
-    let quota = relay.config.quota;
-    let now = chrono::Utc::now().timestamp();
-    let posted = tokio::task::spawn_blocking(move || {
-        storage.post(&mailbox, &sender, &messages, now, &source, quota)
-    })
-    .await
-    .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
+    let post = PostRequest {
+        mailbox,
+        sender,
+        messages,
+        source,
+    };
+    let posted = relay.posts.call(post).await.unwrap_or(Err(RELAY_FAILED))?;
     match posted {
         Posted::Stored { stored, duplicates } => {
             relay.metrics.stored.inc_by(stored.into());
@@ -509,13 +630,17 @@ async fn fetch_messages(
 ) -> Response {
     let started = Instant::now();
     let result = async {
-        admit(&relay, peer, &headers)?;
-        fetch_inner(&relay, &address, &tag, query, &method, &uri, &headers).await
+        let source = admit(&relay, peer, &headers)?;
+        fetch_inner(
+            &relay, &address, &tag, query, &method, &uri, &headers, source,
+        )
+        .await
     }
     .await;
     finish(&relay, "fetch", started, result)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn fetch_inner(
     relay: &Shared,
     address: &str,
@@ -524,6 +649,7 @@ async fn fetch_inner(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
+    source: Source,
 ) -> Result<Response, Refusal> {
     let mailbox = authorise(relay, address, method, uri, headers, &[])?;
     let recipient = tag_from(Some(tag)).ok_or(Refusal(StatusCode::NOT_FOUND, "no such inbox"))?;
@@ -532,11 +658,18 @@ async fn fetch_inner(
         .limit
         .unwrap_or(relay.config.max_fetch)
         .clamp(1, relay.config.max_fetch);
-    let storage = relay.storage.clone();
-    let (messages, more) =
-        tokio::task::spawn_blocking(move || storage.fetch(&mailbox, &recipient, after, limit))
-            .await
-            .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
+    let fetch = FetchRequest {
+        mailbox,
+        recipient,
+        after,
+        limit,
+        max_bytes: relay.config.max_fetch_bytes.max(1),
+    };
+    let (messages, more) = relay
+        .fetches
+        .call((fetch, source))
+        .await
+        .unwrap_or(Err(RELAY_FAILED))?;
     relay.metrics.delivered.inc_by(messages.len() as u64);
     Ok((
         [("content-type", "application/octet-stream")],
@@ -579,10 +712,15 @@ async fn put_backup(
             ));
         }
         let storage = relay.storage.clone();
-        let quota = relay.config.quota;
-        let now = chrono::Utc::now().timestamp();
+        let config = relay.config.clone();
         let put = tokio::task::spawn_blocking(move || {
-            storage.put_backup(&slot, &body, version, now, &source, quota)
+            if let Some(refusal) = shared_rates(&*storage, &config, &[(&slot, &source)]).remove(0) {
+                return Err(refusal);
+            }
+            let now = chrono::Utc::now().timestamp();
+            storage
+                .put_backup(&slot, &body, version, now, &source, config.quota)
+                .map_err(Refusal::from)
         })
         .await
         .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
@@ -617,12 +755,18 @@ async fn get_backup(
 ) -> Response {
     let started = Instant::now();
     let result = async {
-        admit(&relay, peer, &headers)?;
+        let source = admit(&relay, peer, &headers)?;
         let slot = authorise(&relay, &address, &method, &uri, &headers, &[])?;
         let storage = relay.storage.clone();
-        let backup = tokio::task::spawn_blocking(move || storage.get_backup(&slot))
-            .await
-            .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
+        let config = relay.config.clone();
+        let backup = tokio::task::spawn_blocking(move || {
+            if let Some(refusal) = shared_rates(&*storage, &config, &[(&slot, &source)]).remove(0) {
+                return Err(refusal);
+            }
+            storage.get_backup(&slot).map_err(Refusal::from)
+        })
+        .await
+        .map_err(|_| Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the relay failed"))??;
         match backup {
             Some(body) => {
                 Ok(([("content-type", "application/octet-stream")], body).into_response())

@@ -525,11 +525,13 @@ fn the_limits_hold(storage: impl Fn() -> Arc<dyn Storage>) {
     assert_eq!(post_from("2001:db8:1:3::1"), 200);
     drop(relay);
 
-    // Requests per source: fresh mailboxes do not reset the count.
+    // Requests per source: fresh mailboxes do not reset the count. (A source of its own:
+    // on PostgreSQL the minute's counts outlive a relay, as they must for its peers.)
     let (relay, client) = start(
         storage(),
         Config {
             source_requests_per_minute: 20,
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
             ..Config::default()
         },
     );
@@ -537,7 +539,9 @@ fn the_limits_hold(storage: impl Fn() -> Arc<dyn Storage>) {
         .map(|_| {
             let mb = mailbox();
             let path = relay_protocol::fetch_path(&mb.address(), &mb.recipient_tag("x"), 0, 1);
-            let (status, body) = client.request(&mb, "GET", &path, Vec::new(), now(), None);
+            let forwarded = Some("198.51.100.77");
+            let (status, body) =
+                client.request_as(&mb, "GET", &path, Vec::new(), now(), None, forwarded);
             (status, String::from_utf8_lossy(&body).into_owned())
         })
         .collect();
@@ -792,4 +796,276 @@ fn an_earlier_postgres_database_is_upgraded() {
             .unwrap();
     }
     an_earlier_database_is_upgraded(|| Arc::new(PostgresStorage::connect(&url).unwrap()));
+}
+
+/// Two relays over one PostgreSQL server, as a deployment runs them behind a load
+/// balancer: devices on either relay, and requests of one device landing on both.
+#[test]
+fn two_relays_over_one_postgres_deliver_every_message_once_in_order_and_share_rates() {
+    let server = PrivateServer::start().unwrap();
+    let config = Config {
+        requests_per_minute: 1_000,
+        ..Config::default()
+    };
+    let relays: Vec<(RunningRelay, Client)> = (0..2)
+        .map(|_| {
+            start(
+                Arc::new(PostgresStorage::connect(&server.url()).unwrap()),
+                config.clone(),
+            )
+        })
+        .collect();
+    let clients: Vec<&Client> = relays.iter().map(|(_, client)| client).collect();
+
+    // Eight mailboxes of two devices; each device posts through one relay (its own, or
+    // the other on odd turns) while every other posts at the same time.
+    let mailboxes: Vec<Mailbox> = (0..8).map(|_| mailbox()).collect();
+    let turns = 30;
+    std::thread::scope(|scope| {
+        for (m, mb) in mailboxes.iter().enumerate() {
+            for (d, (me, peer)) in [("a", "b"), ("b", "a")].into_iter().enumerate() {
+                let clients = &clients;
+                scope.spawn(move || {
+                    let from = mb.recipient_tag(me);
+                    for turn in 0..turns {
+                        let client = clients[(m + d + turn) % 2];
+                        let text = format!("{me} {turn}");
+                        let (status, body) = client.post(mb, &from, &[message(mb, peer, &text)]);
+                        assert_eq!(status, 200, "{body}");
+                    }
+                });
+            }
+        }
+    });
+    // Each inbox is read a few messages at a time, alternately through each relay, each
+    // fetch acknowledging the one before: every message arrives once, in the order sent.
+    for mb in &mailboxes {
+        for (me, peer) in [("a", "b"), ("b", "a")] {
+            let inbox = mb.recipient_tag(me);
+            let (mut after, mut texts, mut round) = (0, Vec::new(), 0);
+            loop {
+                let (messages, more) = clients[round % 2].fetch(mb, &inbox, after, 7);
+                round += 1;
+                for delivered in &messages {
+                    assert!(delivered.seq > after);
+                    after = delivered.seq;
+                    let text = mb.open(&inbox, &delivered.body).unwrap();
+                    texts.push(String::from_utf8(text).unwrap());
+                }
+                if !more {
+                    break;
+                }
+            }
+            let sent: Vec<String> = (0..turns).map(|turn| format!("{peer} {turn}")).collect();
+            assert_eq!(texts, sent);
+            // Acknowledged through one relay, gone through the other.
+            let (left, _) = clients[round % 2].fetch(mb, &inbox, after, 7);
+            assert!(left.is_empty());
+        }
+    }
+
+    // One mailbox's rate and one source's hold across both relays together, in the
+    // minute's counts they share (started early enough in a minute to finish in it).
+    let (_quiet_relays, quiet) = {
+        let config = Config {
+            requests_per_minute: 10,
+            source_requests_per_minute: 30,
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            ..Config::default()
+        };
+        let pair: Vec<(RunningRelay, Client)> = (0..2)
+            .map(|_| {
+                start(
+                    Arc::new(PostgresStorage::connect(&server.url()).unwrap()),
+                    config.clone(),
+                )
+            })
+            .collect();
+        let (relays, clients): (Vec<RunningRelay>, Vec<Client>) = pair.into_iter().unzip();
+        (relays, clients)
+    };
+    while now().rem_euclid(60) > 40 {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let busy = mailbox();
+    let inbox = busy.recipient_tag("x");
+    let path = relay_protocol::fetch_path(&busy.address(), &inbox, 0, 1);
+    let statuses: Vec<u16> = (0..14)
+        .map(|i| {
+            let forwarded = Some("198.51.100.20");
+            quiet[i % 2]
+                .request_as(&busy, "GET", &path, Vec::new(), now(), None, forwarded)
+                .0
+        })
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 200).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert!(statuses[10..].iter().all(|&s| s == 429), "{statuses:?}");
+    let statuses: Vec<(u16, String)> = (0..24)
+        .map(|i| {
+            let mb = mailbox();
+            let path = relay_protocol::fetch_path(&mb.address(), &mb.recipient_tag("x"), 0, 1);
+            let (status, body) = quiet[i % 2].request_as(
+                &mb,
+                "GET",
+                &path,
+                Vec::new(),
+                now(),
+                None,
+                Some("198.51.100.21"),
+            );
+            (status, String::from_utf8_lossy(&body).into_owned())
+        })
+        .collect();
+    // Each relay alone would take 30 from the source; together they take 30.
+    let taken = statuses.iter().filter(|(s, _)| *s == 200).count();
+    assert!(taken <= 30, "{statuses:?}");
+    let statuses: Vec<u16> = (0..24)
+        .map(|i| {
+            let mb = mailbox();
+            let path = relay_protocol::fetch_path(&mb.address(), &mb.recipient_tag("x"), 0, 1);
+            quiet[i % 2]
+                .request_as(
+                    &mb,
+                    "GET",
+                    &path,
+                    Vec::new(),
+                    now(),
+                    None,
+                    Some("198.51.100.21"),
+                )
+                .0
+        })
+        .collect();
+    assert_eq!(
+        taken + statuses.iter().filter(|&&s| s == 200).count(),
+        30,
+        "{statuses:?}"
+    );
+}
+
+/// A fetch's answer stops once it holds `max_fetch_bytes` (but always holds one message,
+/// however large) and says more wait; the next fetch brings the rest, in order.
+fn a_fetch_is_bounded_in_bytes(storage: Arc<dyn Storage>) {
+    let (_relay, client) = start(
+        storage,
+        Config {
+            max_fetch_bytes: 1_500,
+            ..Config::default()
+        },
+    );
+    let mb = mailbox();
+    let (from, inbox) = (mb.recipient_tag("a"), mb.recipient_tag("b"));
+    let texts: Vec<String> = (0..5).map(|n| format!("{n}{}", "x".repeat(999))).collect();
+    let large = "y".repeat(4_000);
+    let mut sent: Vec<Outgoing> = texts.iter().map(|t| message(&mb, "b", t)).collect();
+    sent.insert(2, message(&mb, "b", &large));
+    assert_eq!(client.post(&mb, &from, &sent).0, 200);
+    let mut answers = Vec::new();
+    let mut after = 0;
+    loop {
+        let (messages, more) = client.fetch(&mb, &inbox, after, 100);
+        assert!(!messages.is_empty());
+        after = messages.last().unwrap().seq;
+        answers.push(
+            messages
+                .iter()
+                .map(|m| String::from_utf8(mb.open(&inbox, &m.body).unwrap()).unwrap())
+                .collect::<Vec<_>>(),
+        );
+        if !more {
+            break;
+        }
+    }
+    let sizes: Vec<usize> = answers.iter().map(Vec::len).collect();
+    // Two of about 1 KB (the second starts at 1 KB, within the bound), then the large one
+    // alone after them, then the rest two at a time.
+    assert_eq!(sizes, [2, 1, 2, 1], "{answers:?}");
+    let all: Vec<String> = answers.concat();
+    let mut expected = texts.clone();
+    expected.insert(2, large);
+    assert_eq!(all, expected);
+}
+
+#[test]
+fn a_fetch_is_bounded_in_bytes_on_both_backends() {
+    let dir = tempfile::TempDir::new().unwrap();
+    a_fetch_is_bounded_in_bytes(Arc::new(
+        SqliteStorage::open(&dir.path().join("relay.sqlite")).unwrap(),
+    ));
+    let server = PrivateServer::start().unwrap();
+    a_fetch_is_bounded_in_bytes(Arc::new(PostgresStorage::connect(&server.url()).unwrap()));
+}
+
+/// In one batch, a post over its quota keeps nothing and the posts around it are stored;
+/// a fetch with a cursor never issued fails alone, and the fetches around it are answered.
+fn one_request_in_a_batch_fails_alone(storage: Arc<dyn Storage>) {
+    use redbook_relay::storage::{FetchRequest, NewMessage, PostRequest, Posted};
+    let quota = Quota {
+        mailbox_bytes: 1_000,
+        ..Quota::default()
+    };
+    let post = |mailbox: u8, bytes: usize| PostRequest {
+        mailbox: [mailbox; 32],
+        sender: [1; 16],
+        messages: vec![NewMessage {
+            recipient: [2; 16],
+            digest: relay_protocol::digest_of(&vec![mailbox; bytes]),
+            body: vec![mailbox; bytes],
+        }],
+        source: [3; 16],
+    };
+    let posted = storage.post_batch(
+        &[post(10, 500), post(11, 5_000), post(12, 500)],
+        now(),
+        quota,
+    );
+    let posted: Vec<Posted> = posted.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        posted,
+        [
+            Posted::Stored {
+                stored: 1,
+                duplicates: 0
+            },
+            Posted::OverQuota(redbook_relay::storage::Full::Mailbox),
+            Posted::Stored {
+                stored: 1,
+                duplicates: 0
+            },
+        ]
+    );
+    let fetch = |mailbox: u8, after: u64| FetchRequest {
+        mailbox: [mailbox; 32],
+        recipient: [2; 16],
+        after,
+        limit: 10,
+        max_bytes: usize::MAX,
+    };
+    let answers = storage.fetch_batch(&[fetch(10, 0), fetch(11, u64::MAX / 2), fetch(12, 0)]);
+    let [first, unknown, last] = <[_; 3]>::try_from(answers).ok().unwrap();
+    assert_eq!(first.unwrap().0.len(), 1);
+    assert!(matches!(
+        unknown,
+        Err(redbook_relay::StorageError::UnknownCursor)
+    ));
+    assert_eq!(last.unwrap().0[0].body, vec![12; 500]);
+    assert!(storage
+        .fetch(&[11; 32], &[2; 16], 0, 10)
+        .unwrap()
+        .0
+        .is_empty());
+}
+
+#[test]
+fn one_request_in_a_batch_fails_alone_on_both_backends() {
+    let dir = tempfile::TempDir::new().unwrap();
+    one_request_in_a_batch_fails_alone(Arc::new(
+        SqliteStorage::open(&dir.path().join("relay.sqlite")).unwrap(),
+    ));
+    let server = PrivateServer::start().unwrap();
+    one_request_in_a_batch_fails_alone(Arc::new(PostgresStorage::connect(&server.url()).unwrap()));
 }

@@ -1511,3 +1511,73 @@ fn a_withdrawn_record_leaves_every_phones_list_through_a_relay_and_comes_back_wh
         assert_eq!(phone.open().children().unwrap().children.len(), 1);
     }
 }
+
+/// What the phones call the relays behind `Balancer`.
+const BALANCER: &str = "http://relays.balancer.test";
+
+/// A load balancer in front of several relays: each request goes to the next relay in
+/// turn, so one phone's post, fetch and acknowledgement land on different relays.
+struct Balancer {
+    relays: Vec<String>,
+    next: std::sync::atomic::AtomicUsize,
+    http: HttpTransport,
+}
+
+impl RelayTransport for Balancer {
+    fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, String> {
+        let turn = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let relay = &self.relays[turn % self.relays.len()];
+        request.url = request.url.replacen(BALANCER, relay, 1);
+        self.http.send(request)
+    }
+}
+
+#[test]
+fn a_family_shares_a_record_through_two_relays_over_one_postgres_behind_a_balancer() {
+    let server = PrivateServer::start().unwrap();
+    // Two relays as two deployments of the same service: nothing shared but the database.
+    let relays: Vec<RunningRelay> = (0..2)
+        .map(|_| local_relay(Arc::new(PostgresStorage::connect(&server.url()).unwrap())))
+        .collect();
+    let balancer = Balancer {
+        relays: relays.iter().map(RunningRelay::url).collect(),
+        next: Default::default(),
+        http: HttpTransport::default(),
+    };
+    let family = family();
+    let all: Vec<&Phone> = family.phones.iter().collect();
+    converge(&all, &family.id, &balancer, BALANCER, 12);
+    for (phone, text) in [
+        (1, "dad: slept through"),
+        (2, "clinic: weighed, doing well"),
+        (0, "mum: first smile"),
+    ] {
+        family.phones[phone]
+            .open()
+            .add_entry(&family.id, note("2026-02-01", text))
+            .unwrap();
+    }
+    converge(&all, &family.id, &balancer, BALANCER, 12);
+    assert_quiet(&all, &family.id, &balancer, BALANCER);
+    for phone in &family.phones {
+        let mut all_notes = notes(phone, &family.id);
+        all_notes.sort();
+        assert_eq!(
+            all_notes,
+            [
+                "clinic: weighed, doing well",
+                "dad: slept through",
+                "feeding well, first note",
+                "mum: first smile"
+            ]
+        );
+    }
+    // A note costs no more through the balanced pair than through one relay.
+    let through_one = one_note_unchanged(&HttpTransport::default(), &relays[0].url());
+    let through_both = one_note_unchanged(&balancer, BALANCER);
+    eprintln!("one note through one relay: {through_one:?}; through two: {through_both:?}");
+    assert!(
+        through_both.posted <= through_one.posted,
+        "{through_both:?} vs {through_one:?}"
+    );
+}

@@ -25,6 +25,37 @@ pub struct NewMessage {
     pub body: Vec<u8>,
 }
 
+/// One post, as a batch of posts carries it (what `Storage::post` takes).
+pub struct PostRequest {
+    pub mailbox: Address,
+    pub sender: Tag,
+    pub messages: Vec<NewMessage>,
+    pub source: Source,
+}
+
+impl PostRequest {
+    /// The bytes its messages carry.
+    pub fn bytes(&self) -> usize {
+        self.messages.iter().map(|m| m.body.len()).sum()
+    }
+}
+
+/// One fetch, as a batch of fetches carries it (what `Storage::fetch` takes, and a bound
+/// on the answer's bytes).
+#[derive(Clone, Copy)]
+pub struct FetchRequest {
+    pub mailbox: Address,
+    pub recipient: Tag,
+    pub after: u64,
+    pub limit: usize,
+    /// The answer stops at the first message that starts past this many bytes (so it
+    /// always holds one, however large) and says more wait.
+    pub max_bytes: usize,
+}
+
+/// Messages fetched, oldest first, and whether more wait.
+pub type Fetched = (Vec<Delivered>, bool);
+
 /// How much may be held at once: by one mailbox, one device within it, one network source
 /// (messages and backups together, however many mailboxes or slots it makes), and the
 /// whole relay; and how many backup slots one source may keep.
@@ -96,7 +127,7 @@ pub enum BackupPut {
     OverQuota(Full),
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StorageError {
     /// The database cannot be reached (restarting, network): the request may be retried.
     #[error("storage unavailable")]
@@ -132,7 +163,55 @@ pub trait Storage: Send + Sync + 'static {
         recipient: &Tag,
         after: u64,
         limit: usize,
-    ) -> Result<(Vec<Delivered>, bool), StorageError>;
+    ) -> Result<Fetched, StorageError>;
+
+    /// Each post as `post` stores or refuses it, in order. A backend may store them in one
+    /// transaction, but one post's refusal or failure is never another's.
+    fn post_batch(
+        &self,
+        posts: &[PostRequest],
+        now: i64,
+        quota: Quota,
+    ) -> Vec<Result<Posted, StorageError>> {
+        posts
+            .iter()
+            .map(|p| self.post(&p.mailbox, &p.sender, &p.messages, now, &p.source, quota))
+            .collect()
+    }
+
+    /// Each fetch as `fetch` answers it, in order; one fetch's failure is never another's.
+    fn fetch_batch(&self, fetches: &[FetchRequest]) -> Vec<Result<Fetched, StorageError>> {
+        fetches
+            .iter()
+            .map(|f| {
+                let (mut messages, mut more) =
+                    self.fetch(&f.mailbox, &f.recipient, f.after, f.limit)?;
+                let mut bytes = 0;
+                if let Some(over) = messages.iter().position(|m| {
+                    let starts_past = bytes >= f.max_bytes;
+                    bytes += m.body.len();
+                    starts_past
+                }) {
+                    messages.truncate(over);
+                    more = true;
+                }
+                Ok((messages, more))
+            })
+            .collect()
+    }
+
+    /// Counts one request against each of `scopes` (a mailbox address or a source; one
+    /// entry per request, repeats allowed) in the minute `minute`, and returns each
+    /// entry's count including the requests before it, as every relay over this storage
+    /// counts them. `None`: this storage serves one relay only, whose own counts suffice.
+    fn count_requests(
+        &self,
+        scopes: &[&[u8]],
+        minute: i64,
+    ) -> Result<Option<Vec<u64>>, StorageError> {
+        let _ = (scopes, minute);
+        Ok(None)
+    }
 
     /// Deletes every message stored before `before` (Unix seconds); returns how many.
     fn expire(&self, before: i64) -> Result<u64, StorageError>;
@@ -307,6 +386,136 @@ pub const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
             FOR EACH ROW EXECUTE FUNCTION relay_count_usage();
         CREATE TRIGGER backups_usage AFTER INSERT OR UPDATE OR DELETE ON backups
             FOR EACH ROW EXECUTE FUNCTION relay_count_usage();",
+    ),
+    // Batches: many posts or fetches in one call and one transaction, so a busy relay
+    // pays one round trip and one commit for many requests. A post's quota is checked
+    // before it inserts anything (the totals it would leave, as migration 3's check after
+    // inserting), so a refused post leaves nothing and the rest of its batch goes on.
+    // Lock order, for every writer: mailboxes' advisory locks in ascending order, then the
+    // relay's total, then rows; so batches from several relays never wait in a circle.
+    // Request counts per minute are shared by every relay over this database.
+    (
+        4,
+        "CREATE TABLE request_counts (
+            scope BYTEA NOT NULL,
+            minute BIGINT NOT NULL,
+            requests BIGINT NOT NULL,
+            PRIMARY KEY (scope, minute)
+        );
+        CREATE FUNCTION relay_post_batch(
+            locks BIGINT[], mailboxes BYTEA[], senders BYTEA[], sources BYTEA[],
+            counts INT[], recipients BYTEA[], digests BYTEA[], bodies BYTEA[],
+            posted_at BIGINT, mailbox_quota BIGINT, sender_quota BIGINT,
+            source_quota BIGINT, budget BIGINT)
+        RETURNS TABLE (stored_count INT, duplicate_count INT, refusal TEXT)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            lock_key BIGINT;
+            post INT;
+            first INT := 1;
+            last INT;
+            added BIGINT;
+            inserted INT;
+            mailbox_total BIGINT;
+            sender_total BIGINT;
+            source_total BIGINT;
+            relay_total BIGINT;
+            refused TEXT;
+        BEGIN
+            FOREACH lock_key IN ARRAY locks LOOP
+                PERFORM pg_advisory_xact_lock(lock_key);
+            END LOOP;
+            SELECT u.bytes INTO relay_total FROM usage u WHERE u.scope = ''::bytea FOR UPDATE;
+            FOR post IN 1 .. coalesce(array_length(mailboxes, 1), 0) LOOP
+                last := first + counts[post] - 1;
+                refused := NULL;
+                SELECT coalesce(sum(octet_length(n.b)), 0) INTO added FROM (
+                    SELECT DISTINCT ON (m.r, m.d) m.b
+                    FROM unnest(recipients[first:last], digests[first:last], bodies[first:last])
+                        AS m(r, d, b)
+                    WHERE NOT EXISTS (SELECT 1 FROM messages x
+                        WHERE x.mailbox = mailboxes[post] AND x.recipient = m.r
+                            AND x.digest = m.d)
+                ) n;
+                IF added > 0 THEN
+                    SELECT u.bytes INTO relay_total FROM usage u WHERE u.scope = ''::bytea;
+                    SELECT coalesce((SELECT u.bytes FROM usage u
+                        WHERE u.scope = sources[post]), 0) INTO source_total;
+                    SELECT coalesce(sum(x.size), 0),
+                           coalesce(sum(x.size) FILTER (WHERE x.sender = senders[post]), 0)
+                        INTO mailbox_total, sender_total
+                        FROM messages x WHERE x.mailbox = mailboxes[post];
+                    refused := CASE
+                        WHEN greatest(relay_total, 0) + added > budget THEN 'budget'
+                        WHEN greatest(source_total, 0) + added > source_quota THEN 'source'
+                        WHEN mailbox_total + added > mailbox_quota THEN 'mailbox'
+                        WHEN sender_total + added > sender_quota THEN 'sender'
+                    END;
+                END IF;
+                IF refused IS NULL THEN
+                    INSERT INTO messages
+                        (mailbox, recipient, sender, digest, body, size, stored_at, source)
+                    SELECT mailboxes[post], m.r, senders[post], m.d, m.b, octet_length(m.b),
+                        posted_at, sources[post]
+                    FROM unnest(recipients[first:last], digests[first:last], bodies[first:last])
+                        WITH ORDINALITY AS m(r, d, b, i)
+                    ORDER BY m.i
+                    ON CONFLICT (mailbox, recipient, digest) DO NOTHING;
+                    GET DIAGNOSTICS inserted = ROW_COUNT;
+                    stored_count := inserted;
+                    duplicate_count := counts[post] - inserted;
+                    refusal := NULL;
+                ELSE
+                    stored_count := 0;
+                    duplicate_count := 0;
+                    refusal := refused;
+                END IF;
+                RETURN NEXT;
+                first := last + 1;
+            END LOOP;
+        END $$;
+        CREATE FUNCTION relay_fetch_batch(
+            mailboxes BYTEA[], recipients BYTEA[], afters BIGINT[], limits INT[],
+            max_bytes BIGINT)
+        RETURNS TABLE (request INT, message_seq BIGINT, message_body BYTEA)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            issued BIGINT;
+            i INT;
+        BEGIN
+            -- The serial's sequence holds the highest number ever issued (committed or not).
+            SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO issued
+                FROM messages_seq_seq s;
+            -- Acknowledged messages are deleted, which updates the relay's total: take it
+            -- first, as posts do.
+            IF EXISTS (SELECT 1 FROM unnest(afters) a WHERE a > 0 AND a <= issued) THEN
+                PERFORM 1 FROM usage u WHERE u.scope = ''::bytea FOR UPDATE;
+            END IF;
+            FOR i IN 1 .. coalesce(array_length(mailboxes, 1), 0) LOOP
+                IF afters[i] > issued THEN
+                    -- A cursor this database never issued: nothing deleted, no rows.
+                    request := i;
+                    message_seq := NULL;
+                    message_body := NULL;
+                    RETURN NEXT;
+                ELSE
+                    IF afters[i] > 0 THEN
+                        DELETE FROM messages x WHERE x.mailbox = mailboxes[i]
+                            AND x.recipient = recipients[i] AND x.seq <= afters[i];
+                    END IF;
+                    -- Past max_bytes a message comes without its body: more wait.
+                    RETURN QUERY SELECT i, y.seq,
+                            CASE WHEN y.running - y.size < max_bytes THEN y.body END
+                        FROM (SELECT x.seq, x.body, x.size,
+                                sum(x.size) OVER (ORDER BY x.seq) AS running
+                            FROM messages x
+                            WHERE x.mailbox = mailboxes[i] AND x.recipient = recipients[i]
+                                AND x.seq > afters[i]
+                            ORDER BY x.seq LIMIT limits[i] + 1) y
+                        ORDER BY y.seq;
+                END IF;
+            END LOOP;
+        END $$;",
     ),
 ];
 

@@ -1,16 +1,65 @@
 //! PostgreSQL: a pool of connections to a managed or replicated server. A connection lost
 //! (the server restarted) is replaced on the next checkout; meanwhile requests answer 503.
+//! Posts and fetches go in batches, each one call of a function the migrations make, on
+//! statements each connection prepares once.
 
 use super::{
-    over_quota, Address, BackupPut, Full, NewMessage, Posted, Quota, Source, Storage, StorageError,
-    Totals, POSTGRES_MIGRATIONS, TOTAL,
+    over_quota, Address, BackupPut, FetchRequest, Fetched, Full, NewMessage, PostRequest, Posted,
+    Quota, Source, Storage, StorageError, Totals, POSTGRES_MIGRATIONS, TOTAL,
 };
-use r2d2_postgres::postgres::{Client, NoTls};
-use r2d2_postgres::PostgresConnectionManager;
+use postgres::{Client, NoTls, Statement};
 use redbook_core::sync::relay_protocol::{Delivered, Tag};
+use std::collections::HashMap;
 use std::time::Duration;
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+/// Connections in each relay's pool, all opened at start: one for each kind of batch
+/// (posts, fetches) and the rest for backups, health checks and expiry. The server must
+/// allow this many for each relay (README, "Several relays").
+pub const POOL_SIZE: u32 = 8;
+
+/// A connection and the statements it has prepared, so a statement is parsed and planned
+/// once per connection instead of once per call (a round trip each time).
+pub struct Connection {
+    client: Client,
+    prepared: HashMap<&'static str, Statement>,
+}
+
+impl Connection {
+    fn statement(&mut self, sql: &'static str) -> Result<Statement, StorageError> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql).map_err(failed)?;
+        self.prepared.insert(sql, statement.clone());
+        Ok(statement)
+    }
+}
+
+struct Manager {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Connection, postgres::Error> {
+        Ok(Connection {
+            client: self.config.connect(NoTls)?,
+            prepared: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, connection: &mut Connection) -> Result<(), postgres::Error> {
+        connection.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, connection: &mut Connection) -> bool {
+        connection.client.is_closed()
+    }
+}
+
+type Pool = r2d2::Pool<Manager>;
 
 pub struct PostgresStorage {
     /// Always `Some` until dropped.
@@ -29,7 +78,7 @@ impl Drop for PostgresStorage {
     }
 }
 
-fn failed(e: r2d2_postgres::postgres::Error) -> StorageError {
+fn failed(e: postgres::Error) -> StorageError {
     // A closed connection or an unreachable server is worth retrying; the rest is not.
     if e.is_closed() || e.as_db_error().is_none() {
         StorageError::Unavailable(e.to_string())
@@ -44,10 +93,10 @@ impl PostgresStorage {
     pub fn connect(url: &str) -> Result<Self, StorageError> {
         let config = url
             .parse()
-            .map_err(|e: r2d2_postgres::postgres::Error| StorageError::Failed(e.to_string()))?;
-        let manager = PostgresConnectionManager::new(config, NoTls);
+            .map_err(|e: postgres::Error| StorageError::Failed(e.to_string()))?;
+        let manager = Manager { config };
         let pool = r2d2::Pool::builder()
-            .max_size(16)
+            .max_size(POOL_SIZE)
             .connection_timeout(Duration::from_secs(5))
             .build(manager)
             .map_err(|e| StorageError::Unavailable(e.to_string()))?;
@@ -60,9 +109,7 @@ impl PostgresStorage {
         Ok(storage)
     }
 
-    fn client(
-        &self,
-    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StorageError> {
+    fn client(&self) -> Result<r2d2::PooledConnection<Manager>, StorageError> {
         self.pool
             .as_ref()
             .expect("taken only when dropped")
@@ -71,10 +118,14 @@ impl PostgresStorage {
     }
 
     fn migrate(&self) -> Result<(), StorageError> {
-        let mut client = self.client()?;
+        let mut connection = self.client()?;
+        let client = &mut connection.client;
+        // Relays started together take turns: two creating the table at once would clash.
         client
             .batch_execute(
-                "CREATE TABLE IF NOT EXISTS relay_migrations (version BIGINT PRIMARY KEY)",
+                "SELECT pg_advisory_lock(7304065); \
+                 CREATE TABLE IF NOT EXISTS relay_migrations (version BIGINT PRIMARY KEY); \
+                 SELECT pg_advisory_unlock(7304065);",
             )
             .map_err(failed)?;
         for (version, sql) in POSTGRES_MIGRATIONS {
@@ -107,7 +158,8 @@ impl PostgresStorage {
     fn load_source_key(&self) -> Result<[u8; 32], StorageError> {
         let fresh = redbook_core::crypto::random_bytes::<32>()
             .map_err(|e| StorageError::Failed(e.to_string()))?;
-        let mut client = self.client()?;
+        let mut connection = self.client()?;
+        let client = &mut connection.client;
         client
             .execute(
                 "INSERT INTO settings (name, value) VALUES ('source_key', $1)
@@ -126,7 +178,7 @@ impl PostgresStorage {
 
 /// The relay's total and `source`'s, as the `usage` trigger keeps them.
 fn usage(
-    client: &mut impl r2d2_postgres::postgres::GenericClient,
+    client: &mut impl postgres::GenericClient,
     source: &Source,
 ) -> Result<(u64, u64), StorageError> {
     let mut bytes = |scope: &[u8]| -> Result<u64, StorageError> {
@@ -138,75 +190,144 @@ fn usage(
     Ok((bytes(TOTAL)?, bytes(source)?))
 }
 
-fn post(
-    client: &mut Client,
-    mailbox: &Address,
-    sender: &Tag,
-    messages: &[NewMessage],
+const POST_BATCH: &str = "SELECT stored_count, duplicate_count, refusal FROM relay_post_batch(
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+const FETCH_BATCH: &str =
+    "SELECT request, message_seq, message_body FROM relay_fetch_batch($1, $2, $3, $4, $5)";
+
+const COUNT_REQUESTS: &str = "INSERT INTO request_counts (scope, minute, requests)
+    SELECT k.scope, $2, count(*) FROM unnest($1::bytea[]) AS k(scope)
+    GROUP BY k.scope ORDER BY k.scope
+    ON CONFLICT (scope, minute) DO UPDATE SET requests = request_counts.requests + excluded.requests
+    RETURNING scope, requests";
+
+/// The advisory lock a mailbox's posts take turns on (the same key since the first
+/// relay, so relays of different versions over one database still take turns).
+fn mailbox_lock(mailbox: &Address) -> i64 {
+    i64::from_be_bytes(mailbox[..8].try_into().expect("8 bytes"))
+}
+
+/// A quota as PostgreSQL's BIGINT holds it (a deployment may set "no limit": u64::MAX).
+fn bigint(limit: u64) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// Stores a batch of posts in one call and one transaction (`relay_post_batch`).
+fn post_batch(
+    connection: &mut Connection,
+    posts: &[PostRequest],
     now: i64,
-    source: &Source,
     quota: Quota,
-) -> Result<Posted, StorageError> {
-    let mut tx = client.transaction().map_err(failed)?;
-    // Posts to one mailbox take turns, so its messages commit in the order of their
-    // sequence numbers: a reader never passes a number that commits later (it would never
-    // be delivered), and the quota check sees every earlier post.
-    let lock = i64::from_be_bytes(mailbox[..8].try_into().expect("8 bytes"));
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
-        .map_err(failed)?;
-    let insert = tx
-        .prepare(
-            "INSERT INTO messages
-                (mailbox, recipient, sender, digest, body, size, stored_at, source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (mailbox, recipient, digest) DO NOTHING",
+) -> Result<Vec<Posted>, StorageError> {
+    let mut locks: Vec<i64> = posts.iter().map(|p| mailbox_lock(&p.mailbox)).collect();
+    locks.sort_unstable();
+    locks.dedup();
+    let mailboxes: Vec<&[u8]> = posts.iter().map(|p| p.mailbox.as_slice()).collect();
+    let senders: Vec<&[u8]> = posts.iter().map(|p| p.sender.as_slice()).collect();
+    let sources: Vec<&[u8]> = posts.iter().map(|p| p.source.as_slice()).collect();
+    let counts: Vec<i32> = posts
+        .iter()
+        .map(|p| i32::try_from(p.messages.len()).unwrap_or(i32::MAX))
+        .collect();
+    let messages = || posts.iter().flat_map(|p| p.messages.iter());
+    let recipients: Vec<&[u8]> = messages().map(|m| m.recipient.as_slice()).collect();
+    let digests: Vec<&[u8]> = messages().map(|m| m.digest.as_slice()).collect();
+    let bodies: Vec<&[u8]> = messages().map(|m| m.body.as_slice()).collect();
+    let statement = connection.statement(POST_BATCH)?;
+    let rows = connection
+        .client
+        .query(
+            &statement,
+            &[
+                &locks,
+                &mailboxes,
+                &senders,
+                &sources,
+                &counts,
+                &recipients,
+                &digests,
+                &bodies,
+                &now,
+                &bigint(quota.mailbox_bytes),
+                &bigint(quota.sender_bytes),
+                &bigint(quota.source_bytes),
+                &bigint(quota.budget_bytes),
+            ],
         )
         .map_err(failed)?;
-    let (mut stored, mut added) = (0u32, 0u64);
-    for message in messages {
-        let size = message.body.len() as i64;
-        let inserted = tx
-            .execute(
-                &insert,
-                &[
-                    &mailbox.as_slice(),
-                    &message.recipient.as_slice(),
-                    &sender.as_slice(),
-                    &message.digest.as_slice(),
-                    &message.body,
-                    &size,
-                    &now,
-                    &source.as_slice(),
-                ],
-            )
-            .map_err(failed)?;
-        stored += inserted as u32;
-        added += if inserted > 0 { size as u64 } else { 0 };
+    if rows.len() != posts.len() {
+        return Err(StorageError::Failed("a batch answered short".into()));
     }
-    let row = tx
-        .query_one(
-            "SELECT COALESCE(SUM(size), 0)::BIGINT,
-                    COALESCE(SUM(CASE WHEN sender = $2 THEN size END), 0)::BIGINT
-             FROM messages WHERE mailbox = $1",
-            &[&mailbox.as_slice(), &sender.as_slice()],
+    rows.iter()
+        .map(|row| {
+            let refusal: Option<&str> = row.get(2);
+            Ok(match refusal {
+                None => Posted::Stored {
+                    stored: row.get::<_, i32>(0) as u32,
+                    duplicates: row.get::<_, i32>(1) as u32,
+                },
+                Some("budget") => Posted::OverQuota(Full::Budget),
+                Some("source") => Posted::OverQuota(Full::Source),
+                Some("mailbox") => Posted::OverQuota(Full::Mailbox),
+                Some("sender") => Posted::OverQuota(Full::Sender),
+                Some(_) => return Err(StorageError::Failed("an unknown refusal".into())),
+            })
+        })
+        .collect()
+}
+
+/// Answers a batch of fetches in one call and one transaction (`relay_fetch_batch`).
+fn fetch_batch(
+    connection: &mut Connection,
+    fetches: &[FetchRequest],
+) -> Result<Vec<Result<Fetched, StorageError>>, StorageError> {
+    let mailboxes: Vec<&[u8]> = fetches.iter().map(|f| f.mailbox.as_slice()).collect();
+    let recipients: Vec<&[u8]> = fetches.iter().map(|f| f.recipient.as_slice()).collect();
+    let afters: Vec<i64> = fetches
+        .iter()
+        .map(|f| i64::try_from(f.after).unwrap_or(i64::MAX))
+        .collect();
+    let limits: Vec<i32> = fetches
+        .iter()
+        .map(|f| i32::try_from(f.limit).unwrap_or(i32::MAX - 1))
+        .collect();
+    // One bound for the batch (every fetch of a relay has the same).
+    let max_bytes = fetches.iter().map(|f| f.max_bytes).min().unwrap_or(0);
+    let max_bytes = i64::try_from(max_bytes).unwrap_or(i64::MAX);
+    let statement = connection.statement(FETCH_BATCH)?;
+    let rows = connection
+        .client
+        .query(
+            &statement,
+            &[&mailboxes, &recipients, &afters, &limits, &max_bytes],
         )
         .map_err(failed)?;
-    let (mailbox_total, sender_total): (i64, i64) = (row.get(0), row.get(1));
-    let (budget, source_total) = usage(&mut tx, source)?;
-    let totals = Totals {
-        budget,
-        source: source_total,
-        mailbox: mailbox_total as u64,
-        sender: sender_total as u64,
-    };
-    if let Some(full) = over_quota(&totals, added as i64, quota) {
-        return Ok(Posted::OverQuota(full)); // dropping the transaction rolls it back
+    let mut answers: Vec<Result<Fetched, StorageError>> =
+        fetches.iter().map(|_| Ok((Vec::new(), false))).collect();
+    for row in rows {
+        let request = usize::try_from(row.get::<_, i32>(0) - 1)
+            .ok()
+            .filter(|&i| i < fetches.len())
+            .ok_or_else(|| StorageError::Failed("a batch answered out of range".into()))?;
+        let seq: Option<i64> = row.get(1);
+        let body: Option<Vec<u8>> = row.get(2);
+        match (seq, &mut answers[request]) {
+            (None, answer) => *answer = Err(StorageError::UnknownCursor),
+            (Some(seq), Ok((messages, more))) => match body {
+                Some(body) if !*more && messages.len() < fetches[request].limit => {
+                    messages.push(Delivered {
+                        seq: seq as u64,
+                        body,
+                    })
+                }
+                // Past the limit, or past the bytes: it waits for the next fetch.
+                _ => *more = true,
+            },
+            (Some(_), Err(_)) => {}
+        }
     }
-    tx.commit().map_err(failed)?;
-    Ok(Posted::Stored {
-        stored,
-        duplicates: messages.len() as u32 - stored,
-    })
+    Ok(answers)
 }
 
 fn put_backup(
@@ -291,15 +412,45 @@ impl Storage for PostgresStorage {
         source: &Source,
         quota: Quota,
     ) -> Result<Posted, StorageError> {
-        post(
-            &mut *self.client()?,
-            mailbox,
-            sender,
-            messages,
-            now,
-            source,
-            quota,
-        )
+        let post = PostRequest {
+            mailbox: *mailbox,
+            sender: *sender,
+            messages: messages
+                .iter()
+                .map(|m| NewMessage {
+                    recipient: m.recipient,
+                    digest: m.digest,
+                    body: m.body.clone(),
+                })
+                .collect(),
+            source: *source,
+        };
+        let mut posted = post_batch(&mut *self.client()?, &[post], now, quota)?;
+        Ok(posted.remove(0))
+    }
+
+    fn post_batch(
+        &self,
+        posts: &[PostRequest],
+        now: i64,
+        quota: Quota,
+    ) -> Vec<Result<Posted, StorageError>> {
+        match self
+            .client()
+            .and_then(|mut connection| post_batch(&mut connection, posts, now, quota))
+        {
+            Ok(posted) => posted.into_iter().map(Ok).collect(),
+            // A batch that failed for a reason of its own (not the server gone) is tried
+            // post by post, so what failed it fails only its own post.
+            Err(StorageError::Failed(_)) if posts.len() > 1 => posts
+                .iter()
+                .map(|p| {
+                    self.post_batch(std::slice::from_ref(p), now, quota)
+                        .remove(0)
+                })
+                .collect(),
+            Err(e) => posts.iter().map(|_| Err(e.clone())).collect(),
+        }
     }
 
     fn fetch(
@@ -308,55 +459,86 @@ impl Storage for PostgresStorage {
         recipient: &Tag,
         after: u64,
         limit: usize,
-    ) -> Result<(Vec<Delivered>, bool), StorageError> {
-        let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(failed)?;
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        // The serial's sequence holds the highest number ever issued (committed or not).
-        let issued: i64 = tx
-            .query_one(
-                "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM messages_seq_seq",
-                &[],
-            )
-            .map_err(failed)?
-            .get(0);
-        if after > issued {
-            return Err(StorageError::UnknownCursor);
+    ) -> Result<Fetched, StorageError> {
+        let fetch = FetchRequest {
+            mailbox: *mailbox,
+            recipient: *recipient,
+            after,
+            limit,
+            max_bytes: usize::MAX,
+        };
+        fetch_batch(&mut *self.client()?, &[fetch])?.remove(0)
+    }
+
+    fn fetch_batch(&self, fetches: &[FetchRequest]) -> Vec<Result<Fetched, StorageError>> {
+        match self
+            .client()
+            .and_then(|mut connection| fetch_batch(&mut connection, fetches))
+        {
+            Ok(answers) => answers,
+            Err(StorageError::Failed(_)) if fetches.len() > 1 => fetches
+                .iter()
+                .map(|f| self.fetch_batch(std::slice::from_ref(f)).remove(0))
+                .collect(),
+            Err(e) => fetches.iter().map(|_| Err(e.clone())).collect(),
         }
-        tx.execute(
-            "DELETE FROM messages WHERE mailbox = $1 AND recipient = $2 AND seq <= $3",
-            &[&mailbox.as_slice(), &recipient.as_slice(), &after],
-        )
-        .map_err(failed)?;
-        let rows = tx
-            .query(
-                "SELECT seq, body FROM messages WHERE mailbox = $1 AND recipient = $2 AND seq > $3
-                 ORDER BY seq LIMIT $4",
-                &[
-                    &mailbox.as_slice(),
-                    &recipient.as_slice(),
-                    &after,
-                    &(limit as i64 + 1),
-                ],
-            )
+    }
+
+    fn count_requests(
+        &self,
+        scopes: &[&[u8]],
+        minute: i64,
+    ) -> Result<Option<Vec<u64>>, StorageError> {
+        if scopes.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let mut connection = self.client()?;
+        let statement = connection.statement(COUNT_REQUESTS)?;
+        let rows = connection
+            .client
+            .query(&statement, &[&scopes, &minute])
             .map_err(failed)?;
-        tx.commit().map_err(failed)?;
-        let more = rows.len() > limit;
-        let messages = rows
-            .into_iter()
-            .take(limit)
-            .map(|row| Delivered {
-                seq: row.get::<_, i64>(0) as u64,
-                body: row.get(1),
-            })
+        let totals: HashMap<Vec<u8>, i64> = rows
+            .iter()
+            .map(|row| (row.get::<_, Vec<u8>>(0), row.get::<_, i64>(1)))
             .collect();
-        Ok((messages, more))
+        // The batch's own requests are the last ones counted: number them in order.
+        let mut in_batch: HashMap<&[u8], i64> = HashMap::new();
+        for scope in scopes {
+            *in_batch.entry(scope).or_default() += 1;
+        }
+        let mut seen: HashMap<&[u8], i64> = HashMap::new();
+        Ok(Some(
+            scopes
+                .iter()
+                .map(|scope| {
+                    let before = totals.get(*scope).copied().unwrap_or(0) - in_batch[scope];
+                    let position = seen.entry(scope).or_default();
+                    *position += 1;
+                    (before + *position).max(0) as u64
+                })
+                .collect(),
+        ))
     }
 
     fn expire(&self, before: i64) -> Result<u64, StorageError> {
-        self.client()?
+        let mut connection = self.client()?;
+        let mut tx = connection.client.transaction().map_err(failed)?;
+        // The relay's total first, as every writer takes it (storage/mod.rs, migration 4).
+        tx.execute("SELECT 1 FROM usage WHERE scope = $1 FOR UPDATE", &[&TOTAL])
+            .map_err(failed)?;
+        let expired = tx
             .execute("DELETE FROM messages WHERE stored_at < $1", &[&before])
-            .map_err(failed)
+            .map_err(failed)?;
+        // Request counts are needed for the minute in progress only.
+        let minute = chrono::Utc::now().timestamp().div_euclid(60);
+        tx.execute(
+            "DELETE FROM request_counts WHERE minute < $1",
+            &[&(minute - 1)],
+        )
+        .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        Ok(expired)
     }
 
     fn put_backup(
@@ -369,7 +551,7 @@ impl Storage for PostgresStorage {
         quota: Quota,
     ) -> Result<BackupPut, StorageError> {
         put_backup(
-            &mut *self.client()?,
+            &mut self.client()?.client,
             address,
             body,
             version,
@@ -382,6 +564,7 @@ impl Storage for PostgresStorage {
     fn get_backup(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(self
             .client()?
+            .client
             .query_opt(
                 "SELECT body FROM backups WHERE address = $1",
                 &[&address.as_slice()],
@@ -392,12 +575,13 @@ impl Storage for PostgresStorage {
 
     fn expire_backups(&self, before: i64) -> Result<u64, StorageError> {
         self.client()?
+            .client
             .execute("DELETE FROM backups WHERE stored_at < $1", &[&before])
             .map_err(failed)
     }
 
     fn usage(&self, source: &Source) -> Result<(u64, u64), StorageError> {
-        usage(&mut *self.client()?, source)
+        usage(&mut self.client()?.client, source)
     }
 
     fn source_key(&self) -> [u8; 32] {
@@ -406,6 +590,7 @@ impl Storage for PostgresStorage {
 
     fn check(&self) -> Result<(), StorageError> {
         self.client()?
+            .client
             .simple_query("SELECT 1")
             .map(|_| ())
             .map_err(|e| StorageError::Unavailable(e.to_string()))
