@@ -13,10 +13,10 @@
 
 #[path = "support/budget_fixtures.rs"]
 mod budget_fixtures;
-use budget_fixtures::{caseload, family, measurement, raw_key, sync};
-use gungraun::prelude::*;
 use automerge::transaction::Transactable;
 use automerge::ReadDoc;
+use budget_fixtures::{caseload, family, measurement, raw_key, sync};
+use gungraun::prelude::*;
 use gungraun::{Callgrind, EventKind};
 use redbook_core::growth::{assess, Correction, GrowthReferences, Measure, Observation, Sex};
 use redbook_core::model::*;
@@ -36,7 +36,7 @@ mod budget {
 
 fn within_budget(budget: u64) -> LibraryBenchmarkConfig {
     let mut config = LibraryBenchmarkConfig::default();
-        config.tool(Callgrind::default().hard_limits([(EventKind::Ir, budget + budget / 10)]));
+    config.tool(Callgrind::default().hard_limits([(EventKind::Ir, budget + budget / 10)]));
     config
 }
 
@@ -98,9 +98,7 @@ fn engines_floor_write(
     (_, doc, value, conn): &mut (TempDir, automerge::Automerge, Vec<u8>, rusqlite::Connection),
     key: &str,
 ) {
-    let entries = match doc.get(automerge::ROOT, "entries").unwrap().unwrap() {
-        (_, id) => id,
-    };
+    let (_, entries) = doc.get(automerge::ROOT, "entries").unwrap().unwrap();
     let before = doc.get_heads();
     let mut tx = doc.transaction();
     tx.put(&entries, key, automerge::ScalarValue::Bytes(value.clone()))
@@ -206,7 +204,11 @@ fn observations() -> Vec<Observation> {
             birth_date: birth,
             gestation_days: 280,
             date: birth + chrono::Duration::days(21 + i * 1_430 / 1_000),
-            measure: [Measure::WeightKg, Measure::HeightCm, Measure::HeadCircumferenceCm][i as usize % 3],
+            measure: [
+                Measure::WeightKg,
+                Measure::HeightCm,
+                Measure::HeadCircumferenceCm,
+            ][i as usize % 3],
             value: [9.0, 80.0, 46.0][i as usize % 3],
         })
         .collect()

@@ -83,8 +83,11 @@ pub fn family() -> (PathBuf, RecordId) {
     for i in 0..ENTRIES {
         mum.add_entry(&id, measurement(i)).unwrap();
     }
-    dad.accept(&mum.share(&id, &dad.device_card().unwrap(), Access::Writer).unwrap())
-        .unwrap();
+    dad.accept(
+        &mum.share(&id, &dad.device_card().unwrap(), Access::Writer)
+            .unwrap(),
+    )
+    .unwrap();
     sync(&mum, &dad, &id);
     // Read once each, as the apps would have: the signature verdicts are kept.
     mum.child(&id).unwrap();

@@ -5,8 +5,8 @@ use super::Record;
 use crate::model::{
     ClosureReason, ConfirmedRoles, EntryBody, EntryStatus, EntryView, Verification,
 };
-use chrono::{DateTime, Utc};
 use automerge::{ReadDoc, ScalarValueRef, ValueRef};
+use chrono::{DateTime, Utc};
 
 /// When a professional closed the record, if one did.
 pub(super) type ClosedAt = Option<DateTime<Utc>>;
@@ -86,18 +86,19 @@ impl Record {
             }
             None => {
                 // Read in place: copying every value out would cost more than the look.
-                let mentions = self.doc.map_range(&self.entries, ..).any(|item| {
-                    match &item.value {
-                        _ if item.conflict => self
-                            .values_at(&self.entries, item.key.as_ref())
-                            .iter()
-                            .any(|v| mentions_withdrawal(&v.bytes)),
-                        ValueRef::Scalar(ScalarValueRef::Bytes(bytes)) => {
-                            mentions_withdrawal(bytes)
-                        }
-                        _ => false,
-                    }
-                });
+                let mentions =
+                    self.doc
+                        .map_range(&self.entries, ..)
+                        .any(|item| match &item.value {
+                            _ if item.conflict => self
+                                .values_at(&self.entries, item.key.as_ref())
+                                .iter()
+                                .any(|v| mentions_withdrawal(&v.bytes)),
+                            ValueRef::Scalar(ScalarValueRef::Bytes(bytes)) => {
+                                mentions_withdrawal(bytes)
+                            }
+                            _ => false,
+                        });
                 *cached = Some((heads, mentions));
                 mentions
             }

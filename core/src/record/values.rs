@@ -46,7 +46,8 @@ impl Record {
         }
         let before = self.doc.get_heads();
         let mut tx = self.doc.transaction();
-        let mentions_withdrawal = kind == Kind::Entry && super::closure::mentions_withdrawal(&value);
+        let mentions_withdrawal =
+            kind == Kind::Entry && super::closure::mentions_withdrawal(&value);
         tx.put(&map, key, ScalarValue::Bytes(value))?;
         tx.commit_with(CommitOptions::default().with_time(now_millis()));
         if kind == Kind::Entry {
