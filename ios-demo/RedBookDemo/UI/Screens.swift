@@ -132,31 +132,41 @@ struct AddEntryView: View {
     @State private var head = ""
     @State private var note = ""
     @State private var problem: String?
+    @State private var question: String?
 
     var body: some View {
         HStack {
-            TextField("kg", text: $weight).keyboardType(.decimalPad)
-            TextField((try? presenter.lengthLabel(childId: childId)) ?? "length cm", text: $length).keyboardType(.decimalPad)
+            TextField("weight kg", text: $weight).keyboardType(.decimalPad)
+            TextField((try? presenter.lengthLabel(childId: childId)) ?? "", text: $length).keyboardType(.decimalPad)
             TextField("head cm", text: $head).keyboardType(.decimalPad)
         }
-        Button("Add measurement") {
-            handle(presenter.addMeasurement(childId: childId, date: isoToday(), weightKg: weight, lengthOrHeightCm: length, headCm: head, atHome: true))
+        if let question {
+            // The core's question about a value unlikely for this child; kept as typed only
+            // when confirmed, marked for a professional to review.
+            Text(question).foregroundStyle(.red)
+            Button("Keep it as typed (a professional will review it)") { measure(confirmed: true) }
+            Button("Change it") { self.question = nil }
+        } else {
+            Button("Add measurement") { measure(confirmed: false) }
         }
         TextField("A note for the red book", text: $note)
         Button("Add note") { handle(presenter.addNote(childId: childId, text: note)) }
         if let problem { Text(problem).foregroundStyle(.red) }
     }
 
+    private func measure(confirmed: Bool) {
+        handle(presenter.addMeasurement(childId: childId, date: isoToday(), weightKg: weight, lengthOrHeightCm: length, headCm: head, atHome: true, confirmed: confirmed))
+    }
+
     private func handle(_ result: FormResult) {
         switch result {
         case .saved:
-            weight = ""; length = ""; head = ""; note = ""; problem = nil
+            weight = ""; length = ""; head = ""; note = ""; problem = nil; question = nil
             saved()
         case let .invalid(_, message):
-            problem = message
+            problem = message; question = nil
         case let .needsConfirmation(_, advice):
-            // The measurement form here keeps it simple: the core's question, then change it.
-            problem = advice
+            problem = nil; question = advice
         }
     }
 }
