@@ -79,7 +79,7 @@ class JourneysUiTest {
 
     @Test
     fun theScreenAnswersWhileALongSyncRunsAndAStoppedSyncKeepsEveryRecordWhole() = TestRelay().use { relay ->
-        val network = SlowNetwork(delayMillis = 400)
+        val network = SlowNetwork(delayMillis = 600)
         Phone(relay.url, network).named("Mum's phone").use { mum ->
             Phone(relay.url).named("Dad's phone").use { dad ->
                 val ids = listOf("Amara", "Kofi", "Esi").map { name ->
