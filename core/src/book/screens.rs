@@ -139,6 +139,19 @@ mod tests {
         // The entry itself still carries the importer's good signature.
         let entries = book.child(&amara).unwrap().entries;
         assert_eq!(entries[0].verification, Verification::Verified);
+        // The printout and the CLI's author line say the same.
+        let refs = crate::growth::GrowthReferences::embedded();
+        let html = book
+            .summary_html(
+                &amara,
+                refs,
+                crate::growth::Correction::RcpchDigital,
+                on,
+                false,
+            )
+            .unwrap();
+        assert!(html.contains("not verified: imported from another system"));
+        assert!(crate::view::author_line(&entries[0]).contains("not verified; imported from"));
     }
 
     #[test]
