@@ -25,6 +25,15 @@ if [ ! -x "$kotlin_home/bin/kotlinc-jvm" ]; then
     npm install --silent --prefix "$tools/kotlin" --no-audit --no-fund kotlin-compiler@2.4.20 >/dev/null
 fi
 
+# kotlinx.coroutines from Maven Central: the bindings' long calls are suspend functions.
+# 1.8.0 is the version Compose for the desktop 1.8.2 brings (android-demo/ui/desktop/pom.xml),
+# so the presentation code runs on the same one in both scripts.
+coroutines_jar="$tools/coroutines/kotlinx-coroutines-core-jvm-1.8.0.jar"
+if [ ! -f "$coroutines_jar" ]; then
+    mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$tools/m2" dependency:copy \
+        -Dartifact=org.jetbrains.kotlinx:kotlinx-coroutines-core-jvm:1.8.0 -DoutputDirectory="$tools/coroutines" >&2
+fi
+
 # JUnit 5's API and kotlin-test, to compile tests against.
 junit_classpath="$java_lib/jna.jar:$kotlin_home/lib/kotlin-test.jar:$kotlin_home/lib/kotlin-test-junit5.jar"
 for jar in junit-jupiter-api apiguardian-api opentest4j junit-platform-commons; do

@@ -13,7 +13,7 @@ generate_bindings "$out/gen"
 # The binding tests, and android-demo's presentation logic (plain Kotlin, no Android
 # imports) with its tests: the same generated API the Android variant exposes.
 demo=android-demo/app/src
-"$kotlin_home/bin/kotlinc-jvm" -nowarn -cp "$junit_classpath" -d "$out/classes" "$out/gen" tests/kotlin/*.kt \
+"$kotlin_home/bin/kotlinc-jvm" -nowarn -cp "$junit_classpath:$coroutines_jar" -d "$out/classes" "$out/gen" tests/kotlin/*.kt \
     "$demo/main/java/uk/nhs/redbook/demo/presentation" "$demo/test/java/uk/nhs/redbook/demo/presentation"
 
-run_junit kotlin "$out/report.txt" "$out/classes:$junit_classpath:$kotlin_home/lib/kotlin-stdlib.jar" "$out/classes"
+run_junit kotlin "$out/report.txt" "$out/classes:$junit_classpath:$coroutines_jar:$kotlin_home/lib/kotlin-stdlib.jar" "$out/classes"

@@ -46,11 +46,15 @@ android {
 dependencies {
     // UniFFI's Kotlin needs JNA (the Android AAR carries libjnidispatch per ABI).
     implementation("net.java.dev.jna:jna:5.15.0@aar")
-    implementation(platform("androidx.compose:compose-bom:2024.12.01"))
+    // Compose 1.8.2, the version the desktop UI tests run (ui/desktop/pom.xml).
+    implementation(platform("androidx.compose:compose-bom:2025.05.01"))
     implementation("androidx.compose.material3:material3")
     implementation("androidx.compose.ui:ui")
     implementation("androidx.activity:activity-compose:1.9.3")
     implementation("androidx.core:core-ktx:1.15.0")
+    // The bindings' long calls are suspend functions; lifecycleScope runs them from the Activity.
+    implementation("androidx.lifecycle:lifecycle-runtime-ktx:2.8.7")
+    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.8.0")
     // QR codes: drawing (zxing core) and scanning (zxing-android-embedded).
     implementation("com.google.zxing:core:3.5.3")
     implementation("com.journeyapps:zxing-android-embedded:4.3.0")

@@ -73,6 +73,13 @@ pub enum RedbookError {
 
 impl std::error::Error for RedbookError {}
 
+/// The error in the core's words, for a screen: what Kotlin's and Swift's own messages
+/// for it (the variant's fields) do not say. No personal data, as every message here.
+#[uniffi::export]
+pub fn error_text(error: RedbookError) -> String {
+    error.to_string()
+}
+
 impl fmt::Display for RedbookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The core variant back, for its message; the few whose fields cannot rebuild

@@ -4,6 +4,7 @@
 use crate::RedbookError;
 use redbook_core::jobs::{FailureHandling, JobResult, RelaySync, Setback, SyncStep};
 use redbook_core::model::RecordId;
+use redbook_core::view::screens::SyncStatus;
 use redbook_core::RelayReport;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -87,5 +88,10 @@ impl RelaySyncPlan {
 
     pub fn changed(&self) -> Vec<RecordId> {
         self.lock().changed().to_vec()
+    }
+
+    /// How the run stands once done, for `sync_status_text`.
+    pub fn status(&self) -> SyncStatus {
+        self.lock().status()
     }
 }

@@ -15,6 +15,7 @@ use redbook_core::{
 use redbook_core::{GrowthSeries, PrintoutCheck, Received};
 use std::sync::Arc;
 
+mod background;
 mod charts;
 mod errors;
 mod forms;
@@ -24,9 +25,10 @@ mod organisations;
 mod relay_http;
 mod types;
 mod words;
+use background::off_the_callers_thread;
 use charts::today;
 pub use charts::{due_for_birth_date, GrowthCharts};
-pub use errors::{KeyProviderError, RedbookError};
+pub use errors::{error_text, KeyProviderError, RedbookError};
 pub use forms::{
     input_problem, invitation_from_qr, invitation_qr, measured_standing, read_measurement_form,
     read_note_form, FormError,
@@ -43,8 +45,8 @@ use relay_http::ForeignRelayHttp;
 pub use relay_http::{HttpHeader, RelayHttp, RelayHttpError, RelayHttpRequest, RelayHttpResponse};
 pub use types::{CentileQuery, DetailUpdate, MemberInfo};
 pub use words::{
-    describe_conflict, describe_entry, describe_entry_view, describe_growth, entry_date,
-    recovery_kit_caption,
+    describe_conflict, describe_entry, describe_entry_view, describe_growth, describe_restore,
+    entry_date, recovery_kit_caption, sync_status_text,
 };
 
 uniffi::setup_scaffolding!();
@@ -61,24 +63,31 @@ pub trait RecordObserver: Send + Sync {
 /// (Kotlin `close()`/`use {}`, Swift deinit) to release the file.
 #[derive(uniffi::Object)]
 pub struct RedBook {
-    inner: redbook_core::RedBook,
-    observers: std::sync::Mutex<Vec<Arc<dyn RecordObserver>>>,
+    // Shared with the threads long calls run on (`background`).
+    inner: Arc<redbook_core::RedBook>,
+    observers: Arc<Observers>,
+}
+
+type Observers = std::sync::Mutex<Vec<Arc<dyn RecordObserver>>>;
+
+fn notify(observers: &Observers, record_id: &RecordId) {
+    // Copy the list so no lock is held while the app's code runs.
+    let observers = observers.lock().map(|o| o.clone()).unwrap_or_default();
+    for observer in observers {
+        observer.record_changed(record_id.clone());
+    }
 }
 
 impl RedBook {
     fn wrap(inner: redbook_core::RedBook) -> Arc<Self> {
         Arc::new(Self {
-            inner,
+            inner: Arc::new(inner),
             observers: Default::default(),
         })
     }
 
     fn notify(&self, record_id: &RecordId) {
-        // Copy the list so no lock is held while the app's code runs.
-        let observers = self.observers.lock().map(|o| o.clone()).unwrap_or_default();
-        for observer in observers {
-            observer.record_changed(record_id.clone());
-        }
+        notify(&self.observers, record_id)
     }
 }
 
@@ -86,21 +95,34 @@ type Result<T, E = RedbookError> = std::result::Result<T, E>;
 
 #[uniffi::export]
 impl RedBook {
-    /// Opens (or creates) the database, unlocking it with a passphrase.
+    /// Opens (or creates) the database, unlocking it with a passphrase (600,000 rounds of
+    /// PBKDF2: long work, done off the caller's thread like every `async` call here).
     #[uniffi::constructor]
-    pub fn open_with_passphrase(path: String, passphrase: String) -> Result<Arc<Self>> {
-        let inner = redbook_core::RedBook::open(path.as_ref(), Unlock::Passphrase(passphrase))?;
-        Ok(Self::wrap(inner))
+    pub async fn open_with_passphrase(path: String, passphrase: String) -> Result<Arc<Self>> {
+        off_the_callers_thread(move || {
+            let unlock = Unlock::Passphrase(passphrase);
+            Ok(Self::wrap(redbook_core::RedBook::open(
+                path.as_ref(),
+                unlock,
+            )?))
+        })
+        .await
     }
 
     /// Opens (or creates) the database, unlocking it with the platform keystore.
     #[uniffi::constructor]
-    pub fn open_with_key_provider(
+    pub async fn open_with_key_provider(
         path: String,
         key_provider: Arc<dyn KeyProvider>,
     ) -> Result<Arc<Self>> {
-        let inner = redbook_core::RedBook::open(path.as_ref(), unlock_with(key_provider))?;
-        Ok(Self::wrap(inner))
+        off_the_callers_thread(move || {
+            let unlock = unlock_with(key_provider);
+            Ok(Self::wrap(redbook_core::RedBook::open(
+                path.as_ref(),
+                unlock,
+            )?))
+        })
+        .await
     }
 
     /// Who this device writes entries as.
@@ -300,22 +322,25 @@ impl RedBook {
 
     /// The child's record as a FHIR R4 Bundle (JSON text) for a professional's system:
     /// every entry with its status, author and signature.
-    pub fn export_fhir(&self, id: RecordId) -> Result<String> {
-        Ok(self.inner.export_fhir(&id)?)
+    pub async fn export_fhir(&self, id: RecordId) -> Result<String> {
+        let book = self.inner.clone();
+        off_the_callers_thread(move || Ok(book.export_fhir(&id)?)).await
     }
 
     /// Reads FHIR into a new record on this device: a Bundle `export_fhir` wrote (whole,
     /// all or nothing), or another system's UK Core Patient with what it holds. The
     /// report says what was added and, element by element, what was not kept.
-    pub fn import_fhir(&self, json: String) -> Result<ImportReport> {
-        Ok(self.inner.import_fhir(json.as_bytes())?)
+    pub async fn import_fhir(&self, json: String) -> Result<ImportReport> {
+        let book = self.inner.clone();
+        off_the_callers_thread(move || Ok(book.import_fhir(json.as_bytes())?)).await
     }
 
     /// Reads another system's FHIR (UK Core Immunization and vital-signs Observations, a
     /// Bundle or one resource) into this child's record: each becomes an entry shown "not
     /// verified"; what is about another patient or has no place here is reported.
-    pub fn import_foreign_fhir(&self, id: RecordId, json: String) -> Result<ImportReport> {
-        Ok(self.inner.import_foreign(&id, json.as_bytes())?)
+    pub async fn import_foreign_fhir(&self, id: RecordId, json: String) -> Result<ImportReport> {
+        let book = self.inner.clone();
+        off_the_callers_thread(move || Ok(book.import_foreign(&id, json.as_bytes())?)).await
     }
 
     /// A printable one-page summary (self-contained HTML, charts included) to print,
@@ -420,20 +445,25 @@ impl RedBook {
     /// One bounded exchange with the relay at `relay_url` for this record: fetches what
     /// waits for this device, applies it, posts what its peers need next. Two HTTP
     /// requests in the usual case, so a background job (WorkManager, BGTaskScheduler) can
-    /// run it; run it again while `more_waiting`. Observers hear if the record changed.
-    pub fn relay_exchange(
+    /// run it; run it again while `more_waiting`. Observers hear if the record changed
+    /// (on the exchange's own thread). `http` is called on that thread too, never the
+    /// caller's. An exchange the caller stops waiting for still finishes: each message it
+    /// applies is its own transaction, and the record is whole either way.
+    pub async fn relay_exchange(
         &self,
         id: RecordId,
         http: Arc<dyn RelayHttp>,
         relay_url: String,
     ) -> Result<RelayReport> {
-        let report = self
-            .inner
-            .relay_exchange(&id, &ForeignRelayHttp(http), &relay_url)?;
-        if report.changed {
-            self.notify(&id);
-        }
-        Ok(report)
+        let (book, observers) = (self.inner.clone(), self.observers.clone());
+        off_the_callers_thread(move || {
+            let report = book.relay_exchange(&id, &ForeignRelayHttp(http), &relay_url)?;
+            if report.changed {
+                notify(&observers, &id);
+            }
+            Ok(report)
+        })
+        .await
     }
 
     /// Once an exchange reports `removed`: what to tell the person holding this device,
@@ -455,10 +485,16 @@ impl RedBook {
     }
 
     /// Writes the backup into the kit's slot on the relay; returns its size in bytes.
-    pub fn backup_to_relay(&self, http: Arc<dyn RelayHttp>, relay_url: String) -> Result<u64> {
-        Ok(self
-            .inner
-            .backup_to_relay(&ForeignRelayHttp(http), &relay_url)?)
+    pub async fn backup_to_relay(
+        &self,
+        http: Arc<dyn RelayHttp>,
+        relay_url: String,
+    ) -> Result<u64> {
+        let book = self.inner.clone();
+        off_the_callers_thread(move || {
+            Ok(book.backup_to_relay(&ForeignRelayHttp(http), &relay_url)?)
+        })
+        .await
     }
 
     /// On a new phone: restores every record of the kit's backup (from a file's bytes),
@@ -466,29 +502,30 @@ impl RedBook {
     /// with `remove_lost`, the lost phone is removed; each removal replaces the record key.
     /// The other members learn of it at their next exchange. `words` in the answer: this
     /// phone's new kit, to show once like `create_recovery_kit`'s (none if it had one).
-    pub fn restore_from_backup(
+    pub async fn restore_from_backup(
         &self,
         words: String,
         backup: Vec<u8>,
         remove_lost: bool,
     ) -> Result<Restored> {
-        Ok(self.inner.restore(&words, &backup, remove_lost)?)
+        let book = self.inner.clone();
+        off_the_callers_thread(move || Ok(book.restore(&words, &backup, remove_lost)?)).await
     }
 
     /// The same, with the backup fetched from the kit's slot on the relay.
-    pub fn restore_from_relay(
+    pub async fn restore_from_relay(
         &self,
         words: String,
         http: Arc<dyn RelayHttp>,
         relay_url: String,
         remove_lost: bool,
     ) -> Result<Restored> {
-        Ok(self.inner.restore_from_relay(
-            &words,
-            &ForeignRelayHttp(http),
-            &relay_url,
-            remove_lost,
-        )?)
+        let book = self.inner.clone();
+        off_the_callers_thread(move || {
+            let http = ForeignRelayHttp(http);
+            Ok(book.restore_from_relay(&words, &http, &relay_url, remove_lost)?)
+        })
+        .await
     }
 
     /// Registers an observer for changes that arrive from other devices.

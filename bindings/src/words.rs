@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 use redbook_core::model::{EntryBody, EntryView};
 use redbook_core::record::DetailConflict;
-use redbook_core::{GrowthSeries, PrintoutCheck};
+use redbook_core::view::screens::SyncStatus;
+use redbook_core::{GrowthSeries, PrintoutCheck, Restored};
 
 /// One line describing an entry, the same in every app.
 #[uniffi::export]
@@ -62,4 +63,22 @@ pub fn printout_code_caption() -> Vec<String> {
         .iter()
         .map(|line| line.to_string())
         .collect()
+}
+
+/// How the family's sync stands, in a sentence for the sync screen.
+#[uniffi::export]
+pub fn sync_status_text(status: SyncStatus) -> String {
+    redbook_core::view::screens::sync_status_text(status)
+}
+
+/// What a restore from the recovery kit did, a sentence a line (its new words are shown
+/// apart, with `recovery_kit_caption`).
+#[uniffi::export]
+pub fn describe_restore(restored: Restored) -> Vec<String> {
+    redbook_core::view::screens::restore_lines(
+        restored.records.len(),
+        restored.removed.len(),
+        restored.skipped.len(),
+        restored.words.is_some(),
+    )
 }

@@ -8,6 +8,7 @@
 
 use crate::open::{sync_pair, write_file};
 use crate::print::timeline_line;
+use crate::wait::wait_for;
 use crate::{CliError, CliResult};
 use chrono::{Duration, Local, NaiveDate};
 use redbook_core::growth::{Correction, Measure};
@@ -30,7 +31,10 @@ const DEMO_NHS_NUMBER: &str = "9990000018";
 
 fn open_device(dir: &Path, name: &str, profile: DeviceProfile) -> CliResult<Arc<RedBook>> {
     let path = dir.join(format!("{name}.redbook"));
-    let book = RedBook::open_with_passphrase(path.display().to_string(), DEMO_PASSPHRASE.into())?;
+    let book = wait_for(RedBook::open_with_passphrase(
+        path.display().to_string(),
+        DEMO_PASSPHRASE.into(),
+    ))?;
     book.set_device_profile(profile)?;
     // The demo's deployer trusts the test organisation only (docs/threat-model.md, "Roles").
     book.set_trusted_organisations(vec![redbook_ffi::test_organisation()])?;
@@ -713,7 +717,7 @@ fn summary(
             }
         }
         let fhir = dir.join(format!("{first_name}.fhir.json"));
-        write_file(&fhir, book.export_fhir(id.clone())?.as_bytes())?;
+        write_file(&fhir, wait_for(book.export_fhir(id.clone()))?.as_bytes())?;
         println!(
             "    to print: {}; for a clinic's system (FHIR R4): {}",
             page.display(),

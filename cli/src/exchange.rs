@@ -1,5 +1,6 @@
 //! FHIR export and import, the printable summary and the check of its code.
 
+use crate::wait::wait_for;
 use std::path::Path;
 
 use crate::args::*;
@@ -13,7 +14,7 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             let book = open_existing(path)?;
             let id = find_child(&book, &args.child)?;
             let text = if args.fhir {
-                book.export_fhir(id)?
+                wait_for(book.export_fhir(id))?
             } else {
                 book.summary_html(
                     id,
@@ -37,9 +38,9 @@ pub(crate) fn run(command: Command, path: &Path, out: &Output) -> CliResult {
             let report = match &into {
                 Some(child) => {
                     let id = find_child(&book, child)?;
-                    book.import_foreign_fhir(id, json)?
+                    wait_for(book.import_foreign_fhir(id, json))?
                 }
-                None => book.import_fhir(json)?,
+                None => wait_for(book.import_fhir(json))?,
             };
             let not_imported: Vec<_> = report
                 .not_imported

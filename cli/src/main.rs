@@ -17,6 +17,7 @@ mod records;
 mod recovery;
 mod relay;
 mod sharing;
+mod wait;
 
 use args::{Cli, Command};
 use open::database_path;

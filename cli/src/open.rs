@@ -1,6 +1,7 @@
 //! Opening databases, passphrases, files, and finding a child or an entry by what a
 //! person types.
 
+use crate::wait::wait_for;
 use redbook_core::model::*;
 use redbook_core::ChildRecord;
 use redbook_ffi::RedBook;
@@ -101,7 +102,10 @@ pub(crate) fn passphrase(env: &str, prompt: &str, confirm: bool) -> CliResult<St
 }
 
 pub(crate) fn open(path: &std::path::Path, passphrase: String) -> CliResult<Arc<RedBook>> {
-    let book = RedBook::open_with_passphrase(path.display().to_string(), passphrase)?;
+    let book = wait_for(RedBook::open_with_passphrase(
+        path.display().to_string(),
+        passphrase,
+    ))?;
     book.set_trusted_organisations(trust_list()?)?;
     Ok(book)
 }

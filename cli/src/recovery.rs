@@ -4,6 +4,7 @@ use crate::args::RecoveryCommand;
 use crate::open::{open, open_existing, passphrase, read_file, write_file};
 use crate::print::Output;
 use crate::relay::CliHttp;
+use crate::wait::wait_for;
 use crate::{CliError, CliResult};
 use redbook_ffi::RelayHttp;
 use redbook_relay::HttpTransport;
@@ -62,7 +63,7 @@ pub(crate) fn run(command: RecoveryCommand, path: &Path, out: &Output) -> CliRes
                 );
             }
             (None, Some(url)) => {
-                let size = book.backup_to_relay(http(), url)?;
+                let size = wait_for(book.backup_to_relay(http(), url))?;
                 println!("backed up to the relay ({size} bytes, sealed with the kit's words)");
             }
             (None, None) => unreachable!("clap requires one"),
@@ -88,11 +89,13 @@ pub(crate) fn run(command: RecoveryCommand, path: &Path, out: &Output) -> CliRes
                 false,
             )?);
             let restored = match (from, relay) {
-                (Some(file), _) => {
-                    book.restore_from_backup(words.to_string(), read_file(&file)?, !keep_lost)?
-                }
+                (Some(file), _) => wait_for(book.restore_from_backup(
+                    words.to_string(),
+                    read_file(&file)?,
+                    !keep_lost,
+                ))?,
                 (None, Some(url)) => {
-                    book.restore_from_relay(words.to_string(), http(), url, !keep_lost)?
+                    wait_for(book.restore_from_relay(words.to_string(), http(), url, !keep_lost))?
                 }
                 (None, None) => unreachable!("clap requires one"),
             };

@@ -1,6 +1,7 @@
 //! The relay: serving it, and one device's exchange with it.
 
 use crate::args::RelayCommand;
+use crate::wait::wait_for;
 use crate::{CliError, CliResult};
 use redbook_core::jobs::{self, RelaySync, SyncStep};
 use redbook_core::model::RecordId;
@@ -110,7 +111,8 @@ pub(crate) fn exchange(book: &RedBook, id: &RecordId, url: &str) -> CliResult<Re
     loop {
         match plan.next_step() {
             SyncStep::Exchange { record_id } => {
-                let report = book.relay_exchange(record_id, http.clone(), url.to_string())?;
+                let report =
+                    wait_for(book.relay_exchange(record_id, http.clone(), url.to_string()))?;
                 plan.exchanged(&report);
                 match &mut total {
                     Some(total) => total.add(&report),

@@ -5,6 +5,7 @@
 //! what happened, so every platform follows one policy, tested here.
 
 use crate::model::RecordId;
+use crate::view::screens::SyncStatus;
 use crate::{Error, RelayReport};
 use std::collections::VecDeque;
 
@@ -211,6 +212,17 @@ impl RelaySync {
     /// The records that changed in this run, in the order they first did.
     pub fn changed(&self) -> &[RecordId] {
         &self.changed
+    }
+
+    /// How the run stands for the sync screen, once it is done.
+    pub fn status(&self) -> SyncStatus {
+        match self.result {
+            JobResult::Success => SyncStatus::UpToDate {
+                records_changed: u32::try_from(self.changed.len()).unwrap_or(u32::MAX),
+            },
+            JobResult::Retry => SyncStatus::WillRetry,
+            JobResult::Failure => SyncStatus::Failed,
+        }
     }
 }
 

@@ -12,6 +12,9 @@ import kotlin.test.assertFailsWith
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 import uk.nhs.redbook.*
 
@@ -56,7 +59,19 @@ fun ada() = ChildDetails(
 
 class RedBookBindingsTest {
     @Test
-    fun entriesOfEveryKindAreWrittenAndReadBack() {
+    fun openingWithAPassphraseLeavesTheCallersThreadFree() = runBlocking<Unit> {
+        // runBlocking's one thread stands for an app's main thread: while the core runs
+        // 600,000 rounds of PBKDF2 on a thread of its own, this one carries on.
+        var ticks = 0
+        val ticker = launch { while (true) { ticks++; delay(5) } }
+        val book = RedBook.openWithPassphrase(tempDb("family.redbook"), "correct horse battery")
+        ticker.cancel()
+        assertTrue(ticks > 3, "the caller's thread ran only $ticks times while the database opened")
+        book.use { assertTrue(it.children().children.isEmpty()) }
+    }
+
+    @Test
+    fun entriesOfEveryKindAreWrittenAndReadBack() = runBlocking<Unit> {
         val path = tempDb("family.redbook")
         val provider = keystore(1)
         RedBook.openWithKeyProvider(path, provider).use { book ->
@@ -93,7 +108,7 @@ class RedBookBindingsTest {
     }
 
     @Test
-    fun aWrongKeyIsATypedException() {
+    fun aWrongKeyIsATypedException() = runBlocking<Unit> {
         val path = tempDb("family.redbook")
         RedBook.openWithKeyProvider(path, keystore(1)).use { it.addChild(ada()) }
         // The Kotlin keystore says "wrong key"; the app sees WrongKey, as for a passphrase.
@@ -111,7 +126,7 @@ class RedBookBindingsTest {
     }
 
     @Test
-    fun badInputNamesTheFieldAndNeverTheValue() {
+    fun badInputNamesTheFieldAndNeverTheValue() = runBlocking<Unit> {
         RedBook.openWithKeyProvider(tempDb("family.redbook"), keystore(1)).use { book ->
             val id = book.addChild(ada())
             val impossible = assertFailsWith<RedbookException.InvalidInput> {
@@ -134,7 +149,7 @@ class RedBookBindingsTest {
     }
 
     @Test
-    fun centilesAndDueVaccinesComeFromTheCore() {
+    fun centilesAndDueVaccinesComeFromTheCore() = runBlocking<Unit> {
         val charts = GrowthCharts.whoOnly()
         val assessment = charts.assess(
             CentileQuery(Sex.MALE, "2026-01-01", Gestation(280u), "2026-05-01", Measure.WEIGHT_KG, 7.2),
@@ -156,7 +171,7 @@ class RedBookBindingsTest {
     }
 
     @Test
-    fun aRecordGoesToAProfessionalAsFhirAndAsAPrintableSummary() {
+    fun aRecordGoesToAProfessionalAsFhirAndAsAPrintableSummary() = runBlocking<Unit> {
         RedBook.openWithKeyProvider(tempDb("family.redbook"), keystore(1)).use { book ->
             val id = book.addChild(ada())
             book.addEntry(id, EntryBody.Measurement(Measurement("2026-03-01", 5.2, 58.4, null, 39.1, MeasuredBy.PROFESSIONAL)))
@@ -194,7 +209,7 @@ class RedBookBindingsTest {
     }
 
     @Test
-    fun aGpSystemsImmunisationComesInSignedByTheImporterAndWhatIsLeftOutIsListed() {
+    fun aGpSystemsImmunisationComesInSignedByTheImporterAndWhatIsLeftOutIsListed() = runBlocking<Unit> {
         RedBook.openWithKeyProvider(tempDb("clinic.redbook"), keystore(2)).use { book ->
             val id = book.addChild(ada())
             // A UK Core Immunization as a GP system writes it: dm+d product, SNOMED CT
@@ -229,7 +244,7 @@ class RedBookBindingsTest {
     }
 
     @Test
-    fun twoDevicesSyncThroughMessagesPassedInKotlin() {
+    fun twoDevicesSyncThroughMessagesPassedInKotlin() = runBlocking<Unit> {
         val mumHeard = Changes()
         RedBook.openWithKeyProvider(tempDb("mum.redbook"), keystore(1)).use { mum ->
             mum.addObserver(mumHeard)
@@ -265,7 +280,7 @@ class RedBookBindingsTest {
     }
 
     @Test
-    fun aBloodSpotResultAndTheSpecialistTeamsScidFindingAreWrittenAndTheScheduleFollowsThem() {
+    fun aBloodSpotResultAndTheSpecialistTeamsScidFindingAreWrittenAndTheScheduleFollowsThem() = runBlocking<Unit> {
         RedBook.openWithKeyProvider(tempDb("mum.redbook"), keystore(1)).use { mum ->
             RedBook.openWithKeyProvider(tempDb("hv.redbook"), keystore(2)).use { hv ->
                 hv.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "HV Jo", "X99TEST"))
@@ -313,7 +328,7 @@ class RedBookBindingsTest {
     }
 
     @Test
-    fun riskFactorsAndAClosureComeFromTheRecordOnEveryDevice() {
+    fun riskFactorsAndAClosureComeFromTheRecordOnEveryDevice() = runBlocking<Unit> {
         RedBook.openWithKeyProvider(tempDb("mum.redbook"), keystore(1)).use { mum ->
             RedBook.openWithKeyProvider(tempDb("hv.redbook"), keystore(2)).use { hv ->
                 // A professional's fact counts only from a role an organisation confirms.
@@ -355,7 +370,7 @@ class RedBookBindingsTest {
     }
 
     @Test
-    fun aProfessionalsRoleIsConfirmedOnlyByATrustedOrganisation() {
+    fun aProfessionalsRoleIsConfirmedOnlyByATrustedOrganisation() = runBlocking<Unit> {
         RedBook.openWithKeyProvider(tempDb("mum.redbook"), keystore(1)).use { mum ->
             RedBook.openWithKeyProvider(tempDb("hv.redbook"), keystore(2)).use { hv ->
                 RedBook.openWithKeyProvider(tempDb("gp.redbook"), keystore(3)).use { gp ->
@@ -384,14 +399,14 @@ class RedBookBindingsTest {
     }
 
     @Test
-    fun closeReleasesTheNativeObject() {
+    fun closeReleasesTheNativeObject() = runBlocking<Unit> {
         val book = RedBook.openWithKeyProvider(tempDb("family.redbook"), keystore(1))
         book.close()
         assertFailsWith<IllegalStateException> { book.children() }
     }
 
     @Test
-    fun formsAndTheSyncJobsPolicyAreTheCores() {
+    fun formsAndTheSyncJobsPolicyAreTheCores() = runBlocking<Unit> {
         assertTrue(!measuredStanding("2024-02-29", "2026-02-27"))
         assertTrue(measuredStanding("2024-02-29", "2026-02-28"))
         val height = readMeasurementForm("2024-02-29", "2026-03-01", "", "86,5", "", true) as EntryBody.Measurement

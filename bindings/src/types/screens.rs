@@ -1,10 +1,10 @@
 //! Screen models (`redbook_core::view::screens`): what each screen shows, worded.
 
 use chrono::NaiveDate;
-use redbook_core::model::Verification;
+use redbook_core::model::{DetailField, Verification};
 use redbook_core::view::screens::{
-    ChildRowView, ChildrenView, GrowthRowView, GrowthView, ImmunisationsView, PlannedNotification,
-    TimelineRowView, TimelineView, VaccineRowView,
+    ChildRowView, ChildrenView, ConflictView, GrowthRowView, GrowthView, ImmunisationsView,
+    PlannedNotification, SyncStatus, TimelineRowView, TimelineView, VaccineRowView,
 };
 
 #[uniffi::remote(Record)]
@@ -41,8 +41,25 @@ pub struct TimelineView {
     pub title: String,
     pub subtitle: String,
     pub rows: Vec<TimelineRowView>,
-    pub conflicts: Vec<String>,
+    pub conflicts: Vec<ConflictView>,
     pub closed: Option<String>,
+}
+
+#[uniffi::remote(Record)]
+pub struct ConflictView {
+    pub text: String,
+    pub field: DetailField,
+    pub choices: Vec<String>,
+}
+
+#[uniffi::remote(Enum)]
+pub enum SyncStatus {
+    NotYet,
+    Running,
+    UpToDate { records_changed: u32 },
+    WillRetry,
+    Failed,
+    Stopped,
 }
 
 #[uniffi::remote(Record)]

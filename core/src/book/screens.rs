@@ -120,6 +120,83 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_from_another_systems_file_shows_as_not_verified_with_where_it_came_from() {
+        use crate::model::Verification;
+        let (_dir, book) = book();
+        let amara = child(&book, "Amara Okafor");
+        let immunization = br#"{"resourceType": "Immunization", "id": "gp-1", "status": "completed",
+            "vaccineCode": {"coding": [{"system": "https://dmd.nhs.uk", "code": "23584211000001109"}]},
+            "patient": {"reference": "Patient/amara"}, "occurrenceDateTime": "2025-03-10",
+            "protocolApplied": [{"doseNumberPositiveInt": 1}]}"#;
+        book.import_foreign(&amara, immunization).unwrap();
+        let on = NaiveDate::from_ymd_opt(2025, 6, 10).unwrap();
+        let row = &book.timeline_screen(&amara, on).unwrap().rows[0];
+        assert_eq!(row.verification, Verification::Unverified);
+        assert_eq!(
+            row.verification_text,
+            "not verified: imported from another system"
+        );
+        // The entry itself still carries the importer's good signature.
+        let entries = book.child(&amara).unwrap().entries;
+        assert_eq!(entries[0].verification, Verification::Verified);
+        // The printout and the CLI's author line say the same.
+        let refs = crate::growth::GrowthReferences::embedded();
+        let html = book
+            .summary_html(
+                &amara,
+                refs,
+                crate::growth::Correction::RcpchDigital,
+                on,
+                false,
+            )
+            .unwrap();
+        assert!(html.contains("not verified: imported from another system"));
+        assert!(crate::view::author_line(&entries[0]).contains("not verified; imported from"));
+    }
+
+    #[test]
+    fn a_conflict_offers_its_values_to_keep_but_never_an_addresss() {
+        use crate::model::DetailField;
+        use crate::record::DetailConflict;
+        use crate::view::screens::conflict;
+        let name = conflict(&DetailConflict {
+            field: DetailField::Name,
+            values: vec!["Amara Okafor".into(), "Amara Okafor-Mensah".into()],
+        });
+        assert_eq!(name.choices, ["Amara Okafor", "Amara Okafor-Mensah"]);
+        assert!(
+            name.text.starts_with("Name was set to different values"),
+            "{}",
+            name.text
+        );
+        let address = conflict(&DetailConflict {
+            field: DetailField::Address,
+            values: vec!["1 High St".into(), "2 Low Rd".into()],
+        });
+        assert!(address.choices.is_empty());
+        assert!(!address.text.contains("High St"));
+    }
+
+    #[test]
+    fn sync_and_restore_outcomes_are_worded_here() {
+        use crate::view::screens::{restore_lines, sync_status_text, SyncStatus};
+        assert_eq!(
+            sync_status_text(SyncStatus::UpToDate { records_changed: 2 }),
+            "Up to date: news arrived for 2 children's records"
+        );
+        assert!(sync_status_text(SyncStatus::Stopped).contains("what arrived is kept"));
+        assert_eq!(
+            restore_lines(1, 1, 0, true),
+            [
+                "Restored 1 child's record on this phone",
+                "The lost phone was removed from them: it gets no more updates",
+                "Write this phone's new recovery words in the red book now: the words you typed no longer restore anything",
+            ]
+        );
+        assert_eq!(restore_lines(0, 0, 2, false).len(), 2);
+    }
+
+    #[test]
     fn a_notification_names_the_child_only_when_asked() {
         let (_dir, book) = book();
         let amara = child(&book, "Amara Okafor");

@@ -617,16 +617,22 @@ fn by(view: &EntryView) -> String {
     let mut text = esc(&author.display_name).to_string();
     let role = words(&code_of(author.role)).to_lowercase();
     let _ = write!(text, " ({})", esc(&role));
-    match view.verification {
-        Verification::Verified => {
+    match (view.verification, &view.entry.source) {
+        // The importer's signature vouches only for bringing it in (hazard log H44).
+        (Verification::Verified, Some(source)) => {
+            let _ = write!(text, " not verified: imported from {}", esc(source));
+        }
+        (Verification::Verified, None) => {
             text.push_str(" <span class=\"verified\">&#10003;&nbsp;verified</span>")
         }
-        Verification::Invalid => text.push_str(" <span class=\"invalid\">signature invalid</span>"),
-        Verification::NotPermitted => {
+        (Verification::Invalid, _) => {
+            text.push_str(" <span class=\"invalid\">signature invalid</span>")
+        }
+        (Verification::NotPermitted, _) => {
             text.push_str(" <span class=\"invalid\">written without the right to write</span>")
         }
         // Signed by no member: shown, never counted as given or done (hazard log H18).
-        Verification::Unverified => {
+        (Verification::Unverified, _) => {
             text.push_str(" <span class=\"invalid\">not verified: not counted</span>")
         }
     }

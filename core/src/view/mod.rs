@@ -191,6 +191,8 @@ pub fn author_line(view: &EntryView) -> String {
         _ => {}
     }
     let trust = match view.verification {
+        // The importer's signature vouches only for bringing it in (hazard log H44).
+        Verification::Verified if view.entry.source.is_some() => "not verified",
         Verification::Verified => "verified",
         Verification::Unverified => "not verified",
         Verification::Invalid => "SIGNATURE INVALID: not written by this author",

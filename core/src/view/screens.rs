@@ -6,7 +6,10 @@ use super::{conflict_text, entry_text, growth_notes, risk_factor_line};
 use crate::child::{ChildList, ChildRecord};
 use crate::growth::GrowthSeries;
 pub use crate::model::child_age_text;
+use crate::model::count;
+use crate::model::DetailField;
 use crate::model::{Author, EntryBody, EntryStatus, EntryView, Verification};
+use crate::record::DetailConflict;
 use crate::schedule::{DueItem, DueReport, DueStatus};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -118,8 +121,8 @@ pub struct TimelineView {
     /// "born 19 Oct 2025 · 13 months · NHS 943 476 5919"; no address (safeguarding).
     pub subtitle: String,
     pub rows: Vec<TimelineRowView>,
-    /// Details two devices set apart, in words (an address's values never shown).
-    pub conflicts: Vec<String>,
+    /// Details two devices set apart, each with the choices that settle it.
+    pub conflicts: Vec<ConflictView>,
     /// Set when a professional closed the record: why, when, by whom.
     pub closed: Option<String>,
 }
@@ -151,7 +154,7 @@ pub fn timeline(record: &ChildRecord, on: NaiveDate) -> TimelineView {
         title: d.name.clone(),
         subtitle: subtitle.join(" · "),
         rows: current.into_iter().map(timeline_row).collect(),
-        conflicts: record.conflicts.iter().map(conflict_text).collect(),
+        conflicts: record.conflicts.iter().map(conflict).collect(),
         closed: record.closed.as_ref().map(|v| {
             format!(
                 "{} on {}, by {}: read-only on parents' and carers' devices",
@@ -163,7 +166,38 @@ pub fn timeline(record: &ChildRecord, on: NaiveDate) -> TimelineView {
     }
 }
 
+/// A detail two devices set apart: in words, and the values a parent picks one of to
+/// settle it. An address's values are never listed on a screen (hazard log H20): it is
+/// settled by typing it again.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConflictView {
+    pub text: String,
+    pub field: DetailField,
+    /// Each value as the update that keeps it would write it; empty for an address.
+    pub choices: Vec<String>,
+}
+
+pub fn conflict(conflict: &DetailConflict) -> ConflictView {
+    ConflictView {
+        text: conflict_text(conflict),
+        field: conflict.field,
+        choices: match conflict.field {
+            DetailField::Address => Vec::new(),
+            _ => conflict.values.clone(),
+        },
+    }
+}
+
 pub fn timeline_row(view: &EntryView) -> TimelineRowView {
+    // Another system's entry is signed by the member who brought it in, which vouches only
+    // for the bringing: who wrote it there cannot be checked here, so it reads as not verified.
+    let (verification, verification_text) = match (&view.entry.source, view.verification) {
+        (Some(source), Verification::Verified) => (
+            Verification::Unverified,
+            format!("not verified: imported from {source}"),
+        ),
+        (_, verification) => (verification, self::verification_text(verification).into()),
+    };
     TimelineRowView {
         entry_id: view.entry.id.to_string(),
         date: view.entry.body.date().map(date_text).unwrap_or_default(),
@@ -172,8 +206,8 @@ pub fn timeline_row(view: &EntryView) -> TimelineRowView {
             Some(then) => format!("{} (was: {then})", author_name(&view.entry.author)),
             None => author_name(&view.entry.author),
         },
-        verification: view.verification,
-        verification_text: verification_text(view.verification).into(),
+        verification,
+        verification_text,
         checks: view.flags.iter().map(|f| f.note.clone()).collect(),
         corrected: view.entry.amends.is_some(),
     }
@@ -436,4 +470,79 @@ pub fn notification_plan(
             }
         })
         .collect()
+}
+
+/// How the family's sync with its relay stands, for the sync screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SyncStatus {
+    /// No sync has run on this phone since it opened.
+    NotYet,
+    Running,
+    /// The run ended well; `records_changed` children's records took in something new.
+    UpToDate {
+        records_changed: u32,
+    },
+    /// The relay could not be reached or was busy: the job tries again later.
+    WillRetry,
+    /// The relay refused for good: retrying would not help.
+    Failed,
+    /// Cancelled part-way (the person left, the system stopped the work).
+    Stopped,
+}
+
+pub fn sync_status_text(status: SyncStatus) -> String {
+    match status {
+        SyncStatus::NotYet => "Not synced yet since the app opened".into(),
+        SyncStatus::Running => "Syncing with the family's other devices...".into(),
+        SyncStatus::UpToDate { records_changed: 0 } => {
+            "Up to date: nothing new from the family's other devices".into()
+        }
+        SyncStatus::UpToDate { records_changed } => format!(
+            "Up to date: news arrived for {}",
+            count(records_changed, "child's record", "children's records")
+        ),
+        SyncStatus::WillRetry => {
+            "The family's relay could not be reached: this phone tries again later and nothing is lost".into()
+        }
+        SyncStatus::Failed => {
+            "The family's relay refused this phone: ask whoever set up the relay".into()
+        }
+        SyncStatus::Stopped => {
+            "Sync stopped before it finished: what arrived is kept, the rest comes at the next sync".into()
+        }
+    }
+}
+
+/// What a restore from the recovery kit did, a sentence a line, from its counts (the
+/// records restored, the lost phones removed, the records the kit no longer opens) and
+/// whether this phone has new words to write down.
+pub fn restore_lines(
+    restored: usize,
+    removed: usize,
+    skipped: usize,
+    new_words: bool,
+) -> Vec<String> {
+    let mut lines = vec![match restored {
+        0 => "Nothing was restored: the backup holds no record this kit still opens".to_string(),
+        n => format!(
+            "Restored {} on this phone",
+            count(n as i64, "child's record", "children's records")
+        ),
+    }];
+    if removed > 0 {
+        lines.push("The lost phone was removed from them: it gets no more updates".into());
+    }
+    if skipped > 0 {
+        lines.push(format!(
+            "{} not restored: the kit was removed from them after the backup",
+            count(skipped as i64, "record", "records")
+        ));
+    }
+    if new_words {
+        lines.push(
+            "Write this phone's new recovery words in the red book now: the words you typed no longer restore anything"
+                .into(),
+        );
+    }
+    lines
 }

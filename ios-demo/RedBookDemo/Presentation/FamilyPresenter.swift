@@ -83,6 +83,30 @@ final class FamilyPresenter {
         lengthFieldLabel(birthDate: try book.child(id: childId).details.birthDate, on: today())
     }
 
+    /// Adds a child from the form as typed; `.saved` carries the new record's id. The core
+    /// reads the form and checks each value (a date of birth in the future, an NHS number's
+    /// check digit).
+    func addChild(name: String, birthDate: String, sex: Sex?, gestation: String, nhsNumber: String) -> FormResult {
+        save {
+            try self.book.addChild(details: try readChildForm(name: name, birthDate: birthDate, sex: sex, gestation: gestation, nhsNumber: nhsNumber))
+        }
+    }
+
+    /// Adds a vaccination as typed. One the schedule does not expect comes back as
+    /// `.needsConfirmation`; written again with `confirmed` it is kept, marked for review.
+    func addImmunisation(childId: String, date: String, vaccine: String, dose: String, batch: String, confirmed: Bool = false) -> FormResult {
+        save {
+            let entry = try readImmunisationForm(date: date, vaccine: vaccine, dose: dose, batch: batch)
+            return try self.book.addEntry(id: childId, entry: entry, confirmed: confirmed).entry.id
+        }
+    }
+
+    /// Settles a detail two devices set apart by writing it again: one of the conflict's
+    /// choices, or (an address, whose values screens never list) as typed again.
+    func settle(childId: String, field: DetailField, value: String) throws {
+        try book.updateDetails(id: childId, updates: [DetailUpdate(field: field, value: value)])
+    }
+
     func addNote(childId: String, text: String, kind: NoteKind = .observation) -> FormResult {
         save { try self.book.addEntry(id: childId, entry: try readNoteForm(date: self.today(), kind: kind, text: text)).entry.id }
     }

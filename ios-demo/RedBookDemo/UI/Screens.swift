@@ -10,6 +10,8 @@ struct FamilyView: View {
     let book: RedBook
     let presenter: FamilyPresenter
     let sharing: Sharing
+    let recovery: Recovery
+    @ObservedObject var sync: SyncModel
     @EnvironmentObject private var family: FamilyModel
     @State private var invitation = ""
     @State private var message: String?
@@ -46,6 +48,12 @@ struct FamilyView: View {
                     }
                     if let message { Text(message) }
                 }
+                Section {
+                    NavigationLink("Add a child") { AddChildView(presenter: presenter) }
+                    NavigationLink("Sync") { SyncView(sync: sync) }
+                    NavigationLink("Recovery kit") { RecoveryKitView(recovery: recovery) }
+                    NavigationLink("Restore from the recovery kit") { RestoreView(recovery: recovery) }
+                }
             }
             .navigationTitle("Red book")
             .navigationDestination(for: String.self) { id in
@@ -69,7 +77,12 @@ struct ChildView: View {
         let timeline = try? presenter.timeline(childId: childId)
         VStack(alignment: .leading) {
             Text(timeline?.subtitle ?? "")
-            ForEach(timeline?.conflicts ?? [], id: \.self) { Text($0).foregroundStyle(.red) }
+            ForEach(timeline?.conflicts ?? [], id: \.text) { conflict in
+                ConflictCard(presenter: presenter, childId: childId, conflict: conflict) { edits += 1 }
+            }
+            // A closed record is read-only here: the core would refuse what the forms write.
+            if let closed = timeline?.closed { Text(closed).foregroundStyle(.red) }
+            let open = timeline?.closed == nil
             Picker("", selection: $tab) {
                 Text("Timeline").tag(0)
                 Text("Growth").tag(1)
@@ -78,7 +91,7 @@ struct ChildView: View {
             .pickerStyle(.segmented)
             switch tab {
             case 0:
-                AddEntryView(presenter: presenter, childId: childId) { edits += 1 }
+                if open { AddEntryView(presenter: presenter, childId: childId) { edits += 1 } }
                 List(timeline?.rows ?? [], id: \.entryId) { item in
                     VStack(alignment: .leading) {
                         Text("\(item.date)  \(item.text)")
@@ -95,10 +108,12 @@ struct ChildView: View {
                 List {
                     ForEach(state?.due ?? [], id: \.self) { Text("\($0.vaccine): \($0.status)").foregroundStyle($0.urgent ? .red : .primary) }
                     ForEach(state?.given ?? [], id: \.self) { Text("\($0.date)  \($0.vaccine)") }
+                    if open { AddImmunisationView(presenter: presenter, childId: childId) { edits += 1 } }
                 }
             }
             HStack {
-                NavigationLink("Share with a clinic") { ShareView(book: book, sharing: sharing, childId: childId) }
+                if open { NavigationLink("Share with a clinic") { ShareView(book: book, sharing: sharing, childId: childId) } }
+                NavigationLink("Members") { MembersView(sharing: sharing, childId: childId) }
                 Button("Print summary") { printSummary(book: book, childId: childId) }
             }
         }
@@ -117,28 +132,41 @@ struct AddEntryView: View {
     @State private var head = ""
     @State private var note = ""
     @State private var problem: String?
+    @State private var question: String?
 
     var body: some View {
         HStack {
-            TextField("kg", text: $weight).keyboardType(.decimalPad)
-            TextField((try? presenter.lengthLabel(childId: childId)) ?? "length cm", text: $length).keyboardType(.decimalPad)
+            TextField("weight kg", text: $weight).keyboardType(.decimalPad)
+            TextField((try? presenter.lengthLabel(childId: childId)) ?? "", text: $length).keyboardType(.decimalPad)
             TextField("head cm", text: $head).keyboardType(.decimalPad)
         }
-        Button("Add measurement") {
-            handle(presenter.addMeasurement(childId: childId, date: isoToday(), weightKg: weight, lengthOrHeightCm: length, headCm: head, atHome: true))
+        if let question {
+            // The core's question about a value unlikely for this child; kept as typed only
+            // when confirmed, marked for a professional to review.
+            Text(question).foregroundStyle(.red)
+            Button("Keep it as typed (a professional will review it)") { measure(confirmed: true) }
+            Button("Change it") { self.question = nil }
+        } else {
+            Button("Add measurement") { measure(confirmed: false) }
         }
         TextField("A note for the red book", text: $note)
         Button("Add note") { handle(presenter.addNote(childId: childId, text: note)) }
         if let problem { Text(problem).foregroundStyle(.red) }
     }
 
+    private func measure(confirmed: Bool) {
+        handle(presenter.addMeasurement(childId: childId, date: isoToday(), weightKg: weight, lengthOrHeightCm: length, headCm: head, atHome: true, confirmed: confirmed))
+    }
+
     private func handle(_ result: FormResult) {
         switch result {
         case .saved:
-            weight = ""; length = ""; head = ""; note = ""; problem = nil
+            weight = ""; length = ""; head = ""; note = ""; problem = nil; question = nil
             saved()
         case let .invalid(_, message):
-            problem = message
+            problem = message; question = nil
+        case let .needsConfirmation(_, advice):
+            problem = nil; question = advice
         }
     }
 }
@@ -152,7 +180,8 @@ struct GrowthTab: View {
         let state = try? presenter.growth(childId: childId, measure: measure)
         Picker("Measure", selection: $measure) {
             Text("Weight").tag(Measure.weightKg)
-            Text("Length").tag(Measure.heightCm)
+            // The core's words: lying length, or standing height from 2.
+            Text((try? presenter.lengthLabel(childId: childId)) ?? "").tag(Measure.heightCm)
             Text("Head").tag(Measure.headCircumferenceCm)
         }
         .pickerStyle(.segmented)

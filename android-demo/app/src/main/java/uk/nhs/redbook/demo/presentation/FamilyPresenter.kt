@@ -7,6 +7,8 @@ package uk.nhs.redbook.demo.presentation
 import java.time.LocalDate
 import uk.nhs.redbook.ChildrenView
 import uk.nhs.redbook.Correction
+import uk.nhs.redbook.DetailField
+import uk.nhs.redbook.DetailUpdate
 import uk.nhs.redbook.FormException
 import uk.nhs.redbook.GrowthCharts
 import uk.nhs.redbook.GrowthView
@@ -125,6 +127,14 @@ class FamilyPresenter(
      */
     fun addImmunisation(childId: String, date: String, vaccine: String, dose: String, batch: String, confirmed: Boolean = false): FormResult = save {
         book.addEntry(childId, readImmunisationForm(date, vaccine, dose, batch), confirmed).entry.id
+    }
+
+    /**
+     * Settles a detail two devices set apart by writing it again: [value] one of the
+     * conflict's choices, or (an address, whose values screens never list) as typed again.
+     */
+    fun settle(childId: String, field: DetailField, value: String) {
+        book.updateDetails(childId, listOf(DetailUpdate(field, value)))
     }
 
     fun addNote(childId: String, text: String, kind: NoteKind = NoteKind.OBSERVATION): FormResult = save {

@@ -10,16 +10,19 @@ import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
+import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 import uk.nhs.redbook.Verification
 import uk.nhs.redbook.*
 
 private val TODAY = LocalDate.parse("2026-11-23")
 
-private fun openBook(name: String, key: Int): RedBook = RedBook.openWithKeyProvider(
-    Files.createTempDirectory("redbook-demo-test").resolve(name).toString(),
-    RawKeyProvider(ByteArray(32) { key.toByte() }),
-)
+private fun openBook(name: String, key: Int): RedBook = runBlocking {
+    RedBook.openWithKeyProvider(
+        Files.createTempDirectory("redbook-demo-test").resolve(name).toString(),
+        RawKeyProvider(ByteArray(32) { key.toByte() }),
+    )
+}
 
 private fun child(name: String, born: String) =
     ChildDetails(name, born, Sex.FEMALE, Gestation(277u), "943 476 5919", null, null)

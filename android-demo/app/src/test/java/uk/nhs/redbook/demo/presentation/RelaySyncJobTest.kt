@@ -7,6 +7,12 @@ import java.nio.file.Files
 import java.util.concurrent.TimeUnit
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
+import java.util.concurrent.atomic.AtomicInteger
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
@@ -37,13 +43,13 @@ class RelaySyncJobTest {
         relay.waitFor(5, TimeUnit.SECONDS)
     }
 
-    private fun open(name: String, key: Int): RedBook = RedBook.openWithKeyProvider(
+    private suspend fun open(name: String, key: Int): RedBook = RedBook.openWithKeyProvider(
         Files.createTempDirectory("redbook-relay-job").resolve(name).toString(),
         RawKeyProvider(ByteArray(32) { key.toByte() }),
     )
 
     @Test
-    fun `a parent and a health visitor share a record through the relay in background runs`() {
+    fun `a parent and a health visitor share a record through the relay in background runs`() = runBlocking<Unit> {
         val mum = open("mum.redbook", 31)
         val hv = open("hv.redbook", 32)
         hv.setDeviceProfile(DeviceProfile(Role.HEALTH_VISITOR, "HV Jo", "RQX"))
@@ -75,7 +81,7 @@ class RelaySyncJobTest {
     }
 
     @Test
-    fun `a lost phone comes back from its recovery kit through the relay`() {
+    fun `a lost phone comes back from its recovery kit through the relay`() = runBlocking<Unit> {
         val mum = open("mum.redbook", 34)
         val id = mum.addChild(ChildDetails("Cleo", "2026-05-01", Sex.FEMALE, Gestation(273u), null, null, null))
         mum.addEntry(id, EntryBody.Note(Note("2026-05-09", NoteKind.OBSERVATION, "home from hospital")))
@@ -95,7 +101,7 @@ class RelaySyncJobTest {
     }
 
     @Test
-    fun `after a restore the other parent's notes reach the new phone through the relay`() {
+    fun `after a restore the other parent's notes reach the new phone through the relay`() = runBlocking<Unit> {
         val mum = open("mum.redbook", 39)
         val dad = open("dad.redbook", 40)
         val id = mum.addChild(ChildDetails("Eli", "2026-07-01", Sex.MALE, Gestation(273u), null, null, null))
@@ -128,7 +134,7 @@ class RelaySyncJobTest {
     }
 
     @Test
-    fun `after a removal the remaining parent still gets notes and the removed phone is told`() {
+    fun `after a removal the remaining parent still gets notes and the removed phone is told`() = runBlocking<Unit> {
         val mum = open("mum.redbook", 36)
         val dad = open("dad.redbook", 37)
         val gran = open("gran.redbook", 38)
@@ -154,8 +160,90 @@ class RelaySyncJobTest {
         assertTrue(gran.child(id).entries.none { (it.entry.body as? EntryBody.Note)?.v1?.text == "dad: bath time went well" })
     }
 
+    /** The platform's HTTP client, counting requests and calling [after] once each is answered. */
+    private class Watched(private val after: (Int) -> Unit = {}) : RelayHttp {
+        private val http = UrlConnectionRelayHttp()
+        val requests = AtomicInteger()
+        override fun send(request: RelayHttpRequest): RelayHttpResponse =
+            http.send(request).also { after(requests.incrementAndGet()) }
+    }
+
+    private fun RedBook.hasNote(id: String, text: String) =
+        child(id).entries.any { (it.entry.body as? EntryBody.Note)?.v1?.text == text }
+
     @Test
-    fun `no relay to reach means retry later and nothing changes`() {
+    fun `a sync cancelled after its first record stops there, keeps that record's news and leaves every record whole`() = runBlocking<Unit> {
+        val mum = open("mum.redbook", 42)
+        val hv = open("hv.redbook", 43)
+        val names = listOf("Ada", "Ben", "Cleo")
+        val ids = names.map { name ->
+            mum.addChild(ChildDetails(name, "2026-03-01", Sex.FEMALE, Gestation(273u), null, null, null)).also { id ->
+                mum.addEntry(id, EntryBody.Note(Note("2026-03-08", NoteKind.OBSERVATION, "$name: first week")))
+                hv.accept(mum.share(id, hv.deviceCard(), Access.WRITER))
+            }
+        }
+        val mumJob = RelaySyncJob(mum, UrlConnectionRelayHttp(), relayUrl)
+        val hvJob = RelaySyncJob(hv, UrlConnectionRelayHttp(), relayUrl)
+        var rounds = 0
+        while (names.zip(ids).any { (name, id) -> !hv.hasNote(id, "$name: first week") } && rounds < 6) {
+            mumJob.run(); hvJob.run(); rounds++
+        }
+        // Each record has news for the health visitor, and the two phones know what the other holds.
+        names.zip(ids).forEach { (name, id) -> mum.addEntry(id, EntryBody.Note(Note("2026-03-15", NoteKind.OBSERVATION, "$name: second week"))) }
+
+        // The person leaves (or the system stops the work) once the first record's exchange
+        // has posted its message: a fetch and a post, two requests.
+        lateinit var run: Job
+        val network = Watched { answered -> if (answered == 2) run.cancel() }
+        var outcome: Throwable? = null
+        run = launch {
+            try { RelaySyncJob(mum, network, relayUrl).run() } catch (e: CancellationException) { outcome = e; throw e }
+        }
+        run.join()
+        assertTrue(outcome is CancellationException, "the run ended by cancellation: $outcome")
+        // The exchange under way finishes on the core's thread; nothing after it starts.
+        delay(1_000)
+        assertEquals(2, network.requests.get(), "no later record was exchanged")
+
+        // Every record on Mum's phone is whole, both its notes there and readable.
+        names.zip(ids).forEach { (name, id) ->
+            assertTrue(mum.hasNote(id, "$name: first week") && mum.hasNote(id, "$name: second week"), "$name's record intact")
+        }
+        assertEquals(0u, mum.childrenScreen("2026-11-23").damagedRecords)
+
+        // What went before the cancellation reached the health visitor; the rest did not.
+        assertEquals(JobResult.SUCCESS, hvJob.run().result)
+        val arrived = names.zip(ids).filter { (name, id) -> hv.hasNote(id, "$name: second week") }.map { it.first }
+        assertEquals(1, arrived.size, "one record's news had been posted: $arrived")
+
+        // The next run carries on where this one stopped.
+        rounds = 0
+        while (names.zip(ids).any { (name, id) -> !hv.hasNote(id, "$name: second week") } && rounds < 4) {
+            assertEquals(JobResult.SUCCESS, mumJob.run().result)
+            assertEquals(JobResult.SUCCESS, hvJob.run().result)
+            rounds++
+        }
+        names.zip(ids).forEach { (name, id) -> assertTrue(hv.hasNote(id, "$name: second week"), "$name's note arrived later") }
+    }
+
+    @Test
+    fun `the sync screen's presenter runs on the caller's thread without holding it and says how it went`() = runBlocking<Unit> {
+        val mum = open("mum.redbook", 44)
+        mum.addChild(ChildDetails("Dan", "2026-03-01", Sex.MALE, Gestation(273u), null, null, null))
+        // runBlocking's one thread stands for the app's main thread.
+        val sync = SyncPresenter(RelaySyncJob(mum, UrlConnectionRelayHttp(), relayUrl), this)
+        assertEquals("Not synced yet since the app opened", sync.state.value.text)
+        sync.syncNow()
+        assertTrue(sync.state.value.running)
+        var ticks = 0
+        while (sync.state.value.running) { ticks++; delay(5) }
+        assertTrue(ticks > 1, "this thread went on while the exchange ran ($ticks)")
+        assertEquals(SyncStatus.UpToDate(0u), sync.state.value.status)
+        assertEquals("Up to date: nothing new from the family's other devices", sync.state.value.text)
+    }
+
+    @Test
+    fun `no relay to reach means retry later and nothing changes`() = runBlocking<Unit> {
         val mum = open("mum.redbook", 33)
         val id = mum.addChild(ChildDetails("Bea", "2026-04-01", Sex.FEMALE, Gestation(273u), null, null, null))
         val before = mum.child(id).entries.size

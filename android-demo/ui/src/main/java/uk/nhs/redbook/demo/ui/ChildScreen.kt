@@ -12,6 +12,7 @@ import androidx.compose.ui.graphics.Color
 import androidx.compose.ui.semantics.heading
 import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
+import uk.nhs.redbook.ConflictView
 import uk.nhs.redbook.TimelineRowView
 import uk.nhs.redbook.Verification
 import uk.nhs.redbook.demo.presentation.FamilyPresenter
@@ -19,7 +20,7 @@ import uk.nhs.redbook.demo.presentation.FormResult
 
 @Composable
 fun ChildScreen(presenter: FamilyPresenter, platform: PlatformUi, screen: Screen.Child, revision: Int,
-                onTab: (ChildTab) -> Unit, onShare: () -> Unit, onBack: () -> Unit) {
+                onTab: (ChildTab) -> Unit, onShare: () -> Unit, onMembers: () -> Unit, onBack: () -> Unit) {
     var edits by remember { mutableIntStateOf(0) }
     val timeline = remember(screen.id, revision, edits) { presenter.timeline(screen.id) }
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp)) {
@@ -27,7 +28,9 @@ fun ChildScreen(presenter: FamilyPresenter, platform: PlatformUi, screen: Screen
         Text(timeline.title, style = MaterialTheme.typography.headlineSmall, modifier = Modifier.semantics { heading() })
         Text(timeline.subtitle)
         timeline.closed?.let { Text(it, color = MaterialTheme.colorScheme.error) }
-        timeline.conflicts.forEach { Text(it, color = MaterialTheme.colorScheme.error) }
+        timeline.conflicts.forEach { ConflictCard(presenter, screen.id, it) { edits++ } }
+        // A closed record is read-only here: the core would refuse what the forms write.
+        val open = timeline.closed == null
         // Scrollable: at a large font size each tab keeps its word whole instead of breaking it.
         ScrollableTabRow(selectedTabIndex = screen.tab.ordinal, Modifier.padding(vertical = 8.dp), edgePadding = 0.dp) {
             ChildTab.entries.forEach { tab ->
@@ -36,16 +39,46 @@ fun ChildScreen(presenter: FamilyPresenter, platform: PlatformUi, screen: Screen
         }
         when (screen.tab) {
             ChildTab.Timeline -> {
-                AddEntry(presenter, screen.id) { edits++ }
+                // The record first, what a parent opens it for; the forms to add to it after.
                 timeline.rows.forEach { TimelineRow(it) }
+                if (open) {
+                    Spacer(Modifier.height(12.dp))
+                    AddEntry(presenter, screen.id) { edits++ }
+                }
             }
             ChildTab.Growth -> GrowthTab(presenter, platform, screen.id, revision + edits)
-            ChildTab.Vaccines -> VaccinesTab(presenter, screen.id, revision + edits) { edits++ }
+            ChildTab.Vaccines -> VaccinesTab(presenter, screen.id, revision + edits, writable = open) { edits++ }
         }
         Spacer(Modifier.height(12.dp))
         FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            Button(onClick = onShare) { Text("Share with a clinic") }
+            if (open) Button(onClick = onShare) { Text("Share with a clinic") }
+            OutlinedButton(onClick = onMembers) { Text("Members") }
             OutlinedButton(onClick = { platform.printSummary(screen.id) }) { Text("Print summary") }
+        }
+    }
+}
+
+/**
+ * A detail two devices set apart: the core's sentence and one button per value it offers
+ * (keeping it settles the conflict on every device); an address, whose values a screen
+ * never lists, is typed again.
+ */
+@Composable
+fun ConflictCard(presenter: FamilyPresenter, childId: String, conflict: ConflictView, settled: () -> Unit) {
+    Card(Modifier.fillMaxWidth().padding(vertical = 4.dp),
+        colors = CardDefaults.cardColors(containerColor = MaterialTheme.colorScheme.errorContainer)) {
+        Column(Modifier.padding(12.dp)) {
+            Text(conflict.text, color = MaterialTheme.colorScheme.onErrorContainer)
+            conflict.choices.forEach { value ->
+                OutlinedButton(onClick = { presenter.settle(childId, conflict.field, value); settled() },
+                    Modifier.fillMaxWidth().padding(top = 8.dp)) { Text("Keep: $value") }
+            }
+            if (conflict.choices.isEmpty()) {
+                var typed by remember { mutableStateOf("") }
+                OutlinedTextField(typed, { typed = it }, Modifier.fillMaxWidth(), label = { Text("Type it again") })
+                Button(onClick = { presenter.settle(childId, conflict.field, typed); settled() },
+                    enabled = typed.isNotBlank(), modifier = Modifier.padding(top = 8.dp)) { Text("Save") }
+            }
         }
     }
 }

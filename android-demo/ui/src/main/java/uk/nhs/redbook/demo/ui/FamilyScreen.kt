@@ -13,12 +13,13 @@ import androidx.compose.ui.semantics.heading
 import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
 import uk.nhs.redbook.RedbookException
+import uk.nhs.redbook.errorText
 import uk.nhs.redbook.demo.presentation.FamilyPresenter
 import uk.nhs.redbook.demo.presentation.Sharing
 
 @Composable
 fun FamilyScreen(presenter: FamilyPresenter, sharing: Sharing, platform: PlatformUi, revision: Int,
-                 open: (String) -> Unit, addChild: () -> Unit) {
+                 open: (String) -> Unit, go: (Screen) -> Unit) {
     var message by remember { mutableStateOf<String?>(null) }
     var accepted by remember { mutableIntStateOf(0) }
     val state = remember(revision, accepted) { presenter.children() }
@@ -37,12 +38,15 @@ fun FamilyScreen(presenter: FamilyPresenter, sharing: Sharing, platform: Platfor
         if (state.damagedRecords > 0u) Text("${state.damagedRecords} record(s) could not be read", color = MaterialTheme.colorScheme.error)
         if (state.withdrawn.isNotEmpty()) Text(state.withdrawn, style = MaterialTheme.typography.bodySmall)
         Spacer(Modifier.height(12.dp))
-        Button(onClick = addChild, Modifier.fillMaxWidth()) { Text("Add a child") }
+        Button(onClick = { go(Screen.AddChild) }, Modifier.fillMaxWidth()) { Text("Add a child") }
         OutlinedButton(onClick = {
             platform.scanQr("Scan an invitation") { text ->
-                message = try { sharing.accept(text); accepted++; "Record added" } catch (e: RedbookException) { e.message }
+                message = try { sharing.accept(text); accepted++; "Record added" } catch (e: RedbookException) { errorText(e) }
             }
         }, Modifier.fillMaxWidth().padding(top = 8.dp)) { Text("Add a shared record") }
         message?.let { Text(it) }
+        OutlinedButton(onClick = { go(Screen.Sync) }, Modifier.fillMaxWidth().padding(top = 8.dp)) { Text("Sync") }
+        OutlinedButton(onClick = { go(Screen.RecoveryKit) }, Modifier.fillMaxWidth().padding(top = 8.dp)) { Text("Recovery kit") }
+        TextButton(onClick = { go(Screen.Restore) }, Modifier.fillMaxWidth().padding(top = 8.dp)) { Text("Restore from the recovery kit") }
     }
 }

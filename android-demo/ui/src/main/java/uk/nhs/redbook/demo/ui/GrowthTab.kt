@@ -14,8 +14,10 @@ import uk.nhs.redbook.demo.presentation.FamilyPresenter
 fun GrowthTab(presenter: FamilyPresenter, platform: PlatformUi, childId: String, revision: Int) {
     var measure by remember { mutableStateOf(Measure.WEIGHT_KG) }
     val state = remember(childId, measure, revision) { presenter.growth(childId, measure) }
+    // The core's words for the length measure: lying length, or standing height from 2.
+    val length = remember(childId) { presenter.lengthLabel(childId) }
     FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-        listOf(Measure.WEIGHT_KG to "Weight", Measure.HEIGHT_CM to "Length", Measure.HEAD_CIRCUMFERENCE_CM to "Head").forEach { (m, label) ->
+        listOf(Measure.WEIGHT_KG to "Weight", Measure.HEIGHT_CM to length, Measure.HEAD_CIRCUMFERENCE_CM to "Head").forEach { (m, label) ->
             FilterChip(selected = measure == m, onClick = { measure = m }, label = { Text(label) })
         }
     }

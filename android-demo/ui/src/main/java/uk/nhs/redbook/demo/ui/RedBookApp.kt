@@ -12,7 +12,9 @@ import androidx.compose.ui.Modifier
 import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.ui.graphics.Color
 import uk.nhs.redbook.demo.presentation.FamilyPresenter
+import uk.nhs.redbook.demo.presentation.Recovery
 import uk.nhs.redbook.demo.presentation.Sharing
+import uk.nhs.redbook.demo.presentation.SyncPresenter
 
 /** Where the person is; the back button of each screen says where it goes. */
 sealed class Screen {
@@ -20,6 +22,10 @@ sealed class Screen {
     object AddChild : Screen()
     data class Child(val id: String, val tab: ChildTab = ChildTab.Timeline) : Screen()
     data class Share(val childId: String) : Screen()
+    data class Members(val childId: String) : Screen()
+    object Sync : Screen()
+    object RecoveryKit : Screen()
+    object Restore : Screen()
 }
 
 enum class ChildTab(val label: String) { Timeline("Timeline"), Growth("Growth"), Vaccines("Vaccines") }
@@ -27,7 +33,8 @@ enum class ChildTab(val label: String) { Timeline("Timeline"), Growth("Growth"),
 val RedBookColors = lightColorScheme(primary = Color(0xFFB5121B))
 
 @Composable
-fun RedBookApp(presenter: FamilyPresenter, sharing: Sharing, platform: PlatformUi, start: Screen = Screen.Family) {
+fun RedBookApp(presenter: FamilyPresenter, sharing: Sharing, platform: PlatformUi, sync: SyncPresenter, recovery: Recovery,
+               start: Screen = Screen.Family) {
     var screen by remember { mutableStateOf(start) }
     // Bumped when another device's message changed a record: screens read the core again.
     var revision by remember { mutableIntStateOf(0) }
@@ -39,11 +46,16 @@ fun RedBookApp(presenter: FamilyPresenter, sharing: Sharing, platform: PlatformU
         Surface(Modifier.fillMaxSize()) {
             when (val s = screen) {
                 Screen.Family -> FamilyScreen(presenter, sharing, platform, revision,
-                    open = { screen = Screen.Child(it) }, addChild = { screen = Screen.AddChild })
+                    open = { screen = Screen.Child(it) }, go = { screen = it })
                 Screen.AddChild -> AddChildScreen(presenter, added = { screen = Screen.Child(it) }, back = { screen = Screen.Family })
                 is Screen.Child -> ChildScreen(presenter, platform, s, revision, onTab = { screen = s.copy(tab = it) },
-                    onShare = { screen = Screen.Share(s.id) }, onBack = { screen = Screen.Family })
+                    onShare = { screen = Screen.Share(s.id) }, onMembers = { screen = Screen.Members(s.id) },
+                    onBack = { screen = Screen.Family })
                 is Screen.Share -> ShareScreen(sharing, platform, s.childId) { screen = Screen.Child(s.childId) }
+                is Screen.Members -> MembersScreen(sharing, s.childId, revision) { screen = Screen.Child(s.childId) }
+                Screen.Sync -> SyncScreen(sync) { screen = Screen.Family }
+                Screen.RecoveryKit -> RecoveryKitScreen(recovery, platform) { screen = Screen.Family }
+                Screen.Restore -> RestoreScreen(recovery, platform) { screen = Screen.Family }
             }
         }
     }

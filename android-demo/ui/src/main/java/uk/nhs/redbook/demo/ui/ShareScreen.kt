@@ -13,6 +13,7 @@ import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
 import uk.nhs.redbook.Access
 import uk.nhs.redbook.RedbookException
+import uk.nhs.redbook.errorText
 import uk.nhs.redbook.demo.presentation.Sharing
 
 @Composable
@@ -25,7 +26,7 @@ fun ShareScreen(sharing: Sharing, platform: PlatformUi, childId: String, done: (
         listOf("1. On the clinic's device, show its card.", "2. Scan it here.", "3. Let the clinic scan this code.").forEach { Text(it) }
         Button(onClick = {
             platform.scanQr("Scan the clinic's card") { card ->
-                try { qr = sharing.invite(childId, card, Access.WRITER).text; problem = null } catch (e: RedbookException) { problem = e.message }
+                try { qr = sharing.invite(childId, card, Access.WRITER).text; problem = null } catch (e: RedbookException) { problem = errorText(e) }
             }
         }) { Text("Scan the clinic's card") }
         qr?.let { platform.QrCode(it, Modifier.size(280.dp).semantics { contentDescription = "Invitation QR code" }) }
@@ -40,7 +41,7 @@ fun ShareScreen(sharing: Sharing, platform: PlatformUi, childId: String, done: (
         }
         Button(onClick = {
             platform.openUpdate { bytes ->
-                status = try { if (sharing.receiveUpdate(bytes)) "Update added" else "Nothing new in that update" } catch (e: RedbookException) { e.message }
+                status = try { if (sharing.receiveUpdate(bytes)) "Update added" else "Nothing new in that update" } catch (e: RedbookException) { errorText(e) }
             }
         }) { Text("Open an update") }
         status?.let { Text(it) }

@@ -14,7 +14,7 @@ import uk.nhs.redbook.demo.presentation.FamilyPresenter
 import uk.nhs.redbook.demo.presentation.FormResult
 
 @Composable
-fun VaccinesTab(presenter: FamilyPresenter, childId: String, revision: Int, saved: () -> Unit) {
+fun VaccinesTab(presenter: FamilyPresenter, childId: String, revision: Int, writable: Boolean, saved: () -> Unit) {
     val state = remember(childId, revision) { presenter.immunisations(childId) }
     state.nextVisit?.let { Text("Next: $it", style = MaterialTheme.typography.titleMedium) }
     state.riskFactors.forEach { Text(it, style = MaterialTheme.typography.bodySmall) }
@@ -28,7 +28,7 @@ fun VaccinesTab(presenter: FamilyPresenter, childId: String, revision: Int, save
         state.given.forEach { VaccineRow(it.vaccine, "${it.date} · ${it.status}", it.urgent) }
     }
     Spacer(Modifier.height(8.dp))
-    AddImmunisation(presenter, childId, saved)
+    if (writable) AddImmunisation(presenter, childId, saved)
 }
 
 @Composable

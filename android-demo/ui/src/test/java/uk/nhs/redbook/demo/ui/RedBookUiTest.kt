@@ -4,100 +4,18 @@
 // font scale with its key texts checked to fit. Run by scripts/ui-tests.sh.
 package uk.nhs.redbook.demo.ui
 
-import androidx.compose.ui.geometry.Size
-import androidx.compose.ui.graphics.asSkiaBitmap
-import androidx.compose.ui.semantics.SemanticsActions
-import androidx.compose.ui.text.TextLayoutResult
 import androidx.compose.ui.test.*
-import androidx.compose.ui.unit.Density
-import java.io.File
-import java.nio.file.Files
-import java.time.LocalDate
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
-import org.jetbrains.skia.EncodedImageFormat
-import org.jetbrains.skia.Image
 import org.junit.jupiter.api.Test
-import uk.nhs.redbook.*
-import uk.nhs.redbook.demo.presentation.FamilyPresenter
 import uk.nhs.redbook.demo.presentation.FormResult
-import uk.nhs.redbook.demo.presentation.Sharing
-
-private val TODAY = LocalDate.parse("2026-11-23")
-
-/** A phone's screen (411 x 891 dp, a Pixel's) at 2.5 pixels a dp. */
-private const val WIDTH_DP = 411f
-private const val HEIGHT_DP = 891f
-private const val PX_PER_DP = 2.5f
-
-private fun openBook(): RedBook = RedBook.openWithKeyProvider(
-    Files.createTempDirectory("redbook-ui-test").resolve("family.redbook").toString(),
-    RawKeyProvider(ByteArray(32) { 7 }),
-)
-
-/** A family's phone: the real library on a new database, the screens' presenter, a desktop platform. */
-private class Phone : AutoCloseable {
-    val book = openBook()
-    val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
-    val sharing = Sharing(book)
-    val platform = DesktopPlatform()
-
-    fun addChild(name: String, born: LocalDate): String =
-        (presenter.addChild(name, born.toString(), Sex.FEMALE, "39+2", "") as FormResult.Saved).entryId
-
-    override fun close() = book.close()
-}
-
-@OptIn(ExperimentalTestApi::class)
-private fun onPhone(fontScale: Float = 1f, block: SkikoComposeUiTest.() -> Unit) =
-    runSkikoComposeUiTest(Size(WIDTH_DP * PX_PER_DP, HEIGHT_DP * PX_PER_DP), Density(PX_PER_DP, fontScale)) { block() }
-
-/** What the screen shows now, as a PNG in the screenshots folder (-Dredbook.screenshots). */
-@OptIn(ExperimentalTestApi::class)
-private fun SkikoComposeUiTest.screenshot(name: String) {
-    val dir = System.getProperty("redbook.screenshots") ?: return
-    waitForIdle()
-    val png = Image.makeFromBitmap(captureToImage().asSkiaBitmap()).encodeToData(EncodedImageFormat.PNG)!!
-    File(dir).apply { mkdirs() }.resolve("$name.png").writeBytes(png.bytes)
-}
-
-/** A text field, by the label TalkBack reads for it. */
-@OptIn(ExperimentalTestApi::class)
-private fun SkikoComposeUiTest.field(label: String) = onNode(hasSetTextAction() and hasText(label))
-
-@OptIn(ExperimentalTestApi::class)
-private fun SkikoComposeUiTest.type(label: String, text: String) {
-    field(label).performScrollTo().performTextClearance()
-    field(label).performTextInput(text)
-}
-
-@OptIn(ExperimentalTestApi::class)
-private fun SkikoComposeUiTest.tap(text: String) = onNode(hasText(text) and hasClickAction()).performScrollTo().performClick()
-
-/** Shown, and not cut off at the screen's sides: [text] fits at this font scale. */
-@OptIn(ExperimentalTestApi::class)
-private fun SkikoComposeUiTest.assertFits(text: String, substring: Boolean = false) {
-    val node = onAllNodesWithText(text, substring = substring).onFirst().performScrollTo().assertIsDisplayed()
-    val bounds = node.getBoundsInRoot()
-    val width = onRoot().getBoundsInRoot().right
-    assertTrue(bounds.left >= androidx.compose.ui.unit.Dp(0f) && bounds.right <= width, "'$text' runs off the screen: $bounds in $width")
-}
-
-/** [text] is laid out on one line: a short label (a tab's, a button's) never breaks a word. */
-@OptIn(ExperimentalTestApi::class)
-private fun SkikoComposeUiTest.assertOneLine(text: String) {
-    val node = onAllNodesWithText(text, useUnmergedTree = true).onFirst().fetchSemanticsNode()
-    val layouts = mutableListOf<TextLayoutResult>()
-    node.config[SemanticsActions.GetTextLayoutResult].action?.invoke(layouts)
-    assertEquals(1, layouts.single().lineCount, "'$text' wraps")
-}
 
 @OptIn(ExperimentalTestApi::class)
 class RedBookUiTest {
     @Test
     fun aParentAddsAChildAndSeesItInTheList() = Phone().use { phone ->
         onPhone {
-            setContent { RedBookApp(phone.presenter, phone.sharing, phone.platform) }
+            setContent { phone.App() }
             tap("Add a child")
             type("Name", "Amara Okafor")
             type("Date of birth (YYYY-MM-DD)", "2026-09-21")
@@ -118,7 +36,7 @@ class RedBookUiTest {
     @Test
     fun aFormsProblemIsShownBesideItsField() = Phone().use { phone ->
         onPhone {
-            setContent { RedBookApp(phone.presenter, phone.sharing, phone.platform, Screen.AddChild) }
+            setContent { phone.App(Screen.AddChild) }
             type("Name", "Kofi")
             type("Date of birth (YYYY-MM-DD)", "2027-01-01")
             onNodeWithText("Male").performClick()
@@ -133,7 +51,7 @@ class RedBookUiTest {
     fun aMeasurementAddedShowsOnTheTimeline() = Phone().use { phone ->
         val id = phone.addChild("Amara", TODAY.minusMonths(2))
         onPhone {
-            setContent { RedBookApp(phone.presenter, phone.sharing, phone.platform, Screen.Child(id)) }
+            setContent { phone.App(Screen.Child(id)) }
             type("weight kg", "5,6")
             type("length cm (lying down)", "58")
             tap("Add measurement")
@@ -148,7 +66,7 @@ class RedBookUiTest {
     fun aMistypedWeightIsQuestionedAndKeptAsTypedForReview() = Phone().use { phone ->
         val id = phone.addChild("Amara", TODAY.minusMonths(2))
         onPhone {
-            setContent { RedBookApp(phone.presenter, phone.sharing, phone.platform, Screen.Child(id)) }
+            setContent { phone.App(Screen.Child(id)) }
             type("weight kg", "35")
             tap("Add measurement")
             // The core's question, in its words; nothing is written yet.
@@ -170,7 +88,7 @@ class RedBookUiTest {
     fun anImmunisationEnteredShowsAsGiven() = Phone().use { phone ->
         val id = phone.addChild("Amara", TODAY.minusWeeks(9))
         onPhone {
-            setContent { RedBookApp(phone.presenter, phone.sharing, phone.platform, Screen.Child(id, ChildTab.Vaccines)) }
+            setContent { phone.App(Screen.Child(id, ChildTab.Vaccines)) }
             onNodeWithText("6-in-1 dose 1", substring = true).assertExists()
             type("Date given (YYYY-MM-DD)", TODAY.minusWeeks(1).toString())
             type("Vaccine", "6-in-1")
@@ -190,12 +108,12 @@ class RedBookUiTest {
         phone.presenter.addMeasurement(id, TODAY.minusMonths(2).toString(), "5.0", "57", "", atHome = false)
         phone.presenter.addMeasurement(id, TODAY.toString(), "6.4", "62", "", atHome = false)
         onPhone {
-            setContent { RedBookApp(phone.presenter, phone.sharing, phone.platform, Screen.Child(id, ChildTab.Growth)) }
+            setContent { phone.App(Screen.Child(id, ChildTab.Growth)) }
             onNodeWithContentDescription("Growth chart").assertExists()
             onNodeWithText("6.40 kg", substring = true).performScrollTo().assertIsDisplayed()
             onAllNodesWithText("centile", substring = true).onFirst().assertIsDisplayed()
             screenshot("growth")
-            tap("Length")
+            tap("length cm (lying down)")
             onNodeWithText("62.0 cm", substring = true).performScrollTo().assertIsDisplayed()
         }
     }
@@ -211,13 +129,17 @@ class RedBookUiTest {
             Case("children", Screen.Family, listOf("Amara Okafor-Mensah", "Add a child", "Add a shared record"), listOf("Add a child")),
             Case("add-child", Screen.AddChild, listOf("Add the child", "NHS number (if known)"), listOf("Female", "Male", "Add the child")),
             Case("timeline", Screen.Child(id), listOf("Amara Okafor-Mensah", "Add measurement", "Print summary"), tabs + "Add measurement"),
-            Case("growth", Screen.Child(id, ChildTab.Growth), listOf("Weight", "Head", "5.10 kg"), tabs + listOf("Weight", "Length", "Head")),
+            Case("growth", Screen.Child(id, ChildTab.Growth), listOf("Weight", "Head", "5.10 kg"), tabs + listOf("Weight", "length cm (lying down)", "Head")),
             Case("vaccines", Screen.Child(id, ChildTab.Vaccines), listOf("Given", "6-in-1 dose 1", "Add vaccination"), tabs + "Add vaccination"),
             Case("share", Screen.Share(id), listOf("Scan the clinic's card", "Open an update"), listOf("Open an update")),
+            Case("members", Screen.Members(id), listOf("Members"), listOf("Members")),
+            Case("sync", Screen.Sync, listOf("Sync now", "Not synced yet since the app opened"), listOf("Sync now")),
+            Case("recovery-kit", Screen.RecoveryKit, listOf("Make the recovery kit"), listOf("Make the recovery kit")),
+            Case("restore", Screen.Restore, listOf("Restore from the recovery kit", "Restore"), listOf("Restore")),
         )
         for (case in screens) {
             onPhone(fontScale = 2f) {
-                setContent { RedBookApp(phone.presenter, phone.sharing, phone.platform, case.screen) }
+                setContent { phone.App(case.screen) }
                 screenshot("${case.name}-200pc")
                 case.fits.forEach { assertFits(it, substring = it.endsWith("kg")) }
                 case.oneLine.forEach { assertOneLine(it) }
@@ -225,7 +147,7 @@ class RedBookUiTest {
         }
         // The question about a mistyped weight, the longest text a parent meets on a form.
         onPhone(fontScale = 2f) {
-            setContent { RedBookApp(phone.presenter, phone.sharing, phone.platform, Screen.Child(id)) }
+            setContent { phone.App(Screen.Child(id)) }
             type("weight kg", "35")
             tap("Add measurement")
             assertFits("is not possible at 2 months", substring = true)
@@ -240,7 +162,7 @@ class RedBookUiTest {
         Phone().use { clinic ->
             phone.platform.nextScan = clinic.sharing.myCard().text
             onPhone {
-                setContent { RedBookApp(phone.presenter, phone.sharing, phone.platform, Screen.Share(id)) }
+                setContent { phone.App(Screen.Share(id)) }
                 tap("Scan the clinic's card")
                 onNodeWithContentDescription("Invitation QR code").performScrollTo().assertIsDisplayed()
                 screenshot("share")
