@@ -171,6 +171,20 @@ impl RedBook {
         Ok(self.inner.find_by_name(&prefix)?)
     }
 
+    /// Opens a child's record off the caller's thread: decrypts and loads it, checks the
+    /// signatures not checked before, and keeps it open, so the screens read next
+    /// (`timeline_screen`, `child`, the charts) draw from memory. A large record read cold
+    /// takes tens of milliseconds here and more on a phone: call this when a child is
+    /// chosen, then draw.
+    pub async fn open_record(&self, id: RecordId) -> Result<()> {
+        let book = self.inner.clone();
+        off_the_callers_thread(move || {
+            book.child(&id)?;
+            Ok(())
+        })
+        .await
+    }
+
     pub fn child(&self, id: RecordId) -> Result<ChildRecord> {
         Ok(self.inner.child(&id)?)
     }

@@ -63,6 +63,25 @@ class FamilyPresenterTest {
     }
 
     @Test
+    fun aChildsRecordOpensOffTheCallersThreadThenItsTimelineDraws() {
+        val dir = Files.createTempDirectory("redbook-demo-test")
+        val path = dir.resolve("family.redbook").toString()
+        val key = RawKeyProvider(ByteArray(32) { 3 })
+        val kofi = runBlocking { RedBook.openWithKeyProvider(path, key) }.use { book ->
+            val kofi = book.addChild(child("Kofi", "2023-09-25"))
+            repeat(40) { book.addEntry(kofi, EntryBody.Note(Note("2026-01-01", NoteKind.OBSERVATION, "Note $it"))) }
+            kofi
+        }
+        runBlocking { RedBook.openWithKeyProvider(path, key) }.use { book ->
+            val presenter = FamilyPresenter(book, GrowthCharts.whoOnly()) { TODAY }
+            runBlocking { presenter.openChild(kofi) }
+            assertEquals(40, presenter.timeline(kofi).rows.size)
+            // A record this phone does not hold: the core's error, from the suspended call.
+            assertFailsWith<RedbookException.NotFound> { runBlocking { presenter.openChild("00".repeat(16)) } }
+        }
+    }
+
+    @Test
     fun aHealthVisitorFindsAChildByNhsNumberOrTheStartOfAName() {
         openBook("caseload.redbook", 1).use { book ->
             // A caseload tablet bounds the documents it keeps open; lists come from summaries.
