@@ -21,6 +21,7 @@ export PATH="$root/.tools/gungraun/bin:$PATH"
 
 # The fixture files, written natively (under valgrind it would take minutes).
 cargo run --quiet --locked --release -p redbook-core --example budget_fixtures >/dev/null
-cargo bench --quiet --locked -p redbook-core --bench budgets 2>&1 \
+cargo clippy --quiet --locked -p redbook-core --bench budgets --features budgets -- -D warnings
+cargo bench --quiet --locked -p redbook-core --features budgets --bench budgets 2>&1 \
     | grep -E "^budgets::|Instructions:|exceeds|^Gungraun result" \
     | sed -E 's/^budgets::budgets:://'
