@@ -30,7 +30,7 @@ mod budget {
     pub const ADD_ENTRY: u64 = 700_000;
     pub const RECEIVE_ONE_ENTRY: u64 = 5_100_000;
     pub const LIST_500_CHILDREN: u64 = 3_000_000;
-    pub const COLD_OPEN: u64 = 104_000_000;
+    pub const COLD_OPEN: u64 = 108_000_000;
     pub const GROWTH_ASSESS_1000: u64 = 1_900_000;
 }
 
