@@ -13,9 +13,10 @@
 
 #[path = "support/budget_fixtures.rs"]
 mod budget_fixtures;
-use automerge::transaction::Transactable;
-use automerge::ReadDoc;
+#[path = "support/engines_floor.rs"]
+mod engines_floor;
 use budget_fixtures::{caseload, family, measurement, raw_key, sync};
+use engines_floor::EnginesFloor;
 use gungraun::prelude::*;
 use gungraun::{Callgrind, EventKind};
 use redbook_core::growth::{assess, Correction, GrowthReferences, Measure, Observation, Sex};
@@ -69,56 +70,21 @@ fn add_entry(fixture: (TempDir, RedBook, RecordId)) -> (TempDir, RedBook, EntryV
 }
 
 /// The floor `add_entry` is compared with (not a budget of ours): what its two engines do
-/// for the same write. The record's document, a signed entry value from it, and a
-/// `synchronous=FULL` WAL database for the change's bytes.
-fn engines_ready() -> (TempDir, automerge::Automerge, Vec<u8>, rusqlite::Connection) {
+/// for the same write on the same record, warmed as `add_entry` is by one write first.
+fn engines_ready() -> (TempDir, EnginesFloor) {
     let (work, book, id) = mum_reading();
-    let doc = automerge::Automerge::load(&book.record_bytes(&id).unwrap()).unwrap();
-    let (_, entries) = doc.get(automerge::ROOT, "entries").unwrap().unwrap();
-    let first = doc.keys(&entries).next().unwrap();
-    let value = match doc.get(&entries, &first).unwrap().unwrap().0 {
-        automerge::Value::Scalar(s) => match s.as_ref() {
-            automerge::ScalarValue::Bytes(b) => b.clone(),
-            _ => unreachable!("entries are signed bytes"),
-        },
-        _ => unreachable!("entries are signed bytes"),
-    };
-    let conn = rusqlite::Connection::open(work.path().join("floor.sqlite")).unwrap();
-    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-    conn.pragma_update(None, "synchronous", "FULL").unwrap();
-    conn.execute_batch("CREATE TABLE chunks (seq INTEGER PRIMARY KEY, bytes BLOB NOT NULL)")
-        .unwrap();
-    // Warmed as `add_entry` is: one write done first.
-    let mut ready = (work, doc, value, conn);
-    engines_floor_write(&mut ready, "warm");
-    ready
-}
-
-fn engines_floor_write(
-    (_, doc, value, conn): &mut (TempDir, automerge::Automerge, Vec<u8>, rusqlite::Connection),
-    key: &str,
-) {
-    let (_, entries) = doc.get(automerge::ROOT, "entries").unwrap().unwrap();
-    let before = doc.get_heads();
-    let mut tx = doc.transaction();
-    tx.put(&entries, key, automerge::ScalarValue::Bytes(value.clone()))
-        .unwrap();
-    tx.commit();
-    let change = doc.save_after(&before);
-    let sql = conn.unchecked_transaction().unwrap();
-    sql.prepare_cached("INSERT INTO chunks (bytes) VALUES (?1)")
-        .unwrap()
-        .execute([&change])
-        .unwrap();
-    sql.commit().unwrap();
+    let mut floor = EnginesFloor::new(
+        &book.record_bytes(&id).unwrap(),
+        &work.path().join("floor.sqlite"),
+    );
+    floor.write("warm");
+    (work, floor)
 }
 
 #[library_benchmark]
 #[bench::same_value_same_document(setup = engines_ready)]
-fn add_entry_engines_floor(
-    mut ready: (TempDir, automerge::Automerge, Vec<u8>, rusqlite::Connection),
-) -> (TempDir, automerge::Automerge, Vec<u8>, rusqlite::Connection) {
-    engines_floor_write(&mut ready, black_box("floor"));
+fn add_entry_engines_floor(mut ready: (TempDir, EnginesFloor)) -> (TempDir, EnginesFloor) {
+    ready.1.write(black_box("floor"));
     ready
 }
 

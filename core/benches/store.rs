@@ -9,9 +9,10 @@
 //!   and the same record once a member was removed, when every read also works out what
 //!   each change had seen (`record::causal`).
 
-use automerge::transaction::Transactable;
-use automerge::ReadDoc;
+#[path = "support/engines_floor.rs"]
+mod engines_floor;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use engines_floor::EnginesFloor;
 use redbook_core::crypto::RawKeyProvider;
 use redbook_core::model::*;
 use redbook_core::{RedBook, Unlock};
@@ -88,42 +89,15 @@ fn add_entry(c: &mut Criterion) {
     });
     // The engines alone: the same document, the same signed value under a fresh key,
     // the change's bytes as one row. Everything redbook adds is above this.
-    let mut doc = automerge::Automerge::load(&book.record_bytes(&id).unwrap()).unwrap();
-    let (_, entries) = doc.get(automerge::ROOT, "entries").unwrap().unwrap();
-    let signed_value = {
-        let first = doc.keys(&entries).next().unwrap();
-        match doc.get(&entries, &first).unwrap().unwrap().0 {
-            automerge::Value::Scalar(s) => match s.as_ref() {
-                automerge::ScalarValue::Bytes(b) => b.clone(),
-                _ => unreachable!("entries are signed bytes"),
-            },
-            _ => unreachable!("entries are signed bytes"),
-        }
-    };
-    let floor = rusqlite::Connection::open(dir.path().join("floor.sqlite")).unwrap();
-    floor.pragma_update(None, "journal_mode", "WAL").unwrap();
-    floor.pragma_update(None, "synchronous", "FULL").unwrap();
-    floor
-        .execute_batch("CREATE TABLE chunks (seq INTEGER PRIMARY KEY, bytes BLOB NOT NULL)")
-        .unwrap();
+    let mut floor = EnginesFloor::new(
+        &book.record_bytes(&id).unwrap(),
+        &dir.path().join("floor.sqlite"),
+    );
     settle(&dir.path().join("floor.sqlite"));
     group.bench_function("engines_floor", |b| {
         b.iter(|| {
             i += 1;
-            let before = doc.get_heads();
-            let mut tx = doc.transaction();
-            tx.put(
-                &entries,
-                format!("floor-{i}"),
-                automerge::ScalarValue::Bytes(signed_value.clone()),
-            )
-            .unwrap();
-            tx.commit();
-            let change = doc.save_after(&before);
-            let sql = floor.unchecked_transaction().unwrap();
-            sql.execute("INSERT INTO chunks (bytes) VALUES (?1)", [&change])
-                .unwrap();
-            sql.commit().unwrap();
+            floor.write(&format!("floor-{i}"));
         })
     });
     settle(&dir.path().join("plain.sqlite"));
