@@ -1,7 +1,8 @@
 //! Group `sync`: `full_5000` syncs a 5,000-entry record to a new member through
 //! sealed, signed envelopes and two encrypted stores; `one_entry` syncs one new entry
 //! between two devices already in sync; `bare_automerge` does the full sync with bare
-//! automerge documents in memory, the baseline. Rounds and bytes are printed once.
+//! automerge documents in memory, the baseline, and `one_entry_bare_automerge` the
+//! one-entry step with them (one entry value put, committed and synced). Rounds and bytes are printed once.
 //!
 //! Group `receive`: what checking another device's changes costs. `checked_5000` takes
 //! the 5,000 entries' changes into a fresh copy of the record through
@@ -10,7 +11,8 @@
 //! difference divided by 5,000 is the cost of checking one received entry.
 
 use automerge::sync::{State, SyncDoc};
-use automerge::Automerge;
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ReadDoc, Value, ROOT};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use redbook_core::crypto::RawKeyProvider;
 use redbook_core::model::*;
@@ -56,23 +58,42 @@ fn sync(a: &RedBook, b: &RedBook, id: &RecordId) -> (usize, usize, usize) {
 }
 
 fn bare_sync(a: &mut Automerge, b: &mut Automerge) -> (usize, usize) {
-    let (mut sa, mut sb) = (State::new(), State::new());
+    bare_sync_with(a, &mut State::new(), b, &mut State::new())
+}
+
+/// The entries map and one entry's signed value, as the record holds them.
+fn an_entry_value(doc: &Automerge) -> (automerge::ObjId, automerge::ScalarValue) {
+    let (_, entries) = doc.get(ROOT, "entries").unwrap().unwrap();
+    let first = doc.keys(&entries).next().unwrap();
+    match doc.get(&entries, &first).unwrap().unwrap().0 {
+        Value::Scalar(value) => (entries, value.into_owned()),
+        _ => unreachable!("entries are signed bytes"),
+    }
+}
+
+/// Syncs `a` (whose state for `b` is `sa`) and `b` (`sb` for `a`) until neither sends.
+fn bare_sync_with(
+    a: &mut Automerge,
+    sa: &mut State,
+    b: &mut Automerge,
+    sb: &mut State,
+) -> (usize, usize) {
     let (mut messages, mut bytes) = (0, 0);
     loop {
         let mut sent = false;
-        if let Some(m) = a.generate_sync_message(&mut sa) {
+        if let Some(m) = a.generate_sync_message(sa) {
             let encoded = m.encode();
             messages += 1;
             bytes += encoded.len();
-            b.receive_sync_message(&mut sb, automerge::sync::Message::decode(&encoded).unwrap())
+            b.receive_sync_message(sb, automerge::sync::Message::decode(&encoded).unwrap())
                 .unwrap();
             sent = true;
         }
-        if let Some(m) = b.generate_sync_message(&mut sb) {
+        if let Some(m) = b.generate_sync_message(sb) {
             let encoded = m.encode();
             messages += 1;
             bytes += encoded.len();
-            a.receive_sync_message(&mut sa, automerge::sync::Message::decode(&encoded).unwrap())
+            a.receive_sync_message(sa, automerge::sync::Message::decode(&encoded).unwrap())
                 .unwrap();
             sent = true;
         }
@@ -169,6 +190,29 @@ fn sync_benches(c: &mut Criterion) {
             |()| sync(&mum, &member, &id),
             BatchSize::PerIteration,
         )
+    });
+    // The same step with bare automerge: two documents of the record already in sync,
+    // one entry value put and committed on one, then synced with the states kept.
+    let mut sender = Automerge::load(&saved).unwrap();
+    let mut receiver = sender.clone();
+    let (entries, value) = an_entry_value(&sender);
+    let (mut to_receiver, mut to_sender) = (State::new(), State::new());
+    bare_sync_with(&mut sender, &mut to_receiver, &mut receiver, &mut to_sender);
+    let mut n = 0;
+    group.bench_function("one_entry_bare_automerge", |b| {
+        b.iter_custom(|iterations| {
+            let mut spent = std::time::Duration::ZERO;
+            for _ in 0..iterations {
+                n += 1;
+                let mut tx = sender.transaction();
+                tx.put(&entries, format!("bare-{n}"), value.clone()).unwrap();
+                tx.commit();
+                let started = std::time::Instant::now();
+                bare_sync_with(&mut sender, &mut to_receiver, &mut receiver, &mut to_sender);
+                spent += started.elapsed();
+            }
+            spent
+        })
     });
     group.finish();
 

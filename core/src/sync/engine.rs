@@ -108,7 +108,7 @@ impl SyncEngine<'_> {
         session.resume(via_relay);
         match session.next(epoch) {
             Next::Keys => {
-                store.save_sync_state(id, peer, &session.encode())?;
+                save_session(store, id, peer, session)?;
                 let statements = store.record(id)?.statement_values();
                 Ok(Some(super::seal_keys(
                     &header(Kind::Keys),
@@ -123,7 +123,7 @@ impl SyncEngine<'_> {
                     .automerge()
                     .generate_sync_message(&mut session.state);
                 session.sent(message.is_some());
-                store.save_sync_state(id, peer, &session.encode())?;
+                save_session(store, id, peer, session)?;
                 let Some(message) = message else {
                     return Ok(None);
                 };
@@ -172,8 +172,7 @@ impl SyncEngine<'_> {
             if header.epoch == held {
                 session.answer();
             }
-            let saved = session.encode();
-            store.save_sync_state(&id, &header.from, &saved)?;
+            save_session(store, &id, &header.from, session)?;
             if adopted {
                 sessions.retain(|(record, peer), _| record != &id || peer == &header.from);
             }
@@ -187,8 +186,7 @@ impl SyncEngine<'_> {
                 let session = session(sessions, store, &id, &header.from)?;
                 session.peer_holds(header.epoch);
                 session.behind();
-                let saved = session.encode();
-                store.save_sync_state(&id, &header.from, &saved)?;
+                save_session(store, &id, &header.from, session)?;
                 return Err(SyncError::OldKey.into());
             }
         }
@@ -233,7 +231,7 @@ impl SyncEngine<'_> {
                     if session.state.their_heads != their_heads {
                         session.progressed();
                     }
-                    store.save_sync_state(&id, &header.from, &session.encode())?;
+                    save_session(store, &id, &header.from, session)?;
                 }
                 result
             }
@@ -332,6 +330,12 @@ impl SyncEngine<'_> {
         session(self.sessions, self.store, id, peer)
     }
 
+    /// Saves the session with `peer` (`save_session`).
+    pub fn save_session(&mut self, id: &RecordId, peer: &str) -> Result<(), Error> {
+        let session = session(self.sessions, self.store, id, peer)?;
+        save_session(self.store, id, peer, session)
+    }
+
     /// The devices this one syncs the record with.
     pub fn peers(&mut self, id: &RecordId) -> Result<Vec<String>, Error> {
         sync_peers(self.store, id, self.device_id)
@@ -388,6 +392,20 @@ pub fn session<'a>(
         sessions.insert(key.clone(), Session::restored(saved.as_deref()));
     }
     Ok(sessions.get_mut(&key).expect("inserted above"))
+}
+
+/// Writes a session's state unless the store already holds the same bytes.
+pub fn save_session(
+    store: &mut Store,
+    id: &RecordId,
+    peer: &str,
+    session: &mut Session,
+) -> Result<(), Error> {
+    if let Some(encoded) = session.unsaved() {
+        store.save_sync_state(id, peer, &encoded)?;
+        session.saved(encoded);
+    }
+    Ok(())
 }
 
 /// The devices this one syncs a record with: its other active members, or, until the

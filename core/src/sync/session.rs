@@ -27,6 +27,10 @@ pub struct Session {
     /// A key message sent or a message in flight was restored from the saved state and
     /// no message has been generated since (`resume`).
     restored_marks: bool,
+    /// The encoding the store holds, as last read or written: saving the same bytes
+    /// again is skipped, since each save is a durable transaction of its own
+    /// (`sync::engine::save_session`).
+    persisted: Option<Vec<u8>>,
 }
 
 /// A saved session: `"RBSS" | version 1 | peer epoch u32 | keys sent u32 (epoch + 1, 0 for
@@ -140,7 +144,19 @@ impl Session {
             peer_epoch,
             keys_sent,
             restored_marks: restored_in_flight || keys_sent.is_some(),
+            persisted: saved.map(<[u8]>::to_vec),
         }
+    }
+
+    /// The session's encoding when it differs from what the store holds.
+    pub fn unsaved(&self) -> Option<Vec<u8>> {
+        let encoded = self.encode();
+        (self.persisted.as_ref() != Some(&encoded)).then_some(encoded)
+    }
+
+    /// The store now holds `encoded` for this session.
+    pub fn saved(&mut self, encoded: Vec<u8>) {
+        self.persisted = Some(encoded);
     }
 
     /// Called before each message is generated. A restored key message sent or message in

@@ -399,8 +399,7 @@ fn send_again(engine: &mut SyncEngine<'_>, id: &RecordId, peers: &[String]) -> R
     for peer in peers {
         let session = engine.session(id, peer)?;
         session.ask_again();
-        let saved = session.encode();
-        engine.store.save_sync_state(id, peer, &saved)?;
+        engine.save_session(id, peer)?;
     }
     Ok(())
 }
@@ -430,7 +429,6 @@ fn ask_again(
         session.ask_again();
         true
     };
-    let saved = session.encode();
-    engine.store.save_sync_state(id, peer, &saved)?;
+    engine.save_session(id, peer)?;
     Ok(ask)
 }
