@@ -102,17 +102,29 @@ pub(super) fn put_head_and_summary(
     let nhs_ref = summary.nhs_number.as_deref().map(|nhs| cipher.nhs_ref(nhs));
     let sealed =
         cipher.seal_summary(record_ref, sealed_head, nhs_ref.as_ref(), &encode(summary))?;
-    conn.prepare_cached(
-        "INSERT INTO summaries (record_ref, sealed_head, nhs_ref, sealed) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT(record_ref) DO UPDATE SET sealed_head = excluded.sealed_head,
-             nhs_ref = excluded.nhs_ref, sealed = excluded.sealed",
-    )?
-    .execute(params![
+    let row = params![
         record_ref.as_slice(),
         sealed_head,
         nhs_ref.as_ref().map(|r| r.as_slice()),
         sealed
-    ])?;
+    ];
+    // Usually only the head and the summary change: an update that does not name
+    // `nhs_ref` leaves its index alone (naming it rewrites the index entry even when the
+    // value is the same: one more page to write at every change).
+    let updated = conn
+        .prepare_cached(
+            "UPDATE summaries SET sealed_head = ?2, sealed = ?4
+             WHERE record_ref = ?1 AND nhs_ref IS ?3",
+        )?
+        .execute(row)?;
+    if updated == 0 {
+        conn.prepare_cached(
+            "INSERT INTO summaries (record_ref, sealed_head, nhs_ref, sealed) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(record_ref) DO UPDATE SET sealed_head = excluded.sealed_head,
+                 nhs_ref = excluded.nhs_ref, sealed = excluded.sealed",
+        )?
+        .execute(row)?;
+    }
     Ok(())
 }
 
