@@ -205,7 +205,8 @@ fn sync_benches(c: &mut Criterion) {
             for _ in 0..iterations {
                 n += 1;
                 let mut tx = sender.transaction();
-                tx.put(&entries, format!("bare-{n}"), value.clone()).unwrap();
+                tx.put(&entries, format!("bare-{n}"), value.clone())
+                    .unwrap();
                 tx.commit();
                 let started = std::time::Instant::now();
                 bare_sync_with(&mut sender, &mut to_receiver, &mut receiver, &mut to_sender);

@@ -757,3 +757,106 @@ fn errors_carry_no_personal_data() {
     }
     let _ = RawKeyProvider::new(&[0; 32]);
 }
+
+/// Entries are read from their JSON without serde's buffering of the tagged body
+/// (`StoredEntry::from_json`): every kind, and anything a modified client could sign
+/// instead, reads exactly as the derived reader reads it.
+#[test]
+fn an_entry_reads_from_its_json_as_the_derived_reader_reads_it() {
+    let derived = |json: &[u8]| serde_json::from_slice::<StoredEntry>(json).ok();
+    let mut bodies = every_kind_of_entry();
+    bodies.push(EntryBody::EnteredInError {
+        target: EntryId::generate().unwrap(),
+        reason: "wrong child".into(),
+    });
+    bodies.push(EntryBody::RecordClosed(RecordClosure {
+        date: date("2026-03-01"),
+        reason: ClosureReason::Died,
+    }));
+    let mut written = Vec::new();
+    for (n, body) in bodies.into_iter().enumerate() {
+        let entry = StoredEntry {
+            id: EntryId::generate().unwrap(),
+            author: Author {
+                device_id: "ab".repeat(16),
+                role: Role::HealthVisitor,
+                display_name: "Nurse \"Jo\" \u{e9}".into(),
+                organisation: (n % 2 == 0).then(|| "RX1".into()),
+            },
+            recorded_at: chrono::Utc::now(),
+            amends: (n % 3 == 0).then(|| EntryId::generate().unwrap()),
+            body,
+            source: (n % 4 == 0).then(|| "a GP system".into()),
+            confirmed: n % 2 == 1,
+        };
+        let json = serde_json::to_vec(&entry).unwrap();
+        assert_eq!(StoredEntry::from_json(&json), Some(entry), "{n}");
+        written.push(json);
+    }
+
+    // What a modified client could sign in place of an entry's JSON.
+    let real = String::from_utf8(written[0].clone()).unwrap();
+    let frame = |body: &str| {
+        format!(
+            r#"{{"id":"{}","author":{{"device_id":"ab","role":"parent","display_name":"M","organisation":null}},"recorded_at":"2026-02-01T10:00:00Z","amends":null,"body":{body}}}"#,
+            EntryId::generate().unwrap().as_str()
+        )
+    };
+    let mut crafted: Vec<String> = [
+        r#"{"type":"note","date":"2026-02-01","kind":"observation","text":"t"}"#,
+        r#"{"date":"2026-02-01","kind":"observation","text":"t","type":"note","extra":[1,{"a":2}]}"#,
+        r#"{"type":"note","type":"note","date":"2026-02-01","kind":"observation","text":"t"}"#,
+        r#"{"type":"note","type":"allergy","date":"2026-02-01","kind":"observation","text":"t"}"#,
+        r#"{"type":"not\u0065","date":"2026-02-01","kind":"observation","text":"t"}"#,
+        r#"{"type":"Note","date":"2026-02-01","kind":"observation","text":"t"}"#,
+        r#"{"type":"x-ray","date":"2026-02-01"}"#,
+        r#"{"type":null,"date":"2026-02-01","kind":"observation","text":"t"}"#,
+        r#"{"type":7}"#,
+        r#"{"date":"2026-02-01","kind":"observation","text":"t"}"#,
+        r#"["note","2026-02-01","observation","t"]"#,
+        r#"["note"]"#,
+        r#""note""#,
+        r#"null"#,
+        r#"{"type":"note","date":"2026-02-01","date":"2026-02-02","kind":"observation","text":"t"}"#,
+        r#"{"type":"measurement","date":"2026-02-01","weight_kg":3,"length_cm":null,"height_cm":null,"head_circumference_cm":null,"measured_by":"parent"}"#,
+        r#"{"type":"measurement","date":"2026-02-01","weight_kg":"3.1","measured_by":"parent"}"#,
+        r#"{"type":"immunisation","date":"2026-02-01","vaccine":"MenB","dose":300}"#,
+        r#"{"type":"entered_in_error","target":"nope","reason":"r"}"#,
+        r#"{"type":"newborn_screening","test":"hearing","date":"2026-02-01","outcome":"clear_response"}"#,
+    ]
+    .iter()
+    .map(|body| frame(body))
+    .collect();
+    crafted.push(real.replacen("\"body\":", "\"body\":null,\"body\":", 1));
+    crafted.push(real.replacen('{', "{\"confirmed\":true,", 1));
+    crafted.push(real.replacen('{', "[", 1));
+    let read: Vec<bool> = crafted
+        .iter()
+        .map(|json| {
+            let read = StoredEntry::from_json(json.as_bytes());
+            assert_eq!(read, derived(json.as_bytes()), "{json}");
+            read.is_some()
+        })
+        .collect();
+    // Read: the plain body, extra fields, an escaped tag, the array form serde also
+    // takes, a whole number for a weight, and the real entry with `confirmed` put first.
+    // Everything else is refused by both readers.
+    let expected = [
+        true, true, false, false, true, false, false, false, false, false, true, false, false,
+        false, false, true, false, false, false, false, false, true, false,
+    ];
+    assert_eq!(read, expected);
+    // Every truncation and a flipped byte at every place of a few real entries.
+    for json in written.iter().take(4) {
+        for end in 0..json.len() {
+            assert_eq!(StoredEntry::from_json(&json[..end]), derived(&json[..end]));
+        }
+        for at in 0..json.len() {
+            for flip in [0x01, 0x20, 0x80] {
+                let mut changed = json.clone();
+                changed[at] ^= flip;
+                assert_eq!(StoredEntry::from_json(&changed), derived(&changed), "{at}");
+            }
+        }
+    }
+}

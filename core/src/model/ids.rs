@@ -20,8 +20,15 @@ macro_rules! hex_id {
         impl TryFrom<String> for $name {
             type Error = super::ValidationError;
             fn try_from(s: String) -> Result<Self, Self::Error> {
+                let canonical = |s: &str| {
+                    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                };
+                // As stored (every id read from a record): kept without a copy.
+                if canonical(&s) {
+                    return Ok(Self(s));
+                }
                 let s = s.trim().to_ascii_lowercase();
-                if s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                if canonical(&s) {
                     Ok(Self(s))
                 } else {
                     Err(super::ValidationError::new($what, "expected 32 hex digits"))

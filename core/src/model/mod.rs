@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 mod entries;
+mod entry_json;
 mod ids;
 pub mod membership;
 pub mod summary;
