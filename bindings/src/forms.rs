@@ -2,6 +2,7 @@
 
 use crate::RedbookError;
 use chrono::NaiveDate;
+use redbook_core::growth::Measure;
 use redbook_core::model::{ChildDetails, EntryBody, NoteKind, Sex};
 use redbook_core::view::forms::{self, FieldProblem};
 use std::fmt;
@@ -105,6 +106,25 @@ pub fn measured_standing(birth_date: Option<NaiveDate>, on: NaiveDate) -> bool {
 #[uniffi::export]
 pub fn length_field_label(birth_date: Option<NaiveDate>, on: NaiveDate) -> String {
     forms::length_field_label(birth_date, on).to_string()
+}
+
+/// A measure the growth screen offers, with its word ("Length" or "Height" by age).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct MeasureChoice {
+    pub measure: Measure,
+    pub label: String,
+}
+
+/// The growth screen's measures for a child on a day, in order, with their words.
+#[uniffi::export]
+pub fn growth_measure_choices(birth_date: Option<NaiveDate>, on: NaiveDate) -> Vec<MeasureChoice> {
+    forms::growth_measures(birth_date, on)
+        .into_iter()
+        .map(|(measure, label)| MeasureChoice {
+            measure,
+            label: label.to_string(),
+        })
+        .collect()
 }
 
 /// An `InvalidInput` error's field and reason as a form shows them.

@@ -2,6 +2,7 @@
 //! for what was not measured, each problem tied to its field and worded for the form. The
 //! apps pass the text through and show the answer, so both say the same thing.
 
+use crate::growth::Measure;
 use crate::model::{
     ChildDetails, EntryBody, Gestation, Immunisation, MeasuredBy, Measurement, Note, NoteKind, Sex,
 };
@@ -72,6 +73,25 @@ pub fn length_field_label(birth_date: Option<NaiveDate>, on: NaiveDate) -> &'sta
     } else {
         "length cm (lying down)"
     }
+}
+
+/// The growth screen's measures for a child on `on`, in the order it offers them, each
+/// with its word: "Length" before the second birthday, "Height" from it
+/// (`measured_standing`), as the chart names the measure.
+pub fn growth_measures(
+    birth_date: Option<NaiveDate>,
+    on: NaiveDate,
+) -> Vec<(Measure, &'static str)> {
+    let length = if measured_standing(birth_date, on) {
+        "Height"
+    } else {
+        "Length"
+    };
+    vec![
+        (Measure::WeightKg, "Weight"),
+        (Measure::HeightCm, length),
+        (Measure::HeadCircumferenceCm, "Head"),
+    ]
 }
 
 /// Blank is "not measured"; otherwise a number with . or , as the decimal mark.
@@ -321,6 +341,31 @@ mod tests {
         assert_eq!(
             length_field_label(None, on("2026-06-01")),
             "length cm (lying down)"
+        );
+    }
+
+    #[test]
+    fn the_growth_screen_offers_length_until_the_second_birthday_then_height() {
+        let born = "2024-06-01".parse().ok();
+        let words = |on: &str| -> Vec<&str> {
+            growth_measures(born, on.parse().unwrap())
+                .into_iter()
+                .map(|(_, word)| word)
+                .collect()
+        };
+        assert_eq!(words("2026-05-31"), ["Weight", "Length", "Head"]);
+        assert_eq!(words("2026-06-01"), ["Weight", "Height", "Head"]);
+        let measures: Vec<Measure> = growth_measures(None, "2026-06-01".parse().unwrap())
+            .into_iter()
+            .map(|(measure, _)| measure)
+            .collect();
+        assert_eq!(
+            measures,
+            [
+                Measure::WeightKg,
+                Measure::HeightCm,
+                Measure::HeadCircumferenceCm
+            ]
         );
     }
 

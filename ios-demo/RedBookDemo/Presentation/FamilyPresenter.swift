@@ -83,6 +83,11 @@ final class FamilyPresenter {
         lengthFieldLabel(birthDate: try book.child(id: childId).details.birthDate, on: today())
     }
 
+    /// The growth screen's measures for this child today, with the core's words ("Length" or "Height").
+    func measureChoices(childId: String) throws -> [MeasureChoice] {
+        growthMeasureChoices(birthDate: try book.child(id: childId).details.birthDate, on: today())
+    }
+
     /// Adds a child from the form as typed; `.saved` carries the new record's id. The core
     /// reads the form and checks each value (a date of birth in the future, an NHS number's
     /// check digit).

@@ -179,10 +179,10 @@ struct GrowthTab: View {
     var body: some View {
         let state = try? presenter.growth(childId: childId, measure: measure)
         Picker("Measure", selection: $measure) {
-            Text("Weight").tag(Measure.weightKg)
-            // The core's words: lying length, or standing height from 2.
-            Text((try? presenter.lengthLabel(childId: childId)) ?? "").tag(Measure.heightCm)
-            Text("Head").tag(Measure.headCircumferenceCm)
+            // The core's measures and words: "Length" until the second birthday, then "Height".
+            ForEach((try? presenter.measureChoices(childId: childId)) ?? [], id: \.measure) { choice in
+                Text(choice.label).tag(choice.measure)
+            }
         }
         .pickerStyle(.segmented)
         ForEach(state?.view.notes ?? [], id: \.self) { Text($0).foregroundStyle(.red) }

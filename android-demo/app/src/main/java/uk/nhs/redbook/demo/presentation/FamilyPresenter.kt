@@ -13,6 +13,8 @@ import uk.nhs.redbook.FormException
 import uk.nhs.redbook.GrowthCharts
 import uk.nhs.redbook.GrowthView
 import uk.nhs.redbook.ImmunisationsView
+import uk.nhs.redbook.MeasureChoice
+import uk.nhs.redbook.growthMeasureChoices
 import uk.nhs.redbook.lengthFieldLabel
 import uk.nhs.redbook.Measure
 import uk.nhs.redbook.NoteKind
@@ -122,6 +124,10 @@ class FamilyPresenter(
     /** The length field's words for this child today: lying length, or standing height from 2. */
     fun lengthLabel(childId: String): String =
         lengthFieldLabel(book.child(childId).details.birthDate, today().toString())
+
+    /** The growth screen's measures for this child today, with the core's words ("Length" or "Height"). */
+    fun measureChoices(childId: String): List<MeasureChoice> =
+        growthMeasureChoices(book.child(childId).details.birthDate, today().toString())
 
     /**
      * Adds a vaccination as typed. One the schedule does not expect (a dose beyond the

@@ -191,6 +191,9 @@ class FamilyPresenterTest {
             assertEquals("length cm (lying down)", presenter.lengthLabel(id))
             val older = book.addChild(child("Kofi", "2023-10-19"))
             assertEquals("height cm (standing)", presenter.lengthLabel(older))
+            // The growth screen's chips say the same in a word.
+            assertEquals(listOf("Weight", "Length", "Head"), presenter.measureChoices(id).map { it.label })
+            assertEquals(listOf("Weight", "Height", "Head"), presenter.measureChoices(older).map { it.label })
         }
     }
 

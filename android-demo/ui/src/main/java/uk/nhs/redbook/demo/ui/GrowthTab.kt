@@ -14,11 +14,11 @@ import uk.nhs.redbook.demo.presentation.FamilyPresenter
 fun GrowthTab(presenter: FamilyPresenter, platform: PlatformUi, childId: String, revision: Int) {
     var measure by remember { mutableStateOf(Measure.WEIGHT_KG) }
     val state = remember(childId, measure, revision) { presenter.growth(childId, measure) }
-    // The core's words for the length measure: lying length, or standing height from 2.
-    val length = remember(childId) { presenter.lengthLabel(childId) }
+    // The core's measures and words: "Length" until the second birthday, then "Height".
+    val choices = remember(childId) { presenter.measureChoices(childId) }
     FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-        listOf(Measure.WEIGHT_KG to "Weight", Measure.HEIGHT_CM to length, Measure.HEAD_CIRCUMFERENCE_CM to "Head").forEach { (m, label) ->
-            FilterChip(selected = measure == m, onClick = { measure = m }, label = { Text(label) })
+        choices.forEach { choice ->
+            FilterChip(selected = measure == choice.measure, onClick = { measure = choice.measure }, label = { Text(choice.label) })
         }
     }
     state.view.notes.forEach { Text(it, color = MaterialTheme.colorScheme.error) }

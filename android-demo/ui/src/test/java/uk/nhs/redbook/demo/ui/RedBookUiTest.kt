@@ -113,7 +113,7 @@ class RedBookUiTest {
             onNodeWithText("6.40 kg", substring = true).performScrollTo().assertIsDisplayed()
             onAllNodesWithText("centile", substring = true).onFirst().assertIsDisplayed()
             screenshot("growth")
-            tap("length cm (lying down)")
+            tap("Length")
             onNodeWithText("62.0 cm", substring = true).performScrollTo().assertIsDisplayed()
         }
     }
@@ -129,7 +129,7 @@ class RedBookUiTest {
             Case("children", Screen.Family, listOf("Amara Okafor-Mensah", "Add a child", "Add a shared record"), listOf("Add a child")),
             Case("add-child", Screen.AddChild, listOf("Add the child", "NHS number (if known)"), listOf("Female", "Male", "Add the child")),
             Case("timeline", Screen.Child(id), listOf("Amara Okafor-Mensah", "Add measurement", "Print summary"), tabs + "Add measurement"),
-            Case("growth", Screen.Child(id, ChildTab.Growth), listOf("Weight", "Head", "5.10 kg"), tabs + listOf("Weight", "length cm (lying down)", "Head")),
+            Case("growth", Screen.Child(id, ChildTab.Growth), listOf("Weight", "Head", "5.10 kg"), tabs + listOf("Weight", "Length", "Head")),
             Case("vaccines", Screen.Child(id, ChildTab.Vaccines), listOf("Given", "6-in-1 dose 1", "Add vaccination"), tabs + "Add vaccination"),
             Case("share", Screen.Share(id), listOf("Scan the clinic's card", "Open an update"), listOf("Open an update")),
             Case("members", Screen.Members(id), listOf("Members"), listOf("Members")),
