@@ -28,7 +28,9 @@ use tempfile::TempDir;
 
 /// Instructions (callgrind's `Ir`) each case may take; CI fails above 110% of these.
 mod budget {
-    pub const ADD_ENTRY: u64 = 700_000;
+    // A clean clone's fixture measured 739,552 (this machine's 683,929; the fixtures are
+    // written at build time and their documents differ a little: the floor moved by 5.5%).
+    pub const ADD_ENTRY: u64 = 740_000;
     pub const RECEIVE_ONE_ENTRY: u64 = 5_100_000;
     pub const LIST_500_CHILDREN: u64 = 3_000_000;
     pub const COLD_OPEN: u64 = 108_000_000;
