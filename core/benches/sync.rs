@@ -2,7 +2,8 @@
 //! sealed, signed envelopes and two encrypted stores; `one_entry` syncs one new entry
 //! between two devices already in sync; `bare_automerge` does the full sync with bare
 //! automerge documents in memory, the baseline, and `one_entry_bare_automerge` the
-//! one-entry step with them (one entry value put, committed and synced). Rounds and bytes are printed once.
+//! one-entry step with them (one entry value put, committed and synced). Rounds and
+//! bytes are printed once.
 //!
 //! Group `receive`: what checking another device's changes costs. `checked_5000` takes
 //! the 5,000 entries' changes into a fresh copy of the record through
@@ -12,8 +13,14 @@
 
 use automerge::sync::{State, SyncDoc};
 use automerge::transaction::Transactable;
-use automerge::{Automerge, ReadDoc, Value, ROOT};
+use automerge::{Automerge, ScalarValue};
+// Only its entry lookup: the floor itself is `store`'s and `budgets`' baseline.
+#[allow(dead_code)]
+#[path = "support/engines_floor.rs"]
+mod engines_floor;
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use engines_floor::an_entry_value;
 use redbook_core::crypto::RawKeyProvider;
 use redbook_core::model::*;
 use redbook_core::record::Record;
@@ -59,16 +66,6 @@ fn sync(a: &RedBook, b: &RedBook, id: &RecordId) -> (usize, usize, usize) {
 
 fn bare_sync(a: &mut Automerge, b: &mut Automerge) -> (usize, usize) {
     bare_sync_with(a, &mut State::new(), b, &mut State::new())
-}
-
-/// The entries map and one entry's signed value, as the record holds them.
-fn an_entry_value(doc: &Automerge) -> (automerge::ObjId, automerge::ScalarValue) {
-    let (_, entries) = doc.get(ROOT, "entries").unwrap().unwrap();
-    let first = doc.keys(&entries).next().unwrap();
-    match doc.get(&entries, &first).unwrap().unwrap().0 {
-        Value::Scalar(value) => (entries, value.into_owned()),
-        _ => unreachable!("entries are signed bytes"),
-    }
 }
 
 /// Syncs `a` (whose state for `b` is `sa`) and `b` (`sb` for `a`) until neither sends.
@@ -205,8 +202,12 @@ fn sync_benches(c: &mut Criterion) {
             for _ in 0..iterations {
                 n += 1;
                 let mut tx = sender.transaction();
-                tx.put(&entries, format!("bare-{n}"), value.clone())
-                    .unwrap();
+                tx.put(
+                    &entries,
+                    format!("bare-{n}"),
+                    ScalarValue::Bytes(value.clone()),
+                )
+                .unwrap();
                 tx.commit();
                 let started = std::time::Instant::now();
                 bare_sync_with(&mut sender, &mut to_receiver, &mut receiver, &mut to_sender);

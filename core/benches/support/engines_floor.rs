@@ -19,15 +19,7 @@ impl EnginesFloor {
     /// From a record's whole saved document; the database is made at `database`.
     pub fn new(saved_document: &[u8], database: &Path) -> Self {
         let doc = Automerge::load(saved_document).unwrap();
-        let (_, entries) = doc.get(ROOT, "entries").unwrap().unwrap();
-        let first = doc.keys(&entries).next().unwrap();
-        let signed_value = match doc.get(&entries, &first).unwrap().unwrap().0 {
-            Value::Scalar(s) => match s.as_ref() {
-                ScalarValue::Bytes(b) => b.clone(),
-                _ => unreachable!("entries are signed bytes"),
-            },
-            _ => unreachable!("entries are signed bytes"),
-        };
+        let (entries, signed_value) = an_entry_value(&doc);
         let conn = rusqlite::Connection::open(database).unwrap();
         conn.pragma_update(None, "journal_mode", "WAL").unwrap();
         conn.pragma_update(None, "synchronous", "FULL").unwrap();
@@ -59,5 +51,18 @@ impl EnginesFloor {
             .execute([&change])
             .unwrap();
         sql.commit().unwrap();
+    }
+}
+
+/// The record's entries map and the signed value of one entry in it, as stored.
+pub fn an_entry_value(doc: &Automerge) -> (ObjId, Vec<u8>) {
+    let (_, entries) = doc.get(ROOT, "entries").unwrap().unwrap();
+    let first = doc.keys(&entries).next().unwrap();
+    match doc.get(&entries, &first).unwrap().unwrap().0 {
+        Value::Scalar(value) => match value.as_ref() {
+            ScalarValue::Bytes(bytes) => (entries, bytes.clone()),
+            _ => unreachable!("entries are signed bytes"),
+        },
+        _ => unreachable!("entries are signed bytes"),
     }
 }

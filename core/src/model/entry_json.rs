@@ -55,6 +55,8 @@ impl StoredEntry {
     fn from_json_unbuffered(json: &[u8]) -> Option<StoredEntry> {
         let frame: Frame = serde_json::from_slice(json).ok()?;
         let body = frame.body.get();
+        // serde also takes a body written as an array, tag first and the fields by
+        // position after it; read whole here it would be shifted by one field.
         if !body.starts_with('{') {
             return None;
         }

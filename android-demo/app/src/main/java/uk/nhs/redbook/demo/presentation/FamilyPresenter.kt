@@ -90,10 +90,10 @@ class FamilyPresenter(
         SearchResult.Invalid(inputProblem(e.field, e.reason))
     }
 
-    /** Current entries, newest first; corrected and in-error entries are left out. */
     /** Opens a child's record off the caller's thread, so its screens then draw from memory. */
     suspend fun openChild(childId: String) = book.openRecord(childId)
 
+    /** Current entries, newest first; corrected and in-error entries are left out. */
     fun timeline(childId: String): TimelineView = book.timelineScreen(childId, today().toString())
 
     fun growth(childId: String, measure: Measure): GrowthScreen {
