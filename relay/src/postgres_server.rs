@@ -3,12 +3,17 @@
 //! Needs PostgreSQL's binaries (Debian: `postgresql`; `scripts/test.sh` installs them);
 //! `REDBOOK_PG_BIN` names their folder if it is not `/usr/lib/postgresql/<version>/bin`.
 
+use std::collections::HashSet;
 use std::io::{Error, ErrorKind, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
+
+use tempfile::TempDir;
 
 pub struct PrivateServer {
-    dir: PathBuf,
+    /// Unique to this server (tests start several at once); removed after the server stops.
+    dir: TempDir,
     bin: PathBuf,
     port: u16,
     /// initdb refuses to run as root: as root, the server runs as the `postgres` user.
@@ -33,34 +38,43 @@ fn binaries() -> Result<PathBuf> {
     })
 }
 
+/// A loopback port nothing listens on now and no server of this process was given: the
+/// system may hand a just-closed port out again, and two servers on one port would clash.
 fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut given = GIVEN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if given.get_or_insert_with(HashSet::new).insert(port) {
+            return Ok(port);
+        }
+    }
 }
+
+/// Another process may bind the port between its choice and the server's start.
+const START_ATTEMPTS: usize = 3;
 
 impl PrivateServer {
     /// A new, empty server, started.
     pub fn start() -> Result<Self> {
         let bin = binaries()?;
-        let dir = std::env::temp_dir().join(format!(
-            "redbook-pg-{}-{}",
-            std::process::id(),
-            free_port()?
-        ));
-        std::fs::create_dir_all(&dir)?;
+        let dir = tempfile::Builder::new().prefix("redbook-pg-").tempdir()?;
         let as_postgres = std::env::var("USER").as_deref() == Ok("root")
             || Command::new("id").arg("-u").output()?.stdout == b"0\n";
         if as_postgres {
-            run(Command::new("chown").arg("postgres").arg(&dir))?;
+            run(Command::new("chown").arg("postgres").arg(dir.path()))?;
         }
-        let server = Self {
+        let mut server = Self {
             dir,
             bin,
             port: free_port()?,
             as_postgres,
         };
-        let data = server.dir.join("data");
+        let data = server.dir.path().join("data");
         server.pg(
             "initdb",
             &[
@@ -73,7 +87,14 @@ impl PrivateServer {
                 "--no-sync",
             ],
         )?;
-        server.resume()?;
+        let mut attempt = 1;
+        while let Err(error) = server.resume() {
+            if attempt == START_ATTEMPTS {
+                return Err(error);
+            }
+            attempt += 1;
+            server.port = free_port()?;
+        }
         Ok(server)
     }
 
@@ -83,19 +104,19 @@ impl PrivateServer {
 
     /// Stops the server (fast shutdown: open connections are cut).
     pub fn pause(&self) -> Result<()> {
-        let data = self.dir.join("data");
+        let data = self.dir.path().join("data");
         self.pg("pg_ctl", &["-D", path(&data), "-m", "fast", "-w", "stop"])
     }
 
     /// Starts it again on the same port with the same data.
     pub fn resume(&self) -> Result<()> {
-        let data = self.dir.join("data");
+        let data = self.dir.path().join("data");
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
             self.port,
-            self.dir.display()
+            self.dir.path().display()
         );
-        let log = self.dir.join("log");
+        let log = self.dir.path().join("log");
         self.pg(
             "pg_ctl",
             &[
@@ -113,7 +134,7 @@ impl PrivateServer {
 
     /// Every file the server keeps (for tests that look for what it must not hold).
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.join("data")
+        self.dir.path().join("data")
     }
 
     fn pg(&self, program: &str, args: &[&str]) -> Result<()> {
@@ -148,7 +169,7 @@ fn run(command: &mut Command) -> Result<()> {
 
 impl Drop for PrivateServer {
     fn drop(&mut self) {
+        // The directory itself goes when `dir` drops, after this.
         let _ = self.pause();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
