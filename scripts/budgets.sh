@@ -19,9 +19,10 @@ if ! "$runner" --version 2>/dev/null | grep -q "$runner_version"; then
 fi
 export PATH="$root/.tools/gungraun/bin:$PATH"
 
-# The fixture files, written natively (under valgrind it would take minutes).
-cargo run --quiet --locked --release -p redbook-core --example budget_fixtures >/dev/null
-cargo clippy --quiet --locked -p redbook-core --bench budgets --features budgets -- -D warnings
+# The fixture files, written natively (under valgrind it would take minutes), built with
+# the bench's profile and features so that the bench reuses every compiled crate.
+# (scripts/test.sh's clippy step covers the bench's code.)
+cargo run --quiet --locked --profile bench -p redbook-core --features budgets --example budget_fixtures >/dev/null
 cargo bench --quiet --locked -p redbook-core --features budgets --bench budgets 2>&1 \
     | grep -E "^budgets::|Instructions:|exceeds|^Gungraun result" \
     | sed -E 's/^budgets::budgets:://'
