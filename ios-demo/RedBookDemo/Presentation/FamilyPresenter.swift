@@ -53,6 +53,11 @@ final class FamilyPresenter {
         }
     }
 
+    /// Opens a child's record off the main thread, so its screens then draw from memory.
+    func openChild(childId: String) async throws {
+        try await book.openRecord(id: childId)
+    }
+
     /// Current entries, newest first; corrected and in-error entries are left out.
     func timeline(childId: String) throws -> TimelineView {
         try book.timelineScreen(id: childId, on: today())

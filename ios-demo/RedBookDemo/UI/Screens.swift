@@ -64,7 +64,43 @@ struct FamilyView: View {
     }
 }
 
+/// Opens the record off the main thread first, showing progress meanwhile, then draws
+/// it from memory; a record that cannot be opened says why in the core's words.
 struct ChildView: View {
+    let book: RedBook
+    let presenter: FamilyPresenter
+    let sharing: Sharing
+    let childId: String
+
+    private enum Opening {
+        case inProgress
+        case open
+        case failed(String)
+    }
+    @State private var opening = Opening.inProgress
+
+    var body: some View {
+        Group {
+            switch opening {
+            case .inProgress: ProgressView()
+            case .open: OpenChildView(book: book, presenter: presenter, sharing: sharing, childId: childId)
+            case let .failed(message): Text(message).foregroundStyle(.red)
+            }
+        }
+        .task(id: childId) {
+            do {
+                try await presenter.openChild(childId: childId)
+                opening = .open
+            } catch let error as RedbookError {
+                opening = .failed(errorText(error: error))
+            } catch {
+                opening = .failed(error.localizedDescription)
+            }
+        }
+    }
+}
+
+private struct OpenChildView: View {
     let book: RedBook
     let presenter: FamilyPresenter
     let sharing: Sharing

@@ -9,18 +9,60 @@ import androidx.compose.material3.*
 import androidx.compose.runtime.*
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.graphics.Color
+import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.semantics.heading
 import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
 import uk.nhs.redbook.ConflictView
+import uk.nhs.redbook.RedbookException
 import uk.nhs.redbook.TimelineRowView
 import uk.nhs.redbook.Verification
+import uk.nhs.redbook.errorText
 import uk.nhs.redbook.demo.presentation.FamilyPresenter
 import uk.nhs.redbook.demo.presentation.FormResult
 
+/**
+ * Opens the record off the main thread first (a large record read cold takes a phone
+ * a noticeable moment), showing progress meanwhile, then draws it from memory; a record
+ * that cannot be opened says why in the core's words.
+ */
 @Composable
 fun ChildScreen(presenter: FamilyPresenter, platform: PlatformUi, screen: Screen.Child, revision: Int,
                 onTab: (ChildTab) -> Unit, onShare: () -> Unit, onMembers: () -> Unit, onBack: () -> Unit) {
+    var opening by remember(screen.id) { mutableStateOf<Opening>(Opening.InProgress) }
+    LaunchedEffect(screen.id) {
+        opening = try {
+            presenter.openChild(screen.id)
+            Opening.Open
+        } catch (e: RedbookException) {
+            Opening.Failed(errorText(e))
+        }
+    }
+    when (val state = opening) {
+        Opening.InProgress -> Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp)) {
+            TextButton(onClick = onBack) { Text("< Family") }
+            CircularProgressIndicator(Modifier.padding(16.dp).testTag(OPENING_TAG))
+        }
+        is Opening.Failed -> Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp)) {
+            TextButton(onClick = onBack) { Text("< Family") }
+            Text(state.message, color = MaterialTheme.colorScheme.error)
+        }
+        Opening.Open -> OpenChildScreen(presenter, platform, screen, revision, onTab, onShare, onMembers, onBack)
+    }
+}
+
+/** The progress shown while a record opens (UI tests wait for it to go). */
+const val OPENING_TAG = "opening-record"
+
+private sealed class Opening {
+    object InProgress : Opening()
+    object Open : Opening()
+    data class Failed(val message: String) : Opening()
+}
+
+@Composable
+private fun OpenChildScreen(presenter: FamilyPresenter, platform: PlatformUi, screen: Screen.Child, revision: Int,
+                            onTab: (ChildTab) -> Unit, onShare: () -> Unit, onMembers: () -> Unit, onBack: () -> Unit) {
     var edits by remember { mutableIntStateOf(0) }
     val timeline = remember(screen.id, revision, edits) { presenter.timeline(screen.id) }
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp)) {

@@ -64,6 +64,7 @@ class JourneysUiTest {
                     screenshot("sync-up-to-date")
                     tap("< Family")
                     onNodeWithText("Amara Okafor").performClick()
+                    opened()
                     onNodeWithText("weight 3.90 kg", substring = true).performScrollTo().assertIsDisplayed()
                     onNodeWithText("Northside clinic (health visitor, RQX) · verified").performScrollTo().assertIsDisplayed()
                     screenshot("timeline-clinic-entry")
@@ -95,6 +96,7 @@ class JourneysUiTest {
                     // While it runs (three records, two slow requests each), the screens answer.
                     tap("< Family")
                     onNodeWithText("Kofi").performClick()
+                    opened()
                     onNodeWithText("Kofi: feeding well", substring = true).performScrollTo().assertIsDisplayed()
                     assertTrue(mum.sync.state.value.running, "the sync was still running while the screens answered")
                     screenshot("timeline-while-syncing")
@@ -136,6 +138,7 @@ class JourneysUiTest {
             carry(dad, mum, id)
             onPhone {
                 setContent { mum.App(Screen.Child(id)) }
+                opened()
                 onNodeWithText("set to different values on two devices", substring = true).assertIsDisplayed()
                 screenshot("conflict")
                 tap("Keep: Amara Okafor-Mensah")
@@ -152,6 +155,7 @@ class JourneysUiTest {
             carry(dad, mum, id)
             onPhone(fontScale = 2f) {
                 setContent { mum.App(Screen.Child(id)) }
+                opened()
                 assertFits("Keep: Amara M.")
                 screenshot("conflict-200pc")
             }
@@ -186,6 +190,7 @@ class JourneysUiTest {
                     screenshot("restored")
                     tap("< Family")
                     onNodeWithText("Amara").performClick()
+                    opened()
                     onNodeWithText("home from hospital", substring = true).performScrollTo().assertIsDisplayed()
                 }
             }
@@ -227,6 +232,7 @@ class JourneysUiTest {
                 val members = mum.sharing.members(id)
                 onPhone {
                     setContent { mum.App(Screen.Child(id)) }
+                    opened()
                     tap("Members")
                     members.forEach { onNodeWithText(it.standing).performScrollTo().assertIsDisplayed() }
                     onNodeWithText("Northside clinic, added by Mum's phone as health visitor (RQX)", substring = true).assertIsDisplayed()
@@ -254,6 +260,7 @@ class JourneysUiTest {
             carry(hv, mum, id)
             onPhone {
                 setContent { mum.App(Screen.Child(id)) }
+                opened()
                 onNodeWithText("read-only on parents' and carers' devices", substring = true).assertIsDisplayed()
                 onNodeWithText("Add measurement").assertDoesNotExist()
                 onNodeWithText("Share with a clinic").assertDoesNotExist()
@@ -264,6 +271,7 @@ class JourneysUiTest {
             }
             onPhone(fontScale = 2f) {
                 setContent { mum.App(Screen.Child(id)) }
+                opened()
                 assertFits("read-only on parents' and carers' devices", substring = true)
                 screenshot("closed-200pc")
             }
@@ -284,6 +292,7 @@ class JourneysUiTest {
         assertEquals(1u, report.entriesAdded)
         onPhone {
             setContent { mum.App(Screen.Child(id)) }
+            opened()
             onNodeWithText("MenB", substring = true).performScrollTo().assertIsDisplayed()
             onNodeWithText("not verified: imported from another system", substring = true).performScrollTo().assertIsDisplayed()
             onNodeWithText(" · verified", substring = true).assertDoesNotExist()
@@ -291,6 +300,7 @@ class JourneysUiTest {
         }
         onPhone(fontScale = 2f) {
             setContent { mum.App(Screen.Child(id)) }
+            opened()
             assertFits("not verified: imported from another system", substring = true)
             screenshot("timeline-imported-200pc")
         }

@@ -8,7 +8,9 @@ import androidx.compose.ui.test.*
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
 import org.junit.jupiter.api.Test
+import uk.nhs.redbook.RedbookException
 import uk.nhs.redbook.demo.presentation.FormResult
+import uk.nhs.redbook.errorText
 
 @OptIn(ExperimentalTestApi::class)
 class RedBookUiTest {
@@ -48,10 +50,34 @@ class RedBookUiTest {
     }
 
     @Test
+    fun aChildsScreenOpensItsRecordFirstAndSaysWhyWhenItCannot() = Phone().use { phone ->
+        // Room for one record in memory: adding Kofi's closes Amara's, read from the file again.
+        phone.book.setCacheLimits(1u, 64uL * 1024uL * 1024uL)
+        val amara = phone.addChild("Amara", TODAY.minusMonths(2))
+        phone.presenter.addNote(amara, "home from hospital")
+        phone.addChild("Kofi", TODAY.minusMonths(1))
+        onPhone {
+            setContent { phone.App(Screen.Child(amara)) }
+            opened()
+            onNodeWithText("home from hospital", substring = true).performScrollTo().assertIsDisplayed()
+        }
+        // A record this phone does not hold (gone since the list was drawn): the core's words.
+        onPhone {
+            setContent { phone.App(Screen.Child("00".repeat(16))) }
+            opened()
+            onNodeWithText(errorText(RedbookException.NotFound("child record"))).assertIsDisplayed()
+            screenshot("child-not-found")
+            tap("< Family")
+            onNodeWithText("Kofi").assertIsDisplayed()
+        }
+    }
+
+    @Test
     fun aMeasurementAddedShowsOnTheTimeline() = Phone().use { phone ->
         val id = phone.addChild("Amara", TODAY.minusMonths(2))
         onPhone {
             setContent { phone.App(Screen.Child(id)) }
+            opened()
             type("weight kg", "5,6")
             type("length cm (lying down)", "58")
             tap("Add measurement")
@@ -67,6 +93,7 @@ class RedBookUiTest {
         val id = phone.addChild("Amara", TODAY.minusMonths(2))
         onPhone {
             setContent { phone.App(Screen.Child(id)) }
+            opened()
             type("weight kg", "35")
             tap("Add measurement")
             // The core's question, in its words; nothing is written yet.
@@ -89,6 +116,7 @@ class RedBookUiTest {
         val id = phone.addChild("Amara", TODAY.minusWeeks(9))
         onPhone {
             setContent { phone.App(Screen.Child(id, ChildTab.Vaccines)) }
+            opened()
             onNodeWithText("6-in-1 dose 1", substring = true).assertExists()
             type("Date given (YYYY-MM-DD)", TODAY.minusWeeks(1).toString())
             type("Vaccine", "6-in-1")
@@ -109,6 +137,7 @@ class RedBookUiTest {
         phone.presenter.addMeasurement(id, TODAY.toString(), "6.4", "62", "", atHome = false)
         onPhone {
             setContent { phone.App(Screen.Child(id, ChildTab.Growth)) }
+            opened()
             onNodeWithContentDescription("Growth chart").assertExists()
             onNodeWithText("6.40 kg", substring = true).performScrollTo().assertIsDisplayed()
             onAllNodesWithText("centile", substring = true).onFirst().assertIsDisplayed()
@@ -140,6 +169,7 @@ class RedBookUiTest {
         for (case in screens) {
             onPhone(fontScale = 2f) {
                 setContent { phone.App(case.screen) }
+                opened()
                 screenshot("${case.name}-200pc")
                 case.fits.forEach { assertFits(it, substring = it.endsWith("kg")) }
                 case.oneLine.forEach { assertOneLine(it) }
@@ -148,6 +178,7 @@ class RedBookUiTest {
         // The question about a mistyped weight, the longest text a parent meets on a form.
         onPhone(fontScale = 2f) {
             setContent { phone.App(Screen.Child(id)) }
+            opened()
             type("weight kg", "35")
             tap("Add measurement")
             assertFits("is not possible at 2 months", substring = true)

@@ -107,7 +107,11 @@ internal fun SkikoComposeUiTest.type(label: String, text: String) {
 }
 
 @OptIn(ExperimentalTestApi::class)
-internal fun SkikoComposeUiTest.tap(text: String) = onNode(hasText(text) and hasClickAction()).performScrollTo().performClick()
+internal fun SkikoComposeUiTest.tap(text: String) {
+    onNode(hasText(text) and hasClickAction()).performScrollTo().performClick()
+    // A tap that goes to a child's screen: it is drawn once its record has opened.
+    opened()
+}
 
 /** Shown, and not cut off at the screen's sides: [text] fits at this font scale. */
 @OptIn(ExperimentalTestApi::class)
@@ -155,3 +159,8 @@ internal class TestRelay : AutoCloseable {
 @OptIn(ExperimentalTestApi::class)
 internal fun SkikoComposeUiTest.shows(text: String, substring: Boolean = false) =
     onAllNodesWithText(text, substring = substring).fetchSemanticsNodes().isNotEmpty()
+
+/** A child's screen has opened its record: its progress is gone (the record drawn, or why not). */
+@OptIn(ExperimentalTestApi::class)
+internal fun SkikoComposeUiTest.opened() =
+    waitUntil(timeoutMillis = 30_000) { onAllNodesWithTag(OPENING_TAG).fetchSemanticsNodes().isEmpty() }
