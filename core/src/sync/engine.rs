@@ -213,16 +213,14 @@ impl SyncEngine<'_> {
                     .have
                     .first()
                     .map(|have| sorted(have.last_sync.clone()));
-                let state = &mut session.state;
-                let result = store.update_record_and_key(&id, |record| {
-                    record.receive_sync_message(state, message)?;
-                    Ok(((), key_to_adopt(record, keys, held)))
-                });
-                if result.is_ok() {
+                // The session's new state is saved in the record's own transaction.
+                let mut saving = None;
+                let result = store.update_record_and_sync_state(&id, &header.from, |record| {
+                    record.receive_sync_message(&mut session.state, message)?;
                     // Both hold the same, but the sender does not know it (what reached
                     // this device came another way, or its answer was lost): say so, or
                     // it sends again, and asks again, for ever.
-                    let ours = sorted(store.record(&id)?.heads());
+                    let ours = sorted(record.heads());
                     if sender_heads == ours && sender_knows.is_some_and(|known| known != ours) {
                         session.answer();
                     }
@@ -231,7 +229,11 @@ impl SyncEngine<'_> {
                     if session.state.their_heads != their_heads {
                         session.progressed();
                     }
-                    save_session(store, &id, &header.from, session)?;
+                    saving = session.unsaved();
+                    Ok(((), key_to_adopt(record, keys, held), saving.clone()))
+                });
+                if let (Ok(()), Some(encoded)) = (&result, saving) {
+                    session.saved(encoded);
                 }
                 result
             }
