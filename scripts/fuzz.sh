@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (cargo fuzz, libFuzzer) of what a device accepts from others:
 # received changes and sync messages, envelopes/invitations/cards/attestations, FHIR
-# import, membership resolution. Usage: scripts/fuzz.sh SECONDS_PER_TARGET
+# import, membership resolution, an entry's JSON read two ways. Usage: scripts/fuzz.sh
+# SECONDS_PER_TARGET
 # cargo fuzz needs -Z flags; RUSTC_BOOTSTRAP=1 lets the stable toolchain take them
 # (TOOLCHAIN.md). Installs cargo-fuzz into .tools/cargo. The committed corpus is copied,
 # so a run never changes the repository; regressions/ holds inputs that once crashed.
@@ -31,7 +32,7 @@ report_crash() {
     done
     echo "fuzz: $1 crashed" >&2
 }
-for target in receive_changes envelopes fhir_import membership; do
+for target in receive_changes envelopes fhir_import membership entry_json; do
     rm -rf "$work/$target" && mkdir -p "$work/$target"
     cp corpus/"$target"/* "$work/$target"/ 2>/dev/null || true
     if [ -d "regressions/$target" ]; then
