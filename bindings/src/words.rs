@@ -26,6 +26,19 @@ pub fn describe_conflict(conflict: DetailConflict) -> String {
     redbook_core::view::conflict_text(&conflict)
 }
 
+/// What an app says once an invitation was accepted: the child's record (by name, or
+/// "A child's" when its details have not come yet) is on this device now.
+#[uniffi::export]
+pub fn record_added_text(child_name: String) -> String {
+    redbook_core::view::record_added(&child_name)
+}
+
+/// What an app says once an update file was taken in: whether it brought anything new.
+#[uniffi::export]
+pub fn update_received_text(changed: bool) -> String {
+    redbook_core::view::update_received(changed).to_string()
+}
+
 /// The caption under a recovery kit's QR code, a line each.
 #[uniffi::export]
 pub fn recovery_kit_caption() -> Vec<String> {

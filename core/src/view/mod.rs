@@ -55,6 +55,25 @@ pub fn removed_from_record(child: &str, removal: Option<Removal<'_>>) -> String 
     )
 }
 
+/// What the person is told once an invitation they scanned was accepted: the child's
+/// record, by name when its details came with it, is on this device now.
+pub fn record_added(child: &str) -> String {
+    match child.trim() {
+        "" => "A child's record is on this phone now".to_string(),
+        name => format!("{name}'s record is on this phone now"),
+    }
+}
+
+/// What the person is told once an update file they opened was taken in: whether it
+/// brought anything this device did not hold.
+pub fn update_received(changed: bool) -> &'static str {
+    if changed {
+        "Update added to the record"
+    } else {
+        "Nothing new in that update: this phone already had all of it"
+    }
+}
+
 /// The printable summary's heading, on a removed device, over what it wrote after its
 /// removal (kept there, never sent: docs/threat-model.md, "Removal").
 pub const WRITTEN_AFTER_REMOVAL: &str =
@@ -486,6 +505,24 @@ pub fn given_status(reported_by: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_accepted_invitation_names_the_child_when_its_details_came_with_it() {
+        assert_eq!(
+            super::record_added(" Amara Okafor "),
+            "Amara Okafor's record is on this phone now"
+        );
+        assert_eq!(
+            super::record_added(""),
+            "A child's record is on this phone now"
+        );
+    }
+
+    #[test]
+    fn an_update_says_whether_it_brought_anything() {
+        assert_eq!(super::update_received(true), "Update added to the record");
+        assert!(super::update_received(false).starts_with("Nothing new"));
+    }
+
     #[test]
     fn a_count_names_one_thing_in_the_singular_and_any_other_number_in_the_plural() {
         assert_eq!(super::count(1, "day", "days"), "1 day");

@@ -18,6 +18,12 @@ struct MemberRow: Identifiable {
     let removed: Bool
 }
 
+/// An invitation accepted: the child's record, and what to tell the person.
+struct Accepted {
+    let childId: String
+    let message: String
+}
+
 final class Sharing {
     private let book: RedBook
 
@@ -36,10 +42,25 @@ final class Sharing {
         return QrPayload(text: invitationQr(invitation: invitation), bytes: invitation.count)
     }
 
-    /// The invited device scans the invitation; returns the child's id. Any other code is
-    /// invalid input, in the core's words.
-    func accept(scannedInvitation: String) throws -> String {
-        try book.accept(invitation: try invitationFromQr(scanned: scannedInvitation))
+    /// The invited device scans the invitation: the record, and what to tell the person,
+    /// in the core's words. Off the main thread: an invitation can bring a whole record.
+    /// Any other code is invalid input, in the core's words.
+    func accept(scannedInvitation: String) async throws -> Accepted {
+        let book = self.book
+        return try await Task.detached {
+            let id = try book.accept(invitation: try invitationFromQr(scanned: scannedInvitation))
+            return Accepted(childId: id, message: recordAddedText(childName: try book.child(id: id).details.name))
+        }.value
+    }
+
+    /// An update file received, off the main thread (it can carry a whole record): what to
+    /// tell the person, whether it changed anything. A damaged or foreign one is refused
+    /// in the core's words.
+    func receiveUpdate(_ bytes: Data) async throws -> String {
+        let book = self.book
+        return try await Task.detached {
+            updateReceivedText(changed: try book.receive(message: bytes).changed)
+        }.value
     }
 
     func members(childId: String) throws -> [MemberRow] {

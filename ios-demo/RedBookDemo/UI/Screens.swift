@@ -38,12 +38,15 @@ struct FamilyView: View {
                     // A camera scanner (DataScannerViewController) fills this in on a device.
                     TextField("Invitation (scan the QR code)", text: $invitation)
                     Button("Accept invitation") {
-                        do {
-                            _ = try sharing.accept(scannedInvitation: invitation)
-                            message = "Record added"
-                            family.revision += 1
-                        } catch {
-                            message = error.localizedDescription
+                        Task { @MainActor in
+                            do {
+                                message = try await sharing.accept(scannedInvitation: invitation).message
+                                family.revision += 1
+                            } catch let error as RedbookError {
+                                message = errorText(error: error)
+                            } catch {
+                                message = error.localizedDescription
+                            }
                         }
                     }
                     if let message { Text(message) }
@@ -278,7 +281,15 @@ struct ShareView: View {
                 let scoped = url.startAccessingSecurityScopedResource()
                 defer { if scoped { url.stopAccessingSecurityScopedResource() } }
                 let bytes = try Data(contentsOf: url)
-                status = try book.receive(message: bytes).changed ? "Update added" : "Nothing new in that update"
+                Task { @MainActor in
+                    do {
+                        status = try await sharing.receiveUpdate(bytes)
+                    } catch let error as RedbookError {
+                        status = errorText(error: error)
+                    } catch {
+                        status = error.localizedDescription
+                    }
+                }
             } catch {
                 status = error.localizedDescription
             }

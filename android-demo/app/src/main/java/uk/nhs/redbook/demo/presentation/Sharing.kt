@@ -3,10 +3,17 @@
 // the camera (QR scanning) and the transport (a SyncLink).
 package uk.nhs.redbook.demo.presentation
 
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
 import uk.nhs.redbook.Access
 import uk.nhs.redbook.RedBook
 import uk.nhs.redbook.invitationFromQr
 import uk.nhs.redbook.invitationQr
+import uk.nhs.redbook.recordAddedText
+import uk.nhs.redbook.updateReceivedText
+
+/** An invitation accepted: the child's record, and what to tell the person. */
+data class Accepted(val childId: String, val message: String)
 
 /** Text for a QR code, and how many bytes it carries (a QR holds up to 2,953). */
 data class QrPayload(val text: String, val bytes: Int)
@@ -27,8 +34,15 @@ class Sharing(private val book: RedBook) {
         return QrPayload(invitationQr(invitation), invitation.size)
     }
 
-    /** The invited device scans the invitation; returns the child's id. Any other code is invalid input, in the core's words. */
-    fun accept(scannedInvitation: String): String = book.accept(invitationFromQr(scannedInvitation))
+    /**
+     * The invited device scans the invitation: the record, and what to tell the person, in
+     * the core's words. Off the caller's thread: an invitation can bring a whole record. Any
+     * other code is invalid input, in the core's words.
+     */
+    suspend fun accept(scannedInvitation: String): Accepted = withContext(Dispatchers.IO) {
+        val id = book.accept(invitationFromQr(scannedInvitation))
+        Accepted(id, recordAddedText(book.child(id).details.name))
+    }
 
     fun members(childId: String): List<MemberRow> = book.members(childId).map {
         MemberRow(it.displayName, it.standing, it.access, it.deviceId, it.removedBy != null)
@@ -40,8 +54,14 @@ class Sharing(private val book: RedBook) {
     /** Store and forward: everything [deviceId] lacks of the record, as one sealed file. */
     fun updateFor(childId: String, deviceId: String): ByteArray = SyncSession(book, childId, deviceId).exportUpdate()
 
-    /** An update file received; whether it changed anything. A damaged or foreign one is refused in the core's words. */
-    fun receiveUpdate(bytes: ByteArray): Boolean = book.receive(bytes).changed
+    /**
+     * An update file received, off the caller's thread (it can carry a whole record): what
+     * to tell the person, whether it changed anything. A damaged or foreign one is refused
+     * in the core's words.
+     */
+    suspend fun receiveUpdate(bytes: ByteArray): String = withContext(Dispatchers.IO) {
+        updateReceivedText(book.receive(bytes).changed)
+    }
 }
 
 /**

@@ -251,7 +251,10 @@ class FamilyPresenterTest {
                 val card = Sharing(clinic).myCard()
                 val invitation = Sharing(mum).invite(id, card.text, Access.WRITER)
                 assertTrue(invitation.bytes < 1024, "fits a QR code: ${invitation.bytes} bytes")
-                assertEquals(id, Sharing(clinic).accept(invitation.text))
+                val accepted = runBlocking { Sharing(clinic).accept(invitation.text) }
+                assertEquals(id, accepted.childId)
+                // Its details came with the invitation: the child is named.
+                assertEquals(recordAddedText("Amara"), accepted.message)
                 val jo = Sharing(mum).members(id).single { it.name == "Jo Bloggs" }
                 assertEquals(Access.WRITER, jo.access)
                 assertContains(jo.standing, "as health visitor (RQX)")
@@ -279,11 +282,11 @@ class FamilyPresenterTest {
     fun aScannedCodeThatIsNotAnInvitationIsRefusedWithAReason() {
         openBook("family.redbook", 1).use { book ->
             val sharing = Sharing(book)
-            val notOurs = assertFailsWith<RedbookException.InvalidInput> { sharing.accept("https://example.com") }
+            val notOurs = assertFailsWith<RedbookException.InvalidInput> { runBlocking { sharing.accept("https://example.com") } }
             assertContains(notOurs.reason, "not a red book invitation")
-            val torn = assertFailsWith<RedbookException.InvalidInput> { sharing.accept("rbinv1:%%%") }
+            val torn = assertFailsWith<RedbookException.InvalidInput> { runBlocking { sharing.accept("rbinv1:%%%") } }
             assertContains(torn.reason, "scan it again")
-            assertFailsWith<RedbookException> { sharing.accept("rbinv1:AAAA") }
+            assertFailsWith<RedbookException> { runBlocking { sharing.accept("rbinv1:AAAA") } }
             assertTrue(book.children().children.isEmpty())
         }
     }

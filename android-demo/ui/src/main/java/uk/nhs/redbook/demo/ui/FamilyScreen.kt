@@ -12,6 +12,7 @@ import androidx.compose.ui.Modifier
 import androidx.compose.ui.semantics.heading
 import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
+import kotlinx.coroutines.launch
 import uk.nhs.redbook.RedbookException
 import uk.nhs.redbook.errorText
 import uk.nhs.redbook.demo.presentation.FamilyPresenter
@@ -22,6 +23,7 @@ fun FamilyScreen(presenter: FamilyPresenter, sharing: Sharing, platform: Platfor
                  open: (String) -> Unit, go: (Screen) -> Unit) {
     var message by remember { mutableStateOf<String?>(null) }
     var accepted by remember { mutableIntStateOf(0) }
+    val scope = rememberCoroutineScope()
     val state = remember(revision, accepted) { presenter.children() }
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp)) {
         Text("Red book", style = MaterialTheme.typography.headlineMedium, modifier = Modifier.semantics { heading() })
@@ -41,7 +43,9 @@ fun FamilyScreen(presenter: FamilyPresenter, sharing: Sharing, platform: Platfor
         Button(onClick = { go(Screen.AddChild) }, Modifier.fillMaxWidth()) { Text("Add a child") }
         OutlinedButton(onClick = {
             platform.scanQr("Scan an invitation") { text ->
-                message = try { sharing.accept(text); accepted++; "Record added" } catch (e: RedbookException) { errorText(e) }
+                scope.launch {
+                    message = try { sharing.accept(text).message.also { accepted++ } } catch (e: RedbookException) { errorText(e) }
+                }
             }
         }, Modifier.fillMaxWidth().padding(top = 8.dp)) { Text("Add a shared record") }
         message?.let { Text(it) }

@@ -11,6 +11,7 @@ import androidx.compose.ui.Modifier
 import androidx.compose.ui.semantics.contentDescription
 import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
+import kotlinx.coroutines.launch
 import uk.nhs.redbook.Access
 import uk.nhs.redbook.RedbookException
 import uk.nhs.redbook.errorText
@@ -21,6 +22,7 @@ fun ShareScreen(sharing: Sharing, platform: PlatformUi, childId: String, done: (
     var qr by remember { mutableStateOf<String?>(null) }
     var problem by remember { mutableStateOf<String?>(null) }
     var status by remember { mutableStateOf<String?>(null) }
+    val scope = rememberCoroutineScope()
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp)) {
         TextButton(onClick = done) { Text("< Back") }
         listOf("1. On the clinic's device, show its card.", "2. Scan it here.", "3. Let the clinic scan this code.").forEach { Text(it) }
@@ -41,7 +43,7 @@ fun ShareScreen(sharing: Sharing, platform: PlatformUi, childId: String, done: (
         }
         Button(onClick = {
             platform.openUpdate { bytes ->
-                status = try { if (sharing.receiveUpdate(bytes)) "Update added" else "Nothing new in that update" } catch (e: RedbookException) { errorText(e) }
+                scope.launch { status = try { sharing.receiveUpdate(bytes) } catch (e: RedbookException) { errorText(e) } }
             }
         }) { Text("Open an update") }
         status?.let { Text(it) }

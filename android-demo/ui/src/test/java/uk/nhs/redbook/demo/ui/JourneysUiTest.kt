@@ -32,7 +32,7 @@ private class SlowNetwork(private val delayMillis: Long) : RelayHttp {
 
 /** Everything [from] has that [to] lacks, carried as an update file. */
 private fun carry(from: Phone, to: Phone, childId: String) {
-    to.sharing.receiveUpdate(from.sharing.updateFor(childId, to.book.deviceId()))
+    runBlocking { to.sharing.receiveUpdate(from.sharing.updateFor(childId, to.book.deviceId())) }
 }
 
 @OptIn(ExperimentalTestApi::class)
@@ -47,7 +47,7 @@ class JourneysUiTest {
                 onPhone {
                     setContent { mum.App() }
                     tap("Add a shared record")
-                    onNodeWithText("Record added").assertIsDisplayed()
+                    waitUntil(timeoutMillis = 30_000) { shows(recordAddedText("Amara Okafor")) }
                     onNodeWithText("Amara Okafor").assertIsDisplayed()
                     tap("Sync")
                     onNodeWithText("Not synced yet since the app opened").assertIsDisplayed()
@@ -86,7 +86,7 @@ class JourneysUiTest {
                 val ids = listOf("Amara", "Kofi", "Esi").map { name ->
                     mum.addChild(name, TODAY.minusMonths(2)).also { id ->
                         mum.presenter.addNote(id, "$name: feeding well")
-                        dad.sharing.accept(mum.sharing.invite(id, dad.sharing.myCard().text, Access.ADMIN).text)
+                        runBlocking { dad.sharing.accept(mum.sharing.invite(id, dad.sharing.myCard().text, Access.ADMIN).text) }
                     }
                 }
                 onPhone {
@@ -127,10 +127,36 @@ class JourneysUiTest {
     }
 
     @Test
+    fun anUpdateFileOpenedOnTheShareScreenSaysWhetherItBroughtAnything() = Phone().named("Mum's phone").use { mum ->
+        Phone().named("Dad's phone").use { dad ->
+            val id = mum.addChild("Amara", TODAY.minusMonths(2))
+            runBlocking { dad.sharing.accept(mum.sharing.invite(id, dad.sharing.myCard().text, Access.ADMIN).text) }
+            carry(mum, dad, id)
+            mum.presenter.addNote(id, "first smile")
+            dad.platform.nextOpened = mum.sharing.updateFor(id, dad.book.deviceId())
+            onPhone {
+                setContent { dad.App(Screen.Share(id)) }
+                tap("Open an update")
+                waitUntil(timeoutMillis = 30_000) { shows(updateReceivedText(true)) }
+                assertTrue(dad.book.child(id).entries.any { it.entry.body is EntryBody.Note })
+                // The same file again: nothing new, and said so.
+                tap("Open an update")
+                waitUntil(timeoutMillis = 30_000) { shows(updateReceivedText(false)) }
+                screenshot("update-opened-again")
+                // A file that is not an update is refused in the core's words.
+                dad.platform.nextOpened = "not an update".toByteArray()
+                tap("Open an update")
+                waitUntil(timeoutMillis = 30_000) { !shows(updateReceivedText(false)) }
+                assertTrue(onAllNodesWithText(updateReceivedText(true)).fetchSemanticsNodes().isEmpty())
+            }
+        }
+    }
+
+    @Test
     fun aConflictIsSettledByKeepingOneOfTheTwoNames() = Phone().named("Mum's phone").use { mum ->
         Phone().named("Dad's phone").use { dad ->
             val id = mum.addChild("Amara", TODAY.minusMonths(2))
-            dad.sharing.accept(mum.sharing.invite(id, dad.sharing.myCard().text, Access.ADMIN).text)
+            runBlocking { dad.sharing.accept(mum.sharing.invite(id, dad.sharing.myCard().text, Access.ADMIN).text) }
             carry(mum, dad, id)
             // Apart, each parent types her full name differently.
             mum.presenter.settle(id, DetailField.NAME, "Amara Okafor")
@@ -227,8 +253,8 @@ class JourneysUiTest {
         Phone().named("Dad's phone").use { dad ->
             Phone().named("Northside clinic", Role.HEALTH_VISITOR, "RQX").use { clinic ->
                 val id = mum.addChild("Amara", TODAY.minusMonths(2))
-                dad.sharing.accept(mum.sharing.invite(id, dad.sharing.myCard().text, Access.ADMIN).text)
-                clinic.sharing.accept(mum.sharing.invite(id, clinic.sharing.myCard().text, Access.WRITER).text)
+                runBlocking { dad.sharing.accept(mum.sharing.invite(id, dad.sharing.myCard().text, Access.ADMIN).text) }
+                runBlocking { clinic.sharing.accept(mum.sharing.invite(id, clinic.sharing.myCard().text, Access.WRITER).text) }
                 val members = mum.sharing.members(id)
                 onPhone {
                     setContent { mum.App(Screen.Child(id)) }
@@ -254,7 +280,7 @@ class JourneysUiTest {
             hv.book.setAttestation(testOrganisationAttest(hv.book.deviceCard()))
             listOf(mum, hv).forEach { it.book.setTrustedOrganisations(listOf(testOrganisation())) }
             val id = mum.addChild("Amara", TODAY.minusMonths(2))
-            hv.sharing.accept(mum.sharing.invite(id, hv.sharing.myCard().text, Access.WRITER).text)
+            runBlocking { hv.sharing.accept(mum.sharing.invite(id, hv.sharing.myCard().text, Access.WRITER).text) }
             carry(mum, hv, id)
             hv.book.addEntry(id, EntryBody.RecordClosed(RecordClosure(TODAY.toString(), ClosureReason.PARENTAL_RESPONSIBILITY_CHANGED)))
             carry(hv, mum, id)
