@@ -7,16 +7,18 @@ root=$(pwd)
 tools="$root/.tools"
 work="$root/target/test-data"
 mkdir -p "$tools" "$work"
+# Each step's heading carries the time, so a CI log shows where its minutes went.
+step() { echo "== $* ($(date -u +%T))"; }
 
 if ! command -v cargo >/dev/null; then
     echo "cargo is not installed: install Rust (https://rustup.rs) first" >&2
     exit 1
 fi
 
-echo "== Docs: the drawing of crates and core modules in docs/architecture.md is the code's"
+step "Docs: the drawing of crates and core modules in docs/architecture.md is the code's"
 python3 scripts/architecture.py --check
 
-echo "== Set-up: rcpchgrowth (the growth oracle and the UK90 pack's source) in .tools/venv"
+step "Set-up: rcpchgrowth (the growth oracle and the UK90 pack's source) in .tools/venv"
 if [ ! -x "$tools/venv/bin/python" ]; then
     python3 -m venv "$tools/venv"
 fi
@@ -31,7 +33,7 @@ fi
 "$py" scripts/growth-tables.py uk90 "$work/uk90-pack.csv"
 "$py" scripts/growth-oracle.py "$work/growth-oracle.json"
 
-echo "== Set-up: the HL7 FHIR validator (HAPI FHIR, Maven Central) with UK Core, built once"
+step "Set-up: the HL7 FHIR validator (HAPI FHIR, Maven Central) with UK Core, built once"
 if ! command -v mvn >/dev/null || ! command -v java >/dev/null; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -50,7 +52,7 @@ for converted in "$work"/uk-core-examples/*.json; do
     fi
 done
 
-echo "== Set-up: PostgreSQL's binaries (the relay's tests start private servers on loopback)"
+step "Set-up: PostgreSQL's binaries (the relay's tests start private servers on loopback)"
 if [ -z "${REDBOOK_PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -58,27 +60,27 @@ if [ -z "${REDBOOK_PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/n
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
-echo "== Rust: clippy, every warning an error"
+step "Rust: clippy, every warning an error"
 if ! cargo clippy --version >/dev/null 2>&1; then
     rustup component add clippy
 fi
 # With the instruction budgets bench (a feature, as `cargo test` cannot run it).
 cargo clippy --workspace --all-targets --features redbook-core/budgets --locked --quiet -- -D warnings
 
-echo "== Rust: unit, store, crash, schedule, growth, relay (SQLite and PostgreSQL) and CLI tests"
+step "Rust: unit, store, crash, schedule, growth, relay (SQLite and PostgreSQL) and CLI tests"
 # Every FHIR export the tests make is kept for the validator below.
 rm -rf "$work/fhir-exports"
 REDBOOK_FHIR_EXPORTS="$work/fhir-exports" cargo test --workspace --all-targets --locked
 
-echo "== Rust: instruction budgets of the common paths (callgrind; fails above 110% of a budget)"
+step "Rust: instruction budgets of the common paths (callgrind; fails above 110% of a budget)"
 bash scripts/budgets.sh
 
-echo "== Rust: growth engine against the rcpchgrowth oracle (needs the files above)"
+step "Rust: growth engine against the rcpchgrowth oracle (needs the files above)"
 # --workspace, as above: the same features, so nothing is built again.
 REDBOOK_UK90_PACK="$work/uk90-pack.csv" REDBOOK_GROWTH_ORACLE="$work/growth-oracle.json" \
     cargo test --workspace --locked --test growth_oracle -- --ignored
 
-echo "== FHIR: the demo's records and every export the tests made, against UK Core (HL7 validator)"
+step "FHIR: the demo's records and every export the tests made, against UK Core (HL7 validator)"
 rm -rf "$work/demo"
 mkdir -p "$work/demo"
 (cd "$work/demo" && cargo run --quiet --locked --manifest-path "$root/Cargo.toml" -p redbook-cli -- demo >/dev/null)
@@ -87,14 +89,15 @@ for bundle in "$work"/demo/redbook-demo/*.fhir.json; do
 done
 bash scripts/ukcore-validate.sh validate "$work"/fhir-exports/*.json
 
-echo "== Kotlin: the generated bindings on the JVM (JNA, JUnit 5)"
+step "Kotlin: the generated bindings on the JVM (JNA, JUnit 5)"
 bash scripts/kotlin-tests.sh
 
-echo "== Compose UI: the Android demo's screens on the desktop JVM, headless, with screenshots"
+step "Compose UI: the Android demo's screens on the desktop JVM, headless, with screenshots"
 bash scripts/ui-tests.sh
 
-echo "== Swift: the generated bindings parse, the C header compiles, every FFI symbol is exported"
+step "Swift: the generated bindings parse, the C header compiles, every FFI symbol is exported"
 bash scripts/swift-checks.sh
 
-echo "== Fuzz: each target briefly (long runs by hand: scripts/fuzz.sh 3600)"
-bash scripts/fuzz.sh "${REDBOOK_FUZZ_SECONDS:-30}"
+step "Fuzz: each target briefly (long runs by hand: scripts/fuzz.sh 3600)"
+bash scripts/fuzz.sh "${REDBOOK_FUZZ_SECONDS:-20}"
+step "Done"
