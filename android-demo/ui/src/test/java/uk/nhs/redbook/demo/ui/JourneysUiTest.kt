@@ -30,6 +30,11 @@ private class SlowNetwork(private val delayMillis: Long) : RelayHttp {
     }
 }
 
+/** [admin] invites [other] by its card, with [access]; [other] accepts. */
+private fun invite(admin: Phone, other: Phone, childId: String, access: Access) {
+    runBlocking { other.sharing.accept(admin.sharing.invite(childId, other.sharing.myCard().text, access).text) }
+}
+
 /** Everything [from] has that [to] lacks, carried as an update file. */
 private fun carry(from: Phone, to: Phone, childId: String) {
     runBlocking { to.sharing.receiveUpdate(from.sharing.updateFor(childId, to.book.deviceId())) }
@@ -86,7 +91,7 @@ class JourneysUiTest {
                 val ids = listOf("Amara", "Kofi", "Esi").map { name ->
                     mum.addChild(name, TODAY.minusMonths(2)).also { id ->
                         mum.presenter.addNote(id, "$name: feeding well")
-                        runBlocking { dad.sharing.accept(mum.sharing.invite(id, dad.sharing.myCard().text, Access.ADMIN).text) }
+                        invite(mum, dad, id, Access.ADMIN)
                     }
                 }
                 onPhone {
@@ -130,7 +135,7 @@ class JourneysUiTest {
     fun anUpdateFileOpenedOnTheShareScreenSaysWhetherItBroughtAnything() = Phone().named("Mum's phone").use { mum ->
         Phone().named("Dad's phone").use { dad ->
             val id = mum.addChild("Amara", TODAY.minusMonths(2))
-            runBlocking { dad.sharing.accept(mum.sharing.invite(id, dad.sharing.myCard().text, Access.ADMIN).text) }
+            invite(mum, dad, id, Access.ADMIN)
             carry(mum, dad, id)
             mum.presenter.addNote(id, "first smile")
             dad.platform.nextOpened = mum.sharing.updateFor(id, dad.book.deviceId())
@@ -156,7 +161,7 @@ class JourneysUiTest {
     fun aConflictIsSettledByKeepingOneOfTheTwoNames() = Phone().named("Mum's phone").use { mum ->
         Phone().named("Dad's phone").use { dad ->
             val id = mum.addChild("Amara", TODAY.minusMonths(2))
-            runBlocking { dad.sharing.accept(mum.sharing.invite(id, dad.sharing.myCard().text, Access.ADMIN).text) }
+            invite(mum, dad, id, Access.ADMIN)
             carry(mum, dad, id)
             // Apart, each parent types her full name differently.
             mum.presenter.settle(id, DetailField.NAME, "Amara Okafor")
@@ -253,8 +258,8 @@ class JourneysUiTest {
         Phone().named("Dad's phone").use { dad ->
             Phone().named("Northside clinic", Role.HEALTH_VISITOR, "RQX").use { clinic ->
                 val id = mum.addChild("Amara", TODAY.minusMonths(2))
-                runBlocking { dad.sharing.accept(mum.sharing.invite(id, dad.sharing.myCard().text, Access.ADMIN).text) }
-                runBlocking { clinic.sharing.accept(mum.sharing.invite(id, clinic.sharing.myCard().text, Access.WRITER).text) }
+                invite(mum, dad, id, Access.ADMIN)
+                invite(mum, clinic, id, Access.WRITER)
                 val members = mum.sharing.members(id)
                 onPhone {
                     setContent { mum.App(Screen.Child(id)) }
@@ -280,7 +285,7 @@ class JourneysUiTest {
             hv.book.setAttestation(testOrganisationAttest(hv.book.deviceCard()))
             listOf(mum, hv).forEach { it.book.setTrustedOrganisations(listOf(testOrganisation())) }
             val id = mum.addChild("Amara", TODAY.minusMonths(2))
-            runBlocking { hv.sharing.accept(mum.sharing.invite(id, hv.sharing.myCard().text, Access.WRITER).text) }
+            invite(mum, hv, id, Access.WRITER)
             carry(mum, hv, id)
             hv.book.addEntry(id, EntryBody.RecordClosed(RecordClosure(TODAY.toString(), ClosureReason.PARENTAL_RESPONSIBILITY_CHANGED)))
             carry(hv, mum, id)
